@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "FATNN",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fatnn-coord", targets: ["fatnn-coord"]),
+        .executable(name: "fatnn-worker", targets: ["fatnn-worker"]),
+        .executable(name: "fatnn", targets: ["fatnn"]),
+        .library(name: "FATNNEngine", targets: ["FATNNEngine"]),
+        .library(name: "FATNNJobs", targets: ["FATNNJobs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // C shims: system libraries, each in its own target.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+
+        // The engine: tensors, data, models, training. No networking, no database.
+        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS"]),
+
+        // Job, sweep and result types shared by coordinator and worker.
+        .target(name: "FATNNJobs"),
+
+        // SQLite store, HTTP API, leaderboard queries.
+        .target(name: "FATNNCoordinator", dependencies: [
+            "FATNNJobs",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // HTTP client of the coordinator's API, used by workers and the CLI.
+        .target(name: "FATNNClient", dependencies: [
+            "FATNNJobs",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The worker's run loop: claim, train, report.
+        .target(name: "FATNNWorker", dependencies: [
+            "FATNNEngine", "FATNNJobs", "FATNNClient",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .executableTarget(name: "fatnn-coord", dependencies: [
+            "FATNNCoordinator", "FATNNClient", "FATNNJobs",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "fatnn-worker", dependencies: [
+            "FATNNWorker", "FATNNClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "fatnn", dependencies: [
+            "FATNNEngine", "FATNNJobs",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "CZlib"]),
+        .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs"]),
+        .testTarget(name: "FATNNCoordinatorTests", dependencies: ["FATNNCoordinator", "FATNNJobs"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine",
+        ]),
+    ]
+)

@@ -1,0 +1,35 @@
+/// Why a call to the coordinator failed.
+public enum ClientError: Error, CustomStringConvertible, Equatable {
+    /// No HTTP answer (connection refused, timeout, DNS): worth retrying.
+    case unreachable(url: String, reason: String)
+    /// The coordinator answered with an error status and message.
+    case http(status: Int, message: String)
+    /// The coordinator's answer could not be decoded.
+    case badResponse(String)
+    /// The coordinator URL is not an http(s) URL.
+    case invalidURL(String)
+
+    public var description: String {
+        switch self {
+        case let .unreachable(url, reason): return "coordinator unreachable at \(url): \(reason)"
+        case let .http(status, message): return "coordinator answered \(status): \(message)"
+        case let .badResponse(why): return "unreadable answer from the coordinator: \(why)"
+        case let .invalidURL(url): return "'\(url)' is not a coordinator URL; expected http://HOST:PORT"
+        }
+    }
+
+    /// Whether trying again later may succeed (transport errors, 5xx, 429).
+    public var isTransient: Bool {
+        switch self {
+        case .unreachable: return true
+        case .http(let status, _): return status >= 500 || status == 429
+        case .badResponse, .invalidURL: return false
+        }
+    }
+
+    /// True when the coordinator refused a stale claim (HTTP 409).
+    public var isStaleClaim: Bool {
+        if case .http(409, _) = self { return true }
+        return false
+    }
+}

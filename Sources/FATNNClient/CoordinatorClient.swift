@@ -1,0 +1,98 @@
+import AsyncHTTPClient
+import FATNNJobs
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Client of the coordinator's HTTP API (see `CoordinatorRoutes`), for workers and the CLI.
+/// Every call carries the bearer token and has a timeout.
+public struct CoordinatorClient: Sendable {
+    /// Base URL, e.g. `http://127.0.0.1:8470`.
+    public let baseURL: String
+    private let token: String
+    private let timeout: TimeAmount
+
+    /// A client of the coordinator at `baseURL`.
+    ///
+    /// - Parameter timeoutSeconds: limit on each request, connection to last byte.
+    /// - Throws: ``ClientError/invalidURL(_:)`` unless `baseURL` is http(s).
+    public init(baseURL: String, token: String, timeoutSeconds: Int64 = 30) throws {
+        var url = baseURL
+        while url.hasSuffix("/") { url.removeLast() }
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
+            throw ClientError.invalidURL(baseURL)
+        }
+        self.baseURL = url
+        self.token = token
+        self.timeout = .seconds(timeoutSeconds)
+    }
+
+    /// Submits a sweep document.
+    public func submit(document: Data) async throws -> API.SubmitResponse {
+        try await send(.POST, "/api/sweeps", body: document)
+    }
+
+    /// Claims a job, or returns nil when the queue is empty.
+    public func claim(worker: String, host: String) async throws -> API.ClaimedJob? {
+        let reply: API.ClaimResponse = try await send(.POST, "/api/jobs/claim", body: encode(API.ClaimRequest(worker: worker, host: host)))
+        return reply.job
+    }
+
+    /// Heartbeat with optional epoch progress. Throws a 409 ``ClientError`` if the claim is stale.
+    public func progress(job: Int64, token claim: String, epoch: EpochReport?) async throws {
+        let _: API.Ack = try await send(.POST, "/api/jobs/\(job)/progress", body: encode(API.ProgressRequest(claimToken: claim, epoch: epoch)))
+    }
+
+    /// Reports a job's result (idempotent for the same claim).
+    public func complete(job: Int64, token claim: String, result: JobResult) async throws {
+        let _: API.Ack = try await send(.POST, "/api/jobs/\(job)/result", body: encode(API.CompleteRequest(claimToken: claim, result: result)))
+    }
+
+    /// Reports that a job failed.
+    public func fail(job: Int64, token claim: String, error: String) async throws {
+        let _: API.Ack = try await send(.POST, "/api/jobs/\(job)/fail", body: encode(API.FailRequest(claimToken: claim, error: error)))
+    }
+
+    /// Job counts by state.
+    public func status() async throws -> API.StatusResponse { try await send(.GET, "/api/status", body: nil) }
+
+    /// The leaderboard, best test accuracy first.
+    public func leaderboard() async throws -> [LeaderboardRow] {
+        let reply: API.LeaderboardResponse = try await send(.GET, "/api/leaderboard", body: nil)
+        return reply.rows
+    }
+
+    private func encode<T: Encodable>(_ value: T) throws -> Data { try JSONEncoder().encode(value) }
+
+    private func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> T {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            bytes = try await response.body.collect(upTo: 64 << 20)
+        } catch {
+            throw ClientError.unreachable(url: baseURL, reason: Self.describe(error))
+        }
+        let data = Data(bytes.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            let message = (try? JSONDecoder().decode(API.ErrorBody.self, from: data).error.message)
+                ?? String(decoding: data.prefix(500), as: UTF8.self)
+            throw ClientError.http(status: Int(response.status.code), message: message)
+        }
+        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+            throw ClientError.badResponse("\(T.self): \(error)")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let e = error as? HTTPClientError { return "\(e)" }
+        return String(describing: error)
+    }
+}

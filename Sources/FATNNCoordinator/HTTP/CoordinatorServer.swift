@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// A running coordinator: the HTTP API over a job store.
+public enum CoordinatorServer {
+    /// Default TCP port.
+    public static let defaultPort = 8470
+
+    /// The HTTP application serving `store` on `host:port` (port 0 picks a free port).
+    ///
+    /// - Parameter onRunning: called with the bound port once the server listens.
+    public static func application(
+        store: JobStore, token: String, host: String = "127.0.0.1", port: Int = defaultPort,
+        logger: Logger = Logger(label: "fatnn-coord"),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: CoordinatorRoutes.router(store: store, token: token, logger: logger),
+            configuration: .init(address: .hostname(host, port: port), serverName: "fatnn-coord"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    /// Reads the token from `path`, or creates the file with a new random token (mode 0600).
+    ///
+    /// - Throws: when the file exists but is empty, or cannot be written.
+    public static func loadOrCreateToken(at path: String) throws -> String {
+        if let data = FileManager.default.contents(atPath: path) {
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard token.count >= 16 else {
+                throw TokenFileError(path: path, reason: "token must be at least 16 characters; delete the file to generate one")
+            }
+            return token
+        }
+        let token = JobStore.newToken()
+        guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw TokenFileError(path: path, reason: "cannot create the token file")
+        }
+        return token
+    }
+}
+
+/// A token file that cannot be used.
+public struct TokenFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}

@@ -1,0 +1,29 @@
+import FATNNJobs
+import GRDB
+
+extension JobStore {
+    /// Every job, best test accuracy first, then unfinished jobs by id.
+    public func leaderboard(limit: Int = 10_000) throws -> [LeaderboardRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT j.id, s.name AS sweep, j.model, j.quantizer, j.dataset, j.split, j.seed, j.learning_rate,
+                       j.state, j.last_epoch, j.epochs, r.test_accuracy, r.val_accuracy, r.train_seconds
+                FROM jobs j JOIN sweeps s ON s.id = j.sweep_id LEFT JOIN results r ON r.job_id = j.id
+                ORDER BY r.test_accuracy IS NULL, r.test_accuracy DESC, j.id
+                LIMIT ?
+                """, arguments: [limit]).map { row in
+                LeaderboardRow(id: row["id"], sweep: row["sweep"], model: row["model"], quantizer: row["quantizer"],
+                               dataset: row["dataset"], split: row["split"], seed: row["seed"],
+                               learningRate: row["learning_rate"], testAccuracy: row["test_accuracy"],
+                               validationAccuracy: row["val_accuracy"], trainSeconds: row["train_seconds"],
+                               state: JobState(rawValue: row["state"]) ?? .failed,
+                               epoch: row["last_epoch"], epochs: row["epochs"])
+            }
+        }
+    }
+
+    /// The error message of a failed job, if any.
+    public func error(job id: Int64) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT error FROM jobs WHERE id = ?", arguments: [id]) }
+    }
+}

@@ -1,0 +1,109 @@
+import CZlib
+import Foundation
+
+/// A trained full-precision model on disk: architecture, dataset, and every parameter and buffer.
+///
+/// Layout (little-endian), version 1:
+/// ```
+/// "FATNNMD1"            8 bytes  magic and version
+/// headerLength          UInt32
+/// header                JSON: {"architecture","dataset","inputFeatures","classes","tensors":[{"name","count"}]}
+/// tensors               Float32 x count, in header order
+/// crc32                 UInt32 of all preceding bytes
+/// ```
+/// A truncated, altered or foreign file is rejected with an error naming the file.
+public struct ModelFile {
+    /// The file's magic number, which also fixes its version.
+    public static let magic = Array("FATNNMD1".utf8)
+
+    struct Header: Codable {
+        struct Tensor: Codable { var name: String; var count: Int }
+        var architecture: String
+        var dataset: String
+        var inputFeatures: Int
+        var classes: Int
+        var tensors: [Tensor]
+    }
+
+    /// The architecture.
+    public let architecture: ModelArchitecture
+    /// The dataset the model was trained on.
+    public let dataset: DatasetName
+    /// The network, with its trained values.
+    public let model: Sequential
+
+    /// A model file for a trained `model`.
+    public init(architecture: ModelArchitecture, dataset: DatasetName, model: Sequential) {
+        self.architecture = architecture
+        self.dataset = dataset
+        self.model = model
+    }
+
+
+    /// Writes the file atomically (a temporary file renamed into place).
+    public func write(to path: String) throws {
+        var values: [(String, [Float])] = model.parameters.map { ($0.name, $0.value) }
+        values += model.buffers.map { ($0.name, $0.value) }
+        let first = model.layers.first as? Linear
+        let header = Header(architecture: architecture.rawValue, dataset: dataset.rawValue,
+                            inputFeatures: first?.inFeatures ?? 0, classes: dataset.classes,
+                            tensors: values.map { .init(name: $0.0, count: $0.1.count) })
+        let json = try JSONEncoder().encode(header)
+        var bytes = Self.magic
+        appendLE(&bytes, UInt32(json.count))
+        bytes += json
+        for (_, v) in values { for f in v { appendLE(&bytes, f.bitPattern) } }
+        appendLE(&bytes, Self.crc(bytes))
+        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Reads and verifies a model file.
+    ///
+    /// - Throws: `DataError` naming the file and what is wrong with it.
+    public static func read(from path: String) throws -> ModelFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError.cannotOpen(path: path, reason: "no such file or not readable")
+        }
+        let b = [UInt8](data)
+        func bad(_ why: String) -> DataError { .malformed(path: path, reason: why) }
+        guard b.count >= 16, Array(b[0..<8]) == magic else { throw bad("not a FATNN model file (bad magic; expected FATNNMD1)") }
+        let stored = readLE(b, b.count - 4)
+        guard crc(Array(b[0..<(b.count - 4)])) == stored else { throw bad("checksum mismatch: the file is truncated or altered") }
+        let hlen = Int(readLE(b, 8))
+        guard 12 + hlen <= b.count - 4 else { throw bad("header length \(hlen) exceeds the file") }
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data(b[12..<(12 + hlen)])) } catch {
+            throw bad("unreadable header: \(error)")
+        }
+        guard let arch = ModelArchitecture(rawValue: header.architecture) else { throw bad("unknown architecture '\(header.architecture)'") }
+        guard let ds = DatasetName(rawValue: header.dataset) else { throw bad("unknown dataset '\(header.dataset)'") }
+        let model = arch.build(inputFeatures: header.inputFeatures, classes: header.classes, seed: 0)
+        var slots: [String: (Int, ([Float]) -> Void)] = [:]
+        for p in model.parameters { slots[p.name] = (p.value.count, { p.value = $0 }) }
+        for q in model.buffers { slots[q.name] = (q.value.count, { q.value = $0 }) }
+        guard Set(header.tensors.map(\.name)) == Set(slots.keys), header.tensors.count == slots.count else {
+            throw bad("tensors do not match architecture '\(arch.rawValue)'")
+        }
+        var offset = 12 + hlen
+        for t in header.tensors {
+            guard let (count, assign) = slots[t.name], count == t.count else { throw bad("tensor \(t.name) has \(t.count) values, expected \(slots[t.name]?.0 ?? 0)") }
+            guard offset + 4 * count <= b.count - 4 else { throw bad("tensor \(t.name) runs past the end of the file") }
+            assign((0..<count).map { Float(bitPattern: readLE(b, offset + 4 * $0)) })
+            offset += 4 * count
+        }
+        guard offset == b.count - 4 else { throw bad("\(b.count - 4 - offset) unexpected trailing bytes") }
+        return ModelFile(architecture: arch, dataset: ds, model: model)
+    }
+
+    static func crc(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
+    }
+}
+
+private func appendLE(_ bytes: inout [UInt8], _ v: UInt32) {
+    for s in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) }
+}
+
+private func readLE(_ b: [UInt8], _ o: Int) -> UInt32 {
+    UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24
+}

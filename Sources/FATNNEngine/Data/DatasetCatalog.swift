@@ -1,0 +1,67 @@
+import Foundation
+
+/// The datasets the engine knows, where their files live, and how to normalize them.
+public enum DatasetName: String, CaseIterable, Sendable {
+    /// Fashion-MNIST, from the Debian package `dataset-fashion-mnist`.
+    case fashionMNIST = "fashion-mnist"
+    /// MNIST, same IDX layout.
+    case mnist = "mnist"
+
+    /// Directory searched when no `--data-dir` is given.
+    public var defaultDirectory: String {
+        switch self {
+        case .fashionMNIST: return "/usr/share/datasets/fashion-mnist"
+        case .mnist: return "/usr/share/datasets/mnist"
+        }
+    }
+
+    /// Mean and standard deviation of the training pixels scaled to [0, 1].
+    public var normalization: Normalization {
+        switch self {
+        case .fashionMNIST: return Normalization(mean: 0.2860, std: 0.3530)
+        case .mnist: return Normalization(mean: 0.1307, std: 0.3081)
+        }
+    }
+
+    /// Number of classes.
+    public var classes: Int { 10 }
+}
+
+/// A dataset's official training and test sets.
+public struct Dataset: Sendable {
+    /// Which dataset.
+    public let name: DatasetName
+    /// The official training set (validation holdouts are cut from it).
+    public let train: LabeledImages
+    /// The official test set.
+    public let test: LabeledImages
+
+    /// Loads `name` from `directory` (or its default directory). Each IDX file may be gzip
+    /// (`*.gz`) or raw.
+    ///
+    /// - Throws: `DataError` naming the missing or malformed file.
+    public static func load(_ name: DatasetName, directory: String? = nil) throws -> Dataset {
+        let dir = directory ?? name.defaultDirectory
+        func part(_ images: String, _ labels: String) throws -> LabeledImages {
+            let img = try IDXReader.readImages(path: locate(dir, images))
+            let lab = try IDXReader.readLabels(path: locate(dir, labels))
+            guard img.count == lab.count else {
+                throw DataError.malformed(path: locate(dir, labels), reason: "holds \(lab.count) labels for \(img.count) images")
+            }
+            if let bad = lab.first(where: { Int($0) >= name.classes }) {
+                throw DataError.malformed(path: locate(dir, labels), reason: "label \(bad) is outside 0..<\(name.classes)")
+            }
+            return LabeledImages(count: img.count, height: img.rows, width: img.cols, channels: 1, pixels: img.pixels, labels: lab)
+        }
+        return Dataset(
+            name: name,
+            train: try part("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+            test: try part("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
+    }
+
+    /// `dir/base.gz` if it exists, else `dir/base` (whose absence the reader reports).
+    static func locate(_ dir: String, _ base: String) -> String {
+        let gz = (dir as NSString).appendingPathComponent(base + ".gz")
+        return FileManager.default.fileExists(atPath: gz) ? gz : (dir as NSString).appendingPathComponent(base)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// What one epoch of training measured.
+public struct EpochStats: Sendable, Equatable {
+    /// 1-based epoch number.
+    public var epoch: Int
+    /// Mean training loss over the epoch's batches.
+    public var trainLoss: Double
+    /// Training accuracy over the epoch (with the weights as they were at each step).
+    public var trainAccuracy: Double
+    /// Accuracy on the validation holdout after the epoch, if there is one.
+    public var validationAccuracy: Double?
+    /// Learning rate at the epoch's last step.
+    public var learningRate: Double
+    /// Wall time of the epoch's training steps, in seconds.
+    public var seconds: Double
+    /// Training images processed.
+    public var images: Int
+}
+
+/// The outcome of a whole run.
+public struct TrainingReport: Sendable {
+    /// Per-epoch statistics.
+    public var epochs: [EpochStats]
+    /// Accuracy on the official test set after the last epoch.
+    public var testAccuracy: Double
+    /// Mean loss on the official test set.
+    public var testLoss: Double
+    /// Validation accuracy after the last epoch, if there is a holdout.
+    public var validationAccuracy: Double?
+    /// Total training time (excluding evaluation), in seconds.
+    public var trainSeconds: Double
+    /// Training throughput, images per second.
+    public var imagesPerSecond: Double
+}
+
+/// Trains a network on a dataset split with SGD and evaluates it.
+///
+/// Deterministic: the same model seed, settings and OpenBLAS thread count give the same run bit
+/// for bit. Used by one thread at a time.
+public final class Trainer {
+    /// The network being trained.
+    public let model: Sequential
+    /// The data.
+    public let dataset: Dataset
+    /// Which training images are learned from and which validate.
+    public let split: DataSplit
+    /// Hyper-parameters.
+    public let settings: TrainingSettings
+    private let optimizer: SGD
+    private var step = 0
+    private var epoch = 0
+    private var order: RandomSource
+
+    /// A trainer for `model` on `split` of `dataset`.
+    public init(model: Sequential, dataset: Dataset, split: DataSplit, settings: TrainingSettings) {
+        precondition(settings.batchSize >= 2, "batch size must be at least 2 (BatchNorm)")
+        self.model = model
+        self.dataset = dataset
+        self.split = split
+        self.settings = settings
+        optimizer = SGD(momentum: settings.momentum, nesterov: settings.nesterov, weightDecay: settings.weightDecay)
+        order = RandomSource.stream(seed: settings.seed, 2)
+    }
+
+    /// Steps per epoch: full batches, plus a last partial batch when it holds at least 2 images.
+    public var stepsPerEpoch: Int {
+        let n = split.trainIndices.count, b = settings.batchSize
+        return n / b + (n % b >= 2 ? 1 : 0)
+    }
+
+    /// Runs one epoch over a fresh shuffle of the training split.
+    public func trainEpoch() -> EpochStats {
+        epoch += 1
+        let start = Date()
+        let perm = order.permutation(split.trainIndices.count).map { split.trainIndices[$0] }
+        let totalSteps = stepsPerEpoch * settings.epochs
+        let norm = dataset.name.normalization
+        var lossSum = 0.0, correct = 0, seen = 0, lr: Float = 0
+        for s in 0..<stepsPerEpoch {
+            let lo = s * settings.batchSize
+            let hi = min(lo + settings.batchSize, perm.count)
+            let (x, y) = norm.batch(dataset.train, indices: perm[lo..<hi])
+            let logits = model.forward(x, training: true)
+            let (loss, grad, ok) = SoftmaxCrossEntropy.evaluate(logits: logits, labels: y)
+            model.backward(grad)
+            lr = settings.learningRate(step: step, totalSteps: totalSteps)
+            optimizer.step(model.parameters, learningRate: lr)
+            step += 1
+            lossSum += Double(loss) * Double(y.count)
+            correct += ok
+            seen += y.count
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let val = split.validationIndices.isEmpty ? nil : evaluate(dataset.train, indices: split.validationIndices).accuracy
+        return EpochStats(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
+                          trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                          validationAccuracy: val, learningRate: Double(lr), seconds: seconds, images: seen)
+    }
+
+    /// Accuracy and mean loss of the model in evaluation mode on `images[indices]`.
+    public func evaluate(_ images: LabeledImages, indices: [Int]) -> (accuracy: Double, loss: Double) {
+        Evaluator.evaluate(model, images: images, indices: indices, normalization: dataset.name.normalization)
+    }
+
+    /// Trains for `settings.epochs` epochs, calling `progress` after each, then evaluates on the
+    /// official test set.
+    ///
+    /// - Parameter shouldStop: asked before each epoch; returning true ends training early (the
+    ///   report then covers the epochs run).
+    public func run(progress: (EpochStats) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> TrainingReport {
+        var stats = [EpochStats]()
+        for _ in 0..<settings.epochs where !shouldStop() {
+            let e = trainEpoch()
+            stats.append(e)
+            progress(e)
+        }
+        let test = evaluate(dataset.test, indices: Array(0..<dataset.test.count))
+        let seconds = stats.reduce(0) { $0 + $1.seconds }
+        let images = stats.reduce(0) { $0 + $1.images }
+        return TrainingReport(epochs: stats, testAccuracy: test.accuracy, testLoss: test.loss,
+                              validationAccuracy: stats.last?.validationAccuracy, trainSeconds: seconds,
+                              imagesPerSecond: seconds > 0 ? Double(images) / seconds : 0)
+    }
+}
+
+/// Evaluation of a network in inference mode.
+public enum Evaluator {
+    /// Accuracy and mean cross-entropy of `model` on `images[indices]`, in batches of 1,000.
+    public static func evaluate(_ model: Sequential, images: LabeledImages, indices: [Int],
+                                normalization: Normalization) -> (accuracy: Double, loss: Double) {
+        guard !indices.isEmpty else { return (0, 0) }
+        var correct = 0, lossSum = 0.0
+        for lo in stride(from: 0, to: indices.count, by: 1000) {
+            let hi = min(lo + 1000, indices.count)
+            let (x, y) = normalization.batch(images, indices: indices[lo..<hi])
+            let (loss, _, ok) = SoftmaxCrossEntropy.evaluate(logits: model.forward(x, training: false), labels: y)
+            correct += ok
+            lossSum += Double(loss) * Double(y.count)
+        }
+        return (Double(correct) / Double(indices.count), lossSum / Double(indices.count))
+    }
+}

@@ -1,0 +1,117 @@
+/// Request and response bodies of the coordinator's HTTP API, shared by server and clients.
+/// All bodies are JSON. Every route requires `Authorization: Bearer TOKEN`.
+public enum API {
+    /// `POST /api/sweeps` responds with this; the request body is the sweep document itself.
+    public struct SubmitResponse: Codable, Sendable, Equatable {
+        public var sweepId: Int64
+        public var name: String
+        /// Jobs the sweep expanded to.
+        public var jobs: Int
+        /// Jobs newly stored.
+        public var added: Int
+        /// Jobs already present from an earlier submission (same config hash), not added again.
+        public var duplicates: Int
+        public init(sweepId: Int64, name: String, jobs: Int, added: Int, duplicates: Int) {
+            self.sweepId = sweepId; self.name = name; self.jobs = jobs; self.added = added; self.duplicates = duplicates
+        }
+    }
+
+    /// `POST /api/jobs/claim`.
+    public struct ClaimRequest: Codable, Sendable {
+        /// Worker name, unique per process (e.g. `host-pid`).
+        public var worker: String
+        public var host: String
+        public init(worker: String, host: String) { self.worker = worker; self.host = host }
+    }
+
+    /// A job handed to a worker, with the token that proves the claim.
+    public struct ClaimedJob: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var claimToken: String
+        public var config: JobConfig
+        /// The lease lasts this long from each heartbeat.
+        public var leaseSeconds: Double
+        public init(id: Int64, claimToken: String, config: JobConfig, leaseSeconds: Double) {
+            self.id = id; self.claimToken = claimToken; self.config = config; self.leaseSeconds = leaseSeconds
+        }
+    }
+
+    /// Response of a claim: no job when the queue is empty.
+    public struct ClaimResponse: Codable, Sendable {
+        public var job: ClaimedJob?
+        public init(job: ClaimedJob?) { self.job = job }
+    }
+
+    /// `POST /api/jobs/{id}/progress`: a heartbeat with the last finished epoch.
+    public struct ProgressRequest: Codable, Sendable {
+        public var claimToken: String
+        public var epoch: EpochReport?
+        public init(claimToken: String, epoch: EpochReport?) { self.claimToken = claimToken; self.epoch = epoch }
+    }
+
+    /// `POST /api/jobs/{id}/result`.
+    public struct CompleteRequest: Codable, Sendable {
+        public var claimToken: String
+        public var result: JobResult
+        public init(claimToken: String, result: JobResult) { self.claimToken = claimToken; self.result = result }
+    }
+
+    /// `POST /api/jobs/{id}/fail`.
+    public struct FailRequest: Codable, Sendable {
+        public var claimToken: String
+        public var error: String
+        public init(claimToken: String, error: String) { self.claimToken = claimToken; self.error = error }
+    }
+
+    /// Plain acknowledgement.
+    public struct Ack: Codable, Sendable {
+        public var ok: Bool
+        public init(ok: Bool = true) { self.ok = ok }
+    }
+
+    /// `GET /api/status`: jobs per state (every state present, zero included).
+    public struct StatusResponse: Codable, Sendable, Equatable {
+        public var counts: [String: Int]
+        public init(counts: [String: Int]) { self.counts = counts }
+    }
+
+    /// `GET /api/leaderboard`.
+    public struct LeaderboardResponse: Codable, Sendable {
+        public var rows: [LeaderboardRow]
+        public init(rows: [LeaderboardRow]) { self.rows = rows }
+    }
+
+    /// Error body of every non-2xx response.
+    public struct ErrorBody: Codable, Sendable {
+        public struct Detail: Codable, Sendable { public var message: String }
+        public var error: Detail
+    }
+}
+
+/// One job on the leaderboard.
+public struct LeaderboardRow: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var sweep: String
+    public var model: String
+    public var quantizer: String
+    public var dataset: String
+    public var split: String
+    public var seed: Int
+    public var learningRate: Double
+    public var testAccuracy: Double?
+    public var validationAccuracy: Double?
+    public var trainSeconds: Double?
+    public var state: JobState
+    /// Last reported epoch while running, or the final epoch count.
+    public var epoch: Int?
+    public var epochs: Int
+
+    public init(id: Int64, sweep: String, model: String, quantizer: String, dataset: String, split: String, seed: Int,
+                learningRate: Double, testAccuracy: Double?, validationAccuracy: Double?, trainSeconds: Double?,
+                state: JobState, epoch: Int?, epochs: Int) {
+        self.id = id; self.sweep = sweep; self.model = model; self.quantizer = quantizer; self.dataset = dataset
+        self.split = split; self.seed = seed; self.learningRate = learningRate; self.testAccuracy = testAccuracy
+        self.validationAccuracy = validationAccuracy; self.trainSeconds = trainSeconds; self.state = state
+        self.epoch = epoch; self.epochs = epochs
+    }
+}

@@ -1,0 +1,107 @@
+/// Everything that defines one experiment: the unit the coordinator stores, hashes and hands out.
+///
+/// Two configs that are equal after defaults are filled in are the same experiment (same
+/// `configHash`). Create one from user input with ``JobConfig/validated(from:path:)``.
+public struct JobConfig: Codable, Sendable, Hashable {
+    /// Dataset and split.
+    public struct DatasetSpec: Codable, Sendable, Hashable {
+        /// Dataset name: one of ``JobConfig/datasets``.
+        public var name: String
+        /// Fraction of the official training set held out for validation, in [0, 0.5].
+        public var validationFraction: Double
+        /// Seed that chooses the holdout.
+        public var splitSeed: Int
+        /// Train on at most this many images of the training split (nil: all).
+        public var trainLimit: Int?
+    }
+
+    /// Quantizer kind and parameters.
+    public struct QuantizerSpec: Codable, Sendable, Hashable {
+        /// One of ``JobConfig/quantizerKinds``.
+        public var kind: String
+        /// Numeric parameters of the kind.
+        public var params: [String: Double]
+    }
+
+    /// Optimizer and schedule.
+    public struct TrainingSpec: Codable, Sendable, Hashable {
+        public var epochs: Int
+        public var batchSize: Int
+        public var learningRate: Double
+        /// One of ``JobConfig/optimizers``.
+        public var optimizer: String
+        public var momentum: Double
+        public var nesterov: Bool
+        public var weightDecay: Double
+        /// One of ``JobConfig/schedules``.
+        public var schedule: String
+    }
+
+    /// Model architecture: one of ``JobConfig/models``.
+    public var model: String
+    public var dataset: DatasetSpec
+    public var quantizer: QuantizerSpec
+    public var training: TrainingSpec
+    /// Seed of initialization and data order.
+    public var seed: Int
+
+    /// Allowed values, kept in one place for validation, help and the JSON Schema.
+    public static let models = ["mlp"]
+    public static let datasets = ["fashion-mnist", "mnist"]
+    public static let quantizerKinds = ["fp"]
+    public static let optimizers = ["sgd"]
+    public static let schedules = ["constant", "cosine"]
+
+    /// Dotted key paths a sweep's `grid` may vary (`quantizer.params.NAME` is also allowed).
+    public static let gridKeyPaths = [
+        "model", "dataset.name", "dataset.validationFraction", "dataset.splitSeed", "dataset.trainLimit",
+        "quantizer.kind", "training.epochs", "training.batchSize", "training.learningRate",
+        "training.optimizer", "training.momentum", "training.nesterov", "training.weightDecay",
+        "training.schedule",
+    ]
+
+    /// Validates a job document, filling defaults.
+    ///
+    /// - Parameter path: JSON path of `json` inside its file, used in errors.
+    /// - Throws: ``SweepError`` naming the first invalid field and what is allowed.
+    public static func validated(from json: JSONValue, path: String = "") throws(SweepError) -> JobConfig {
+        var r = try ObjectReader(json, path: path)
+        let model = try r.string("model", allowed: models)
+        guard var d = try r.object("dataset") else { throw SweepError(path: r.at("dataset"), "required field is missing") }
+        let dataset = DatasetSpec(
+            name: try d.string("name", allowed: datasets),
+            validationFraction: try d.double("validationFraction", default: 0.1, min: 0, max: 0.5),
+            splitSeed: try d.int("splitSeed", default: 0, min: 0, max: Int(Int32.max)),
+            trainLimit: try d.optionalInt("trainLimit", min: 2, max: 10_000_000))
+        try d.finish()
+        let emptyQuantizer = try ObjectReader(.object([:]), path: r.at("quantizer"))
+        var q = try r.object("quantizer") ?? emptyQuantizer
+        let kind = try q.string("kind", default: "fp", allowed: quantizerKinds)
+        var params: [String: Double] = [:]
+        if var p = try q.object("params") {
+            for (k, v) in p.all() {
+                guard case .number(let n) = v, n.isFinite else { throw SweepError(path: p.at(k), "expected a number, got \(v.typeName)") }
+                params[k] = n
+            }
+        }
+        if kind == "fp", let k = params.keys.sorted().first {
+            throw SweepError(path: q.at("params.\(k)"), "quantizer kind 'fp' takes no parameters")
+        }
+        try q.finish()
+        guard var t = try r.object("training") else { throw SweepError(path: r.at("training"), "required field is missing") }
+        let training = TrainingSpec(
+            epochs: try t.int("epochs", min: 1, max: 1000),
+            batchSize: try t.int("batchSize", default: 128, min: 2, max: 65536),
+            learningRate: try t.double("learningRate", min: 0, max: 10, exclusiveMin: true),
+            optimizer: try t.string("optimizer", default: "sgd", allowed: optimizers),
+            momentum: try t.double("momentum", default: 0.9, min: 0, max: 1, exclusiveMax: true),
+            nesterov: try t.bool("nesterov", default: false),
+            weightDecay: try t.double("weightDecay", default: 5e-4, min: 0, max: 1),
+            schedule: try t.string("schedule", default: "cosine", allowed: schedules))
+        try t.finish()
+        let seed = try r.int("seed", default: 0, min: 0, max: Int(Int32.max))
+        try r.finish()
+        return JobConfig(model: model, dataset: dataset, quantizer: QuantizerSpec(kind: kind, params: params),
+                         training: training, seed: seed)
+    }
+}

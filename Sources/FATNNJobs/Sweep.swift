@@ -1,0 +1,133 @@
+import Foundation
+
+/// A declared family of experiments: a base job, a grid of values for some of its fields, and
+/// the seeds to repeat each combination with.
+///
+/// ```json
+/// { "name": "quickstart",
+///   "base": { "model": "mlp", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 3, "learningRate": 0.1} },
+///   "grid": { "training.learningRate": [0.05, 0.2] },
+///   "seeds": [1, 2] }
+/// ```
+public struct Sweep: Sendable, Equatable {
+    /// Sweep name: letters, digits, `.`, `_`, `-`; at most 100 characters.
+    public let name: String
+    /// Optional free text.
+    public let description: String?
+    /// The expanded jobs, grid combinations in sorted-key order, seeds innermost.
+    public let jobs: [JobConfig]
+
+    /// Upper bound on jobs one sweep file may expand to.
+    public static let maxJobs = 10_000
+    /// Upper bound on a sweep file's size in bytes.
+    public static let maxDocumentBytes = 1 << 20
+
+    /// Parses, validates and expands a sweep document.
+    ///
+    /// - Throws: ``SweepError`` with the JSON path of the first invalid field.
+    public static func parse(_ data: Data) throws(SweepError) -> Sweep {
+        guard data.count <= maxDocumentBytes else {
+            throw SweepError(path: "", "file is \(data.count) bytes; the limit is \(maxDocumentBytes)")
+        }
+        let json: JSONValue
+        do { json = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw SweepError(path: "", "not valid JSON: \(Self.describe(error))")
+        }
+        return try expand(json)
+    }
+
+    /// Validates and expands a parsed sweep document.
+    public static func expand(_ json: JSONValue) throws(SweepError) -> Sweep {
+        var r = try ObjectReader(json, path: "")
+        let name = try r.string("name")
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard !name.isEmpty, name.count <= 100, name.allSatisfy({ allowed.contains($0) }) else {
+            throw SweepError(path: "name", "'\(name)' must be 1-100 characters of letters, digits, '.', '_' or '-'")
+        }
+        let description: String? = r.raw("description") == nil ? nil : try r.string("description")
+        guard let base = r.raw("base") else { throw SweepError(path: "base", "required field is missing") }
+        guard case .object = base else { throw SweepError(path: "base", "expected an object, got \(base.typeName)") }
+        let axes = try gridAxes(r.object("grid"))
+        let seeds = try seedList(r.raw("seeds"))
+        try r.finish()
+
+        let combinations = axes.reduce(1) { $0 * $1.values.count } * seeds.count
+        guard combinations <= maxJobs else {
+            throw SweepError(path: "grid", "expands to \(combinations) jobs; the limit is \(maxJobs) per sweep")
+        }
+        var jobs: [JobConfig] = []
+        var choice = [Int](repeating: 0, count: axes.count)
+        repeat {
+            var doc = base
+            for (a, i) in zip(axes, choice) { doc = doc.setting(a.key.split(separator: ".").map(String.init)[...], to: a.values[i]) }
+            for seed in seeds {
+                let withSeed = doc.setting(["seed"], to: .number(Double(seed)))
+                do { jobs.append(try JobConfig.validated(from: withSeed, path: "base")) } catch {
+                    throw blame(error, axes: axes, choice: choice)
+                }
+            }
+        } while advance(&choice, axes)
+        return Sweep(name: name, description: description, jobs: jobs)
+    }
+
+    private struct Axis { let key: String; let values: [JSONValue] }
+
+    private static func gridAxes(_ grid: ObjectReader?) throws(SweepError) -> [Axis] {
+        guard var grid else { return [] }
+        var axes: [Axis] = []
+        for (key, value) in grid.all() {
+            let path = "grid[\"\(key)\"]"
+            guard JobConfig.gridKeyPaths.contains(key) || key.hasPrefix("quantizer.params.") && key.split(separator: ".").count == 3 else {
+                throw SweepError(path: path, "unknown key path; allowed: \(JobConfig.gridKeyPaths.joined(separator: ", ")), quantizer.params.NAME")
+            }
+            guard case .array(let values) = value, !values.isEmpty else {
+                throw SweepError(path: path, "expected a non-empty array of values, got \(value.typeName)")
+            }
+            if let dup = values.indices.first(where: { values[..<$0].contains(values[$0]) }) {
+                throw SweepError(path: "\(path)[\(dup)]", "repeats an earlier value")
+            }
+            axes.append(Axis(key: key, values: values))
+        }
+        return axes
+    }
+
+    private static func seedList(_ value: JSONValue?) throws(SweepError) -> [Int] {
+        guard let value else { throw SweepError(path: "seeds", "required field is missing; give a list such as [1, 2]") }
+        guard case .array(let items) = value, !items.isEmpty else {
+            throw SweepError(path: "seeds", "expected a non-empty array of integers, got \(value.typeName)")
+        }
+        var seeds: [Int] = []
+        for (i, item) in items.enumerated() {
+            guard case .number(let n) = item, n == n.rounded(), n >= 0, n <= Double(Int32.max) else {
+                throw SweepError(path: "seeds[\(i)]", "expected an integer in 0...\(Int32.max)")
+            }
+            guard !seeds.contains(Int(n)) else { throw SweepError(path: "seeds[\(i)]", "repeats seed \(Int(n))") }
+            seeds.append(Int(n))
+        }
+        return seeds
+    }
+
+    /// Points an error in a combined job at the grid value that caused it, when it did.
+    private static func blame(_ error: SweepError, axes: [Axis], choice: [Int]) -> SweepError {
+        for (a, i) in zip(axes, choice) where error.path == "base.\(a.key)" || error.path.hasPrefix("base.\(a.key).") {
+            return SweepError(path: "grid[\"\(a.key)\"][\(i)]", error.message)
+        }
+        return error
+    }
+
+    private static func advance(_ choice: inout [Int], _ axes: [Axis]) -> Bool {
+        for i in choice.indices.reversed() {
+            choice[i] += 1
+            if choice[i] < axes[i].values.count { return true }
+            choice[i] = 0
+        }
+        return false
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let e = error as? DecodingError, case .dataCorrupted(let ctx) = e {
+            return (ctx.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? ctx.debugDescription
+        }
+        return "\(error)"
+    }
+}

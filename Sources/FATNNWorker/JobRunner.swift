@@ -1,0 +1,64 @@
+import FATNNEngine
+import FATNNJobs
+import Foundation
+
+/// Turns a job config into an engine run and runs it off the cooperative thread pool.
+enum JobRunner {
+    /// Why a job's config cannot run on this engine.
+    struct UnsupportedConfig: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Engine settings for a job.
+    static func plan(_ config: JobConfig) throws -> (ModelArchitecture, TrainingSettings) {
+        guard let arch = ModelArchitecture(rawValue: config.model) else {
+            throw UnsupportedConfig(description: "model '\(config.model)' is not supported by this worker's engine")
+        }
+        guard config.quantizer.kind == "fp" else {
+            throw UnsupportedConfig(description: "quantizer '\(config.quantizer.kind)' is not supported by this worker's engine")
+        }
+        guard let schedule = LearningRateSchedule(rawValue: config.training.schedule) else {
+            throw UnsupportedConfig(description: "schedule '\(config.training.schedule)' is not supported")
+        }
+        let t = config.training
+        let settings = TrainingSettings(epochs: t.epochs, batchSize: t.batchSize, learningRate: Float(t.learningRate),
+                                        momentum: Float(t.momentum), nesterov: t.nesterov,
+                                        weightDecay: Float(t.weightDecay), schedule: schedule, seed: UInt64(config.seed))
+        return (arch, settings)
+    }
+
+    /// Trains and evaluates `config` on `dataset` on a dedicated thread.
+    ///
+    /// - Parameters:
+    ///   - onEpoch: called (on the training thread) after every epoch.
+    ///   - stop: checked before each epoch; set it to abandon the run.
+    static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag,
+                    onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> TrainingReport {
+        let (arch, settings) = try plan(config)
+        let split = DataSplit.holdout(count: dataset.train.count, validationFraction: config.dataset.validationFraction,
+                                      seed: UInt64(config.dataset.splitSeed), trainLimit: config.dataset.trainLimit)
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                let model = arch.build(inputFeatures: dataset.train.featuresPerImage, classes: dataset.name.classes, seed: settings.seed)
+                let trainer = Trainer(model: model, dataset: dataset, split: split, settings: settings)
+                continuation.resume(returning: trainer.run(progress: onEpoch, shouldStop: { stop.isSet }))
+            }
+        }
+    }
+}
+
+/// A flag set from one thread and read from another.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+extension EpochReport {
+    init(_ s: EpochStats) {
+        self.init(epoch: s.epoch, trainLoss: s.trainLoss, trainAccuracy: s.trainAccuracy,
+                  validationAccuracy: s.validationAccuracy, learningRate: s.learningRate, seconds: s.seconds)
+    }
+}

@@ -1,0 +1,166 @@
+import FATNNClient
+import FATNNEngine
+import FATNNJobs
+import Foundation
+import Logging
+
+/// How a worker runs.
+public struct WorkerOptions: Sendable {
+    /// Coordinator base URL.
+    public var coordinator: String
+    /// Bearer token.
+    public var token: String
+    /// Worker name; defaults to `HOST-PID`.
+    public var name: String
+    /// Run at most one job, then exit.
+    public var once: Bool
+    /// Exit when the queue is empty instead of polling.
+    public var exitWhenIdle: Bool
+    /// Wait between claims while the queue is empty, seconds.
+    public var pollSeconds: Double
+    /// Overrides where datasets are read from.
+    public var dataDirectory: String?
+    /// Engine (OpenBLAS) threads.
+    public var threads: Int
+
+    public init(coordinator: String, token: String, name: String? = nil, once: Bool = false, exitWhenIdle: Bool = false,
+                pollSeconds: Double = 2, dataDirectory: String? = nil, threads: Int = 1) {
+        let host = ProcessInfo.processInfo.hostName
+        self.coordinator = coordinator
+        self.token = token
+        self.name = name ?? "\(host)-\(ProcessInfo.processInfo.processIdentifier)"
+        self.once = once
+        self.exitWhenIdle = exitWhenIdle
+        self.pollSeconds = pollSeconds
+        self.dataDirectory = dataDirectory
+        self.threads = threads
+    }
+}
+
+/// Pulls jobs from a coordinator, trains and evaluates them with the engine, and reports
+/// progress and results. Waits out an unreachable coordinator with backoff.
+public struct Worker: Sendable {
+    let options: WorkerOptions
+    let client: CoordinatorClient
+    let logger: Logger
+    let retry: RetryPolicy
+    let cache: DatasetCache
+    let host = ProcessInfo.processInfo.hostName
+
+    /// A worker; nothing happens until ``run()``.
+    public init(options: WorkerOptions, logger: Logger, retry: RetryPolicy = RetryPolicy()) throws {
+        self.options = options
+        self.client = try CoordinatorClient(baseURL: options.coordinator, token: options.token)
+        self.logger = logger
+        self.retry = retry
+        self.cache = DatasetCache(dataDirectory: options.dataDirectory)
+    }
+
+    /// Runs jobs until the queue is empty (with `exitWhenIdle`), one job is done (with `once`),
+    /// or the task is cancelled.
+    ///
+    /// - Returns: the number of jobs this worker finished (succeeded or failed).
+    @discardableResult
+    public func run() async throws -> Int {
+        BLAS.setThreads(options.threads)
+        logger.info("worker \(options.name) polling \(options.coordinator) with \(options.threads) engine thread(s)")
+        var finished = 0
+        while !Task.isCancelled {
+            let job = try await retry.run("claim", logger: logger) {
+                try await client.claim(worker: options.name, host: host)
+            }
+            guard let job else {
+                if options.once || options.exitWhenIdle {
+                    logger.info("queue empty; exiting after \(finished) job(s)")
+                    return finished
+                }
+                try await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                continue
+            }
+            try await process(job)
+            finished += 1
+            if options.once { return finished }
+        }
+        return finished
+    }
+
+    func process(_ job: API.ClaimedJob) async throws {
+        let c = job.config
+        logger.info("job \(job.id): \(c.model) \(c.quantizer.kind) on \(c.dataset.name) lr=\(c.training.learningRate) seed=\(c.seed), \(c.training.epochs) epoch(s)")
+        let report: TrainingReport
+        let stop = StopFlag()
+        do {
+            let dataset = try await cache.dataset(c.dataset.name)
+            report = try await train(job, dataset: dataset, stop: stop)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.error("job \(job.id) failed: \(error)")
+            try await finish(job) { try await client.fail(job: job.id, token: job.claimToken, error: "\(error)") }
+            return
+        }
+        if stop.isSet {
+            logger.warning("job \(job.id): claim lost (lease expired or job ended elsewhere); result discarded")
+            return
+        }
+        let result = JobResult(testAccuracy: report.testAccuracy, testLoss: report.testLoss,
+                               validationAccuracy: report.validationAccuracy, trainLoss: report.epochs.last?.trainLoss ?? 0,
+                               trainSeconds: report.trainSeconds, imagesPerSecond: report.imagesPerSecond,
+                               epochs: report.epochs.map(EpochReport.init), host: host, threads: options.threads)
+        try await finish(job) { try await client.complete(job: job.id, token: job.claimToken, result: result) }
+        logger.info("job \(job.id) done: test accuracy \(String(format: "%.2f%%", report.testAccuracy * 100)), \(String(format: "%.0f", report.imagesPerSecond)) images/s")
+    }
+
+    /// Reports the end of a job, retrying while the coordinator is unreachable; a stale claim is
+    /// logged and dropped.
+    private func finish(_ job: API.ClaimedJob, _ call: () async throws -> Void) async throws {
+        do { try await retry.run("report job \(job.id)", logger: logger, call) } catch let e as ClientError where e.isStaleClaim {
+            logger.warning("job \(job.id): coordinator refused the report: \(e)")
+        }
+    }
+
+    /// Trains while heartbeats keep the lease: one per epoch with progress, and one every third
+    /// of the lease in between. A refused heartbeat stops the run.
+    private func train(_ job: API.ClaimedJob, dataset: Dataset, stop: StopFlag) async throws -> TrainingReport {
+        let (epochs, continuation) = AsyncStream.makeStream(of: EpochStats.self, bufferingPolicy: .bufferingNewest(16))
+        return try await withThrowingTaskGroup(of: TrainingReport?.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                return try await JobRunner.run(job.config, dataset: dataset, stop: stop) { continuation.yield($0) }
+            }
+            group.addTask {
+                for await e in epochs {
+                    logger.info("job \(job.id) epoch \(e.epoch)/\(job.config.training.epochs): loss \(String(format: "%.4f", e.trainLoss)), train acc \(String(format: "%.2f%%", e.trainAccuracy * 100))\(e.validationAccuracy.map { String(format: ", val acc %.2f%%", $0 * 100) } ?? "")")
+                    await heartbeat(job, EpochReport(e), stop: stop)
+                }
+                return nil
+            }
+            group.addTask {
+                let interval = max(1, job.leaseSeconds / 3)
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                    if Task.isCancelled { break }
+                    await heartbeat(job, nil, stop: stop)
+                }
+                return nil
+            }
+            var report: TrainingReport?
+            for try await value in group {
+                if let value {
+                    report = value
+                    group.cancelAll()
+                }
+            }
+            return report!
+        }
+    }
+
+    private func heartbeat(_ job: API.ClaimedJob, _ epoch: EpochReport?, stop: StopFlag) async {
+        do { try await client.progress(job: job.id, token: job.claimToken, epoch: epoch) } catch let e as ClientError {
+            if e.isStaleClaim { stop.set() }
+            logger.warning("job \(job.id): heartbeat failed: \(e)")
+        } catch {
+            logger.warning("job \(job.id): heartbeat failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import FATNNJobs
+import Foundation
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate a sweep file, expand it into jobs and store them.",
+        discussion: """
+            A sweep file is JSON (schema: Schemas/sweep.schema.json): a 'name', a 'base' job, a \
+            'grid' of key paths to value lists, and 'seeds'. Every combination of grid values is run \
+            with every seed. Jobs already stored (same config) are not added again. Examples: Jobs/.
+            """)
+
+    @Argument(help: ArgumentHelp("Sweep file (JSON).", valueName: "sweep.json"))
+    var file: String
+
+    @Flag(help: "Validate and print the jobs without submitting them.")
+    var dryRun = false
+
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw SubmitError("\(file): cannot read the file")
+        }
+        let sweep: Sweep
+        do { sweep = try Sweep.parse(data) } catch { throw SubmitError("\(file): \(error)") }
+        if dryRun {
+            for job in sweep.jobs { print(job.canonicalJSON) }
+            print("\(file): valid; \(sweep.jobs.count) job(s)")
+            return
+        }
+        let reply = try await client.client().submit(document: data)
+        print("sweep '\(reply.name)' (id \(reply.sweepId)): \(reply.jobs) job(s), \(reply.added) added, \(reply.duplicates) already present")
+    }
+}
+
+struct SubmitError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct FATNNCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fatnn",
+        abstract: "Train and evaluate FATNN models locally, without a coordinator.",
+        subcommands: [Train.self, Eval.self])
+}

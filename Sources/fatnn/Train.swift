@@ -1,0 +1,60 @@
+import ArgumentParser
+import FATNNEngine
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on a dataset and report test accuracy.",
+        discussion: "Deterministic: the same seed and --threads give the same run. Saves the model with --output for 'fatnn eval'.")
+
+    @Option(help: "Model: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String = "mlp"
+
+    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var dataset: String = "fashion-mnist"
+
+    @Option(help: ArgumentHelp("Directory holding the dataset's IDX files (gzip or raw).", valueName: "dir"))
+    var dataDir: String?
+
+    @Option var epochs: Int = 3
+    @Option var batchSize: Int = 128
+    @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Float = 0.1
+    @Option var momentum: Float = 0.9
+    @Option var weightDecay: Float = 5e-4
+    @Option(help: "Learning-rate schedule: constant, cosine.") var schedule: String = "cosine"
+    @Option var seed: UInt64 = 0
+    @Option(help: "Fraction of the training set held out for validation.") var valFraction: Double = 0.1
+    @Option(help: "Train on at most this many images.") var trainLimit: Int?
+    @Option(help: "Engine threads (OpenBLAS).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Save the trained model here.", valueName: "file")) var output: String?
+
+    func validate() throws {
+        guard ModelArchitecture(rawValue: model) != nil else { throw ValidationError("--model '\(model)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))") }
+        guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))") }
+        guard LearningRateSchedule(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant or cosine") }
+        guard epochs >= 1, batchSize >= 2, learningRate > 0, (0..<0.9).contains(valFraction), threads >= 1 else {
+            throw ValidationError("need --epochs ≥ 1, --batch-size ≥ 2, --lr > 0, 0 ≤ --val-fraction < 0.9, --threads ≥ 1")
+        }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let arch = ModelArchitecture(rawValue: model)!
+        let data = try Dataset.load(DatasetName(rawValue: dataset)!, directory: dataDir)
+        let split = DataSplit.holdout(count: data.train.count, validationFraction: valFraction, seed: seed, trainLimit: trainLimit)
+        let settings = TrainingSettings(epochs: epochs, batchSize: batchSize, learningRate: learningRate, momentum: momentum,
+                                        weightDecay: weightDecay, schedule: LearningRateSchedule(rawValue: schedule)!, seed: seed)
+        let net = arch.build(inputFeatures: data.train.featuresPerImage, classes: data.name.classes, seed: seed)
+        print("\(model) on \(dataset): \(split.trainIndices.count) train, \(split.validationIndices.count) val, \(data.test.count) test images; \(threads) thread(s)")
+        let report = Trainer(model: net, dataset: data, split: split, settings: settings).run { e in
+            print(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  %.1f s",
+                         e.epoch, epochs, e.trainLoss, e.trainAccuracy * 100,
+                         e.validationAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "-", e.seconds))
+        }
+        print(String(format: "test accuracy %.2f%%  (test loss %.4f, %.0f images/s)", report.testAccuracy * 100, report.testLoss, report.imagesPerSecond))
+        if let output {
+            try ModelFile(architecture: arch, dataset: data.name, model: net).write(to: output)
+            print("saved \(output)")
+        }
+    }
+}
