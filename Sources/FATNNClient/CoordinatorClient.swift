@@ -62,6 +62,14 @@ public struct CoordinatorClient: Sendable {
         return reply.rows
     }
 
+    /// One connection pool per process. A refused connection fails within the connect timeout
+    /// (instead of the whole request deadline), so the worker's own backoff and log take over.
+    static let http: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.timeout = .init(connect: .seconds(3), read: .seconds(60))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+    }()
+
     private func encode<T: Encodable>(_ value: T) throws -> Data { try JSONEncoder().encode(value) }
 
     private func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> T {
@@ -75,7 +83,7 @@ public struct CoordinatorClient: Sendable {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            response = try await Self.http.execute(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: 64 << 20)
         } catch {
             throw ClientError.unreachable(url: baseURL, reason: Self.describe(error))

@@ -18,7 +18,7 @@ public enum LeaderboardTable {
             cells.enumerated().map { c, s in
                 let pad = String(repeating: " ", count: widths[c] - s.count)
                 return rightAligned.contains(c) ? pad + s : s + pad
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
         var out = [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
         out += body.map(line)

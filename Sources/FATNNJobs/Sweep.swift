@@ -77,7 +77,7 @@ public struct Sweep: Sendable, Equatable {
         var axes: [Axis] = []
         for (key, value) in grid.all() {
             let path = "grid[\"\(key)\"]"
-            guard JobConfig.gridKeyPaths.contains(key) || key.hasPrefix("quantizer.params.") && key.split(separator: ".").count == 3 else {
+            guard JobConfig.gridKeyPaths.contains(key) || key.hasPrefix("quantizer.params.") && key.split(separator: ".", omittingEmptySubsequences: false).count == 3 && !key.hasSuffix(".") else {
                 throw SweepError(path: path, "unknown key path; allowed: \(JobConfig.gridKeyPaths.joined(separator: ", ")), quantizer.params.NAME")
             }
             guard case .array(let values) = value, !values.isEmpty else {

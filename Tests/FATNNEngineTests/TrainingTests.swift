@@ -1,0 +1,78 @@
+@testable import FATNNEngine
+import Foundation
+import Testing
+
+@Suite(.serialized) struct TrainingTests {
+    private func run(_ data: Dataset, seed: UInt64, epochs: Int = 2) -> TrainingReport {
+        let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.1, seed: 0)
+        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: seed)
+        return Trainer(model: model, dataset: data, split: split,
+                       settings: TrainingSettings(epochs: epochs, batchSize: 32, learningRate: 0.05, seed: seed)).run()
+    }
+
+    /// The OpenBLAS thread count is process-wide: every test in this process uses 1 thread, so
+    /// that runs on other suites' threads cannot change it between the two runs compared here.
+    @Test func sameSeedSameRunBitForBit() throws {
+        BLAS.setThreads(1)
+        let data = try Dataset.load(.fashionMNIST, directory: IDXFixtures.dataset(train: 300, test: 100, gzip: true))
+        let a = run(data, seed: 11), b = run(data, seed: 11), c = run(data, seed: 12)
+        #expect(a.epochs.map(\.trainLoss) == b.epochs.map(\.trainLoss))
+        #expect(a.testAccuracy == b.testAccuracy && a.testLoss == b.testLoss)
+        #expect(a.epochs.map(\.trainLoss) != c.epochs.map(\.trainLoss))
+    }
+
+    @Test func learnsSyntheticBands() throws {
+        let data = try Dataset.load(.fashionMNIST, directory: IDXFixtures.dataset(train: 600, test: 200, gzip: false))
+        let r = run(data, seed: 1, epochs: 3)
+        #expect(r.epochs.last!.trainLoss < r.epochs.first!.trainLoss)
+        #expect(r.testAccuracy > 0.9)
+    }
+
+    /// Real Fashion-MNIST (the Debian package `dataset-fashion-mnist`, installed by scripts/test.sh).
+    @Test func beatsChanceOnRealFashionMNIST() throws {
+        BLAS.setThreads(1)
+        let data = try Dataset.load(.fashionMNIST)
+        #expect(data.train.count == 60_000 && data.test.count == 10_000)
+        let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.05, seed: 0, trainLimit: 3000)
+        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: 3)
+        let r = Trainer(model: model, dataset: data, split: split,
+                        settings: TrainingSettings(epochs: 2, batchSize: 64, learningRate: 0.1, seed: 3)).run()
+        #expect(r.epochs[1].trainLoss < r.epochs[0].trainLoss)
+        #expect(r.testAccuracy > 0.72, "test accuracy \(r.testAccuracy)")
+    }
+}
+
+@Suite struct ModelFileTests {
+    private func trainedFile() throws -> (String, Sequential) {
+        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: 5)
+        for (i, b) in model.buffers.enumerated() { b.value = b.value.map { $0 + Float(i) * 0.25 } }
+        let path = IDXFixtures.temporaryDirectory() + "/m.fatnn"
+        try ModelFile(architecture: .mlp, dataset: .fashionMNIST, model: model).write(to: path)
+        return (path, model)
+    }
+
+    @Test func roundTripsEveryTensor() throws {
+        let (path, model) = try trainedFile()
+        let loaded = try ModelFile.read(from: path)
+        #expect(loaded.architecture == .mlp && loaded.dataset == .fashionMNIST)
+        #expect(loaded.model.parameters.map(\.value) == model.parameters.map(\.value))
+        #expect(loaded.model.buffers.map(\.value) == model.buffers.map(\.value))
+    }
+
+    @Test func rejectsAlteredTruncatedAndForeignFiles() throws {
+        let (path, _) = try trainedFile()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path + ".altered"))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path + ".cut"))
+        try Data("hello world, not a model".utf8).write(to: URL(fileURLWithPath: path + ".txt"))
+        for (suffix, why) in [(".altered", "checksum"), (".cut", "checksum"), (".txt", "bad magic")] {
+            do {
+                _ = try ModelFile.read(from: path + suffix)
+                Issue.record("\(suffix) accepted")
+            } catch let e as DataError {
+                #expect(e.description.hasPrefix(path + suffix) && e.description.contains(why), "\(e)")
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import FATNNJobs
+import Foundation
+import Testing
+
+private func sweep(_ json: String) throws(SweepError) -> Sweep { try Sweep.parse(Data(json.utf8)) }
+
+private let base = """
+    "base": { "model": "mlp", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 2, "learningRate": 0.1} }
+    """
+
+@Suite struct SweepExpansionTests {
+    @Test func gridTimesSeeds() throws {
+        let s = try sweep("""
+            { "name": "a", \(base), "grid": {"training.learningRate": [0.05, 0.1, 0.2], "training.batchSize": [64, 128]}, "seeds": [1, 2, 3] }
+            """)
+        #expect(s.jobs.count == 3 * 2 * 3)
+        #expect(Set(s.jobs.map(\.configHash)).count == 18)
+        // Sorted key order: batchSize varies slowest, seeds fastest.
+        #expect(s.jobs.prefix(3).map(\.seed) == [1, 2, 3])
+        #expect(s.jobs[0].training.batchSize == 64 && s.jobs[0].training.learningRate == 0.05)
+        #expect(s.jobs[3].training.learningRate == 0.1)
+        #expect(s.jobs[9].training.batchSize == 128)
+    }
+
+    @Test func noGridGivesOneJobPerSeed() throws {
+        let s = try sweep(#"{ "name": "b", \#(base), "seeds": [7] }"#)
+        #expect(s.jobs.count == 1)
+        #expect(s.jobs[0].seed == 7)
+        #expect(s.jobs[0].training.batchSize == 128)
+        #expect(s.jobs[0].quantizer.kind == "fp")
+        #expect(s.jobs[0].dataset.validationFraction == 0.1)
+    }
+
+    @Test func hashIgnoresKeyOrderAndExplicitDefaults() throws {
+        let a = try sweep(#"{ "name": "h", \#(base), "seeds": [1] }"#).jobs[0]
+        let b = try sweep("""
+            { "seeds": [1], "name": "h", "base": { "training": {"learningRate": 0.1, "momentum": 0.9, "epochs": 2},
+              "quantizer": {"kind": "fp"}, "dataset": {"splitSeed": 0, "name": "fashion-mnist"}, "model": "mlp" } }
+            """).jobs[0]
+        #expect(a == b)
+        #expect(a.configHash == b.configHash)
+        #expect(a.configHash.count == 64)
+    }
+
+    @Test func seedChangesConfigHashButNotGroupHash() throws {
+        let s = try sweep(#"{ "name": "g", \#(base), "seeds": [1, 2] }"#)
+        #expect(s.jobs[0].configHash != s.jobs[1].configHash)
+        #expect(s.jobs[0].groupHash == s.jobs[1].groupHash)
+    }
+
+    @Test func canonicalJSONRoundTrips() throws {
+        let job = try sweep(#"{ "name": "r", \#(base), "seeds": [3] }"#).jobs[0]
+        #expect(try JobConfig.fromCanonical(job.canonicalJSON) == job)
+    }
+
+    @Test func repositoryExamplesAreValid() throws {
+        let jobs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Jobs").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: jobs.path).filter { $0.hasSuffix(".json") }
+        #expect(files.contains("quickstart.json"))
+        for f in files {
+            let s = try Sweep.parse(Data(contentsOf: jobs.appendingPathComponent(f)))
+            #expect(!s.jobs.isEmpty, "\(f)")
+        }
+        let quick = try Sweep.parse(Data(contentsOf: jobs.appendingPathComponent("quickstart.json")))
+        #expect(quick.jobs.count >= 4)
+        #expect(Set(quick.jobs.map(\.training.learningRate)).count >= 2)
+        #expect(Set(quick.jobs.map(\.seed)).count >= 2)
+    }
+}
+
+@Suite struct SweepValidationTests {
+    private func error(_ json: String) -> SweepError? {
+        do { _ = try sweep(json); return nil } catch { return error }
+    }
+
+    @Test func unknownFieldNamesItsPath() {
+        let e = error(#"{ "name": "x", "base": { "model": "mlp", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0.1, "lerningRate": 2} }, "seeds": [1] }"#)
+        #expect(e?.path == "base.training.lerningRate")
+        #expect(e?.message == "unknown field")
+    }
+
+    @Test func disallowedValueListsAllowedValues() {
+        let e = error(#"{ "name": "x", "base": { "model": "vgg", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0.1} }, "seeds": [1] }"#)
+        #expect(e?.path == "base.model")
+        #expect(e?.message.contains("allowed: mlp") == true)
+    }
+
+    @Test func badGridValuePointsAtIt() {
+        let e = error(#"{ "name": "x", \#(base), "grid": {"training.epochs": [1, -3]}, "seeds": [1] }"#)
+        #expect(e?.path == #"grid["training.epochs"][1]"#)
+        #expect(e?.message.contains("out of range") == true)
+    }
+
+    @Test func unknownGridKeyPath() {
+        let e = error(#"{ "name": "x", \#(base), "grid": {"training.lr": [0.1]}, "seeds": [1] }"#)
+        #expect(e?.path == #"grid["training.lr"]"#)
+        #expect(e?.message.contains("training.learningRate") == true)
+    }
+
+    @Test(arguments: [
+        (#"{ "name": "x", "base": {} }"#, "seeds"),
+        (#"{ "name": "x", "base": {"model": "mlp"}, "seeds": [] }"#, "seeds"),
+        (#"{ "name": "x", "base": {"model": "mlp"}, "seeds": [1, 1] }"#, "seeds[1]"),
+        (#"{ "name": "x", "base": {"model": "mlp"}, "seeds": [1.5] }"#, "seeds[0]"),
+        (#"{ "name": "bad name", "base": {}, "seeds": [1] }"#, "name"),
+        (#"{ "name": "x", "seeds": [1] }"#, "base"),
+        (#"{ "name": "x", "base": {"model": "mlp", "training": {"epochs": 1, "learningRate": 0.1}}, "seeds": [1] }"#, "base.dataset"),
+        (#"{ "name": "x", "base": {"model": "mlp", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0}}, "seeds": [1] }"#, "base.training.learningRate"),
+        (#"{ "name": "x", "base": {"model": "mlp", "dataset": {"name": "mnist", "validationFraction": 0.9}, "training": {"epochs": 1, "learningRate": 0.1}}, "seeds": [1] }"#, "base.dataset.validationFraction"),
+        (#"{ "name": "x", "base": {"model": "mlp", "dataset": {"name": "mnist"}, "quantizer": {"kind": "fp", "params": {"a": 1}}, "training": {"epochs": 1, "learningRate": 0.1}}, "seeds": [1] }"#, "base.quantizer.params.a"),
+        (#"{ "name": "x", "base": [], "seeds": [1] }"#, "base"),
+        (#"{ "name": "x", "base": {"model": "mlp"}, "grid": {"model": []}, "seeds": [1] }"#, #"grid["model"]"#),
+        (#"{ "name": "x", "base": {"model": "mlp"}, "seeds": [1], "extra": 1 }"#, "extra"),
+    ])
+    func rejected(json: String, path: String) {
+        #expect(error(json)?.path == path, "\(json)")
+    }
+
+    @Test func invalidJSONIsReported() {
+        let e = error(#"{ "name": "x", "#)
+        #expect(e?.message.hasPrefix("not valid JSON") == true)
+    }
+
+    @Test func tooManyJobs() {
+        let values = (1...101).map(String.init).joined(separator: ",")
+        let e = error(#"{ "name": "x", \#(base), "grid": {"training.epochs": [\#(values)], "training.batchSize": [\#(values)]}, "seeds": [1] }"#)
+        #expect(e?.path == "grid")
+        #expect(e?.message.contains("limit") == true)
+    }
+}
+
+@Suite struct SHA256Tests {
+    @Test func knownVectors() {
+        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex(String(repeating: "a", count: 1000)).count == 64)
+    }
+}
+
+@Suite struct LeaderboardTableTests {
+    @Test func rendersAlignedRows() {
+        let rows = [
+            LeaderboardRow(id: 12, sweep: "s", model: "mlp", quantizer: "fp", dataset: "fashion-mnist", split: "val 0.1/s0",
+                           seed: 1, learningRate: 0.1, testAccuracy: 0.8861, validationAccuracy: 0.89, trainSeconds: 12.34,
+                           state: .succeeded, epoch: 3, epochs: 3),
+            LeaderboardRow(id: 3, sweep: "s", model: "mlp", quantizer: "fp", dataset: "fashion-mnist", split: "val 0.1/s0",
+                           seed: 2, learningRate: 0.02, testAccuracy: nil, validationAccuracy: nil, trainSeconds: nil,
+                           state: .leased, epoch: 1, epochs: 3),
+        ]
+        let lines = LeaderboardTable.render(rows).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("id"))
+        #expect(lines[2].hasPrefix("12") && lines[2].contains("88.61%") && lines[2].hasSuffix("succeeded"))
+        #expect(lines[3].hasPrefix(" 3") && lines[3].hasSuffix("running 1/3"))
+        #expect(LeaderboardTable.render([]).contains("(no jobs)"))
+    }
+}
