@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The main job: a real sweep on Fashion-MNIST through a local coordinator and workers, ending in
+# a leaderboard. Installs what is missing, builds in release, starts a coordinator on a fresh
+# database, submits the sweep, runs the workers, shows progress, prints the leaderboard, and
+# stops every process it started (also on Ctrl-C).
+#
+# Usage: scripts/quickstart.sh [SWEEP_FILE]       (default Jobs/quickstart.json)
+# Environment:
+#   WORKERS=N          workers to start (default 2)
+#   THREADS=N          engine threads per worker (default: cores / workers, at least 1)
+#   FATNN_CONFIG=debug build configuration (default release)
+#   RUN_DIR=DIR        where the database and logs go (default run/quickstart-TIMESTAMP)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sweep=${1:-Jobs/quickstart.json}
+workers=${WORKERS:-2}
+config=${FATNN_CONFIG:-release}
+threads=${THREADS:-$(( $(nproc) / workers > 0 ? $(nproc) / workers : 1 ))}
+run=${RUN_DIR:-run/quickstart-$(date +%Y%m%d-%H%M%S)}
+start=$(date +%s)
+
+[ -f "$sweep" ] || { echo "quickstart: $sweep: no such sweep file" >&2; exit 2; }
+scripts/setup.sh
+
+mkdir -p "$run"
+echo "quickstart: building ($config; a first build fetches and compiles dependencies, several minutes on 2 cores; log: $run/build.log)"
+set +o pipefail
+swift build -c "$config" 2>&1 | tee "$run/build.log" | grep --line-buffered -E "error:|Compiling (FATNN|fatnn)|Build complete|Fetching|Computing"
+build_status=${PIPESTATUS[0]}
+set -o pipefail
+if [ "$build_status" -ne 0 ]; then
+  echo "quickstart: build failed (exit $build_status); last lines of $run/build.log:" >&2
+  tail -n 30 "$run/build.log" >&2
+  exit 1
+fi
+bin=$(swift build -c "$config" --show-bin-path)
+
+db="$run/jobs.sqlite"
+rm -f "$db" "$db-wal" "$db-shm" "$run/port"
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  if [ ${#pids[@]} -gt 0 ]; then
+    kill "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'echo; echo "quickstart: interrupted; stopping coordinator and workers"; exit 130' INT TERM
+
+"$bin/fatnn-coord" serve --db "$db" --port 0 --port-file "$run/port" >"$run/coordinator.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$run/port" ] && break; sleep 0.1; done
+[ -s "$run/port" ] || { echo "quickstart: coordinator did not start; see $run/coordinator.log" >&2; cat "$run/coordinator.log" >&2; exit 1; }
+url="http://127.0.0.1:$(cat "$run/port")"
+coord=("$bin/fatnn-coord")
+client=(--coordinator "$url" --token-file "$db.token")
+echo "quickstart: coordinator at $url (database $db)"
+
+"${coord[@]}" submit "$sweep" "${client[@]}"
+
+echo "quickstart: starting $workers worker(s) with $threads engine thread(s) each"
+worker_pids=()
+for i in $(seq "$workers"); do
+  "$bin/fatnn-worker" --coordinator "$url" --token-file "$db.token" --exit-when-idle \
+    --threads "$threads" --name "worker-$i" >"$run/worker-$i.log" 2>&1 &
+  pids+=($!)
+  worker_pids+=($!)
+done
+
+alive() { for p in "${worker_pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+while alive; do
+  sleep 5
+  line=$("${coord[@]}" status "${client[@]}" 2>/dev/null || echo "status unavailable")
+  latest=$(for log in "$run"/worker-*.log; do grep -E "epoch|: mlp|failed" "$log" | tail -n 1; done | sed 's/.*\] /    /')
+  printf '[%4ds] %s\n%s\n' $(( $(date +%s) - start )) "$line" "$latest"
+done
+failed=0
+for p in "${worker_pids[@]}"; do wait "$p" || failed=1; done
+
+echo
+echo "Leaderboard ($sweep):"
+"${coord[@]}" results "${client[@]}"
+echo
+"${coord[@]}" status "${client[@]}"
+echo "quickstart: wall time $(( $(date +%s) - start )) s; database and logs in $run"
+if [ "$failed" -ne 0 ] || ! "${coord[@]}" status "${client[@]}" | grep -q "failed 0"; then
+  echo "quickstart: some jobs or workers failed; see $run/worker-*.log" >&2
+  exit 1
+fi
