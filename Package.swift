@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn-worker", dependencies: [
-            "FATNNWorker", "FATNNClient",
+            "FATNNWorker", "FATNNClient", "FATNNEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn", dependencies: [

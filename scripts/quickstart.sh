@@ -16,7 +16,10 @@ cd "$(dirname "$0")/.."
 sweep=${1:-Jobs/quickstart.json}
 workers=${WORKERS:-2}
 config=${FATNN_CONFIG:-release}
+[[ "$workers" =~ ^[1-9][0-9]?$ ]] || { echo "quickstart: WORKERS must be a number from 1 to 99, got '$workers'" >&2; exit 2; }
+[[ "$config" == release || "$config" == debug ]] || { echo "quickstart: FATNN_CONFIG must be release or debug, got '$config'" >&2; exit 2; }
 threads=${THREADS:-$(( $(nproc) / workers > 0 ? $(nproc) / workers : 1 ))}
+[[ "$threads" =~ ^[1-9][0-9]*$ ]] || { echo "quickstart: THREADS must be a positive number, got '$threads'" >&2; exit 2; }
 run=${RUN_DIR:-run/quickstart-$(date +%Y%m%d-%H%M%S)}
 start=$(date +%s)
 
@@ -26,7 +29,7 @@ scripts/setup.sh
 mkdir -p "$run"
 echo "quickstart: building ($config; a first build fetches and compiles dependencies, several minutes on 2 cores; log: $run/build.log)"
 set +o pipefail
-swift build -c "$config" 2>&1 | tee "$run/build.log" | grep --line-buffered -E "error:|Compiling (FATNN|fatnn)|Build complete|Fetching|Computing"
+swift build -c "$config" 2>&1 | tee "$run/build.log" | { grep --line-buffered -E "error:|Compiling (FATNN|fatnn)|Build complete|Fetching|Computing" || true; }
 build_status=${PIPESTATUS[0]}
 set -o pipefail
 if [ "$build_status" -ne 0 ]; then
@@ -73,7 +76,7 @@ alive() { for p in "${worker_pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0;
 while alive; do
   sleep 5
   line=$("${coord[@]}" status "${client[@]}" 2>/dev/null || echo "status unavailable")
-  latest=$(for log in "$run"/worker-*.log; do grep -E "epoch|: mlp|failed" "$log" | tail -n 1; done | sed 's/.*\] /    /')
+  latest=$(for log in "$run"/worker-*.log; do grep -E "\] (job [0-9]+ (epoch|done|failed)|job [0-9]+: )" "$log" | tail -n 1 || true; done | sed 's/.*\] /    /') || true
   printf '[%4ds] %s\n%s\n' $(( $(date +%s) - start )) "$line" "$latest"
 done
 failed=0
@@ -83,9 +86,10 @@ echo
 echo "Leaderboard ($sweep):"
 "${coord[@]}" results "${client[@]}"
 echo
-"${coord[@]}" status "${client[@]}"
+"${coord[@]}" status "${client[@]}" || true
 echo "quickstart: wall time $(( $(date +%s) - start )) s; database and logs in $run"
-if [ "$failed" -ne 0 ] || ! "${coord[@]}" status "${client[@]}" | grep -q "failed 0"; then
+final_status=$("${coord[@]}" status "${client[@]}" 2>&1 || true)
+if [ "$failed" -ne 0 ] || [[ "$final_status" != *" failed 0 "* ]]; then
   echo "quickstart: some jobs or workers failed; see $run/worker-*.log" >&2
   exit 1
 fi

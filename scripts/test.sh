@@ -10,6 +10,6 @@ scripts/setup.sh
 swift build --build-tests
 python3 scripts/check_schemas.py
 smoke=$(mktemp -d)
-RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.json
+RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.json || { echo "test.sh: quickstart smoke run failed; logs in $smoke" >&2; exit 1; }
 rm -rf "$smoke"
 swift test --disable-xctest

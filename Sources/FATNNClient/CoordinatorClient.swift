@@ -53,6 +53,11 @@ public struct CoordinatorClient: Sendable {
         let _: API.Ack = try await send(.POST, "/api/jobs/\(job)/fail", body: encode(API.FailRequest(claimToken: claim, error: error)))
     }
 
+    /// Gives a claimed job back to the queue unrun.
+    public func release(job: Int64, token claim: String, reason: String) async throws {
+        let _: API.Ack = try await send(.POST, "/api/jobs/\(job)/release", body: encode(API.ReleaseRequest(claimToken: claim, reason: reason)))
+    }
+
     /// Job counts by state.
     public func status() async throws -> API.StatusResponse { try await send(.GET, "/api/status", body: nil) }
 

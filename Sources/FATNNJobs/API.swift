@@ -63,6 +63,13 @@ public enum API {
         public init(claimToken: String, error: String) { self.claimToken = claimToken; self.error = error }
     }
 
+    /// `POST /api/jobs/{id}/release`: the worker cannot run the job on its host.
+    public struct ReleaseRequest: Codable, Sendable {
+        public var claimToken: String
+        public var reason: String
+        public init(claimToken: String, reason: String) { self.claimToken = claimToken; self.reason = reason }
+    }
+
     /// Plain acknowledgement.
     public struct Ack: Codable, Sendable {
         public var ok: Bool

@@ -20,6 +20,13 @@ extension JobConfig {
         return SHA256.hex("group:" + c.canonicalJSON)
     }
 
+    /// The config checked again with the rules of ``validated(from:path:)``, for a config that
+    /// arrived over the network rather than from a validated file.
+    public func revalidated() throws -> JobConfig {
+        let json = try JSONDecoder().decode(JSONValue.self, from: Data(canonicalJSON.utf8))
+        return try JobConfig.validated(from: json)
+    }
+
     /// Decodes a config stored as canonical JSON.
     public static func fromCanonical(_ json: String) throws -> JobConfig {
         try JSONDecoder().decode(JobConfig.self, from: Data(json.utf8))

@@ -63,6 +63,8 @@ public struct JobResult: Codable, Sendable, Equatable {
         try unit(testAccuracy, "testAccuracy")
         try unit(validationAccuracy, "validationAccuracy")
         try nonNegative(trainSeconds, "trainSeconds")
+        try nonNegative(testLoss, "testLoss")
+        try nonNegative(trainLoss, "trainLoss")
         try nonNegative(imagesPerSecond, "imagesPerSecond")
         guard epochs.count <= 10_000 else { throw SweepError(path: "result.epochs", "too many epochs (\(epochs.count))") }
         guard host.count <= 255 else { throw SweepError(path: "result.host", "longer than 255 characters") }

@@ -51,9 +51,12 @@ public struct Sweep: Sendable, Equatable {
         let seeds = try seedList(r.raw("seeds"))
         try r.finish()
 
-        let combinations = axes.reduce(1) { $0 * $1.values.count } * seeds.count
-        guard combinations <= maxJobs else {
-            throw SweepError(path: "grid", "expands to \(combinations) jobs; the limit is \(maxJobs) per sweep")
+        var combinations = seeds.count
+        for a in axes {
+            combinations *= a.values.count
+            guard combinations <= maxJobs else {
+                throw SweepError(path: "grid", "expands to more than \(maxJobs) jobs (grid sizes x seeds); the limit is \(maxJobs) per sweep")
+            }
         }
         var jobs: [JobConfig] = []
         var choice = [Int](repeating: 0, count: axes.count)
@@ -83,8 +86,12 @@ public struct Sweep: Sendable, Equatable {
             guard case .array(let values) = value, !values.isEmpty else {
                 throw SweepError(path: path, "expected a non-empty array of values, got \(value.typeName)")
             }
-            if let dup = values.indices.first(where: { values[..<$0].contains(values[$0]) }) {
-                throw SweepError(path: "\(path)[\(dup)]", "repeats an earlier value")
+            guard values.count <= maxJobs else {
+                throw SweepError(path: path, "has \(values.count) values; the limit is \(maxJobs) jobs per sweep")
+            }
+            var seen = Set<JSONValue>()
+            for (i, v) in values.enumerated() where !seen.insert(v).inserted {
+                throw SweepError(path: "\(path)[\(i)]", "repeats an earlier value")
             }
             axes.append(Axis(key: key, values: values))
         }
@@ -96,12 +103,14 @@ public struct Sweep: Sendable, Equatable {
         guard case .array(let items) = value, !items.isEmpty else {
             throw SweepError(path: "seeds", "expected a non-empty array of integers, got \(value.typeName)")
         }
+        guard items.count <= maxJobs else { throw SweepError(path: "seeds", "has \(items.count) seeds; the limit is \(maxJobs)") }
         var seeds: [Int] = []
+        var seen = Set<Int>()
         for (i, item) in items.enumerated() {
             guard case .number(let n) = item, n == n.rounded(), n >= 0, n <= Double(Int32.max) else {
                 throw SweepError(path: "seeds[\(i)]", "expected an integer in 0...\(Int32.max)")
             }
-            guard !seeds.contains(Int(n)) else { throw SweepError(path: "seeds[\(i)]", "repeats seed \(Int(n))") }
+            guard seen.insert(Int(n)).inserted else { throw SweepError(path: "seeds[\(i)]", "repeats seed \(Int(n))") }
             seeds.append(Int(n))
         }
         return seeds

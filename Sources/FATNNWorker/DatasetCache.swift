@@ -7,7 +7,8 @@ actor DatasetCache {
 
     /// A cache reading from `dataDirectory` (or each dataset's default directory).
     ///
-    /// If `dataDirectory/NAME` exists it holds dataset NAME; otherwise `dataDirectory` itself does.
+    /// Dataset NAME is read from `dataDirectory/NAME`, or from `dataDirectory` itself when that
+    /// folder is named NAME; never from a folder named for another dataset.
     init(dataDirectory: String?) { self.dataDirectory = dataDirectory }
 
     func dataset(_ name: String) throws -> Dataset {
@@ -15,11 +16,17 @@ actor DatasetCache {
         guard let which = DatasetName(rawValue: name) else {
             throw DataError.unknownDataset(name, known: DatasetName.allCases.map(\.rawValue))
         }
-        var dir = dataDirectory
+        var dir: String?
         if let root = dataDirectory {
             var isDir: ObjCBool = false
-            let sub = root + "/" + name
-            if FileManager.default.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue { dir = sub }
+            let sub = (root as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue {
+                dir = sub
+            } else if (root as NSString).standardizingPath.hasSuffix("/" + name) {
+                dir = root
+            } else {
+                throw DataError.cannotOpen(path: sub, reason: "--data-dir \(root) has no \(name)/ directory (nor is it named \(name))")
+            }
         }
         let d = try Dataset.load(which, directory: dir)
         loaded[name] = d

@@ -31,18 +31,22 @@ enum JobRunner {
     ///
     /// - Parameters:
     ///   - onEpoch: called (on the training thread) after every epoch.
-    ///   - stop: checked before each epoch; set it to abandon the run.
+    ///   - stop: checked before each epoch; set it (or cancel the task) to abandon the run.
     static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag,
                     onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> TrainingReport {
         let (arch, settings) = try plan(config)
         let split = DataSplit.holdout(count: dataset.train.count, validationFraction: config.dataset.validationFraction,
                                       seed: UInt64(config.dataset.splitSeed), trainLimit: config.dataset.trainLimit)
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                let model = arch.build(inputFeatures: dataset.train.featuresPerImage, classes: dataset.name.classes, seed: settings.seed)
-                let trainer = Trainer(model: model, dataset: dataset, split: split, settings: settings)
-                continuation.resume(returning: trainer.run(progress: onEpoch, shouldStop: { stop.isSet }))
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    let model = arch.build(inputFeatures: dataset.train.featuresPerImage, classes: dataset.name.classes, seed: settings.seed)
+                    let trainer = Trainer(model: model, dataset: dataset, split: split, settings: settings)
+                    continuation.resume(returning: trainer.run(progress: onEpoch, shouldStop: { stop.isSet }))
+                }
             }
+        } onCancel: {
+            stop.set()
         }
     }
 }

@@ -20,11 +20,9 @@ public struct WorkerOptions: Sendable {
     public var pollSeconds: Double
     /// Overrides where datasets are read from.
     public var dataDirectory: String?
-    /// Engine (OpenBLAS) threads.
-    public var threads: Int
 
     public init(coordinator: String, token: String, name: String? = nil, once: Bool = false, exitWhenIdle: Bool = false,
-                pollSeconds: Double = 2, dataDirectory: String? = nil, threads: Int = 1) {
+                pollSeconds: Double = 2, dataDirectory: String? = nil) {
         let host = ProcessInfo.processInfo.hostName
         self.coordinator = coordinator
         self.token = token
@@ -33,7 +31,6 @@ public struct WorkerOptions: Sendable {
         self.exitWhenIdle = exitWhenIdle
         self.pollSeconds = pollSeconds
         self.dataDirectory = dataDirectory
-        self.threads = threads
     }
 }
 
@@ -57,13 +54,15 @@ public struct Worker: Sendable {
     }
 
     /// Runs jobs until the queue is empty (with `exitWhenIdle`), one job is done (with `once`),
-    /// or the task is cancelled.
+    /// or the task is cancelled. The engine uses the process's OpenBLAS thread count
+    /// (`BLAS.setThreads`, set once by the executable).
     ///
     /// - Returns: the number of jobs this worker finished (succeeded or failed).
+    /// - Throws: ``WorkerError`` when this host cannot run jobs (the job is given back first);
+    ///   a ``ClientError`` when the coordinator stays unreachable past the retry policy.
     @discardableResult
     public func run() async throws -> Int {
-        BLAS.setThreads(options.threads)
-        logger.info("worker \(options.name) polling \(options.coordinator) with \(options.threads) engine thread(s)")
+        logger.info("worker \(options.name) polling \(options.coordinator) with \(BLAS.threads) engine thread(s)")
         var finished = 0
         while !Task.isCancelled {
             let job = try await retry.run("claim", logger: logger) {
@@ -85,30 +84,47 @@ public struct Worker: Sendable {
     }
 
     func process(_ job: API.ClaimedJob) async throws {
-        let c = job.config
-        logger.info("job \(job.id): \(c.model) \(c.quantizer.kind) on \(c.dataset.name) lr=\(c.training.learningRate) seed=\(c.seed), \(c.training.epochs) epoch(s)")
-        let report: TrainingReport
-        let stop = StopFlag()
-        do {
-            let dataset = try await cache.dataset(c.dataset.name)
-            report = try await train(job, dataset: dataset, stop: stop)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            logger.error("job \(job.id) failed: \(error)")
-            try await finish(job) { try await client.fail(job: job.id, token: job.claimToken, error: "\(error)") }
-            return
+        let c: JobConfig
+        do { c = try job.config.revalidated() } catch {
+            return try await failJob(job, "invalid config from the coordinator: \(error)")
         }
-        if stop.isSet {
+        logger.info("job \(job.id): \(c.model) \(c.quantizer.kind) on \(c.dataset.name) lr=\(c.training.learningRate) seed=\(c.seed), \(c.training.epochs) epoch(s)")
+        let dataset: Dataset
+        do {
+            _ = try JobRunner.plan(c)
+            dataset = try await cache.dataset(c.dataset.name)
+        } catch {
+            // A problem of this host, not of the job: give it back and stop, so that one
+            // misconfigured worker cannot fail the whole queue.
+            try await finish(job) { try await client.release(job: job.id, token: job.claimToken, reason: "\(options.name): \(error)") }
+            throw WorkerError(job: job.id, reason: "\(error)")
+        }
+        let stop = StopFlag()
+        let report = try await train(job, config: c, dataset: dataset, stop: stop)
+        switch report.stoppedEarly {
+        case .requested?:
+            if Task.isCancelled { throw CancellationError() }
             logger.warning("job \(job.id): claim lost (lease expired or job ended elsewhere); result discarded")
             return
+        case .diverged(let epoch)?:
+            return try await failJob(job, "training diverged at epoch \(epoch): loss \(report.epochs.last?.trainLoss ?? .nan)")
+        case nil:
+            break
         }
         let result = JobResult(testAccuracy: report.testAccuracy, testLoss: report.testLoss,
                                validationAccuracy: report.validationAccuracy, trainLoss: report.epochs.last?.trainLoss ?? 0,
                                trainSeconds: report.trainSeconds, imagesPerSecond: report.imagesPerSecond,
-                               epochs: report.epochs.map(EpochReport.init), host: host, threads: options.threads)
+                               epochs: report.epochs.map(EpochReport.init), host: host, threads: BLAS.threads)
+        do { try result.validate() } catch {
+            return try await failJob(job, "result out of range: \(error)")
+        }
         try await finish(job) { try await client.complete(job: job.id, token: job.claimToken, result: result) }
         logger.info("job \(job.id) done: test accuracy \(String(format: "%.2f%%", report.testAccuracy * 100)), \(String(format: "%.0f", report.imagesPerSecond)) images/s")
+    }
+
+    private func failJob(_ job: API.ClaimedJob, _ message: String) async throws {
+        logger.error("job \(job.id) failed: \(message)")
+        try await finish(job) { try await client.fail(job: job.id, token: job.claimToken, error: message) }
     }
 
     /// Reports the end of a job, retrying while the coordinator is unreachable; a stale claim is
@@ -121,12 +137,12 @@ public struct Worker: Sendable {
 
     /// Trains while heartbeats keep the lease: one per epoch with progress, and one every third
     /// of the lease in between. A refused heartbeat stops the run.
-    private func train(_ job: API.ClaimedJob, dataset: Dataset, stop: StopFlag) async throws -> TrainingReport {
+    private func train(_ job: API.ClaimedJob, config: JobConfig, dataset: Dataset, stop: StopFlag) async throws -> TrainingReport {
         let (epochs, continuation) = AsyncStream.makeStream(of: EpochStats.self, bufferingPolicy: .bufferingNewest(16))
         return try await withThrowingTaskGroup(of: TrainingReport?.self) { group in
             group.addTask {
                 defer { continuation.finish() }
-                return try await JobRunner.run(job.config, dataset: dataset, stop: stop) { continuation.yield($0) }
+                return try await JobRunner.run(config, dataset: dataset, stop: stop) { continuation.yield($0) }
             }
             group.addTask {
                 for await e in epochs {
@@ -163,4 +179,14 @@ public struct Worker: Sendable {
             logger.warning("job \(job.id): heartbeat failed: \(error)")
         }
     }
+}
+
+/// This host cannot run jobs (its dataset is missing, or its engine lacks a model); the job it
+/// had claimed was given back to the queue.
+public struct WorkerError: Error, CustomStringConvertible {
+    /// The job that was given back.
+    public let job: Int64
+    /// What is wrong on this host.
+    public let reason: String
+    public var description: String { "cannot run job \(job) on this host, gave it back to the queue: \(reason)" }
 }

@@ -32,7 +32,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
-        guard leaseSeconds >= 2 else { throw ValidationError("--lease-seconds must be at least 2") }
+        guard leaseSeconds >= 2 && leaseSeconds <= 86_400 else { throw ValidationError("--lease-seconds must be in 2...86400") }
     }
 
     func run() async throws {
@@ -46,9 +46,31 @@ struct Serve: AsyncParsableCommand {
         }
         let db = self.db, host = self.host, portFile = self.portFile
         let app = CoordinatorServer.application(store: store, token: token, host: host, port: port, logger: logger) { bound in
-            if let portFile { try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
+            if let portFile {
+                do { try "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8) } catch {
+                    logger.error("\(portFile): cannot write the port file: \(error)")
+                }
+            }
             logger.info("fatnn-coord listening on http://\(host):\(bound) (db: \(db), journal: \((try? store.journalMode()) ?? "?"), token file: \(tokenPath))")
         }
-        try await app.runService()
+        let reapEvery = max(1, leaseSeconds / 4)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            // Jobs of workers that stopped sending heartbeats go back to the queue even while no
+            // worker is claiming, so that status and results show them as queued.
+            group.addTask {
+                while true {
+                    try await Task.sleep(nanoseconds: UInt64(reapEvery * 1e9))
+                    do {
+                        let n = try store.reapExpiredLeases()
+                        if n > 0 { logger.warning("re-queued \(n) job(s) whose lease expired") }
+                    } catch {
+                        logger.error("lease reaper: \(error)")
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 }

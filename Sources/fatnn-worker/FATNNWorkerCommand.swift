@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNClient
+import FATNNEngine
 import FATNNWorker
 import Foundation
 import Logging
@@ -34,7 +35,7 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
     @Option(help: "Engine threads (OpenBLAS). With several workers on one host, give each cores/workers.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Dataset directory (DIR/NAME if it exists, else DIR); default: each dataset's system directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Dataset root: dataset NAME is read from DIR/NAME (or from DIR when it is named NAME); default /usr/share/datasets/NAME.", valueName: "dir"))
     var dataDir: String?
 
     @Option(help: "Worker name shown in the coordinator (default HOST-PID).")
@@ -45,14 +46,15 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
-        guard pollSeconds > 0 else { throw ValidationError("--poll-seconds must be positive") }
+        guard pollSeconds > 0 && pollSeconds <= 3600 else { throw ValidationError("--poll-seconds must be in (0, 3600]") }
     }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        BLAS.setThreads(threads)
         let options = WorkerOptions(coordinator: coordinator, token: try TokenSource.resolve(token: token, tokenFile: tokenFile),
                                     name: name, once: once, exitWhenIdle: exitWhenIdle, pollSeconds: pollSeconds,
-                                    dataDirectory: dataDir, threads: threads)
+                                    dataDirectory: dataDir)
         let worker = try Worker(options: options, logger: Logger(label: "fatnn-worker"))
         try await worker.run()
     }

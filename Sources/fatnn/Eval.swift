@@ -13,10 +13,17 @@ struct Eval: ParsableCommand {
 
     @Option(help: "Engine threads (OpenBLAS).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads)") }
+    }
+
     func run() throws {
         BLAS.setThreads(threads)
         let file = try ModelFile.read(from: modelFile)
         let data = try Dataset.load(file.dataset, directory: dataDir)
+        guard data.test.featuresPerImage == file.inputFeatures else {
+            throw CommandError("\(modelFile): the model takes \(file.inputFeatures) values per image; \(file.dataset.rawValue) images have \(data.test.featuresPerImage)")
+        }
         let r = Evaluator.evaluate(file.model, images: data.test, indices: Array(0..<data.test.count), normalization: data.name.normalization)
         print(String(format: "%@ (%@ on %@): test accuracy %.2f%%, test loss %.4f over %d images",
                      modelFile, file.architecture.rawValue, file.dataset.rawValue, r.accuracy * 100, r.loss, data.test.count))

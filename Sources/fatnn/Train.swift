@@ -32,9 +32,14 @@ struct Train: ParsableCommand {
         guard ModelArchitecture(rawValue: model) != nil else { throw ValidationError("--model '\(model)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard LearningRateSchedule(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant or cosine") }
-        guard epochs >= 1, batchSize >= 2, learningRate > 0, (0..<0.9).contains(valFraction), threads >= 1 else {
-            throw ValidationError("need --epochs ≥ 1, --batch-size ≥ 2, --lr > 0, 0 ≤ --val-fraction < 0.9, --threads ≥ 1")
-        }
+        guard (1...1000).contains(epochs) else { throw ValidationError("--epochs must be in 1...1000, got \(epochs)") }
+        guard (2...65536).contains(batchSize) else { throw ValidationError("--batch-size must be in 2...65536, got \(batchSize)") }
+        guard learningRate > 0 && learningRate <= 10 else { throw ValidationError("--lr must be in (0, 10], got \(learningRate)") }
+        guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0 && weightDecay <= 1 else { throw ValidationError("--weight-decay must be in [0, 1], got \(weightDecay)") }
+        guard valFraction >= 0 && valFraction <= 0.5 else { throw ValidationError("--val-fraction must be in [0, 0.5], got \(valFraction)") }
+        if let trainLimit, trainLimit < 2 { throw ValidationError("--train-limit must be at least 2, got \(trainLimit)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads)") }
     }
 
     func run() throws {
@@ -46,10 +51,13 @@ struct Train: ParsableCommand {
                                         weightDecay: weightDecay, schedule: LearningRateSchedule(rawValue: schedule)!, seed: seed)
         let net = arch.build(inputFeatures: data.train.featuresPerImage, classes: data.name.classes, seed: seed)
         print("\(model) on \(dataset): \(split.trainIndices.count) train, \(split.validationIndices.count) val, \(data.test.count) test images; \(threads) thread(s)")
-        let report = Trainer(model: net, dataset: data, split: split, settings: settings).run { e in
+        let report = Trainer(model: net, dataset: data, split: split, settings: settings).run(progress: { e in
             print(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  %.1f s",
                          e.epoch, epochs, e.trainLoss, e.trainAccuracy * 100,
                          e.validationAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "-", e.seconds))
+        })
+        if case .diverged(let epoch)? = report.stoppedEarly {
+            throw CommandError("training diverged at epoch \(epoch) (loss is not finite); lower --lr")
         }
         print(String(format: "test accuracy %.2f%%  (test loss %.4f, %.0f images/s)", report.testAccuracy * 100, report.testLoss, report.imagesPerSecond))
         if let output {

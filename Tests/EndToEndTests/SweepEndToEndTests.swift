@@ -17,9 +17,16 @@ func withCoordinator<T: Sendable>(token: String = "test-token-0123456789",
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let app = CoordinatorServer.application(store: store, token: token, port: 0, logger: logger) { continuation.yield($0) }
     return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []); return nil }
+        group.addTask {
+            defer { continuation.finish() }
+            try await app.runService(gracefulShutdownSignals: [])
+            return nil
+        }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
+        guard let port = await iterator.next() else {
+            _ = try await group.next()  // the server ended before listening: surface its error
+            throw CancellationError()
+        }
         let result = try await body("http://127.0.0.1:\(port)", store)
         group.cancelAll()
         return result
@@ -43,7 +50,7 @@ func withCoordinator<T: Sendable>(token: String = "test-token-0123456789",
             var logger = Logger(label: "test-worker")
             logger.logLevel = .warning
             let worker = try Worker(options: WorkerOptions(coordinator: url, token: "test-token-0123456789",
-                                                           exitWhenIdle: true, threads: 1), logger: logger)
+                                                           exitWhenIdle: true), logger: logger)
             let finished = try await worker.run()
             #expect(finished == 2)
             let rows = try await client.leaderboard()

@@ -136,3 +136,38 @@ func sampleResult(_ acc: Double) -> JobResult {
         #expect(try String(contentsOf: file, encoding: .utf8) == Schema.version1)
     }
 }
+
+@Suite struct LeaseReaperTests {
+    let clock = TestClock()
+    let store: JobStore
+
+    init() throws {
+        let c = clock
+        store = try JobStore(path: temporaryDatabase(), leaseSeconds: 60, clock: { c.now })
+    }
+
+    @Test func expiredLeasesAreRequeuedWithoutAClaim() throws {
+        _ = try store.submit(try sampleSweep(), document: "{}")
+        let a = try #require(try store.claim(worker: "w1", host: "h"))
+        let b = try #require(try store.claim(worker: "w2", host: "h"))
+        clock.advance(30)
+        try store.heartbeat(job: b.id, token: b.claimToken, epoch: nil)
+        clock.advance(31)
+        #expect(try store.reapExpiredLeases() == 1)
+        #expect(try store.counts() == ["queued": 3, "leased": 1, "succeeded": 0, "failed": 0])
+        #expect(throws: StoreError.staleClaim(a.id)) { try store.heartbeat(job: a.id, token: a.claimToken, epoch: nil) }
+        #expect(try store.reapExpiredLeases() == 0)
+    }
+
+    @Test func releaseRequeuesWithoutCountingTheAttempt() throws {
+        _ = try store.submit(try sampleSweep(seeds: [1], rates: [0.1]), document: "{}")
+        let a = try #require(try store.claim(worker: "w1", host: "h"))
+        try store.release(job: a.id, token: a.claimToken)
+        #expect(try store.counts()["queued"] == 1)
+        #expect(throws: StoreError.staleClaim(a.id)) { try store.release(job: a.id, token: a.claimToken) }
+        let attempts = try store.pool.read { try Int.fetchOne($0, sql: "SELECT attempts FROM jobs WHERE id = ?", arguments: [a.id]) }
+        #expect(attempts == 0)
+        let again = try #require(try store.claim(worker: "w2", host: "h"))
+        #expect(again.id == a.id)
+    }
+}

@@ -16,9 +16,9 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        var diff = UInt(bitPattern: a.count ^ b.count)
         for i in 0..<max(a.count, b.count) {
-            diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+            diff |= UInt((i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0))
         }
         return diff == 0
     }

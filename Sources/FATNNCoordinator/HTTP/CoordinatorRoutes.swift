@@ -12,6 +12,7 @@ import Logging
 /// | POST | /api/jobs/{id}/progress | `ProgressRequest` → `Ack` (409 if the claim is stale) |
 /// | POST | /api/jobs/{id}/result | `CompleteRequest` → `Ack` (idempotent) |
 /// | POST | /api/jobs/{id}/fail | `FailRequest` → `Ack` |
+/// | POST | /api/jobs/{id}/release | `ReleaseRequest` → `Ack` (job back to the queue, unrun) |
 /// | GET | /api/status | → `StatusResponse` |
 /// | GET | /api/leaderboard | → `LeaderboardResponse` |
 /// | GET | /health | → `Ack` (no token needed) |
@@ -63,6 +64,13 @@ public enum CoordinatorRoutes {
             let req = try await decode(API.FailRequest.self, request)
             try mapped { try store.fail(job: id, token: req.claimToken, error: req.error) }
             logger.warning("job \(id) failed: \(req.error)")
+            return try json(API.Ack())
+        }
+        api.post("jobs/{id}/release") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            let req = try await decode(API.ReleaseRequest.self, request)
+            try mapped { try store.release(job: id, token: req.claimToken) }
+            logger.warning("job \(id) released unrun: \(req.reason)")
             return try json(API.Ack())
         }
         api.get("status") { _, _ in try json(API.StatusResponse(counts: try store.counts())) }

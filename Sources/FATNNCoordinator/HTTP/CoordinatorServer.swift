@@ -1,5 +1,10 @@
 import Foundation
 import Hummingbird
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 
 /// A running coordinator: the HTTP API over a job store.
@@ -26,7 +31,10 @@ public enum CoordinatorServer {
     ///
     /// - Throws: when the file exists but is empty, or cannot be written.
     public static func loadOrCreateToken(at path: String) throws -> String {
-        if let data = FileManager.default.contents(atPath: path) {
+        if FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw TokenFileError(path: path, reason: "exists but cannot be read")
+            }
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard token.count >= 16 else {
                 throw TokenFileError(path: path, reason: "token must be at least 16 characters; delete the file to generate one")
@@ -34,9 +42,13 @@ public enum CoordinatorServer {
             return token
         }
         let token = JobStore.newToken()
-        guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw TokenFileError(path: path, reason: "cannot create the token file")
+        // Created with mode 0600 from the start, and never over an existing file.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw TokenFileError(path: path, reason: "cannot create: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let line = Array((token + "\n").utf8)
+        guard write(fd, line, line.count) == line.count else {
+            throw TokenFileError(path: path, reason: "cannot write: \(String(cString: strerror(errno)))")
         }
         return token
     }

@@ -84,10 +84,7 @@ public final class JobStore: Sendable {
         let t = now()
         let token = Self.newToken()
         return try write { db in
-            try db.execute(sql: """
-                UPDATE jobs SET state = 'queued', claim_token = NULL, worker = NULL, updated_at = ?
-                WHERE state = 'leased' AND lease_expires_at < ?
-                """, arguments: [t, t])
+            try Self.reap(db, now: t)
             guard let row = try Row.fetchOne(db, sql: """
                 UPDATE jobs SET state = 'leased', claim_token = ?, worker = ?, host = ?, lease_expires_at = ?,
                                 attempts = attempts + 1, last_epoch = NULL, updated_at = ?
@@ -133,6 +130,38 @@ public final class JobStore: Sendable {
                 """, arguments: [id, result.testAccuracy, result.testLoss, result.validationAccuracy, result.trainLoss,
                                  result.trainSeconds, result.imagesPerSecond, result.host, result.threads, json, t])
             for e in result.epochs { try Self.record(db, job: id, epoch: e) }
+        }
+    }
+
+    /// Re-queues every job whose lease has expired (its worker stopped sending heartbeats).
+    ///
+    /// - Returns: how many jobs were re-queued.
+    @discardableResult
+    public func reapExpiredLeases() throws -> Int {
+        let t = now()
+        return try write { db in try Self.reap(db, now: t) }
+    }
+
+    @discardableResult
+    private static func reap(_ db: Database, now t: Double) throws -> Int {
+        try db.execute(sql: """
+            UPDATE jobs SET state = 'queued', claim_token = NULL, worker = NULL, last_epoch = NULL, updated_at = ?
+            WHERE state = 'leased' AND lease_expires_at < ?
+            """, arguments: [t, t])
+        return db.changesCount
+    }
+
+    /// Gives a claimed job back to the queue unrun, for a worker that cannot run it (for
+    /// example, its dataset is missing on that host). The attempt is not counted.
+    public func release(job id: Int64, token: String) throws {
+        let t = now()
+        try write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'queued', claim_token = NULL, worker = NULL, lease_expires_at = NULL,
+                                last_epoch = NULL, attempts = max(attempts - 1, 0), updated_at = ?
+                WHERE id = ? AND state = 'leased' AND claim_token = ?
+                """, arguments: [t, id, token])
+            guard db.changesCount == 1 else { throw try Self.refusal(db, id) }
         }
     }
 

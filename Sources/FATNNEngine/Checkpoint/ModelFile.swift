@@ -32,6 +32,9 @@ public struct ModelFile {
     /// The network, with its trained values.
     public let model: Sequential
 
+    /// Values per input image the network expects.
+    public var inputFeatures: Int { (model.layers.first as? Linear)?.inFeatures ?? 0 }
+
     /// A model file for a trained `model`.
     public init(architecture: ModelArchitecture, dataset: DatasetName, model: Sequential) {
         self.architecture = architecture
@@ -44,9 +47,8 @@ public struct ModelFile {
     public func write(to path: String) throws {
         var values: [(String, [Float])] = model.parameters.map { ($0.name, $0.value) }
         values += model.buffers.map { ($0.name, $0.value) }
-        let first = model.layers.first as? Linear
         let header = Header(architecture: architecture.rawValue, dataset: dataset.rawValue,
-                            inputFeatures: first?.inFeatures ?? 0, classes: dataset.classes,
+                            inputFeatures: inputFeatures, classes: dataset.classes,
                             tensors: values.map { .init(name: $0.0, count: $0.1.count) })
         let json = try JSONEncoder().encode(header)
         var bytes = Self.magic
@@ -77,6 +79,8 @@ public struct ModelFile {
         }
         guard let arch = ModelArchitecture(rawValue: header.architecture) else { throw bad("unknown architecture '\(header.architecture)'") }
         guard let ds = DatasetName(rawValue: header.dataset) else { throw bad("unknown dataset '\(header.dataset)'") }
+        guard (1...(1 << 20)).contains(header.inputFeatures) else { throw bad("inputFeatures \(header.inputFeatures) is out of range 1...\(1 << 20)") }
+        guard header.classes == ds.classes else { throw bad("classes is \(header.classes); dataset \(ds.rawValue) has \(ds.classes)") }
         let model = arch.build(inputFeatures: header.inputFeatures, classes: header.classes, seed: 0)
         var slots: [String: (Int, ([Float]) -> Void)] = [:]
         for p in model.parameters { slots[p.name] = (p.value.count, { p.value = $0 }) }

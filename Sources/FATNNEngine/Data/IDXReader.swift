@@ -7,7 +7,11 @@ public enum IDXReader {
     public static func readImages(path: String) throws -> (count: Int, rows: Int, cols: Int, pixels: [UInt8]) {
         let bytes = try FileReader.readAll(path)
         let dims = try header(bytes, path: path, expectedMagic: 0x0803, dimensions: 3)
-        let expected = dims[0] * dims[1] * dims[2]
+        let (rc, o1) = dims[1].multipliedReportingOverflow(by: dims[2])
+        let (expected, o2) = dims[0].multipliedReportingOverflow(by: rc)
+        guard !o1, !o2 else {
+            throw DataError.malformed(path: path, reason: "header dimensions \(dims) are too large")
+        }
         try checkSize(bytes, headerSize: 16, expected: expected, path: path)
         return (dims[0], dims[1], dims[2], Array(bytes[16..<(16 + expected)]))
     }

@@ -24,7 +24,7 @@ public enum SoftmaxCrossEntropy {
                 grad.data[row + j] = e
                 sum += e
             }
-            loss -= Double(logf(grad.data[row + labels[r]] / sum))
+            loss -= Double(logits.data[row + labels[r]] - maxV - logf(sum))
             for j in 0..<k { grad.data[row + j] /= sum * Float(n) }
             grad.data[row + labels[r]] -= 1 / Float(n)
         }

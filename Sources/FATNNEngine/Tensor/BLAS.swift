@@ -8,7 +8,7 @@ public enum BLAS {
     /// count. With several workers on one host, give each `cores / workers` threads to avoid
     /// oversubscription.
     public static func setThreads(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        openblas_set_num_threads(Int32(min(max(1, count), 1024)))
     }
 
     /// The current number of OpenBLAS threads.

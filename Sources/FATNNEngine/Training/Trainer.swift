@@ -32,6 +32,16 @@ public struct TrainingReport: Sendable {
     public var trainSeconds: Double
     /// Training throughput, images per second.
     public var imagesPerSecond: Double
+    /// Why training ended before `settings.epochs`, if it did; the test metrics are then zero.
+    public var stoppedEarly: StopReason?
+}
+
+/// Why a run ended early.
+public enum StopReason: Sendable, Equatable {
+    /// The caller's `shouldStop` returned true.
+    case requested
+    /// The training loss became NaN or infinite in this epoch.
+    case diverged(epoch: Int)
 }
 
 /// Trains a network on a dataset split with SGD and evaluates it.
@@ -106,21 +116,25 @@ public final class Trainer {
     /// Trains for `settings.epochs` epochs, calling `progress` after each, then evaluates on the
     /// official test set.
     ///
-    /// - Parameter shouldStop: asked before each epoch; returning true ends training early (the
-    ///   report then covers the epochs run).
+    /// - Parameter shouldStop: asked before each epoch; returning true ends training early.
+    /// - Returns: the report; when training stopped early (requested, or the loss diverged) it
+    ///   says why, covers the epochs run, and skips the test evaluation.
     public func run(progress: (EpochStats) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> TrainingReport {
         var stats = [EpochStats]()
-        for _ in 0..<settings.epochs where !shouldStop() {
+        var stopped: StopReason?
+        for _ in 0..<settings.epochs {
+            if shouldStop() { stopped = .requested; break }
             let e = trainEpoch()
             stats.append(e)
             progress(e)
+            if !e.trainLoss.isFinite { stopped = .diverged(epoch: e.epoch); break }
         }
-        let test = evaluate(dataset.test, indices: Array(0..<dataset.test.count))
+        let test = stopped == nil ? evaluate(dataset.test, indices: Array(0..<dataset.test.count)) : (accuracy: 0, loss: 0)
         let seconds = stats.reduce(0) { $0 + $1.seconds }
         let images = stats.reduce(0) { $0 + $1.images }
         return TrainingReport(epochs: stats, testAccuracy: test.accuracy, testLoss: test.loss,
                               validationAccuracy: stats.last?.validationAccuracy, trainSeconds: seconds,
-                              imagesPerSecond: seconds > 0 ? Double(images) / seconds : 0)
+                              imagesPerSecond: seconds > 0 ? Double(images) / seconds : 0, stoppedEarly: stopped)
     }
 }
 
