@@ -12,6 +12,13 @@ final class TestClock: @unchecked Sendable {
     func advance(_ s: Double) { lock.withLock { t += s } }
 }
 
+extension TestClock {
+    /// A store on a fresh temporary database that reads this clock, with 60-second leases.
+    func store() throws -> JobStore {
+        try JobStore(path: temporaryDatabase(), leaseSeconds: 60, clock: { [self] in now })
+    }
+}
+
 func temporaryDatabase() -> String {
     let dir = NSTemporaryDirectory() + "fatnn-store-" + UUID().uuidString
     try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -38,10 +45,7 @@ func sampleResult(_ acc: Double) -> JobResult {
     let clock = TestClock()
     let store: JobStore
 
-    init() throws {
-        let c = clock
-        store = try JobStore(path: temporaryDatabase(), leaseSeconds: 60, clock: { c.now })
-    }
+    init() throws { store = try clock.store() }
 
     @Test func usesWAL() throws {
         #expect(try store.journalMode() == "wal")
@@ -141,10 +145,7 @@ func sampleResult(_ acc: Double) -> JobResult {
     let clock = TestClock()
     let store: JobStore
 
-    init() throws {
-        let c = clock
-        store = try JobStore(path: temporaryDatabase(), leaseSeconds: 60, clock: { c.now })
-    }
+    init() throws { store = try clock.store() }
 
     @Test func expiredLeasesAreRequeuedWithoutAClaim() throws {
         _ = try store.submit(try sampleSweep(), document: "{}")
