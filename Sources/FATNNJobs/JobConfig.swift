@@ -46,8 +46,8 @@ public struct JobConfig: Codable, Sendable, Hashable {
     public var seed: Int
 
     /// Allowed values, kept in one place for validation, help and the JSON Schema.
-    public static let models = ["mlp"]
-    public static let datasets = ["fashion-mnist", "mnist"]
+    public static let models = ["mlp", "cnn-s", "resnet20"]
+    public static let datasets = ["fashion-mnist", "mnist", "cifar10"]
     public static let quantizerKinds = ["fp"]
     public static let optimizers = ["sgd"]
     public static let schedules = ["constant", "cosine"]

@@ -40,7 +40,7 @@ enum JobRunner {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {
-                    let model = arch.build(inputFeatures: dataset.train.featuresPerImage, classes: dataset.name.classes, seed: settings.seed)
+                    let model = arch.build(input: dataset.train.shape, classes: dataset.name.classes, seed: settings.seed)
                     let trainer = Trainer(model: model, dataset: dataset, split: split, settings: settings)
                     continuation.resume(returning: trainer.run(progress: onEpoch, shouldStop: { stop.isSet }))
                 }

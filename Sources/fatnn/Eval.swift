@@ -21,8 +21,8 @@ struct Eval: ParsableCommand {
         BLAS.setThreads(threads)
         let file = try ModelFile.read(from: modelFile)
         let data = try Dataset.load(file.dataset, directory: dataDir)
-        guard data.test.featuresPerImage == file.inputFeatures else {
-            throw CommandError("\(modelFile): the model takes \(file.inputFeatures) values per image; \(file.dataset.rawValue) images have \(data.test.featuresPerImage)")
+        guard data.test.shape == file.input else {
+            throw CommandError("\(modelFile): the model takes \(file.input) images; \(file.dataset.rawValue) images are \(data.test.shape)")
         }
         let r = Evaluator.evaluate(file.model, images: data.test, indices: Array(0..<data.test.count), normalization: data.name.normalization)
         print(String(format: "%@ (%@ on %@): test accuracy %.2f%%, test loss %.4f over %d images",

@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
         let split = DataSplit.holdout(count: data.train.count, validationFraction: valFraction, seed: seed, trainLimit: trainLimit)
         let settings = TrainingSettings(epochs: epochs, batchSize: batchSize, learningRate: learningRate, momentum: momentum,
                                         weightDecay: weightDecay, schedule: LearningRateSchedule(rawValue: schedule)!, seed: seed)
-        let net = arch.build(inputFeatures: data.train.featuresPerImage, classes: data.name.classes, seed: seed)
+        let net = arch.build(input: data.train.shape, classes: data.name.classes, seed: seed)
         print("\(model) on \(dataset): \(split.trainIndices.count) train, \(split.validationIndices.count) val, \(data.test.count) test images; \(threads) thread(s)")
         let report = Trainer(model: net, dataset: data, split: split, settings: settings).run(progress: { e in
             print(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  %.1f s",
@@ -61,7 +61,7 @@ struct Train: ParsableCommand {
         }
         print(String(format: "test accuracy %.2f%%  (test loss %.4f, %.0f images/s)", report.testAccuracy * 100, report.testLoss, report.imagesPerSecond))
         if let output {
-            try ModelFile(architecture: arch, dataset: data.name, model: net).write(to: output)
+            try ModelFile(architecture: arch, dataset: data.name, input: data.train.shape, model: net).write(to: output)
             print("saved \(output)")
         }
     }

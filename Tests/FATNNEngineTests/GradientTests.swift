@@ -12,13 +12,24 @@ import Testing
     }
 
     /// Checks dL/dinput and dL/dparameters of `layer` against central differences.
-    private func check(_ layer: any Layer, input: Matrix, seed: UInt64) {
+    ///
+    /// - Parameter outliers: fraction of entries allowed to miss the tolerance. Composite layers
+    ///   with a ReLU after a BatchNorm need a few: perturbing one weight moves every normalized
+    ///   value, and the few that cross the ReLU's kink spoil that entry's finite difference (with
+    ///   eps = 1e-4 they all agree, but Float noise then spoils others). A wrong backward pass
+    ///   misses on most entries, not a few.
+    func check(_ layer: any Layer, input: Matrix, seed: UInt64, eps: Float = 1e-2, outliers: Double = 0) {
         var rng = RandomSource(seed: seed)
         let r = randomMatrix(input.rows, layer.forward(input, training: true).cols, &rng)
         for p in layer.parameters { p.zeroGrad() }
         _ = layer.forward(input, training: true)
         let gradInput = layer.backward(r)
-        let eps: Float = 1e-2
+        var misses: [String] = []
+        var total = 0
+        func compare(_ fd: Double, _ analytic: Float, _ what: @autoclosure () -> String) {
+            total += 1
+            if !(abs(fd - Double(analytic)) <= 2e-2 * max(1, abs(fd))) { misses.append("\(what()): fd \(fd) vs \(analytic)") }
+        }
         func numeric(_ perturb: (Float) -> Void) -> Double {
             perturb(eps)
             let plus = loss(layer.forward(input, training: true), r)
@@ -34,15 +45,13 @@ import Testing
             x.data[i] -= 2 * eps
             let minus = loss(layer.forward(x, training: true), r)
             x.data[i] += eps
-            let fd = (plus - minus) / Double(2 * eps)
-            #expect(abs(fd - Double(gradInput.data[i])) <= 2e-2 * max(1, abs(fd)), "input[\(i)]: fd \(fd) vs \(gradInput.data[i])")
+            compare((plus - minus) / Double(2 * eps), gradInput.data[i], "input[\(i)]")
         }
         for p in layer.parameters {
-            for i in p.value.indices {
-                let fd = numeric { d in p.value[i] += d }
-                #expect(abs(fd - Double(p.grad[i])) <= 2e-2 * max(1, abs(fd)), "\(p.name)[\(i)]: fd \(fd) vs \(p.grad[i])")
-            }
+            for i in p.value.indices { compare(numeric { d in p.value[i] += d }, p.grad[i], "\(p.name)[\(i)]") }
         }
+        #expect(Double(misses.count) <= outliers * Double(total),
+                "\(misses.count) of \(total) entries off: \(misses.prefix(5).joined(separator: "; "))")
     }
 
     @Test func linearWithBias() {

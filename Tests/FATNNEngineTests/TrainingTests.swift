@@ -5,7 +5,7 @@ import Testing
 @Suite(.serialized) struct TrainingTests {
     private func run(_ data: Dataset, seed: UInt64, epochs: Int = 2) -> TrainingReport {
         let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.1, seed: 0)
-        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: seed)
+        let model = ModelArchitecture.mlp.build(input: ImageShape(channels: 1, height: 28, width: 28), classes: 10, seed: seed)
         return Trainer(model: model, dataset: data, split: split,
                        settings: TrainingSettings(epochs: epochs, batchSize: 32, learningRate: 0.05, seed: seed)).run()
     }
@@ -34,7 +34,7 @@ import Testing
         let data = try Dataset.load(.fashionMNIST)
         #expect(data.train.count == 60_000 && data.test.count == 10_000)
         let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.05, seed: 0, trainLimit: 3000)
-        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: 3)
+        let model = ModelArchitecture.mlp.build(input: ImageShape(channels: 1, height: 28, width: 28), classes: 10, seed: 3)
         let r = Trainer(model: model, dataset: data, split: split,
                         settings: TrainingSettings(epochs: 2, batchSize: 64, learningRate: 0.1, seed: 3)).run()
         #expect(r.epochs[1].trainLoss < r.epochs[0].trainLoss)
@@ -44,10 +44,10 @@ import Testing
 
 @Suite struct ModelFileTests {
     private func trainedFile() throws -> (String, Sequential) {
-        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: 5)
+        let model = ModelArchitecture.mlp.build(input: ImageShape(channels: 1, height: 28, width: 28), classes: 10, seed: 5)
         for (i, b) in model.buffers.enumerated() { b.value = b.value.map { $0 + Float(i) * 0.25 } }
         let path = IDXFixtures.temporaryDirectory() + "/m.fatnn"
-        try ModelFile(architecture: .mlp, dataset: .fashionMNIST, model: model).write(to: path)
+        try ModelFile(architecture: .mlp, dataset: .fashionMNIST, input: ImageShape(channels: 1, height: 28, width: 28), model: model).write(to: path)
         return (path, model)
     }
 
@@ -88,7 +88,7 @@ import Testing
     @Test func requestedStopSkipsTestEvaluation() throws {
         let data = try Dataset.load(.fashionMNIST, directory: IDXFixtures.dataset(train: 100, test: 50, gzip: false))
         let split = DataSplit.holdout(count: 100, validationFraction: 0, seed: 0)
-        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: 1)
+        let model = ModelArchitecture.mlp.build(input: ImageShape(channels: 1, height: 28, width: 28), classes: 10, seed: 1)
         var calls = 0
         let r = Trainer(model: model, dataset: data, split: split, settings: TrainingSettings(epochs: 5, batchSize: 25, seed: 1))
             .run(progress: { _ in calls += 1 }, shouldStop: { calls >= 2 })
@@ -98,7 +98,7 @@ import Testing
     @Test func divergenceEndsTheRun() throws {
         let data = try Dataset.load(.fashionMNIST, directory: IDXFixtures.dataset(train: 100, test: 50, gzip: false))
         let split = DataSplit.holdout(count: 100, validationFraction: 0, seed: 0)
-        let model = ModelArchitecture.mlp.build(inputFeatures: 784, classes: 10, seed: 1)
+        let model = ModelArchitecture.mlp.build(input: ImageShape(channels: 1, height: 28, width: 28), classes: 10, seed: 1)
         let r = Trainer(model: model, dataset: data, split: split,
                         settings: TrainingSettings(epochs: 50, batchSize: 25, learningRate: 1e30, momentum: 0, weightDecay: 0,
                                                    schedule: .constant, seed: 1)).run()
@@ -109,7 +109,7 @@ import Testing
 
 @Suite struct ModelFileHeaderTests {
     @Test func rejectsHeadersThatDoNotFitTheDataset() throws {
-        let header = #"{"architecture":"mlp","dataset":"fashion-mnist","inputFeatures":784,"classes":5,"tensors":[]}"#
+        let header = #"{"architecture":"mlp","dataset":"fashion-mnist","input":{"channels":1,"height":28,"width":28},"classes":5,"tensors":[]}"#
         var bytes = ModelFile.magic
         let n = UInt32(header.utf8.count)
         bytes += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24)]

@@ -7,7 +7,7 @@ import Foundation
 /// ```
 /// "FATNNMD1"            8 bytes  magic and version
 /// headerLength          UInt32
-/// header                JSON: {"architecture","dataset","inputFeatures","classes","tensors":[{"name","count"}]}
+/// header                JSON: {"architecture","dataset","input":{"channels","height","width"},"classes","tensors":[{"name","count"}]}
 /// tensors               Float32 x count, in header order
 /// crc32                 UInt32 of all preceding bytes
 /// ```
@@ -20,7 +20,7 @@ public struct ModelFile {
         struct Tensor: Codable { var name: String; var count: Int }
         var architecture: String
         var dataset: String
-        var inputFeatures: Int
+        var input: ImageShape
         var classes: Int
         var tensors: [Tensor]
     }
@@ -32,13 +32,14 @@ public struct ModelFile {
     /// The network, with its trained values.
     public let model: Sequential
 
-    /// Values per input image the network expects.
-    public var inputFeatures: Int { (model.layers.first as? Linear)?.inFeatures ?? 0 }
+    /// Shape of the images the network takes.
+    public let input: ImageShape
 
     /// A model file for a trained `model`.
-    public init(architecture: ModelArchitecture, dataset: DatasetName, model: Sequential) {
+    public init(architecture: ModelArchitecture, dataset: DatasetName, input: ImageShape, model: Sequential) {
         self.architecture = architecture
         self.dataset = dataset
+        self.input = input
         self.model = model
     }
 
@@ -48,7 +49,7 @@ public struct ModelFile {
         var values: [(String, [Float])] = model.parameters.map { ($0.name, $0.value) }
         values += model.buffers.map { ($0.name, $0.value) }
         let header = Header(architecture: architecture.rawValue, dataset: dataset.rawValue,
-                            inputFeatures: inputFeatures, classes: dataset.classes,
+                            input: input, classes: dataset.classes,
                             tensors: values.map { .init(name: $0.0, count: $0.1.count) })
         let json = try JSONEncoder().encode(header)
         var bytes = Self.magic
@@ -79,9 +80,13 @@ public struct ModelFile {
         }
         guard let arch = ModelArchitecture(rawValue: header.architecture) else { throw bad("unknown architecture '\(header.architecture)'") }
         guard let ds = DatasetName(rawValue: header.dataset) else { throw bad("unknown dataset '\(header.dataset)'") }
-        guard (1...(1 << 20)).contains(header.inputFeatures) else { throw bad("inputFeatures \(header.inputFeatures) is out of range 1...\(1 << 20)") }
+        let i = header.input
+        guard (1...4096).contains(i.channels), (1...4096).contains(i.height), (1...4096).contains(i.width), i.count <= 1 << 22 else {
+            throw bad("input shape \(i) is out of range")
+        }
+        guard i == ds.imageShape else { throw bad("input shape is \(i); dataset \(ds.rawValue) has \(ds.imageShape)") }
         guard header.classes == ds.classes else { throw bad("classes is \(header.classes); dataset \(ds.rawValue) has \(ds.classes)") }
-        let model = arch.build(inputFeatures: header.inputFeatures, classes: header.classes, seed: 0)
+        let model = arch.build(input: i, classes: header.classes, seed: 0)
         var slots: [String: (Int, ([Float]) -> Void)] = [:]
         for p in model.parameters { slots[p.name] = (p.value.count, { p.value = $0 }) }
         for q in model.buffers { slots[q.name] = (q.value.count, { q.value = $0 }) }
@@ -96,7 +101,7 @@ public struct ModelFile {
             offset += 4 * count
         }
         guard offset == b.count - 4 else { throw bad("\(b.count - 4 - offset) unexpected trailing bytes") }
-        return ModelFile(architecture: arch, dataset: ds, model: model)
+        return ModelFile(architecture: arch, dataset: ds, input: i, model: model)
     }
 
     static func crc(_ bytes: [UInt8]) -> UInt32 {

@@ -6,12 +6,23 @@ public enum DatasetName: String, CaseIterable, Sendable {
     case fashionMNIST = "fashion-mnist"
     /// MNIST, same IDX layout.
     case mnist = "mnist"
+    /// CIFAR-10 in its binary version (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`).
+    case cifar10 = "cifar10"
 
     /// Directory searched when no `--data-dir` is given.
     public var defaultDirectory: String {
         switch self {
         case .fashionMNIST: return "/usr/share/datasets/fashion-mnist"
         case .mnist: return "/usr/share/datasets/mnist"
+        case .cifar10: return "/usr/share/datasets/cifar10"
+        }
+    }
+
+    /// Shape of one image.
+    public var imageShape: ImageShape {
+        switch self {
+        case .fashionMNIST, .mnist: return ImageShape(channels: 1, height: 28, width: 28)
+        case .cifar10: return ImageShape(channels: 3, height: 32, width: 32)
         }
     }
 
@@ -20,6 +31,7 @@ public enum DatasetName: String, CaseIterable, Sendable {
         switch self {
         case .fashionMNIST: return Normalization(mean: 0.2860, std: 0.3530)
         case .mnist: return Normalization(mean: 0.1307, std: 0.3081)
+        case .cifar10: return Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
         }
     }
 
@@ -42,6 +54,7 @@ public struct Dataset: Sendable {
     /// - Throws: `DataError` naming the missing or malformed file.
     public static func load(_ name: DatasetName, directory: String? = nil) throws -> Dataset {
         let dir = directory ?? name.defaultDirectory
+        if name == .cifar10 { return try CIFAR10Reader.load(directory: dir) }
         func part(_ images: String, _ labels: String) throws -> LabeledImages {
             let img = try IDXReader.readImages(path: locate(dir, images))
             let lab = try IDXReader.readLabels(path: locate(dir, labels))

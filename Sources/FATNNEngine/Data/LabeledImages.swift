@@ -26,34 +26,45 @@ public struct LabeledImages: Sendable {
 
     /// Values per image.
     public var featuresPerImage: Int { height * width * channels }
+
+    /// Shape of one image.
+    public var shape: ImageShape { ImageShape(channels: channels, height: height, width: width) }
 }
 
-/// Per-dataset pixel normalization: `(pixel / 255 - mean) / std`.
+/// Per-dataset, per-channel pixel normalization: `(pixel / 255 - mean[c]) / std[c]`.
 public struct Normalization: Sendable, Equatable {
-    /// Mean of the scaled pixel values.
-    public let mean: Float
-    /// Standard deviation of the scaled pixel values.
-    public let std: Float
+    /// Mean of the scaled pixel values, per channel.
+    public let mean: [Float]
+    /// Standard deviation of the scaled pixel values, per channel.
+    public let std: [Float]
 
-    /// A normalization with the given statistics.
-    public init(mean: Float, std: Float) {
+    /// A normalization with per-channel statistics.
+    public init(mean: [Float], std: [Float]) {
+        precondition(mean.count == std.count && !mean.isEmpty)
         self.mean = mean
         self.std = std
     }
 
-    /// A batch of the images at `indices`, normalized, as an `N x features` matrix, and labels.
+    /// A single-channel normalization.
+    public init(mean: Float, std: Float) { self.init(mean: [mean], std: [std]) }
+
+    /// A batch of the images at `indices`, normalized, as an `N x (C·H·W)` matrix, and labels.
     public func batch(_ images: LabeledImages, indices: ArraySlice<Int>) -> (Matrix, [Int]) {
-        let f = images.featuresPerImage
+        precondition(images.channels == mean.count, "normalization for \(mean.count) channel(s), images have \(images.channels)")
+        let f = images.featuresPerImage, plane = images.height * images.width
         var m = Matrix(rows: indices.count, cols: f)
         var labels = [Int]()
         labels.reserveCapacity(indices.count)
-        let scale = 1 / (255 * std)
-        let shift = mean / std
+        let scale = zip(mean, std).map { 1 / (255 * $0.1) }
+        let shift = zip(mean, std).map { $0.0 / $0.1 }
         images.pixels.withUnsafeBufferPointer { px in
             m.data.withUnsafeMutableBufferPointer { out in
                 for (row, i) in indices.enumerated() {
                     let src = i * f, dst = row * f
-                    for j in 0..<f { out[dst + j] = Float(px[src + j]) * scale - shift }
+                    for c in 0..<mean.count {
+                        let a = scale[c], b = shift[c], o = c * plane
+                        for j in 0..<plane { out[dst + o + j] = Float(px[src + o + j]) * a - b }
+                    }
                     labels.append(Int(images.labels[i]))
                 }
             }

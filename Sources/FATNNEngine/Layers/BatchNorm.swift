@@ -1,10 +1,14 @@
-/// Batch normalization over the feature axis of an `N x C` batch.
+/// Batch normalization per channel over a batch of `N` rows of `C x P` values (P = pixels per
+/// channel; P = 1 for a fully connected layer's `N x C` output, P = H·W for NCHW feature maps).
 ///
-/// Training normalizes with the batch mean and biased variance and updates running averages
-/// (momentum 0.1, unbiased variance, as PyTorch); evaluation uses the running statistics.
+/// Training normalizes with the batch mean and biased variance (over N·P values per channel) and
+/// updates running averages (momentum 0.1, unbiased variance, as PyTorch); evaluation uses the
+/// running statistics.
 public final class BatchNorm: Layer {
-    /// Number of features.
+    /// Number of channels.
     public let features: Int
+    /// Values per channel in each row.
+    public let spatial: Int
     /// Numerical guard added to the variance.
     public let epsilon: Float
     /// Running-average momentum.
@@ -22,8 +26,9 @@ public final class BatchNorm: Layer {
     private var invStd: [Float] = []
 
     /// A layer with γ = 1, β = 0, running mean 0 and running variance 1.
-    public init(name: String, features: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+    public init(name: String, features: Int, spatial: Int = 1, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         self.features = features
+        self.spatial = spatial
         self.epsilon = epsilon
         self.momentum = momentum
         gamma = Parameter(name: "\(name).weight", value: .init(repeating: 1, count: features), decays: false)
@@ -36,22 +41,35 @@ public final class BatchNorm: Layer {
     public var buffers: [Buffer] { [runningMean, runningVar] }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == features, "BatchNorm expects \(features) features, got \(input.cols)")
-        let n = input.rows, c = features
+        let c = features, p = spatial, n = input.rows
+        precondition(input.cols == c * p, "BatchNorm expects \(c)x\(p) values per row, got \(input.cols)")
+        let count = n * p
         var mean = [Float](repeating: 0, count: c)
         var variance = [Float](repeating: 0, count: c)
         if training {
-            precondition(n > 1, "BatchNorm in training needs a batch of at least 2")
+            precondition(count > 1, "BatchNorm in training needs more than one value per channel")
             input.data.withUnsafeBufferPointer { x in
-                for r in 0..<n { for j in 0..<c { mean[j] += x[r * c + j] } }
-                for j in 0..<c { mean[j] /= Float(n) }
                 for r in 0..<n {
-                    for j in 0..<c { let d = x[r * c + j] - mean[j]; variance[j] += d * d }
+                    for j in 0..<c {
+                        let o = (r * c + j) * p
+                        var s: Float = 0
+                        for q in 0..<p { s += x[o + q] }
+                        mean[j] += s
+                    }
+                }
+                for j in 0..<c { mean[j] /= Float(count) }
+                for r in 0..<n {
+                    for j in 0..<c {
+                        let o = (r * c + j) * p, m = mean[j]
+                        var s: Float = 0
+                        for q in 0..<p { let d = x[o + q] - m; s += d * d }
+                        variance[j] += s
+                    }
                 }
             }
             for j in 0..<c {
-                let biased = variance[j] / Float(n)
-                let unbiased = variance[j] / Float(n - 1)
+                let biased = variance[j] / Float(count)
+                let unbiased = variance[j] / Float(count - 1)
                 runningMean.value[j] = (1 - momentum) * runningMean.value[j] + momentum * mean[j]
                 runningVar.value[j] = (1 - momentum) * runningVar.value[j] + momentum * unbiased
                 variance[j] = biased
@@ -61,16 +79,19 @@ public final class BatchNorm: Layer {
             variance = runningVar.value
         }
         let inv = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var normalized = Matrix(rows: n, cols: c)
-        var out = Matrix(rows: n, cols: c)
+        var normalized = Matrix(rows: training ? n : 0, cols: training ? c * p : 0)
+        var out = Matrix(rows: n, cols: c * p)
         input.data.withUnsafeBufferPointer { x in
             normalized.data.withUnsafeMutableBufferPointer { h in
                 out.data.withUnsafeMutableBufferPointer { y in
                     for r in 0..<n {
                         for j in 0..<c {
-                            let v = (x[r * c + j] - mean[j]) * inv[j]
-                            h[r * c + j] = v
-                            y[r * c + j] = v * gamma.value[j] + beta.value[j]
+                            let o = (r * c + j) * p, m = mean[j], s = inv[j], g = gamma.value[j], b = beta.value[j]
+                            for q in 0..<p {
+                                let v = (x[o + q] - m) * s
+                                if training { h[o + q] = v }
+                                y[o + q] = v * g + b
+                            }
                         }
                     }
                 }
@@ -84,27 +105,35 @@ public final class BatchNorm: Layer {
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
-        let n = gradOutput.rows, c = features
+        let c = features, p = spatial, n = gradOutput.rows
         var sumG = [Float](repeating: 0, count: c)
         var sumGX = [Float](repeating: 0, count: c)
-        for r in 0..<n {
-            for j in 0..<c {
-                let g = gradOutput.data[r * c + j]
-                sumG[j] += g
-                sumGX[j] += g * xhat.data[r * c + j]
-            }
-        }
-        for j in 0..<c {
-            gamma.grad[j] += sumGX[j]
-            beta.grad[j] += sumG[j]
-        }
-        var gradInput = Matrix(rows: n, cols: c)
-        let fn = Float(n)
-        for r in 0..<n {
-            for j in 0..<c {
-                let g = gradOutput.data[r * c + j]
-                let k = gamma.value[j] * invStd[j] / fn
-                gradInput.data[r * c + j] = k * (fn * g - sumG[j] - xhat.data[r * c + j] * sumGX[j])
+        var gradInput = Matrix(rows: n, cols: c * p)
+        gradOutput.data.withUnsafeBufferPointer { g in
+            xhat.data.withUnsafeBufferPointer { h in
+                for r in 0..<n {
+                    for j in 0..<c {
+                        let o = (r * c + j) * p
+                        var a: Float = 0, b: Float = 0
+                        for q in 0..<p { a += g[o + q]; b += g[o + q] * h[o + q] }
+                        sumG[j] += a
+                        sumGX[j] += b
+                    }
+                }
+                for j in 0..<c {
+                    gamma.grad[j] += sumGX[j]
+                    beta.grad[j] += sumG[j]
+                }
+                let count = Float(n * p)
+                gradInput.data.withUnsafeMutableBufferPointer { dx in
+                    for r in 0..<n {
+                        for j in 0..<c {
+                            let o = (r * c + j) * p
+                            let k = gamma.value[j] * invStd[j] / count, sg = sumG[j], sgx = sumGX[j]
+                            for q in 0..<p { dx[o + q] = k * (count * g[o + q] - sg - h[o + q] * sgx) }
+                        }
+                    }
+                }
             }
         }
         return gradInput

@@ -1,16 +1,24 @@
 /// The network architectures the engine can build, by the names jobs use.
 public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
-    /// 784-256-256-10 (for 28x28x1 input): Linear-BN-ReLU twice, then a Linear classifier.
+    /// Input-784-256-256-classes: Linear-BN-ReLU twice, then a Linear classifier.
     case mlp
+    /// A small VGG-style CNN: conv3x3(C→32)-BN-ReLU, conv3x3(32→32)-BN-ReLU, maxpool2,
+    /// conv3x3(32→64)-BN-ReLU, conv3x3(64→64)-BN-ReLU, maxpool2, conv3x3(64→128)-BN-ReLU,
+    /// global average pool, FC(128→classes). Padding 1, no conv bias.
+    case cnnS = "cnn-s"
+    /// CIFAR-style ResNet-20: stem conv3x3(C→16)-BN-ReLU, 3 stages of 3 basic blocks (16, 32, 64
+    /// channels; stride 2 in the first block of stages 2 and 3; 1x1 conv + BN shortcut where the
+    /// shape changes), global average pool, FC(64→classes).
+    case resnet20
 
-    /// Builds the network for inputs of `inputFeatures` values and `classes` outputs, initialized
-    /// from `seed`.
-    public func build(inputFeatures: Int, classes: Int, seed: UInt64) -> Sequential {
+    /// Builds the network for images of `input` shape and `classes` outputs, initialized from
+    /// `seed`.
+    public func build(input: ImageShape, classes: Int, seed: UInt64) -> Sequential {
         var rng = RandomSource.stream(seed: seed, 1)
         switch self {
         case .mlp:
             return Sequential([
-                Linear(name: "fc1", inFeatures: inputFeatures, outFeatures: 256, bias: false, rng: &rng),
+                Linear(name: "fc1", inFeatures: input.count, outFeatures: 256, bias: false, rng: &rng),
                 BatchNorm(name: "bn1", features: 256),
                 ReLU(),
                 Linear(name: "fc2", inFeatures: 256, outFeatures: 256, bias: false, rng: &rng),
@@ -18,6 +26,40 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
                 ReLU(),
                 Linear(name: "fc3", inFeatures: 256, outFeatures: classes, bias: true, rng: &rng),
             ])
+        case .cnnS:
+            var layers: [any Layer] = []
+            var shape = input
+            func convBNReLU(_ name: String, _ out: Int) {
+                let conv = Conv2d(name: "\(name).conv", input: shape, outChannels: out, kernel: 3, padding: 1, rng: &rng)
+                shape = conv.output
+                layers += [conv, BatchNorm(name: "\(name).bn", features: out, spatial: shape.plane), ReLU()]
+            }
+            func pool() {
+                let p = MaxPool2d(input: shape)
+                shape = p.output
+                layers.append(p)
+            }
+            convBNReLU("block1", 32); convBNReLU("block2", 32); pool()
+            convBNReLU("block3", 64); convBNReLU("block4", 64); pool()
+            convBNReLU("block5", 128)
+            layers.append(GlobalAvgPool(input: shape))
+            layers.append(Linear(name: "fc", inFeatures: 128, outFeatures: classes, bias: true, rng: &rng))
+            return Sequential(layers)
+        case .resnet20:
+            let stem = Conv2d(name: "conv1", input: input, outChannels: 16, kernel: 3, padding: 1, rng: &rng)
+            var shape = stem.output
+            var layers: [any Layer] = [stem, BatchNorm(name: "bn1", features: 16, spatial: shape.plane), ReLU()]
+            for (stage, channels) in [16, 32, 64].enumerated() {
+                for b in 0..<3 {
+                    let block = BasicBlock(name: "layer\(stage + 1).\(b)", input: shape, outChannels: channels,
+                                           stride: stage > 0 && b == 0 ? 2 : 1, rng: &rng)
+                    shape = block.output
+                    layers.append(block)
+                }
+            }
+            layers.append(GlobalAvgPool(input: shape))
+            layers.append(Linear(name: "fc", inFeatures: 64, outFeatures: classes, bias: true, rng: &rng))
+            return Sequential(layers)
         }
     }
 }

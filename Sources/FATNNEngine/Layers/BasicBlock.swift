@@ -1,0 +1,46 @@
+/// The CIFAR-style ResNet basic block: `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`,
+/// where the shortcut is the identity, or `bn(conv1x1(stride))` when the shape changes.
+public final class BasicBlock: Layer {
+    public let input: ImageShape
+    public let output: ImageShape
+    let main: Sequential
+    let shortcut: Sequential?
+    private let relu = ReLU()
+
+    /// A block named `name` (parameters `name.conv1.weight`, …, `name.shortcut.0.weight`).
+    public init(name: String, input: ImageShape, outChannels: Int, stride: Int, rng: inout RandomSource) {
+        self.input = input
+        let conv1 = Conv2d(name: "\(name).conv1", input: input, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, rng: &rng)
+        let mid = conv1.output
+        let conv2 = Conv2d(name: "\(name).conv2", input: mid, outChannels: outChannels, kernel: 3, padding: 1, rng: &rng)
+        output = conv2.output
+        main = Sequential([
+            conv1, BatchNorm(name: "\(name).bn1", features: outChannels, spatial: mid.plane), ReLU(),
+            conv2, BatchNorm(name: "\(name).bn2", features: outChannels, spatial: output.plane),
+        ])
+        if stride != 1 || input.channels != outChannels {
+            let proj = Conv2d(name: "\(name).shortcut.0", input: input, outChannels: outChannels, kernel: 1, stride: stride, rng: &rng)
+            shortcut = Sequential([proj, BatchNorm(name: "\(name).shortcut.1", features: outChannels, spatial: output.plane)])
+        } else {
+            shortcut = nil
+        }
+    }
+
+    public var parameters: [Parameter] { main.parameters + (shortcut?.parameters ?? []) }
+    public var buffers: [Buffer] { main.buffers + (shortcut?.buffers ?? []) }
+
+    public func forward(_ x: Matrix, training: Bool) -> Matrix {
+        var y = main.forward(x, training: training)
+        let s = shortcut?.forward(x, training: training) ?? x
+        for i in y.data.indices { y.data[i] += s.data[i] }
+        return relu.forward(y, training: training)
+    }
+
+    public func backward(_ gradOutput: Matrix) -> Matrix {
+        let g = relu.backward(gradOutput)
+        var dx = main.backward(g)
+        let ds = shortcut?.backward(g) ?? g
+        for i in dx.data.indices { dx.data[i] += ds.data[i] }
+        return dx
+    }
+}
