@@ -22,9 +22,10 @@ let package = Package(
         // C shims: system libraries, each in its own target.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
         // The engine: tensors, data, models, training. No networking, no database.
-        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS"]),
+        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS", "CMalloc"]),
 
         // Job, sweep and result types shared by coordinator and worker.
         .target(name: "FATNNJobs"),

@@ -3,7 +3,8 @@
 ///
 /// Training normalizes with the batch mean and biased variance (over N·P values per channel) and
 /// updates running averages (momentum 0.1, unbiased variance, as PyTorch); evaluation uses the
-/// running statistics.
+/// running statistics. Channels are split over the engine's threads (each channel's sums stay in
+/// one thread, in a fixed order).
 public final class BatchNorm: Layer {
     /// Number of channels.
     public let features: Int
@@ -44,53 +45,56 @@ public final class BatchNorm: Layer {
         let c = features, p = spatial, n = input.rows
         precondition(input.cols == c * p, "BatchNorm expects \(c)x\(p) values per row, got \(input.cols)")
         let count = n * p
-        var mean = [Float](repeating: 0, count: c)
-        var variance = [Float](repeating: 0, count: c)
+        var mean = runningMean.value
+        var variance = runningVar.value
         if training {
             precondition(count > 1, "BatchNorm in training needs more than one value per channel")
             input.data.withUnsafeBufferPointer { x in
-                for r in 0..<n {
-                    for j in 0..<c {
-                        let o = (r * c + j) * p
-                        var s: Float = 0
-                        for q in 0..<p { s += x[o + q] }
-                        mean[j] += s
-                    }
-                }
-                for j in 0..<c { mean[j] /= Float(count) }
-                for r in 0..<n {
-                    for j in 0..<c {
-                        let o = (r * c + j) * p, m = mean[j]
-                        var s: Float = 0
-                        for q in 0..<p { let d = x[o + q] - m; s += d * d }
-                        variance[j] += s
+                mean.withUnsafeMutableBufferPointer { mb in
+                    variance.withUnsafeMutableBufferPointer { vb in
+                        Parallel.chunks(c) { _, channels in
+                            for j in channels {
+                                var s: Float = 0
+                                for r in 0..<n {
+                                    let o = (r * c + j) * p
+                                    for q in 0..<p { s += x[o + q] }
+                                }
+                                let m = s / Float(count)
+                                var v: Float = 0
+                                for r in 0..<n {
+                                    let o = (r * c + j) * p
+                                    for q in 0..<p { let d = x[o + q] - m; v += d * d }
+                                }
+                                mb[j] = m
+                                vb[j] = v
+                            }
+                        }
                     }
                 }
             }
             for j in 0..<c {
-                let biased = variance[j] / Float(count)
                 let unbiased = variance[j] / Float(count - 1)
+                variance[j] /= Float(count)
                 runningMean.value[j] = (1 - momentum) * runningMean.value[j] + momentum * mean[j]
                 runningVar.value[j] = (1 - momentum) * runningVar.value[j] + momentum * unbiased
-                variance[j] = biased
             }
-        } else {
-            mean = runningMean.value
-            variance = runningVar.value
         }
         let inv = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var normalized = Matrix(rows: training ? n : 0, cols: training ? c * p : 0)
-        var out = Matrix(rows: n, cols: c * p)
-        input.data.withUnsafeBufferPointer { x in
+        let g = gamma.value, b = beta.value
+        var normalized = Matrix(rows: 0, cols: 0)
+        if training { normalized = Matrix(rows: n, cols: c * p, fill: { _ in }) }
+        let out = input.data.withUnsafeBufferPointer { x in
             normalized.data.withUnsafeMutableBufferPointer { h in
-                out.data.withUnsafeMutableBufferPointer { y in
-                    for r in 0..<n {
-                        for j in 0..<c {
-                            let o = (r * c + j) * p, m = mean[j], s = inv[j], g = gamma.value[j], b = beta.value[j]
-                            for q in 0..<p {
-                                let v = (x[o + q] - m) * s
-                                if training { h[o + q] = v }
-                                y[o + q] = v * g + b
+                Matrix(rows: n, cols: c * p) { y in
+                    Parallel.chunks(c) { _, channels in
+                        for r in 0..<n {
+                            for j in channels {
+                                let o = (r * c + j) * p, m = mean[j], s = inv[j], gj = g[j], bj = b[j]
+                                for q in 0..<p {
+                                    let v = (x[o + q] - m) * s
+                                    if training { h[o + q] = v }
+                                    y[o + q] = v * gj + bj
+                                }
                             }
                         }
                     }
@@ -108,34 +112,38 @@ public final class BatchNorm: Layer {
         let c = features, p = spatial, n = gradOutput.rows
         var sumG = [Float](repeating: 0, count: c)
         var sumGX = [Float](repeating: 0, count: c)
-        var gradInput = Matrix(rows: n, cols: c * p)
-        gradOutput.data.withUnsafeBufferPointer { g in
+        let count = Float(n * p)
+        let g = gamma.value, inv = invStd
+        let dx = gradOutput.data.withUnsafeBufferPointer { dy in
             xhat.data.withUnsafeBufferPointer { h in
-                for r in 0..<n {
-                    for j in 0..<c {
-                        let o = (r * c + j) * p
-                        var a: Float = 0, b: Float = 0
-                        for q in 0..<p { a += g[o + q]; b += g[o + q] * h[o + q] }
-                        sumG[j] += a
-                        sumGX[j] += b
-                    }
-                }
-                for j in 0..<c {
-                    gamma.grad[j] += sumGX[j]
-                    beta.grad[j] += sumG[j]
-                }
-                let count = Float(n * p)
-                gradInput.data.withUnsafeMutableBufferPointer { dx in
-                    for r in 0..<n {
-                        for j in 0..<c {
-                            let o = (r * c + j) * p
-                            let k = gamma.value[j] * invStd[j] / count, sg = sumG[j], sgx = sumGX[j]
-                            for q in 0..<p { dx[o + q] = k * (count * g[o + q] - sg - h[o + q] * sgx) }
+                sumG.withUnsafeMutableBufferPointer { sg in
+                    sumGX.withUnsafeMutableBufferPointer { sgx in
+                        Matrix(rows: n, cols: c * p) { dx in
+                            Parallel.chunks(c) { _, channels in
+                                for j in channels {
+                                    var a: Float = 0, b: Float = 0
+                                    for r in 0..<n {
+                                        let o = (r * c + j) * p
+                                        for q in 0..<p { a += dy[o + q]; b += dy[o + q] * h[o + q] }
+                                    }
+                                    sg[j] = a
+                                    sgx[j] = b
+                                    let k = g[j] * inv[j] / count
+                                    for r in 0..<n {
+                                        let o = (r * c + j) * p
+                                        for q in 0..<p { dx[o + q] = k * (count * dy[o + q] - a - h[o + q] * b) }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        return gradInput
+        for j in 0..<c {
+            gamma.grad[j] += sumGX[j]
+            beta.grad[j] += sumG[j]
+        }
+        return dx
     }
 }

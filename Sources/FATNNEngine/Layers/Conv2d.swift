@@ -1,9 +1,11 @@
 /// 2-D convolution without bias over NCHW batches (each row of the batch matrix is one CHW image),
-/// computed as im2col + one SGEMM over the whole batch.
+/// computed per image as im2col + SGEMM, images split over the engine's threads.
 ///
-/// Forward: `col` (K x N·P, K = Cin·kh·kw, P = output pixels) is built from the batch, then
-/// `Y = W · col` (Cout x N·P) and permuted to NCHW. Backward: `dW = dY · colᵀ`,
-/// `dcol = Wᵀ · dY`, then col2im adds `dcol` back onto the input positions.
+/// For one image, `col` (K x P, K = Cin·k·k, P = output pixels) holds the kernel taps, and
+/// `Y = W · col` (Cout x P) is already that image's CHW output. Backward rebuilds `col` (cheaper
+/// than keeping it for the whole batch), accumulates `dW += dY · colᵀ` per thread, and adds
+/// `Wᵀ · dY` back onto the input positions (col2im). Per-thread weight gradients are summed in
+/// thread order, so results depend only on the thread count.
 public final class Conv2d: Layer {
     /// Input image shape.
     public let input: ImageShape
@@ -14,8 +16,7 @@ public final class Conv2d: Layer {
     public let padding: Int
     /// Weight, `Cout x (Cin·k·k)` row-major (PyTorch's `Cout x Cin x k x k`).
     public let weight: Parameter
-    private var col = Matrix(rows: 0, cols: 0)
-    private var batch = 0
+    private var cachedInput = Matrix(rows: 0, cols: 0)
 
     /// A square-kernel convolution with PyTorch's default (Kaiming-uniform) initialization.
     public init(name: String, input: ImageShape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -39,127 +40,142 @@ public final class Conv2d: Layer {
     public var parameters: [Parameter] { [weight] }
 
     private var k: Int { input.channels * kernel * kernel }
+    /// A 1x1 stride-1 unpadded convolution needs no column matrix: the image is its own `col`.
+    private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
-        let n = x.rows, p = output.plane
-        var c = Matrix(rows: k, cols: n * p)
-        im2col(x, into: &c)
-        var y = Matrix(rows: output.channels, cols: n * p)
-        BLAS.gemm(Matrix(rows: output.channels, cols: k, data: weight.value), c, into: &y)
-        if training { col = c; batch = n }
-        return Self.channelsToBatch(y, batch: n, channels: output.channels, plane: p)
+        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
+        var y = Matrix(rows: x.rows, cols: outCount)
+        x.data.withUnsafeBufferPointer { xb in
+            weight.value.withUnsafeBufferPointer { wb in
+                y.data.withUnsafeMutableBufferPointer { yb in
+                    let (X, W, Y) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!)
+                    Parallel.chunks(x.rows) { _, images in
+                        let pointwise = isPointwise
+                        let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : k * p)
+                        defer { col.deallocate() }
+                        for b in images {
+                            let src: UnsafePointer<Float> = X + b * inCount
+                            var taps: UnsafePointer<Float> = src
+                            if !pointwise {
+                                im2col(src, col)
+                                taps = UnsafePointer(col)
+                            }
+                            BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: taps, ldb: p, c: Y + b * outCount, ldc: p)
+                        }
+                    }
+                }
+            }
+        }
+        if training { cachedInput = x }
+        return y
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
-        let n = batch, p = output.plane
-        let dy = Self.batchToChannels(gradOutput, channels: output.channels, plane: p)
-        var dw = Matrix(rows: output.channels, cols: k, data: weight.grad)
-        BLAS.gemm(dy, col, transB: true, into: &dw, beta: 1)
-        weight.grad = dw.data
-        var dcol = Matrix(rows: k, cols: n * p)
-        BLAS.gemm(Matrix(rows: output.channels, cols: k, data: weight.value), transA: true, dy, into: &dcol)
-        var dx = Matrix(rows: n, cols: input.count)
-        col2im(dcol, into: &dx)
+        let x = cachedInput
+        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
+        let threads = min(Parallel.threads, max(x.rows, 1))
+        var partials = [Float](repeating: 0, count: threads * cout * k)
+        var dx = Matrix(rows: x.rows, cols: inCount)
+        x.data.withUnsafeBufferPointer { xb in
+            weight.value.withUnsafeBufferPointer { wb in
+                gradOutput.data.withUnsafeBufferPointer { gb in
+                    dx.data.withUnsafeMutableBufferPointer { db in
+                        partials.withUnsafeMutableBufferPointer { pb in
+                            let (X, W, G, DX, P) = (xb.baseAddress!, wb.baseAddress!, gb.baseAddress!, db.baseAddress!, pb.baseAddress!)
+                            Parallel.chunks(x.rows) { chunk, images in
+                                let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
+                                defer { col.deallocate() }
+                                let dw = P + chunk * cout * k
+                                for b in images {
+                                    let src = X + b * inCount, dy = G + b * outCount
+                                    if isPointwise {
+                                        BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: src, ldb: p, beta: 1, c: dw, ldc: k)
+                                        BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: DX + b * inCount, ldc: p)
+                                        continue
+                                    }
+                                    im2col(src, col)
+                                    BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: col, ldb: p, beta: 1, c: dw, ldc: k)
+                                    BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: col, ldc: p)
+                                    col2im(col, DX + b * inCount)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        weight.grad.withUnsafeMutableBufferPointer { g in
+            for t in 0..<threads {
+                let o = t * cout * k
+                for i in 0..<(cout * k) { g[i] += partials[o + i] }
+            }
+        }
         return dx
     }
 
-    /// Row `(c, ky, kx)`, column `(n, oy, ox)` of the column matrix: the input value the kernel
-    /// tap sees, or 0 in the padding.
-    func im2col(_ x: Matrix, into c: inout Matrix) {
-        let n = x.rows, oh = output.height, ow = output.width, ih = input.height, iw = input.width
-        let p = output.plane, np = n * p, kk = kernel * kernel, img = input.count, s = stride, pad = padding
-        x.data.withUnsafeBufferPointer { src in
-            c.data.withUnsafeMutableBufferPointer { dst in
-                for ch in 0..<input.channels {
-                    for ky in 0..<kernel {
-                        for kx in 0..<kernel {
-                            let row = (ch * kk + ky * kernel + kx) * np
-                            for b in 0..<n {
-                                let base = b * img + ch * ih * iw
-                                var o = row + b * p
-                                for oy in 0..<oh {
-                                    let iy = oy * s - pad + ky
-                                    if iy < 0 || iy >= ih {
-                                        for _ in 0..<ow { dst[o] = 0; o += 1 }
-                                        continue
-                                    }
-                                    let line = base + iy * iw
-                                    for ox in 0..<ow {
-                                        let ix = ox * s - pad + kx
-                                        dst[o] = (ix >= 0 && ix < iw) ? src[line + ix] : 0
-                                        o += 1
-                                    }
-                                }
+    /// Output columns `lo..<hi` whose input column `ox·stride - padding + kx` lies inside the image.
+    private func validColumns(_ kx: Int) -> (Int, Int) {
+        let ow = output.width, s = stride
+        let first: Int = (padding - kx + s - 1) / s
+        let lo: Int = Swift.min(ow, Swift.max(0, first))
+        let last: Int = (input.width - 1 + padding - kx) / s + 1
+        return (lo, Swift.max(lo, Swift.min(ow, last)))
+    }
+
+    /// Fills `col` (K x P) for one image: row `(c, ky, kx)`, column `(oy, ox)` is the input value
+    /// that kernel tap sees, or 0 in the padding.
+    func im2col(_ src: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+        let oh = output.height, ow = output.width, ih = input.height, iw = input.width, s = stride, pad = padding
+        var o = col
+        for ch in 0..<input.channels {
+            let plane = src + ch * ih * iw
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    // Output columns whose input column ix = ox·s - pad + kx lies inside [0, iw).
+                    let (lo, hi) = validColumns(kx)
+                    for oy in 0..<oh {
+                        let iy = oy * s - pad + ky
+                        if iy < 0 || iy >= ih {
+                            o.update(repeating: 0, count: ow)
+                        } else {
+                            let line = plane + iy * iw + (kx - pad)
+                            if lo > 0 { o.update(repeating: 0, count: lo) }
+                            if s == 1 {
+                                (o + lo).update(from: line + lo, count: hi - lo)
+                            } else {
+                                for ox in lo..<hi { o[ox] = line[ox * s] }
                             }
+                            if hi < ow { (o + hi).update(repeating: 0, count: ow - hi) }
                         }
+                        o += ow
                     }
                 }
             }
         }
     }
 
-    /// The adjoint of `im2col`: adds every column entry back onto the input position it came from.
-    func col2im(_ c: Matrix, into dx: inout Matrix) {
-        let n = dx.rows, oh = output.height, ow = output.width, ih = input.height, iw = input.width
-        let p = output.plane, np = n * p, kk = kernel * kernel, img = input.count, s = stride, pad = padding
-        c.data.withUnsafeBufferPointer { src in
-            dx.data.withUnsafeMutableBufferPointer { dst in
-                for ch in 0..<input.channels {
-                    for ky in 0..<kernel {
-                        for kx in 0..<kernel {
-                            let row = (ch * kk + ky * kernel + kx) * np
-                            for b in 0..<n {
-                                let base = b * img + ch * ih * iw
-                                var o = row + b * p
-                                for oy in 0..<oh {
-                                    let iy = oy * s - pad + ky
-                                    if iy < 0 || iy >= ih { o += ow; continue }
-                                    let line = base + iy * iw
-                                    for ox in 0..<ow {
-                                        let ix = ox * s - pad + kx
-                                        if ix >= 0 && ix < iw { dst[line + ix] += src[o] }
-                                        o += 1
-                                    }
-                                }
-                            }
+    /// The adjoint of `im2col` for one image: adds every column entry onto the input position it
+    /// came from.
+    func col2im(_ col: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
+        let oh = output.height, ow = output.width, ih = input.height, iw = input.width, s = stride, pad = padding
+        var o = col
+        for ch in 0..<input.channels {
+            let plane = dst + ch * ih * iw
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let (lo, hi) = validColumns(kx)
+                    for oy in 0..<oh {
+                        let iy = oy * s - pad + ky
+                        if iy >= 0 && iy < ih {
+                            let line = plane + iy * iw + (kx - pad)
+                            for ox in lo..<hi { line[ox * s] += o[ox] }
                         }
+                        o += ow
                     }
                 }
             }
         }
-    }
-
-    /// `C x (N·P)` → `N x (C·P)`.
-    static func channelsToBatch(_ y: Matrix, batch n: Int, channels: Int, plane p: Int) -> Matrix {
-        var out = Matrix(rows: n, cols: channels * p)
-        y.data.withUnsafeBufferPointer { src in
-            out.data.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<channels {
-                    for b in 0..<n {
-                        let s = c * n * p + b * p, d = b * channels * p + c * p
-                        for i in 0..<p { dst[d + i] = src[s + i] }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    /// `N x (C·P)` → `C x (N·P)`.
-    static func batchToChannels(_ x: Matrix, channels: Int, plane p: Int) -> Matrix {
-        let n = x.rows
-        var out = Matrix(rows: channels, cols: n * p)
-        x.data.withUnsafeBufferPointer { src in
-            out.data.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<channels {
-                    for b in 0..<n {
-                        let d = c * n * p + b * p, s = b * channels * p + c * p
-                        for i in 0..<p { dst[d + i] = src[s + i] }
-                    }
-                }
-            }
-        }
-        return out
     }
 }

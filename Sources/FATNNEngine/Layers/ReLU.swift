@@ -1,20 +1,32 @@
-/// Rectified linear unit, `max(0, x)`, element-wise.
+/// Rectified linear unit, `max(0, x)`, element-wise, split over the engine's threads.
 public final class ReLU: Layer {
-    private var mask: [Bool] = []
+    /// The last training-mode output: its positive entries are where the gradient passes.
+    private var output = Matrix(rows: 0, cols: 0)
 
     /// A ReLU.
     public init() {}
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        var out = input
-        for i in out.data.indices where out.data[i] < 0 { out.data[i] = 0 }
-        if training { mask = input.data.map { $0 > 0 } }
+        let out = input.data.withUnsafeBufferPointer { x in
+            Matrix(rows: input.rows, cols: input.cols) { y in
+                Parallel.chunks(y.count) { _, range in
+                    for i in range { y[i] = x[i] > 0 ? x[i] : 0 }
+                }
+            }
+        }
+        if training { output = out }
         return out
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
-        var g = gradOutput
-        for i in g.data.indices where !mask[i] { g.data[i] = 0 }
-        return g
+        gradOutput.data.withUnsafeBufferPointer { g in
+            output.data.withUnsafeBufferPointer { y in
+                Matrix(rows: gradOutput.rows, cols: gradOutput.cols) { dx in
+                    Parallel.chunks(dx.count) { _, range in
+                        for i in range { dx[i] = y[i] > 0 ? g[i] : 0 }
+                    }
+                }
+            }
+        }
     }
 }

@@ -27,6 +27,16 @@ public struct Matrix: Sendable, Equatable {
         self.data = data
     }
 
+    /// A matrix whose every element `fill` writes (the storage starts uninitialized).
+    public init(rows: Int, cols: Int, fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        self.rows = rows
+        self.cols = cols
+        self.data = [Float](unsafeUninitializedCapacity: rows * cols) { buffer, count in
+            fill(buffer)
+            count = rows * cols
+        }
+    }
+
     /// Element access.
     public subscript(row: Int, col: Int) -> Float {
         get { data[row * cols + col] }

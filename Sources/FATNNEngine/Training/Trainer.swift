@@ -40,7 +40,7 @@ public struct TrainingReport: Sendable {
 public enum StopReason: Sendable, Equatable {
     /// The caller's `shouldStop` returned true.
     case requested
-    /// The training loss became NaN or infinite in this epoch.
+    /// The epoch's training loss was NaN, infinite, or above ``Trainer/divergedLoss``.
     case diverged(epoch: Int)
 }
 
@@ -73,6 +73,10 @@ public final class Trainer {
         order = RandomSource.stream(seed: settings.seed, 2)
     }
 
+    /// A mean training loss above this counts as divergence (a uniform guess over 10 classes
+    /// scores ln 10 ≈ 2.3; a loss of 10⁴ means the weights have blown up).
+    public static let divergedLoss = 1e4
+
     /// Steps per epoch: full batches, plus a last partial batch when it holds at least 2 images.
     public var stepsPerEpoch: Int {
         let n = split.trainIndices.count, b = settings.batchSize
@@ -91,11 +95,8 @@ public final class Trainer {
             let lo = s * settings.batchSize
             let hi = min(lo + settings.batchSize, perm.count)
             let (x, y) = norm.batch(dataset.train, indices: perm[lo..<hi])
-            let logits = model.forward(x, training: true)
-            let (loss, grad, ok) = SoftmaxCrossEntropy.evaluate(logits: logits, labels: y)
-            model.backward(grad)
             lr = settings.learningRate(step: step, totalSteps: totalSteps)
-            optimizer.step(model.parameters, learningRate: lr)
+            let (loss, ok) = Self.step(model, optimizer: optimizer, x: x, labels: y, learningRate: lr)
             step += 1
             lossSum += Double(loss) * Double(y.count)
             correct += ok
@@ -106,6 +107,17 @@ public final class Trainer {
         return EpochStats(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
                           trainAccuracy: Double(correct) / Double(max(seen, 1)),
                           validationAccuracy: val, learningRate: Double(lr), seconds: seconds, images: seen)
+    }
+
+    /// One SGD step on a batch: forward, softmax cross-entropy, backward, update.
+    ///
+    /// - Returns: the batch's mean loss (before the update) and its number of correct predictions.
+    public static func step(_ model: Sequential, optimizer: SGD, x: Matrix, labels: [Int], learningRate: Float) -> (loss: Float, correct: Int) {
+        let logits = model.forward(x, training: true)
+        let (loss, grad, correct) = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
+        model.backward(grad)
+        optimizer.step(model.parameters, learningRate: learningRate)
+        return (loss, correct)
     }
 
     /// Accuracy and mean loss of the model in evaluation mode on `images[indices]`.
@@ -127,7 +139,7 @@ public final class Trainer {
             let e = trainEpoch()
             stats.append(e)
             progress(e)
-            if !e.trainLoss.isFinite { stopped = .diverged(epoch: e.epoch); break }
+            if !(e.trainLoss <= Self.divergedLoss) { stopped = .diverged(epoch: e.epoch); break }
         }
         let test = stopped == nil ? evaluate(dataset.test, indices: Array(0..<dataset.test.count)) : (accuracy: 0, loss: 0)
         let seconds = stats.reduce(0) { $0 + $1.seconds }

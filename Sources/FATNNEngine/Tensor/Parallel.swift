@@ -1,0 +1,37 @@
+import Dispatch
+
+/// Coarse-grained parallelism over the engine's worker threads.
+///
+/// The engine runs OpenBLAS single-threaded and splits work itself (batch samples, channels) into
+/// `Parallel.threads` fixed chunks, so a result depends only on the thread count, never on
+/// scheduling: reductions over chunks are summed in chunk order.
+public enum Parallel {
+    nonisolated(unsafe) private static var configured = 1
+
+    /// Number of chunks the engine splits work into (set with `BLAS.setThreads`).
+    public static var threads: Int { configured }
+
+    static func set(_ n: Int) { configured = max(1, n) }
+
+    /// Calls `body(chunk, range)` for `threads` contiguous chunks of `0..<count`, concurrently.
+    /// Chunks are the same for the same `count` and thread count.
+    public static func chunks(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+        let n = min(threads, max(count, 1))
+        if n == 1 { body(0, 0..<count); return }
+        // Each chunk touches disjoint data (the callers' contract), so sharing `body` across the
+        // threads of this one bounded call is safe.
+        withoutActuallyEscaping(body) { escapable in
+            let shared = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: n) { c in
+                let lo: Int = count * c / n
+                let hi: Int = count * (c + 1) / n
+                shared.value(c, lo..<hi)
+            }
+        }
+    }
+}
+
+private struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

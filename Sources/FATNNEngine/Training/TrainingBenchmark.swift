@@ -1,0 +1,85 @@
+import Foundation
+
+/// Measures training and inference throughput of an architecture on random images of a
+/// dataset's shape (speed does not depend on pixel values).
+public struct TrainingBenchmark: Sendable {
+    /// One measurement.
+    public struct Result: Sendable, Codable {
+        public var model: String
+        public var quantizer: String
+        public var input: String
+        public var batch: Int
+        public var threads: Int
+        public var trainImagesPerSecond: Double
+        public var evalImagesPerSecond: Double
+        /// Seconds per training step, median of the timed steps.
+        public var trainStepSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case model, quantizer, input, batch, threads
+            case trainImagesPerSecond = "train_images_per_s"
+            case evalImagesPerSecond = "eval_images_per_s"
+            case trainStepSeconds = "train_step_s"
+        }
+    }
+
+    public var architecture: ModelArchitecture
+    public var input: ImageShape
+    public var batch: Int
+    /// Timed steps (after 2 warm-up steps).
+    public var steps: Int
+
+    public init(architecture: ModelArchitecture, input: ImageShape, batch: Int, steps: Int) {
+        self.architecture = architecture
+        self.input = input
+        self.batch = batch
+        self.steps = steps
+    }
+
+    /// Seconds spent in each kind of layer during `steps` training steps, forward and backward
+    /// (plus the loss and the optimizer update), largest first.
+    public func profile() -> [(String, Double)] {
+        var rng = RandomSource(seed: 1)
+        let model = architecture.build(input: input, classes: 10, seed: 1)
+        let x = Matrix(rows: batch, cols: input.count, data: (0..<(batch * input.count)).map { _ in rng.nextGaussian() })
+        let labels = (0..<batch).map { _ in Int(rng.next() % 10) }
+        let sgd = SGD(momentum: 0.9, nesterov: false, weightDecay: 5e-4)
+        var spent: [String: Double] = [:]
+        func timed<T>(_ key: String, _ body: () -> T) -> T {
+            let t = Date()
+            let r = body()
+            spent[key, default: 0] += Date().timeIntervalSince(t)
+            return r
+        }
+        for _ in 0..<steps {
+            var h = x
+            for layer in model.layers { h = timed("\(type(of: layer)) forward") { layer.forward(h, training: true) } }
+            var g = timed("loss") { SoftmaxCrossEntropy.evaluate(logits: h, labels: labels).grad }
+            for layer in model.layers.reversed() { g = timed("\(type(of: layer)) backward") { layer.backward(g) } }
+            timed("SGD update") { sgd.step(model.parameters, learningRate: 0.01) }
+        }
+        return spent.sorted { $0.value > $1.value }
+    }
+
+    /// Runs the benchmark with the process's current OpenBLAS thread count.
+    public func run() -> Result {
+        var rng = RandomSource(seed: 1)
+        let model = architecture.build(input: input, classes: 10, seed: 1)
+        let x = Matrix(rows: batch, cols: input.count, data: (0..<(batch * input.count)).map { _ in rng.nextGaussian() })
+        let labels = (0..<batch).map { _ in Int(rng.next() % 10) }
+        let sgd = SGD(momentum: 0.9, nesterov: false, weightDecay: 5e-4)
+        var times: [Double] = []
+        for i in 0..<(steps + 2) {
+            let t = Date()
+            _ = Trainer.step(model, optimizer: sgd, x: x, labels: labels, learningRate: 0.01)
+            if i >= 2 { times.append(Date().timeIntervalSince(t)) }
+        }
+        let t = Date()
+        for _ in 0..<steps { _ = model.forward(x, training: false) }
+        let evalSeconds = Date().timeIntervalSince(t)
+        let median = times.sorted()[times.count / 2]
+        return Result(model: architecture.rawValue, quantizer: "fp", input: input.description, batch: batch, threads: BLAS.threads,
+                      trainImagesPerSecond: Double(batch) / median,
+                      evalImagesPerSecond: Double(batch * steps) / evalSeconds, trainStepSeconds: median)
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import FATNNEngine
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure engine speed (build with -c release).",
+        subcommands: [BenchTrain.self])
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training and inference throughput of a model, in images per second.",
+        discussion: """
+            Runs full training steps (forward, loss, backward, SGD update) and inference passes on \
+            random images of the dataset's shape; the median step gives training images/s. With \
+            --json, one JSON object per line: model, quantizer, input, batch, threads, \
+            train_images_per_s, eval_images_per_s, train_step_s.
+            """)
+
+    @Option(help: "Models, comma-separated: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String = "cnn-s,resnet20"
+
+    @Option(help: "Quantizer (only fp so far).")
+    var quantizer: String = "fp"
+
+    @Option(help: "Dataset whose image shape is used: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var dataset: String = "fashion-mnist"
+
+    @Option(help: "Batch size.") var batch: Int = 128
+    @Option(help: "Timed steps per measurement.") var steps: Int = 10
+    @Option(help: "Engine threads (OpenBLAS).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "One JSON object per line instead of a table.") var json = false
+    @Flag(help: "Also print the time spent per layer kind, forward and backward.") var profile = false
+
+    func validate() throws {
+        for m in model.split(separator: ",") where ModelArchitecture(rawValue: String(m)) == nil {
+            throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard quantizer == "fp" else { throw ValidationError("--quantizer '\(quantizer)' is not implemented yet; only fp") }
+        guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown") }
+        guard (2...4096).contains(batch) else { throw ValidationError("--batch must be in 2...4096") }
+        guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let shape = DatasetName(rawValue: dataset)!.imageShape
+        if !json { print("model      input    batch  threads  train img/s  eval img/s  train step ms") }
+        for m in model.split(separator: ",") {
+            let r = TrainingBenchmark(architecture: ModelArchitecture(rawValue: String(m))!, input: shape, batch: batch, steps: steps).run()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+            } else {
+                print(r.model.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + r.input.padding(toLength: 8, withPad: " ", startingAt: 0)
+                      + String(format: " %5d  %7d  %11.0f  %10.0f  %13.1f", r.batch, r.threads,
+                               r.trainImagesPerSecond, r.evalImagesPerSecond, r.trainStepSeconds * 1000))
+            }
+            if profile {
+                let bench = TrainingBenchmark(architecture: ModelArchitecture(rawValue: String(m))!, input: shape, batch: batch, steps: steps)
+                let parts = bench.profile()
+                let total = parts.reduce(0) { $0 + $1.1 }
+                for (name, seconds) in parts {
+                    print(String(format: "    %-28@ %8.1f ms/step  %5.1f%%", name as NSString, seconds * 1000 / Double(steps), seconds / total * 100))
+                }
+            }
+        }
+    }
+}
