@@ -21,6 +21,18 @@ import Testing
         #expect(a.epochs.map(\.trainLoss) != c.epochs.map(\.trainLoss))
     }
 
+    @Test func convolutionalRunIsDeterministicToo() throws {
+        BLAS.setThreads(1)
+        let data = try Dataset.load(.fashionMNIST, directory: IDXFixtures.dataset(train: 96, test: 32, gzip: false))
+        let split = DataSplit.holdout(count: 96, validationFraction: 0, seed: 0)
+        func once() -> [Double] {
+            let model = ModelArchitecture.resnet20.build(input: data.train.shape, classes: 10, seed: 4)
+            return Trainer(model: model, dataset: data, split: split,
+                           settings: TrainingSettings(epochs: 2, batchSize: 32, learningRate: 0.05, seed: 4)).run().epochs.map(\.trainLoss)
+        }
+        #expect(once() == once())
+    }
+
     @Test func learnsSyntheticBands() throws {
         let data = try Dataset.load(.fashionMNIST, directory: IDXFixtures.dataset(train: 600, test: 200, gzip: false))
         let r = run(data, seed: 1, epochs: 3)
