@@ -37,6 +37,7 @@ func naiveConv(_ x: Matrix, _ conv: Conv2d) -> Matrix {
 
     @Test(arguments: [
         (3, 1, 1, 7, 6), (3, 2, 1, 7, 7), (1, 1, 0, 5, 4), (1, 2, 0, 6, 6), (5, 1, 2, 6, 5), (3, 2, 0, 9, 8), (2, 2, 1, 5, 5),
+        (3, 2, 1, 1, 1), (5, 2, 2, 2, 2), (3, 3, 1, 4, 2),  // kernels wider than the padded image
     ])
     func matchesDirectConvolution(kernel: Int, stride: Int, padding: Int, height: Int, width: Int) {
         var rng = RandomSource(seed: UInt64(kernel * 100 + stride * 10 + padding))

@@ -110,6 +110,7 @@ public final class BatchNorm: Layer {
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
         let c = features, p = spatial, n = gradOutput.rows
+        precondition(n == xhat.rows && gradOutput.cols == c * p, "BatchNorm backward: gradient shape does not match the last training forward")
         var sumG = [Float](repeating: 0, count: c)
         var sumGX = [Float](repeating: 0, count: c)
         let count = Float(n * p)

@@ -74,8 +74,9 @@ public final class Conv2d: Layer {
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
         let x = cachedInput
+        precondition(gradOutput.rows == x.rows && gradOutput.cols == output.count, "Conv2d backward: gradient shape does not match the last training forward")
         let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
-        let threads = min(Parallel.threads, max(x.rows, 1))
+        let threads = Parallel.chunkCount(x.rows)
         var partials = [Float](repeating: 0, count: threads * cout * k)
         var dx = Matrix(rows: x.rows, cols: inCount)
         x.data.withUnsafeBufferPointer { xb in
@@ -84,7 +85,7 @@ public final class Conv2d: Layer {
                     dx.data.withUnsafeMutableBufferPointer { db in
                         partials.withUnsafeMutableBufferPointer { pb in
                             let (X, W, G, DX, P) = (xb.baseAddress!, wb.baseAddress!, gb.baseAddress!, db.baseAddress!, pb.baseAddress!)
-                            Parallel.chunks(x.rows) { chunk, images in
+                            Parallel.chunks(x.rows, into: threads) { chunk, images in
                                 let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
                                 defer { col.deallocate() }
                                 let dw = P + chunk * cout * k
@@ -118,9 +119,12 @@ public final class Conv2d: Layer {
     /// Output columns `lo..<hi` whose input column `ox·stride - padding + kx` lies inside the image.
     private func validColumns(_ kx: Int) -> (Int, Int) {
         let ow = output.width, s = stride
-        let first: Int = (padding - kx + s - 1) / s
-        let lo: Int = Swift.min(ow, Swift.max(0, first))
-        let last: Int = (input.width - 1 + padding - kx) / s + 1
+        // Integer division truncates toward zero, so negative numerators are handled apart.
+        let a: Int = padding - kx
+        let first: Int = a <= 0 ? 0 : (a + s - 1) / s
+        let b: Int = input.width - 1 + padding - kx
+        let last: Int = b < 0 ? 0 : b / s + 1
+        let lo: Int = Swift.min(ow, first)
         return (lo, Swift.max(lo, Swift.min(ow, last)))
     }
 

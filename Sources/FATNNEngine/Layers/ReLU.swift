@@ -19,7 +19,8 @@ public final class ReLU: Layer {
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
-        gradOutput.data.withUnsafeBufferPointer { g in
+        precondition(gradOutput.rows == output.rows && gradOutput.cols == output.cols, "ReLU backward: gradient shape does not match the last training forward")
+        return gradOutput.data.withUnsafeBufferPointer { g in
             output.data.withUnsafeBufferPointer { y in
                 Matrix(rows: gradOutput.rows, cols: gradOutput.cols) { dx in
                     Parallel.chunks(dx.count) { _, range in

@@ -13,10 +13,14 @@ public enum Parallel {
 
     static func set(_ n: Int) { configured = max(1, n) }
 
-    /// Calls `body(chunk, range)` for `threads` contiguous chunks of `0..<count`, concurrently.
-    /// Chunks are the same for the same `count` and thread count.
-    public static func chunks(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
-        let n = min(threads, max(count, 1))
+    /// The number of chunks ``chunks(_:into:_:)`` uses for `count` items at the current setting.
+    public static func chunkCount(_ count: Int) -> Int { min(threads, max(count, 1)) }
+
+    /// Calls `body(chunk, range)` for contiguous chunks of `0..<count`, concurrently: `chunks`
+    /// of them (default ``chunkCount(_:)``). Chunks are the same for the same `count` and number.
+    public static func chunks(_ count: Int, into chunks: Int? = nil, _ body: (Int, Range<Int>) -> Void) {
+        let n = chunks ?? chunkCount(count)
+        precondition(n >= 1)
         if n == 1 { body(0, 0..<count); return }
         // Each chunk touches disjoint data (the callers' contract), so sharing `body` across the
         // threads of this one bounded call is safe.

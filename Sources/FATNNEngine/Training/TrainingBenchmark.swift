@@ -30,6 +30,7 @@ public struct TrainingBenchmark: Sendable {
     public var steps: Int
 
     public init(architecture: ModelArchitecture, input: ImageShape, batch: Int, steps: Int) {
+        precondition(steps >= 1 && batch >= 2, "a benchmark needs at least 1 step and a batch of 2")
         self.architecture = architecture
         self.input = input
         self.batch = batch
