@@ -90,10 +90,14 @@ public final class BatchNorm: Layer {
                         for r in 0..<n {
                             for j in channels {
                                 let o = (r * c + j) * p, m = mean[j], s = inv[j], gj = g[j], bj = b[j]
-                                for q in 0..<p {
-                                    let v = (x[o + q] - m) * s
-                                    if training { h[o + q] = v }
-                                    y[o + q] = v * gj + bj
+                                if training {
+                                    for q in 0..<p {
+                                        let v = (x[o + q] - m) * s
+                                        h[o + q] = v
+                                        y[o + q] = v * gj + bj
+                                    }
+                                } else {
+                                    for q in 0..<p { y[o + q] = (x[o + q] - m) * s * gj + bj }
                                 }
                             }
                         }

@@ -16,6 +16,9 @@ public final class Conv2d: Layer {
     public let padding: Int
     /// Weight, `Cout x (Cin·k·k)` row-major (PyTorch's `Cout x Cin x k x k`).
     public let weight: Parameter
+    /// False for a network's first layer, whose input gradient nobody uses: backward then skips
+    /// it and returns zeros.
+    public var needsInputGradient = true
     private var cachedInput = Matrix(rows: 0, cols: 0)
 
     /// A square-kernel convolution with PyTorch's default (Kaiming-uniform) initialization.
@@ -93,11 +96,13 @@ public final class Conv2d: Layer {
                                     let src = X + b * inCount, dy = G + b * outCount
                                     if isPointwise {
                                         BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: src, ldb: p, beta: 1, c: dw, ldc: k)
+                                        if !needsInputGradient { continue }
                                         BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: DX + b * inCount, ldc: p)
                                         continue
                                     }
                                     im2col(src, col)
                                     BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: col, ldb: p, beta: 1, c: dw, ldc: k)
+                                    if !needsInputGradient { continue }
                                     BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: col, ldc: p)
                                     col2im(col, DX + b * inCount)
                                 }

@@ -18,21 +18,24 @@ public final class MaxPool2d: Layer {
         precondition(x.cols == input.count, "MaxPool2d expects \(input), got \(x.cols) values")
         let n = x.rows, planes = n * input.channels
         let ih = input.height, iw = input.width, oh = output.height, ow = output.width, w = window
-        var y = Matrix(rows: n, cols: output.count)
         var arg = [Int32](repeating: 0, count: training ? planes * oh * ow : 0)
-        x.data.withUnsafeBufferPointer { src in
-            y.data.withUnsafeMutableBufferPointer { dst in
-                for pl in 0..<planes {
-                    let sb = pl * ih * iw, db = pl * oh * ow
-                    for oy in 0..<oh {
-                        for ox in 0..<ow {
-                            var best = sb + oy * w * iw + ox * w
-                            for dy in 0..<w {
-                                let line = sb + (oy * w + dy) * iw + ox * w
-                                for dx in 0..<w where src[line + dx] > src[best] { best = line + dx }
+        let y = x.data.withUnsafeBufferPointer { src in
+            arg.withUnsafeMutableBufferPointer { argBuffer in
+                Matrix(rows: n, cols: output.count) { dst in
+                    Parallel.chunks(planes) { _, chunk in
+                        for pl in chunk {
+                            let sb = pl * ih * iw, db = pl * oh * ow
+                            for oy in 0..<oh {
+                                for ox in 0..<ow {
+                                    var best = sb + oy * w * iw + ox * w
+                                    for dy in 0..<w {
+                                        let line = sb + (oy * w + dy) * iw + ox * w
+                                        for dx in 0..<w where src[line + dx] > src[best] { best = line + dx }
+                                    }
+                                    dst[db + oy * ow + ox] = src[best]
+                                    if training { argBuffer[db + oy * ow + ox] = Int32(best) }
+                                }
                             }
-                            dst[db + oy * ow + ox] = src[best]
-                            if training { arg[db + oy * ow + ox] = Int32(best) }
                         }
                     }
                 }

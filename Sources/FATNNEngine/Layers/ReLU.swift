@@ -24,7 +24,8 @@ public final class ReLU: Layer {
             output.data.withUnsafeBufferPointer { y in
                 Matrix(rows: gradOutput.rows, cols: gradOutput.cols) { dx in
                     Parallel.chunks(dx.count) { _, range in
-                        for i in range { dx[i] = y[i] > 0 ? g[i] : 0 }
+                        // Load g unconditionally so that the loop vectorizes as a select.
+                        for i in range { let gi = g[i]; dx[i] = y[i] > 0 ? gi : 0 }
                     }
                 }
             }

@@ -39,7 +39,9 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
                 shape = p.output
                 layers.append(p)
             }
-            convBNReLU("block1", 32); convBNReLU("block2", 32); pool()
+            convBNReLU("block1", 32)
+            (layers[0] as? Conv2d)?.needsInputGradient = false
+            convBNReLU("block2", 32); pool()
             convBNReLU("block3", 64); convBNReLU("block4", 64); pool()
             convBNReLU("block5", 128)
             layers.append(GlobalAvgPool(input: shape))
@@ -47,6 +49,7 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
             return Sequential(layers)
         case .resnet20:
             let stem = Conv2d(name: "conv1", input: input, outChannels: 16, kernel: 3, padding: 1, rng: &rng)
+            stem.needsInputGradient = false
             var shape = stem.output
             var layers: [any Layer] = [stem, BatchNorm(name: "bn1", features: 16, spatial: shape.plane), ReLU()]
             for (stage, channels) in [16, 32, 64].enumerated() {
