@@ -35,6 +35,9 @@ public struct JobConfig: Codable, Sendable, Hashable {
         public var weightDecay: Double
         /// One of ``JobConfig/schedules``.
         public var schedule: String
+        /// Epochs of linear learning-rate warm-up; nil when 0, so that configs written before
+        /// the field existed keep their hash.
+        public var warmupEpochs: Int?
     }
 
     /// Model architecture: one of ``JobConfig/models``.
@@ -49,7 +52,7 @@ public struct JobConfig: Codable, Sendable, Hashable {
     public static let models = ["mlp", "cnn-s", "resnet20"]
     public static let datasets = ["fashion-mnist", "mnist", "cifar10"]
     public static let quantizerKinds = ["fp"]
-    public static let optimizers = ["sgd"]
+    public static let optimizers = ["sgd", "adam"]
     public static let schedules = ["constant", "cosine"]
 
     /// Dotted key paths a sweep's `grid` may vary (`quantizer.params.NAME` is also allowed).
@@ -57,7 +60,7 @@ public struct JobConfig: Codable, Sendable, Hashable {
         "model", "dataset.name", "dataset.validationFraction", "dataset.splitSeed", "dataset.trainLimit",
         "quantizer.kind", "training.epochs", "training.batchSize", "training.learningRate",
         "training.optimizer", "training.momentum", "training.nesterov", "training.weightDecay",
-        "training.schedule",
+        "training.schedule", "training.warmupEpochs",
     ]
 
     /// Validates a job document, filling defaults.
@@ -89,7 +92,7 @@ public struct JobConfig: Codable, Sendable, Hashable {
         }
         try q.finish()
         guard var t = try r.object("training") else { throw SweepError(path: r.at("training"), "required field is missing") }
-        let training = TrainingSpec(
+        var training = TrainingSpec(
             epochs: try t.int("epochs", min: 1, max: 1000),
             batchSize: try t.int("batchSize", default: 128, min: 2, max: 65536),
             learningRate: try t.double("learningRate", min: 0, max: 10, exclusiveMin: true),
@@ -97,7 +100,12 @@ public struct JobConfig: Codable, Sendable, Hashable {
             momentum: try t.double("momentum", default: 0.9, min: 0, max: 1, exclusiveMax: true),
             nesterov: try t.bool("nesterov", default: false),
             weightDecay: try t.double("weightDecay", default: 5e-4, min: 0, max: 1),
-            schedule: try t.string("schedule", default: "cosine", allowed: schedules))
+            schedule: try t.string("schedule", default: "cosine", allowed: schedules),
+            warmupEpochs: try t.int("warmupEpochs", default: 0, min: 0, max: 1000))
+        if training.warmupEpochs! >= training.epochs {
+            throw SweepError(path: t.at("warmupEpochs"), "\(training.warmupEpochs!) warm-up epochs leave no training after them; must be less than epochs (\(training.epochs))")
+        }
+        if training.warmupEpochs == 0 { training.warmupEpochs = nil }
         try t.finish()
         let seed = try r.int("seed", default: 0, min: 0, max: Int(Int32.max))
         try r.finish()

@@ -20,10 +20,14 @@ enum JobRunner {
         guard let schedule = LearningRateSchedule(rawValue: config.training.schedule) else {
             throw UnsupportedConfig(description: "schedule '\(config.training.schedule)' is not supported")
         }
+        guard let optimizer = OptimizerKind(rawValue: config.training.optimizer) else {
+            throw UnsupportedConfig(description: "optimizer '\(config.training.optimizer)' is not supported")
+        }
         let t = config.training
         let settings = TrainingSettings(epochs: t.epochs, batchSize: t.batchSize, learningRate: Float(t.learningRate),
                                         momentum: Float(t.momentum), nesterov: t.nesterov,
-                                        weightDecay: Float(t.weightDecay), schedule: schedule, seed: UInt64(config.seed))
+                                        weightDecay: Float(t.weightDecay), schedule: schedule, optimizer: optimizer,
+                                        warmupEpochs: t.warmupEpochs ?? 0, seed: UInt64(config.seed))
         return (arch, settings)
     }
 

@@ -1,6 +1,6 @@
 /// Stochastic gradient descent with (Nesterov) momentum and decoupled-by-group weight decay,
 /// with PyTorch's update rule: `v = μ·v + (g + λ·w)`, `w -= lr·v` (Nesterov: `w -= lr·(g' + μ·v)`).
-public struct SGD {
+public final class SGD: Optimizer {
     /// Momentum μ.
     public var momentum: Float
     /// Nesterov momentum.

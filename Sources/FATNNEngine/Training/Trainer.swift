@@ -44,7 +44,7 @@ public enum StopReason: Sendable, Equatable {
     case diverged(epoch: Int)
 }
 
-/// Trains a network on a dataset split with SGD and evaluates it.
+/// Trains a network on a dataset split (SGD or Adam) and evaluates it.
 ///
 /// Deterministic: the same model seed, settings and OpenBLAS thread count give the same run bit
 /// for bit. Used by one thread at a time.
@@ -57,7 +57,7 @@ public final class Trainer {
     public let split: DataSplit
     /// Hyper-parameters.
     public let settings: TrainingSettings
-    private let optimizer: SGD
+    private let optimizer: any Optimizer
     private var step = 0
     private var epoch = 0
     private var order: RandomSource
@@ -69,7 +69,10 @@ public final class Trainer {
         self.dataset = dataset
         self.split = split
         self.settings = settings
-        optimizer = SGD(momentum: settings.momentum, nesterov: settings.nesterov, weightDecay: settings.weightDecay)
+        switch settings.optimizer {
+        case .sgd: optimizer = SGD(momentum: settings.momentum, nesterov: settings.nesterov, weightDecay: settings.weightDecay)
+        case .adam: optimizer = Adam(weightDecay: settings.weightDecay)
+        }
         order = RandomSource.stream(seed: settings.seed, 2)
     }
 
@@ -95,7 +98,7 @@ public final class Trainer {
             let lo = s * settings.batchSize
             let hi = min(lo + settings.batchSize, perm.count)
             let (x, y) = norm.batch(dataset.train, indices: perm[lo..<hi])
-            lr = settings.learningRate(step: step, totalSteps: totalSteps)
+            lr = settings.learningRate(step: step, totalSteps: totalSteps, warmupSteps: stepsPerEpoch * settings.warmupEpochs)
             let (loss, ok) = Self.step(model, optimizer: optimizer, x: x, labels: y, learningRate: lr)
             step += 1
             lossSum += Double(loss) * Double(y.count)
@@ -109,10 +112,10 @@ public final class Trainer {
                           validationAccuracy: val, learningRate: Double(lr), seconds: seconds, images: seen)
     }
 
-    /// One SGD step on a batch: forward, softmax cross-entropy, backward, update.
+    /// One optimizer step on a batch: forward, softmax cross-entropy, backward, update.
     ///
     /// - Returns: the batch's mean loss (before the update) and its number of correct predictions.
-    public static func step(_ model: Sequential, optimizer: SGD, x: Matrix, labels: [Int], learningRate: Float) -> (loss: Float, correct: Int) {
+    public static func step(_ model: Sequential, optimizer: any Optimizer, x: Matrix, labels: [Int], learningRate: Float) -> (loss: Float, correct: Int) {
         let logits = model.forward(x, training: true)
         let (loss, grad, correct) = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
         model.backward(grad)

@@ -22,13 +22,19 @@ public struct TrainingSettings: Sendable, Equatable {
     public var weightDecay: Float
     /// Learning-rate schedule.
     public var schedule: LearningRateSchedule
+    /// Optimizer.
+    public var optimizer: OptimizerKind
+    /// Epochs of linear warm-up from near zero to the base rate before the schedule starts.
+    public var warmupEpochs: Int
     /// Fixes initialization and data order: the same seed and thread count give the same run.
     public var seed: UInt64
 
     /// Settings with the given values; defaults are a sound SGD recipe.
     public init(epochs: Int, batchSize: Int = 128, learningRate: Float = 0.1, momentum: Float = 0.9,
                 nesterov: Bool = false, weightDecay: Float = 5e-4, schedule: LearningRateSchedule = .cosine,
-                seed: UInt64 = 0) {
+                optimizer: OptimizerKind = .sgd, warmupEpochs: Int = 0, seed: UInt64 = 0) {
+        self.optimizer = optimizer
+        self.warmupEpochs = warmupEpochs
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -39,12 +45,14 @@ public struct TrainingSettings: Sendable, Equatable {
         self.seed = seed
     }
 
-    /// The learning rate at `step` of `totalSteps`.
-    public func learningRate(step: Int, totalSteps: Int) -> Float {
+    /// The learning rate at `step` of `totalSteps`: during the first `warmupSteps` it rises
+    /// linearly (`base·(step+1)/warmupSteps`), then the schedule runs over the remaining steps.
+    public func learningRate(step: Int, totalSteps: Int, warmupSteps: Int = 0) -> Float {
+        if step < warmupSteps { return learningRate * Float(step + 1) / Float(warmupSteps) }
         switch schedule {
         case .constant: return learningRate
         case .cosine:
-            let t = Double(step) / Double(max(1, totalSteps))
+            let t = Double(step - warmupSteps) / Double(max(1, totalSteps - warmupSteps))
             return Float(0.5 * (1 + cos(Double.pi * t))) * learningRate
         }
     }
