@@ -38,6 +38,10 @@ public struct JobConfig: Codable, Sendable, Hashable {
         /// Epochs of linear learning-rate warm-up; nil when 0, so that configs written before
         /// the field existed keep their hash.
         public var warmupEpochs: Int?
+        /// Random-crop padding in pixels; nil when 0 (no crop).
+        public var cropPadding: Int?
+        /// Random horizontal flips; nil when false.
+        public var horizontalFlip: Bool?
     }
 
     /// Model architecture: one of ``JobConfig/models``.
@@ -60,7 +64,7 @@ public struct JobConfig: Codable, Sendable, Hashable {
         "model", "dataset.name", "dataset.validationFraction", "dataset.splitSeed", "dataset.trainLimit",
         "quantizer.kind", "training.epochs", "training.batchSize", "training.learningRate",
         "training.optimizer", "training.momentum", "training.nesterov", "training.weightDecay",
-        "training.schedule", "training.warmupEpochs",
+        "training.schedule", "training.warmupEpochs", "training.cropPadding", "training.horizontalFlip",
     ]
 
     /// Validates a job document, filling defaults.
@@ -101,11 +105,15 @@ public struct JobConfig: Codable, Sendable, Hashable {
             nesterov: try t.bool("nesterov", default: false),
             weightDecay: try t.double("weightDecay", default: 5e-4, min: 0, max: 1),
             schedule: try t.string("schedule", default: "cosine", allowed: schedules),
-            warmupEpochs: try t.int("warmupEpochs", default: 0, min: 0, max: 1000))
+            warmupEpochs: try t.int("warmupEpochs", default: 0, min: 0, max: 1000),
+            cropPadding: try t.int("cropPadding", default: 0, min: 0, max: 16),
+            horizontalFlip: try t.bool("horizontalFlip", default: false))
         if training.warmupEpochs! >= training.epochs {
             throw SweepError(path: t.at("warmupEpochs"), "\(training.warmupEpochs!) warm-up epochs leave no training after them; must be less than epochs (\(training.epochs))")
         }
         if training.warmupEpochs == 0 { training.warmupEpochs = nil }
+        if training.cropPadding == 0 { training.cropPadding = nil }
+        if training.horizontalFlip == false { training.horizontalFlip = nil }
         try t.finish()
         let seed = try r.int("seed", default: 0, min: 0, max: Int(Int32.max))
         try r.finish()

@@ -27,7 +27,9 @@ enum JobRunner {
         let settings = TrainingSettings(epochs: t.epochs, batchSize: t.batchSize, learningRate: Float(t.learningRate),
                                         momentum: Float(t.momentum), nesterov: t.nesterov,
                                         weightDecay: Float(t.weightDecay), schedule: schedule, optimizer: optimizer,
-                                        warmupEpochs: t.warmupEpochs ?? 0, seed: UInt64(config.seed))
+                                        warmupEpochs: t.warmupEpochs ?? 0,
+                                        augmentation: Augmentation(cropPadding: t.cropPadding ?? 0, horizontalFlip: t.horizontalFlip ?? false),
+                                        seed: UInt64(config.seed))
         return (arch, settings)
     }
 

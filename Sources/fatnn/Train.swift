@@ -24,6 +24,8 @@ struct Train: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, cosine.") var schedule: String = "cosine"
     @Option(help: "Optimizer: sgd, adam.") var optimizer: String = "sgd"
     @Option(help: "Epochs of linear learning-rate warm-up.") var warmupEpochs: Int = 0
+    @Option(help: "Random-crop padding in pixels (0: no crop).") var cropPadding: Int = 0
+    @Flag(help: "Random horizontal flips.") var horizontalFlip = false
     @Option var seed: UInt64 = 0
     @Option(help: "Fraction of the training set held out for validation.") var valFraction: Double = 0.1
     @Option(help: "Train on at most this many images.") var trainLimit: Int?
@@ -34,6 +36,7 @@ struct Train: ParsableCommand {
         guard ModelArchitecture(rawValue: model) != nil else { throw ValidationError("--model '\(model)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard LearningRateSchedule(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant or cosine") }
+        guard (0...16).contains(cropPadding) else { throw ValidationError("--crop-padding must be in 0...16, got \(cropPadding)") }
         guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd or adam") }
         guard warmupEpochs >= 0 && warmupEpochs < epochs else { throw ValidationError("--warmup-epochs must be in 0..<--epochs, got \(warmupEpochs)") }
         guard (1...1000).contains(epochs) else { throw ValidationError("--epochs must be in 1...1000, got \(epochs)") }
@@ -53,7 +56,8 @@ struct Train: ParsableCommand {
         let split = DataSplit.holdout(count: data.train.count, validationFraction: valFraction, seed: seed, trainLimit: trainLimit)
         let settings = TrainingSettings(epochs: epochs, batchSize: batchSize, learningRate: learningRate, momentum: momentum,
                                         weightDecay: weightDecay, schedule: LearningRateSchedule(rawValue: schedule)!,
-                                        optimizer: OptimizerKind(rawValue: optimizer)!, warmupEpochs: warmupEpochs, seed: seed)
+                                        optimizer: OptimizerKind(rawValue: optimizer)!, warmupEpochs: warmupEpochs,
+                                        augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: horizontalFlip), seed: seed)
         let net = arch.build(input: data.train.shape, classes: data.name.classes, seed: seed)
         print("\(model) on \(dataset): \(split.trainIndices.count) train, \(split.validationIndices.count) val, \(data.test.count) test images; \(threads) thread(s)")
         let report = Trainer(model: net, dataset: data, split: split, settings: settings).run(progress: { e in

@@ -45,6 +45,9 @@ public struct Normalization: Sendable, Equatable {
         self.std = std
     }
 
+    /// The normalized value of a black pixel, per channel (padding of augmented crops).
+    public var blackLevel: [Float] { zip(mean, std).map { -$0.0 / $0.1 } }
+
     /// A single-channel normalization.
     public init(mean: Float, std: Float) { self.init(mean: [mean], std: [std]) }
 

@@ -61,6 +61,7 @@ public final class Trainer {
     private var step = 0
     private var epoch = 0
     private var order: RandomSource
+    private var augmentRNG: RandomSource
 
     /// A trainer for `model` on `split` of `dataset`.
     public init(model: Sequential, dataset: Dataset, split: DataSplit, settings: TrainingSettings) {
@@ -74,6 +75,7 @@ public final class Trainer {
         case .adam: optimizer = Adam(weightDecay: settings.weightDecay)
         }
         order = RandomSource.stream(seed: settings.seed, 2)
+        augmentRNG = RandomSource.stream(seed: settings.seed, 3)
     }
 
     /// A mean training loss above this counts as divergence (a uniform guess over 10 classes
@@ -97,7 +99,8 @@ public final class Trainer {
         for s in 0..<stepsPerEpoch {
             let lo = s * settings.batchSize
             let hi = min(lo + settings.batchSize, perm.count)
-            let (x, y) = norm.batch(dataset.train, indices: perm[lo..<hi])
+            var (x, y) = norm.batch(dataset.train, indices: perm[lo..<hi])
+            settings.augmentation.apply(&x, shape: dataset.train.shape, fill: norm.blackLevel, rng: &augmentRNG)
             lr = settings.learningRate(step: step, totalSteps: totalSteps, warmupSteps: stepsPerEpoch * settings.warmupEpochs)
             let (loss, ok) = Self.step(model, optimizer: optimizer, x: x, labels: y, learningRate: lr)
             step += 1

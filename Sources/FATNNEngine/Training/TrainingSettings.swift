@@ -26,14 +26,18 @@ public struct TrainingSettings: Sendable, Equatable {
     public var optimizer: OptimizerKind
     /// Epochs of linear warm-up from near zero to the base rate before the schedule starts.
     public var warmupEpochs: Int
+    /// Training-time augmentation (drawn from the seed, so runs stay reproducible).
+    public var augmentation: Augmentation
     /// Fixes initialization and data order: the same seed and thread count give the same run.
     public var seed: UInt64
 
     /// Settings with the given values; defaults are a sound SGD recipe.
     public init(epochs: Int, batchSize: Int = 128, learningRate: Float = 0.1, momentum: Float = 0.9,
                 nesterov: Bool = false, weightDecay: Float = 5e-4, schedule: LearningRateSchedule = .cosine,
-                optimizer: OptimizerKind = .sgd, warmupEpochs: Int = 0, seed: UInt64 = 0) {
+                optimizer: OptimizerKind = .sgd, warmupEpochs: Int = 0, augmentation: Augmentation = .none,
+                seed: UInt64 = 0) {
         self.optimizer = optimizer
+        self.augmentation = augmentation
         self.warmupEpochs = warmupEpochs
         self.epochs = epochs
         self.batchSize = batchSize
