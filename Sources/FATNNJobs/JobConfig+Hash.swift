@@ -35,6 +35,7 @@ extension JobConfig {
     /// A short human label of the split, e.g. `holdout 0.1/s0` or `holdout 0.1/s0 n=2000`.
     public var splitLabel: String {
         var s = "val \(dataset.validationFraction)/s\(dataset.splitSeed)"
+        if let k = dataset.folds, let f = dataset.fold { s = "fold \(f)/\(k) s\(dataset.splitSeed)" }
         if let n = dataset.trainLimit { s += " n=\(n)" }
         return s
     }

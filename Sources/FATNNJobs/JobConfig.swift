@@ -13,6 +13,10 @@ public struct JobConfig: Codable, Sendable, Hashable {
         public var splitSeed: Int
         /// Train on at most this many images of the training split (nil: all).
         public var trainLimit: Int?
+        /// k of a k-fold split (nil: holdout by `validationFraction`, which is then 1/k).
+        public var folds: Int?
+        /// Which fold validates, `0..<folds`.
+        public var fold: Int?
     }
 
     /// Quantizer kind and parameters.
@@ -62,6 +66,7 @@ public struct JobConfig: Codable, Sendable, Hashable {
     /// Dotted key paths a sweep's `grid` may vary (`quantizer.params.NAME` is also allowed).
     public static let gridKeyPaths = [
         "model", "dataset.name", "dataset.validationFraction", "dataset.splitSeed", "dataset.trainLimit",
+        "dataset.folds", "dataset.fold",
         "quantizer.kind", "training.epochs", "training.batchSize", "training.learningRate",
         "training.optimizer", "training.momentum", "training.nesterov", "training.weightDecay",
         "training.schedule", "training.warmupEpochs", "training.cropPadding", "training.horizontalFlip",
@@ -75,11 +80,25 @@ public struct JobConfig: Codable, Sendable, Hashable {
         var r = try ObjectReader(json, path: path)
         let model = try r.string("model", allowed: models)
         guard var d = try r.object("dataset") else { throw SweepError(path: r.at("dataset"), "required field is missing") }
-        let dataset = DatasetSpec(
+        let explicitFraction = d.has("validationFraction")
+        var dataset = DatasetSpec(
             name: try d.string("name", allowed: datasets),
             validationFraction: try d.double("validationFraction", default: 0.1, min: 0, max: 0.5),
             splitSeed: try d.int("splitSeed", default: 0, min: 0, max: Int(Int32.max)),
-            trainLimit: try d.optionalInt("trainLimit", min: 2, max: 10_000_000))
+            trainLimit: try d.optionalInt("trainLimit", min: 2, max: 10_000_000),
+            folds: try d.optionalInt("folds", min: 2, max: 100),
+            fold: try d.optionalInt("fold", min: 0, max: 99))
+        if let k = dataset.folds {
+            guard !explicitFraction else {
+                throw SweepError(path: d.at("folds"), "give either validationFraction (holdout) or folds (k-fold), not both")
+            }
+            guard let f = dataset.fold, f < k else {
+                throw SweepError(path: d.at("fold"), "\(dataset.fold.map { "\($0) is out of range; " } ?? "required with folds; ")allowed: 0...\(k - 1)")
+            }
+            dataset.validationFraction = 1 / Double(k)
+        } else if dataset.fold != nil {
+            throw SweepError(path: d.at("fold"), "fold needs folds (k of the k-fold split)")
+        }
         try d.finish()
         let emptyQuantizer = try ObjectReader(.object([:]), path: r.at("quantizer"))
         var q = try r.object("quantizer") ?? emptyQuantizer

@@ -76,6 +76,12 @@ struct ObjectReader {
 
     mutating func raw(_ key: String) -> JSONValue? { take(key) }
 
+    /// Whether `key` is present with a non-null value (does not mark it read).
+    func has(_ key: String) -> Bool {
+        if case .null? = fields[key] { return false }
+        return fields[key] != nil
+    }
+
     /// All fields with their values, marking them used.
     mutating func all() -> [(String, JSONValue)] {
         used.formUnion(fields.keys)

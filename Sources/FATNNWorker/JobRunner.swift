@@ -41,8 +41,14 @@ enum JobRunner {
     static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag,
                     onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> TrainingReport {
         let (arch, settings) = try plan(config)
-        let split = DataSplit.holdout(count: dataset.train.count, validationFraction: config.dataset.validationFraction,
-                                      seed: UInt64(config.dataset.splitSeed), trainLimit: config.dataset.trainLimit)
+        let d = config.dataset
+        let split: DataSplit
+        if let k = d.folds, let f = d.fold {
+            split = DataSplit.kFold(count: dataset.train.count, folds: k, fold: f, seed: UInt64(d.splitSeed), trainLimit: d.trainLimit)
+        } else {
+            split = DataSplit.holdout(count: dataset.train.count, validationFraction: d.validationFraction,
+                                      seed: UInt64(d.splitSeed), trainLimit: d.trainLimit)
+        }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {

@@ -29,6 +29,8 @@ struct Train: ParsableCommand {
     @Option var seed: UInt64 = 0
     @Option(help: "Fraction of the training set held out for validation.") var valFraction: Double = 0.1
     @Option(help: "Train on at most this many images.") var trainLimit: Int?
+    @Option(help: "k-fold split with this many folds (replaces --val-fraction).") var folds: Int?
+    @Option(help: "With --folds: which fold validates (0-based).") var fold: Int = 0
     @Option(help: "Engine threads (OpenBLAS).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Save the trained model here.", valueName: "file")) var output: String?
 
@@ -45,6 +47,9 @@ struct Train: ParsableCommand {
         guard momentum >= 0 && momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
         guard weightDecay >= 0 && weightDecay <= 1 else { throw ValidationError("--weight-decay must be in [0, 1], got \(weightDecay)") }
         guard valFraction >= 0 && valFraction <= 0.5 else { throw ValidationError("--val-fraction must be in [0, 0.5], got \(valFraction)") }
+        if let folds, !(2...100).contains(folds) || !(0..<folds).contains(fold) {
+            throw ValidationError("--folds must be in 2...100 and --fold in 0..<--folds, got \(folds) and \(fold)")
+        }
         if let trainLimit, trainLimit < 2 { throw ValidationError("--train-limit must be at least 2, got \(trainLimit)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads)") }
     }
@@ -53,7 +58,8 @@ struct Train: ParsableCommand {
         BLAS.setThreads(threads)
         let arch = ModelArchitecture(rawValue: model)!
         let data = try Dataset.load(DatasetName(rawValue: dataset)!, directory: dataDir)
-        let split = DataSplit.holdout(count: data.train.count, validationFraction: valFraction, seed: seed, trainLimit: trainLimit)
+        let split = folds.map { DataSplit.kFold(count: data.train.count, folds: $0, fold: fold, seed: seed, trainLimit: trainLimit) }
+            ?? DataSplit.holdout(count: data.train.count, validationFraction: valFraction, seed: seed, trainLimit: trainLimit)
         let settings = TrainingSettings(epochs: epochs, batchSize: batchSize, learningRate: learningRate, momentum: momentum,
                                         weightDecay: weightDecay, schedule: LearningRateSchedule(rawValue: schedule)!,
                                         optimizer: OptimizerKind(rawValue: optimizer)!, warmupEpochs: warmupEpochs,

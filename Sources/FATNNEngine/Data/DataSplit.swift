@@ -24,4 +24,18 @@ public struct DataSplit: Sendable, Equatable {
         if let trainLimit, trainLimit < train.count { train = Array(train[..<trainLimit]) }
         return DataSplit(trainIndices: train.sorted(), validationIndices: Array(order[..<nVal]).sorted())
     }
+
+    /// Fold `fold` of a `k`-fold split: the training set, shuffled by `seed`, is cut into `k`
+    /// nearly equal folds; fold `fold` validates and the others train.
+    ///
+    /// - Parameter trainLimit: keep at most this many training images.
+    public static func kFold(count: Int, folds k: Int, fold: Int, seed: UInt64, trainLimit: Int? = nil) -> DataSplit {
+        precondition(k >= 2 && (0..<k).contains(fold) && count >= k)
+        var rng = RandomSource.stream(seed: seed, 7)
+        let order = rng.permutation(count)
+        let lo = count * fold / k, hi = count * (fold + 1) / k
+        var train = Array(order[..<lo]) + Array(order[hi...])
+        if let trainLimit, trainLimit < train.count { train = Array(train[..<trainLimit]) }
+        return DataSplit(trainIndices: train.sorted(), validationIndices: Array(order[lo..<hi]).sorted())
+    }
 }
