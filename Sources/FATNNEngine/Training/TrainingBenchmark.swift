@@ -37,14 +37,19 @@ public struct TrainingBenchmark: Sendable {
         self.steps = steps
     }
 
-    /// Seconds spent in each kind of layer during `steps` training steps, forward and backward
-    /// (plus the loss and the optimizer update), largest first.
-    public func profile() -> [(String, Double)] {
+    /// A fresh model, a random batch with labels, and an optimizer.
+    private func fixture() -> (Sequential, Matrix, [Int], SGD) {
         var rng = RandomSource(seed: 1)
         let model = architecture.build(input: input, classes: 10, seed: 1)
         let x = Matrix(rows: batch, cols: input.count, data: (0..<(batch * input.count)).map { _ in rng.nextGaussian() })
         let labels = (0..<batch).map { _ in Int(rng.next() % 10) }
-        let sgd = SGD(momentum: 0.9, nesterov: false, weightDecay: 5e-4)
+        return (model, x, labels, SGD(momentum: 0.9, nesterov: false, weightDecay: 5e-4))
+    }
+
+    /// Seconds spent in each kind of layer during `steps` training steps, forward and backward
+    /// (plus the loss and the optimizer update), largest first.
+    public func profile() -> [(String, Double)] {
+        let (model, x, labels, sgd) = fixture()
         var spent: [String: Double] = [:]
         func timed<T>(_ key: String, _ body: () -> T) -> T {
             let t = Date()
@@ -64,11 +69,7 @@ public struct TrainingBenchmark: Sendable {
 
     /// Runs the benchmark with the process's current OpenBLAS thread count.
     public func run() -> Result {
-        var rng = RandomSource(seed: 1)
-        let model = architecture.build(input: input, classes: 10, seed: 1)
-        let x = Matrix(rows: batch, cols: input.count, data: (0..<(batch * input.count)).map { _ in rng.nextGaussian() })
-        let labels = (0..<batch).map { _ in Int(rng.next() % 10) }
-        let sgd = SGD(momentum: 0.9, nesterov: false, weightDecay: 5e-4)
+        let (model, x, labels, sgd) = fixture()
         var times: [Double] = []
         for i in 0..<(steps + 2) {
             let t = Date()
