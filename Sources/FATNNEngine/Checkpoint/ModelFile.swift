@@ -12,6 +12,9 @@ import Foundation
 /// crc32                 UInt32 of all preceding bytes
 /// ```
 /// A truncated, altered or foreign file is rejected with an error naming the file.
+///
+/// A training checkpoint is the same file with a `training` header field (``TrainingState``) and
+/// more tensors: `NAME.velocity` for every parameter and `NAME.adam_v` for Adam's second moments.
 public struct ModelFile {
     /// The file's magic number, which also fixes its version.
     public static let magic = Array("FATNNMD1".utf8)
@@ -23,6 +26,7 @@ public struct ModelFile {
         var input: ImageShape
         var classes: Int
         var tensors: [Tensor]
+        var training: TrainingState?
     }
 
     /// The architecture.
@@ -34,6 +38,10 @@ public struct ModelFile {
 
     /// Shape of the images the network takes.
     public let input: ImageShape
+    /// For a training checkpoint: where the run is (nil for a plain model file).
+    public var training: TrainingState?
+    /// For a training checkpoint: Adam's second moments by parameter name.
+    public var optimizerMoments: [String: [Float]] = [:]
 
     /// A model file for a trained `model`.
     public init(architecture: ModelArchitecture, dataset: DatasetName, input: ImageShape, model: Sequential) {
@@ -48,9 +56,13 @@ public struct ModelFile {
     public func write(to path: String) throws {
         var values: [(String, [Float])] = model.parameters.map { ($0.name, $0.value) }
         values += model.buffers.map { ($0.name, $0.value) }
+        if training != nil {
+            values += model.parameters.map { ($0.name + ".velocity", $0.velocity) }
+            values += optimizerMoments.sorted { $0.key < $1.key }.map { ($0.key + ".adam_v", $0.value) }
+        }
         let header = Header(architecture: architecture.rawValue, dataset: dataset.rawValue,
                             input: input, classes: dataset.classes,
-                            tensors: values.map { .init(name: $0.0, count: $0.1.count) })
+                            tensors: values.map { .init(name: $0.0, count: $0.1.count) }, training: training)
         let json = try JSONEncoder().encode(header)
         var bytes = Self.magic
         appendLE(&bytes, UInt32(json.count))
@@ -90,6 +102,15 @@ public struct ModelFile {
         var slots: [String: (Int, ([Float]) -> Void)] = [:]
         for p in model.parameters { slots[p.name] = (p.value.count, { p.value = $0 }) }
         for q in model.buffers { slots[q.name] = (q.value.count, { q.value = $0 }) }
+        var moments: [String: [Float]] = [:]
+        if header.training != nil {
+            for p in model.parameters {
+                slots[p.name + ".velocity"] = (p.value.count, { p.velocity = $0 })
+                if header.tensors.contains(where: { $0.name == p.name + ".adam_v" }) {
+                    slots[p.name + ".adam_v"] = (p.value.count, { moments[p.name] = $0 })
+                }
+            }
+        }
         guard Set(header.tensors.map(\.name)) == Set(slots.keys), header.tensors.count == slots.count else {
             throw bad("tensors do not match architecture '\(arch.rawValue)'")
         }
@@ -101,7 +122,10 @@ public struct ModelFile {
             offset += 4 * count
         }
         guard offset == b.count - 4 else { throw bad("\(b.count - 4 - offset) unexpected trailing bytes") }
-        return ModelFile(architecture: arch, dataset: ds, input: i, model: model)
+        var file = ModelFile(architecture: arch, dataset: ds, input: i, model: model)
+        file.training = header.training
+        file.optimizerMoments = moments
+        return file
     }
 
     static func crc(_ bytes: [UInt8]) -> UInt32 {

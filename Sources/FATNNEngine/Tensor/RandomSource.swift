@@ -3,8 +3,12 @@
 public struct RandomSource: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    /// A generator whose whole sequence is fixed by `seed`.
+    /// A generator whose whole sequence is fixed by `seed`. `RandomSource(seed: g.state)`
+    /// continues exactly where `g` is.
     public init(seed: UInt64) { state = seed }
+
+    /// The generator's position, for checkpoints.
+    public var position: UInt64 { state }
 
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {

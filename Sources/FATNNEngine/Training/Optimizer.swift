@@ -29,6 +29,22 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// Steps taken (the bias-correction exponent).
+    public var steps: Int { t }
+
+    /// Second moments by parameter name, for checkpoints (the first moments live in
+    /// `Parameter.velocity`).
+    public func secondMoments(of parameters: [Parameter]) -> [String: [Float]] {
+        Dictionary(uniqueKeysWithValues: parameters.compactMap { p in secondMoments[ObjectIdentifier(p)].map { (p.name, $0) } })
+    }
+
+    /// Restores the step count and second moments saved by ``secondMoments(of:)``.
+    public func restore(steps: Int, secondMoments byName: [String: [Float]], parameters: [Parameter]) {
+        t = steps
+        secondMoments = [:]
+        for p in parameters { if let v = byName[p.name] { secondMoments[ObjectIdentifier(p)] = v } }
+    }
+
     public func step(_ parameters: [Parameter], learningRate lr: Float) {
         t += 1
         let c1 = 1 - powf(beta1, Float(t)), c2 = 1 - powf(beta2, Float(t))

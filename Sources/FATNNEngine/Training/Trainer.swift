@@ -1,7 +1,7 @@
 import Foundation
 
 /// What one epoch of training measured.
-public struct EpochStats: Sendable, Equatable {
+public struct EpochStats: Sendable, Equatable, Codable {
     /// 1-based epoch number.
     public var epoch: Int
     /// Mean training loss over the epoch's batches.
@@ -36,6 +36,22 @@ public struct TrainingReport: Sendable {
     public var stoppedEarly: StopReason?
 }
 
+/// Where a training run is, beyond the model's weights: enough to continue it bit for bit.
+public struct TrainingState: Sendable, Equatable, Codable {
+    /// Epochs finished.
+    public var epoch: Int
+    /// Optimizer steps taken.
+    public var step: Int
+    /// Position of the data-order generator.
+    public var orderPosition: UInt64
+    /// Position of the augmentation generator.
+    public var augmentPosition: UInt64
+    /// Adam's step count (nil for SGD).
+    public var adamSteps: Int?
+    /// Statistics of the finished epochs.
+    public var history: [EpochStats]
+}
+
 /// Why a run ended early.
 public enum StopReason: Sendable, Equatable {
     /// The caller's `shouldStop` returned true.
@@ -62,6 +78,7 @@ public final class Trainer {
     private var epoch = 0
     private var order: RandomSource
     private var augmentRNG: RandomSource
+    private var history: [EpochStats] = []
 
     /// A trainer for `model` on `split` of `dataset`.
     public init(model: Sequential, dataset: Dataset, split: DataSplit, settings: TrainingSettings) {
@@ -110,9 +127,36 @@ public final class Trainer {
         }
         let seconds = Date().timeIntervalSince(start)
         let val = split.validationIndices.isEmpty ? nil : evaluate(dataset.train, indices: split.validationIndices).accuracy
-        return EpochStats(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
+        let stats = EpochStats(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
                           trainAccuracy: Double(correct) / Double(max(seen, 1)),
                           validationAccuracy: val, learningRate: Double(lr), seconds: seconds, images: seen)
+        history.append(stats)
+        return stats
+    }
+
+    /// The run's position, for a checkpoint (together with the model and ``optimizerMoments``).
+    public var state: TrainingState {
+        TrainingState(epoch: epoch, step: step, orderPosition: order.position, augmentPosition: augmentRNG.position,
+                      adamSteps: (optimizer as? Adam)?.steps, history: history)
+    }
+
+    /// Adam's second moments by parameter name (empty for SGD, whose momentum lives in the
+    /// parameters' `velocity`).
+    public var optimizerMoments: [String: [Float]] {
+        (optimizer as? Adam)?.secondMoments(of: model.parameters) ?? [:]
+    }
+
+    /// Continues a run saved with ``state`` and ``optimizerMoments``; the model (weights,
+    /// running statistics, velocities) must already hold the saved values.
+    public func restore(_ saved: TrainingState, optimizerMoments moments: [String: [Float]]) {
+        epoch = saved.epoch
+        step = saved.step
+        order = RandomSource(seed: saved.orderPosition)
+        augmentRNG = RandomSource(seed: saved.augmentPosition)
+        history = saved.history
+        if let adam = optimizer as? Adam {
+            adam.restore(steps: saved.adamSteps ?? 0, secondMoments: moments, parameters: model.parameters)
+        }
     }
 
     /// One optimizer step on a batch: forward, softmax cross-entropy, backward, update.
@@ -138,15 +182,14 @@ public final class Trainer {
     /// - Returns: the report; when training stopped early (requested, or the loss diverged) it
     ///   says why, covers the epochs run, and skips the test evaluation.
     public func run(progress: (EpochStats) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> TrainingReport {
-        var stats = [EpochStats]()
         var stopped: StopReason?
-        for _ in 0..<settings.epochs {
+        while epoch < settings.epochs {
             if shouldStop() { stopped = .requested; break }
             let e = trainEpoch()
-            stats.append(e)
             progress(e)
             if !(e.trainLoss <= Self.divergedLoss) { stopped = .diverged(epoch: e.epoch); break }
         }
+        let stats = history
         let test = stopped == nil ? evaluate(dataset.test, indices: Array(0..<dataset.test.count)) : (accuracy: 0, loss: 0)
         let seconds = stats.reduce(0) { $0 + $1.seconds }
         let images = stats.reduce(0) { $0 + $1.images }
