@@ -38,7 +38,11 @@ enum JobRunner {
     /// - Parameters:
     ///   - onEpoch: called (on the training thread) after every epoch.
     ///   - stop: checked before each epoch; set it (or cancel the task) to abandon the run.
-    static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag,
+    ///   - checkpoint: file to resume from if it holds a matching run, and to save the run to after
+    ///     every epoch (nil: no checkpoints). A checkpoint that cannot be written is skipped.
+    ///   - onResume: called with the epoch a run resumes after.
+    static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag, checkpoint: String? = nil,
+                    onResume: @escaping @Sendable (Int) -> Void = { _ in },
                     onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> TrainingReport {
         let (arch, settings) = try plan(config)
         let d = config.dataset
@@ -52,9 +56,25 @@ enum JobRunner {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {
-                    let model = arch.build(input: dataset.train.shape, classes: dataset.name.classes, seed: settings.seed)
-                    let trainer = Trainer(model: model, dataset: dataset, split: split, settings: settings)
-                    continuation.resume(returning: trainer.run(progress: onEpoch, shouldStop: { stop.isSet }))
+                    let shape = dataset.train.shape
+                    var trainer = Trainer(model: arch.build(input: shape, classes: dataset.name.classes, seed: settings.seed),
+                                          dataset: dataset, split: split, settings: settings)
+                    if let checkpoint, let saved = try? ModelFile.read(from: checkpoint), let state = saved.training,
+                       saved.architecture == arch, saved.dataset == dataset.name, state.epoch < settings.epochs {
+                        trainer = Trainer(model: saved.model, dataset: dataset, split: split, settings: settings)
+                        trainer.restore(state, optimizerMoments: saved.optimizerMoments)
+                        onResume(state.epoch)
+                    }
+                    let report = trainer.run(progress: { e in
+                        if let checkpoint {
+                            var file = ModelFile(architecture: arch, dataset: dataset.name, input: shape, model: trainer.model)
+                            file.training = trainer.state
+                            file.optimizerMoments = trainer.optimizerMoments
+                            try? file.write(to: checkpoint)
+                        }
+                        onEpoch(e)
+                    }, shouldStop: { stop.isSet })
+                    continuation.resume(returning: report)
                 }
             }
         } onCancel: {

@@ -20,9 +20,13 @@ public struct WorkerOptions: Sendable {
     public var pollSeconds: Double
     /// Overrides where datasets are read from.
     public var dataDirectory: String?
+    /// Where runs are checkpointed after every epoch (one file per config hash), so that a job
+    /// handed out again after this worker died resumes on this host; nil disables.
+    public var checkpointDirectory: String?
 
     public init(coordinator: String, token: String, name: String? = nil, once: Bool = false, exitWhenIdle: Bool = false,
-                pollSeconds: Double = 2, dataDirectory: String? = nil) {
+                pollSeconds: Double = 2, dataDirectory: String? = nil, checkpointDirectory: String? = nil) {
+        self.checkpointDirectory = checkpointDirectory
         let host = ProcessInfo.processInfo.hostName
         self.coordinator = coordinator
         self.token = token
@@ -119,7 +123,15 @@ public struct Worker: Sendable {
             return try await failJob(job, "result out of range: \(error)")
         }
         try await finish(job) { try await client.complete(job: job.id, token: job.claimToken, result: result) }
+        if let path = checkpointPath(c) { try? FileManager.default.removeItem(atPath: path) }
         logger.info("job \(job.id) done: test accuracy \(String(format: "%.2f%%", report.testAccuracy * 100)), \(String(format: "%.0f", report.imagesPerSecond)) images/s")
+    }
+
+    /// The checkpoint file of a config, creating the directory if needed (nil: disabled).
+    func checkpointPath(_ config: JobConfig) -> String? {
+        guard let dir = options.checkpointDirectory else { return nil }
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return (dir as NSString).appendingPathComponent(config.configHash + ".ckpt")
     }
 
     private func failJob(_ job: API.ClaimedJob, _ message: String) async throws {
@@ -142,7 +154,9 @@ public struct Worker: Sendable {
         return try await withThrowingTaskGroup(of: TrainingReport?.self) { group in
             group.addTask {
                 defer { continuation.finish() }
-                return try await JobRunner.run(config, dataset: dataset, stop: stop) { continuation.yield($0) }
+                return try await JobRunner.run(config, dataset: dataset, stop: stop, checkpoint: checkpointPath(config), onResume: { epoch in
+                    logger.info("job \(job.id): resuming after epoch \(epoch) from its checkpoint")
+                }) { continuation.yield($0) }
             }
             group.addTask {
                 for await e in epochs {

@@ -38,6 +38,9 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Dataset root: dataset NAME is read from DIR/NAME (or from DIR when it is named NAME); default /usr/share/datasets/NAME.", valueName: "dir"))
     var dataDir: String?
 
+    @Option(help: ArgumentHelp("Checkpoint every epoch here, so that a job re-run on this host after a crash resumes; 'none' disables.", valueName: "dir"))
+    var checkpointDir: String = (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fatnn/checkpoints")
+
     @Option(help: "Worker name shown in the coordinator (default HOST-PID).")
     var name: String?
 
@@ -54,7 +57,7 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
         BLAS.setThreads(threads)
         let options = WorkerOptions(coordinator: coordinator, token: try TokenSource.resolve(token: token, tokenFile: tokenFile),
                                     name: name, once: once, exitWhenIdle: exitWhenIdle, pollSeconds: pollSeconds,
-                                    dataDirectory: dataDir)
+                                    dataDirectory: dataDir, checkpointDirectory: checkpointDir == "none" ? nil : checkpointDir)
         let worker = try Worker(options: options, logger: Logger(label: "fatnn-worker"))
         try await worker.run()
     }

@@ -1,4 +1,5 @@
 import FATNNJobs
+import Foundation
 import GRDB
 
 extension JobStore {
@@ -20,6 +21,13 @@ extension JobStore {
                                epoch: row["last_epoch"], epochs: row["epochs"])
             }
         }
+    }
+
+    /// The accepted result of a job, if it has one.
+    public func result(job id: Int64) throws -> JobResult? {
+        try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT result FROM results WHERE job_id = ?", arguments: [id])
+        }.map { try JSONDecoder().decode(JobResult.self, from: Data($0.utf8)) }
     }
 
     /// The error message of a failed job, if any.
