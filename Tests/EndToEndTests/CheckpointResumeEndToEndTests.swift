@@ -22,8 +22,7 @@ import Testing
         let dataset = try Dataset.load(.fashionMNIST)
         let straight = try await JobRunner.run(config, dataset: dataset, stop: StopFlag()) { _ in }
 
-        let dir = NSTemporaryDirectory() + "fatnn-ckpt-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryFolder("fatnn-ckpt")
         let path = dir + "/" + config.configHash + ".ckpt"
         let interrupted = StopFlag()
         let partial = try await JobRunner.run(config, dataset: dataset, stop: interrupted, checkpoint: path) { _ in interrupted.set() }
@@ -31,13 +30,9 @@ import Testing
         #expect(try ModelFile.read(from: path).training?.epoch == 1)
 
         try await withCoordinator { url, store in
-            let client = try CoordinatorClient(baseURL: url, token: "test-token-0123456789")
+            let client = try testClient(url)
             _ = try await client.submit(document: Data(sweep.utf8))
-            var logger = Logger(label: "test-worker")
-            logger.logLevel = .critical
-            let worker = try Worker(options: WorkerOptions(coordinator: url, token: "test-token-0123456789", exitWhenIdle: true,
-                                                           checkpointDirectory: dir), logger: logger)
-            #expect(try await worker.run() == 1)
+            #expect(try await quietWorker(url, checkpointDirectory: dir).run() == 1)
             let row = try #require(try await client.leaderboard().first)
             #expect(row.state == .succeeded)
             #expect(row.testAccuracy == straight.testAccuracy)

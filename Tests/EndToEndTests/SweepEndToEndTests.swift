@@ -6,11 +6,32 @@ import Foundation
 import Logging
 import Testing
 
-/// A coordinator on a temporary database file and a real HTTP port, for the length of `body`.
-func withCoordinator<T: Sendable>(token: String = "test-token-0123456789",
-                                  _ body: @Sendable (_ url: String, _ store: JobStore) async throws -> T) async throws -> T {
-    let dir = NSTemporaryDirectory() + "fatnn-e2e-" + UUID().uuidString
+/// The bearer token of the test coordinators.
+let testToken = "test-token-0123456789"
+
+/// A fresh empty folder under the temporary directory.
+func temporaryFolder(_ prefix: String) throws -> String {
+    let dir = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// A client of the test coordinator at `url`.
+func testClient(_ url: String) throws -> CoordinatorClient { try CoordinatorClient(baseURL: url, token: testToken) }
+
+/// An in-process worker of the test coordinator that exits when the queue is empty and logs
+/// only critical messages.
+func quietWorker(_ url: String, dataDirectory: String? = nil, checkpointDirectory: String? = nil) throws -> Worker {
+    var logger = Logger(label: "test-worker")
+    logger.logLevel = .critical
+    return try Worker(options: WorkerOptions(coordinator: url, token: testToken, exitWhenIdle: true, dataDirectory: dataDirectory,
+                                             checkpointDirectory: checkpointDirectory), logger: logger)
+}
+
+/// A coordinator on a temporary database file and a real HTTP port, for the length of `body`.
+func withCoordinator<T: Sendable>(token: String = testToken,
+                                  _ body: @Sendable (_ url: String, _ store: JobStore) async throws -> T) async throws -> T {
+    let dir = try temporaryFolder("fatnn-e2e")
     let store = try JobStore(path: dir + "/jobs.sqlite", leaseSeconds: 60)
     var logger = Logger(label: "test-coordinator")
     logger.logLevel = .critical  // cancelling the server at the end logs errors that mean nothing here
@@ -44,14 +65,10 @@ func withCoordinator<T: Sendable>(token: String = "test-token-0123456789",
               "seeds": [1, 2] }
             """
         try await withCoordinator { url, store in
-            let client = try CoordinatorClient(baseURL: url, token: "test-token-0123456789")
+            let client = try testClient(url)
             let submitted = try await client.submit(document: Data(sweep.utf8))
             #expect(submitted.added == 2)
-            var logger = Logger(label: "test-worker")
-            logger.logLevel = .warning
-            let worker = try Worker(options: WorkerOptions(coordinator: url, token: "test-token-0123456789",
-                                                           exitWhenIdle: true), logger: logger)
-            let finished = try await worker.run()
+            let finished = try await quietWorker(url).run()
             #expect(finished == 2)
             let rows = try await client.leaderboard()
             #expect(rows.count == 2)
@@ -80,7 +97,7 @@ func withCoordinator<T: Sendable>(token: String = "test-token-0123456789",
 
     @Test func invalidSweepIsRejectedWithItsPathAndStoresNothing() async throws {
         try await withCoordinator { url, store in
-            let client = try CoordinatorClient(baseURL: url, token: "test-token-0123456789")
+            let client = try testClient(url)
             let doc = #"{ "name": "x", "base": {"model": "mlp", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 0, "learningRate": 0.1}}, "seeds": [1] }"#
             do {
                 _ = try await client.submit(document: Data(doc.utf8))

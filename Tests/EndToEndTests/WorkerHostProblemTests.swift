@@ -11,18 +11,12 @@ import Testing
     /// A worker whose host lacks the job's dataset gives the job back and stops, instead of
     /// failing it (and, job after job, the whole queue).
     @Test func missingDatasetReleasesTheJobAndStopsTheWorker() async throws {
-        let empty = NSTemporaryDirectory() + "fatnn-nodata-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let empty = try temporaryFolder("fatnn-nodata")
         let sweep = #"{ "name": "m", "base": {"model": "mlp", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0.1}}, "seeds": [1, 2] }"#
         try await withCoordinator { url, store in
-            let client = try CoordinatorClient(baseURL: url, token: "test-token-0123456789")
-            _ = try await client.submit(document: Data(sweep.utf8))
-            var logger = Logger(label: "test-worker")
-            logger.logLevel = .critical
-            let worker = try Worker(options: WorkerOptions(coordinator: url, token: "test-token-0123456789", exitWhenIdle: true,
-                                                           dataDirectory: empty), logger: logger)
+            _ = try await testClient(url).submit(document: Data(sweep.utf8))
             do {
-                try await worker.run()
+                try await quietWorker(url, dataDirectory: empty).run()
                 Issue.record("the worker ran jobs without their dataset")
             } catch let e as WorkerError {
                 #expect(e.reason.contains("has no mnist/ directory"))
@@ -32,7 +26,7 @@ import Testing
     }
 
     @Test func dataDirectoryRule() async throws {
-        let root = NSTemporaryDirectory() + "fatnn-root-" + UUID().uuidString
+        let root = try temporaryFolder("fatnn-root")
         try FileManager.default.createDirectory(atPath: root + "/fashion-mnist", withIntermediateDirectories: true)
         let cache = DatasetCache(dataDirectory: root)
         // fashion-mnist resolves to ROOT/fashion-mnist (empty here, so the IDX file is missing);
