@@ -49,7 +49,7 @@ func naiveConv(_ x: Matrix, _ conv: Conv2d) -> Matrix {
         for i in fast.data.indices { #expect(abs(fast.data[i] - slow.data[i]) < 1e-4, "\(i)") }
     }
 
-    @Test(arguments: [(3, 1, 1), (3, 2, 1), (1, 2, 0)])
+    @Test(arguments: [(3, 1, 1), (3, 1, 0), (5, 1, 2), (2, 1, 1), (1, 1, 0), (3, 2, 1), (1, 2, 0)])
     func convGradients(kernel: Int, stride: Int, padding: Int) {
         var rng = RandomSource(seed: 21)
         let conv = Conv2d(name: "c", input: ImageShape(channels: 2, height: 5, width: 4), outChannels: 3,

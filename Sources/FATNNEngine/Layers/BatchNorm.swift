@@ -54,16 +54,19 @@ public final class BatchNorm: Layer {
                     variance.withUnsafeMutableBufferPointer { vb in
                         Parallel.chunks(c) { _, channels in
                             for j in channels {
+                                let base = x.baseAddress!
                                 var s: Float = 0
-                                for r in 0..<n {
-                                    let o = (r * c + j) * p
-                                    for q in 0..<p { s += x[o + q] }
+                                if p == 1 {
+                                    for r in 0..<n { s += x[r * c + j] }
+                                } else {
+                                    for r in 0..<n { s += VectorMath.sum(base + (r * c + j) * p, p) }
                                 }
                                 let m = s / Float(count)
                                 var v: Float = 0
-                                for r in 0..<n {
-                                    let o = (r * c + j) * p
-                                    for q in 0..<p { let d = x[o + q] - m; v += d * d }
+                                if p == 1 {
+                                    for r in 0..<n { let d = x[r * c + j] - m; v += d * d }
+                                } else {
+                                    for r in 0..<n { v += VectorMath.sumSquaredDeviations(base + (r * c + j) * p, p, mean: m) }
                                 }
                                 mb[j] = m
                                 vb[j] = v
@@ -127,9 +130,15 @@ public final class BatchNorm: Layer {
                             Parallel.chunks(c) { _, channels in
                                 for j in channels {
                                     var a: Float = 0, b: Float = 0
-                                    for r in 0..<n {
-                                        let o = (r * c + j) * p
-                                        for q in 0..<p { a += dy[o + q]; b += dy[o + q] * h[o + q] }
+                                    if p == 1 {
+                                        for r in 0..<n { let o = r * c + j; a += dy[o]; b += dy[o] * h[o] }
+                                    } else {
+                                        for r in 0..<n {
+                                            let o = (r * c + j) * p
+                                            let (sa, sb) = VectorMath.sumAndDot(dy.baseAddress! + o, h.baseAddress! + o, p)
+                                            a += sa
+                                            b += sb
+                                        }
                                     }
                                     sg[j] = a
                                     sgx[j] = b

@@ -2,7 +2,9 @@
 /// computed per image as im2col + SGEMM, images split over the engine's threads.
 ///
 /// For one image, `col` (K x P, K = Cin·k·k, P = output pixels) holds the kernel taps, and
-/// `Y = W · col` (Cout x P) is already that image's CHW output. Backward rebuilds `col` (cheaper
+/// `Y = W · col` (Cout x P) is that image's CHW output. Stride-1 convolutions build `col` from a
+/// padded copy of the image with wide rows (``WideRows``); other strides index the image directly
+/// (`Conv2d+Columns.swift`); 1x1 stride-1 ones use the image itself as `col`. Backward rebuilds `col` (cheaper
 /// than keeping it for the whole batch), accumulates `dW += dY · colᵀ` per thread, and adds
 /// `Wᵀ · dY` back onto the input positions (col2im). Per-thread weight gradients are summed in
 /// thread order, so results depend only on the thread count.
@@ -20,6 +22,8 @@ public final class Conv2d: Layer {
     /// it and returns zeros.
     public var needsInputGradient = true
     private var cachedInput = Matrix(rows: 0, cols: 0)
+    /// The stride-1 path's geometry; nil for other strides and for pointwise convolutions.
+    private let wide: WideRows?
 
     /// A square-kernel convolution with PyTorch's default (Kaiming-uniform) initialization.
     public init(name: String, input: ImageShape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -38,6 +42,8 @@ public final class Conv2d: Layer {
         var w = [Float](repeating: 0, count: outChannels * fanIn)
         for i in w.indices { w[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
         weight = Parameter(name: "\(name).weight", value: w, decays: true)
+        let pointwise = kernel == 1 && stride == 1 && padding == 0
+        wide = stride == 1 && !pointwise ? WideRows(input: input, output: output, kernel: kernel, padding: padding) : nil
     }
 
     public var parameters: [Parameter] { [weight] }
@@ -46,28 +52,15 @@ public final class Conv2d: Layer {
     /// A 1x1 stride-1 unpadded convolution needs no column matrix: the image is its own `col`.
     private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
+
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
-        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
-        var y = Matrix(rows: x.rows, cols: outCount)
+        var y = Matrix(rows: x.rows, cols: output.count)
         x.data.withUnsafeBufferPointer { xb in
             weight.value.withUnsafeBufferPointer { wb in
                 y.data.withUnsafeMutableBufferPointer { yb in
                     let (X, W, Y) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!)
-                    Parallel.chunks(x.rows) { _, images in
-                        let pointwise = isPointwise
-                        let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : k * p)
-                        defer { col.deallocate() }
-                        for b in images {
-                            let src: UnsafePointer<Float> = X + b * inCount
-                            var taps: UnsafePointer<Float> = src
-                            if !pointwise {
-                                im2col(src, col)
-                                taps = UnsafePointer(col)
-                            }
-                            BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: taps, ldb: p, c: Y + b * outCount, ldc: p)
-                        }
-                    }
+                    Parallel.chunks(x.rows) { _, images in forward(images, X, W, Y) }
                 }
             }
         }
@@ -75,13 +68,41 @@ public final class Conv2d: Layer {
         return y
     }
 
+    /// Forward for one chunk of images, on the calling thread.
+    private func forward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ Y: UnsafeMutablePointer<Float>) {
+        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
+        if isPointwise {
+            for b in images {
+                BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: X + b * inCount, ldb: p, c: Y + b * outCount, ldc: p)
+            }
+        } else if let wide {
+            let n = wide.wideCount
+            let padded = wide.allocatePadded(), col = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+            let yw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
+            defer { padded.deallocate(); col.deallocate(); yw.deallocate() }
+            for b in images {
+                wide.pad(X + b * inCount, into: padded)
+                wide.im2col(padded, col)
+                BLAS.sgemm(m: cout, n: n, k: k, a: W, lda: k, b: col, ldb: n, c: yw, ldc: n)
+                wide.narrow(yw, into: Y + b * outCount, channels: cout)
+            }
+        } else {
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
+            defer { col.deallocate() }
+            for b in images {
+                im2col(X + b * inCount, col)
+                BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: col, ldb: p, c: Y + b * outCount, ldc: p)
+            }
+        }
+    }
+
     public func backward(_ gradOutput: Matrix) -> Matrix {
         let x = cachedInput
         precondition(gradOutput.rows == x.rows && gradOutput.cols == output.count, "Conv2d backward: gradient shape does not match the last training forward")
-        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
+        let size = output.channels * k
         let threads = Parallel.chunkCount(x.rows)
-        var partials = [Float](repeating: 0, count: threads * cout * k)
-        var dx = Matrix(rows: x.rows, cols: inCount)
+        var partials = [Float](repeating: 0, count: threads * size)
+        var dx = Matrix(rows: x.rows, cols: input.count)
         x.data.withUnsafeBufferPointer { xb in
             weight.value.withUnsafeBufferPointer { wb in
                 gradOutput.data.withUnsafeBufferPointer { gb in
@@ -89,23 +110,7 @@ public final class Conv2d: Layer {
                         partials.withUnsafeMutableBufferPointer { pb in
                             let (X, W, G, DX, P) = (xb.baseAddress!, wb.baseAddress!, gb.baseAddress!, db.baseAddress!, pb.baseAddress!)
                             Parallel.chunks(x.rows, into: threads) { chunk, images in
-                                let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
-                                defer { col.deallocate() }
-                                let dw = P + chunk * cout * k
-                                for b in images {
-                                    let src = X + b * inCount, dy = G + b * outCount
-                                    if isPointwise {
-                                        BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: src, ldb: p, beta: 1, c: dw, ldc: k)
-                                        if !needsInputGradient { continue }
-                                        BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: DX + b * inCount, ldc: p)
-                                        continue
-                                    }
-                                    im2col(src, col)
-                                    BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: col, ldb: p, beta: 1, c: dw, ldc: k)
-                                    if !needsInputGradient { continue }
-                                    BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: col, ldc: p)
-                                    col2im(col, DX + b * inCount)
-                                }
+                                backward(images, X, W, G, DX, P + chunk * size)
                             }
                         }
                     }
@@ -114,76 +119,54 @@ public final class Conv2d: Layer {
         }
         weight.grad.withUnsafeMutableBufferPointer { g in
             for t in 0..<threads {
-                let o = t * cout * k
-                for i in 0..<(cout * k) { g[i] += partials[o + i] }
+                let o = t * size
+                for i in 0..<size { g[i] += partials[o + i] }
             }
         }
         return dx
     }
 
-    /// Output columns `lo..<hi` whose input column `ox·stride - padding + kx` lies inside the image.
-    private func validColumns(_ kx: Int) -> (Int, Int) {
-        let ow = output.width, s = stride
-        // Integer division truncates toward zero, so negative numerators are handled apart.
-        let a: Int = padding - kx
-        let first: Int = a <= 0 ? 0 : (a + s - 1) / s
-        let b: Int = input.width - 1 + padding - kx
-        let last: Int = b < 0 ? 0 : b / s + 1
-        let lo: Int = Swift.min(ow, first)
-        return (lo, Swift.max(lo, Swift.min(ow, last)))
-    }
-
-    /// Fills `col` (K x P) for one image: row `(c, ky, kx)`, column `(oy, ox)` is the input value
-    /// that kernel tap sees, or 0 in the padding.
-    func im2col(_ src: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
-        let oh = output.height, ow = output.width, ih = input.height, iw = input.width, s = stride, pad = padding
-        var o = col
-        for ch in 0..<input.channels {
-            let plane = src + ch * ih * iw
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    // Output columns whose input column ix = ox·s - pad + kx lies inside [0, iw).
-                    let (lo, hi) = validColumns(kx)
-                    for oy in 0..<oh {
-                        let iy = oy * s - pad + ky
-                        if iy < 0 || iy >= ih {
-                            o.update(repeating: 0, count: ow)
-                        } else {
-                            let line = plane + iy * iw + (kx - pad)
-                            if lo > 0 { o.update(repeating: 0, count: lo) }
-                            if s == 1 {
-                                (o + lo).update(from: line + lo, count: hi - lo)
-                            } else {
-                                for ox in lo..<hi { o[ox] = line[ox * s] }
-                            }
-                            if hi < ow { (o + hi).update(repeating: 0, count: ow - hi) }
-                        }
-                        o += ow
-                    }
+    /// Backward for one chunk of images: accumulates `dW` into `dw` (this chunk's own partial sum)
+    /// and writes the images' input gradients (zeros when ``needsInputGradient`` is false).
+    private func backward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ G: UnsafePointer<Float>,
+                          _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
+        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
+        if isPointwise {
+            for b in images {
+                let src = X + b * inCount, dy = G + b * outCount
+                BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: src, ldb: p, beta: 1, c: dw, ldc: k)
+                if needsInputGradient {
+                    BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: DX + b * inCount, ldc: p)
                 }
             }
-        }
-    }
-
-    /// The adjoint of `im2col` for one image: adds every column entry onto the input position it
-    /// came from.
-    func col2im(_ col: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) {
-        let oh = output.height, ow = output.width, ih = input.height, iw = input.width, s = stride, pad = padding
-        var o = col
-        for ch in 0..<input.channels {
-            let plane = dst + ch * ih * iw
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let (lo, hi) = validColumns(kx)
-                    for oy in 0..<oh {
-                        let iy = oy * s - pad + ky
-                        if iy >= 0 && iy < ih {
-                            let line = plane + iy * iw + (kx - pad)
-                            for ox in lo..<hi { line[ox * s] += o[ox] }
-                        }
-                        o += ow
-                    }
-                }
+        } else if let wide {
+            let n = wide.wideCount
+            let padded = wide.allocatePadded(), gradPadded = wide.allocatePadded()
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
+            let dyw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
+            dyw.initialize(repeating: 0, count: cout * n)  // garbage columns stay zero
+            defer { padded.deallocate(); gradPadded.deallocate(); col.deallocate(); dyw.deallocate() }
+            for b in images {
+                wide.pad(X + b * inCount, into: padded)
+                wide.im2col(padded, col)
+                wide.widen(G + b * outCount, into: dyw, channels: cout)
+                BLAS.sgemm(transB: true, m: cout, n: k, k: n, a: dyw, lda: n, b: col, ldb: n, beta: 1, c: dw, ldc: k)
+                if !needsInputGradient { continue }
+                BLAS.sgemm(transA: true, m: k, n: n, k: cout, a: W, lda: k, b: dyw, ldb: n, c: col, ldc: n)
+                gradPadded.update(repeating: 0, count: wide.paddedCount)
+                wide.col2im(col, gradPadded)
+                wide.unpad(gradPadded, into: DX + b * inCount)
+            }
+        } else {
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
+            defer { col.deallocate() }
+            for b in images {
+                let src = X + b * inCount, dy = G + b * outCount
+                im2col(src, col)
+                BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: col, ldb: p, beta: 1, c: dw, ldc: k)
+                if !needsInputGradient { continue }
+                BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: col, ldc: p)
+                col2im(col, DX + b * inCount)
             }
         }
     }

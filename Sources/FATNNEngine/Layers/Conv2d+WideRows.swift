@@ -1,0 +1,112 @@
+/// The stride-1 fast path of ``Conv2d``: im2col over a zero-padded copy of the image with "wide"
+/// output rows.
+///
+/// With the input padded to `Hp x Wp` (`Wp = W + 2·pad`), the output is computed on rows of `Wp`
+/// columns instead of `OW`: the last `k - 1` columns of every row are garbage and dropped. In
+/// exchange, the column matrix row for tap `(c, ky, kx)` is one contiguous run of `OH·Wp` values
+/// of the padded image starting at `(ky, kx)`, so im2col is `Cin·k·k` long copies instead of
+/// `Cin·k·k·OH` short ones with bounds checks, and col2im is as many long vector additions.
+/// Backward feeds the garbage columns zero gradients, so they contribute nothing.
+struct WideRows {
+    let channels: Int, kernel: Int, padding: Int
+    let height: Int, width: Int  // input
+    let outHeight: Int, outWidth: Int
+    /// Padded width and values per padded channel plane.
+    let paddedWidth: Int, plane: Int
+    /// Columns of the wide output: `OH·Wp`.
+    let wideCount: Int
+
+    init(input: ImageShape, output: ImageShape, kernel: Int, padding: Int) {
+        channels = input.channels
+        self.kernel = kernel
+        self.padding = padding
+        height = input.height
+        width = input.width
+        outHeight = output.height
+        outWidth = output.width
+        paddedWidth = input.width + 2 * padding
+        plane = (input.height + 2 * padding) * paddedWidth
+        wideCount = output.height * paddedWidth
+    }
+
+    /// Size of a padded image buffer: the planes plus `k - 1` values that the last tap reads past
+    /// the end (into garbage columns).
+    var paddedCount: Int { channels * plane + kernel - 1 }
+
+    /// A zeroed padded-image buffer; ``pad(_:into:)`` writes only its interior, so the border stays
+    /// zero across images.
+    func allocatePadded() -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
+        p.initialize(repeating: 0, count: paddedCount)
+        return p
+    }
+
+    /// Copies a CHW image into the interior of a padded buffer.
+    func pad(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            for y in 0..<height {
+                let d: Int = c * plane + (y + padding) * paddedWidth + padding
+                (dst + d).update(from: src + (c * height + y) * width, count: width)
+            }
+        }
+    }
+
+    /// Fills `col` (`Cin·k·k x OH·Wp`) from a padded image.
+    func im2col(_ padded: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+        var row = 0
+        for c in 0..<channels {
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let s: Int = c * plane + ky * paddedWidth + kx
+                    (col + row * wideCount).update(from: padded + s, count: wideCount)
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// The adjoint of ``im2col(_:_:)``: adds every column row onto the padded gradient buffer,
+    /// which must start at zero.
+    func col2im(_ col: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>) {
+        let n = wideCount
+        var row = 0
+        for c in 0..<channels {
+            for ky in 0..<kernel {
+                for kx in 0..<kernel {
+                    let d = padded + (c * plane + ky * paddedWidth + kx), r = col + row * n
+                    for j in 0..<n { d[j] += r[j] }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// Copies the interior of a padded gradient buffer to a CHW image.
+    func unpad(_ padded: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            for y in 0..<height {
+                let s: Int = c * plane + (y + padding) * paddedWidth + padding
+                (dst + (c * height + y) * width).update(from: padded + s, count: width)
+            }
+        }
+    }
+
+    /// Drops the garbage columns: wide `C x OH x Wp` rows to a CHW output.
+    func narrow(_ wide: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, channels count: Int) {
+        for c in 0..<count {
+            for y in 0..<outHeight {
+                (dst + (c * outHeight + y) * outWidth).update(from: wide + c * wideCount + y * paddedWidth, count: outWidth)
+            }
+        }
+    }
+
+    /// The inverse of ``narrow(_:into:channels:)`` for gradients: CHW into wide rows whose garbage
+    /// columns must already be zero (they are never written).
+    func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, channels count: Int) {
+        for c in 0..<count {
+            for y in 0..<outHeight {
+                (wide + c * wideCount + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
+            }
+        }
+    }
+}
