@@ -151,6 +151,8 @@ accepted = [
     ("grid times seeds", sweep(grid={"training.learningRate": [0.05, 0.1, 0.2], "training.batchSize": [64, 128]},
                                seeds=[1, 2, 3])),
     ("every grid key", sweep(grid=ALL_KEYS)),
+    ("fatnn with every parameter", sweep(base=base(model="resnet20", quantizer={"kind": "fatnn", "params": {
+        "activationInit": 2, "weightInit": 0.7, "perChannelActivations": 1, "perChannelWeights": 0}}))),
     ("explicit defaults", sweep(base={
         "model": "mlp", "seed": 5,
         "dataset": {"name": "mnist", "validationFraction": 0, "splitSeed": 2147483647, "trainLimit": 1000},
@@ -183,6 +185,11 @@ rejected = [
     ("learningRate 0", sweep(base=base(training__learningRate=0))),
     ("validationFraction 0.9", sweep(base=base(dataset__validationFraction=0.9))),
     ("fp quantizer with params", sweep(base=base(quantizer={"kind": "fp", "params": {"a": 1}}))),
+    ("tnn quantizer with params", sweep(base=base(model="cnn-s", quantizer={"kind": "tnn", "params": {"weightInit": 1}}))),
+    ("fatnn unknown param", sweep(base=base(model="cnn-s", quantizer={"kind": "fatnn", "params": {"a": 1}}))),
+    ("fatnn switch not 0/1", sweep(base=base(model="cnn-s", quantizer={"kind": "fatnn", "params": {"perChannelWeights": 0.5}}))),
+    ("fatnn init 0", sweep(base=base(model="cnn-s", quantizer={"kind": "fatnn", "params": {"activationInit": 0}}))),
+    ("mlp quantized", sweep(base=base(quantizer={"kind": "fatnn"}))),
     ("base an array", sweep(base=[])),
     ("grid axis empty", sweep(grid={"model": []})),
     ("unknown top-level field", sweep(extra=1)),

@@ -59,7 +59,16 @@ public struct JobConfig: Codable, Sendable, Hashable {
     /// Allowed values, kept in one place for validation, help and the JSON Schema.
     public static let models = ["mlp", "cnn-s", "resnet20"]
     public static let datasets = ["fashion-mnist", "mnist", "cifar10"]
-    public static let quantizerKinds = ["fp"]
+    public static let quantizerKinds = ["fp", "fatnn", "tnn", "lsq2", "fatnn-a2"]
+    /// The `quantizer.params` each kind accepts, with their allowed values (switches are 0 or 1).
+    public static let quantizerParams: [String: [String: ClosedRange<Double>]] = {
+        let fatnn: [String: ClosedRange<Double>] = [
+            "activationInit": 0.01...100, "weightInit": 0.01...100, "perChannelActivations": 0...1, "perChannelWeights": 0...1,
+        ]
+        return ["fp": [:], "fatnn": fatnn, "fatnn-a2": fatnn, "tnn": [:], "lsq2": [:]]
+    }()
+    /// Parameters that are switches: 0 (off) or 1 (on).
+    public static let quantizerSwitches: Set<String> = ["perChannelActivations", "perChannelWeights"]
     public static let optimizers = ["sgd", "adam"]
     public static let schedules = ["constant", "cosine"]
 
@@ -103,15 +112,25 @@ public struct JobConfig: Codable, Sendable, Hashable {
         let emptyQuantizer = try ObjectReader(.object([:]), path: r.at("quantizer"))
         var q = try r.object("quantizer") ?? emptyQuantizer
         let kind = try q.string("kind", default: "fp", allowed: quantizerKinds)
+        if kind != "fp" && model == "mlp" {
+            throw SweepError(path: q.at("kind"), "model mlp has no convolutions to quantize (its first and last layers stay full precision); use cnn-s or resnet20")
+        }
         var params: [String: Double] = [:]
         if var p = try q.object("params") {
+            let allowed = quantizerParams[kind] ?? [:]
             for (k, v) in p.all() {
+                guard let range = allowed[k] else {
+                    throw SweepError(path: p.at(k), allowed.isEmpty ? "quantizer kind '\(kind)' takes no parameters"
+                                     : "unknown parameter of quantizer kind '\(kind)'; allowed: \(allowed.keys.sorted().joined(separator: ", "))")
+                }
                 guard case .number(let n) = v, n.isFinite else { throw SweepError(path: p.at(k), "expected a number, got \(v.typeName)") }
+                if quantizerSwitches.contains(k) {
+                    guard n == 0 || n == 1 else { throw SweepError(path: p.at(k), "\(n) is not a switch value; use 0 or 1") }
+                } else {
+                    guard range.contains(n) else { throw SweepError(path: p.at(k), "\(n) is out of range \(range.lowerBound)...\(range.upperBound)") }
+                }
                 params[k] = n
             }
-        }
-        if kind == "fp", let k = params.keys.sorted().first {
-            throw SweepError(path: q.at("params.\(k)"), "quantizer kind 'fp' takes no parameters")
         }
         try q.finish()
         guard var t = try r.object("training") else { throw SweepError(path: r.at("training"), "required field is missing") }

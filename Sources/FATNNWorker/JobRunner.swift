@@ -10,12 +10,13 @@ enum JobRunner {
     }
 
     /// Engine settings for a job.
-    static func plan(_ config: JobConfig) throws -> (ModelArchitecture, TrainingSettings) {
+    static func plan(_ config: JobConfig) throws -> (ModelArchitecture, QuantizerSettings, TrainingSettings) {
         guard let arch = ModelArchitecture(rawValue: config.model) else {
             throw UnsupportedConfig(description: "model '\(config.model)' is not supported by this worker's engine")
         }
-        guard config.quantizer.kind == "fp" else {
-            throw UnsupportedConfig(description: "quantizer '\(config.quantizer.kind)' is not supported by this worker's engine")
+        let quantizer = try quantizerSettings(config.quantizer)
+        guard arch.supports(quantizer) else {
+            throw UnsupportedConfig(description: "model '\(config.model)' cannot be quantized with '\(config.quantizer.kind)'")
         }
         guard let schedule = LearningRateSchedule(rawValue: config.training.schedule) else {
             throw UnsupportedConfig(description: "schedule '\(config.training.schedule)' is not supported")
@@ -30,7 +31,29 @@ enum JobRunner {
                                         warmupEpochs: t.warmupEpochs ?? 0,
                                         augmentation: Augmentation(cropPadding: t.cropPadding ?? 0, horizontalFlip: t.horizontalFlip ?? false),
                                         seed: UInt64(config.seed))
-        return (arch, settings)
+        return (arch, quantizer, settings)
+    }
+
+    /// The engine's quantizer settings for a job's quantizer spec.
+    static func quantizerSettings(_ spec: JobConfig.QuantizerSpec) throws -> QuantizerSettings {
+        guard let kind = QuantizerSettings.Kind(rawValue: spec.kind) else {
+            throw UnsupportedConfig(description: "quantizer '\(spec.kind)' is not supported by this worker's engine")
+        }
+        var q = QuantizerSettings(kind: kind)
+        let known = Set(QuantizerSettings.parameterNames(for: kind))
+        for (name, value) in spec.params {
+            guard known.contains(name) else {
+                throw UnsupportedConfig(description: "quantizer '\(spec.kind)' parameter '\(name)' is not supported by this worker's engine")
+            }
+            switch name {
+            case "activationInit": q.activationInit = Float(value)
+            case "weightInit": q.weightInit = Float(value)
+            case "perChannelActivations": q.perChannelActivations = value != 0
+            case "perChannelWeights": q.perChannelWeights = value != 0
+            default: break
+            }
+        }
+        return q
     }
 
     /// Trains and evaluates `config` on `dataset` on a dedicated thread.
@@ -44,7 +67,7 @@ enum JobRunner {
     static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag, checkpoint: String? = nil,
                     onResume: @escaping @Sendable (Int) -> Void = { _ in },
                     onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> TrainingReport {
-        let (arch, settings) = try plan(config)
+        let (arch, quantizer, settings) = try plan(config)
         let d = config.dataset
         let split: DataSplit
         if let k = d.folds, let f = d.fold {
@@ -57,17 +80,18 @@ enum JobRunner {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {
                     let shape = dataset.train.shape
-                    var trainer = Trainer(model: arch.build(input: shape, classes: dataset.name.classes, seed: settings.seed),
+                    var trainer = Trainer(model: arch.build(input: shape, classes: dataset.name.classes, seed: settings.seed, quantizer: quantizer),
                                           dataset: dataset, split: split, settings: settings)
                     if let checkpoint, let saved = try? ModelFile.read(from: checkpoint), let state = saved.training,
-                       saved.architecture == arch, saved.dataset == dataset.name, state.epoch < settings.epochs {
+                       saved.architecture == arch, saved.quantizer == quantizer, saved.dataset == dataset.name, state.epoch < settings.epochs {
                         trainer = Trainer(model: saved.model, dataset: dataset, split: split, settings: settings)
                         trainer.restore(state, optimizerMoments: saved.optimizerMoments)
                         onResume(state.epoch)
                     }
                     let report = trainer.run(progress: { e in
                         if let checkpoint {
-                            var file = ModelFile(architecture: arch, dataset: dataset.name, input: shape, model: trainer.model)
+                            var file = ModelFile(architecture: arch, dataset: dataset.name, input: shape, model: trainer.model,
+                                                 quantizer: quantizer)
                             file.training = trainer.state
                             file.optimizerMoments = trainer.optimizerMoments
                             try? file.write(to: checkpoint)

@@ -22,7 +22,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Models, comma-separated: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: String = "cnn-s,resnet20"
 
-    @Option(help: "Quantizer (only fp so far).")
+    @Option(help: "Quantizers, comma-separated: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", ")) (defaults for their settings). Each model runs with each.")
     var quantizer: String = "fp"
 
     @Option(help: "Dataset whose image shape is used: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -38,7 +38,9 @@ struct BenchTrain: ParsableCommand {
         for m in model.split(separator: ",") where ModelArchitecture(rawValue: String(m)) == nil {
             throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard quantizer == "fp" else { throw ValidationError("--quantizer '\(quantizer)' is not implemented yet; only fp") }
+        for q in quantizer.split(separator: ",") where QuantizerSettings.Kind(rawValue: String(q)) == nil {
+            throw ValidationError("--quantizer '\(q)' is unknown; known: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown") }
         guard (2...4096).contains(batch) else { throw ValidationError("--batch must be in 2...4096") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000") }
@@ -48,20 +50,27 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         BLAS.setThreads(threads)
         let shape = DatasetName(rawValue: dataset)!.imageShape
-        if !json { print("model      input    batch  threads  train img/s  eval img/s  train step ms") }
-        for m in model.split(separator: ",") {
-            let r = TrainingBenchmark(architecture: ModelArchitecture(rawValue: String(m))!, input: shape, batch: batch, steps: steps).run()
+        if !json { print("model      quantizer  input    batch  threads  train img/s  eval img/s  train step ms") }
+        let kinds = quantizer.split(separator: ",").map { QuantizerSettings(kind: .init(rawValue: String($0))!) }
+        for (m, q) in model.split(separator: ",").flatMap({ m in kinds.map { (m, $0) } }) {
+            let arch = ModelArchitecture(rawValue: String(m))!
+            guard arch.supports(q) else {
+                FileHandle.standardError.write(Data("skipping \(m) with \(q.kind.rawValue): \(m) has no convolutions to quantize\n".utf8))
+                continue
+            }
+            let r = TrainingBenchmark(architecture: arch, quantizer: q, input: shape, batch: batch, steps: steps).run()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 print(String(decoding: try encoder.encode(r), as: UTF8.self))
             } else {
-                print(r.model.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + r.input.padding(toLength: 8, withPad: " ", startingAt: 0)
+                print(r.model.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + r.quantizer.padding(toLength: 10, withPad: " ", startingAt: 0)
+                      + " " + r.input.padding(toLength: 8, withPad: " ", startingAt: 0)
                       + String(format: " %5d  %7d  %11.0f  %10.0f  %13.1f", r.batch, r.threads,
                                r.trainImagesPerSecond, r.evalImagesPerSecond, r.trainStepSeconds * 1000))
             }
             if profile {
-                let bench = TrainingBenchmark(architecture: ModelArchitecture(rawValue: String(m))!, input: shape, batch: batch, steps: steps)
+                let bench = TrainingBenchmark(architecture: arch, quantizer: q, input: shape, batch: batch, steps: steps)
                 let parts = bench.profile()
                 let total = parts.reduce(0) { $0 + $1.1 }
                 for (name, seconds) in parts {

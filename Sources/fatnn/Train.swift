@@ -33,6 +33,14 @@ struct Train: ParsableCommand {
     @Option(help: "With --folds: which fold validates (0-based).") var fold: Int = 0
     @Option(help: "Engine threads (OpenBLAS).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Save the trained model here.", valueName: "file")) var output: String?
+    @Option(help: "Quantizer: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", ")). All convolutions but the first are quantized.")
+    var quantizer: String = "fp"
+    @Option(help: "FATNN activation steps' initial α (thresholds 0.5/α and 1/α + 0.5/α).") var activationInit: Float = 2
+    @Option(help: "FATNN weight thresholds' initial α (thresholds ±0.5/α on standardized weights).") var weightInit: Float = 1
+    @Flag(help: "FATNN: activation steps per input channel instead of per layer.") var perChannelActivations = false
+    @Flag(help: "FATNN: weight thresholds per output channel instead of per layer.") var perChannelWeights = false
+    @Option(help: ArgumentHelp("Start from this model file's weights (e.g. a full-precision model of the same architecture, to fine-tune it quantized).", valueName: "file"))
+    var initFrom: String?
 
     func validate() throws {
         guard ModelArchitecture(rawValue: model) != nil else { throw ValidationError("--model '\(model)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))") }
@@ -52,6 +60,19 @@ struct Train: ParsableCommand {
         }
         if let trainLimit, trainLimit < 2 { throw ValidationError("--train-limit must be at least 2, got \(trainLimit)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads)") }
+        guard let kind = QuantizerSettings.Kind(rawValue: quantizer) else {
+            throw ValidationError("--quantizer '\(quantizer)' is unknown; known: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard ModelArchitecture(rawValue: model)!.supports(QuantizerSettings(kind: kind)) else {
+            throw ValidationError("--model \(model) has no convolutions to quantize; use cnn-s or resnet20")
+        }
+        guard activationInit >= 0.01 && activationInit <= 100 else { throw ValidationError("--activation-init must be in 0.01...100, got \(activationInit)") }
+        guard weightInit >= 0.01 && weightInit <= 100 else { throw ValidationError("--weight-init must be in 0.01...100, got \(weightInit)") }
+    }
+
+    var quantizerSettings: QuantizerSettings {
+        QuantizerSettings(kind: QuantizerSettings.Kind(rawValue: quantizer)!, activationInit: activationInit, weightInit: weightInit,
+                          perChannelActivations: perChannelActivations, perChannelWeights: perChannelWeights)
     }
 
     func run() throws {
@@ -64,7 +85,17 @@ struct Train: ParsableCommand {
                                         weightDecay: weightDecay, schedule: LearningRateSchedule(rawValue: schedule)!,
                                         optimizer: OptimizerKind(rawValue: optimizer)!, warmupEpochs: warmupEpochs,
                                         augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: horizontalFlip), seed: seed)
-        let net = arch.build(input: data.train.shape, classes: data.name.classes, seed: seed)
+        let net = arch.build(input: data.train.shape, classes: data.name.classes, seed: seed, quantizer: quantizerSettings)
+        if let initFrom {
+            let source = try ModelFile.read(from: initFrom)
+            guard source.architecture == arch, source.dataset == data.name else {
+                throw CommandError("\(initFrom): holds \(source.architecture.rawValue) on \(source.dataset.rawValue), not \(model) on \(dataset)")
+            }
+            do {
+                let kept = try net.initialize(from: source.model)
+                print("initialized from \(initFrom)\(kept.isEmpty ? "" : "; \(kept.count) quantizer tensor(s) keep their initial values")")
+            } catch { throw CommandError("\(initFrom): \(error)") }
+        }
         print("\(model) on \(dataset): \(split.trainIndices.count) train, \(split.validationIndices.count) val, \(data.test.count) test images; \(threads) thread(s)")
         let report = Trainer(model: net, dataset: data, split: split, settings: settings).run(progress: { e in
             print(String(format: "epoch %d/%d  loss %.4f  train acc %.2f%%  val acc %@  %.1f s",
@@ -76,7 +107,7 @@ struct Train: ParsableCommand {
         }
         print(String(format: "test accuracy %.2f%%  (test loss %.4f, %.0f images/s)", report.testAccuracy * 100, report.testLoss, report.imagesPerSecond))
         if let output {
-            try ModelFile(architecture: arch, dataset: data.name, input: data.train.shape, model: net).write(to: output)
+            try ModelFile(architecture: arch, dataset: data.name, input: data.train.shape, model: net, quantizer: quantizerSettings).write(to: output)
             print("saved \(output)")
         }
     }

@@ -27,6 +27,8 @@ public struct ModelFile {
         var classes: Int
         var tensors: [Tensor]
         var training: TrainingState?
+        /// Absent for full precision.
+        var quantizer: QuantizerSettings?
     }
 
     /// The architecture.
@@ -35,6 +37,8 @@ public struct ModelFile {
     public let dataset: DatasetName
     /// The network, with its trained values.
     public let model: Sequential
+    /// How the network's convolutions are quantized.
+    public let quantizer: QuantizerSettings
 
     /// Shape of the images the network takes.
     public let input: ImageShape
@@ -44,7 +48,9 @@ public struct ModelFile {
     public var optimizerMoments: [String: [Float]] = [:]
 
     /// A model file for a trained `model`.
-    public init(architecture: ModelArchitecture, dataset: DatasetName, input: ImageShape, model: Sequential) {
+    public init(architecture: ModelArchitecture, dataset: DatasetName, input: ImageShape, model: Sequential,
+                quantizer: QuantizerSettings = .fp) {
+        self.quantizer = quantizer
         self.architecture = architecture
         self.dataset = dataset
         self.input = input
@@ -62,7 +68,8 @@ public struct ModelFile {
         }
         let header = Header(architecture: architecture.rawValue, dataset: dataset.rawValue,
                             input: input, classes: dataset.classes,
-                            tensors: values.map { .init(name: $0.0, count: $0.1.count) }, training: training)
+                            tensors: values.map { .init(name: $0.0, count: $0.1.count) }, training: training,
+                            quantizer: quantizer.kind == .fp ? nil : quantizer)
         let json = try JSONEncoder().encode(header)
         var bytes = Self.magic
         appendLE(&bytes, UInt32(json.count))
@@ -98,7 +105,9 @@ public struct ModelFile {
         }
         guard i == ds.imageShape else { throw bad("input shape is \(i); dataset \(ds.rawValue) has \(ds.imageShape)") }
         guard header.classes == ds.classes else { throw bad("classes is \(header.classes); dataset \(ds.rawValue) has \(ds.classes)") }
-        let model = arch.build(input: i, classes: header.classes, seed: 0)
+        let quantizer = header.quantizer ?? .fp
+        guard arch.supports(quantizer) else { throw bad("\(arch.rawValue) cannot be quantized with \(quantizer.kind.rawValue)") }
+        let model = arch.build(input: i, classes: header.classes, seed: 0, quantizer: quantizer)
         var slots: [String: (Int, ([Float]) -> Void)] = [:]
         for p in model.parameters { slots[p.name] = (p.value.count, { p.value = $0 }) }
         for q in model.buffers { slots[q.name] = (q.value.count, { q.value = $0 }) }
@@ -122,7 +131,7 @@ public struct ModelFile {
             offset += 4 * count
         }
         guard offset == b.count - 4 else { throw bad("\(b.count - 4 - offset) unexpected trailing bytes") }
-        var file = ModelFile(architecture: arch, dataset: ds, input: i, model: model)
+        var file = ModelFile(architecture: arch, dataset: ds, input: i, model: model, quantizer: quantizer)
         file.training = header.training
         file.optimizerMoments = moments
         return file

@@ -8,19 +8,25 @@ public final class BasicBlock: Layer {
     private let relu = ReLU()
 
     /// A block named `name` (parameters `name.conv1.weight`, …, `name.shortcut.0.weight`).
-    public init(name: String, input: ImageShape, outChannels: Int, stride: Int, rng: inout RandomSource) {
+    ///
+    /// With a quantizer, all three convolutions (including the 1x1 shortcut) are quantized.
+    public init(name: String, input: ImageShape, outChannels: Int, stride: Int, quantizer: QuantizerSettings = .fp,
+                rng: inout RandomSource) {
         self.input = input
-        let conv1 = Conv2d(name: "\(name).conv1", input: input, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, rng: &rng)
+        let conv1 = makeConv(name: "\(name).conv1", input: input, outChannels: outChannels, kernel: 3, stride: stride, padding: 1,
+                             quantizer: quantizer, rng: &rng)
         let mid = conv1.output
-        let conv2 = Conv2d(name: "\(name).conv2", input: mid, outChannels: outChannels, kernel: 3, padding: 1, rng: &rng)
+        let conv2 = makeConv(name: "\(name).conv2", input: mid, outChannels: outChannels, kernel: 3, padding: 1,
+                             quantizer: quantizer, rng: &rng)
         output = conv2.output
         main = Sequential([
-            conv1, BatchNorm(name: "\(name).bn1", features: outChannels, spatial: mid.plane), ReLU(),
-            conv2, BatchNorm(name: "\(name).bn2", features: outChannels, spatial: output.plane),
+            conv1.layer, BatchNorm(name: "\(name).bn1", features: outChannels, spatial: mid.plane), ReLU(),
+            conv2.layer, BatchNorm(name: "\(name).bn2", features: outChannels, spatial: output.plane),
         ])
         if stride != 1 || input.channels != outChannels {
-            let proj = Conv2d(name: "\(name).shortcut.0", input: input, outChannels: outChannels, kernel: 1, stride: stride, rng: &rng)
-            shortcut = Sequential([proj, BatchNorm(name: "\(name).shortcut.1", features: outChannels, spatial: output.plane)])
+            let proj = makeConv(name: "\(name).shortcut.0", input: input, outChannels: outChannels, kernel: 1, stride: stride,
+                                quantizer: quantizer, rng: &rng)
+            shortcut = Sequential([proj.layer, BatchNorm(name: "\(name).shortcut.1", features: outChannels, spatial: output.plane)])
         } else {
             shortcut = nil
         }

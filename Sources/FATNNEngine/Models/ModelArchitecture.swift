@@ -11,9 +11,18 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
     /// shape changes), global average pool, FC(64→classes).
     case resnet20
 
+    /// Whether the architecture has convolutions that `quantizer` could quantize (the MLP's
+    /// first and last layers must stay full precision, which leaves none).
+    public func supports(_ quantizer: QuantizerSettings) -> Bool {
+        quantizer.kind == .fp || self != .mlp
+    }
+
     /// Builds the network for images of `input` shape and `classes` outputs, initialized from
-    /// `seed`.
-    public func build(input: ImageShape, classes: Int, seed: UInt64) -> Sequential {
+    /// `seed`, with every convolution but the first quantized by `quantizer`.
+    ///
+    /// The same seed gives the same initial float weights whatever the quantizer.
+    public func build(input: ImageShape, classes: Int, seed: UInt64, quantizer: QuantizerSettings = .fp) -> Sequential {
+        precondition(supports(quantizer), "\(rawValue) cannot be quantized with \(quantizer.kind.rawValue)")
         var rng = RandomSource.stream(seed: seed, 1)
         switch self {
         case .mlp:
@@ -30,9 +39,10 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
             var layers: [any Layer] = []
             var shape = input
             func convBNReLU(_ name: String, _ out: Int) {
-                let conv = Conv2d(name: "\(name).conv", input: shape, outChannels: out, kernel: 3, padding: 1, rng: &rng)
+                let conv = makeConv(name: "\(name).conv", input: shape, outChannels: out, kernel: 3, padding: 1,
+                                    quantizer: layers.isEmpty ? .fp : quantizer, rng: &rng)
                 shape = conv.output
-                layers += [conv, BatchNorm(name: "\(name).bn", features: out, spatial: shape.plane), ReLU()]
+                layers += [conv.layer, BatchNorm(name: "\(name).bn", features: out, spatial: shape.plane), ReLU()]
             }
             func pool() {
                 let p = MaxPool2d(input: shape)
@@ -55,7 +65,7 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
             for (stage, channels) in [16, 32, 64].enumerated() {
                 for b in 0..<3 {
                     let block = BasicBlock(name: "layer\(stage + 1).\(b)", input: shape, outChannels: channels,
-                                           stride: stage > 0 && b == 0 ? 2 : 1, rng: &rng)
+                                           stride: stage > 0 && b == 0 ? 2 : 1, quantizer: quantizer, rng: &rng)
                     shape = block.output
                     layers.append(block)
                 }
@@ -65,4 +75,16 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
             return Sequential(layers)
         }
     }
+}
+
+/// A convolution, quantized or not, with its output shape.
+func makeConv(name: String, input: ImageShape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+              quantizer: QuantizerSettings, rng: inout RandomSource) -> (layer: any Layer, output: ImageShape) {
+    if quantizer.kind == .fp {
+        let c = Conv2d(name: name, input: input, outChannels: outChannels, kernel: kernel, stride: stride, padding: padding, rng: &rng)
+        return (c, c.output)
+    }
+    let c = QuantizedConv2d(name: name, input: input, outChannels: outChannels, kernel: kernel, stride: stride,
+                            padding: padding, quantizer: quantizer, rng: &rng)
+    return (c, c.output)
 }

@@ -29,8 +29,12 @@ public struct TrainingBenchmark: Sendable {
     /// Timed steps (after 2 warm-up steps).
     public var steps: Int
 
-    public init(architecture: ModelArchitecture, input: ImageShape, batch: Int, steps: Int) {
+    /// The quantizer of the benchmarked network.
+    public var quantizer: QuantizerSettings
+
+    public init(architecture: ModelArchitecture, quantizer: QuantizerSettings = .fp, input: ImageShape, batch: Int, steps: Int) {
         precondition(steps >= 1 && batch >= 2, "a benchmark needs at least 1 step and a batch of 2")
+        self.quantizer = quantizer
         self.architecture = architecture
         self.input = input
         self.batch = batch
@@ -40,7 +44,7 @@ public struct TrainingBenchmark: Sendable {
     /// A fresh model, a random batch with labels, and an optimizer.
     private func fixture() -> (Sequential, Matrix, [Int], SGD) {
         var rng = RandomSource(seed: 1)
-        let model = architecture.build(input: input, classes: 10, seed: 1)
+        let model = architecture.build(input: input, classes: 10, seed: 1, quantizer: quantizer)
         let x = Matrix(rows: batch, cols: input.count, data: (0..<(batch * input.count)).map { _ in rng.nextGaussian() })
         let labels = (0..<batch).map { _ in Int(rng.next() % 10) }
         return (model, x, labels, SGD(momentum: 0.9, nesterov: false, weightDecay: 5e-4))
@@ -80,7 +84,7 @@ public struct TrainingBenchmark: Sendable {
         for _ in 0..<steps { _ = model.forward(x, training: false) }
         let evalSeconds = Date().timeIntervalSince(t)
         let median = times.sorted()[times.count / 2]
-        return Result(model: architecture.rawValue, quantizer: "fp", input: input.description, batch: batch, threads: BLAS.threads,
+        return Result(model: architecture.rawValue, quantizer: quantizer.kind.rawValue, input: input.description, batch: batch, threads: BLAS.threads,
                       trainImagesPerSecond: Double(batch) / median,
                       evalImagesPerSecond: Double(batch * steps) / evalSeconds, trainStepSeconds: median)
     }

@@ -1,0 +1,127 @@
+/// The FATNN activation quantizer (`FATNN.md` §2): codes `a = Σₖ R(C[0,1]((x − oₖ)·αₖ))` with
+/// `o₀ = 0`, `oₖ₊₁ = oₖ + 1/αₖ`, so thresholds `tₖ = oₖ + 0.5/αₖ` are learned non-uniformly while
+/// the levels stay the integers `0...steps`.
+///
+/// `steps` = 2 gives ternary codes {0,1,2}; 3 gives the 2-bit variant {0,1,2,3}. Each `αₖ = |pₖ|`
+/// (floored at 1e-8) is learned per layer, or per input channel. Gradients are the spec's
+/// straight-through and clamp rules: with `uₖ = (x − oₖ)·αₖ` and `rₖ = [0 ≤ uₖ ≤ 1]`,
+/// `∂a/∂x = Σₖ αₖ·rₖ` and `∂a/∂αₖ = rₖ·(x − oₖ) + Σ_{j>k} rⱼ·αⱼ/αₖ²`.
+public final class FATNNActivationQuantizer: ActivationQuantizer {
+    /// Shape of the quantized input (one image).
+    public let shape: ImageShape
+    /// Ramps: 2 for ternary, 3 for 2-bit.
+    public let steps: Int
+    public let perChannel: Bool
+    /// Raw step parameters `p`, `[group][step]`; `α = |p|`.
+    public let alpha: Parameter
+    private var cached = Matrix(rows: 0, cols: 0)
+
+    public init(name: String, shape: ImageShape, steps: Int, perChannel: Bool, initial: Float) {
+        precondition(steps >= 1 && initial > 0)
+        self.shape = shape
+        self.steps = steps
+        self.perChannel = perChannel
+        alpha = Parameter(name: name, value: .init(repeating: initial, count: (perChannel ? shape.channels : 1) * steps), decays: false)
+    }
+
+    public var parameters: [Parameter] { [alpha] }
+    public var codes: ClosedRange<Int> { 0...steps }
+
+    /// Per group: `(α, o)` for every step.
+    private func ramps() -> (alphas: [Float], offsets: [Float]) {
+        var alphas = [Float](), offsets = [Float]()
+        let groups = alpha.value.count / steps
+        for g in 0..<groups {
+            var o: Float = 0
+            for k in 0..<steps {
+                let a = stepMagnitude(alpha.value[g * steps + k])
+                alphas.append(a)
+                offsets.append(o)
+                o += 1 / a
+            }
+        }
+        return (alphas, offsets)
+    }
+
+    /// The learned thresholds `tₖ = oₖ + 0.5/αₖ` of group `group` (a code is the number of
+    /// thresholds strictly below `x`).
+    public func thresholds(group: Int = 0) -> [Float] {
+        let (a, o) = ramps()
+        return (0..<steps).map { o[group * steps + $0] + 0.5 / a[group * steps + $0] }
+    }
+
+    public func forward(_ x: Matrix, training: Bool) -> Matrix {
+        precondition(x.cols == shape.count, "quantizer expects \(shape), got \(x.cols) values per row")
+        let (alphas, offsets) = ramps()
+        let steps = self.steps, c = shape.channels, p = shape.plane, perChannel = self.perChannel
+        let y = x.data.withUnsafeBufferPointer { xs in
+            Matrix(rows: x.rows, cols: x.cols) { ys in
+                Parallel.chunks(x.rows) { _, rows in
+                    for r in rows {
+                        for ch in 0..<c {
+                            let g = (perChannel ? ch : 0) * steps, o = (r * c + ch) * p
+                            for q in o..<(o + p) {
+                                let v = xs[q]
+                                var a: Float = 0
+                                // R(C[0,1](u)) is 1 exactly when u > 0.5 (round half to even).
+                                for k in 0..<steps where (v - offsets[g + k]) * alphas[g + k] > 0.5 { a += 1 }
+                                ys[q] = a
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if training { cached = x }
+        return y
+    }
+
+    public func backward(_ gradQuantized: Matrix) -> Matrix {
+        let x = cached
+        precondition(gradQuantized.rows == x.rows && gradQuantized.cols == x.cols, "quantizer backward: gradient shape does not match the last training forward")
+        let (alphas, offsets) = ramps()
+        let steps = self.steps, c = shape.channels, p = shape.plane, perChannel = self.perChannel
+        let size = alpha.value.count
+        let chunks = Parallel.chunkCount(x.rows)
+        var partials = [Float](repeating: 0, count: chunks * size)
+        let dx = x.data.withUnsafeBufferPointer { xs in
+            gradQuantized.data.withUnsafeBufferPointer { gs in
+                partials.withUnsafeMutableBufferPointer { part in
+                    Matrix(rows: x.rows, cols: x.cols) { dxs in
+                        Parallel.chunks(x.rows, into: chunks) { chunk, rows in
+                            let d = part.baseAddress! + chunk * size
+                            var r = [Float](repeating: 0, count: steps), dev = [Float](repeating: 0, count: steps)
+                            for row in rows {
+                                for ch in 0..<c {
+                                    let g = (perChannel ? ch : 0) * steps, o = (row * c + ch) * p
+                                    for q in o..<(o + p) {
+                                        let v = xs[q], gq = gs[q]
+                                        var slope: Float = 0
+                                        for k in 0..<steps {
+                                            dev[k] = v - offsets[g + k]
+                                            let u = dev[k] * alphas[g + k]
+                                            r[k] = u >= 0 && u <= 1 ? 1 : 0
+                                            slope += alphas[g + k] * r[k]
+                                        }
+                                        dxs[q] = gq * slope
+                                        if gq == 0 { continue }
+                                        for k in 0..<steps {
+                                            var s = r[k] * dev[k]
+                                            let ak = alphas[g + k]
+                                            for j in (k + 1)..<steps { s += r[j] * alphas[g + j] / (ak * ak) }
+                                            d[g + k] += gq * s
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for t in 0..<chunks {
+            for i in 0..<size { alpha.grad[i] += partials[t * size + i] * stepSign(alpha.value[i]) }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,144 @@
+/// Learned Step Size Quantization (Esser et al., 2020) for activations: values
+/// `s·R(C[0, Qp](x/s))` with a learned step `s`, and LSQ's gradients: `∂/∂x = [0 ≤ x/s ≤ Qp]`,
+/// `∂/∂s = R(v) − v` inside, `Qp` above, 0 below, scaled by `1/√(N·Qp)` (N: values per image).
+///
+/// `levels` = 3 gives `{0,1,2}·s`, the conventional ternary baseline with uniform thresholds;
+/// 4 gives unsigned 2-bit. The step starts at `2·mean|x|/√Qp` of the first training batch.
+public final class LSQActivationQuantizer: ActivationQuantizer {
+    public let shape: ImageShape
+    public let levels: Int
+    /// The step `s` (one per layer).
+    public let step: Parameter
+    /// 1 once the step has been initialized from data.
+    public let initialized: Buffer
+    private var cached = Matrix(rows: 0, cols: 0)
+
+    public init(name: String, shape: ImageShape, levels: Int) {
+        precondition(levels >= 2)
+        self.shape = shape
+        self.levels = levels
+        step = Parameter(name: name, value: [1], decays: false)
+        initialized = Buffer(name: "\(name)_initialized", value: [0])
+    }
+
+    public var parameters: [Parameter] { [step] }
+    public var buffers: [Buffer] { [initialized] }
+    public var codes: ClosedRange<Int> { 0...(levels - 1) }
+    private var qp: Float { Float(levels - 1) }
+
+    public func forward(_ x: Matrix, training: Bool) -> Matrix {
+        precondition(x.cols == shape.count, "quantizer expects \(shape), got \(x.cols) values per row")
+        if training && initialized.value[0] == 0 {
+            var s: Double = 0
+            for v in x.data { s += Double(abs(v)) }
+            step.value[0] = Swift.max(Float(2 * s / Double(Swift.max(x.data.count, 1))) / qp.squareRoot(), 1e-4)
+            initialized.value[0] = 1
+        }
+        let s = stepMagnitude(step.value[0]), qp = self.qp
+        var y = Matrix(rows: x.rows, cols: x.cols)
+        for i in x.data.indices {
+            let v = Swift.min(Swift.max(x.data[i] / s, 0), qp)
+            y.data[i] = v.rounded(.toNearestOrEven) * s
+        }
+        if training { cached = x }
+        return y
+    }
+
+    public func backward(_ gradQuantized: Matrix) -> Matrix {
+        let x = cached
+        precondition(gradQuantized.rows == x.rows && gradQuantized.cols == x.cols, "quantizer backward: gradient shape does not match the last training forward")
+        let s = stepMagnitude(step.value[0]), qp = self.qp
+        let scale = 1 / (Float(shape.count) * qp).squareRoot()
+        var dx = Matrix(rows: x.rows, cols: x.cols)
+        var ds: Float = 0
+        for i in x.data.indices {
+            let v = x.data[i] / s, g = gradQuantized.data[i]
+            if v < 0 {
+                continue
+            } else if v > qp {
+                ds += g * qp
+            } else {
+                dx.data[i] = g
+                ds += g * (v.rounded(.toNearestOrEven) - v)
+            }
+        }
+        step.grad[0] += ds * scale * stepSign(step.value[0])
+        return dx
+    }
+}
+
+/// LSQ for weights, signed 2-bit: `s·R(C[−2, 1](W/s))`, step initialized to `2·mean|W|/√Qp` at
+/// the first training forward, gradients as ``LSQActivationQuantizer`` with `Qn = −2`, `Qp = 1`.
+public final class LSQWeightQuantizer: WeightQuantizer {
+    public let count: Int
+    public let step: Parameter
+    public let initialized: Buffer
+    private var latent: [Float] = []
+    private let qn: Float = -2, qp: Float = 1
+
+    public init(name: String, count: Int) {
+        self.count = count
+        step = Parameter(name: name, value: [1], decays: false)
+        initialized = Buffer(name: "\(name)_initialized", value: [0])
+    }
+
+    public var parameters: [Parameter] { [step] }
+    public var buffers: [Buffer] { [initialized] }
+
+    public func quantize(_ latent: [Float], training: Bool) -> [Float] {
+        if training && initialized.value[0] == 0 {
+            var s: Double = 0
+            for v in latent { s += Double(abs(v)) }
+            step.value[0] = Swift.max(Float(2 * s / Double(latent.count)) / qp.squareRoot(), 1e-6)
+            initialized.value[0] = 1
+        }
+        let s = stepMagnitude(step.value[0])
+        if training { self.latent = latent }
+        return latent.map { Swift.min(Swift.max($0 / s, qn), qp).rounded(.toNearestOrEven) * s }
+    }
+
+    public func backward(_ gradQuantized: [Float]) -> [Float] {
+        precondition(gradQuantized.count == latent.count, "weight quantizer backward before a training forward")
+        let s = stepMagnitude(step.value[0])
+        let scale = 1 / (Float(count) * qp).squareRoot()
+        var dw = [Float](repeating: 0, count: latent.count)
+        var ds: Float = 0
+        for i in latent.indices {
+            let v = latent[i] / s, g = gradQuantized[i]
+            if v < qn {
+                ds += g * qn
+            } else if v > qp {
+                ds += g * qp
+            } else {
+                dw[i] = g
+                ds += g * (v.rounded(.toNearestOrEven) - v)
+            }
+        }
+        step.grad[0] += ds * scale * stepSign(step.value[0])
+        return dw
+    }
+}
+
+/// Ternary Weight Networks (Li et al., 2016): per layer, threshold `Δ = 0.7·mean|W|`, codes
+/// `sign(W)·[|W| > Δ]`, scale `α` = mean of `|W|` over the weights above `Δ`; the latent weights
+/// get the straight-through gradient.
+public final class TernaryWeightQuantizer: WeightQuantizer {
+    public let outChannels: Int, fanIn: Int
+
+    public init(outChannels: Int, fanIn: Int) {
+        self.outChannels = outChannels
+        self.fanIn = fanIn
+    }
+
+    public func quantize(_ latent: [Float], training: Bool) -> [Float] {
+        var total: Double = 0
+        for v in latent { total += Double(abs(v)) }
+        let delta = Float(0.7 * total / Double(latent.count))
+        var kept: Double = 0, n = 0
+        for v in latent where abs(v) > delta { kept += Double(abs(v)); n += 1 }
+        let scale = n > 0 ? Float(kept / Double(n)) : 0
+        return latent.map { abs($0) > delta ? ($0 > 0 ? scale : -scale) : 0 }
+    }
+
+    public func backward(_ gradQuantized: [Float]) -> [Float] { gradQuantized }
+}

@@ -1,0 +1,121 @@
+/// Which quantizer a network uses, and its settings.
+///
+/// The policy follows the method spec (`FATNN.md` §3): the first convolution and the last fully
+/// connected layer stay full precision, as do BatchNorms and residual adds; every other
+/// convolution (including 1x1 downsampling shortcuts) quantizes its own input and its weights.
+public struct QuantizerSettings: Sendable, Hashable, Codable {
+    /// The quantizer kinds, by the names jobs use.
+    public enum Kind: String, CaseIterable, Sendable, Codable {
+        /// No quantization.
+        case fp
+        /// The FATNN quantizer: ternary activation codes {0,1,2} with two learned steps, ternary
+        /// weight codes {-1,0,+1} with two learned thresholds; the conv runs on integer codes.
+        case fatnn
+        /// Conventional ternary: Ternary Weight Networks weights, LSQ activations {0,1,2}·s.
+        case tnn
+        /// 2-bit LSQ for weights (signed, 4 levels) and activations (unsigned, 4 levels).
+        case lsq2
+        /// FATNN's 2-bit activation quantizer (codes 0...3, three learned steps) with FATNN ternary
+        /// weights.
+        case fatnnA2 = "fatnn-a2"
+    }
+
+    public var kind: Kind
+    /// Initial `α0 = α1 (= α2)` of FATNN activation quantizers (2.0: thresholds 0.25 and 0.75).
+    public var activationInit: Float
+    /// Initial `α0 = α1` of FATNN weight quantizers (spec: 0.5...1.0).
+    public var weightInit: Float
+    /// One set of activation steps per input channel instead of per layer.
+    public var perChannelActivations: Bool
+    /// One pair of weight thresholds per output channel instead of per layer.
+    public var perChannelWeights: Bool
+
+    /// Settings with the spec's defaults for `kind`.
+    public init(kind: Kind, activationInit: Float = 2, weightInit: Float = 1, perChannelActivations: Bool = false,
+                perChannelWeights: Bool = false) {
+        self.kind = kind
+        self.activationInit = activationInit
+        self.weightInit = weightInit
+        self.perChannelActivations = perChannelActivations
+        self.perChannelWeights = perChannelWeights
+    }
+
+    /// Full precision.
+    public static let fp = QuantizerSettings(kind: .fp)
+
+    /// Names of the numeric settings a job's `quantizer.params` may carry for `kind`.
+    public static func parameterNames(for kind: Kind) -> [String] {
+        switch kind {
+        case .fp: []
+        case .fatnn, .fatnnA2: ["activationInit", "weightInit", "perChannelActivations", "perChannelWeights"]
+        case .tnn, .lsq2: []
+        }
+    }
+
+    /// The activation quantizer for a quantized conv with input `shape`, parameters named
+    /// `prefix.…`.
+    func activationQuantizer(prefix: String, shape: ImageShape) -> any ActivationQuantizer {
+        switch kind {
+        case .fp: preconditionFailure("fp has no quantizer")
+        case .fatnn, .fatnnA2:
+            FATNNActivationQuantizer(name: "\(prefix).act_alpha", shape: shape, steps: kind == .fatnn ? 2 : 3,
+                                     perChannel: perChannelActivations, initial: activationInit)
+        case .tnn: LSQActivationQuantizer(name: "\(prefix).act_step", shape: shape, levels: 3)
+        case .lsq2: LSQActivationQuantizer(name: "\(prefix).act_step", shape: shape, levels: 4)
+        }
+    }
+
+    /// The weight quantizer for a quantized conv with `outChannels x fanIn` weights.
+    func weightQuantizer(prefix: String, outChannels: Int, fanIn: Int) -> any WeightQuantizer {
+        switch kind {
+        case .fp: preconditionFailure("fp has no quantizer")
+        case .fatnn, .fatnnA2:
+            FATNNWeightQuantizer(name: "\(prefix).weight_alpha", outChannels: outChannels, fanIn: fanIn,
+                                 perChannel: perChannelWeights, initial: weightInit)
+        case .tnn: TernaryWeightQuantizer(outChannels: outChannels, fanIn: fanIn)
+        case .lsq2: LSQWeightQuantizer(name: "\(prefix).weight_step", count: outChannels * fanIn)
+        }
+    }
+}
+
+/// Maps a layer's input to the values its quantized conv computes on, and gradients back.
+///
+/// `forward` caches what `backward` needs (in training); `backward` takes the gradient with
+/// respect to the quantized values, adds the quantizer parameters' gradients and returns the
+/// gradient with respect to the input.
+public protocol ActivationQuantizer: AnyObject {
+    func forward(_ x: Matrix, training: Bool) -> Matrix
+    func backward(_ gradQuantized: Matrix) -> Matrix
+    var parameters: [Parameter] { get }
+    var buffers: [Buffer] { get }
+    /// The allowed quantized values divided by the quantizer's scale (the integer codes).
+    var codes: ClosedRange<Int> { get }
+}
+
+/// Maps latent float weights to the values a quantized conv computes with, and gradients back.
+public protocol WeightQuantizer: AnyObject {
+    /// Quantized weights for `latent` (`outChannels x fanIn`); caches for ``backward(_:)``.
+    func quantize(_ latent: [Float], training: Bool) -> [Float]
+    /// Gradient with respect to the latent weights, from the gradient with respect to the quantized
+    /// ones; adds the quantizer parameters' gradients.
+    func backward(_ gradQuantized: [Float]) -> [Float]
+    var parameters: [Parameter] { get }
+    var buffers: [Buffer] { get }
+}
+
+extension ActivationQuantizer {
+    public var buffers: [Buffer] { [] }
+}
+
+extension WeightQuantizer {
+    public var parameters: [Parameter] { [] }
+    public var buffers: [Buffer] { [] }
+}
+
+/// `α = |p|` with the spec's floor.
+@inline(__always)
+func stepMagnitude(_ p: Float) -> Float { Swift.max(abs(p), 1e-8) }
+
+/// `∂α/∂p`: the sign of `p`, 0 where the floor holds.
+@inline(__always)
+func stepSign(_ p: Float) -> Float { abs(p) < 1e-8 ? 0 : (p < 0 ? -1 : 1) }
