@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C shims: system libraries, each in its own target.
@@ -35,6 +36,7 @@ let package = Package(
             "FATNNJobs",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -64,11 +66,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "CZlib"]),
+        // Fixtures shared by the test targets (small IDX datasets in the real formats).
+        .target(name: "FATNNTestSupport", dependencies: ["CZlib"], path: "Tests/FATNNTestSupport"),
+        .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNTestSupport"]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: ["FATNNCoordinator", "FATNNJobs"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine",
+            "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNTestSupport",
         ]),
     ]
 )

@@ -55,3 +55,14 @@ CREATE TABLE results (
     finished_at       REAL NOT NULL
 );
 CREATE INDEX results_accuracy ON results(test_accuracy DESC);
+-- Schema version 2: fine-tuning jobs and model artifacts.
+ALTER TABLE jobs ADD COLUMN parent_hash TEXT;  -- config hash of the job whose model this one starts from
+CREATE INDEX jobs_parent ON jobs(parent_hash);
+CREATE TABLE artifacts (
+    config_hash TEXT PRIMARY KEY,          -- the producing job's config hash
+    job_id      INTEGER NOT NULL REFERENCES jobs(id),
+    sha256      TEXT NOT NULL,             -- of data
+    size        INTEGER NOT NULL,
+    data        BLOB NOT NULL,             -- a FATNN model file
+    created_at  REAL NOT NULL
+);

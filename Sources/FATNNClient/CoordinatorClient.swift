@@ -58,6 +58,23 @@ public struct CoordinatorClient: Sendable {
         let _: API.Ack = try await send(.POST, "/api/jobs/\(job)/release", body: encode(API.ReleaseRequest(claimToken: claim, reason: reason)))
     }
 
+    /// Stores the model file a claimed job produced (for the jobs that fine-tune from it).
+    public func uploadArtifact(job: Int64, token claim: String, data: Data) async throws {
+        let (_, _) = try await exchange(.PUT, "/api/jobs/\(job)/artifact", body: data, contentType: "application/octet-stream",
+                                        headers: ["X-Claim-Token": claim])
+    }
+
+    /// The model file stored for the job with `configHash`, checked against the coordinator's
+    /// SHA-256 of it.
+    public func downloadArtifact(configHash: String) async throws -> Data {
+        let (data, headers) = try await exchange(.GET, "/api/artifacts/\(configHash)", body: nil)
+        let digest = SHA256.hex([UInt8](data))
+        guard headers.first(name: "X-Content-SHA256") == digest else {
+            throw ClientError.badResponse("artifact \(configHash): SHA-256 \(digest) does not match the coordinator's \(headers.first(name: "X-Content-SHA256") ?? "(none)")")
+        }
+        return data
+    }
+
     /// Job counts by state.
     public func status() async throws -> API.StatusResponse { try await send(.GET, "/api/status", body: nil) }
 
@@ -78,18 +95,28 @@ public struct CoordinatorClient: Sendable {
     private func encode<T: Encodable>(_ value: T) throws -> Data { try JSONEncoder().encode(value) }
 
     private func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> T {
+        let (data, _) = try await exchange(method, path, body: body)
+        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+            throw ClientError.badResponse("\(T.self): \(error)")
+        }
+    }
+
+    /// One request: the reply body and headers of a 2xx reply, else a ``ClientError``.
+    private func exchange(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String = "application/json",
+                          headers extra: [String: String] = [:]) async throws -> (Data, HTTPHeaders) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
             response = try await Self.http.execute(request, timeout: timeout)
-            bytes = try await response.body.collect(upTo: 64 << 20)
+            bytes = try await response.body.collect(upTo: 256 << 20)
         } catch {
             throw ClientError.unreachable(url: baseURL, reason: Self.describe(error))
         }
@@ -99,9 +126,7 @@ public struct CoordinatorClient: Sendable {
                 ?? String(decoding: data.prefix(500), as: UTF8.self)
             throw ClientError.http(status: Int(response.status.code), message: message)
         }
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
-            throw ClientError.badResponse("\(T.self): \(error)")
-        }
+        return (data, response.headers)
     }
 
     private static func describe(_ error: any Error) -> String {

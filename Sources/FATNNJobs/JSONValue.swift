@@ -50,4 +50,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
         obj[key] = (obj[key] ?? .null).setting(path.dropFirst(), to: value)
         return .object(obj)
     }
+
+    /// This value with `overlay` merged in: objects merge key by key, recursively; any other
+    /// overlay value replaces what is here.
+    public func merged(with overlay: JSONValue) -> JSONValue {
+        guard case .object(var mine) = self, case .object(let theirs) = overlay else { return overlay }
+        for (k, v) in theirs { mine[k] = mine[k].map { $0.merged(with: v) } ?? v }
+        return .object(mine)
+    }
 }

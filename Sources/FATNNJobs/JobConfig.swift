@@ -55,6 +55,10 @@ public struct JobConfig: Codable, Sendable, Hashable {
     public var training: TrainingSpec
     /// Seed of initialization and data order.
     public var seed: Int
+    /// Config hash of the job whose trained model this one starts from (fine-tuning), or nil to
+    /// start from the seed's initialization. The coordinator hands the job out only after that
+    /// job has succeeded and stored its model.
+    public var initFrom: String?
 
     /// Allowed values, kept in one place for validation, help and the JSON Schema.
     public static let models = ["mlp", "cnn-s", "resnet20"]
@@ -154,8 +158,18 @@ public struct JobConfig: Codable, Sendable, Hashable {
         if training.horizontalFlip == false { training.horizontalFlip = nil }
         try t.finish()
         let seed = try r.int("seed", default: 0, min: 0, max: Int(Int32.max))
+        var initFrom: String?
+        if r.has("initFrom") {
+            let hash = try r.string("initFrom")
+            guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+                throw SweepError(path: r.at("initFrom"), "expected the 64-character lowercase hex config hash of the job to start from")
+            }
+            initFrom = hash
+        } else {
+            _ = r.raw("initFrom")  // null is the same as absent
+        }
         try r.finish()
         return JobConfig(model: model, dataset: dataset, quantizer: QuantizerSpec(kind: kind, params: params),
-                         training: training, seed: seed)
+                         training: training, seed: seed, initFrom: initFrom)
     }
 }

@@ -9,6 +9,17 @@ import Foundation
 ///   "grid": { "training.learningRate": [0.05, 0.2] },
 ///   "seeds": [1, 2] }
 /// ```
+///
+/// A sweep may instead declare `stages`, each with its own `grid` and a `base` merged over the
+/// shared one; a stage with `"from": "NAME"` fine-tunes: each of its jobs starts from the model of
+/// the job in stage NAME with the same model, dataset split and seed (its ``JobConfig/initFrom``).
+///
+/// ```json
+/// { "name": "qat", "base": { … }, "seeds": [1, 2, 3],
+///   "stages": [ { "name": "fp" },
+///               { "name": "ternary", "from": "fp", "base": {"training": {"epochs": 5}},
+///                 "grid": {"quantizer.kind": ["fatnn", "tnn"]} } ] }
+/// ```
 public struct Sweep: Sendable, Equatable {
     /// Sweep name: letters, digits, `.`, `_`, `-`; at most 100 characters.
     public let name: String
@@ -47,15 +58,27 @@ public struct Sweep: Sendable, Equatable {
         let description: String? = r.raw("description") == nil ? nil : try r.string("description")
         guard let base = r.raw("base") else { throw SweepError(path: "base", "required field is missing") }
         guard case .object = base else { throw SweepError(path: "base", "expected an object, got \(base.typeName)") }
-        let axes = try gridAxes(r.object("grid"))
+        let hasGrid = r.has("grid")
+        let axes = try gridAxes(r.object("grid"), path: "grid")
         let seeds = try seedList(r.raw("seeds"))
+        let stages = r.has("stages") ? r.raw("stages") : nil
+        if !r.has("stages") { _ = r.raw("stages") }
         try r.finish()
+        if let stages {
+            guard !hasGrid else { throw SweepError(path: "grid", "with stages, give each stage its own grid") }
+            return Sweep(name: name, description: description, jobs: try expandStages(stages, base: base, seeds: seeds))
+        }
+        return Sweep(name: name, description: description, jobs: try expand(base: base, axes: axes, seeds: seeds, gridPath: "grid"))
+    }
+
+    /// The jobs of one grid over `base`, seeds innermost.
+    private static func expand(base: JSONValue, axes: [Axis], seeds: [Int], gridPath: String, limit: Int = maxJobs) throws(SweepError) -> [JobConfig] {
 
         var combinations = seeds.count
         for a in axes {
             combinations *= a.values.count
-            guard combinations <= maxJobs else {
-                throw SweepError(path: "grid", "expands to more than \(maxJobs) jobs (grid sizes x seeds); the limit is \(maxJobs) per sweep")
+            guard combinations <= limit else {
+                throw SweepError(path: gridPath, "expands to more than \(limit) jobs (grid sizes x seeds); the limit is \(maxJobs) per sweep")
             }
         }
         var jobs: [JobConfig] = []
@@ -66,20 +89,65 @@ public struct Sweep: Sendable, Equatable {
             for seed in seeds {
                 let withSeed = doc.setting(["seed"], to: .number(Double(seed)))
                 do { jobs.append(try JobConfig.validated(from: withSeed, path: "base")) } catch {
-                    throw blame(error, axes: axes, choice: choice)
+                    throw blame(error, axes: axes, choice: choice, gridPath: gridPath)
                 }
             }
         } while advance(&choice, axes)
-        return Sweep(name: name, description: description, jobs: jobs)
+        return jobs
+    }
+
+    /// The jobs of every stage in order, fine-tuning stages linked to their parents.
+    private static func expandStages(_ value: JSONValue, base: JSONValue, seeds: [Int]) throws(SweepError) -> [JobConfig] {
+        guard case .array(let items) = value, (1...20).contains(items.count) else {
+            throw SweepError(path: "stages", "expected an array of 1 to 20 stage objects, got \(value.typeName)")
+        }
+        var jobs: [JobConfig] = []
+        var byStage: [String: [JobConfig]] = [:]
+        for (i, item) in items.enumerated() {
+            let path = "stages[\(i)]"
+            var r = try ObjectReader(item, path: path)
+            let name = try r.string("name")
+            guard !name.isEmpty, name.count <= 100, byStage[name] == nil else {
+                throw SweepError(path: r.at("name"), name.isEmpty || name.count > 100 ? "must be 1-100 characters" : "repeats the name of an earlier stage")
+            }
+            var stageBase = base
+            if let overlay = r.raw("base"), overlay != .null {
+                guard case .object = overlay else { throw SweepError(path: r.at("base"), "expected an object, got \(overlay.typeName)") }
+                stageBase = base.merged(with: overlay)
+            }
+            let axes = try gridAxes(r.object("grid"), path: r.at("grid"))
+            let from: String? = r.has("from") ? try r.string("from") : nil
+            if from == nil { _ = r.raw("from") }
+            try r.finish()
+            var stageJobs = try expand(base: stageBase, axes: axes, seeds: seeds, gridPath: r.at("grid"), limit: maxJobs - jobs.count)
+            if let from {
+                guard let parents = byStage[from] else {
+                    throw SweepError(path: r.at("from"), "'\(from)' is not the name of an earlier stage")
+                }
+                for (j, job) in stageJobs.enumerated() {
+                    guard job.initFrom == nil else {
+                        throw SweepError(path: r.at("from"), "the stage's base already sets initFrom; give one or the other")
+                    }
+                    let matches = parents.filter { $0.model == job.model && $0.dataset == job.dataset && $0.seed == job.seed }
+                    guard matches.count == 1 else {
+                        throw SweepError(path: r.at("from"), "job \(j + 1) of stage '\(name)' (\(job.model), \(job.dataset.name) \(job.splitLabel), seed \(job.seed)) matches \(matches.count) jobs of stage '\(from)'; it needs exactly one with the same model, dataset split and seed")
+                    }
+                    stageJobs[j].initFrom = matches[0].configHash
+                }
+            }
+            byStage[name] = stageJobs
+            jobs += stageJobs
+        }
+        return jobs
     }
 
     private struct Axis { let key: String; let values: [JSONValue] }
 
-    private static func gridAxes(_ grid: ObjectReader?) throws(SweepError) -> [Axis] {
+    private static func gridAxes(_ grid: ObjectReader?, path gridPath: String) throws(SweepError) -> [Axis] {
         guard var grid else { return [] }
         var axes: [Axis] = []
         for (key, value) in grid.all() {
-            let path = "grid[\"\(key)\"]"
+            let path = "\(gridPath)[\"\(key)\"]"
             guard JobConfig.gridKeyPaths.contains(key) || key.hasPrefix("quantizer.params.") && key.split(separator: ".", omittingEmptySubsequences: false).count == 3 && !key.hasSuffix(".") else {
                 throw SweepError(path: path, "unknown key path; allowed: \(JobConfig.gridKeyPaths.joined(separator: ", ")), quantizer.params.NAME")
             }
@@ -117,9 +185,9 @@ public struct Sweep: Sendable, Equatable {
     }
 
     /// Points an error in a combined job at the grid value that caused it, when it did.
-    private static func blame(_ error: SweepError, axes: [Axis], choice: [Int]) -> SweepError {
+    private static func blame(_ error: SweepError, axes: [Axis], choice: [Int], gridPath: String) -> SweepError {
         for (a, i) in zip(axes, choice) where error.path == "base.\(a.key)" || error.path.hasPrefix("base.\(a.key).") {
-            return SweepError(path: "grid[\"\(a.key)\"][\(i)]", error.message)
+            return SweepError(path: "\(gridPath)[\"\(a.key)\"][\(i)]", error.message)
         }
         return error
     }

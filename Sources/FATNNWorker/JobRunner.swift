@@ -9,6 +9,11 @@ enum JobRunner {
         let description: String
     }
 
+    /// Why a fine-tuning job cannot start from its parent's model.
+    struct InitializationFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
     /// Engine settings for a job.
     static func plan(_ config: JobConfig) throws -> (ModelArchitecture, QuantizerSettings, TrainingSettings) {
         guard let arch = ModelArchitecture(rawValue: config.model) else {
@@ -64,9 +69,15 @@ enum JobRunner {
     ///   - checkpoint: file to resume from if it holds a matching run, and to save the run to after
     ///     every epoch (nil: no checkpoints). A checkpoint that cannot be written is skipped.
     ///   - onResume: called with the epoch a run resumes after.
-    static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag, checkpoint: String? = nil,
+    ///   - initialModel: the model file of the job ``JobConfig/initFrom`` names, whose weights the
+    ///     run starts from (ignored when resuming from a checkpoint).
+    /// - Returns: the report, and the trained model as a model file's bytes (nil if the run stopped
+    ///   early).
+    /// - Throws: ``UnsupportedConfig`` for a config this engine cannot run; ``InitializationFailure``
+    ///   when `initialModel` does not fit the job.
+    static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag, checkpoint: String? = nil, initialModel: Data? = nil,
                     onResume: @escaping @Sendable (Int) -> Void = { _ in },
-                    onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> TrainingReport {
+                    onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> (TrainingReport, Data?) {
         let (arch, quantizer, settings) = try plan(config)
         let d = config.dataset
         let split: DataSplit
@@ -76,12 +87,25 @@ enum JobRunner {
             split = DataSplit.holdout(count: dataset.train.count, validationFraction: d.validationFraction,
                                       seed: UInt64(d.splitSeed), trainLimit: d.trainLimit)
         }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
                 DispatchQueue.global(qos: .userInitiated).async {
                     let shape = dataset.train.shape
-                    var trainer = Trainer(model: arch.build(input: shape, classes: dataset.name.classes, seed: settings.seed, quantizer: quantizer),
-                                          dataset: dataset, split: split, settings: settings)
+                    let model = arch.build(input: shape, classes: dataset.name.classes, seed: settings.seed, quantizer: quantizer)
+                    if let initialModel {
+                        do {
+                            let parent = try ModelFile.decode(initialModel, name: "model of job \(config.initFrom ?? "?")")
+                            guard parent.architecture == arch, parent.dataset == dataset.name else {
+                                throw InitializationFailure(description: "the model to start from is \(parent.architecture.rawValue) on \(parent.dataset.rawValue), not \(arch.rawValue) on \(dataset.name.rawValue)")
+                            }
+                            try model.initialize(from: parent.model)
+                        } catch let e as InitializationFailure {
+                            return continuation.resume(throwing: e)
+                        } catch {
+                            return continuation.resume(throwing: InitializationFailure(description: "cannot start from the model of job \(config.initFrom ?? "?"): \(error)"))
+                        }
+                    }
+                    var trainer = Trainer(model: model, dataset: dataset, split: split, settings: settings)
                     if let checkpoint, let saved = try? ModelFile.read(from: checkpoint), let state = saved.training,
                        saved.architecture == arch, saved.quantizer == quantizer, saved.dataset == dataset.name, state.epoch < settings.epochs {
                         trainer = Trainer(model: saved.model, dataset: dataset, split: split, settings: settings)
@@ -98,7 +122,10 @@ enum JobRunner {
                         }
                         onEpoch(e)
                     }, shouldStop: { stop.isSet })
-                    continuation.resume(returning: report)
+                    let trained = report.stoppedEarly == nil
+                        ? try? ModelFile(architecture: arch, dataset: dataset.name, input: shape, model: trainer.model, quantizer: quantizer).encoded()
+                        : nil
+                    continuation.resume(returning: (report, trained))
                 }
             }
         } onCancel: {

@@ -103,8 +103,23 @@ public struct Worker: Sendable {
             try await finish(job) { try await client.release(job: job.id, token: job.claimToken, reason: "\(options.name): \(error)") }
             throw WorkerError(job: job.id, reason: "\(error)")
         }
+        var initialModel: Data?
+        if let parent = c.initFrom {
+            do {
+                initialModel = try await retry.run("job \(job.id): fetch the model to start from", logger: logger) {
+                    try await client.downloadArtifact(configHash: parent)
+                }
+            } catch let e as ClientError {
+                return try await failJob(job, "cannot fetch the model of job \(parent) to start from: \(e)")
+            }
+        }
         let stop = StopFlag()
-        let report = try await train(job, config: c, dataset: dataset, stop: stop)
+        let report: TrainingReport, trained: Data?
+        do {
+            (report, trained) = try await train(job, config: c, dataset: dataset, stop: stop, initialModel: initialModel)
+        } catch let e as JobRunner.InitializationFailure {
+            return try await failJob(job, e.description)
+        }
         switch report.stoppedEarly {
         case .requested?:
             if Task.isCancelled { throw CancellationError() }
@@ -122,6 +137,9 @@ public struct Worker: Sendable {
         do { try result.validate() } catch {
             return try await failJob(job, "result out of range: \(error)")
         }
+        // The model first, so that jobs fine-tuning from this one find it once it has succeeded.
+        guard let trained else { return try await failJob(job, "the trained model could not be encoded") }
+        try await finish(job) { try await client.uploadArtifact(job: job.id, token: job.claimToken, data: trained) }
         try await finish(job) { try await client.complete(job: job.id, token: job.claimToken, result: result) }
         if let path = checkpointPath(c) { try? FileManager.default.removeItem(atPath: path) }
         logger.info("job \(job.id) done: test accuracy \(String(format: "%.2f%%", report.testAccuracy * 100)), \(String(format: "%.0f", report.imagesPerSecond)) images/s")
@@ -149,12 +167,14 @@ public struct Worker: Sendable {
 
     /// Trains while heartbeats keep the lease: one per epoch with progress, and one every third
     /// of the lease in between. A refused heartbeat stops the run.
-    private func train(_ job: API.ClaimedJob, config: JobConfig, dataset: Dataset, stop: StopFlag) async throws -> TrainingReport {
+    private func train(_ job: API.ClaimedJob, config: JobConfig, dataset: Dataset, stop: StopFlag,
+                       initialModel: Data?) async throws -> (TrainingReport, Data?) {
         let (epochs, continuation) = AsyncStream.makeStream(of: EpochStats.self, bufferingPolicy: .bufferingNewest(16))
-        return try await withThrowingTaskGroup(of: TrainingReport?.self) { group in
+        return try await withThrowingTaskGroup(of: (TrainingReport, Data?)?.self) { group in
             group.addTask {
                 defer { continuation.finish() }
-                return try await JobRunner.run(config, dataset: dataset, stop: stop, checkpoint: checkpointPath(config), onResume: { epoch in
+                return try await JobRunner.run(config, dataset: dataset, stop: stop, checkpoint: checkpointPath(config),
+                                               initialModel: initialModel, onResume: { epoch in
                     logger.info("job \(job.id): resuming after epoch \(epoch) from its checkpoint")
                 }) { continuation.yield($0) }
             }
@@ -174,7 +194,7 @@ public struct Worker: Sendable {
                 }
                 return nil
             }
-            var report: TrainingReport?
+            var report: (TrainingReport, Data?)?
             for try await value in group {
                 if let value {
                     report = value

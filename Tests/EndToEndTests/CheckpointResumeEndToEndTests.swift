@@ -20,12 +20,13 @@ import Testing
             """
         let config = try Sweep.parse(Data(sweep.utf8)).jobs[0]
         let dataset = try Dataset.load(.fashionMNIST)
-        let straight = try await JobRunner.run(config, dataset: dataset, stop: StopFlag()) { _ in }
+        let (straight, _) = try await JobRunner.run(config, dataset: dataset, stop: StopFlag()) { _ in }
 
         let dir = try temporaryFolder("fatnn-ckpt")
         let path = dir + "/" + config.configHash + ".ckpt"
         let interrupted = StopFlag()
-        let partial = try await JobRunner.run(config, dataset: dataset, stop: interrupted, checkpoint: path) { _ in interrupted.set() }
+        let (partial, partialModel) = try await JobRunner.run(config, dataset: dataset, stop: interrupted, checkpoint: path) { _ in interrupted.set() }
+        #expect(partialModel == nil, "a run that stopped early has no final model")
         #expect(partial.epochs.count == 1 && partial.stoppedEarly == .requested)
         #expect(try ModelFile.read(from: path).training?.epoch == 1)
 

@@ -137,7 +137,7 @@ func sampleResult(_ acc: Double) -> JobResult {
 
     @Test func schemaFileMatchesMigration() throws {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Schemas/schema.sql").standardized
-        #expect(try String(contentsOf: file, encoding: .utf8) == Schema.version1)
+        #expect(try String(contentsOf: file, encoding: .utf8) == Schema.all)
     }
 }
 

@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNTestSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import FATNNJobs
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -13,12 +14,16 @@ import Logging
 /// | POST | /api/jobs/{id}/result | `CompleteRequest` → `Ack` (idempotent) |
 /// | POST | /api/jobs/{id}/fail | `FailRequest` → `Ack` |
 /// | POST | /api/jobs/{id}/release | `ReleaseRequest` → `Ack` (job back to the queue, unrun) |
+/// | PUT | /api/jobs/{id}/artifact | model file bytes, header `X-Claim-Token` → `Ack` |
+/// | GET | /api/artifacts/{configHash} | → model file bytes, header `X-Content-SHA256` (404 if none) |
 /// | GET | /api/status | → `StatusResponse` |
 /// | GET | /api/leaderboard | → `LeaderboardResponse` |
 /// | GET | /health | → `Ack` (no token needed) |
 public enum CoordinatorRoutes {
     /// Largest request body accepted, in bytes.
     public static let maxBodyBytes = Sweep.maxDocumentBytes
+    /// Largest model file accepted as an artifact, in bytes.
+    public static let maxArtifactBytes = 256 << 20
 
     /// A router serving `store`, guarded by `token`.
     public static func router(store: JobStore, token: String, logger: Logger) -> Router<BasicRequestContext> {
@@ -73,17 +78,41 @@ public enum CoordinatorRoutes {
             logger.warning("job \(id) released unrun: \(req.reason)")
             return try json(API.Ack())
         }
+        api.put("jobs/{id}/artifact") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            guard let claim = request.headers[HTTPField.Name("X-Claim-Token")!] else {
+                throw HTTPError(.badRequest, message: "missing X-Claim-Token header")
+            }
+            let body = try await bytes(request, limit: maxArtifactBytes)
+            guard body.count >= 16, Array(body.prefix(8)) == Array("FATNNMD1".utf8) else {
+                throw HTTPError(.badRequest, message: "artifact is not a FATNN model file")
+            }
+            try mapped { try store.storeArtifact(job: id, token: claim, data: body) }
+            logger.info("job \(id) stored its model (\(body.count) bytes)")
+            return try json(API.Ack())
+        }
+        api.get("artifacts/{hash}") { _, context in
+            let hash = try context.parameters.require("hash")
+            guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+                throw HTTPError(.badRequest, message: "expected a 64-character hex config hash")
+            }
+            guard let (data, sha) = try store.artifact(configHash: hash) else {
+                throw HTTPError(.notFound, message: "no model is stored for config hash \(hash)")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream", HTTPField.Name("X-Content-SHA256")!: sha],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         api.get("status") { _, _ in try json(API.StatusResponse(counts: try store.counts())) }
         api.get("leaderboard") { _, _ in try json(API.LeaderboardResponse(rows: try store.leaderboard())) }
         return router
     }
 
-    static func bytes(_ request: Request) async throws -> Data {
+    static func bytes(_ request: Request, limit: Int = maxBodyBytes) async throws -> Data {
         do {
-            let buffer = try await request.body.collect(upTo: maxBodyBytes)
+            let buffer = try await request.body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
         } catch {
-            throw HTTPError(.contentTooLarge, message: "request body exceeds \(maxBodyBytes) bytes")
+            throw HTTPError(.contentTooLarge, message: "request body exceeds \(limit) bytes")
         }
     }
 

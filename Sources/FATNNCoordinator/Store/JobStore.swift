@@ -31,6 +31,7 @@ public final class JobStore: Sendable {
         self.now = clock
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try db.execute(sql: Schema.version1) }
+        migrator.registerMigration("v2") { db in try db.execute(sql: Schema.version2) }
         try migrator.migrate(pool)
     }
 
@@ -60,35 +61,50 @@ public final class JobStore: Sendable {
                 INSERT INTO sweeps (name, document, submitted_at) VALUES (?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET document = excluded.document, submitted_at = excluded.submitted_at
                 """, arguments: [sweep.name, document, t])
+            // Every parent must be a stored job or one of this sweep's (which come before their children).
+            var known = Set<String>()
+            for (i, job) in sweep.jobs.enumerated() {
+                if let parent = job.initFrom, !known.contains(parent),
+                   try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE config_hash = ?", arguments: [parent]) == nil {
+                    throw StoreError.invalid(SweepError(path: "jobs[\(i)].initFrom", "no job with config hash \(parent) is stored or comes earlier in this sweep"))
+                }
+                known.insert(job.configHash)
+            }
             let sweepId = try Int64.fetchOne(db, sql: "SELECT id FROM sweeps WHERE name = ?", arguments: [sweep.name])!
             var added = 0
             for job in sweep.jobs {
                 try db.execute(sql: """
                     INSERT INTO jobs (sweep_id, config_hash, group_hash, config, model, dataset, split, quantizer,
-                                      learning_rate, seed, epochs, state, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                                      learning_rate, seed, epochs, state, parent_hash, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)
                     ON CONFLICT(config_hash) DO NOTHING
                     """, arguments: [sweepId, job.configHash, job.groupHash, job.canonicalJSON, job.model,
                                      job.dataset.name, job.splitLabel, job.quantizer.kind, job.training.learningRate,
-                                     job.seed, job.training.epochs, t, t])
+                                     job.seed, job.training.epochs, job.initFrom, t, t])
                 added += db.changesCount
             }
+            try Self.failOrphans(db, now: t)
             return API.SubmitResponse(sweepId: sweepId, name: sweep.name, jobs: sweep.jobs.count,
                                       added: added, duplicates: sweep.jobs.count - added)
         }
     }
 
-    /// Hands the oldest queued job to `worker`, or nil when none is queued. Leases that expired
-    /// are re-queued first.
+    /// Hands the oldest runnable queued job to `worker`, or nil when none is. Leases that expired
+    /// are re-queued first. A fine-tuning job is runnable once its parent has succeeded and
+    /// stored its model; it fails when its parent has failed.
     public func claim(worker: String, host: String) throws -> API.ClaimedJob? {
         let t = now()
         let token = Self.newToken()
         return try write { db in
             try Self.reap(db, now: t)
+            try Self.failOrphans(db, now: t)
             guard let row = try Row.fetchOne(db, sql: """
                 UPDATE jobs SET state = 'leased', claim_token = ?, worker = ?, host = ?, lease_expires_at = ?,
                                 attempts = attempts + 1, last_epoch = NULL, updated_at = ?
-                WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1)
+                WHERE id = (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND (j.parent_hash IS NULL OR EXISTS (
+                                SELECT 1 FROM jobs p JOIN artifacts a ON a.config_hash = p.config_hash
+                                WHERE p.config_hash = j.parent_hash AND p.state = 'succeeded'))
+                            ORDER BY j.id LIMIT 1)
                 RETURNING id, config
                 """, arguments: [token, worker, host, t + leaseSeconds, t]) else { return nil }
             let config = try JobConfig.fromCanonical(row["config"])
@@ -174,6 +190,43 @@ public final class JobStore: Sendable {
                 WHERE id = ? AND state = 'leased' AND claim_token = ?
                 """, arguments: [String(message.prefix(4000)), t, id, token])
             guard db.changesCount == 1 else { throw try Self.refusal(db, id) }
+            try Self.failOrphans(db, now: t)
+        }
+    }
+
+    /// Fails every queued job whose parent has failed (repeatedly, down chains of stages).
+    private static func failOrphans(_ db: Database, now t: Double) throws {
+        repeat {
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'failed', updated_at = ?,
+                    error = 'the job it starts from (' || (SELECT p.id FROM jobs p WHERE p.config_hash = jobs.parent_hash) || ') failed'
+                WHERE state = 'queued' AND parent_hash IN (SELECT config_hash FROM jobs WHERE state = 'failed')
+                """, arguments: [t])
+        } while db.changesCount > 0
+    }
+
+    /// Stores the model a claimed job produced, keyed by the job's config hash, for the jobs that
+    /// fine-tune from it. Storing again (a retried upload) replaces it.
+    ///
+    /// - Throws: ``StoreError/staleClaim(_:)`` unless `token` is the job's current claim.
+    public func storeArtifact(job id: Int64, token: String, data: Data) throws {
+        let t = now()
+        let digest = SHA256.hex([UInt8](data))
+        try write { db in
+            guard let hash = try String.fetchOne(db, sql: """
+                SELECT config_hash FROM jobs WHERE id = ? AND state IN ('leased', 'succeeded') AND claim_token = ?
+                """, arguments: [id, token]) else { throw try Self.refusal(db, id) }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO artifacts (config_hash, job_id, sha256, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [hash, id, digest, data.count, data, t])
+        }
+    }
+
+    /// The model stored for the job with `configHash`, with its SHA-256, or nil.
+    public func artifact(configHash: String) throws -> (data: Data, sha256: String)? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT data, sha256 FROM artifacts WHERE config_hash = ?", arguments: [configHash])
+                .map { ($0["data"], $0["sha256"]) }
         }
     }
 

@@ -1,5 +1,9 @@
-/// The coordinator's SQL schema. `Schemas/schema.sql` is a copy kept identical by a test.
+/// The coordinator's SQL schema, as migrations applied in order. `Schemas/schema.sql` is a copy of
+/// ``all`` kept identical by a test.
 enum Schema {
+    /// Every migration, in order, as one script.
+    static var all: String { version1 + version2 }
+
     static let version1 = """
     -- FATNN coordinator database, schema version 1 (SQLite, WAL mode).
     CREATE TABLE sweeps (
@@ -58,6 +62,21 @@ enum Schema {
         finished_at       REAL NOT NULL
     );
     CREATE INDEX results_accuracy ON results(test_accuracy DESC);
+
+    """
+
+    static let version2 = """
+    -- Schema version 2: fine-tuning jobs and model artifacts.
+    ALTER TABLE jobs ADD COLUMN parent_hash TEXT;  -- config hash of the job whose model this one starts from
+    CREATE INDEX jobs_parent ON jobs(parent_hash);
+    CREATE TABLE artifacts (
+        config_hash TEXT PRIMARY KEY,          -- the producing job's config hash
+        job_id      INTEGER NOT NULL REFERENCES jobs(id),
+        sha256      TEXT NOT NULL,             -- of data
+        size        INTEGER NOT NULL,
+        data        BLOB NOT NULL,             -- a FATNN model file
+        created_at  REAL NOT NULL
+    );
 
     """
 }

@@ -60,6 +60,11 @@ public struct ModelFile {
 
     /// Writes the file atomically (a temporary file renamed into place).
     public func write(to path: String) throws {
+        try encoded().write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The file's bytes.
+    public func encoded() throws -> Data {
         var values: [(String, [Float])] = model.parameters.map { ($0.name, $0.value) }
         values += model.buffers.map { ($0.name, $0.value) }
         if training != nil {
@@ -76,7 +81,7 @@ public struct ModelFile {
         bytes += json
         for (_, v) in values { for f in v { appendLE(&bytes, f.bitPattern) } }
         appendLE(&bytes, Self.crc(bytes))
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return Data(bytes)
     }
 
     /// Reads and verifies a model file.
@@ -86,6 +91,11 @@ public struct ModelFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError.cannotOpen(path: path, reason: "no such file or not readable")
         }
+        return try decode(data, name: path)
+    }
+
+    /// Decodes and verifies a model file's bytes; errors name the file `name`.
+    public static func decode(_ data: Data, name path: String) throws -> ModelFile {
         let b = [UInt8](data)
         func bad(_ why: String) -> DataError { .malformed(path: path, reason: why) }
         guard b.count >= 16, Array(b[0..<8]) == magic else { throw bad("not a FATNN model file (bad magic; expected FATNNMD1)") }

@@ -1,21 +1,22 @@
 import CZlib
 import Foundation
 
-/// Writes small IDX datasets (raw or gzip) into a temporary directory for tests.
-enum IDXFixtures {
-    static func temporaryDirectory() -> String {
+/// Writes small IDX datasets (raw or gzip) into a temporary directory for tests (shared by the
+/// engine and end-to-end tests).
+public enum IDXFixtures {
+    public static func temporaryDirectory() -> String {
         let dir = NSTemporaryDirectory() + "fatnn-test-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }
 
-    static func imagesFile(count: Int, rows: Int, cols: Int, pixels: [UInt8]) -> [UInt8] {
+    public static func imagesFile(count: Int, rows: Int, cols: Int, pixels: [UInt8]) -> [UInt8] {
         be32(0x0803) + be32(UInt32(count)) + be32(UInt32(rows)) + be32(UInt32(cols)) + pixels
     }
 
-    static func labelsFile(_ labels: [UInt8]) -> [UInt8] { be32(0x0801) + be32(UInt32(labels.count)) + labels }
+    public static func labelsFile(_ labels: [UInt8]) -> [UInt8] { be32(0x0801) + be32(UInt32(labels.count)) + labels }
 
-    static func write(_ bytes: [UInt8], to path: String, gzip: Bool) {
+    public static func write(_ bytes: [UInt8], to path: String, gzip: Bool) {
         if gzip {
             let f = gzopen(path, "wb")!
             _ = bytes.withUnsafeBytes { gzwrite(f, $0.baseAddress, UInt32($0.count)) }
@@ -26,7 +27,7 @@ enum IDXFixtures {
     }
 
     /// A separable 10-class set: class k images are bright in band k.
-    static func bands(count: Int, seed: UInt64) -> (pixels: [UInt8], labels: [UInt8]) {
+    public static func bands(count: Int, seed: UInt64) -> (pixels: [UInt8], labels: [UInt8]) {
         var state = seed
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
         var pixels = [UInt8](), labels = [UInt8]()
@@ -39,7 +40,7 @@ enum IDXFixtures {
     }
 
     /// A full dataset directory in the Fashion-MNIST file layout.
-    static func dataset(train: Int, test: Int, gzip: Bool) -> String {
+    public static func dataset(train: Int, test: Int, gzip: Bool) -> String {
         let dir = temporaryDirectory()
         let ext = gzip ? ".gz" : ""
         let a = bands(count: train, seed: 1), b = bands(count: test, seed: 2)
