@@ -52,6 +52,33 @@ import Testing
         #expect(q.forward(Matrix(rows: 1, cols: 2, data: [0.3, 1.2]), training: false).data == [1, 2])
     }
 
+    @Test(arguments: [false, true])
+    func vectorKernelMatchesTheSpecElementByElement(perChannel: Bool) {
+        // 2 channels of 37 values: four 8-wide blocks and a tail of 5 per channel.
+        let shape = ImageShape(channels: 2, height: 1, width: 37)
+        let q = FATNNActivationQuantizer(name: "a", shape: shape, steps: 2, perChannel: perChannel, initial: 1)
+        q.alpha.value = perChannel ? [2, 1, 1.5, -0.8] : [2, 1]
+        var rng = RandomSource(seed: 11)
+        let x = Matrix(rows: 3, cols: shape.count, data: (0..<(3 * shape.count)).map { _ in rng.nextUnitFloat() * 2.4 - 0.3 })
+        let g = Matrix(rows: 3, cols: shape.count, data: (0..<(3 * shape.count)).map { _ in rng.nextGaussian() })
+        let y = q.forward(x, training: true), dx = q.backward(g)
+        var dAlpha = [Float](repeating: 0, count: q.alpha.value.count)
+        for i in x.data.indices {
+            let group = perChannel ? (i % shape.count) / 37 : 0
+            let a0 = abs(q.alpha.value[2 * group]), a1 = abs(q.alpha.value[2 * group + 1])
+            let v = x.data[i], o1 = 1 / a0
+            #expect(y.data[i] == (v * a0 > 0.5 ? 1 : 0) + ((v - o1) * a1 > 0.5 ? 1 : 0), "code \(i)")
+            let r0: Float = v * a0 >= 0 && v * a0 <= 1 ? 1 : 0, r1: Float = (v - o1) * a1 >= 0 && (v - o1) * a1 <= 1 ? 1 : 0
+            #expect(dx.data[i] == g.data[i] * (a0 * r0 + a1 * r1), "dx \(i)")
+            dAlpha[2 * group] += g.data[i] * (v * r0 + a1 / (a0 * a0) * r1)
+            dAlpha[2 * group + 1] += g.data[i] * (v - o1) * r1
+        }
+        for k in dAlpha.indices {
+            let expected = dAlpha[k] * (q.alpha.value[k] < 0 ? -1 : 1)
+            #expect(abs(q.alpha.grad[k] - expected) < 1e-4 * max(1, abs(expected)), "α \(k): \(q.alpha.grad[k]) vs \(expected)")
+        }
+    }
+
     @Test func weightsAreStandardizedPerLayerBeforeThresholds() {
         let latent: [Float] = [3, 1, -2, 0.5, 7, -4, 2, 1.5]
         let q = FATNNWeightQuantizer(name: "w", outChannels: 2, fanIn: 4, perChannel: false, initial: 1)

@@ -57,6 +57,16 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
         let y = x.data.withUnsafeBufferPointer { xs in
             Matrix(rows: x.rows, cols: x.cols) { ys in
                 Parallel.chunks(x.rows) { _, rows in
+                    if steps == 2 {
+                        for r in rows {
+                            for ch in 0..<c {
+                                let g = (perChannel ? ch : 0) * 2, o = (r * c + ch) * p
+                                TernaryActivationKernel.forward(xs.baseAddress! + o, ys.baseAddress! + o, p, o0: offsets[g], a0: alphas[g],
+                                                                o1: offsets[g + 1], a1: alphas[g + 1])
+                            }
+                        }
+                        return
+                    }
                     for r in rows {
                         for ch in 0..<c {
                             let g = (perChannel ? ch : 0) * steps, o = (r * c + ch) * p
@@ -90,6 +100,19 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
                     Matrix(rows: x.rows, cols: x.cols) { dxs in
                         Parallel.chunks(x.rows, into: chunks) { chunk, rows in
                             let d = part.baseAddress! + chunk * size
+                            if steps == 2 {
+                                for row in rows {
+                                    for ch in 0..<c {
+                                        let g = (perChannel ? ch : 0) * 2, o = (row * c + ch) * p
+                                        let (s0, s1) = TernaryActivationKernel.backward(
+                                            xs.baseAddress! + o, gs.baseAddress! + o, dxs.baseAddress! + o, p,
+                                            o0: offsets[g], a0: alphas[g], o1: offsets[g + 1], a1: alphas[g + 1])
+                                        d[g] += s0
+                                        d[g + 1] += s1
+                                    }
+                                }
+                                return
+                            }
                             var r = [Float](repeating: 0, count: steps), dev = [Float](repeating: 0, count: steps)
                             for row in rows {
                                 for ch in 0..<c {
