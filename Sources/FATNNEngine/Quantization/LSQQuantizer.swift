@@ -35,10 +35,12 @@ public final class LSQActivationQuantizer: ActivationQuantizer {
             initialized.value[0] = 1
         }
         let s = stepMagnitude(step.value[0]), qp = self.qp
-        var y = Matrix(rows: x.rows, cols: x.cols)
-        for i in x.data.indices {
-            let v = Swift.min(Swift.max(x.data[i] / s, 0), qp)
-            y.data[i] = v.rounded(.toNearestOrEven) * s
+        let y = x.data.withUnsafeBufferPointer { xs in
+            Matrix(rows: x.rows, cols: x.cols) { ys in
+                Parallel.chunks(xs.count) { _, range in
+                    for i in range { ys[i] = Swift.min(Swift.max(xs[i] / s, 0), qp).rounded(.toNearestOrEven) * s }
+                }
+            }
         }
         if training { cached = x }
         return y
@@ -49,20 +51,27 @@ public final class LSQActivationQuantizer: ActivationQuantizer {
         precondition(gradQuantized.rows == x.rows && gradQuantized.cols == x.cols, "quantizer backward: gradient shape does not match the last training forward")
         let s = stepMagnitude(step.value[0]), qp = self.qp
         let scale = 1 / (Float(shape.count) * qp).squareRoot()
-        var dx = Matrix(rows: x.rows, cols: x.cols)
-        var ds: Float = 0
-        for i in x.data.indices {
-            let v = x.data[i] / s, g = gradQuantized.data[i]
-            if v < 0 {
-                continue
-            } else if v > qp {
-                ds += g * qp
-            } else {
-                dx.data[i] = g
-                ds += g * (v.rounded(.toNearestOrEven) - v)
+        let chunks = Parallel.chunkCount(x.data.count)
+        var partials = [Float](repeating: 0, count: chunks)
+        let dx = x.data.withUnsafeBufferPointer { xs in
+            gradQuantized.data.withUnsafeBufferPointer { gs in
+                partials.withUnsafeMutableBufferPointer { part in
+                    Matrix(rows: x.rows, cols: x.cols) { dxs in
+                        Parallel.chunks(xs.count, into: chunks) { chunk, range in
+                            var ds: Float = 0
+                            for i in range {
+                                let v = xs[i] / s, g = gs[i]
+                                let inside = v >= 0 && v <= qp
+                                dxs[i] = inside ? g : 0
+                                ds += g * (inside ? v.rounded(.toNearestOrEven) - v : (v > qp ? qp : 0))
+                            }
+                            part[chunk] = ds
+                        }
+                    }
+                }
             }
         }
-        step.grad[0] += ds * scale * stepSign(step.value[0])
+        step.grad[0] += partials.reduce(0, +) * scale * stepSign(step.value[0])
         return dx
     }
 }
