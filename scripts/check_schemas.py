@@ -153,6 +153,9 @@ accepted = [
     ("every grid key", sweep(grid=ALL_KEYS)),
     ("fatnn with every parameter", sweep(base=base(model="resnet20", quantizer={"kind": "fatnn", "params": {
         "activationInit": 2, "weightInit": 0.7, "perChannelActivations": 1, "perChannelWeights": 0}}))),
+    ("fine-tuning stages", sweep(base=base(model="resnet20"), stages=[
+        {"name": "fp"}, {"name": "q", "from": "fp", "base": {"training": {"learningRate": 0.01}},
+                         "grid": {"quantizer.kind": ["fatnn", "tnn"]}}])),
     ("explicit defaults", sweep(base={
         "model": "mlp", "seed": 5,
         "dataset": {"name": "mnist", "validationFraction": 0, "splitSeed": 2147483647, "trainLimit": 1000},
@@ -190,6 +193,11 @@ rejected = [
     ("fatnn switch not 0/1", sweep(base=base(model="cnn-s", quantizer={"kind": "fatnn", "params": {"perChannelWeights": 0.5}}))),
     ("fatnn init 0", sweep(base=base(model="cnn-s", quantizer={"kind": "fatnn", "params": {"activationInit": 0}}))),
     ("mlp quantized", sweep(base=base(quantizer={"kind": "fatnn"}))),
+    ("stages and a sweep grid", sweep(grid={"model": ["cnn-s"]}, stages=[{"name": "a"}])),
+    ("stage without a name", sweep(stages=[{"from": "a"}])),
+    ("stage unknown field", sweep(stages=[{"name": "a", "epochs": 3}])),
+    ("stages empty", sweep(stages=[])),
+    ("initFrom not a hash", sweep(base=base(initFrom="abc"))),
     ("base an array", sweep(base=[])),
     ("grid axis empty", sweep(grid={"model": []})),
     ("unknown top-level field", sweep(extra=1)),

@@ -8,7 +8,13 @@ struct Submit: AsyncParsableCommand {
         discussion: """
             A sweep file is JSON (schema: Schemas/sweep.schema.json): a 'name', a 'base' job, a \
             'grid' of key paths to value lists, and 'seeds'. Every combination of grid values is run \
-            with every seed. Jobs already stored (same config) are not added again. Examples: Jobs/.
+            with every seed. Jobs already stored (same config) are not added again.
+
+            Fine-tuning: instead of 'grid', a sweep may declare 'stages', each with its own 'grid' \
+            and a 'base' merged over the shared one. A stage with "from": "NAME" starts each of its \
+            jobs from the trained model of the job in stage NAME with the same model, dataset split \
+            and seed; the coordinator hands such a job out only after that job has succeeded and \
+            uploaded its model, and fails it if that job fails. Examples: Jobs/.
             """)
 
     @Argument(help: ArgumentHelp("Sweep file (JSON).", valueName: "sweep.json"))
