@@ -108,14 +108,19 @@ public struct LeaderboardRow: Codable, Sendable, Equatable {
     public var testAccuracy: Double?
     public var validationAccuracy: Double?
     public var trainSeconds: Double?
+    /// Training throughput of the finished run, images per second.
+    public var imagesPerSecond: Double?
     public var state: JobState
     /// Last reported epoch while running, or the final epoch count.
     public var epoch: Int?
     public var epochs: Int
+    /// Id of the job whose model this one started from (fine-tuning), if any.
+    public var parent: Int64?
 
     public init(id: Int64, sweep: String, model: String, quantizer: String, dataset: String, split: String, seed: Int,
                 learningRate: Double, testAccuracy: Double?, validationAccuracy: Double?, trainSeconds: Double?,
-                state: JobState, epoch: Int?, epochs: Int) {
+                imagesPerSecond: Double? = nil, state: JobState, epoch: Int?, epochs: Int, parent: Int64? = nil) {
+        self.imagesPerSecond = imagesPerSecond; self.parent = parent
         self.id = id; self.sweep = sweep; self.model = model; self.quantizer = quantizer; self.dataset = dataset
         self.split = split; self.seed = seed; self.learningRate = learningRate; self.testAccuracy = testAccuracy
         self.validationAccuracy = validationAccuracy; self.trainSeconds = trainSeconds; self.state = state

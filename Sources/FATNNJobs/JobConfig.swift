@@ -46,6 +46,8 @@ public struct JobConfig: Codable, Sendable, Hashable {
         public var cropPadding: Int?
         /// Random horizontal flips; nil when false.
         public var horizontalFlip: Bool?
+        /// Epochs at the start with the quantizers bypassed (full-precision training); nil when 0.
+        public var quantizerWarmupEpochs: Int?
     }
 
     /// Model architecture: one of ``JobConfig/models``.
@@ -63,13 +65,13 @@ public struct JobConfig: Codable, Sendable, Hashable {
     /// Allowed values, kept in one place for validation, help and the JSON Schema.
     public static let models = ["mlp", "cnn-s", "resnet20"]
     public static let datasets = ["fashion-mnist", "mnist", "cifar10"]
-    public static let quantizerKinds = ["fp", "fatnn", "tnn", "lsq2", "fatnn-a2"]
+    public static let quantizerKinds = ["fp", "fatnn", "tnn", "lsq2", "fatnn-a2", "binary"]
     /// The `quantizer.params` each kind accepts, with their allowed values (switches are 0 or 1).
     public static let quantizerParams: [String: [String: ClosedRange<Double>]] = {
         let fatnn: [String: ClosedRange<Double>] = [
             "activationInit": 0.01...100, "weightInit": 0.01...100, "perChannelActivations": 0...1, "perChannelWeights": 0...1,
         ]
-        return ["fp": [:], "fatnn": fatnn, "fatnn-a2": fatnn, "tnn": [:], "lsq2": [:]]
+        return ["fp": [:], "fatnn": fatnn, "fatnn-a2": fatnn, "tnn": [:], "lsq2": [:], "binary": [:]]
     }()
     /// Parameters that are switches: 0 (off) or 1 (on).
     public static let quantizerSwitches: Set<String> = ["perChannelActivations", "perChannelWeights"]
@@ -83,6 +85,7 @@ public struct JobConfig: Codable, Sendable, Hashable {
         "quantizer.kind", "training.epochs", "training.batchSize", "training.learningRate",
         "training.optimizer", "training.momentum", "training.nesterov", "training.weightDecay",
         "training.schedule", "training.warmupEpochs", "training.cropPadding", "training.horizontalFlip",
+        "training.quantizerWarmupEpochs",
     ]
 
     /// Validates a job document, filling defaults.
@@ -149,7 +152,17 @@ public struct JobConfig: Codable, Sendable, Hashable {
             schedule: try t.string("schedule", default: "cosine", allowed: schedules),
             warmupEpochs: try t.int("warmupEpochs", default: 0, min: 0, max: 1000),
             cropPadding: try t.int("cropPadding", default: 0, min: 0, max: 16),
-            horizontalFlip: try t.bool("horizontalFlip", default: false))
+            horizontalFlip: try t.bool("horizontalFlip", default: false),
+            quantizerWarmupEpochs: try t.int("quantizerWarmupEpochs", default: 0, min: 0, max: 1000))
+        if training.quantizerWarmupEpochs! > 0 {
+            guard kind != "fp" else {
+                throw SweepError(path: t.at("quantizerWarmupEpochs"), "needs a quantizer; kind 'fp' has none to bypass")
+            }
+            guard training.quantizerWarmupEpochs! < training.epochs else {
+                throw SweepError(path: t.at("quantizerWarmupEpochs"), "\(training.quantizerWarmupEpochs!) warm-up epochs leave no quantized training; must be less than epochs (\(training.epochs))")
+            }
+        }
+        if training.quantizerWarmupEpochs == 0 { training.quantizerWarmupEpochs = nil }
         if training.warmupEpochs! >= training.epochs {
             throw SweepError(path: t.at("warmupEpochs"), "\(training.warmupEpochs!) warm-up epochs leave no training after them; must be less than epochs (\(training.epochs))")
         }

@@ -35,7 +35,7 @@ enum JobRunner {
                                         weightDecay: Float(t.weightDecay), schedule: schedule, optimizer: optimizer,
                                         warmupEpochs: t.warmupEpochs ?? 0,
                                         augmentation: Augmentation(cropPadding: t.cropPadding ?? 0, horizontalFlip: t.horizontalFlip ?? false),
-                                        seed: UInt64(config.seed))
+                                        quantizerWarmupEpochs: t.quantizerWarmupEpochs ?? 0, seed: UInt64(config.seed))
         return (arch, quantizer, settings)
     }
 

@@ -39,6 +39,7 @@ struct Train: ParsableCommand {
     @Option(help: "FATNN weight thresholds' initial α (thresholds ±0.5/α on standardized weights).") var weightInit: Float = 1
     @Flag(help: "FATNN: activation steps per input channel instead of per layer.") var perChannelActivations = false
     @Flag(help: "FATNN: weight thresholds per output channel instead of per layer.") var perChannelWeights = false
+    @Option(help: "Epochs at the start with the quantizers bypassed (full-precision training).") var quantizerWarmupEpochs: Int = 0
     @Option(help: ArgumentHelp("Start from this model file's weights (e.g. a full-precision model of the same architecture, to fine-tune it quantized).", valueName: "file"))
     var initFrom: String?
 
@@ -67,6 +68,10 @@ struct Train: ParsableCommand {
             throw ValidationError("--model \(model) has no convolutions to quantize; use cnn-s or resnet20")
         }
         guard activationInit >= 0.01 && activationInit <= 100 else { throw ValidationError("--activation-init must be in 0.01...100, got \(activationInit)") }
+        guard quantizerWarmupEpochs == 0 || (kind != .fp && quantizerWarmupEpochs < epochs) else {
+            throw ValidationError("--quantizer-warmup-epochs needs a quantizer and must be less than --epochs, got \(quantizerWarmupEpochs)")
+        }
+        guard quantizerWarmupEpochs >= 0 else { throw ValidationError("--quantizer-warmup-epochs must not be negative") }
         guard weightInit >= 0.01 && weightInit <= 100 else { throw ValidationError("--weight-init must be in 0.01...100, got \(weightInit)") }
     }
 
@@ -84,7 +89,8 @@ struct Train: ParsableCommand {
         let settings = TrainingSettings(epochs: epochs, batchSize: batchSize, learningRate: learningRate, momentum: momentum,
                                         weightDecay: weightDecay, schedule: LearningRateSchedule(rawValue: schedule)!,
                                         optimizer: OptimizerKind(rawValue: optimizer)!, warmupEpochs: warmupEpochs,
-                                        augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: horizontalFlip), seed: seed)
+                                        augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: horizontalFlip),
+                                        quantizerWarmupEpochs: quantizerWarmupEpochs, seed: seed)
         let net = arch.build(input: data.train.shape, classes: data.name.classes, seed: seed, quantizer: quantizerSettings)
         if let initFrom {
             let source = try ModelFile.read(from: initFrom)

@@ -1,5 +1,6 @@
 @testable import FATNNEngine
 import FATNNTestSupport
+import FATNNTestSupport
 import Foundation
 import Testing
 
@@ -25,12 +26,19 @@ import Testing
         #expect(quantized(r20).count == 18 + 2, "18 block convs and 2 downsampling shortcuts")
         let cnn = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 1, quantizer: .init(kind: .tnn))
         #expect(cnn.layers.first is Conv2d && quantized(cnn).count == 4)
+        // Binary networks feed BatchNorm outputs to the sign: no ReLU before a quantized conv, one
+        // before the classifier.
+        let binary = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 1, quantizer: .init(kind: .binary))
+        #expect(!binary.layers.contains { $0 is ReLU } && quantized(binary).count == 20)
+        #expect(!(binary.layers[3] as! BasicBlock).main.layers.contains { $0 is ReLU })
+        let binaryCNN = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 1, quantizer: .init(kind: .binary))
+        #expect(binaryCNN.layers.filter { $0 is ReLU }.count == 1)
         // The same seed gives the same latent weights whatever the quantizer.
         let fp = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 1)
         #expect(quantized(cnn)[0].weight.value == (fp.layers[3] as! Conv2d).weight.value)
     }
 
-    @Test(arguments: [QuantizerSettings.Kind.fatnn, .tnn, .lsq2, .fatnnA2])
+    @Test(arguments: [QuantizerSettings.Kind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
     func quantizedCNNBeatsChanceOnRealData(kind: QuantizerSettings.Kind) throws {
         BLAS.setThreads(1)
         // The first 1,000 training and 500 test images of the real set: debug builds are slow.
@@ -49,7 +57,7 @@ import Testing
         #expect(r.testAccuracy > 0.45, "\(kind.rawValue): test accuracy \(r.testAccuracy) (chance: 0.1)")
         // The quantizers' own parameters are learned: every layer's moved.
         let after = quantized(model).map { $0.parameters.dropFirst().flatMap(\.value) }
-        for (b, a) in zip(before, after) { #expect(a != b, "\(kind.rawValue): quantizer parameters did not move") }
+        for (b, a) in zip(before, after) where !b.isEmpty { #expect(a != b, "\(kind.rawValue): quantizer parameters did not move") }
         if kind == .fatnn {
             let t = (quantized(model)[0].activations as! FATNNActivationQuantizer).thresholds()
             #expect(t != [0.25, 0.75], "thresholds still at their initial values")
@@ -80,5 +88,23 @@ import Testing
         for p in q.parameters where !p.name.hasSuffix("alpha") { #expect(p.value == fpValues[p.name], "\(p.name)") }
         let other = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 1)
         #expect(throws: InitializationError.self) { try q.initialize(from: other) }
+    }
+
+    @Test func warmUpEpochsBypassTheQuantizers() throws {
+        BLAS.setThreads(1)
+        let data = try Dataset.load(.fashionMNIST, directory: IDXFixtures.dataset(train: 120, test: 40, gzip: false))
+        let split = DataSplit.holdout(count: data.train.count, validationFraction: 0, seed: 0)
+        let model = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 5, quantizer: .init(kind: .fatnn))
+        let alphas: () -> [Float] = { model.quantizedConvolutions.flatMap { $0.parameters.dropFirst().flatMap(\.value) } }
+        let latent: () -> [Float] = { model.quantizedConvolutions.flatMap(\.weight.value) }
+        let (alpha0, latent0) = (alphas(), latent())
+        let trainer = Trainer(model: model, dataset: data, split: split,
+                              settings: TrainingSettings(epochs: 2, batchSize: 20, learningRate: 0.05, quantizerWarmupEpochs: 1, seed: 5))
+        _ = trainer.trainEpoch()
+        #expect(model.quantizedConvolutions.allSatisfy { $0.bypassed })
+        #expect(alphas() == alpha0 && latent() != latent0, "warm-up trains the float weights only")
+        _ = trainer.trainEpoch()
+        #expect(!model.quantizedConvolutions.contains { $0.bypassed })
+        #expect(alphas() != alpha0, "after warm-up the quantizers learn")
     }
 }

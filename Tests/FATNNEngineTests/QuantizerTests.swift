@@ -52,30 +52,37 @@ import Testing
         #expect(q.forward(Matrix(rows: 1, cols: 2, data: [0.3, 1.2]), training: false).data == [1, 2])
     }
 
-    @Test(arguments: [false, true])
-    func vectorKernelMatchesTheSpecElementByElement(perChannel: Bool) {
+    @Test(arguments: [(2, false), (2, true), (3, false), (3, true)])
+    func vectorKernelsMatchTheSpecElementByElement(steps: Int, perChannel: Bool) {
         // 2 channels of 37 values: four 8-wide blocks and a tail of 5 per channel.
         let shape = ImageShape(channels: 2, height: 1, width: 37)
-        let q = FATNNActivationQuantizer(name: "a", shape: shape, steps: 2, perChannel: perChannel, initial: 1)
-        q.alpha.value = perChannel ? [2, 1, 1.5, -0.8] : [2, 1]
+        let q = FATNNActivationQuantizer(name: "a", shape: shape, steps: steps, perChannel: perChannel, initial: 1)
+        let raw: [Float] = steps == 2 ? [2, 1, 1.5, -0.8] : [2, 1, 1.6, 1.5, -0.8, 2.5]
+        q.alpha.value = Array(raw.prefix(perChannel ? 2 * steps : steps))
         var rng = RandomSource(seed: 11)
-        let x = Matrix(rows: 3, cols: shape.count, data: (0..<(3 * shape.count)).map { _ in rng.nextUnitFloat() * 2.4 - 0.3 })
+        let x = Matrix(rows: 3, cols: shape.count, data: (0..<(3 * shape.count)).map { _ in rng.nextUnitFloat() * 3 - 0.3 })
         let g = Matrix(rows: 3, cols: shape.count, data: (0..<(3 * shape.count)).map { _ in rng.nextGaussian() })
         let y = q.forward(x, training: true), dx = q.backward(g)
-        var dAlpha = [Float](repeating: 0, count: q.alpha.value.count)
+        var dAlpha = [Double](repeating: 0, count: q.alpha.value.count)
         for i in x.data.indices {
             let group = perChannel ? (i % shape.count) / 37 : 0
-            let a0 = abs(q.alpha.value[2 * group]), a1 = abs(q.alpha.value[2 * group + 1])
-            let v = x.data[i], o1 = 1 / a0
-            #expect(y.data[i] == (v * a0 > 0.5 ? 1 : 0) + ((v - o1) * a1 > 0.5 ? 1 : 0), "code \(i)")
-            let r0: Float = v * a0 >= 0 && v * a0 <= 1 ? 1 : 0, r1: Float = (v - o1) * a1 >= 0 && (v - o1) * a1 <= 1 ? 1 : 0
-            #expect(dx.data[i] == g.data[i] * (a0 * r0 + a1 * r1), "dx \(i)")
-            dAlpha[2 * group] += g.data[i] * (v * r0 + a1 / (a0 * a0) * r1)
-            dAlpha[2 * group + 1] += g.data[i] * (v - o1) * r1
+            let a = (0..<steps).map { Double(abs(q.alpha.value[steps * group + $0])) }
+            var o = [0.0]
+            for k in 1..<steps { o.append(o[k - 1] + 1 / a[k - 1]) }
+            let v = Double(x.data[i]), gi = Double(g.data[i])
+            let u = (0..<steps).map { (v - o[$0]) * a[$0] }, r = u.map { $0 >= 0 && $0 <= 1 ? 1.0 : 0 }
+            #expect(Double(y.data[i]) == u.filter { $0 > 0.5 }.count.double, "code \(i)")
+            let slope = (0..<steps).map { a[$0] * r[$0] }.reduce(0, +)
+            #expect(abs(Double(dx.data[i]) - gi * slope) < 1e-5 * max(1, abs(gi * slope)), "dx \(i)")
+            for k in 0..<steps {
+                var s = r[k] * (v - o[k])
+                for j in (k + 1)..<steps { s += r[j] * a[j] / (a[k] * a[k]) }
+                dAlpha[steps * group + k] += gi * s
+            }
         }
         for k in dAlpha.indices {
             let expected = dAlpha[k] * (q.alpha.value[k] < 0 ? -1 : 1)
-            #expect(abs(q.alpha.grad[k] - expected) < 1e-4 * max(1, abs(expected)), "α \(k): \(q.alpha.grad[k]) vs \(expected)")
+            #expect(abs(Double(q.alpha.grad[k]) - expected) < 1e-3 * max(1, abs(expected)), "α \(k): \(q.alpha.grad[k]) vs \(expected)")
         }
     }
 
@@ -185,13 +192,16 @@ import Testing
         #expect(abs(Double(q.step.grad[0]) - ds * scale) < 1e-3, "\(q.step.grad[0]) vs \(ds * scale)")
     }
 
-    @Test(arguments: [QuantizerSettings.Kind.fatnn, .tnn, .lsq2, .fatnnA2])
+    @Test(arguments: [QuantizerSettings.Kind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
     func quantizedValuesAreScaledCodesInTheAllowedSet(kind: QuantizerSettings.Kind) {
         let shape = ImageShape(channels: 3, height: 4, width: 4)
         let settings = QuantizerSettings(kind: kind)
         let act = settings.activationQuantizer(prefix: "c", shape: shape)
         var rng = RandomSource(seed: 3)
-        let x = Matrix(rows: 5, cols: shape.count, data: (0..<(5 * shape.count)).map { _ in max(0, rng.nextGaussian()) })
+        // Post-ReLU data, except for binary activations, which see BatchNorm outputs.
+        let x = Matrix(rows: 5, cols: shape.count, data: (0..<(5 * shape.count)).map { _ in
+            kind == .binary ? rng.nextGaussian() : max(0, rng.nextGaussian())
+        })
         let y = act.forward(x, training: true)
         let scale = (act as? LSQActivationQuantizer).map { $0.step.value[0] } ?? 1
         var seen = Set<Int>()
@@ -200,12 +210,25 @@ import Testing
             #expect(c == c.rounded() && act.codes.contains(Int(c)), "\(v)")
             seen.insert(Int(c))
         }
-        #expect(seen.count == act.codes.count, "every code occurs on half-normal data: \(seen.sorted())")
+        #expect(seen.count == act.codes.count, "every code occurs: \(seen.sorted())")
         let wq = settings.weightQuantizer(prefix: "c", outChannels: 4, fanIn: 27)
-        let w = wq.quantize((0..<108).map { _ in rng.nextGaussian() }, training: true)
+        let latent = (0..<108).map { _ in rng.nextGaussian() }
+        let w = wq.quantize(latent, training: true)
+        if kind == .binary {
+            for o in 0..<4 {
+                let channel = Array(latent[(o * 27)..<((o + 1) * 27)]), q = Array(w[(o * 27)..<((o + 1) * 27)])
+                let scale = channel.map(abs).reduce(0, +) / 27
+                #expect(q == channel.map { $0 >= 0 ? scale : -scale }, "channel \(o): ±mean|W|")
+            }
+            return
+        }
         let wscale = w.map(abs).filter { $0 > 0 }.min()!
         let allowed: Set<Float> = kind == .lsq2 ? [-2, -1, 0, 1] : [-1, 0, 1]
         #expect(Set(w.map { $0 / wscale }).isSubset(of: allowed))
         if kind == .fatnn || kind == .fatnnA2 { #expect(wscale == 1, "FATNN convs compute on the integer codes") }
     }
+}
+
+private extension Int {
+    var double: Double { Double(self) }
 }

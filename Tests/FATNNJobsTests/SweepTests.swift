@@ -149,7 +149,7 @@ private let base = """
         let rows = [
             LeaderboardRow(id: 12, sweep: "s", model: "mlp", quantizer: "fp", dataset: "fashion-mnist", split: "val 0.1/s0",
                            seed: 1, learningRate: 0.1, testAccuracy: 0.8861, validationAccuracy: 0.89, trainSeconds: 12.34,
-                           state: .succeeded, epoch: 3, epochs: 3),
+                           imagesPerSecond: 4321.4, state: .succeeded, epoch: 3, epochs: 3, parent: 7),
             LeaderboardRow(id: 3, sweep: "s", model: "mlp", quantizer: "fp", dataset: "fashion-mnist", split: "val 0.1/s0",
                            seed: 2, learningRate: 0.02, testAccuracy: nil, validationAccuracy: nil, trainSeconds: nil,
                            state: .leased, epoch: 1, epochs: 3),
@@ -158,6 +158,7 @@ private let base = """
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("id"))
         #expect(lines[2].hasPrefix("12") && lines[2].contains("88.61%") && lines[2].hasSuffix("succeeded"))
+        #expect(lines[2].contains("  4321  ") && lines[2].contains("  7  succeeded"), "images/s and the parent job: \(lines[2])")
         #expect(lines[3].hasPrefix(" 3") && lines[3].hasSuffix("running 1/3"))
         #expect(LeaderboardTable.render([]).contains("(no jobs)"))
     }

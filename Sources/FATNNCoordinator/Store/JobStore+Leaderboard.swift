@@ -8,7 +8,8 @@ extension JobStore {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT j.id, s.name AS sweep, j.model, j.quantizer, j.dataset, j.split, j.seed, j.learning_rate,
-                       j.state, j.last_epoch, j.epochs, r.test_accuracy, r.val_accuracy, r.train_seconds
+                       j.state, j.last_epoch, j.epochs, r.test_accuracy, r.val_accuracy, r.train_seconds,
+                       r.images_per_second, (SELECT p.id FROM jobs p WHERE p.config_hash = j.parent_hash) AS parent
                 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id LEFT JOIN results r ON r.job_id = j.id
                 ORDER BY r.test_accuracy IS NULL, r.test_accuracy DESC, j.id
                 LIMIT ?
@@ -17,8 +18,8 @@ extension JobStore {
                                dataset: row["dataset"], split: row["split"], seed: row["seed"],
                                learningRate: row["learning_rate"], testAccuracy: row["test_accuracy"],
                                validationAccuracy: row["val_accuracy"], trainSeconds: row["train_seconds"],
-                               state: JobState(rawValue: row["state"]) ?? .failed,
-                               epoch: row["last_epoch"], epochs: row["epochs"])
+                               imagesPerSecond: row["images_per_second"], state: JobState(rawValue: row["state"]) ?? .failed,
+                               epoch: row["last_epoch"], epochs: row["epochs"], parent: row["parent"])
             }
         }
     }

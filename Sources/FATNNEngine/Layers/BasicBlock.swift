@@ -5,13 +5,17 @@ public final class BasicBlock: Layer {
     public let output: ImageShape
     let main: Sequential
     let shortcut: Sequential?
-    private let relu = ReLU()
+    /// The ReLU after the residual add (nil in binary networks, except before the classifier).
+    private let relu: ReLU?
 
     /// A block named `name` (parameters `name.conv1.weight`, …, `name.shortcut.0.weight`).
     ///
-    /// With a quantizer, all three convolutions (including the 1x1 shortcut) are quantized.
+    /// With a quantizer, all three convolutions (including the 1x1 shortcut) are quantized. Where
+    /// the quantizer drops ReLUs before quantized convs (binary), the block has no ReLU inside and
+    /// none after the add unless `lastBlock` (its output then feeds the classifier).
     public init(name: String, input: ImageShape, outChannels: Int, stride: Int, quantizer: QuantizerSettings = .fp,
-                rng: inout RandomSource) {
+                lastBlock: Bool = false, rng: inout RandomSource) {
+        let relus = quantizer.keepsReLUsBeforeQuantizedConvs
         self.input = input
         let conv1 = makeConv(name: "\(name).conv1", input: input, outChannels: outChannels, kernel: 3, stride: stride, padding: 1,
                              quantizer: quantizer, rng: &rng)
@@ -19,10 +23,10 @@ public final class BasicBlock: Layer {
         let conv2 = makeConv(name: "\(name).conv2", input: mid, outChannels: outChannels, kernel: 3, padding: 1,
                              quantizer: quantizer, rng: &rng)
         output = conv2.output
-        main = Sequential([
-            conv1.layer, BatchNorm(name: "\(name).bn1", features: outChannels, spatial: mid.plane), ReLU(),
-            conv2.layer, BatchNorm(name: "\(name).bn2", features: outChannels, spatial: output.plane),
-        ])
+        main = Sequential([conv1.layer, BatchNorm(name: "\(name).bn1", features: outChannels, spatial: mid.plane)]
+                          + (relus ? [ReLU()] : [])
+                          + [conv2.layer, BatchNorm(name: "\(name).bn2", features: outChannels, spatial: output.plane)])
+        relu = relus || lastBlock ? ReLU() : nil
         if stride != 1 || input.channels != outChannels {
             let proj = makeConv(name: "\(name).shortcut.0", input: input, outChannels: outChannels, kernel: 1, stride: stride,
                                 quantizer: quantizer, rng: &rng)
@@ -39,11 +43,11 @@ public final class BasicBlock: Layer {
         var y = main.forward(x, training: training)
         let s = shortcut?.forward(x, training: training) ?? x
         for i in y.data.indices { y.data[i] += s.data[i] }
-        return relu.forward(y, training: training)
+        return relu?.forward(y, training: training) ?? y
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
-        let g = relu.backward(gradOutput)
+        let g = relu?.backward(gradOutput) ?? gradOutput
         var dx = main.backward(g)
         let ds = shortcut?.backward(g) ?? g
         for i in dx.data.indices { dx.data[i] += ds.data[i] }

@@ -12,6 +12,12 @@ public final class QuantizedConv2d: Layer {
     public let weight: Parameter
     public let activations: any ActivationQuantizer
     public let weights: any WeightQuantizer
+    /// The layer's name (its parameters are `name.weight`, …).
+    public let name: String
+    /// When true, the layer is a plain full-precision convolution of its latent weights (the
+    /// quantizers' warm-up epochs); their parameters then get no gradient.
+    public var bypassed = false
+    private var lastForwardBypassed = false
 
     public var input: ImageShape { conv.input }
     public var output: ImageShape { conv.output }
@@ -19,6 +25,7 @@ public final class QuantizedConv2d: Layer {
     /// A quantized conv named `name` (parameters `name.weight`, then the quantizers').
     public init(name: String, input: ImageShape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 quantizer: QuantizerSettings, rng: inout RandomSource) {
+        self.name = name
         conv = Conv2d(name: name, input: input, outChannels: outChannels, kernel: kernel, stride: stride,
                       padding: padding, rng: &rng)
         weight = Parameter(name: "\(name).weight", value: conv.weight.value, decays: true)
@@ -30,6 +37,11 @@ public final class QuantizedConv2d: Layer {
     public var buffers: [Buffer] { activations.buffers + weights.buffers }
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
+        lastForwardBypassed = bypassed
+        if bypassed {
+            conv.weight.value = weight.value
+            return conv.forward(x, training: training)
+        }
         conv.weight.value = weights.quantize(weight.value, training: training)
         return conv.forward(activations.forward(x, training: training), training: training)
     }
@@ -37,6 +49,10 @@ public final class QuantizedConv2d: Layer {
     public func backward(_ gradOutput: Matrix) -> Matrix {
         conv.weight.zeroGrad()
         let gradQuantized = conv.backward(gradOutput)
+        if lastForwardBypassed {
+            for i in weight.grad.indices { weight.grad[i] += conv.weight.grad[i] }
+            return gradQuantized
+        }
         let dw = weights.backward(conv.weight.grad)
         for i in dw.indices { weight.grad[i] += dw[i] }
         return activations.backward(gradQuantized)

@@ -38,11 +38,12 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
         case .cnnS:
             var layers: [any Layer] = []
             var shape = input
-            func convBNReLU(_ name: String, _ out: Int) {
+            func convBNReLU(_ name: String, _ out: Int, last: Bool = false) {
                 let conv = makeConv(name: "\(name).conv", input: shape, outChannels: out, kernel: 3, padding: 1,
                                     quantizer: layers.isEmpty ? .fp : quantizer, rng: &rng)
                 shape = conv.output
-                layers += [conv.layer, BatchNorm(name: "\(name).bn", features: out, spatial: shape.plane), ReLU()]
+                layers += [conv.layer, BatchNorm(name: "\(name).bn", features: out, spatial: shape.plane)]
+                if last || quantizer.keepsReLUsBeforeQuantizedConvs { layers.append(ReLU()) }
             }
             func pool() {
                 let p = MaxPool2d(input: shape)
@@ -53,7 +54,7 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
             (layers[0] as? Conv2d)?.needsInputGradient = false
             convBNReLU("block2", 32); pool()
             convBNReLU("block3", 64); convBNReLU("block4", 64); pool()
-            convBNReLU("block5", 128)
+            convBNReLU("block5", 128, last: true)
             layers.append(GlobalAvgPool(input: shape))
             layers.append(Linear(name: "fc", inFeatures: 128, outFeatures: classes, bias: true, rng: &rng))
             return Sequential(layers)
@@ -61,11 +62,13 @@ public enum ModelArchitecture: String, CaseIterable, Sendable, Codable {
             let stem = Conv2d(name: "conv1", input: input, outChannels: 16, kernel: 3, padding: 1, rng: &rng)
             stem.needsInputGradient = false
             var shape = stem.output
-            var layers: [any Layer] = [stem, BatchNorm(name: "bn1", features: 16, spatial: shape.plane), ReLU()]
+            var layers: [any Layer] = [stem, BatchNorm(name: "bn1", features: 16, spatial: shape.plane)]
+            if quantizer.keepsReLUsBeforeQuantizedConvs { layers.append(ReLU()) }
             for (stage, channels) in [16, 32, 64].enumerated() {
                 for b in 0..<3 {
                     let block = BasicBlock(name: "layer\(stage + 1).\(b)", input: shape, outChannels: channels,
-                                           stride: stage > 0 && b == 0 ? 2 : 1, quantizer: quantizer, rng: &rng)
+                                           stride: stage > 0 && b == 0 ? 2 : 1, quantizer: quantizer,
+                                           lastBlock: stage == 2 && b == 2, rng: &rng)
                     shape = block.output
                     layers.append(block)
                 }

@@ -1,6 +1,7 @@
-/// SIMD kernels of the ternary (two-step) FATNN activation quantizer, the hot case: the same
-/// arithmetic as the generic loops in ``FATNNActivationQuantizer`` (`(x − oₖ)·αₖ > 0.5` for a
-/// code step, `0 ≤ uₖ ≤ 1` for a ramp), eight values at a time.
+/// SIMD kernels of the FATNN activation quantizer: the same arithmetic as the generic loops in
+/// ``FATNNActivationQuantizer`` (`(x − oₖ)·αₖ > 0.5` for a code step, `0 ≤ uₖ ≤ 1` for a ramp),
+/// eight values at a time. Two ramps (ternary) in one pass; the 2-bit variant adds its third ramp
+/// in a second pass (``addRamp(_:_:_:o:a:)``, ``addRampGradient(_:_:_:_:o:a:)``).
 enum TernaryActivationKernel {
     @inline(__always)
     private static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
@@ -60,5 +61,49 @@ enum TernaryActivationKernel {
             i += 1
         }
         return (t0, t1)
+    }
+
+    /// Adds one more ramp's code step `[(x − o)·a > 0.5]` to `y`.
+    static func addRamp(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int, o: Float, a: Float) {
+        let (O, A) = (SIMD8(repeating: o), SIMD8(repeating: a))
+        let half = SIMD8<Float>(repeating: 0.5), zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
+        var i = 0
+        while i + 8 <= count {
+            store(load(UnsafePointer(y), i) + zero.replacing(with: one, where: (load(x, i) - O) * A .> half), y, i)
+            i += 8
+        }
+        while i < count {
+            if (x[i] - o) * a > 0.5 { y[i] += 1 }
+            i += 1
+        }
+    }
+
+    /// Adds one more ramp's `g·a·r` to `dx` (`r = [0 ≤ (x − o)·a ≤ 1]`) and returns
+    /// `(Σ g·r, Σ g·r·(x − o))`, from which the caller forms every step's gradient.
+    static func addRampGradient(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ count: Int,
+                                o: Float, a: Float) -> (Float, Float) {
+        let (O, A) = (SIMD8(repeating: o), SIMD8(repeating: a))
+        let zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
+        var sr = SIMD8<Float>(), sd = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            let gv = load(g, i), d = load(x, i) - O, u = d * A
+            let r = (u .>= zero) .& (u .<= one)
+            store(load(UnsafePointer(dx), i) + gv * zero.replacing(with: A, where: r), dx, i)
+            sr += zero.replacing(with: gv, where: r)
+            sd += zero.replacing(with: gv * d, where: r)
+            i += 8
+        }
+        var tr = sr.sum(), td = sd.sum()
+        while i < count {
+            let d = x[i] - o, u = d * a
+            if u >= 0 && u <= 1 {
+                dx[i] += g[i] * a
+                tr += g[i]
+                td += g[i] * d
+            }
+            i += 1
+        }
+        return (tr, td)
     }
 }

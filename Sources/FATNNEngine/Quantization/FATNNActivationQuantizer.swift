@@ -25,7 +25,7 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
     }
 
     public var parameters: [Parameter] { [alpha] }
-    public var codes: ClosedRange<Int> { 0...steps }
+    public var codes: [Int] { Array(0...steps) }
 
     /// Per group: `(α, o)` for every step.
     private func ramps() -> (alphas: [Float], offsets: [Float]) {
@@ -57,12 +57,15 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
         let y = x.data.withUnsafeBufferPointer { xs in
             Matrix(rows: x.rows, cols: x.cols) { ys in
                 Parallel.chunks(x.rows) { _, rows in
-                    if steps == 2 {
+                    if steps == 2 || steps == 3 {
                         for r in rows {
                             for ch in 0..<c {
-                                let g = (perChannel ? ch : 0) * 2, o = (r * c + ch) * p
+                                let g = (perChannel ? ch : 0) * steps, o = (r * c + ch) * p
                                 TernaryActivationKernel.forward(xs.baseAddress! + o, ys.baseAddress! + o, p, o0: offsets[g], a0: alphas[g],
                                                                 o1: offsets[g + 1], a1: alphas[g + 1])
+                                if steps == 3 {
+                                    TernaryActivationKernel.addRamp(xs.baseAddress! + o, ys.baseAddress! + o, p, o: offsets[g + 2], a: alphas[g + 2])
+                                }
                             }
                         }
                         return
@@ -100,15 +103,24 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
                     Matrix(rows: x.rows, cols: x.cols) { dxs in
                         Parallel.chunks(x.rows, into: chunks) { chunk, rows in
                             let d = part.baseAddress! + chunk * size
-                            if steps == 2 {
+                            if steps == 2 || steps == 3 {
                                 for row in rows {
                                     for ch in 0..<c {
-                                        let g = (perChannel ? ch : 0) * 2, o = (row * c + ch) * p
+                                        let g = (perChannel ? ch : 0) * steps, o = (row * c + ch) * p
                                         let (s0, s1) = TernaryActivationKernel.backward(
                                             xs.baseAddress! + o, gs.baseAddress! + o, dxs.baseAddress! + o, p,
                                             o0: offsets[g], a0: alphas[g], o1: offsets[g + 1], a1: alphas[g + 1])
                                         d[g] += s0
                                         d[g + 1] += s1
+                                        if steps == 3 {
+                                            // The third ramp's offset is 1/α0 + 1/α1: it adds to both earlier steps' gradients.
+                                            let (a0, a1, a2) = (alphas[g], alphas[g + 1], alphas[g + 2])
+                                            let (sr, sd) = TernaryActivationKernel.addRampGradient(
+                                                xs.baseAddress! + o, gs.baseAddress! + o, dxs.baseAddress! + o, p, o: offsets[g + 2], a: a2)
+                                            d[g] += sr * a2 / (a0 * a0)
+                                            d[g + 1] += sr * a2 / (a1 * a1)
+                                            d[g + 2] += sd
+                                        }
                                     }
                                 }
                                 return

@@ -23,7 +23,7 @@ public final class LSQActivationQuantizer: ActivationQuantizer {
 
     public var parameters: [Parameter] { [step] }
     public var buffers: [Buffer] { [initialized] }
-    public var codes: ClosedRange<Int> { 0...(levels - 1) }
+    public var codes: [Int] { Array(0..<levels) }
     private var qp: Float { Float(levels - 1) }
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {

@@ -18,7 +18,14 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
         /// FATNN's 2-bit activation quantizer (codes 0...3, three learned steps) with FATNN ternary
         /// weights.
         case fatnnA2 = "fatnn-a2"
+        /// Binary: sign weights with a per-channel mean-|W| scale, sign activations with the
+        /// clipped straight-through estimator; no ReLU before quantized convs (Bi-Real style).
+        case binary
     }
+
+    /// Whether ReLUs that feed quantized convolutions stay. Binary activations are signs, which
+    /// are constant on post-ReLU values, so binary networks feed the BatchNorm output directly.
+    public var keepsReLUsBeforeQuantizedConvs: Bool { kind != .binary }
 
     public var kind: Kind
     /// Initial `α0 = α1 (= α2)` of FATNN activation quantizers (2.0: thresholds 0.25 and 0.75).
@@ -48,7 +55,7 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
         switch kind {
         case .fp: []
         case .fatnn, .fatnnA2: ["activationInit", "weightInit", "perChannelActivations", "perChannelWeights"]
-        case .tnn, .lsq2: []
+        case .tnn, .lsq2, .binary: []
         }
     }
 
@@ -62,6 +69,7 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
                                      perChannel: perChannelActivations, initial: activationInit)
         case .tnn: LSQActivationQuantizer(name: "\(prefix).act_step", shape: shape, levels: 3)
         case .lsq2: LSQActivationQuantizer(name: "\(prefix).act_step", shape: shape, levels: 4)
+        case .binary: BinaryActivationQuantizer(shape: shape)
         }
     }
 
@@ -74,6 +82,7 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
                                  perChannel: perChannelWeights, initial: weightInit)
         case .tnn: TernaryWeightQuantizer(outChannels: outChannels, fanIn: fanIn)
         case .lsq2: LSQWeightQuantizer(name: "\(prefix).weight_step", count: outChannels * fanIn)
+        case .binary: BinaryWeightQuantizer(outChannels: outChannels, fanIn: fanIn)
         }
     }
 }
@@ -89,7 +98,7 @@ public protocol ActivationQuantizer: AnyObject {
     var parameters: [Parameter] { get }
     var buffers: [Buffer] { get }
     /// The allowed quantized values divided by the quantizer's scale (the integer codes).
-    var codes: ClosedRange<Int> { get }
+    var codes: [Int] { get }
 }
 
 /// Maps latent float weights to the values a quantized conv computes with, and gradients back.

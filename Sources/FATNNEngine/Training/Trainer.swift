@@ -108,6 +108,7 @@ public final class Trainer {
     /// Runs one epoch over a fresh shuffle of the training split.
     public func trainEpoch() -> EpochStats {
         epoch += 1
+        model.setQuantizersBypassed(epoch <= settings.quantizerWarmupEpochs)
         let start = Date()
         let perm = order.permutation(split.trainIndices.count).map { split.trainIndices[$0] }
         let totalSteps = stepsPerEpoch * settings.epochs
@@ -190,6 +191,7 @@ public final class Trainer {
             if !(e.trainLoss <= Self.divergedLoss) { stopped = .diverged(epoch: e.epoch); break }
         }
         let stats = history
+        model.setQuantizersBypassed(false)
         let test = stopped == nil ? evaluate(dataset.test, indices: Array(0..<dataset.test.count)) : (accuracy: 0, loss: 0)
         let seconds = stats.reduce(0) { $0 + $1.seconds }
         let images = stats.reduce(0) { $0 + $1.images }

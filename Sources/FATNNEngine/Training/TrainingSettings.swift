@@ -26,6 +26,9 @@ public struct TrainingSettings: Sendable, Equatable {
     public var optimizer: OptimizerKind
     /// Epochs of linear warm-up from near zero to the base rate before the schedule starts.
     public var warmupEpochs: Int
+    /// Epochs at the start during which quantized convolutions bypass their quantizers (train in
+    /// full precision); 0 for none.
+    public var quantizerWarmupEpochs: Int
     /// Training-time augmentation (drawn from the seed, so runs stay reproducible).
     public var augmentation: Augmentation
     /// Fixes initialization and data order: the same seed and thread count give the same run.
@@ -35,7 +38,8 @@ public struct TrainingSettings: Sendable, Equatable {
     public init(epochs: Int, batchSize: Int = 128, learningRate: Float = 0.1, momentum: Float = 0.9,
                 nesterov: Bool = false, weightDecay: Float = 5e-4, schedule: LearningRateSchedule = .cosine,
                 optimizer: OptimizerKind = .sgd, warmupEpochs: Int = 0, augmentation: Augmentation = .none,
-                seed: UInt64 = 0) {
+                quantizerWarmupEpochs: Int = 0, seed: UInt64 = 0) {
+        self.quantizerWarmupEpochs = quantizerWarmupEpochs
         self.optimizer = optimizer
         self.augmentation = augmentation
         self.warmupEpochs = warmupEpochs
