@@ -24,9 +24,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        // Packed bit-plane kernels in C: scalar, AVX2 and AVX-512 paths chosen at run time.
+        .target(name: "CTernaryKernels"),
 
         // The engine: tensors, data, models, training. No networking, no database.
-        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS", "CMalloc"]),
+        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS", "CMalloc", "CTernaryKernels"]),
 
         // Job, sweep and result types shared by coordinator and worker.
         .target(name: "FATNNJobs"),

@@ -6,7 +6,7 @@ public final class BasicBlock: Layer {
     let main: Sequential
     let shortcut: Sequential?
     /// The ReLU after the residual add (nil in binary networks, except before the classifier).
-    private let relu: ReLU?
+    let relu: ReLU?
 
     /// A block named `name` (parameters `name.conv1.weight`, …, `name.shortcut.0.weight`).
     ///

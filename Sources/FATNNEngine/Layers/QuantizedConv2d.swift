@@ -18,6 +18,10 @@ public final class QuantizedConv2d: Layer {
     /// quantizers' warm-up epochs); their parameters then get no gradient.
     public var bypassed = false
     private var lastForwardBypassed = false
+    /// Called with the activation codes of every quantized forward pass (NCHW, one byte per
+    /// value), for checking a packed network against this one; nil by default. Only meaningful
+    /// for quantizers whose values are the codes themselves (`fatnn`).
+    public var codeObserver: (([UInt8]) -> Void)?
 
     public var input: ImageShape { conv.input }
     public var output: ImageShape { conv.output }
@@ -43,7 +47,9 @@ public final class QuantizedConv2d: Layer {
             return conv.forward(x, training: training)
         }
         conv.weight.value = weights.quantize(weight.value, training: training)
-        return conv.forward(activations.forward(x, training: training), training: training)
+        let q = activations.forward(x, training: training)
+        if let codeObserver { codeObserver(q.data.map { UInt8(clamping: Int($0)) }) }
+        return conv.forward(q, training: training)
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {

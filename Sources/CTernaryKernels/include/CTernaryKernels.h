@@ -1,0 +1,69 @@
+#ifndef FATNN_CTERNARYKERNELS_H
+#define FATNN_CTERNARYKERNELS_H
+/*
+ * Packed inner-product kernels over bit planes (FATNN.md section 4), written as GEMMs:
+ *
+ *   out[m * ldc + n] = sum over k of  a(m, k) * x(k, n)      (Int32, exact)
+ *
+ * m: output channel (weight row); n: output pixel (activation column); k: the reduction axis,
+ * packed 64 lanes per UInt64, lane i = bit i (LSB first), padded with zero lanes to kw words.
+ *
+ * Layouts:
+ *   - weights, plane p: w_p[m * kw + k]                         (row-major, one row per channel)
+ *   - activations, plane p: x_p[(nb * kw + k) * TK_BLOCK + j]   pixel n = nb * TK_BLOCK + j:
+ *     pixels in blocks of TK_BLOCK, so a SIMD register holds one word of TK_BLOCK pixels. The
+ *     pixel count is padded to a whole block; padded pixels are computed but never stored.
+ *
+ * Planes and results per kind:
+ *   TK_FATNN  w0 = Mw, w1 = Sw; x0 = Mx, x1 = Sx:   out = pc(T) - 2 pc(T & (Sx ^ Sw)), T = Mx & Mw
+ *             (= sum a*w - sum w; the caller adds sum w). Padded lanes need Mw = 0.
+ *   TK_TNN4   w0 = Wp, w1 = Wn; x0 = A0, x1 = A1:   out = pc(A0&Wp) - pc(A0&Wn) + pc(A1&Wp) - pc(A1&Wn)
+ *             Padded lanes need Wp = Wn = 0.
+ *   TK_2BIT   w0 = v0, w1 = v1; x0 = u0, x1 = u1:   out = sum_{i,j} 2^(i+j) pc(u_i & v_j)
+ *             (unsigned 2-bit codes). Padded lanes need v0 = v1 = 0.
+ *   TK_BINARY w0 = W; x0 = X (bit 1 = -1):          out = kbits - 2 pc(X ^ W). Padded lanes need
+ *             X = W = 0 (then they count as neither).
+ *
+ * Paths: TK_SCALAR is plain portable C (the oracle); TK_AVX2 and TK_AVX512 are compiled with
+ * function-level target attributes, so a plain build contains all of them, and tk_best_path()
+ * picks one at run time from the CPU's features.
+ */
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Pixels per activation block (one AVX-512 register of 64-bit words, two AVX2 registers). */
+#define TK_BLOCK 8
+
+typedef enum { TK_FATNN = 0, TK_TNN4 = 1, TK_2BIT = 2, TK_BINARY = 3 } tk_kind;
+typedef enum { TK_SCALAR = 0, TK_AVX2 = 1, TK_AVX512 = 2 } tk_path;
+
+/** 1 if this CPU (and this build) can run the path, else 0. TK_SCALAR is always 1. */
+int tk_path_supported(tk_path path);
+
+/** The fastest supported path, unless the environment variable FATNN_KERNEL_PATH
+ *  (scalar, avx2, avx512) asks for a supported one. */
+tk_path tk_best_path(void);
+
+/**
+ * Computes out[m * ldc + n] for m in [0, m_count) and the pixels of blocks [nb_begin, nb_end)
+ * that are below n_count. x0/x1 point at block 0. Returns 0, or -1 if the path is unsupported
+ * or an argument is out of range (nothing is written then).
+ */
+int tk_gemm(tk_kind kind, tk_path path,
+            const uint64_t *w0, const uint64_t *w1,
+            const uint64_t *x0, const uint64_t *x1,
+            int32_t *out, long ldc,
+            long m_count, long n_count, long kw, long kbits,
+            long nb_begin, long nb_end);
+
+/** The core clock in Hz, estimated by timing a chain of dependent integer adds (one cycle
+ *  each on every x86-64 and arm64 core) for about `seconds`. */
+double tk_measure_clock_hz(double seconds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

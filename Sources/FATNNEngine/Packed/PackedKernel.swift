@@ -1,0 +1,135 @@
+import CTernaryKernels
+
+/// The packed inner-product kernels (`FATNN.md` §4) and the CPU paths that run them.
+///
+/// Every kernel is a GEMM over bit planes, `out[m, n] = Σ_k w(m, k)·x(k, n)` in Int32, exact:
+/// `m` a weight row (output channel), `n` an activation column (output pixel), `k` the reduction
+/// axis packed 64 lanes per word. ``PackedWeights`` and ``PackedActivations`` hold the planes.
+public enum PackedKernel {
+    /// Which inner product: the value sets of the two operands and how the planes encode them.
+    public enum Kind: String, CaseIterable, Sendable, Codable {
+        /// FATNN's ternary kernel: activations `{0,1,2}` as shifted sign/mask planes, weights
+        /// `{-1,0,+1}` as sign/mask planes; 3 logic ops and 2 popcounts per word.
+        case fatnn
+        /// Conventional ternary: thermometer activation planes `A0, A1`, weight planes
+        /// `Wp = [w = 1]`, `Wn = [w = -1]`; 4 ANDs and 4 popcounts per word.
+        case tnn4
+        /// 2-bit x 2-bit, bit-serial: unsigned codes `{0..3}` on both sides; 4 popcounts per word.
+        case twoBit = "2bit"
+        /// Binary XNOR: `{-1,+1}` on both sides, one plane each; 1 XOR and 1 popcount per word.
+        case binary
+
+        var c: tk_kind {
+            switch self {
+            case .fatnn: TK_FATNN
+            case .tnn4: TK_TNN4
+            case .twoBit: TK_2BIT
+            case .binary: TK_BINARY
+            }
+        }
+
+        /// Bit planes per operand.
+        public var planes: Int { self == .binary ? 1 : 2 }
+    }
+
+    /// An implementation of the kernels. All are in every build; which can run is a CPU question.
+    public enum Path: String, CaseIterable, Sendable, Codable {
+        /// Portable C, the oracle every other path is tested against.
+        case scalar
+        /// x86-64 AVX2 (table-lookup popcount).
+        case avx2
+        /// x86-64 AVX-512 with VPOPCNTDQ.
+        case avx512
+
+        var c: tk_path {
+            switch self {
+            case .scalar: TK_SCALAR
+            case .avx2: TK_AVX2
+            case .avx512: TK_AVX512
+            }
+        }
+
+        /// Whether this CPU can run the path.
+        public var isSupported: Bool { tk_path_supported(c) != 0 }
+
+        /// The fastest path this CPU supports (or `FATNN_KERNEL_PATH`, if set to a supported one).
+        public static var best: Path {
+            switch tk_best_path() {
+            case TK_AVX512: .avx512
+            case TK_AVX2: .avx2
+            default: .scalar
+            }
+        }
+
+        /// The paths this CPU supports, scalar first.
+        public static var supported: [Path] { allCases.filter(\.isSupported) }
+    }
+
+    /// `Σ_k w(m,k)·x(k,n)` for every weight row `m` and activation column `n`, row-major
+    /// `rows x columns` (for ``Kind/fatnn`` including the `Σw` term, so the value is the plain
+    /// integer dot product of the codes).
+    ///
+    /// Column blocks are split over `threads` (default: the engine's, ``Parallel``).
+    /// - Complexity: O(rows · columns · words).
+    public static func multiply(_ weights: PackedWeights, _ activations: PackedActivations,
+                                path: Path = .best, threads: Int? = nil) -> [Int32] {
+        var out = multiplyRaw(weights, activations, path: path, threads: threads)
+        if weights.kind == .fatnn {
+            let n = activations.columns
+            for m in 0..<weights.rows {
+                let s = weights.rowSums[m]
+                for j in 0..<n { out[m * n + j] &+= s }
+            }
+        }
+        return out
+    }
+
+    /// The kernel's own output, row-major `rows x columns`: for ``Kind/fatnn``
+    /// `Σ (a − 1)·w = Σ a·w − Σ w` (the shifted encoding; add ``PackedWeights/rowSums`` or fold
+    /// it into the next thresholds), for the other kinds the dot product itself.
+    public static func multiplyRaw(_ weights: PackedWeights, _ activations: PackedActivations,
+                                   path: Path = .best, threads: Int? = nil) -> [Int32] {
+        let n = activations.columns
+        var out = [Int32](repeating: 0, count: weights.rows * n)
+        out.withUnsafeMutableBufferPointer { o in
+            multiplyRaw(weights, activations, path: path, threads: threads, into: o.baseAddress!, ldc: n)
+        }
+        return out
+    }
+
+    /// ``multiplyRaw(_:_:path:threads:)`` into caller-owned storage with row stride `ldc ≥ columns`.
+    public static func multiplyRaw(_ weights: PackedWeights, _ activations: PackedActivations,
+                                   path: Path = .best, threads: Int? = nil,
+                                   into out: UnsafeMutablePointer<Int32>, ldc: Int) {
+        precondition(weights.kind == activations.kind, "multiply: \(weights.kind) weights with \(activations.kind) activations")
+        precondition(weights.bits == activations.bits, "multiply: reduction length \(weights.bits) vs \(activations.bits)")
+        precondition(path.isSupported, "multiply: the \(path) path is not supported on this CPU")
+        precondition(ldc >= activations.columns, "multiply: row stride \(ldc) below \(activations.columns) columns")
+        let blocks = activations.blocks
+        let dst = UncheckedPointer(out)
+        weights.plane0.withUnsafeBufferPointer { w0 in
+            weights.plane1.withUnsafeBufferPointer { w1 in
+                activations.plane0.withUnsafeBufferPointer { x0 in
+                    activations.plane1.withUnsafeBufferPointer { x1 in
+                        let pw0 = UncheckedPointer(w0.baseAddress!), pw1 = UncheckedPointer(w1.baseAddress)
+                        let px0 = UncheckedPointer(x0.baseAddress!), px1 = UncheckedPointer(x1.baseAddress)
+                        let chunks = min(max(1, threads ?? Parallel.threads), max(blocks, 1))
+                        Parallel.chunks(blocks, into: chunks) { _, range in
+                            let rc = tk_gemm(weights.kind.c, path.c, pw0.pointer, pw1.pointer, px0.pointer, px1.pointer,
+                                             dst.pointer, ldc, weights.rows, activations.columns, weights.words,
+                                             weights.bits, range.lowerBound, range.upperBound)
+                            precondition(rc == 0, "tk_gemm rejected its arguments")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A pointer handed to the threads of one bounded ``Parallel/chunks(_:into:_:)`` call, each of
+/// which touches a disjoint part of what it points at.
+struct UncheckedPointer<P>: @unchecked Sendable {
+    let pointer: P
+    init(_ pointer: P) { self.pointer = pointer }
+}

@@ -1,0 +1,155 @@
+/// A trained FATNN network for inference on packed operands (`FATNN.md` §5).
+///
+/// Every quantized convolution runs on bit planes with the 2-popcount kernel. Where a quantized
+/// conv feeds `BatchNorm → ReLU → quantized conv` (inside a residual block), that float path is
+/// folded into integer thresholds on the accumulator, so codes go from one packed conv to the
+/// next without floats. The stem, the classifier, BatchNorms before residual adds, the
+/// residual stream and pooling stay in float and run the network's own layers in eval mode,
+/// so the codes at every quantized conv and the logits equal the training-time network's in eval
+/// mode exactly.
+public final class PackedNetwork {
+    /// One step of the program; values flow as floats (NCHW matrices), codes or raw accumulators.
+    enum Op {
+        /// A float layer in eval mode.
+        case layer(any Layer)
+        /// Float input to codes with a quantized conv's own activation quantizer.
+        case quantize(any ActivationQuantizer)
+        /// Codes to raw accumulators.
+        case conv(PackedConv)
+        /// Raw accumulators to `z` as floats, NCHW.
+        case dequantize(PackedConv)
+        /// Raw accumulators to the next conv's codes.
+        case thresholds(FoldedThresholds, PackedConv)
+        /// A residual block: `relu(main(x) + (shortcut(x) ?? x))`.
+        case residual(main: [Op], shortcut: [Op]?, relu: ReLU?)
+    }
+
+    enum Value {
+        case float(Matrix)
+        case codes([UInt8])
+        case raw([Int32])
+    }
+
+    /// Why a network cannot be packed.
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    let program: [Op]
+    /// The kernel path every packed conv uses.
+    public var path: PackedKernel.Path = .best
+
+    /// Packs `network` (built with the `fatnn` quantizer: ternary activations and weights).
+    ///
+    /// - Throws: ``Error`` for a quantized conv of another quantizer kind, a bypassed one (warm-up),
+    ///   or a float path that cannot be folded.
+    public init(_ network: Sequential) throws {
+        program = try PackedNetwork.compile(network.layers)
+    }
+
+    /// The number of packed convolutions and of threshold folds.
+    public var counts: (convs: Int, folds: Int) {
+        func walk(_ ops: [Op]) -> (Int, Int) {
+            ops.reduce((0, 0)) { acc, op in
+                switch op {
+                case .conv: (acc.0 + 1, acc.1)
+                case .thresholds: (acc.0, acc.1 + 1)
+                case .residual(let main, let shortcut, _):
+                    { (acc.0 + $0.0 + $1.0, acc.1 + $0.1 + $1.1) }(walk(main), walk(shortcut ?? []))
+                default: acc
+                }
+            }
+        }
+        return walk(program)
+    }
+
+    /// Logits for a batch of images (`images x C·H·W`). With `codes`, appends the activation
+    /// codes of every quantized conv's input, in execution order (one array per conv, NCHW).
+    public func forward(_ x: Matrix, codes: ((([UInt8]) -> Void))? = nil) -> Matrix {
+        guard case .float(let y) = run(program, .float(x), images: x.rows, record: codes) else {
+            preconditionFailure("PackedNetwork: the program does not end in floats")
+        }
+        return y
+    }
+
+    private func run(_ ops: [Op], _ input: Value, images: Int, record: (([UInt8]) -> Void)?) -> Value {
+        var v = input
+        for op in ops {
+            switch (op, v) {
+            case (.layer(let l), .float(let x)):
+                v = .float(l.forward(x, training: false))
+            case (.quantize(let q), .float(let x)):
+                let codes = q.forward(x, training: false).data.map { UInt8($0) }
+                record?(codes)
+                v = .codes(codes)
+            case (.conv(let c), .codes(let a)):
+                v = .raw(PackedKernel.multiplyRaw(c.weights, c.packWindows(a, images: images), path: path))
+            case (.dequantize(let c), .raw(let r)):
+                v = .float(c.floats(raw: r, images: images))
+            case (.thresholds(let t, let c), .raw(let r)):
+                let codes = t.codes(raw: r, images: images, spatial: c.output.plane)
+                record?(codes)
+                v = .codes(codes)
+            case (.residual(let main, let shortcut, let relu), .float(let x)):
+                guard case .float(var y) = run(main, v, images: images, record: record) else { preconditionFailure() }
+                let s: Matrix
+                if let shortcut {
+                    guard case .float(let z) = run(shortcut, v, images: images, record: record) else { preconditionFailure() }
+                    s = z
+                } else {
+                    s = x
+                }
+                for i in y.data.indices { y.data[i] += s.data[i] }
+                v = .float(relu?.forward(y, training: false) ?? y)
+            default:
+                preconditionFailure("PackedNetwork: \(op) cannot take this value")
+            }
+        }
+        return v
+    }
+
+    static func compile(_ layers: [any Layer]) throws -> [Op] {
+        var ops: [Op] = []
+        var haveCodes = false
+        var i = 0
+        while i < layers.count {
+            let layer = layers[i]
+            if let q = layer as? QuantizedConv2d {
+                let conv = try packedConv(q)
+                if !haveCodes { ops.append(.quantize(q.activations)) }
+                ops.append(.conv(conv))
+                if i + 3 < layers.count, let bn = layers[i + 1] as? BatchNorm, let relu = layers[i + 2] as? ReLU,
+                   let next = layers[i + 3] as? QuantizedConv2d, next.activations is FATNNActivationQuantizer {
+                    let t = try FoldedThresholds.derive(channels: conv.output.channels, spatial: conv.output.plane,
+                                                        zMax: 2 * conv.weights.bits, rowSums: conv.weights.rowSums) {
+                        next.activations.forward(relu.forward(bn.forward($0, training: false), training: false), training: false)
+                    }
+                    ops.append(.thresholds(t, conv))
+                    haveCodes = true
+                    i += 3
+                    continue
+                }
+                ops.append(.dequantize(conv))
+            } else if let block = layer as? BasicBlock {
+                ops.append(.residual(main: try compile(block.main.layers), shortcut: try block.shortcut.map { try compile($0.layers) },
+                                     relu: block.relu))
+            } else {
+                ops.append(.layer(layer))
+            }
+            haveCodes = false
+            i += 1
+        }
+        return ops
+    }
+
+    static func packedConv(_ q: QuantizedConv2d) throws -> PackedConv {
+        guard let act = q.activations as? FATNNActivationQuantizer, act.steps == 2,
+              q.weights is FATNNWeightQuantizer else {
+            throw Error(description: "\(q.name): only fatnn convolutions (ternary activations and weights) can be packed")
+        }
+        guard !q.bypassed else { throw Error(description: "\(q.name): the quantizers are bypassed (warm-up)") }
+        let codes = q.weights.quantize(q.weight.value, training: false).map { Int8($0) }
+        return PackedConv(input: q.input, outChannels: q.output.channels, kernel: q.conv.kernel, stride: q.conv.stride,
+                          padding: q.conv.padding, weightCodes: codes)
+    }
+}

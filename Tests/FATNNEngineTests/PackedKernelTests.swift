@@ -1,0 +1,99 @@
+@testable import FATNNEngine
+import Testing
+
+/// The packed kernels (`FATNN.md` §4): the spec's test vectors, and every kernel on every CPU
+/// path this machine supports equal to plain integer dot products and to the scalar oracle.
+@Suite struct PackedKernelTests {
+    private func codes(_ s: String) -> [Int8] { s.split(separator: ",").map { Int8($0.trimmingCharacters(in: .whitespaces))! } }
+
+    /// Lanes of `bits` set in `word`, as codes `ifSet` / `ifClear`.
+    private func lanes(_ word: UInt64, _ count: Int, ifSet: Int8, ifClear: Int8) -> [Int8] {
+        (0..<count).map { word >> UInt64($0) & 1 == 1 ? ifSet : ifClear }
+    }
+
+    private func dotOnEveryPath(_ kind: PackedKernel.Kind, a: [Int8], w: [Int8]) -> [Int32] {
+        let pw = PackedWeights(kind: kind, rows: 1, bits: w.count, codes: w)
+        let px = PackedActivations(kind: kind, columns: 1, bits: a.count) { k, _ in a[k] }
+        return PackedKernel.Path.supported.map { PackedKernel.multiply(pw, px, path: $0)[0] }
+    }
+
+    @Test func vectorA() {
+        let a = codes("2,1,0,2,2,0,1,2"), w = codes("1,1,-1,1,-1,0,-1,1")
+        let pw = PackedWeights(kind: .fatnn, rows: 1, bits: 8, codes: w)
+        let px = PackedActivations(kind: .fatnn, columns: 1, bits: 8) { k, _ in a[k] }
+        #expect(px.plane0[0] == 0xBD && px.plane1[0] == 0x24)   // Mx, Sx
+        #expect(pw.plane0 == [0xDF] && pw.plane1 == [0x54])      // Mw, Sw
+        #expect(pw.rowSums == [1])
+        let tw = PackedWeights(kind: .tnn4, rows: 1, bits: 8, codes: w)
+        let tx = PackedActivations(kind: .tnn4, columns: 1, bits: 8) { k, _ in a[k] }
+        #expect(tx.plane0[0] == 0xDB && tx.plane1[0] == 0x99)   // A0, A1
+        #expect(tw.plane0 == [0x8B])                             // Wp
+        // The raw FATNN kernel gives pc(T) − 2·pc(D) = 5 − 2 = 3; with Σw the dot product 4.
+        for path in PackedKernel.Path.supported { #expect(PackedKernel.multiplyRaw(pw, px, path: path) == [3]) }
+        #expect(dotOnEveryPath(.fatnn, a: a, w: w).allSatisfy { $0 == 4 })
+        #expect(dotOnEveryPath(.tnn4, a: a, w: w).allSatisfy { $0 == 4 })
+    }
+
+    @Test func vectorB() {
+        let u = codes("3,1,0,2,2,0,1,3"), v = codes("2,2,0,2,0,1,0,2")
+        let pv = PackedWeights(kind: .twoBit, rows: 1, bits: 8, codes: v)
+        let pu = PackedActivations(kind: .twoBit, columns: 1, bits: 8) { k, _ in u[k] }
+        #expect(pu.plane0[0] == 0xC3 && pu.plane1[0] == 0x99 && pv.plane0 == [0x20] && pv.plane1 == [0x8B])
+        #expect(dotOnEveryPath(.twoBit, a: u, w: v).allSatisfy { $0 == 18 })
+    }
+
+    @Test func vectorC() {
+        // Plane bit 1 means −1.
+        let x = lanes(0x99, 8, ifSet: -1, ifClear: 1), w = lanes(0x8B, 8, ifSet: -1, ifClear: 1)
+        #expect(dotOnEveryPath(.binary, a: x, w: w).allSatisfy { $0 == 4 })
+    }
+
+    @Test func vectorD() {
+        let a = codes("2,1,2,2,1,2,2,0,0,0,0,2,2,0,1,2,0,2,0,1,2,0,1,0,2,0,2,1,1,1,1,1,1,2,2,2,2,1,1,2,1,0,2,0,2,1,0,0,1,0,0,1,2,1,2,2,2,1,1,1,0,1,1,0")
+        let w = codes("1,-1,-1,-1,1,1,1,-1,1,0,0,-1,0,1,0,-1,0,-1,1,1,-1,0,1,1,1,0,-1,1,0,-1,-1,0,1,0,0,1,1,0,0,0,-1,-1,0,0,0,-1,-1,-1,0,1,0,0,0,1,0,0,0,0,0,0,0,1,1,-1")
+        let pw = PackedWeights(kind: .fatnn, rows: 1, bits: 64, codes: w)
+        let px = PackedActivations(kind: .fatnn, columns: 1, bits: 64) { k, _ in a[k] }
+        #expect(px.plane0[0] == 0x91D6_DE9E_07B7_BFED && px.plane1[0] == 0x9006_CA00_02A5_2780)
+        #expect(pw.plane0 == [0xE022_E319_6DDE_A9FF] && pw.plane1 == [0x8000_E300_6412_888E])
+        #expect(pw.rowSums == [2])
+        for path in PackedKernel.Path.supported { #expect(PackedKernel.multiplyRaw(pw, px, path: path) == [-1]) }
+        #expect(dotOnEveryPath(.fatnn, a: a, w: w).allSatisfy { $0 == 1 })
+        #expect(dotOnEveryPath(.tnn4, a: a, w: w).allSatisfy { $0 == 1 })
+    }
+
+    /// Odd sizes: reductions not a multiple of 64 (1x1 and 3x3 windows of odd channel counts),
+    /// column counts off the 8-column block, row counts off every path's row block.
+    @Test(arguments: PackedKernel.Kind.allCases, [(1, 1, 1), (3, 63, 7), (7, 64, 9), (13, 65, 33), (5, 144, 17), (17, 577, 3), (6, 1152, 16)])
+    func everyPathEqualsIntegerDotProducts(kind: PackedKernel.Kind, size: (Int, Int, Int)) {
+        let (rows, bits, columns) = size
+        var rng = RandomSource(seed: UInt64(rows * 1_000_003 + bits * 101 + columns))
+        var w = [Int8](repeating: 0, count: rows * bits), x = [Int8](repeating: 0, count: bits * columns)
+        for i in w.indices { w[i] = PackedKernel.randomWeightCode(kind, &rng) }
+        for i in x.indices { x[i] = PackedKernel.randomActivationCode(kind, &rng) }
+        var expected = [Int32](repeating: 0, count: rows * columns)
+        for m in 0..<rows {
+            for n in 0..<columns {
+                var s: Int32 = 0
+                for k in 0..<bits { s += Int32(w[m * bits + k]) * Int32(x[k * columns + n]) }
+                expected[m * columns + n] = s
+            }
+        }
+        let pw = PackedWeights(kind: kind, rows: rows, bits: bits, codes: w)
+        let px = PackedActivations(kind: kind, columns: columns, bits: bits) { k, n in x[k * columns + n] }
+        #expect(PackedKernel.Path.supported.contains(.scalar))
+        for path in PackedKernel.Path.supported {
+            for threads in [1, 2] {
+                #expect(PackedKernel.multiply(pw, px, path: path, threads: threads) == expected,
+                        "\(kind) on \(path) with \(threads) threads")
+            }
+        }
+    }
+
+    /// The fast path a plain build chooses on an x86-64 CPU with AVX2 is not the scalar one.
+    @Test func bestPathIsTheFastestSupported() {
+        let best = PackedKernel.Path.best
+        #expect(best.isSupported)
+        if PackedKernel.Path.avx512.isSupported { #expect(best == .avx512) }
+        else if PackedKernel.Path.avx2.isSupported { #expect(best == .avx2) }
+    }
+}

@@ -1,0 +1,128 @@
+@testable import FATNNEngine
+import FATNNTestSupport
+import Testing
+
+/// Packed deployment (`FATNN.md` §5): packed convolutions equal the float convolution of the
+/// codes, folded thresholds equal the float path they replace, and packed networks give the same
+/// codes at every quantized conv, the same logits and the same predictions as the training-time
+/// network in eval mode. Equality, not closeness.
+@Suite struct PackedNetworkTests {
+    /// Packed windows (channel runs not a multiple of 64, more than one word per pixel, 1x1 and
+    /// 3x3, stride 2, padding on all edges) against the engine's float conv over the same codes.
+    @Test(arguments: [(3, 5, 5, 4, 3, 1, 1), (16, 7, 6, 8, 3, 2, 1), (70, 4, 5, 3, 3, 1, 1), (32, 7, 7, 5, 1, 2, 0), (5, 3, 3, 2, 3, 1, 2)])
+    func packedConvEqualsFloatConvOfCodes(cfg: (Int, Int, Int, Int, Int, Int, Int)) {
+        let (cin, h, w, cout, k, stride, pad) = cfg
+        var rng = RandomSource(seed: UInt64(cin * 31 + h * 7 + k))
+        let shape = ImageShape(channels: cin, height: h, width: w)
+        let conv = Conv2d(name: "c", input: shape, outChannels: cout, kernel: k, stride: stride, padding: pad, rng: &rng)
+        let weightCodes = (0..<conv.weight.value.count).map { _ in PackedKernel.randomWeightCode(.fatnn, &rng) }
+        conv.weight.value = weightCodes.map(Float.init)
+        let images = 3
+        let codes = (0..<images * shape.count).map { _ in UInt8(PackedKernel.randomActivationCode(.fatnn, &rng)) }
+        let expected = conv.forward(Matrix(rows: images, cols: shape.count, data: codes.map(Float.init)), training: false)
+        let packed = PackedConv(input: shape, outChannels: cout, kernel: k, stride: stride, padding: pad, weightCodes: weightCodes)
+        #expect(packed.output == conv.output)
+        for path in PackedKernel.Path.supported {
+            let y = packed.floats(raw: packed.accumulate(codes, images: images, path: path), images: images)
+            #expect(y == expected, "\(cfg) on \(path)")
+        }
+    }
+
+    /// BatchNorm → ReLU → ternary quantizer with γ > 0, γ < 0 and γ = 0, folded, against the float
+    /// path on every accumulator value.
+    @Test func foldedThresholdsEqualTheFloatPath() throws {
+        let c = 4, spatial = 3, zMax = 50
+        let bn = BatchNorm(name: "bn", features: c, spatial: spatial)
+        bn.gamma.value = [0.07, -0.05, 0, 0.031]
+        bn.beta.value = [0.1, 0.6, 0.4, -0.2]
+        bn.runningMean.value = [3, -2, 0, 10.5]
+        bn.runningVar.value = [4, 2.5, 1, 9]
+        let relu = ReLU()
+        let q = FATNNActivationQuantizer(name: "q", shape: ImageShape(channels: c, height: 1, width: spatial), steps: 2,
+                                         perChannel: false, initial: 2)
+        q.alpha.value = [2.5, 1.5]
+        let path: (Matrix) -> Matrix = { q.forward(relu.forward(bn.forward($0, training: false), training: false), training: false) }
+        let sums: [Int32] = [3, -1, 0, 7]
+        let t = try FoldedThresholds.derive(channels: c, spatial: spatial, zMax: zMax, rowSums: sums, floatPath: path)
+        #expect(t.direction == [1, -1, 1, 1])
+        var seen = Set<[UInt8]>()
+        for z in -zMax...zMax {
+            let x = Matrix(rows: 1, cols: c * spatial, data: [Float](repeating: Float(z), count: c * spatial))
+            let expected = path(x).data.map { UInt8($0) }
+            // raw = z − Σw, row-major channels x spatial.
+            let raw = (0..<c).flatMap { m in [Int32](repeating: Int32(z) - sums[m], count: spatial) }
+            let got = t.codes(raw: raw, images: 1, spatial: spatial)
+            #expect(got == expected, "z = \(z)")
+            seen.insert(got)
+        }
+        #expect(seen.count > 3, "the range covers several code changes")
+    }
+
+    /// A fatnn resnet20 with scrambled BatchNorm statistics (negative and zero γ among them) and
+    /// quantizer steps: every code and every logit bit equal on every CPU path.
+    @Test func scrambledResNet20IsBitExact() throws {
+        BLAS.setThreads(1)
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 5, quantizer: .init(kind: .fatnn))
+        var rng = RandomSource(seed: 11)
+        scramble(net.layers, &rng)
+        let images = Matrix(rows: 3, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
+        let packed = try PackedNetwork(net)
+        #expect(packed.counts.convs == 20 && packed.counts.folds == 9, "\(packed.counts)")
+        for path in PackedKernel.Path.supported {
+            packed.path = path
+            let v = packed.verify(net, against: images, batch: 2)
+            #expect(v.exact, "\(path): \(v)")
+            #expect(v.codeArrays == 40 && v.images == 3)
+        }
+    }
+
+    /// A cnn-s trained with the fatnn quantizer on real Fashion-MNIST: the packed network agrees
+    /// with it on 300 test images, and packing refuses the other quantizers.
+    @Test func trainedCNNIsBitExactOnRealData() throws {
+        BLAS.setThreads(1)
+        let full = try Dataset.load(.fashionMNIST)
+        func head(_ s: LabeledImages, _ n: Int) -> LabeledImages {
+            LabeledImages(count: n, height: s.height, width: s.width, channels: s.channels,
+                          pixels: Array(s.pixels[0..<(n * s.featuresPerImage)]), labels: Array(s.labels[0..<n]))
+        }
+        let data = Dataset(name: full.name, train: head(full.train, 600), test: head(full.test, 300))
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let model = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 3, quantizer: .init(kind: .fatnn))
+        let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.1, seed: 0)
+        let r = Trainer(model: model, dataset: data, split: split,
+                        settings: TrainingSettings(epochs: 1, batchSize: 30, learningRate: 0.05, seed: 3)).run()
+        #expect(r.testAccuracy > 0.3)
+        let packed = try PackedNetwork(model)
+        #expect(packed.counts.convs == 4 && packed.counts.folds == 1)
+        let (test, _) = DatasetName.fashionMNIST.normalization.batch(data.test, indices: Array(0..<300)[...])
+        let v = packed.verify(model, against: test)
+        #expect(v.exact && v.images == 300, "\(v)")
+        let tnn = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 3, quantizer: .init(kind: .tnn))
+        #expect(throws: PackedNetwork.Error.self) { try PackedNetwork(tnn) }
+    }
+
+    private func scramble(_ layers: [any Layer], _ rng: inout RandomSource) {
+        for layer in layers {
+            if let bn = layer as? BatchNorm {
+                for c in 0..<bn.features {
+                    let g = rng.nextUnitFloat()
+                    bn.gamma.value[c] = c == 1 ? 0 : (g < 0.2 ? -g - 0.1 : g + 0.2)
+                    bn.beta.value[c] = rng.nextUnitFloat() - 0.3
+                    bn.runningMean.value[c] = (rng.nextUnitFloat() - 0.5) * 20
+                    bn.runningVar.value[c] = rng.nextUnitFloat() * 50 + 1
+                }
+            } else if let q = layer as? QuantizedConv2d {
+                if let a = q.activations as? FATNNActivationQuantizer {
+                    for i in a.alpha.value.indices { a.alpha.value[i] = 1 + 3 * rng.nextUnitFloat() }
+                }
+                if let w = q.weights as? FATNNWeightQuantizer {
+                    for i in w.alpha.value.indices { w.alpha.value[i] = 0.5 + rng.nextUnitFloat() }
+                }
+            } else if let b = layer as? BasicBlock {
+                scramble(b.main.layers, &rng)
+                scramble(b.shortcut?.layers ?? [], &rng)
+            }
+        }
+    }
+}
