@@ -65,7 +65,7 @@ struct BenchKernels: ParsableCommand {
         let clock = KernelBenchmark.measureClockHz()
         if !json {
             print(String(format: "clock %.2f GHz (dependent-add chain), %d threads, batch %d for resnet20 shapes", clock / 1e9, threads, batch))
-            print("layer                 shape              kernel  path    GMAC/s  MAC/cycle/core  vs sgemm  ms")
+            print("layer                 shape              kernel  path      GMAC/s  MAC/cycle/core  vs sgemm      ms")
         }
         for shape in list {
             var rows: [KernelBenchmark.Measurement] = []
@@ -88,10 +88,16 @@ struct BenchKernels: ParsableCommand {
                     print(String(decoding: try encoder.encode(r), as: UTF8.self))
                 } else {
                     let ratio = sgemm.map { String(format: "%7.2fx", r.gmacs / $0) } ?? "       -"
-                    print(String(format: "%-21@ %-18@ %-7@ %-7@ %6.1f  %14.1f  %@  %.3f", r.layer as NSString, r.shape as NSString,
-                                 r.kernel as NSString, r.path as NSString, r.gmacs, r.macPerCyclePerCore, ratio as NSString, r.seconds * 1000))
+                    print(pad(r.layer, 21) + " " + pad(r.shape, 18) + " " + pad(r.kernel, 7) + " " + pad(r.path, 8)
+                          + String(format: " %7.1f  %14.1f  ", r.gmacs, r.macPerCyclePerCore) + ratio
+                          + String(format: "  %6.3f", r.seconds * 1000))
                 }
             }
         }
     }
+}
+
+/// `text` left-aligned in `width` columns.
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }

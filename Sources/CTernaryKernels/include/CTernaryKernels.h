@@ -59,6 +59,18 @@ int tk_gemm(tk_kind kind, tk_path path,
             long m_count, long n_count, long kw, long kbits,
             long nb_begin, long nb_end);
 
+/**
+ * Packs the FATNN activation planes (x0 = Mx, x1 = Sx) of every conv window of images
+ * [img_begin, img_end) of `codes` (NCHW, one byte per code in {0,1,2}; image i at
+ * codes + i * cin * ih * iw). Lanes are (ky, kx, c), channels innermost; spatial padding is code 0
+ * (Mx = Sx = 1). Column n = image * oh * ow + oy * ow + ox, in the block layout of tk_gemm with
+ * `kw` words per column; every word of those columns is written. Returns 0, or -1 if kw is too
+ * small for kernel * kernel * cin lanes.
+ */
+int tk_pack_windows(const uint8_t *codes, long img_begin, long img_end, long cin, long ih, long iw,
+                    long kernel, long stride, long pad, long oh, long ow, long kw,
+                    uint64_t *x0, uint64_t *x1);
+
 /** The core clock in Hz, estimated by timing a chain of dependent integer adds (one cycle
  *  each on every x86-64 and arm64 core) for about `seconds`. */
 double tk_measure_clock_hz(double seconds);

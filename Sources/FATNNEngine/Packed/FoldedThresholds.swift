@@ -70,18 +70,21 @@ public struct FoldedThresholds: Sendable, Equatable {
     public func codes(raw: [Int32], images: Int, spatial: Int) -> [UInt8] {
         let columns = images * spatial
         precondition(raw.count == channels * columns)
-        return [UInt8](unsafeUninitializedCapacity: raw.count) { out, written in
-            for m in 0..<channels {
-                let d = direction[m], t1 = theta1[m], t2 = theta2[m]
-                for img in 0..<images {
-                    let src = m * columns + img * spatial, dst = (img * channels + m) * spatial
-                    for p in 0..<spatial {
-                        let r = d &* raw[src + p]
-                        out[dst + p] = (r > t1 ? 1 : 0) + (r > t2 ? 1 : 0)
+        return raw.withUnsafeBufferPointer { rawBuffer in
+            [UInt8](unsafeUninitializedCapacity: rawBuffer.count) { out, written in
+                let src = rawBuffer.baseAddress!, dst = out.baseAddress!
+                for m in 0..<channels {
+                    let d = direction[m], t1 = theta1[m], t2 = theta2[m]
+                    for img in 0..<images {
+                        let a = src + (m * columns + img * spatial), b = dst + (img * channels + m) * spatial
+                        for p in 0..<spatial {
+                            let r = d &* a[p]
+                            b[p] = (r > t1 ? 1 : 0) &+ (r > t2 ? 1 : 0)
+                        }
                     }
                 }
+                written = rawBuffer.count
             }
-            written = raw.count
         }
     }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A trained FATNN network for inference on packed operands (`FATNN.md` §5).
 ///
 /// Every quantized convolution runs on bit planes with the 2-popcount kernel. Where a quantized
@@ -38,6 +40,8 @@ public final class PackedNetwork {
     let program: [Op]
     /// The kernel path every packed conv uses.
     public var path: PackedKernel.Path = .best
+    /// When non-nil, ``forward(_:codes:)`` adds the seconds spent per step kind here.
+    public var profile: [String: Double]?
 
     /// Packs `network` (built with the `fatnn` quantizer: ternary activations and weights).
     ///
@@ -75,15 +79,24 @@ public final class PackedNetwork {
     private func run(_ ops: [Op], _ input: Value, images: Int, record: (([UInt8]) -> Void)?) -> Value {
         var v = input
         for op in ops {
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            defer {
+                if profile != nil, !op.isResidual {
+                    profile![op.kind, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                }
+            }
             switch (op, v) {
             case (.layer(let l), .float(let x)):
                 v = .float(l.forward(x, training: false))
             case (.quantize(let q), .float(let x)):
-                let codes = q.forward(x, training: false).data.map { UInt8($0) }
+                let codes = PackedNetwork.bytes(q.forward(x, training: false))
                 record?(codes)
                 v = .codes(codes)
             case (.conv(let c), .codes(let a)):
-                v = .raw(PackedKernel.multiplyRaw(c.weights, c.packWindows(a, images: images), path: path))
+                let t = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                let windows = c.packWindows(a, images: images)
+                if profile != nil { profile!["pack windows", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
+                v = .raw(PackedKernel.multiplyRaw(c.weights, windows, path: path))
             case (.dequantize(let c), .raw(let r)):
                 v = .float(c.floats(raw: r, images: images))
             case (.thresholds(let t, let c), .raw(let r)):
@@ -106,6 +119,16 @@ public final class PackedNetwork {
             }
         }
         return v
+    }
+
+    /// Float codes `{0,1,2}` as bytes.
+    static func bytes(_ m: Matrix) -> [UInt8] {
+        m.data.withUnsafeBufferPointer { f in
+            [UInt8](unsafeUninitializedCapacity: f.count) { out, written in
+                for i in 0..<f.count { out[i] = UInt8(f[i]) }
+                written = f.count
+            }
+        }
     }
 
     static func compile(_ layers: [any Layer]) throws -> [Op] {
@@ -151,5 +174,21 @@ public final class PackedNetwork {
         let codes = q.weights.quantize(q.weight.value, training: false).map { Int8($0) }
         return PackedConv(input: q.input, outChannels: q.output.channels, kernel: q.conv.kernel, stride: q.conv.stride,
                           padding: q.conv.padding, weightCodes: codes)
+    }
+}
+
+extension PackedNetwork.Op {
+    var isResidual: Bool { if case .residual = self { true } else { false } }
+
+    /// The profile key of this step.
+    var kind: String {
+        switch self {
+        case .layer(let l): "float \(type(of: l))"
+        case .quantize: "quantize"
+        case .conv: "pack windows + kernel"
+        case .dequantize: "dequantize"
+        case .thresholds: "thresholds"
+        case .residual: "residual"
+        }
     }
 }
