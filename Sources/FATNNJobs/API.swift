@@ -116,6 +116,12 @@ public struct LeaderboardRow: Codable, Sendable, Equatable {
     public var epochs: Int
     /// Id of the job whose model this one started from (fine-tuning), if any.
     public var parent: Int64?
+    /// For ternary jobs: whether the packed network was bit-exact (``JobResult/packedExact``).
+    public var packedExact: Bool?
+    /// For ternary jobs: packed inference at batch 64 on the worker's CPU, images per second.
+    public var packedImagesPerSecond: Double?
+    /// For ternary jobs: packed latency for one image, seconds.
+    public var packedLatencyBatch1: Double?
 
     public init(id: Int64, sweep: String, model: String, quantizer: String, dataset: String, split: String, seed: Int,
                 learningRate: Double, testAccuracy: Double?, validationAccuracy: Double?, trainSeconds: Double?,

@@ -38,6 +38,11 @@ public struct JobResult: Codable, Sendable, Equatable {
     public var host: String
     /// Engine threads used.
     public var threads: Int
+    /// For ternary (`fatnn`) jobs: whether the packed network equals the trained one bit for bit
+    /// (codes at every quantized conv, logits, predictions) on the whole test set.
+    public var packedExact: Bool?
+    /// For ternary (`fatnn`) jobs: packed and float inference speed, measured by the worker.
+    public var packed: PackedInference?
 
     public init(testAccuracy: Double, testLoss: Double, validationAccuracy: Double?, trainLoss: Double,
                 trainSeconds: Double, imagesPerSecond: Double, epochs: [EpochReport], host: String, threads: Int) {
@@ -61,6 +66,7 @@ public struct JobResult: Codable, Sendable, Equatable {
             if !(v >= 0 && v.isFinite) { throw SweepError(path: "result.\(name)", "must be a finite number ≥ 0, got \(v)") }
         }
         try unit(testAccuracy, "testAccuracy")
+        if let packed { try packed.validate() }
         try unit(validationAccuracy, "validationAccuracy")
         try nonNegative(trainSeconds, "trainSeconds")
         try nonNegative(testLoss, "testLoss")
@@ -68,5 +74,45 @@ public struct JobResult: Codable, Sendable, Equatable {
         try nonNegative(imagesPerSecond, "imagesPerSecond")
         guard epochs.count <= 10_000 else { throw SweepError(path: "result.epochs", "too many epochs (\(epochs.count))") }
         guard host.count <= 255 else { throw SweepError(path: "result.host", "longer than 255 characters") }
+    }
+}
+
+/// Inference speed of a job's trained model on the worker's CPU: the packed network against the
+/// float network it came from.
+public struct PackedInference: Codable, Sendable, Equatable {
+    /// The packed kernels' CPU path (`scalar`, `avx2`, `avx512`).
+    public var kernelPath: String
+    /// The worker's CPU model.
+    public var cpu: String
+    /// Test images the bit-exactness check compared.
+    public var testImages: Int
+    /// Packed: median seconds for a batch of 1 and of 64.
+    public var latencyBatch1: Double
+    public var latencyBatch64: Double
+    /// Float network in eval mode: median seconds for a batch of 1 and of 64.
+    public var floatLatencyBatch1: Double
+    public var floatLatencyBatch64: Double
+
+    public init(kernelPath: String, cpu: String, testImages: Int, latencyBatch1: Double, latencyBatch64: Double,
+                floatLatencyBatch1: Double, floatLatencyBatch64: Double) {
+        self.kernelPath = kernelPath; self.cpu = cpu; self.testImages = testImages
+        self.latencyBatch1 = latencyBatch1; self.latencyBatch64 = latencyBatch64
+        self.floatLatencyBatch1 = floatLatencyBatch1; self.floatLatencyBatch64 = floatLatencyBatch64
+    }
+
+    /// Packed throughput at batch 64, images per second.
+    public var imagesPerSecond: Double { 64 / latencyBatch64 }
+
+    /// Checks the numbers are finite and positive, naming the first bad field.
+    public func validate() throws(SweepError) {
+        for (v, name) in [(latencyBatch1, "latencyBatch1"), (latencyBatch64, "latencyBatch64"),
+                          (floatLatencyBatch1, "floatLatencyBatch1"), (floatLatencyBatch64, "floatLatencyBatch64")] {
+            if !(v > 0 && v.isFinite) { throw SweepError(path: "result.packed.\(name)", "must be a finite number > 0, got \(v)") }
+        }
+        guard testImages >= 0 else { throw SweepError(path: "result.packed.testImages", "must be ≥ 0, got \(testImages)") }
+        guard ["scalar", "avx2", "avx512"].contains(kernelPath) else {
+            throw SweepError(path: "result.packed.kernelPath", "must be scalar, avx2 or avx512, got \(kernelPath)")
+        }
+        guard cpu.count <= 255 else { throw SweepError(path: "result.packed.cpu", "longer than 255 characters") }
     }
 }

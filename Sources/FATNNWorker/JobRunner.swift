@@ -112,7 +112,7 @@ enum JobRunner {
                         trainer.restore(state, optimizerMoments: saved.optimizerMoments)
                         onResume(state.epoch)
                     }
-                    let report = trainer.run(progress: { e in
+                    let finished = trainer.run(progress: { e in
                         if let checkpoint {
                             var file = ModelFile(architecture: arch, dataset: dataset.name, input: shape, model: trainer.model,
                                                  quantizer: quantizer)
@@ -122,6 +122,12 @@ enum JobRunner {
                         }
                         onEpoch(e)
                     }, shouldStop: { stop.isSet })
+                    var report = finished
+                    if report.stoppedEarly == nil && quantizer.kind == .fatnn && !stop.isSet {
+                        // Heartbeats go on meanwhile: the worker's ticker runs until this returns.
+                        let (test, _) = dataset.name.normalization.batch(dataset.test, indices: Array(0..<dataset.test.count)[...])
+                        report.packed = PackedReport.measure(trainer.model, test: test)
+                    }
                     let trained = report.stoppedEarly == nil
                         ? try? ModelFile(architecture: arch, dataset: dataset.name, input: shape, model: trainer.model, quantizer: quantizer).encoded()
                         : nil

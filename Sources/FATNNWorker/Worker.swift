@@ -130,10 +130,17 @@ public struct Worker: Sendable {
         case nil:
             break
         }
-        let result = JobResult(testAccuracy: report.testAccuracy, testLoss: report.testLoss,
+        var result = JobResult(testAccuracy: report.testAccuracy, testLoss: report.testLoss,
                                validationAccuracy: report.validationAccuracy, trainLoss: report.epochs.last?.trainLoss ?? 0,
                                trainSeconds: report.trainSeconds, imagesPerSecond: report.imagesPerSecond,
                                epochs: report.epochs.map(EpochReport.init), host: host, threads: BLAS.threads)
+        if let p = report.packed {
+            result.packedExact = p.exact
+            result.packed = PackedInference(kernelPath: p.path.rawValue, cpu: CPUInfo.modelName, testImages: p.testImages,
+                                            latencyBatch1: p.packedLatency1, latencyBatch64: p.packedLatency64,
+                                            floatLatencyBatch1: p.floatLatency1, floatLatencyBatch64: p.floatLatency64)
+            if !p.exact { logger.error("job \(job.id): the packed network differs from the trained one (packed_exact false)") }
+        }
         do { try result.validate() } catch {
             return try await failJob(job, "result out of range: \(error)")
         }

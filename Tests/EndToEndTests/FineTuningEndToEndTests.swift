@@ -41,7 +41,15 @@ import Testing
             let fromParent = zip(try #require(tuned[name]), try #require(trained[name])).map { abs($0 - $1) }.max()!
             let fromInit = zip(try #require(trained[name]), try #require(initial[name])).map { abs($0 - $1) }.max()!
             #expect(fromParent < 1e-4 && fromInit > 1e-2, "child vs parent \(fromParent), parent vs init \(fromInit)")
-            _ = store
+            // The worker packs the ternary job's model, checks it bit for bit on the test set and
+            // measures packed against float inference; the full-precision job has no such figures.
+            let fp = try #require(rows.first { $0.quantizer == "fp" }), q = try #require(rows.first { $0.quantizer == "fatnn" })
+            #expect(fp.packedExact == nil && fp.packedImagesPerSecond == nil)
+            #expect(q.packedExact == true && (q.packedImagesPerSecond ?? 0) > 0 && (q.packedLatencyBatch1 ?? 0) > 0, "\(q)")
+            let result = try #require(try store.result(job: q.id))
+            let packed = try #require(result.packed)
+            #expect(result.packedExact == true && packed.testImages == 100 && packed.kernelPath == PackedKernel.Path.best.rawValue)
+            #expect(packed.floatLatencyBatch64 > 0 && !packed.cpu.isEmpty)
         }
     }
 }

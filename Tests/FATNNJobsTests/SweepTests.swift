@@ -159,6 +159,7 @@ private let base = """
         #expect(lines[0].hasPrefix("id"))
         #expect(lines[2].hasPrefix("12") && lines[2].contains("88.61%") && lines[2].hasSuffix("succeeded"))
         #expect(lines[2].contains("  4321  ") && lines[2].contains("  7  succeeded"), "images/s and the parent job: \(lines[2])")
+        #expect(lines[0].contains("packed img/s") && lines[0].contains("exact"))
         #expect(lines[3].hasPrefix(" 3") && lines[3].hasSuffix("running 1/3"))
         #expect(LeaderboardTable.render([]).contains("(no jobs)"))
     }

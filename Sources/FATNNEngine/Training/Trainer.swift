@@ -34,6 +34,8 @@ public struct TrainingReport: Sendable {
     public var imagesPerSecond: Double
     /// Why training ended before `settings.epochs`, if it did; the test metrics are then zero.
     public var stoppedEarly: StopReason?
+    /// For packable (`fatnn`) models, filled in by whoever packs and measures the trained model.
+    public var packed: PackedReport? = nil
 }
 
 /// Where a training run is, beyond the model's weights: enough to continue it bit for bit.
