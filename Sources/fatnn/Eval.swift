@@ -5,7 +5,7 @@ import Foundation
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Evaluate a saved model on its dataset's official test set.")
 
-    @Argument(help: ArgumentHelp("Model file written by 'fatnn train --output'.", valueName: "model"))
+    @Argument(help: ArgumentHelp("Model file written by 'fatnn train --output', or with --packed a packed model file from 'fatnn export'.", valueName: "model"))
     var modelFile: String
 
     @Option(help: ArgumentHelp("Directory holding the dataset's IDX files.", valueName: "dir"))
@@ -24,23 +24,37 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
-        let file = try ModelFile.read(from: modelFile)
+        guard let bytes = FileManager.default.contents(atPath: modelFile) else {
+            throw CommandError("\(modelFile): no such file or not readable")
+        }
+        if PackedModelFile.isPacked(bytes) {
+            guard packed else { throw CommandError("\(modelFile): a packed model file; evaluate it with --packed") }
+            let p = try PackedModelFile.decode(bytes, name: modelFile)
+            let data = try Dataset.load(p.source.dataset, directory: dataDir)
+            return try evaluatePacked(p.source, p.network, data)
+        }
+        let file = try ModelFile.decode(bytes, name: modelFile)
         let data = try Dataset.load(file.dataset, directory: dataDir)
         guard data.test.shape == file.input else {
             throw CommandError("\(modelFile): the model takes \(file.input) images; \(file.dataset.rawValue) images are \(data.test.shape)")
         }
-        if packed { return try evaluatePacked(file, data) }
+        if packed {
+            guard file.quantizer.kind == .fatnn else {
+                throw CommandError("\(modelFile): quantizer is \(file.quantizer.kind.rawValue); only fatnn models can be packed")
+            }
+            do { return try evaluatePacked(file, try PackedNetwork(file.model), data) } catch let e as PackedNetwork.Error {
+                throw CommandError("\(modelFile): cannot pack: \(e)")
+            }
+        }
         let r = Evaluator.evaluate(file.model, images: data.test, indices: Array(0..<data.test.count), normalization: data.name.normalization)
         print(String(format: "%@ (%@ on %@): test accuracy %.2f%%, test loss %.4f over %d images",
                      modelFile, file.architecture.rawValue, file.dataset.rawValue, r.accuracy * 100, r.loss, data.test.count))
     }
 
-    private func evaluatePacked(_ file: ModelFile, _ data: Dataset) throws {
-        guard file.quantizer.kind == .fatnn else {
-            throw CommandError("\(modelFile): quantizer is \(file.quantizer.kind.rawValue); only fatnn models can be packed")
+    private func evaluatePacked(_ file: ModelFile, _ network: PackedNetwork, _ data: Dataset) throws {
+        guard data.test.shape == file.input else {
+            throw CommandError("\(modelFile): the model takes \(file.input) images; \(file.dataset.rawValue) images are \(data.test.shape)")
         }
-        let network: PackedNetwork
-        do { network = try PackedNetwork(file.model) } catch { throw CommandError("\(modelFile): cannot pack: \(error)") }
         let test = data.test
         let (images, labels) = data.name.normalization.batch(test, indices: Array(0..<test.count)[...])
         var correct = 0

@@ -1,5 +1,6 @@
 @testable import FATNNEngine
 import FATNNTestSupport
+import Foundation
 import Testing
 
 /// Packed deployment (`FATNN.md` §5): packed convolutions equal the float convolution of the
@@ -75,6 +76,39 @@ import Testing
             #expect(v.exact, "\(path): \(v)")
             #expect(v.codeArrays == 40 && v.images == 3)
         }
+    }
+
+    /// The packed model file: what it reads back is the same packed network (bit-exact against
+    /// the source), and truncated, altered or foreign files are rejected with their name.
+    @Test func packedModelFileRoundTripsAndRejectsDamage() throws {
+        BLAS.setThreads(1)
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 6, quantizer: .init(kind: .fatnn))
+        var rng = RandomSource(seed: 12)
+        scramble(net.layers, &rng)
+        let file = ModelFile(architecture: .resnet20, dataset: .fashionMNIST, input: shape, model: net, quantizer: .init(kind: .fatnn))
+        let bytes = try PackedModelFile.export(file)
+        #expect(PackedModelFile.isPacked(bytes))
+        let back = try PackedModelFile.decode(bytes, name: "r20.fatnnp")
+        let fresh = try PackedNetwork(net)
+        #expect(back.network.convs.map(\.weights) == fresh.convs.map(\.weights))
+        #expect(back.network.folds == fresh.folds && back.network.counts.folds == 9)
+        let images = Matrix(rows: 2, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
+        let v = back.network.verify(back.source.model, against: images)
+        #expect(v.exact, "\(v)")
+        func rejected(_ data: Data, _ words: String) {
+            do {
+                _ = try PackedModelFile.decode(data, name: "r20.fatnnp")
+                Issue.record("accepted a damaged file (\(words))")
+            } catch {
+                #expect("\(error)".contains("r20.fatnnp") && "\(error)".contains(words), "\(error)")
+            }
+        }
+        rejected(bytes.prefix(bytes.count - 100), "checksum")
+        var flipped = bytes
+        flipped[bytes.count / 2] ^= 0x10
+        rejected(flipped, "checksum")
+        rejected(try file.encoded(), "bad magic")
     }
 
     /// A cnn-s trained with the fatnn quantizer on real Fashion-MNIST: the packed network agrees

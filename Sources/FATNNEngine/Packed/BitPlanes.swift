@@ -49,6 +49,20 @@ public struct PackedWeights: Sendable, Equatable {
         }
     }
 
+    /// Planes read back from storage; nil if their sizes do not fit `rows x bits`.
+    public init?(kind: PackedKernel.Kind, rows: Int, bits: Int, plane0: [UInt64], plane1: [UInt64], rowSums: [Int32]) {
+        let words = (bits + 63) / 64
+        guard rows >= 0, bits >= 0, plane0.count == rows * words, plane1.count == (kind.planes == 2 ? rows * words : 0),
+              rowSums.count == rows else { return nil }
+        self.kind = kind
+        self.rows = rows
+        self.bits = bits
+        self.words = words
+        self.plane0 = plane0
+        self.plane1 = plane1
+        self.rowSums = rowSums
+    }
+
     static func planeBits(_ kind: PackedKernel.Kind, _ c: Int8) -> (Bool, Bool) {
         switch kind {
         case .fatnn:

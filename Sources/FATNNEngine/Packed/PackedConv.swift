@@ -33,6 +33,18 @@ public struct PackedConv: Sendable {
         }
     }
 
+    /// A conv over weight planes packed earlier (`(ky, kx, c)` lanes, as this type packs them).
+    public init(input: ImageShape, kernel: Int, stride: Int, padding: Int, weights: PackedWeights) {
+        precondition(weights.kind == .fatnn && weights.bits == kernel * kernel * input.channels)
+        self.input = input
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        output = ImageShape(channels: weights.rows, height: (input.height + 2 * padding - kernel) / stride + 1,
+                            width: (input.width + 2 * padding - kernel) / stride + 1)
+        self.weights = weights
+    }
+
     /// Packs the windows of every output pixel of `images` images whose codes are `codes`
     /// (NCHW, one `UInt8` per value, each in `{0,1,2}`): `images · H'·W'` columns. Images are
     /// split over the engine's threads.

@@ -48,7 +48,55 @@ public final class PackedNetwork {
     /// - Throws: ``Error`` for a quantized conv of another quantizer kind, a bypassed one (warm-up),
     ///   or a float path that cannot be folded.
     public init(_ network: Sequential) throws {
-        program = try PackedNetwork.compile(network.layers)
+        var none: Prepacked? = nil
+        program = try PackedNetwork.compile(network.layers, &none)
+    }
+
+    /// Assembles the packed network of `network` from packed convolutions and folded thresholds
+    /// made earlier (a packed model file), in execution order, instead of packing and folding anew.
+    ///
+    /// - Throws: ``Error`` if their number or shapes do not fit the network.
+    public init(_ network: Sequential, convs: [PackedConv], folds: [FoldedThresholds]) throws {
+        var supply: Prepacked? = Prepacked(convs: convs, folds: folds)
+        program = try PackedNetwork.compile(network.layers, &supply)
+        guard let s = supply, s.nextConv == convs.count, s.nextFold == folds.count else {
+            throw Error(description: "the packed file has \(convs.count) convs and \(folds.count) folds; the network uses fewer")
+        }
+    }
+
+    /// Packed convolutions and folds handed to ``init(_:convs:folds:)``, taken in order.
+    struct Prepacked {
+        let convs: [PackedConv]
+        let folds: [FoldedThresholds]
+        var nextConv = 0, nextFold = 0
+    }
+
+    /// The packed convolutions, in execution order.
+    public var convs: [PackedConv] {
+        func walk(_ ops: [Op]) -> [PackedConv] {
+            ops.flatMap { op -> [PackedConv] in
+                switch op {
+                case .conv(let c): [c]
+                case .residual(let main, let shortcut, _): walk(main) + walk(shortcut ?? [])
+                default: []
+                }
+            }
+        }
+        return walk(program)
+    }
+
+    /// The folded thresholds, in execution order.
+    public var folds: [FoldedThresholds] {
+        func walk(_ ops: [Op]) -> [FoldedThresholds] {
+            ops.flatMap { op -> [FoldedThresholds] in
+                switch op {
+                case .thresholds(let t, _): [t]
+                case .residual(let main, let shortcut, _): walk(main) + walk(shortcut ?? [])
+                default: []
+                }
+            }
+        }
+        return walk(program)
     }
 
     /// The number of packed convolutions and of threshold folds.
@@ -131,21 +179,31 @@ public final class PackedNetwork {
         }
     }
 
-    static func compile(_ layers: [any Layer]) throws -> [Op] {
+    static func compile(_ layers: [any Layer], _ supply: inout Prepacked?) throws -> [Op] {
         var ops: [Op] = []
         var haveCodes = false
         var i = 0
         while i < layers.count {
             let layer = layers[i]
             if let q = layer as? QuantizedConv2d {
-                let conv = try packedConv(q)
+                let conv = try packedConv(q, &supply)
                 if !haveCodes { ops.append(.quantize(q.activations)) }
                 ops.append(.conv(conv))
                 if i + 3 < layers.count, let bn = layers[i + 1] as? BatchNorm, let relu = layers[i + 2] as? ReLU,
                    let next = layers[i + 3] as? QuantizedConv2d, next.activations is FATNNActivationQuantizer {
-                    let t = try FoldedThresholds.derive(channels: conv.output.channels, spatial: conv.output.plane,
+                    let t: FoldedThresholds
+                    if var s = supply {
+                        guard s.nextFold < s.folds.count, s.folds[s.nextFold].channels == conv.output.channels else {
+                            throw Error(description: "\(q.name): the packed file's thresholds do not fit this layer")
+                        }
+                        t = s.folds[s.nextFold]
+                        s.nextFold += 1
+                        supply = s
+                    } else {
+                        t = try FoldedThresholds.derive(channels: conv.output.channels, spatial: conv.output.plane,
                                                         zMax: 2 * conv.weights.bits, rowSums: conv.weights.rowSums) {
-                        next.activations.forward(relu.forward(bn.forward($0, training: false), training: false), training: false)
+                            next.activations.forward(relu.forward(bn.forward($0, training: false), training: false), training: false)
+                        }
                     }
                     ops.append(.thresholds(t, conv))
                     haveCodes = true
@@ -154,8 +212,9 @@ public final class PackedNetwork {
                 }
                 ops.append(.dequantize(conv))
             } else if let block = layer as? BasicBlock {
-                ops.append(.residual(main: try compile(block.main.layers), shortcut: try block.shortcut.map { try compile($0.layers) },
-                                     relu: block.relu))
+                let main = try compile(block.main.layers, &supply)
+                let shortcut = try block.shortcut.map { try compile($0.layers, &supply) }
+                ops.append(.residual(main: main, shortcut: shortcut, relu: block.relu))
             } else {
                 ops.append(.layer(layer))
             }
@@ -165,12 +224,23 @@ public final class PackedNetwork {
         return ops
     }
 
-    static func packedConv(_ q: QuantizedConv2d) throws -> PackedConv {
+    static func packedConv(_ q: QuantizedConv2d, _ supply: inout Prepacked?) throws -> PackedConv {
         guard let act = q.activations as? FATNNActivationQuantizer, act.steps == 2,
               q.weights is FATNNWeightQuantizer else {
             throw Error(description: "\(q.name): only fatnn convolutions (ternary activations and weights) can be packed")
         }
         guard !q.bypassed else { throw Error(description: "\(q.name): the quantizers are bypassed (warm-up)") }
+        if var s = supply {
+            guard s.nextConv < s.convs.count else { throw Error(description: "\(q.name): the packed file has too few convolutions") }
+            let c = s.convs[s.nextConv]
+            guard c.input == q.input, c.output == q.output, c.kernel == q.conv.kernel, c.stride == q.conv.stride,
+                  c.padding == q.conv.padding else {
+                throw Error(description: "\(q.name): the packed file's convolution \(s.nextConv) has another shape")
+            }
+            s.nextConv += 1
+            supply = s
+            return c
+        }
         let codes = q.weights.quantize(q.weight.value, training: false).map { Int8($0) }
         return PackedConv(input: q.input, outChannels: q.output.channels, kernel: q.conv.kernel, stride: q.conv.stride,
                           padding: q.conv.padding, weightCodes: codes)
