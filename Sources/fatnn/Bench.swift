@@ -60,9 +60,7 @@ struct BenchTrain: ParsableCommand {
             }
             let r = TrainingBenchmark(architecture: arch, quantizer: q, input: shape, batch: batch, steps: steps).run()
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                try printJSONLine(r)
             } else {
                 print(r.model.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + r.quantizer.padding(toLength: 10, withPad: " ", startingAt: 0)
                       + " " + r.input.padding(toLength: 8, withPad: " ", startingAt: 0)

@@ -77,9 +77,7 @@ struct BenchInference: ParsableCommand {
             }
             for r in rows {
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                    try printJSONLine(r)
                 } else {
                     print(pad(r.network, 13) + " " + pad(r.model, 9) + String(format: " %5d  %7d  ", r.batch, r.threads) + pad(r.path, 8)
                           + String(format: "  %10.3f  %8.0f  %5.2fx", r.latencySeconds * 1000, r.imagesPerSecond,

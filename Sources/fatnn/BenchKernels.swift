@@ -83,9 +83,7 @@ struct BenchKernels: ParsableCommand {
             let sgemm = rows.first { $0.kernel == "sgemm" }?.gmacs
             for r in rows {
                 if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    print(String(decoding: try encoder.encode(r), as: UTF8.self))
+                    try printJSONLine(r)
                 } else {
                     let ratio = sgemm.map { String(format: "%7.2fx", r.gmacs / $0) } ?? "       -"
                     print(pad(r.layer, 21) + " " + pad(r.shape, 18) + " " + pad(r.kernel, 7) + " " + pad(r.path, 8)
@@ -100,4 +98,11 @@ struct BenchKernels: ParsableCommand {
 /// `text` left-aligned in `width` columns.
 func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// `value` as one line of JSON with sorted keys (the `--json` output of the bench commands).
+func printJSONLine(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

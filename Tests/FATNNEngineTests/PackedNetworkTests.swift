@@ -115,12 +115,7 @@ import Testing
     /// with it on 300 test images, and packing refuses the other quantizers.
     @Test func trainedCNNIsBitExactOnRealData() throws {
         BLAS.setThreads(1)
-        let full = try Dataset.load(.fashionMNIST)
-        func head(_ s: LabeledImages, _ n: Int) -> LabeledImages {
-            LabeledImages(count: n, height: s.height, width: s.width, channels: s.channels,
-                          pixels: Array(s.pixels[0..<(n * s.featuresPerImage)]), labels: Array(s.labels[0..<n]))
-        }
-        let data = Dataset(name: full.name, train: head(full.train, 600), test: head(full.test, 300))
+        let data = try fashionMNISTHead(train: 600, test: 300)
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let model = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 3, quantizer: .init(kind: .fatnn))
         let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.1, seed: 0)

@@ -42,12 +42,7 @@ import Testing
     func quantizedCNNBeatsChanceOnRealData(kind: QuantizerSettings.Kind) throws {
         BLAS.setThreads(1)
         // The first 1,000 training and 500 test images of the real set: debug builds are slow.
-        let full = try Dataset.load(.fashionMNIST)
-        func head(_ s: LabeledImages, _ n: Int) -> LabeledImages {
-            LabeledImages(count: n, height: s.height, width: s.width, channels: s.channels,
-                          pixels: Array(s.pixels[0..<(n * s.featuresPerImage)]), labels: Array(s.labels[0..<n]))
-        }
-        let data = Dataset(name: full.name, train: head(full.train, 1000), test: head(full.test, 500))
+        let data = try fashionMNISTHead(train: 1000, test: 500)
         let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.05, seed: 0)
         let model = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 2, quantizer: .init(kind: kind))
         let before = quantized(model).map { $0.parameters.dropFirst().flatMap(\.value) }
