@@ -57,23 +57,11 @@ struct Eval: ParsableCommand {
         }
         let test = data.test
         let (images, labels) = data.name.normalization.batch(test, indices: Array(0..<test.count)[...])
-        var correct = 0
-        let batch = 250
-        var start = 0
-        while start < test.count {
-            let n = min(batch, test.count - start)
-            let x = Matrix(rows: n, cols: images.cols, data: Array(images.data[start * images.cols..<(start + n) * images.cols]))
-            let logits = network.forward(x)
-            for r in 0..<n {
-                let row = logits.data[r * logits.cols..<(r + 1) * logits.cols]
-                if row.indices.max(by: { row[$0] < row[$1] }).map({ $0 - r * logits.cols }) == labels[start + r] { correct += 1 }
-            }
-            start += n
-        }
-        let v = network.verify(file.model, against: images, batch: batch)
+        // One pass: the packed network's accuracy and its comparison with the float network.
+        let v = network.verify(file.model, against: images, labels: labels, batch: 250)
         print(String(format: "%@ (%@ on %@, packed, %@ kernels): test accuracy %.2f%% over %d images",
                      modelFile, file.architecture.rawValue, file.dataset.rawValue, network.path.rawValue,
-                     Double(correct) / Double(test.count) * 100, test.count))
+                     Double(v.packedCorrect) / Double(test.count) * 100, test.count))
         print("bit-exact against the float network: \(v.exact ? "yes" : "NO") (\(v.codeArrays) code arrays, \(v.codeMismatches) differ; "
               + "\(v.logitMismatches) images with different logits, \(v.predictionMismatches) with different predictions)")
         if !v.exact { throw ExitCode(2) }

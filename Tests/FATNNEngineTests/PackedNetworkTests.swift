@@ -124,9 +124,11 @@ import Testing
         #expect(r.testAccuracy > 0.3)
         let packed = try PackedNetwork(model)
         #expect(packed.counts.convs == 4 && packed.counts.folds == 1)
-        let (test, _) = DatasetName.fashionMNIST.normalization.batch(data.test, indices: Array(0..<300)[...])
-        let v = packed.verify(model, against: test)
+        let (test, labels) = DatasetName.fashionMNIST.normalization.batch(data.test, indices: Array(0..<300)[...])
+        let v = packed.verify(model, against: test, labels: labels)
         #expect(v.exact && v.images == 300, "\(v)")
+        // Bit-exact logits: the packed accuracy is the trained network's.
+        #expect(abs(Double(v.packedCorrect) / 300 - r.testAccuracy) < 1e-9, "\(v.packedCorrect) vs \(r.testAccuracy)")
         let tnn = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 3, quantizer: .init(kind: .tnn))
         #expect(throws: PackedNetwork.Error.self) { try PackedNetwork(tnn) }
     }

@@ -12,14 +12,18 @@ extension PackedNetwork {
         public var predictionMismatches = 0
         /// Images whose logits differ in any bit.
         public var logitMismatches = 0
+        /// Images the packed network classifies as `labels` says (0 without labels).
+        public var packedCorrect = 0
 
         /// Codes, predictions and logits all equal.
         public var exact: Bool { codeMismatches == 0 && predictionMismatches == 0 && logitMismatches == 0 && codeArrays > 0 }
     }
 
     /// Runs `network` (eval mode) and this packed network on `images` in batches of `batch`, and
-    /// compares the activation codes at every quantized conv, the logits and the predictions.
-    public func verify(_ network: Sequential, against images: Matrix, batch: Int = 64) -> Verification {
+    /// compares the activation codes at every quantized conv, the logits and the predictions;
+    /// with `labels`, also counts the packed network's correct predictions (its test accuracy,
+    /// from the same pass).
+    public func verify(_ network: Sequential, against images: Matrix, labels: [Int]? = nil, batch: Int = 64) -> Verification {
         let convs = PackedNetwork.quantizedConvs(network.layers)
         var result = Verification()
         var start = 0
@@ -40,6 +44,7 @@ extension PackedNetwork {
                 let b = Array(logits.data[r * logits.cols..<(r + 1) * logits.cols])
                 if a.map(\.bitPattern) != b.map(\.bitPattern) { result.logitMismatches += 1 }
                 if argmax(a) != argmax(b) { result.predictionMismatches += 1 }
+                if let labels, argmax(b) == labels[start + r] { result.packedCorrect += 1 }
             }
             start += n
         }
