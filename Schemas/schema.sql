@@ -66,3 +66,74 @@ CREATE TABLE artifacts (
     data        BLOB NOT NULL,             -- a FATNN model file
     created_at  REAL NOT NULL
 );
+-- Schema version 3: the job lifecycle. Jobs gain the states dead and cancelled, retry budgets,
+-- backoff, a timeout, priorities, cancel requests, replicas and live progress; every claim is
+-- recorded in attempts; sweeps can be paused. SQLite cannot alter a CHECK, so jobs is rebuilt.
+CREATE TABLE jobs_v3 (
+    id                INTEGER PRIMARY KEY,
+    sweep_id          INTEGER NOT NULL REFERENCES sweeps(id),
+    config_hash       TEXT NOT NULL,        -- SHA-256 of the canonical config JSON
+    replica           INTEGER NOT NULL DEFAULT 0, -- copies of one config added by submit --replicate
+    group_hash        TEXT NOT NULL,        -- the same without the seed
+    config            TEXT NOT NULL,        -- canonical config JSON
+    model             TEXT NOT NULL,
+    dataset           TEXT NOT NULL,
+    split             TEXT NOT NULL,
+    quantizer         TEXT NOT NULL,
+    learning_rate     REAL NOT NULL,
+    seed              INTEGER NOT NULL,
+    epochs            INTEGER NOT NULL,
+    parent_hash       TEXT,                 -- config hash of the job whose model this one starts from
+    state             TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'succeeded', 'failed', 'dead', 'cancelled')),
+    priority          INTEGER NOT NULL DEFAULT 0,  -- higher is claimed first
+    claim_token       TEXT,                 -- secret of the current (or succeeded) claim
+    worker            TEXT,
+    host              TEXT,
+    leased_at         REAL,                 -- start of the current attempt
+    lease_expires_at  REAL,
+    not_before        REAL,                 -- backoff: not claimable before this time
+    cancel_requested  INTEGER NOT NULL DEFAULT 0,
+    attempts          INTEGER NOT NULL DEFAULT 0,  -- claims made
+    error_count       INTEGER NOT NULL DEFAULT 0,  -- attempts ended by job errors or timeouts
+    lost_count        INTEGER NOT NULL DEFAULT 0,  -- attempts ended by lost workers
+    max_error_retries INTEGER NOT NULL DEFAULT 1,
+    max_lost_retries  INTEGER NOT NULL DEFAULT 5,
+    timeout_seconds   REAL NOT NULL DEFAULT 604800,
+    last_epoch        INTEGER,
+    last_loss         REAL,
+    last_accuracy     REAL,
+    last_heartbeat_at REAL,
+    error             TEXT,
+    created_at        REAL NOT NULL,
+    updated_at        REAL NOT NULL,
+    UNIQUE (config_hash, replica)
+);
+INSERT INTO jobs_v3 (id, sweep_id, config_hash, group_hash, config, model, dataset, split, quantizer, learning_rate,
+                     seed, epochs, parent_hash, state, claim_token, worker, host, leased_at, lease_expires_at,
+                     attempts, error_count, last_epoch, error, created_at, updated_at)
+    SELECT id, sweep_id, config_hash, group_hash, config, model, dataset, split, quantizer, learning_rate,
+           seed, epochs, parent_hash, state, claim_token, worker, host,
+           CASE state WHEN 'leased' THEN updated_at END, lease_expires_at,
+           attempts, CASE state WHEN 'failed' THEN 1 ELSE 0 END, last_epoch, error, created_at, updated_at
+    FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_v3 RENAME TO jobs;
+CREATE INDEX jobs_claim ON jobs(state, priority DESC, id);
+CREATE INDEX jobs_group ON jobs(group_hash);
+CREATE INDEX jobs_parent ON jobs(parent_hash);
+CREATE INDEX jobs_sweep ON jobs(sweep_id, state);
+CREATE INDEX jobs_leases ON jobs(lease_expires_at) WHERE state = 'leased';
+ALTER TABLE sweeps ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE attempts (
+    id         INTEGER PRIMARY KEY,
+    job_id     INTEGER NOT NULL REFERENCES jobs(id),
+    attempt    INTEGER NOT NULL,            -- 1 for the job's first claim
+    worker     TEXT NOT NULL,
+    host       TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at   REAL,
+    outcome    TEXT NOT NULL CHECK (outcome IN ('running', 'ok', 'error', 'lost', 'timeout', 'released', 'cancelled')),
+    error      TEXT,
+    UNIQUE (job_id, attempt)
+);
+CREATE INDEX attempts_outcome ON attempts(outcome);

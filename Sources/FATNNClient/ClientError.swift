@@ -27,6 +27,12 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// The HTTP status, for an error answer.
+    public var status: Int? {
+        if case .http(let s, _) = self { return s }
+        return nil
+    }
+
     /// True when the coordinator refused a stale claim (HTTP 409).
     public var isStaleClaim: Bool {
         if case .http(409, _) = self { return true }

@@ -27,9 +27,35 @@ public struct CoordinatorClient: Sendable {
         self.timeout = .seconds(timeoutSeconds)
     }
 
-    /// Submits a sweep document.
-    public func submit(document: Data) async throws -> API.SubmitResponse {
-        try await send(.POST, "/api/sweeps", body: document)
+    /// Submits a sweep document; `replicate` > 0 adds that many copies of every job.
+    public func submit(document: Data, replicate: Int = 0) async throws -> API.SubmitResponse {
+        try await send(.POST, "/api/sweeps" + (replicate > 0 ? "?replicate=\(replicate)" : ""), body: document)
+    }
+
+    /// Cancels jobs by id, or every unfinished job of `sweep` (admin token).
+    public func cancel(jobs: [Int64], sweep: String?) async throws -> [Int64] {
+        let r: API.JobsResponse = try await send(.POST, "/api/cancel", body: encode(API.CancelRequest(jobs: jobs, sweep: sweep)))
+        return r.jobs
+    }
+
+    /// Re-queues ended jobs in `states` (admin token).
+    public func retry(states: [JobState], sweep: String?) async throws -> [Int64] {
+        let r: API.JobsResponse = try await send(.POST, "/api/retry", body: encode(API.RetryRequest(states: states, sweep: sweep)))
+        return r.jobs
+    }
+
+    /// Pauses or resumes handing out a sweep's jobs (admin token).
+    public func setPaused(sweep: String, _ paused: Bool) async throws {
+        let name = sweep.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? sweep
+        let _: API.Ack = try await send(.POST, "/api/sweeps/\(name)/\(paused ? "pause" : "resume")", body: Data())
+    }
+
+    /// One job with its attempts, epochs and result.
+    public func job(_ id: Int64) async throws -> API.JobDetail { try await send(.GET, "/api/jobs/\(id)", body: nil) }
+
+    /// The Prometheus metrics text.
+    public func metrics() async throws -> String {
+        String(decoding: try await exchange(.GET, "/metrics", body: nil).0, as: UTF8.self)
     }
 
     /// Claims a job, or returns nil when the queue is empty.
@@ -38,9 +64,11 @@ public struct CoordinatorClient: Sendable {
         return reply.job
     }
 
-    /// Heartbeat with optional epoch progress. Throws a 409 ``ClientError`` if the claim is stale.
-    public func progress(job: Int64, token claim: String, epoch: EpochReport?) async throws {
-        let _: API.Ack = try await send(.POST, "/api/jobs/\(job)/progress", body: encode(API.ProgressRequest(claimToken: claim, epoch: epoch)))
+    /// Heartbeat with optional epoch progress; the reply says whether the job was cancelled.
+    /// Throws a 409 ``ClientError`` if the claim is stale.
+    @discardableResult
+    public func progress(job: Int64, token claim: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
+        try await send(.POST, "/api/jobs/\(job)/progress", body: encode(API.ProgressRequest(claimToken: claim, epoch: epoch)))
     }
 
     /// Reports a job's result (idempotent for the same claim).

@@ -31,8 +31,13 @@ public enum API {
         public var config: JobConfig
         /// The lease lasts this long from each heartbeat.
         public var leaseSeconds: Double
-        public init(id: Int64, claimToken: String, config: JobConfig, leaseSeconds: Double) {
+        /// 1 for the job's first claim.
+        public var attempt: Int
+        /// Which copy of its config this job is (0 unless submitted with `--replicate`).
+        public var replica: Int
+        public init(id: Int64, claimToken: String, config: JobConfig, leaseSeconds: Double, attempt: Int = 1, replica: Int = 0) {
             self.id = id; self.claimToken = claimToken; self.config = config; self.leaseSeconds = leaseSeconds
+            self.attempt = attempt; self.replica = replica
         }
     }
 
@@ -47,6 +52,13 @@ public enum API {
         public var claimToken: String
         public var epoch: EpochReport?
         public init(claimToken: String, epoch: EpochReport?) { self.claimToken = claimToken; self.epoch = epoch }
+    }
+
+    /// Reply to a heartbeat.
+    public struct HeartbeatReply: Codable, Sendable, Equatable {
+        /// A user cancelled the job: stop and release it.
+        public var cancel: Bool
+        public init(cancel: Bool) { self.cancel = cancel }
     }
 
     /// `POST /api/jobs/{id}/result`.
@@ -68,6 +80,59 @@ public enum API {
         public var claimToken: String
         public var reason: String
         public init(claimToken: String, reason: String) { self.claimToken = claimToken; self.reason = reason }
+    }
+
+    /// `POST /api/cancel`: job ids, or every unfinished job of a sweep.
+    public struct CancelRequest: Codable, Sendable {
+        public var jobs: [Int64]
+        public var sweep: String?
+        public init(jobs: [Int64] = [], sweep: String? = nil) { self.jobs = jobs; self.sweep = sweep }
+    }
+
+    /// `POST /api/retry`: re-queue ended jobs in these states (optionally of one sweep).
+    public struct RetryRequest: Codable, Sendable {
+        public var states: [JobState]
+        public var sweep: String?
+        public init(states: [JobState], sweep: String? = nil) { self.states = states; self.sweep = sweep }
+    }
+
+    /// `POST /api/sweeps/{name}/pause` and `/resume` take no body; this answers cancel and retry.
+    public struct JobsResponse: Codable, Sendable, Equatable {
+        /// The jobs affected.
+        public var jobs: [Int64]
+        public init(jobs: [Int64]) { self.jobs = jobs }
+    }
+
+    /// `GET /api/jobs/{id}`: one job, its attempts and its epochs.
+    public struct JobDetail: Codable, Sendable {
+        public var row: LeaderboardRow
+        public var config: JobConfig
+        public var configHash: String
+        public var replica: Int
+        public var error: String?
+        public var attempts: [Attempt]
+        public var epochs: [EpochReport]
+        public var result: JobResult?
+        public init(row: LeaderboardRow, config: JobConfig, configHash: String, replica: Int, error: String?,
+                    attempts: [Attempt], epochs: [EpochReport], result: JobResult?) {
+            self.row = row; self.config = config; self.configHash = configHash; self.replica = replica; self.error = error
+            self.attempts = attempts; self.epochs = epochs; self.result = result
+        }
+    }
+
+    /// One claim of a job and how it ended.
+    public struct Attempt: Codable, Sendable, Equatable {
+        public var attempt: Int
+        public var worker: String
+        public var host: String
+        public var startedAt: Double
+        public var endedAt: Double?
+        public var outcome: AttemptOutcome
+        public var error: String?
+        public init(attempt: Int, worker: String, host: String, startedAt: Double, endedAt: Double?, outcome: AttemptOutcome, error: String?) {
+            self.attempt = attempt; self.worker = worker; self.host = host; self.startedAt = startedAt
+            self.endedAt = endedAt; self.outcome = outcome; self.error = error
+        }
     }
 
     /// Plain acknowledgement.

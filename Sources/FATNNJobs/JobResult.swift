@@ -43,6 +43,10 @@ public struct JobResult: Codable, Sendable, Equatable {
     public var packedExact: Bool?
     /// For ternary (`fatnn`) jobs: packed and float inference speed, measured by the worker.
     public var packed: PackedInference?
+    /// The worker's CPU model.
+    public var cpu: String?
+    /// The engine's source version the worker was built from.
+    public var codeVersion: CodeVersion?
 
     public init(testAccuracy: Double, testLoss: Double, validationAccuracy: Double?, trainLoss: Double,
                 trainSeconds: Double, imagesPerSecond: Double, epochs: [EpochReport], host: String, threads: Int) {
@@ -74,7 +78,18 @@ public struct JobResult: Codable, Sendable, Equatable {
         try nonNegative(imagesPerSecond, "imagesPerSecond")
         guard epochs.count <= 10_000 else { throw SweepError(path: "result.epochs", "too many epochs (\(epochs.count))") }
         guard host.count <= 255 else { throw SweepError(path: "result.host", "longer than 255 characters") }
+        guard (cpu?.count ?? 0) <= 255 else { throw SweepError(path: "result.cpu", "longer than 255 characters") }
+        guard (codeVersion?.commit.count ?? 0) <= 100 else { throw SweepError(path: "result.codeVersion.commit", "longer than 100 characters") }
     }
+}
+
+/// Which source the engine that produced a result was built from.
+public struct CodeVersion: Codable, Sendable, Equatable {
+    /// The git commit (40 hex digits), or `unknown`.
+    public var commit: String
+    /// Whether the working tree had uncommitted changes to tracked files.
+    public var dirty: Bool
+    public init(commit: String, dirty: Bool) { self.commit = commit; self.dirty = dirty }
 }
 
 /// Inference speed of a job's trained model on the worker's CPU: the packed network against the

@@ -27,6 +27,8 @@ public struct Sweep: Sendable, Equatable {
     public let description: String?
     /// The expanded jobs, grid combinations in sorted-key order, seeds innermost.
     public let jobs: [JobConfig]
+    /// Priority, timeout and retry budgets of the jobs (top-level fields, all optional).
+    public var policy = SweepPolicy()
 
     /// Upper bound on jobs one sweep file may expand to.
     public static let maxJobs = 10_000
@@ -63,12 +65,17 @@ public struct Sweep: Sendable, Equatable {
         let seeds = try seedList(r.raw("seeds"))
         let stages = r.has("stages") ? r.raw("stages") : nil
         if !r.has("stages") { _ = r.raw("stages") }
+        let policy = try SweepPolicy.read(&r)
         try r.finish()
+        var sweep: Sweep
         if let stages {
             guard !hasGrid else { throw SweepError(path: "grid", "with stages, give each stage its own grid") }
-            return Sweep(name: name, description: description, jobs: try expandStages(stages, base: base, seeds: seeds))
+            sweep = Sweep(name: name, description: description, jobs: try expandStages(stages, base: base, seeds: seeds))
+        } else {
+            sweep = Sweep(name: name, description: description, jobs: try expand(base: base, axes: axes, seeds: seeds, gridPath: "grid"))
         }
-        return Sweep(name: name, description: description, jobs: try expand(base: base, axes: axes, seeds: seeds, gridPath: "grid"))
+        sweep.policy = policy
+        return sweep
     }
 
     /// The jobs of one grid over `base`, seeds innermost.

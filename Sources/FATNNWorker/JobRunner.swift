@@ -135,18 +135,19 @@ enum JobRunner {
                 }
             }
         } onCancel: {
-            stop.set()
+            stop.set(.shutdown)
         }
     }
 }
 
-/// A flag set from one thread and read from another.
+/// A flag set from one thread and read from another; the first reason given wins.
 final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = false
+    private var value: StopReason?
 
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value != nil } }
+    var reason: StopReason? { lock.withLock { value } }
+    func set(_ reason: StopReason = .claimLost) { lock.withLock { if value == nil { value = reason } } }
 }
 
 extension EpochReport {

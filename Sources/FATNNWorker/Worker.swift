@@ -8,7 +8,7 @@ import Logging
 public struct WorkerOptions: Sendable {
     /// Coordinator base URL.
     public var coordinator: String
-    /// Bearer token.
+    /// Bearer token (the coordinator's worker token, or its admin token).
     public var token: String
     /// Worker name; defaults to `HOST-PID`.
     public var name: String
@@ -20,12 +20,19 @@ public struct WorkerOptions: Sendable {
     public var pollSeconds: Double
     /// Overrides where datasets are read from.
     public var dataDirectory: String?
-    /// Where runs are checkpointed after every epoch (one file per config hash), so that a job
-    /// handed out again after this worker died resumes on this host; nil disables.
+    /// Where runs are checkpointed after every epoch (one file per config hash and replica), so
+    /// that a job handed out again after this worker died resumes on this host; nil disables.
     public var checkpointDirectory: String?
+    /// Where finished reports wait for the coordinator's acknowledgement; nil keeps them in memory only.
+    public var spoolDirectory: String?
+    /// Jobs run at once by this process (the engine's threads are shared between them).
+    public var concurrency: Int
+    /// Limit on each HTTP request, seconds.
+    public var requestTimeout: Int64
 
     public init(coordinator: String, token: String, name: String? = nil, once: Bool = false, exitWhenIdle: Bool = false,
-                pollSeconds: Double = 2, dataDirectory: String? = nil, checkpointDirectory: String? = nil) {
+                pollSeconds: Double = 2, dataDirectory: String? = nil, checkpointDirectory: String? = nil,
+                spoolDirectory: String? = nil, concurrency: Int = 1, requestTimeout: Int64 = 30) {
         self.checkpointDirectory = checkpointDirectory
         let host = ProcessInfo.processInfo.hostName
         self.coordinator = coordinator
@@ -35,190 +42,99 @@ public struct WorkerOptions: Sendable {
         self.exitWhenIdle = exitWhenIdle
         self.pollSeconds = pollSeconds
         self.dataDirectory = dataDirectory
+        self.spoolDirectory = spoolDirectory
+        self.concurrency = max(1, concurrency)
+        self.requestTimeout = requestTimeout
     }
 }
 
 /// Pulls jobs from a coordinator, trains and evaluates them with the engine, and reports
-/// progress and results. Waits out an unreachable coordinator with backoff.
+/// progress and results. Waits out an unreachable coordinator with backoff; keeps every
+/// finished report in its spool until the coordinator acknowledges it; on ``ShutdownSignal``
+/// stops claiming, gives running jobs back and returns.
 public struct Worker: Sendable {
     let options: WorkerOptions
     let client: CoordinatorClient
     let logger: Logger
     let retry: RetryPolicy
     let cache: DatasetCache
+    let spool: ResultSpool?
+    let shutdown: ShutdownSignal
     let host = ProcessInfo.processInfo.hostName
 
     /// A worker; nothing happens until ``run()``.
-    public init(options: WorkerOptions, logger: Logger, retry: RetryPolicy = RetryPolicy()) throws {
+    public init(options: WorkerOptions, logger: Logger, retry: RetryPolicy = RetryPolicy(),
+                shutdown: ShutdownSignal = ShutdownSignal()) throws {
         self.options = options
-        self.client = try CoordinatorClient(baseURL: options.coordinator, token: options.token)
+        self.client = try CoordinatorClient(baseURL: options.coordinator, token: options.token, timeoutSeconds: options.requestTimeout)
         self.logger = logger
         self.retry = retry
         self.cache = DatasetCache(dataDirectory: options.dataDirectory)
+        self.spool = try options.spoolDirectory.map { try ResultSpool(directory: $0) }
+        self.shutdown = shutdown
     }
 
-    /// Runs jobs until the queue is empty (with `exitWhenIdle`), one job is done (with `once`),
-    /// or the task is cancelled. The engine uses the process's OpenBLAS thread count
-    /// (`BLAS.setThreads`, set once by the executable).
+    /// Sends what the spool holds, then runs `concurrency` job loops until the queue is empty
+    /// (with `exitWhenIdle`), one job is done (with `once`), shutdown is requested, or the task
+    /// is cancelled. The engine uses the process's OpenBLAS thread count (`BLAS.setThreads`, set
+    /// once by the executable).
     ///
     /// - Returns: the number of jobs this worker finished (succeeded or failed).
     /// - Throws: ``WorkerError`` when this host cannot run jobs (the job is given back first);
     ///   a ``ClientError`` when the coordinator stays unreachable past the retry policy.
     @discardableResult
     public func run() async throws -> Int {
-        logger.info("worker \(options.name) polling \(options.coordinator) with \(BLAS.threads) engine thread(s)")
+        logger.info("worker \(options.name) polling \(options.coordinator): \(options.concurrency) job(s) at a time, \(BLAS.threads) engine thread(s), code \(CodeVersion.current.commit.prefix(12))\(CodeVersion.current.dirty ? "+dirty" : "")")
+        try await drainSpool()
+        if options.concurrency == 1 || options.once { return try await loop(name: options.name) }
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for slot in 0..<options.concurrency {
+                group.addTask { try await loop(name: "\(options.name)/\(slot)") }
+            }
+            var total = 0
+            for try await n in group { total += n }
+            return total
+        }
+    }
+
+    /// One claim-run-report loop.
+    func loop(name: String) async throws -> Int {
         var finished = 0
-        while !Task.isCancelled {
+        while !Task.isCancelled && !shutdown.isRequested {
             let job = try await retry.run("claim", logger: logger) {
-                try await client.claim(worker: options.name, host: host)
+                try await client.claim(worker: name, host: host)
             }
             guard let job else {
                 if options.once || options.exitWhenIdle {
-                    logger.info("queue empty; exiting after \(finished) job(s)")
+                    logger.info("\(name): queue empty; exiting after \(finished) job(s)")
                     return finished
                 }
-                try await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
                 continue
             }
-            try await process(job)
-            finished += 1
+            if try await process(job) { finished += 1 }
             if options.once { return finished }
         }
+        if shutdown.isRequested { logger.info("\(name): shutting down after \(finished) job(s)") }
         return finished
     }
 
-    func process(_ job: API.ClaimedJob) async throws {
-        let c: JobConfig
-        do { c = try job.config.revalidated() } catch {
-            return try await failJob(job, "invalid config from the coordinator: \(error)")
+    /// Sends every spooled report for this coordinator (from a run that was killed before its
+    /// acknowledgement).
+    func drainSpool() async throws {
+        guard let spool else { return }
+        for (name, entry, model) in spool.pending(for: options.coordinator) {
+            logger.info("spool: sending the unacknowledged report of job \(entry.job) (attempt \(entry.attempt))")
+            try await deliver(name, entry, model: model)
         }
-        logger.info("job \(job.id): \(c.model) \(c.quantizer.kind) on \(c.dataset.name) lr=\(c.training.learningRate) seed=\(c.seed), \(c.training.epochs) epoch(s)")
-        let dataset: Dataset
-        do {
-            _ = try JobRunner.plan(c)
-            dataset = try await cache.dataset(c.dataset.name)
-        } catch {
-            // A problem of this host, not of the job: give it back and stop, so that one
-            // misconfigured worker cannot fail the whole queue.
-            try await finish(job) { try await client.release(job: job.id, token: job.claimToken, reason: "\(options.name): \(error)") }
-            throw WorkerError(job: job.id, reason: "\(error)")
-        }
-        var initialModel: Data?
-        if let parent = c.initFrom {
-            do {
-                initialModel = try await retry.run("job \(job.id): fetch the model to start from", logger: logger) {
-                    try await client.downloadArtifact(configHash: parent)
-                }
-            } catch let e as ClientError {
-                return try await failJob(job, "cannot fetch the model of job \(parent) to start from: \(e)")
-            }
-        }
-        let stop = StopFlag()
-        let report: TrainingReport, trained: Data?
-        do {
-            (report, trained) = try await train(job, config: c, dataset: dataset, stop: stop, initialModel: initialModel)
-        } catch let e as JobRunner.InitializationFailure {
-            return try await failJob(job, e.description)
-        }
-        switch report.stoppedEarly {
-        case .requested?:
-            if Task.isCancelled { throw CancellationError() }
-            logger.warning("job \(job.id): claim lost (lease expired or job ended elsewhere); result discarded")
-            return
-        case .diverged(let epoch)?:
-            return try await failJob(job, "training diverged at epoch \(epoch): loss \(report.epochs.last?.trainLoss ?? .nan)")
-        case nil:
-            break
-        }
-        var result = JobResult(testAccuracy: report.testAccuracy, testLoss: report.testLoss,
-                               validationAccuracy: report.validationAccuracy, trainLoss: report.epochs.last?.trainLoss ?? 0,
-                               trainSeconds: report.trainSeconds, imagesPerSecond: report.imagesPerSecond,
-                               epochs: report.epochs.map(EpochReport.init), host: host, threads: BLAS.threads)
-        if let p = report.packed {
-            result.packedExact = p.exact
-            result.packed = PackedInference(kernelPath: p.path.rawValue, cpu: CPUInfo.modelName, testImages: p.testImages,
-                                            latencyBatch1: p.packedLatency1, latencyBatch64: p.packedLatency64,
-                                            floatLatencyBatch1: p.floatLatency1, floatLatencyBatch64: p.floatLatency64)
-            if !p.exact { logger.error("job \(job.id): the packed network differs from the trained one (packed_exact false)") }
-        }
-        do { try result.validate() } catch {
-            return try await failJob(job, "result out of range: \(error)")
-        }
-        // The model first, so that jobs fine-tuning from this one find it once it has succeeded.
-        guard let trained else { return try await failJob(job, "the trained model could not be encoded") }
-        try await finish(job) { try await client.uploadArtifact(job: job.id, token: job.claimToken, data: trained) }
-        try await finish(job) { try await client.complete(job: job.id, token: job.claimToken, result: result) }
-        if let path = checkpointPath(c) { try? FileManager.default.removeItem(atPath: path) }
-        logger.info("job \(job.id) done: test accuracy \(String(format: "%.2f%%", report.testAccuracy * 100)), \(String(format: "%.0f", report.imagesPerSecond)) images/s")
     }
 
-    /// The checkpoint file of a config, creating the directory if needed (nil: disabled).
-    func checkpointPath(_ config: JobConfig) -> String? {
+    /// The checkpoint file of a job, creating the directory if needed (nil: disabled).
+    func checkpointPath(_ job: API.ClaimedJob) -> String? {
         guard let dir = options.checkpointDirectory else { return nil }
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return (dir as NSString).appendingPathComponent(config.configHash + ".ckpt")
-    }
-
-    private func failJob(_ job: API.ClaimedJob, _ message: String) async throws {
-        logger.error("job \(job.id) failed: \(message)")
-        try await finish(job) { try await client.fail(job: job.id, token: job.claimToken, error: message) }
-    }
-
-    /// Reports the end of a job, retrying while the coordinator is unreachable; a stale claim is
-    /// logged and dropped.
-    private func finish(_ job: API.ClaimedJob, _ call: () async throws -> Void) async throws {
-        do { try await retry.run("report job \(job.id)", logger: logger, call) } catch let e as ClientError where e.isStaleClaim {
-            logger.warning("job \(job.id): coordinator refused the report: \(e)")
-        }
-    }
-
-    /// Trains while heartbeats keep the lease: one per epoch with progress, and one every third
-    /// of the lease in between. A refused heartbeat stops the run.
-    private func train(_ job: API.ClaimedJob, config: JobConfig, dataset: Dataset, stop: StopFlag,
-                       initialModel: Data?) async throws -> (TrainingReport, Data?) {
-        let (epochs, continuation) = AsyncStream.makeStream(of: EpochStats.self, bufferingPolicy: .bufferingNewest(16))
-        return try await withThrowingTaskGroup(of: (TrainingReport, Data?)?.self) { group in
-            group.addTask {
-                defer { continuation.finish() }
-                return try await JobRunner.run(config, dataset: dataset, stop: stop, checkpoint: checkpointPath(config),
-                                               initialModel: initialModel, onResume: { epoch in
-                    logger.info("job \(job.id): resuming after epoch \(epoch) from its checkpoint")
-                }) { continuation.yield($0) }
-            }
-            group.addTask {
-                for await e in epochs {
-                    logger.info("job \(job.id) epoch \(e.epoch)/\(job.config.training.epochs): loss \(String(format: "%.4f", e.trainLoss)), train acc \(String(format: "%.2f%%", e.trainAccuracy * 100))\(e.validationAccuracy.map { String(format: ", val acc %.2f%%", $0 * 100) } ?? "")")
-                    await heartbeat(job, EpochReport(e), stop: stop)
-                }
-                return nil
-            }
-            group.addTask {
-                let interval = max(1, job.leaseSeconds / 3)
-                while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
-                    if Task.isCancelled { break }
-                    await heartbeat(job, nil, stop: stop)
-                }
-                return nil
-            }
-            var report: (TrainingReport, Data?)?
-            for try await value in group {
-                if let value {
-                    report = value
-                    group.cancelAll()
-                }
-            }
-            return report!
-        }
-    }
-
-    private func heartbeat(_ job: API.ClaimedJob, _ epoch: EpochReport?, stop: StopFlag) async {
-        do { try await client.progress(job: job.id, token: job.claimToken, epoch: epoch) } catch let e as ClientError {
-            if e.isStaleClaim { stop.set() }
-            logger.warning("job \(job.id): heartbeat failed: \(e)")
-        } catch {
-            logger.warning("job \(job.id): heartbeat failed: \(error)")
-        }
+        let suffix = job.replica == 0 ? "" : "-r\(job.replica)"
+        return (dir as NSString).appendingPathComponent(job.config.configHash + suffix + ".ckpt")
     }
 }
 

@@ -8,8 +8,18 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the coordinator: the job database and its HTTP API.",
         discussion: """
             Opens (or creates) the SQLite database in WAL mode and serves the API until SIGINT or \
-            SIGTERM. Binds to 127.0.0.1 unless --host says otherwise; every API call needs the \
-            bearer token from --token-file, which is created with a random token if missing.
+            SIGTERM. Binds to 127.0.0.1 unless --host says otherwise.
+
+            Two bearer tokens, each created with a random value if its file is missing: the admin \
+            token (--token-file, default DB.token) allows everything; the worker token \
+            (--worker-token-file, default DB.worker-token) allows claiming and reporting jobs and \
+            reading status, but not submitting, cancelling, retrying or pausing.
+
+            Lifecycle: a claim lasts --lease-seconds unless a heartbeat extends it. An expired \
+            lease or a reported error re-queues the job after a backoff (--backoff-seconds, doubled \
+            per retry) until the sweep's retry budget is spent; then the job ends dead (lost \
+            workers) or failed (errors). On start, running jobs get --grace-seconds of lease so \
+            their workers can re-attach after a coordinator restart.
             """)
 
     @Option(help: ArgumentHelp("SQLite database file (created if missing).", valueName: "path"))
@@ -27,12 +37,26 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the bound port to this file once listening.", valueName: "file"))
     var portFile: String?
 
+    @Option(help: ArgumentHelp("Worker token file (default: DB.worker-token).", valueName: "file"))
+    var workerTokenFile: String?
+
     @Option(help: "Seconds a claim lasts without a heartbeat before the job is handed out again.")
     var leaseSeconds: Double = 120
 
+    @Option(help: "Seconds before the first re-run of a failed or lost attempt; doubled per retry.")
+    var backoffSeconds: Double = 5
+
+    @Option(help: "Seconds of lease every running job gets at start-up, for its worker to re-attach (default: the lease).")
+    var graceSeconds: Double?
+
+    @Option(help: .hidden) var faultDelayedResultAcks: Int = 0
+    @Option(help: .hidden) var faultResultAckDelay: Double = 0
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
-        guard leaseSeconds >= 2 && leaseSeconds <= 86_400 else { throw ValidationError("--lease-seconds must be in 2...86400") }
+        guard leaseSeconds >= 1 && leaseSeconds <= 86_400 else { throw ValidationError("--lease-seconds must be in 1...86400") }
+        guard backoffSeconds >= 0 && backoffSeconds <= 3600 else { throw ValidationError("--backoff-seconds must be in 0...3600") }
+        if let g = graceSeconds, !(0...86_400).contains(g) { throw ValidationError("--grace-seconds must be in 0...86400") }
     }
 
     func run() async throws {
@@ -40,20 +64,29 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "fatnn-coord")
         let tokenPath = tokenFile ?? db + ".token"
         let token = try CoordinatorServer.loadOrCreateToken(at: tokenPath)
-        let store = try JobStore(path: db, leaseSeconds: leaseSeconds)
+        let workerTokenPath = workerTokenFile ?? db + ".worker-token"
+        let workerToken = try CoordinatorServer.loadOrCreateToken(at: workerTokenPath)
+        guard workerToken != token else {
+            throw TokenFileError(path: workerTokenPath, reason: "the worker token must differ from the admin token in \(tokenPath)")
+        }
+        let store = try JobStore(path: db, leaseSeconds: leaseSeconds, backoffSeconds: backoffSeconds)
+        let extended = try store.extendLeases(grace: graceSeconds ?? leaseSeconds)
+        if extended > 0 { logger.info("\(extended) running job(s) get \(graceSeconds ?? leaseSeconds) s for their workers to re-attach") }
         if !["127.0.0.1", "localhost", "::1"].contains(host) {
             logger.warning("binding to \(host): the API is reachable from other hosts (token required)")
         }
         let db = self.db, host = self.host, portFile = self.portFile
-        let app = CoordinatorServer.application(store: store, token: token, host: host, port: port, logger: logger) { bound in
+        let faults = CoordinatorFaults(delayedResultAcks: faultDelayedResultAcks, resultAckDelay: faultResultAckDelay)
+        let app = CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token, worker: workerToken), host: host,
+                                                port: port, logger: logger, faults: faults) { bound in
             if let portFile {
                 do { try "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8) } catch {
                     logger.error("\(portFile): cannot write the port file: \(error)")
                 }
             }
-            logger.info("fatnn-coord listening on http://\(host):\(bound) (db: \(db), journal: \((try? store.journalMode()) ?? "?"), token file: \(tokenPath))")
+            logger.info("fatnn-coord listening on http://\(host):\(bound) (db: \(db), journal: \((try? store.journalMode()) ?? "?"), admin token: \(tokenPath), worker token: \(workerTokenPath))")
         }
-        let reapEvery = max(1, leaseSeconds / 4)
+        let reapEvery = max(0.5, min(leaseSeconds / 4, 30))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             // Jobs of workers that stopped sending heartbeats go back to the queue even while no
@@ -62,8 +95,8 @@ struct Serve: AsyncParsableCommand {
                 while true {
                     try await Task.sleep(nanoseconds: UInt64(reapEvery * 1e9))
                     do {
-                        let n = try store.reapExpiredLeases()
-                        if n > 0 { logger.warning("re-queued \(n) job(s) whose lease expired") }
+                        let n = try store.reap()
+                        if n > 0 { logger.warning("reaped \(n) job(s) whose lease expired or that ran past their timeout") }
                     } catch {
                         logger.error("lease reaper: \(error)")
                     }

@@ -20,10 +20,17 @@ struct Submit: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Sweep file (JSON).", valueName: "sweep.json"))
     var file: String
 
+    @Option(help: "Add N copies of every job, even of configs already stored (deliberate replicates).")
+    var replicate: Int = 0
+
     @Flag(help: "Validate and print the jobs without submitting them.")
     var dryRun = false
 
     @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        guard (0...1000).contains(replicate) else { throw ValidationError("--replicate must be in 0...1000") }
+    }
 
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else {
@@ -36,8 +43,9 @@ struct Submit: AsyncParsableCommand {
             print("\(file): valid; \(sweep.jobs.count) job(s)")
             return
         }
-        let reply = try await client.client().submit(document: data)
-        print("sweep '\(reply.name)' (id \(reply.sweepId)): \(reply.jobs) job(s), \(reply.added) added, \(reply.duplicates) already present")
+        let reply = try await client.client().submit(document: data, replicate: replicate)
+        print("sweep '\(reply.name)' (id \(reply.sweepId)): \(reply.jobs) job(s), \(reply.added) added, \(reply.duplicates) already present"
+              + (reply.added == 0 && replicate == 0 ? " (nothing new: every job is already stored; --replicate N adds copies)" : ""))
     }
 }
 

@@ -11,10 +11,21 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
         commandName: "fatnn-worker",
         abstract: "Pull FATNN jobs from a coordinator, train and evaluate them, and report results.",
         discussion: """
-            Claims one job at a time, reports every epoch's progress (which also keeps the claim \
-            alive), and posts the result. While the coordinator is unreachable it retries with \
-            backoff. A worker that dies loses only its current job, which the coordinator hands out \
-            again when the claim's lease expires.
+            Claims jobs (--concurrency at a time), reports every epoch's progress (which also keeps \
+            the claim alive), and posts the result. While the coordinator is unreachable it retries \
+            with backoff.
+
+            Nothing finished is lost: a result (or job error) is written to the spool directory \
+            before it is sent and deleted only once the coordinator acknowledges it; a worker \
+            started later on the same host sends what an earlier one left there. A worker that dies \
+            mid-job loses only that attempt: the coordinator hands the job out again when the \
+            lease expires, and on this host it resumes from its last epoch checkpoint.
+
+            SIGTERM or SIGINT: stop claiming, stop running jobs at their next epoch boundary, give \
+            them back to the coordinator, and exit 0. A second signal exits at once.
+
+            Use the coordinator's worker token (DB.worker-token): it can claim and report jobs but \
+            not submit, cancel or retry them.
             """)
 
     @Option(help: ArgumentHelp("Coordinator URL.", valueName: "url"))
@@ -44,21 +55,47 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
     @Option(help: "Worker name shown in the coordinator (default HOST-PID).")
     var name: String?
 
+    @Option(help: ArgumentHelp("Keep finished reports here until the coordinator acknowledges them; 'none' disables.", valueName: "dir"))
+    var spoolDir: String = (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fatnn/spool")
+
+    @Option(help: "Jobs to run at once in this process; the engine threads are split between them.")
+    var concurrency: Int = 1
+
     @Option(help: "Seconds between claims while the queue is empty.")
     var pollSeconds: Double = 2
 
+    @Option(help: "Limit on each request to the coordinator, seconds.")
+    var requestTimeout: Int64 = 30
+
     func validate() throws {
+        guard concurrency >= 1 && concurrency <= 64 else { throw ValidationError("--concurrency must be in 1...64") }
+        guard concurrency == 1 || !once else { throw ValidationError("--once runs one job: use it without --concurrency") }
+        guard requestTimeout >= 1 && requestTimeout <= 3600 else { throw ValidationError("--request-timeout must be in 1...3600") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
         guard pollSeconds > 0 && pollSeconds <= 3600 else { throw ValidationError("--poll-seconds must be in (0, 3600]") }
     }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        BLAS.setThreads(threads)
+        BLAS.setThreads(max(1, threads / concurrency))
         let options = WorkerOptions(coordinator: coordinator, token: try TokenSource.resolve(token: token, tokenFile: tokenFile),
                                     name: name, once: once, exitWhenIdle: exitWhenIdle, pollSeconds: pollSeconds,
-                                    dataDirectory: dataDir, checkpointDirectory: checkpointDir == "none" ? nil : checkpointDir)
-        let worker = try Worker(options: options, logger: Logger(label: "fatnn-worker"))
+                                    dataDirectory: dataDir, checkpointDirectory: checkpointDir == "none" ? nil : checkpointDir,
+                                    spoolDirectory: spoolDir == "none" ? nil : spoolDir, concurrency: concurrency,
+                                    requestTimeout: requestTimeout)
+        let logger = Logger(label: "fatnn-worker")
+        let shutdown = ShutdownSignal()
+        let signals = SignalHandlers.install { signal, count in
+            if count == 1 {
+                logger.warning("\(signal): finishing up: no new jobs; running jobs stop at their next epoch and are given back (again to exit at once)")
+                shutdown.request()
+            } else {
+                logger.warning("\(signal) again: exiting now; the coordinator re-runs the jobs when their leases expire")
+                Foundation.exit(130)
+            }
+        }
+        defer { signals.cancel() }
+        let worker = try Worker(options: options, logger: logger, shutdown: shutdown)
         try await worker.run()
     }
 }

@@ -9,7 +9,7 @@ import Testing
     private func stagedSweep() throws -> Sweep {
         try Sweep.parse(Data("""
             { "name": "staged", "base": { "model": "cnn-s", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 1, "learningRate": 0.1} },
-              "seeds": [1], "stages": [ {"name": "fp"}, {"name": "q", "from": "fp", "grid": {"quantizer.kind": ["fatnn"]}} ] }
+              "seeds": [1], "retries": {"errors": 0}, "stages": [ {"name": "fp"}, {"name": "q", "from": "fp", "grid": {"quantizer.kind": ["fatnn"]}} ] }
             """.utf8))
     }
 

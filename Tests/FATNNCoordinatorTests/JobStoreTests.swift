@@ -15,7 +15,7 @@ final class TestClock: @unchecked Sendable {
 extension TestClock {
     /// A store on a fresh temporary database that reads this clock, with 60-second leases.
     func store() throws -> JobStore {
-        try JobStore(path: temporaryDatabase(), leaseSeconds: 60, clock: { [self] in now })
+        try JobStore(path: temporaryDatabase(), leaseSeconds: 60, backoffSeconds: 0, clock: { [self] in now })
     }
 }
 
@@ -69,7 +69,7 @@ func sampleResult(_ acc: Double) -> JobResult {
             #expect(job.claimToken.count == 64)
         }
         #expect(ids == [1, 2, 3, 4])
-        #expect(try store.counts() == ["queued": 0, "leased": 4, "succeeded": 0, "failed": 0])
+        #expect(try store.counts() == ["queued": 0, "leased": 4, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0])
     }
 
     @Test func resultIsStoredAndIdempotent() throws {
@@ -114,12 +114,17 @@ func sampleResult(_ acc: Double) -> JobResult {
         #expect(try store.leaderboard()[0].testAccuracy == 0.7)
     }
 
-    @Test func failRecordsTheError() throws {
+    @Test func failRetriesWithinTheBudgetThenRecordsTheError() throws {
         _ = try store.submit(try sampleSweep(seeds: [1], rates: [0.1]), document: "{}")
+        let first = try #require(try store.claim(worker: "w1", host: "h"))
+        try store.fail(job: first.id, token: first.claimToken, error: "boom")
+        #expect(try store.counts()["queued"] == 1, "one retry after a job error by default")
         let a = try #require(try store.claim(worker: "w1", host: "h"))
+        #expect(a.id == first.id && a.attempt == 2)
         try store.fail(job: a.id, token: a.claimToken, error: "boom")
         #expect(try store.counts()["failed"] == 1)
-        #expect(try store.error(job: a.id) == "boom")
+        #expect(try store.error(job: a.id)?.hasPrefix("boom") == true)
+        #expect(try store.attempts(job: a.id).map(\.outcome) == [.error, .error])
         #expect(throws: StoreError.staleClaim(a.id)) { try store.complete(job: a.id, token: a.claimToken, result: sampleResult(0.9)) }
     }
 
@@ -132,7 +137,7 @@ func sampleResult(_ acc: Double) -> JobResult {
             try s.complete(job: a.id, token: a.claimToken, result: sampleResult(0.9))
         }
         let s = try JobStore(path: path)
-        #expect(try s.counts() == ["queued": 3, "leased": 0, "succeeded": 1, "failed": 0])
+        #expect(try s.counts() == ["queued": 3, "leased": 0, "succeeded": 1, "failed": 0, "dead": 0, "cancelled": 0])
     }
 
     @Test func schemaFileMatchesMigration() throws {
@@ -154,20 +159,21 @@ func sampleResult(_ acc: Double) -> JobResult {
         clock.advance(30)
         try store.heartbeat(job: b.id, token: b.claimToken, epoch: nil)
         clock.advance(31)
-        #expect(try store.reapExpiredLeases() == 1)
-        #expect(try store.counts() == ["queued": 3, "leased": 1, "succeeded": 0, "failed": 0])
+        #expect(try store.reap() == 1)
+        #expect(try store.counts() == ["queued": 3, "leased": 1, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0])
         #expect(throws: StoreError.staleClaim(a.id)) { try store.heartbeat(job: a.id, token: a.claimToken, epoch: nil) }
-        #expect(try store.reapExpiredLeases() == 0)
+        #expect(try store.reap() == 0)
     }
 
-    @Test func releaseRequeuesWithoutCountingTheAttempt() throws {
+    @Test func releaseRequeuesWithoutChargingABudget() throws {
         _ = try store.submit(try sampleSweep(seeds: [1], rates: [0.1]), document: "{}")
         let a = try #require(try store.claim(worker: "w1", host: "h"))
         try store.release(job: a.id, token: a.claimToken)
         #expect(try store.counts()["queued"] == 1)
         #expect(throws: StoreError.staleClaim(a.id)) { try store.release(job: a.id, token: a.claimToken) }
-        let attempts = try store.pool.read { try Int.fetchOne($0, sql: "SELECT attempts FROM jobs WHERE id = ?", arguments: [a.id]) }
-        #expect(attempts == 0)
+        let used = try store.pool.read { try Int.fetchOne($0, sql: "SELECT error_count + lost_count FROM jobs WHERE id = ?", arguments: [a.id]) }
+        #expect(used == 0)
+        #expect(try store.attempts(job: a.id).map(\.outcome) == [.released])
         let again = try #require(try store.claim(worker: "w2", host: "h"))
         #expect(again.id == a.id)
     }

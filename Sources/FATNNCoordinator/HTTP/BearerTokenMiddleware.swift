@@ -1,17 +1,26 @@
 import Hummingbird
 
-/// Rejects every request whose `Authorization` header is not `Bearer TOKEN` with 401.
-/// The comparison takes the same time wherever the first difference is.
+/// Rejects every request whose `Authorization` header is not `Bearer TOKEN` for one of
+/// `tokens` with 401. Each comparison takes the same time wherever the first difference is.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: [UInt8]
+    let tokens: [[UInt8]]
+    let role: String
 
-    init(token: String) { self.token = Array(token.utf8) }
+    /// - Parameter role: named in the error, e.g. `admin` for routes the worker token cannot use.
+    init(tokens: [String], role: String) {
+        self.tokens = tokens.map { Array($0.utf8) }
+        self.role = role
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              Self.constantTimeEqual(Array(header.dropFirst(7).utf8), token) else {
-            throw HTTPError(.unauthorized, message: "missing or wrong bearer token (send 'Authorization: Bearer TOKEN')")
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw HTTPError(.unauthorized, message: "missing bearer token (send 'Authorization: Bearer TOKEN')")
         }
+        let given = Array(header.dropFirst(7).utf8)
+        // Every token is compared, so the time does not tell which one matched.
+        var ok = false
+        for t in tokens { ok = Self.constantTimeEqual(given, t) || ok }
+        guard ok else { throw HTTPError(.unauthorized, message: "wrong bearer token: this route needs the \(role) token") }
         return try await next(request, context)
     }
 

@@ -16,15 +16,23 @@ public enum CoordinatorServer {
     ///
     /// - Parameter onRunning: called with the bound port once the server listens.
     public static func application(
-        store: JobStore, token: String, host: String = "127.0.0.1", port: Int = defaultPort,
-        logger: Logger = Logger(label: "fatnn-coord"),
+        store: any JobQueueStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
+        logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: CoordinatorRoutes.router(store: store, token: token, logger: logger),
+            router: CoordinatorRoutes.router(store: store, tokens: tokens, logger: logger, faults: faults),
             configuration: .init(address: .hostname(host, port: port), serverName: "fatnn-coord"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    /// The application with one (admin) token.
+    public static func application(
+        store: any JobQueueStore, token: String, host: String = "127.0.0.1", port: Int = defaultPort,
+        logger: Logger = Logger(label: "fatnn-coord"), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        application(store: store, tokens: CoordinatorTokens(admin: token), host: host, port: port, logger: logger, onRunning: onRunning)
     }
 
     /// Reads the token from `path`, or creates the file with a new random token (mode 0600).
@@ -58,5 +66,6 @@ public enum CoordinatorServer {
 public struct TokenFileError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
     public var description: String { "\(path): \(reason)" }
 }

@@ -5,7 +5,10 @@ import GRDB
 extension JobStore {
     /// Every job, best test accuracy first, then unfinished jobs by id.
     public func leaderboard(limit: Int = 10_000) throws -> [LeaderboardRow] {
-        try pool.read { db in
+        try pool.read { db in try Self.rows(db, where: "1", arguments: [], limit: limit) }
+    }
+
+    static func rows(_ db: Database, where condition: String, arguments: StatementArguments, limit: Int) throws -> [LeaderboardRow] {
             try Row.fetchAll(db, sql: """
                 SELECT j.id, s.name AS sweep, j.model, j.quantizer, j.dataset, j.split, j.seed, j.learning_rate,
                        j.state, j.last_epoch, j.epochs, r.test_accuracy, r.val_accuracy, r.train_seconds,
@@ -14,9 +17,10 @@ extension JobStore {
                        json_extract(r.result, '$.packed.latencyBatch64') AS packed_latency64,
                        json_extract(r.result, '$.packed.latencyBatch1') AS packed_latency1
                 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id LEFT JOIN results r ON r.job_id = j.id
+                WHERE \(condition)
                 ORDER BY r.test_accuracy IS NULL, r.test_accuracy DESC, j.id
                 LIMIT ?
-                """, arguments: [limit]).map { row in
+                """, arguments: arguments + [limit]).map { row in
                 var r = LeaderboardRow(id: row["id"], sweep: row["sweep"], model: row["model"], quantizer: row["quantizer"],
                                dataset: row["dataset"], split: row["split"], seed: row["seed"],
                                learningRate: row["learning_rate"], testAccuracy: row["test_accuracy"],
@@ -28,6 +32,49 @@ extension JobStore {
                 r.packedLatencyBatch1 = row["packed_latency1"]
                 return r
             }
+    }
+
+    /// One job with its config, attempts, epochs and result, or nil.
+    public func jobDetail(_ id: Int64) throws -> API.JobDetail? {
+        try pool.read { db in
+            guard let row = try Self.rows(db, where: "j.id = ?", arguments: [id], limit: 1).first,
+                  let job = try Row.fetchOne(db, sql: "SELECT config, config_hash, replica, error FROM jobs WHERE id = ?", arguments: [id])
+            else { return nil }
+            let attempts = try Row.fetchAll(db, sql: """
+                SELECT attempt, worker, host, started_at, ended_at, outcome, error FROM attempts WHERE job_id = ? ORDER BY attempt
+                """, arguments: [id]).map {
+                API.Attempt(attempt: $0["attempt"], worker: $0["worker"], host: $0["host"], startedAt: $0["started_at"],
+                            endedAt: $0["ended_at"], outcome: AttemptOutcome(rawValue: $0["outcome"]) ?? .error, error: $0["error"])
+            }
+            let epochs = try Row.fetchAll(db, sql: """
+                SELECT epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds FROM epochs WHERE job_id = ? ORDER BY epoch
+                """, arguments: [id]).map {
+                EpochReport(epoch: $0["epoch"], trainLoss: $0["train_loss"], trainAccuracy: $0["train_accuracy"],
+                            validationAccuracy: $0["val_accuracy"], learningRate: $0["learning_rate"], seconds: $0["seconds"])
+            }
+            let result = try String.fetchOne(db, sql: "SELECT result FROM results WHERE job_id = ?", arguments: [id])
+                .map { try JSONDecoder().decode(JobResult.self, from: Data($0.utf8)) }
+            return API.JobDetail(row: row, config: try JobConfig.fromCanonical(job["config"]), configHash: job["config_hash"],
+                                 replica: job["replica"], error: job["error"], attempts: attempts, epochs: epochs, result: result)
+        }
+    }
+
+    /// The attempts of a job, first first.
+    public func attempts(job id: Int64) throws -> [API.Attempt] { try jobDetail(id)?.attempts ?? [] }
+
+    /// Jobs per state, attempts per outcome and paused sweeps, for `/metrics`.
+    public func metrics() throws -> StoreMetrics {
+        try pool.read { db in
+            var jobs = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+            for r in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM jobs GROUP BY state") {
+                if let s = JobState(rawValue: r["state"]) { jobs[s] = r["n"] }
+            }
+            var attempts = Dictionary(uniqueKeysWithValues: AttemptOutcome.allCases.map { ($0, 0) })
+            for r in try Row.fetchAll(db, sql: "SELECT outcome, count(*) AS n FROM attempts GROUP BY outcome") {
+                if let o = AttemptOutcome(rawValue: r["outcome"]) { attempts[o] = r["n"] }
+            }
+            let paused = try Int.fetchOne(db, sql: "SELECT count(*) FROM sweeps WHERE paused = 1") ?? 0
+            return StoreMetrics(jobs: jobs, attempts: attempts, pausedSweeps: paused)
         }
     }
 

@@ -1,0 +1,50 @@
+import FATNNJobs
+import Foundation
+
+/// Every operation the coordinator's HTTP layer needs from a job store: the one narrow
+/// interface a second backend (PostgreSQL, for labs that outgrow one coordinator) implements.
+/// The lifecycle rules themselves are ``JobLifecycle``'s and are shared by every backend.
+public protocol JobQueueStore: Sendable {
+    /// Stores a sweep's jobs (deduplicated by config hash unless `replicate` > 0).
+    func submit(_ sweep: Sweep, document: String, replicate: Int) throws -> API.SubmitResponse
+    /// Leases the next claimable job to `worker`, or nil.
+    func claim(worker: String, host: String) throws -> API.ClaimedJob?
+    /// Extends a lease and records progress; the reply says whether to cancel.
+    func heartbeat(job: Int64, token: String, epoch: EpochReport?) throws -> API.HeartbeatReply
+    /// Accepts a result exactly once.
+    func complete(job: Int64, token: String, result: JobResult) throws
+    /// Records a job error (re-queued within budget, else failed).
+    func fail(job: Int64, token: String, error: String) throws
+    /// Gives a job back unrun.
+    func release(job: Int64, token: String) throws
+    /// Re-queues or ends overdue leases; returns how many.
+    func reap() throws -> Int
+    /// Cancels jobs by id or a whole sweep's unfinished jobs.
+    func cancel(jobs: [Int64], sweep: String?) throws -> [Int64]
+    /// Re-queues ended jobs in `states`.
+    func retry(states: [JobState], sweep: String?) throws -> [Int64]
+    /// Pauses or resumes a sweep.
+    func setPaused(sweep: String, _ paused: Bool) throws
+    /// Stores a job's trained model.
+    func storeArtifact(job: Int64, token: String, data: Data) throws
+    /// A stored model and its SHA-256.
+    func artifact(configHash: String) throws -> (data: Data, sha256: String)?
+    /// Jobs per state.
+    func counts() throws -> [String: Int]
+    /// The leaderboard rows.
+    func leaderboard(limit: Int) throws -> [LeaderboardRow]
+    /// One job with its attempts and epochs.
+    func jobDetail(_ id: Int64) throws -> API.JobDetail?
+    /// Counters for `/metrics`.
+    func metrics() throws -> StoreMetrics
+}
+
+/// Counters exported at `/metrics`.
+public struct StoreMetrics: Sendable, Equatable {
+    /// Jobs per state.
+    public var jobs: [JobState: Int]
+    /// Attempts per outcome (completions are `ok`; failures `error` and `timeout`; `lost` workers).
+    public var attempts: [AttemptOutcome: Int]
+    /// Sweeps currently paused.
+    public var pausedSweeps: Int
+}

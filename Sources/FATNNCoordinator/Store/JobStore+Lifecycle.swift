@@ -1,0 +1,230 @@
+import FATNNJobs
+import Foundation
+import GRDB
+
+/// Lifecycle events applied to stored jobs: load, ``JobLifecycle/applying(_:at:timing:)``, save,
+/// and the attempt row closed, all in one transaction.
+extension JobStore {
+    /// Extends the lease of a claimed job and records an epoch's progress.
+    ///
+    /// - Returns: whether a user asked to cancel the job (the worker should stop and release it).
+    /// - Throws: ``StoreError/staleClaim(_:)`` when `token` is not the job's current claim.
+    @discardableResult
+    public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) throws -> API.HeartbeatReply {
+        let t = now()
+        return try write(durable: false) { db in
+            let tr = try apply(.heartbeat(token: token), job: id, db, now: t)
+            try db.execute(sql: "UPDATE jobs SET last_heartbeat_at = ? WHERE id = ?", arguments: [t, id])
+            if let e = epoch {
+                try db.execute(sql: "UPDATE jobs SET last_epoch = ?, last_loss = ?, last_accuracy = ? WHERE id = ?",
+                               arguments: [e.epoch, e.trainLoss, e.validationAccuracy ?? e.trainAccuracy, id])
+                try Self.record(db, job: id, epoch: e)
+            }
+            return API.HeartbeatReply(cancel: tr.after.cancelRequested)
+        }
+    }
+
+    /// Accepts the result of a claimed job, exactly once. The same token again after success is
+    /// a no-op, so a worker may resend a result whose acknowledgement it lost.
+    ///
+    /// - Throws: ``StoreError/staleClaim(_:)`` when `token` is not the job's current claim.
+    public func complete(job id: Int64, token: String, result: JobResult) throws {
+        let t = now()
+        let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        try write { db in
+            let tr = try apply(.succeed(token: token), job: id, db, now: t)
+            if tr.repeated { return }
+            try db.execute(sql: """
+                INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
+                                     images_per_second, host, threads, result, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [id, result.testAccuracy, result.testLoss, result.validationAccuracy, result.trainLoss,
+                                 result.trainSeconds, result.imagesPerSecond, result.host, result.threads, json, t])
+            for e in result.epochs { try Self.record(db, job: id, epoch: e) }
+        }
+    }
+
+    /// Records a job error reported by the claiming worker: the job is re-queued (after a
+    /// backoff) while its error budget lasts, else it fails.
+    public func fail(job id: Int64, token: String, error message: String) throws {
+        let t = now()
+        try write { db in
+            _ = try apply(.jobError(token: token, message: String(message.prefix(4000))), job: id, db, now: t)
+            try failOrphans(db, now: t)
+        }
+    }
+
+    /// Gives a claimed job back to the queue unrun, not charged to any budget (its host cannot
+    /// run it, or its worker is shutting down). A job whose cancel was requested ends cancelled.
+    public func release(job id: Int64, token: String) throws {
+        let t = now()
+        try write { db in
+            _ = try apply(.release(token: token), job: id, db, now: t)
+            try failOrphans(db, now: t)
+        }
+    }
+
+    /// Cancels jobs: queued ones at once; running ones are told on their next heartbeat and end
+    /// cancelled when their worker releases them or their lease runs out. Ended jobs are skipped.
+    ///
+    /// - Returns: the ids cancelled or asked to cancel.
+    public func cancel(jobs ids: [Int64] = [], sweep: String? = nil) throws -> [Int64] {
+        let t = now()
+        return try write { db in
+            var targets = ids
+            for id in ids where try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [id]) == nil {
+                throw StoreError.jobNotFound(id)
+            }
+            if let sweep { targets += try Int64.fetchAll(db, sql: "SELECT id FROM jobs WHERE sweep_id = ? AND state IN ('queued', 'leased')", arguments: [try sweepId(db, sweep)]) }
+            var done: [Int64] = []
+            for id in targets {
+                do {
+                    let tr = try apply(.cancel, job: id, db, now: t)
+                    if !tr.repeated { done.append(id) }
+                } catch StoreError.notAllowed where sweep != nil || ids.count > 1 {
+                    continue
+                }
+            }
+            try failOrphans(db, now: t)
+            return done
+        }
+    }
+
+    /// Re-queues ended jobs in the given states with fresh retry budgets (a user's `retry`).
+    ///
+    /// - Returns: the ids re-queued.
+    public func retry(states: [JobState], sweep: String? = nil) throws -> [Int64] {
+        let t = now()
+        let allowed: Set<JobState> = [.failed, .dead, .cancelled]
+        if let bad = states.first(where: { !allowed.contains($0) }) {
+            throw StoreError.invalid(SweepError(path: "state", "'\(bad.rawValue)' cannot be retried; allowed: failed, dead, cancelled"))
+        }
+        return try write { db in
+            var sql = "SELECT id FROM jobs WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
+            var args = StatementArguments(states.map(\.rawValue))
+            if let sweep { sql += " AND sweep_id = ?"; args += [try sweepId(db, sweep)] }
+            let ids = try Int64.fetchAll(db, sql: sql + " ORDER BY id", arguments: args)
+            for id in ids { _ = try apply(.retry, job: id, db, now: t) }
+            return ids
+        }
+    }
+
+    /// Stops (or resumes) handing out a sweep's queued jobs; running jobs carry on.
+    public func setPaused(sweep name: String, _ paused: Bool) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE sweeps SET paused = ? WHERE id = ?", arguments: [paused, try sweepId(db, name)])
+        }
+    }
+
+    /// Re-queues or ends every job whose lease expired (its worker stopped sending heartbeats)
+    /// or that ran past its timeout, by the lifecycle's budgets.
+    ///
+    /// - Returns: how many jobs were reaped.
+    @discardableResult
+    public func reap() throws -> Int {
+        let t = now()
+        return try write { db in try reap(db, now: t) }
+    }
+
+    /// Gives every running job at least `grace` seconds of lease from now: called when a
+    /// coordinator starts, so workers that could not reach it while it was down re-attach with
+    /// their next heartbeat instead of losing their jobs.
+    @discardableResult
+    public func extendLeases(grace: Double) throws -> Int {
+        let t = now()
+        return try write { db in
+            try db.execute(sql: "UPDATE jobs SET lease_expires_at = max(lease_expires_at, ?) WHERE state = 'leased'", arguments: [t + grace])
+            return db.changesCount
+        }
+    }
+
+    @discardableResult
+    func reap(_ db: Database, now t: Double) throws -> Int {
+        let ids = try Int64.fetchAll(db, sql: """
+            SELECT id FROM jobs WHERE state = 'leased' AND (lease_expires_at < ? OR leased_at + timeout_seconds < ?)
+            """, arguments: [t, t])
+        for id in ids {
+            guard let event = try load(db, id)?.overdueEvent(at: t) else { continue }
+            _ = try apply(event, job: id, db, now: t)
+        }
+        if !ids.isEmpty { try failOrphans(db, now: t) }
+        return ids.count
+    }
+
+    /// Applies `event` to job `id` inside the caller's transaction.
+    func apply(_ event: LifecycleEvent, job id: Int64, _ db: Database, now t: Double) throws -> Transition {
+        guard let before = try load(db, id) else { throw StoreError.jobNotFound(id) }
+        let tr: Transition
+        do { tr = try before.applying(event, at: t, timing: timing) } catch {
+            switch error {
+            case .staleClaim: throw StoreError.staleClaim(id)
+            case .notAllowed(let state, let what): throw StoreError.notAllowed(id, state, what)
+            }
+        }
+        if tr.repeated { return tr }
+        try save(db, id, tr.after, now: t)
+        if let outcome = tr.ended {
+            let message = outcome == .ok || outcome == .released ? nil : tr.after.error
+            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?",
+                           arguments: [t, outcome.rawValue, message, id, before.attempts])
+        }
+        return tr
+    }
+
+    func load(_ db: Database, _ id: Int64) throws -> JobLifecycle? {
+        guard let r = try Row.fetchOne(db, sql: """
+            SELECT state, attempts, error_count, lost_count, claim_token, leased_at, lease_expires_at, not_before,
+                   cancel_requested, error, max_error_retries, max_lost_retries, timeout_seconds
+            FROM jobs WHERE id = ?
+            """, arguments: [id]) else { return nil }
+        var l = JobLifecycle(maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
+                             timeoutSeconds: r["timeout_seconds"])
+        l.state = JobState(rawValue: r["state"]) ?? .failed
+        l.attempts = r["attempts"]
+        l.errorCount = r["error_count"]
+        l.lostCount = r["lost_count"]
+        l.claimToken = r["claim_token"]
+        l.leasedAt = r["leased_at"]
+        l.leaseExpiresAt = r["lease_expires_at"]
+        l.notBefore = r["not_before"]
+        l.cancelRequested = r["cancel_requested"]
+        l.error = r["error"]
+        return l
+    }
+
+    private func save(_ db: Database, _ id: Int64, _ l: JobLifecycle, now t: Double) throws {
+        try db.execute(sql: """
+            UPDATE jobs SET state = ?, attempts = ?, error_count = ?, lost_count = ?, claim_token = ?, leased_at = ?,
+                            lease_expires_at = ?, not_before = ?, cancel_requested = ?, error = ?, updated_at = ?
+            WHERE id = ?
+            """, arguments: [l.state.rawValue, l.attempts, l.errorCount, l.lostCount, l.claimToken, l.leasedAt,
+                             l.leaseExpiresAt, l.notBefore, l.cancelRequested, l.error, t, id])
+    }
+
+    /// Fails every queued job whose parent ended without success (repeatedly, down chains of stages).
+    func failOrphans(_ db: Database, now t: Double) throws {
+        repeat {
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'failed', updated_at = ?,
+                    error = 'the job it starts from (' || (SELECT p.id FROM jobs p WHERE p.config_hash = jobs.parent_hash) || ') ended ' ||
+                            (SELECT p.state FROM jobs p WHERE p.config_hash = jobs.parent_hash)
+                WHERE state = 'queued' AND parent_hash IN (SELECT config_hash FROM jobs WHERE state IN ('failed', 'dead', 'cancelled'))
+                  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.config_hash = jobs.parent_hash AND p.state NOT IN ('failed', 'dead', 'cancelled'))
+                """, arguments: [t])
+        } while db.changesCount > 0
+    }
+
+    func sweepId(_ db: Database, _ name: String) throws -> Int64 {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM sweeps WHERE name = ?", arguments: [name]) else {
+            throw StoreError.sweepNotFound(name)
+        }
+        return id
+    }
+
+    static func record(_ db: Database, job id: Int64, epoch e: EpochReport) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO epochs (job_id, epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, e.epoch, e.trainLoss, e.trainAccuracy, e.validationAccuracy, e.learningRate, e.seconds])
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Why a running attempt was stopped before it finished.
+enum StopReason: Sendable, Equatable {
+    /// The coordinator refused a heartbeat: the claim is no longer this worker's.
+    case claimLost
+    /// A user cancelled the job (told by a heartbeat reply).
+    case cancelled
+    /// The worker is shutting down (SIGTERM or SIGINT).
+    case shutdown
+}
+
+/// A request to stop the worker, set from a signal handler and read by every job loop: no new
+/// claims, and running attempts stop at their next epoch boundary and give their jobs back.
+public final class ShutdownSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var requested = false
+    private var running: [ObjectIdentifier: StopFlag] = [:]
+
+    public init() {}
+
+    /// Whether shutdown was requested.
+    public var isRequested: Bool { lock.withLock { requested } }
+
+    /// Requests shutdown: stops every running attempt.
+    public func request() {
+        let flags = lock.withLock { () -> [StopFlag] in
+            requested = true
+            return Array(running.values)
+        }
+        for f in flags { f.set(.shutdown) }
+    }
+
+    func register(_ flag: StopFlag) {
+        let stopNow = lock.withLock { () -> Bool in
+            running[ObjectIdentifier(flag)] = flag
+            return requested
+        }
+        if stopNow { flag.set(.shutdown) }
+    }
+
+    func unregister(_ flag: StopFlag) { _ = lock.withLock { running.removeValue(forKey: ObjectIdentifier(flag)) } }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+
+struct Pause: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop handing out a sweep's queued jobs; running jobs carry on (admin token).")
+
+    @Argument(help: "Sweep name.")
+    var sweep: String
+
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.client().setPaused(sweep: sweep, true)
+        print("sweep '\(sweep)' paused")
+    }
+}
+
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Hand out a paused sweep's jobs again (admin token).")
+
+    @Argument(help: "Sweep name.")
+    var sweep: String
+
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        try await client.client().setPaused(sweep: sweep, false)
+        print("sweep '\(sweep)' resumed")
+    }
+}
