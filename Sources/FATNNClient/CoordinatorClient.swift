@@ -117,6 +117,9 @@ public struct CoordinatorClient: Sendable {
     static let http: HTTPClient = {
         var config = HTTPClient.Configuration()
         config.timeout = .init(connect: .seconds(3), read: .seconds(60))
+        // Enough connections for many concurrent callers in one process (simulated workers,
+        // --concurrency); the default of 8 would queue them.
+        config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 128
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }()
 

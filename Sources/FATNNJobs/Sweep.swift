@@ -31,7 +31,7 @@ public struct Sweep: Sendable, Equatable {
     public var policy = SweepPolicy()
 
     /// Upper bound on jobs one sweep file may expand to.
-    public static let maxJobs = 10_000
+    public static let maxJobs = 100_000
     /// Upper bound on a sweep file's size in bytes.
     public static let maxDocumentBytes = 1 << 20
 

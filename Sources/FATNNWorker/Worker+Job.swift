@@ -187,7 +187,7 @@ extension Worker {
             if reply.cancel { stop.set(.cancelled) }
         } catch let e as ClientError {
             if e.isStaleClaim || e.status == 404 { stop.set(.claimLost) }
-            logger.warning("job \(job.id): heartbeat failed: \(e)")
+            if !Task.isCancelled { logger.warning("job \(job.id): heartbeat failed: \(e)") }
         } catch {
             logger.warning("job \(job.id): heartbeat failed: \(error)")
         }

@@ -95,7 +95,7 @@ struct Serve: AsyncParsableCommand {
                 while true {
                     try await Task.sleep(nanoseconds: UInt64(reapEvery * 1e9))
                     do {
-                        let n = try store.reap()
+                        let n = try await store.queue.reap()
                         if n > 0 { logger.warning("reaped \(n) job(s) whose lease expired or that ran past their timeout") }
                     } catch {
                         logger.error("lease reaper: \(error)")

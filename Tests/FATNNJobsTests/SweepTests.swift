@@ -127,8 +127,8 @@ private let base = """
     }
 
     @Test func tooManyJobs() {
-        let values = (1...101).map(String.init).joined(separator: ",")
-        let e = error(#"{ "name": "x", \#(base), "grid": {"training.epochs": [\#(values)], "training.batchSize": [\#(values)]}, "seeds": [1] }"#)
+        let values = (1...317).map(String.init).joined(separator: ",")  // 317 x 317 > 100,000
+        let e = error(#"{ "name": "x", \#(base), "grid": {"training.epochs": [\#(values)], "dataset.splitSeed": [\#(values)]}, "seeds": [1] }"#)
         #expect(e?.path == "grid")
         #expect(e?.message.contains("limit") == true)
     }
@@ -172,7 +172,7 @@ private let base = """
             _ = try Sweep.parse(Data(#"{ "name": "x", \#(base), "grid": {\#(axes)}, "seeds": [1, 2] }"#.utf8))
             Issue.record("accepted")
         } catch {
-            #expect(error.path == "grid" && error.message.contains("10000"))
+            #expect(error.path == "grid" && error.message.contains("100000"))
         }
     }
 

@@ -19,7 +19,7 @@ extension CoordinatorRoutes {
             do { sweep = try Sweep.parse(body) } catch {
                 throw HTTPError(.badRequest, message: "invalid sweep: \(error)")
             }
-            let reply = try mapped { try store.submit(sweep, document: String(decoding: body, as: UTF8.self), replicate: replicate) }
+            let reply = try await mapped { try await store.submit(sweep, document: String(decoding: body, as: UTF8.self), replicate: replicate) }
             logger.info("sweep '\(sweep.name)': \(reply.added) jobs added, \(reply.duplicates) already present")
             return try json(reply)
         }
@@ -27,21 +27,21 @@ extension CoordinatorRoutes {
             let req = try await decode(API.CancelRequest.self, request)
             guard !req.jobs.isEmpty || req.sweep != nil else { throw HTTPError(.badRequest, message: "give job ids or a sweep") }
             guard req.jobs.count <= 100_000 else { throw HTTPError(.badRequest, message: "at most 100000 job ids per request") }
-            let ids = try mapped { try store.cancel(jobs: req.jobs, sweep: req.sweep) }
+            let ids = try await mapped { try await store.cancel(jobs: req.jobs, sweep: req.sweep) }
             logger.warning("cancelled \(ids.count) job(s)")
             return try json(API.JobsResponse(jobs: ids))
         }
         api.post("retry") { request, _ in
             let req = try await decode(API.RetryRequest.self, request)
             guard !req.states.isEmpty else { throw HTTPError(.badRequest, message: "states: give at least one of failed, dead, cancelled") }
-            let ids = try mapped { try store.retry(states: req.states, sweep: req.sweep) }
+            let ids = try await mapped { try await store.retry(states: req.states, sweep: req.sweep) }
             logger.info("re-queued \(ids.count) job(s) in state \(req.states.map(\.rawValue).joined(separator: ","))")
             return try json(API.JobsResponse(jobs: ids))
         }
         for (verb, paused) in [("pause", true), ("resume", false)] {
             api.post("sweeps/{name}/\(verb)") { _, context in
                 let name = try context.parameters.require("name")
-                try mapped { try store.setPaused(sweep: name, paused) }
+                try await mapped { try await store.setPaused(sweep: name, paused) }
                 logger.info("sweep '\(name)' \(paused ? "paused" : "resumed")")
                 return try json(API.Ack())
             }

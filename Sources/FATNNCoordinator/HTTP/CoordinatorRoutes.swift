@@ -43,19 +43,20 @@ public enum CoordinatorRoutes {
         addWorkerRoutes(router.group("api").add(middleware: either), store: store, logger: logger, faults: faults)
         addReadRoutes(router.group("api").add(middleware: either), store: store)
         router.group("metrics").add(middleware: either).get { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: PrometheusText.render(try store.metrics()))))
+            let text = PrometheusText.render(try await store.metrics())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         addAdminRoutes(router.group("api").add(middleware: admin), store: store, logger: logger)
         return router
     }
 
     static func addReadRoutes(_ api: RouterGroup<BasicRequestContext>, store: any JobQueueStore) {
-        api.get("status") { _, _ in try json(API.StatusResponse(counts: try store.counts())) }
-        api.get("leaderboard") { _, _ in try json(API.LeaderboardResponse(rows: try store.leaderboard(limit: 10_000))) }
+        api.get("status") { _, _ in try json(API.StatusResponse(counts: try await store.counts())) }
+        api.get("leaderboard") { _, _ in try json(API.LeaderboardResponse(rows: try await store.leaderboard(limit: 10_000))) }
         api.get("jobs/{id}") { _, context in
             let id = try jobId(context)
-            guard let detail = try store.jobDetail(id) else { throw HTTPError(.notFound, message: "job \(id) does not exist") }
+            guard let detail = try await store.jobDetail(id) else { throw HTTPError(.notFound, message: "job \(id) does not exist") }
             return try json(detail)
         }
     }
@@ -96,8 +97,8 @@ public enum CoordinatorRoutes {
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func mapped<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as StoreError {
+    static func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as StoreError {
             switch e {
             case .jobNotFound, .sweepNotFound: throw HTTPError(.notFound, message: e.description)
             case .staleClaim, .notAllowed: throw HTTPError(.conflict, message: e.description)

@@ -27,12 +27,23 @@ public enum CoordinatorServer {
             logger: logger)
     }
 
+    /// The application over a SQLite ``JobStore`` (its group-committing ``JobStore/queue``).
+    public static func application(
+        store: JobStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
+        logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        application(store: store.queue as any JobQueueStore, tokens: tokens, host: host, port: port, logger: logger,
+                    faults: faults, onRunning: onRunning)
+    }
+
     /// The application with one (admin) token.
     public static func application(
-        store: any JobQueueStore, token: String, host: String = "127.0.0.1", port: Int = defaultPort,
+        store: JobStore, token: String, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        application(store: store, tokens: CoordinatorTokens(admin: token), host: host, port: port, logger: logger, onRunning: onRunning)
+        application(store: store.queue as any JobQueueStore, tokens: CoordinatorTokens(admin: token), host: host, port: port,
+                    logger: logger, onRunning: onRunning)
     }
 
     /// Reads the token from `path`, or creates the file with a new random token (mode 0600).

@@ -13,7 +13,7 @@ extension CoordinatorRoutes {
             guard (1...200).contains(req.worker.count), (1...255).contains(req.host.count) else {
                 throw HTTPError(.badRequest, message: "worker must be 1-200 characters and host 1-255")
             }
-            let job = try store.claim(worker: req.worker, host: req.host)
+            let job = try await store.claim(worker: req.worker, host: req.host)
             if let job { logger.info("job \(job.id) claimed by \(req.worker) (attempt \(job.attempt))") }
             return try json(API.ClaimResponse(job: job))
         }
@@ -22,14 +22,14 @@ extension CoordinatorRoutes {
             let req = try await decode(API.ProgressRequest.self, request)
             try validToken(req.claimToken)
             if let e = req.epoch { try validEpoch(e) }
-            return try json(try mapped { try store.heartbeat(job: id, token: req.claimToken, epoch: req.epoch) })
+            return try json(try await mapped { try await store.heartbeat(job: id, token: req.claimToken, epoch: req.epoch) })
         }
         api.post("jobs/{id}/result") { request, context in
             let id = try jobId(context)
             let req = try await decode(API.CompleteRequest.self, request)
             try validToken(req.claimToken)
             do { try req.result.validate() } catch { throw HTTPError(.badRequest, message: "\(error)") }
-            try mapped { try store.complete(job: id, token: req.claimToken, result: req.result) }
+            try await mapped { try await store.complete(job: id, token: req.claimToken, result: req.result) }
             logger.info("job \(id) succeeded: test accuracy \(String(format: "%.4f", req.result.testAccuracy))")
             if faults.resultAckDelay > 0, faults.remaining.take() {
                 logger.warning("fault injection: holding the acknowledgement of job \(id)'s result for \(faults.resultAckDelay) s")
@@ -41,7 +41,7 @@ extension CoordinatorRoutes {
             let id = try jobId(context)
             let req = try await decode(API.FailRequest.self, request)
             try validToken(req.claimToken)
-            try mapped { try store.fail(job: id, token: req.claimToken, error: req.error) }
+            try await mapped { try await store.fail(job: id, token: req.claimToken, error: req.error) }
             logger.warning("job \(id) attempt failed: \(req.error.prefix(500))")
             return try json(API.Ack())
         }
@@ -49,7 +49,7 @@ extension CoordinatorRoutes {
             let id = try jobId(context)
             let req = try await decode(API.ReleaseRequest.self, request)
             try validToken(req.claimToken)
-            try mapped { try store.release(job: id, token: req.claimToken) }
+            try await mapped { try await store.release(job: id, token: req.claimToken) }
             logger.warning("job \(id) released unrun: \(req.reason.prefix(500))")
             return try json(API.Ack())
         }
@@ -63,7 +63,7 @@ extension CoordinatorRoutes {
             guard body.count >= 16, Array(body.prefix(8)) == Array("FATNNMD1".utf8) else {
                 throw HTTPError(.badRequest, message: "artifact is not a FATNN model file")
             }
-            try mapped { try store.storeArtifact(job: id, token: claim, data: body) }
+            try await mapped { try await store.storeArtifact(job: id, token: claim, data: body) }
             logger.info("job \(id) stored its model (\(body.count) bytes)")
             return try json(API.Ack())
         }
@@ -72,7 +72,7 @@ extension CoordinatorRoutes {
             guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
                 throw HTTPError(.badRequest, message: "expected a 64-character hex config hash")
             }
-            guard let (data, sha) = try store.artifact(configHash: hash) else {
+            guard let (data, sha) = try await store.artifact(configHash: hash) else {
                 throw HTTPError(.notFound, message: "no model is stored for config hash \(hash)")
             }
             return Response(status: .ok, headers: [.contentType: "application/octet-stream", HTTPField.Name("X-Content-SHA256")!: sha],

@@ -4,39 +4,41 @@ import Foundation
 /// Every operation the coordinator's HTTP layer needs from a job store: the one narrow
 /// interface a second backend (PostgreSQL, for labs that outgrow one coordinator) implements.
 /// The lifecycle rules themselves are ``JobLifecycle``'s and are shared by every backend.
+/// Every method is async: an implementation must not block its caller's thread (the HTTP
+/// event loops), and answers a write only once it is committed.
 public protocol JobQueueStore: Sendable {
     /// Stores a sweep's jobs (deduplicated by config hash unless `replicate` > 0).
-    func submit(_ sweep: Sweep, document: String, replicate: Int) throws -> API.SubmitResponse
+    func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse
     /// Leases the next claimable job to `worker`, or nil.
-    func claim(worker: String, host: String) throws -> API.ClaimedJob?
+    func claim(worker: String, host: String) async throws -> API.ClaimedJob?
     /// Extends a lease and records progress; the reply says whether to cancel.
-    func heartbeat(job: Int64, token: String, epoch: EpochReport?) throws -> API.HeartbeatReply
+    func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply
     /// Accepts a result exactly once.
-    func complete(job: Int64, token: String, result: JobResult) throws
+    func complete(job: Int64, token: String, result: JobResult) async throws
     /// Records a job error (re-queued within budget, else failed).
-    func fail(job: Int64, token: String, error: String) throws
+    func fail(job: Int64, token: String, error: String) async throws
     /// Gives a job back unrun.
-    func release(job: Int64, token: String) throws
+    func release(job: Int64, token: String) async throws
     /// Re-queues or ends overdue leases; returns how many.
-    func reap() throws -> Int
+    func reap() async throws -> Int
     /// Cancels jobs by id or a whole sweep's unfinished jobs.
-    func cancel(jobs: [Int64], sweep: String?) throws -> [Int64]
+    func cancel(jobs: [Int64], sweep: String?) async throws -> [Int64]
     /// Re-queues ended jobs in `states`.
-    func retry(states: [JobState], sweep: String?) throws -> [Int64]
+    func retry(states: [JobState], sweep: String?) async throws -> [Int64]
     /// Pauses or resumes a sweep.
-    func setPaused(sweep: String, _ paused: Bool) throws
+    func setPaused(sweep: String, _ paused: Bool) async throws
     /// Stores a job's trained model.
-    func storeArtifact(job: Int64, token: String, data: Data) throws
+    func storeArtifact(job: Int64, token: String, data: Data) async throws
     /// A stored model and its SHA-256.
-    func artifact(configHash: String) throws -> (data: Data, sha256: String)?
+    func artifact(configHash: String) async throws -> (data: Data, sha256: String)?
     /// Jobs per state.
-    func counts() throws -> [String: Int]
+    func counts() async throws -> [String: Int]
     /// The leaderboard rows.
-    func leaderboard(limit: Int) throws -> [LeaderboardRow]
+    func leaderboard(limit: Int) async throws -> [LeaderboardRow]
     /// One job with its attempts and epochs.
-    func jobDetail(_ id: Int64) throws -> API.JobDetail?
+    func jobDetail(_ id: Int64) async throws -> API.JobDetail?
     /// Counters for `/metrics`.
-    func metrics() throws -> StoreMetrics
+    func metrics() async throws -> StoreMetrics
 }
 
 /// Counters exported at `/metrics`.

@@ -9,9 +9,13 @@ extension JobStore {
     ///
     /// - Throws: ``StoreError/staleClaim(_:)`` unless `token` is the job's current claim.
     public func storeArtifact(job id: Int64, token: String, data: Data) throws {
+        try write(artifactOp(job: id, token: token, data: data))
+    }
+
+    func artifactOp(job id: Int64, token: String, data: Data) -> @Sendable (Database) throws -> Void {
         let t = now()
         let digest = SHA256.hex([UInt8](data))
-        try write { db in
+        return { db in
             guard let hash = try String.fetchOne(db, sql: """
                 SELECT config_hash FROM jobs WHERE id = ? AND state IN ('leased', 'succeeded') AND claim_token = ?
                 """, arguments: [id, token]) else {

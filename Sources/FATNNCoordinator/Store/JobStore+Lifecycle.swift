@@ -4,6 +4,10 @@ import GRDB
 
 /// Lifecycle events applied to stored jobs: load, ``JobLifecycle/applying(_:at:timing:)``, save,
 /// and the attempt row closed, all in one transaction.
+///
+/// Each operation is built once as a transaction body (`…Op`, with the time taken when it is
+/// built) and run either directly (these synchronous methods) or group-committed by
+/// ``SQLiteJobQueue`` for the HTTP layer.
 extension JobStore {
     /// Extends the lease of a claimed job and records an epoch's progress.
     ///
@@ -11,10 +15,74 @@ extension JobStore {
     /// - Throws: ``StoreError/staleClaim(_:)`` when `token` is not the job's current claim.
     @discardableResult
     public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) throws -> API.HeartbeatReply {
+        try write(durable: false, heartbeatOp(job: id, token: token, epoch: epoch))
+    }
+
+    /// Accepts the result of a claimed job, exactly once. The same token again after success is
+    /// a no-op, so a worker may resend a result whose acknowledgement it lost.
+    ///
+    /// - Throws: ``StoreError/staleClaim(_:)`` when `token` is not the job's current claim.
+    public func complete(job id: Int64, token: String, result: JobResult) throws {
+        try write(try completeOp(job: id, token: token, result: result))
+    }
+
+    /// Records a job error reported by the claiming worker: the job is re-queued (after a
+    /// backoff) while its error budget lasts, else it fails.
+    public func fail(job id: Int64, token: String, error message: String) throws {
+        try write(failOp(job: id, token: token, error: message))
+    }
+
+    /// Gives a claimed job back to the queue unrun, not charged to any budget (its host cannot
+    /// run it, or its worker is shutting down). A job whose cancel was requested ends cancelled.
+    public func release(job id: Int64, token: String) throws {
+        try write(releaseOp(job: id, token: token))
+    }
+
+    /// Cancels jobs: queued ones at once; running ones are told on their next heartbeat and end
+    /// cancelled when their worker releases them or their lease runs out. Ended jobs are skipped
+    /// when several jobs or a sweep are given.
+    ///
+    /// - Returns: the ids cancelled or asked to cancel.
+    public func cancel(jobs ids: [Int64] = [], sweep: String? = nil) throws -> [Int64] {
+        try write(cancelOp(jobs: ids, sweep: sweep))
+    }
+
+    /// Re-queues ended jobs in the given states with fresh retry budgets (a user's `retry`).
+    ///
+    /// - Returns: the ids re-queued.
+    public func retry(states: [JobState], sweep: String? = nil) throws -> [Int64] {
+        try write(try retryOp(states: states, sweep: sweep))
+    }
+
+    /// Stops (or resumes) handing out a sweep's queued jobs; running jobs carry on.
+    public func setPaused(sweep name: String, _ paused: Bool) throws {
+        try write(pauseOp(sweep: name, paused))
+    }
+
+    /// Re-queues or ends every job whose lease expired (its worker stopped sending heartbeats)
+    /// or that ran past its timeout, by the lifecycle's budgets.
+    ///
+    /// - Returns: how many jobs were reaped.
+    @discardableResult
+    public func reap() throws -> Int { try write(reapOp()) }
+
+    /// Gives every running job at least `grace` seconds of lease from now: called when a
+    /// coordinator starts, so workers that could not reach it while it was down re-attach with
+    /// their next heartbeat instead of losing their jobs.
+    @discardableResult
+    public func extendLeases(grace: Double) throws -> Int {
         let t = now()
-        return try write(durable: false) { db in
+        return try write { db in
+            try db.cachedStatement(sql: "UPDATE jobs SET lease_expires_at = max(lease_expires_at, ?) WHERE state = 'leased'").execute(arguments: [t + grace])
+            return db.changesCount
+        }
+    }
+
+    func heartbeatOp(job id: Int64, token: String, epoch: EpochReport?) -> @Sendable (Database) throws -> API.HeartbeatReply {
+        let t = now()
+        return { [self] db in
             let tr = try apply(.heartbeat(token: token), job: id, db, now: t)
-            try db.execute(sql: "UPDATE jobs SET last_heartbeat_at = ? WHERE id = ?", arguments: [t, id])
+            try db.cachedStatement(sql: "UPDATE jobs SET last_heartbeat_at = ? WHERE id = ?").execute(arguments: [t, id])
             if let e = epoch {
                 try db.execute(sql: "UPDATE jobs SET last_epoch = ?, last_loss = ?, last_accuracy = ? WHERE id = ?",
                                arguments: [e.epoch, e.trainLoss, e.validationAccuracy ?? e.trainAccuracy, id])
@@ -24,53 +92,41 @@ extension JobStore {
         }
     }
 
-    /// Accepts the result of a claimed job, exactly once. The same token again after success is
-    /// a no-op, so a worker may resend a result whose acknowledgement it lost.
-    ///
-    /// - Throws: ``StoreError/staleClaim(_:)`` when `token` is not the job's current claim.
-    public func complete(job id: Int64, token: String, result: JobResult) throws {
+    func completeOp(job id: Int64, token: String, result: JobResult) throws -> @Sendable (Database) throws -> Void {
         let t = now()
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        try write { db in
+        return { [self] db in
             let tr = try apply(.succeed(token: token), job: id, db, now: t)
             if tr.repeated { return }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
                                      images_per_second, host, threads, result, finished_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, result.testAccuracy, result.testLoss, result.validationAccuracy, result.trainLoss,
+                """).execute(arguments: [id, result.testAccuracy, result.testLoss, result.validationAccuracy, result.trainLoss,
                                  result.trainSeconds, result.imagesPerSecond, result.host, result.threads, json, t])
             for e in result.epochs { try Self.record(db, job: id, epoch: e) }
         }
     }
 
-    /// Records a job error reported by the claiming worker: the job is re-queued (after a
-    /// backoff) while its error budget lasts, else it fails.
-    public func fail(job id: Int64, token: String, error message: String) throws {
+    func failOp(job id: Int64, token: String, error message: String) -> @Sendable (Database) throws -> Void {
         let t = now()
-        try write { db in
+        return { [self] db in
             _ = try apply(.jobError(token: token, message: String(message.prefix(4000))), job: id, db, now: t)
             try failOrphans(db, now: t)
         }
     }
 
-    /// Gives a claimed job back to the queue unrun, not charged to any budget (its host cannot
-    /// run it, or its worker is shutting down). A job whose cancel was requested ends cancelled.
-    public func release(job id: Int64, token: String) throws {
+    func releaseOp(job id: Int64, token: String) -> @Sendable (Database) throws -> Void {
         let t = now()
-        try write { db in
+        return { [self] db in
             _ = try apply(.release(token: token), job: id, db, now: t)
             try failOrphans(db, now: t)
         }
     }
 
-    /// Cancels jobs: queued ones at once; running ones are told on their next heartbeat and end
-    /// cancelled when their worker releases them or their lease runs out. Ended jobs are skipped.
-    ///
-    /// - Returns: the ids cancelled or asked to cancel.
-    public func cancel(jobs ids: [Int64] = [], sweep: String? = nil) throws -> [Int64] {
+    func cancelOp(jobs ids: [Int64], sweep: String?) -> @Sendable (Database) throws -> [Int64] {
         let t = now()
-        return try write { db in
+        return { [self] db in
             var targets = ids
             for id in ids where try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [id]) == nil {
                 throw StoreError.jobNotFound(id)
@@ -90,16 +146,13 @@ extension JobStore {
         }
     }
 
-    /// Re-queues ended jobs in the given states with fresh retry budgets (a user's `retry`).
-    ///
-    /// - Returns: the ids re-queued.
-    public func retry(states: [JobState], sweep: String? = nil) throws -> [Int64] {
+    func retryOp(states: [JobState], sweep: String?) throws -> @Sendable (Database) throws -> [Int64] {
         let t = now()
         let allowed: Set<JobState> = [.failed, .dead, .cancelled]
         if let bad = states.first(where: { !allowed.contains($0) }) {
             throw StoreError.invalid(SweepError(path: "state", "'\(bad.rawValue)' cannot be retried; allowed: failed, dead, cancelled"))
         }
-        return try write { db in
+        return { [self] db in
             var sql = "SELECT id FROM jobs WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
             var args = StatementArguments(states.map(\.rawValue))
             if let sweep { sql += " AND sweep_id = ?"; args += [try sweepId(db, sweep)] }
@@ -109,40 +162,22 @@ extension JobStore {
         }
     }
 
-    /// Stops (or resumes) handing out a sweep's queued jobs; running jobs carry on.
-    public func setPaused(sweep name: String, _ paused: Bool) throws {
-        try write { db in
-            try db.execute(sql: "UPDATE sweeps SET paused = ? WHERE id = ?", arguments: [paused, try sweepId(db, name)])
+    func pauseOp(sweep name: String, _ paused: Bool) -> @Sendable (Database) throws -> Void {
+        { [self] db in
+            try db.cachedStatement(sql: "UPDATE sweeps SET paused = ? WHERE id = ?").execute(arguments: [paused, try sweepId(db, name)])
         }
     }
 
-    /// Re-queues or ends every job whose lease expired (its worker stopped sending heartbeats)
-    /// or that ran past its timeout, by the lifecycle's budgets.
-    ///
-    /// - Returns: how many jobs were reaped.
-    @discardableResult
-    public func reap() throws -> Int {
+    func reapOp() -> @Sendable (Database) throws -> Int {
         let t = now()
-        return try write { db in try reap(db, now: t) }
-    }
-
-    /// Gives every running job at least `grace` seconds of lease from now: called when a
-    /// coordinator starts, so workers that could not reach it while it was down re-attach with
-    /// their next heartbeat instead of losing their jobs.
-    @discardableResult
-    public func extendLeases(grace: Double) throws -> Int {
-        let t = now()
-        return try write { db in
-            try db.execute(sql: "UPDATE jobs SET lease_expires_at = max(lease_expires_at, ?) WHERE state = 'leased'", arguments: [t + grace])
-            return db.changesCount
-        }
+        return { [self] db in try reap(db, now: t) }
     }
 
     @discardableResult
     func reap(_ db: Database, now t: Double) throws -> Int {
-        let ids = try Int64.fetchAll(db, sql: """
+        let ids = try Int64.fetchAll(db.cachedStatement(sql: """
             SELECT id FROM jobs WHERE state = 'leased' AND (lease_expires_at < ? OR leased_at + timeout_seconds < ?)
-            """, arguments: [t, t])
+            """), arguments: [t, t])
         for id in ids {
             guard let event = try load(db, id)?.overdueEvent(at: t) else { continue }
             _ = try apply(event, job: id, db, now: t)
@@ -172,11 +207,11 @@ extension JobStore {
     }
 
     func load(_ db: Database, _ id: Int64) throws -> JobLifecycle? {
-        guard let r = try Row.fetchOne(db, sql: """
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT state, attempts, error_count, lost_count, claim_token, leased_at, lease_expires_at, not_before,
                    cancel_requested, error, max_error_retries, max_lost_retries, timeout_seconds
             FROM jobs WHERE id = ?
-            """, arguments: [id]) else { return nil }
+            """), arguments: [id]) else { return nil }
         var l = JobLifecycle(maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
                              timeoutSeconds: r["timeout_seconds"])
         l.state = JobState(rawValue: r["state"]) ?? .failed
@@ -193,24 +228,24 @@ extension JobStore {
     }
 
     private func save(_ db: Database, _ id: Int64, _ l: JobLifecycle, now t: Double) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             UPDATE jobs SET state = ?, attempts = ?, error_count = ?, lost_count = ?, claim_token = ?, leased_at = ?,
                             lease_expires_at = ?, not_before = ?, cancel_requested = ?, error = ?, updated_at = ?
             WHERE id = ?
-            """, arguments: [l.state.rawValue, l.attempts, l.errorCount, l.lostCount, l.claimToken, l.leasedAt,
+            """).execute(arguments: [l.state.rawValue, l.attempts, l.errorCount, l.lostCount, l.claimToken, l.leasedAt,
                              l.leaseExpiresAt, l.notBefore, l.cancelRequested, l.error, t, id])
     }
 
     /// Fails every queued job whose parent ended without success (repeatedly, down chains of stages).
     func failOrphans(_ db: Database, now t: Double) throws {
         repeat {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE jobs SET state = 'failed', updated_at = ?,
                     error = 'the job it starts from (' || (SELECT p.id FROM jobs p WHERE p.config_hash = jobs.parent_hash) || ') ended ' ||
                             (SELECT p.state FROM jobs p WHERE p.config_hash = jobs.parent_hash)
                 WHERE state = 'queued' AND parent_hash IN (SELECT config_hash FROM jobs WHERE state IN ('failed', 'dead', 'cancelled'))
                   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.config_hash = jobs.parent_hash AND p.state NOT IN ('failed', 'dead', 'cancelled'))
-                """, arguments: [t])
+                """).execute(arguments: [t])
         } while db.changesCount > 0
     }
 
@@ -222,9 +257,9 @@ extension JobStore {
     }
 
     static func record(_ db: Database, job id: Int64, epoch e: EpochReport) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO epochs (job_id, epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [id, e.epoch, e.trainLoss, e.trainAccuracy, e.validationAccuracy, e.learningRate, e.seconds])
+            """).execute(arguments: [id, e.epoch, e.trainLoss, e.trainAccuracy, e.validationAccuracy, e.learningRate, e.seconds])
     }
 }

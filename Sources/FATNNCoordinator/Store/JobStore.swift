@@ -13,13 +13,19 @@ import GRDB
 ///
 /// The lifecycle rules are ``JobLifecycle``'s; the store loads a job's lifecycle columns,
 /// applies an event, and writes them back in the same transaction.
-public final class JobStore: JobQueueStore {
+public final class JobStore: Sendable {
     let pool: DatabasePool
     /// Lease and backoff timing.
     public let timing: LifecycleTiming
     /// How long a claim lasts without a heartbeat.
     public var leaseSeconds: Double { timing.leaseSeconds }
     let now: @Sendable () -> Double
+    let batcher: WriteBatcher
+    /// When a claim last reaped overdue leases (claims reap at most once a second).
+    private let lastClaimReap = LockedValue(-Double.infinity)
+
+    /// This store as the HTTP layer's ``JobQueueStore``: writes group-committed, reads async.
+    public var queue: SQLiteJobQueue { SQLiteJobQueue(store: self) }
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     ///
@@ -36,6 +42,7 @@ public final class JobStore: JobQueueStore {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        batcher = WriteBatcher(pool: pool)
         self.timing = LifecycleTiming(leaseSeconds: leaseSeconds, backoffSeconds: backoffSeconds,
                                       maxBackoffSeconds: max(backoffSeconds, min(600, backoffSeconds * 64)))
         self.now = clock
@@ -77,8 +84,14 @@ public final class JobStore: JobQueueStore {
     ///   - document: the sweep file's text, kept for the record.
     ///   - replicate: 0 to add only new configs; N > 0 to add N copies of every job of the sweep.
     public func submit(_ sweep: Sweep, document: String, replicate: Int = 0) throws -> API.SubmitResponse {
+        try write(submitOp(sweep, document: document, replicate: replicate))
+    }
+
+    func submitOp(_ sweep: Sweep, document: String, replicate: Int) -> @Sendable (Database) throws -> API.SubmitResponse {
         let t = now()
-        return try write { db in
+        // Hashing is the expensive part of a large sweep: done once per job, before the transaction.
+        let ids = JobConfig.identities(of: sweep.jobs)
+        return { [self] db in
             try db.execute(sql: """
                 INSERT INTO sweeps (name, document, submitted_at) VALUES (?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET document = excluded.document, submitted_at = excluded.submitted_at
@@ -90,7 +103,7 @@ public final class JobStore: JobQueueStore {
                    try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE config_hash = ?", arguments: [parent]) == nil {
                     throw StoreError.invalid(SweepError(path: "jobs[\(i)].initFrom", "no job with config hash \(parent) is stored or comes earlier in this sweep"))
                 }
-                known.insert(job.configHash)
+                known.insert(ids[i].configHash)
             }
             let sweepId = try Int64.fetchOne(db, sql: "SELECT id FROM sweeps WHERE name = ?", arguments: [sweep.name])!
             let p = sweep.policy
@@ -102,15 +115,14 @@ public final class JobStore: JobQueueStore {
                 ON CONFLICT(config_hash, replica) DO NOTHING
                 """)
             var added = 0
-            for job in sweep.jobs {
-                let hash = job.configHash
+            for (job, id) in zip(sweep.jobs, ids) {
                 var replicas = [0]
                 if replicate > 0 {
-                    let next = try Int.fetchOne(db, sql: "SELECT max(replica) + 1 FROM jobs WHERE config_hash = ?", arguments: [hash]) ?? 0
+                    let next = try Int.fetchOne(db, sql: "SELECT max(replica) + 1 FROM jobs WHERE config_hash = ?", arguments: [id.configHash]) ?? 0
                     replicas = Array(next..<(next + replicate))
                 }
                 for replica in replicas {
-                    try insert.execute(arguments: [sweepId, hash, replica, job.groupHash, job.canonicalJSON, job.model,
+                    try insert.execute(arguments: [sweepId, id.configHash, replica, id.groupHash, id.canonicalJSON, job.model,
                                                    job.dataset.name, job.splitLabel, job.quantizer.kind, job.training.learningRate,
                                                    job.seed, job.training.epochs, job.initFrom, p.priority, p.errorRetries,
                                                    p.lostRetries, p.timeoutSeconds, t, t])
@@ -132,11 +144,20 @@ public final class JobStore: JobQueueStore {
     /// two workers can never hold the same job; the claim's fields are those of
     /// ``JobLifecycle``'s `claim` transition.
     public func claim(worker: String, host: String) throws -> API.ClaimedJob? {
+        try write(durable: false, claimOp(worker: worker, host: host))
+    }
+
+    func claimOp(worker: String, host: String) -> @Sendable (Database) throws -> API.ClaimedJob? {
         let t = now()
         let token = Self.newToken()
-        return try write(durable: false) { db in
-            try reap(db, now: t)
-            guard let row = try Row.fetchOne(db, sql: """
+        let reapFirst = lastClaimReap.update { last in
+            guard t - last >= 1 else { return false }
+            last = t
+            return true
+        }
+        return { [self] db in
+            if reapFirst { try reap(db, now: t) }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE jobs SET state = 'leased', claim_token = ?, worker = ?, host = ?, leased_at = ?, lease_expires_at = ?,
                                 not_before = NULL, cancel_requested = 0, attempts = attempts + 1, last_epoch = NULL,
                                 last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
@@ -147,11 +168,11 @@ public final class JobStore: JobQueueStore {
                                 WHERE p.config_hash = j.parent_hash AND p.state = 'succeeded'))
                             ORDER BY j.priority DESC, j.id LIMIT 1)
                 RETURNING id, config, attempts, replica
-                """, arguments: [token, worker, host, t, t + timing.leaseSeconds, t, t, t]) else { return nil }
+                """), arguments: [token, worker, host, t, t + timing.leaseSeconds, t, t, t]) else { return nil }
             let id: Int64 = row["id"]
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome) VALUES (?, ?, ?, ?, ?, 'running')
-                """, arguments: [id, row["attempts"] as Int, worker, host, t])
+                """).execute(arguments: [id, row["attempts"] as Int, worker, host, t])
             let config = try JobConfig.fromCanonical(row["config"])
             return API.ClaimedJob(id: id, claimToken: token, config: config, leaseSeconds: timing.leaseSeconds,
                                   attempt: row["attempts"], replica: row["replica"])
@@ -177,4 +198,12 @@ public final class JobStore: JobQueueStore {
             return String(repeating: "0", count: 16 - s.count) + s
         }.joined()
     }
+}
+
+/// A value behind a lock.
+final class LockedValue<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func update<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&value) } }
 }

@@ -1,0 +1,56 @@
+import FATNNJobs
+import Foundation
+import GRDB
+
+/// ``JobStore`` as the HTTP layer's ``JobQueueStore``: every write group-committed by the
+/// store's ``WriteBatcher`` (so concurrent workers share fsyncs), every read on GRDB's reader
+/// pool, none on the caller's thread.
+public struct SQLiteJobQueue: JobQueueStore {
+    let store: JobStore
+
+    public func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse {
+        try await store.batcher.write(durable: true, store.submitOp(sweep, document: document, replicate: replicate))
+    }
+    public func claim(worker: String, host: String) async throws -> API.ClaimedJob? {
+        try await store.batcher.write(durable: false, store.claimOp(worker: worker, host: host))
+    }
+    public func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
+        try await store.batcher.write(durable: false, store.heartbeatOp(job: job, token: token, epoch: epoch))
+    }
+    public func complete(job: Int64, token: String, result: JobResult) async throws {
+        try await store.batcher.write(durable: true, try store.completeOp(job: job, token: token, result: result))
+    }
+    public func fail(job: Int64, token: String, error: String) async throws {
+        try await store.batcher.write(durable: true, store.failOp(job: job, token: token, error: error))
+    }
+    public func release(job: Int64, token: String) async throws {
+        try await store.batcher.write(durable: true, store.releaseOp(job: job, token: token))
+    }
+    public func reap() async throws -> Int {
+        try await store.batcher.write(durable: true, store.reapOp())
+    }
+    public func cancel(jobs: [Int64], sweep: String?) async throws -> [Int64] {
+        try await store.batcher.write(durable: true, store.cancelOp(jobs: jobs, sweep: sweep))
+    }
+    public func retry(states: [JobState], sweep: String?) async throws -> [Int64] {
+        try await store.batcher.write(durable: true, try store.retryOp(states: states, sweep: sweep))
+    }
+    public func setPaused(sweep: String, _ paused: Bool) async throws {
+        try await store.batcher.write(durable: true, store.pauseOp(sweep: sweep, paused))
+    }
+    public func storeArtifact(job: Int64, token: String, data: Data) async throws {
+        try await store.batcher.write(durable: true, store.artifactOp(job: job, token: token, data: data))
+    }
+    public func artifact(configHash: String) async throws -> (data: Data, sha256: String)? {
+        try await store.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT data, sha256 FROM artifacts WHERE config_hash = ?", arguments: [configHash])
+                .map { (data: $0["data"] as Data, sha256: $0["sha256"] as String) }
+        }
+    }
+    public func counts() async throws -> [String: Int] { try store.counts() }
+    public func leaderboard(limit: Int) async throws -> [LeaderboardRow] {
+        try await store.pool.read { db in try JobStore.rows(db, where: "1", arguments: [], limit: limit) }
+    }
+    public func jobDetail(_ id: Int64) async throws -> API.JobDetail? { try store.jobDetail(id) }
+    public func metrics() async throws -> StoreMetrics { try store.metrics() }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import FATNNClient
+import FATNNCoordinator
+import FATNNJobs
+import Foundation
+import Logging
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the job lifecycle: simulated workers (no training) against a real coordinator over real HTTP.",
+        discussion: """
+            Starts a coordinator in this process on a fresh SQLite file (WAL, synchronous=FULL for \
+            results) and a free loopback port; times the submission of a --submit-jobs sweep; then \
+            runs --workers concurrent simulated workers, each looping claim, one heartbeat, result, \
+            until --jobs jobs are done. Prints jobs/s for the full lifecycle and claim latency \
+            percentiles; --json prints one JSON object with jobs_per_s, claim_p50_ms, claim_p99_ms \
+            and submit_100k_s (the submission time scaled to 100,000 jobs).
+            """)
+
+    @Option(help: "Concurrent simulated workers.")
+    var workers: Int = 64
+
+    @Option(help: "Jobs to run through the full lifecycle.")
+    var jobs: Int = 10_000
+
+    @Option(help: "Jobs in the sweep submitted (and timed) first.")
+    var submitJobs: Int = 100_000
+
+    @Option(help: ArgumentHelp("Database file to use (default: a fresh temporary one).", valueName: "path"))
+    var db: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard (1...1024).contains(workers) else { throw ValidationError("--workers must be in 1...1024") }
+        guard (1...Sweep.maxJobs).contains(submitJobs) else { throw ValidationError("--submit-jobs must be in 1...\(Sweep.maxJobs)") }
+        guard (1...submitJobs).contains(jobs) else { throw ValidationError("--jobs must be in 1...--submit-jobs (\(submitJobs))") }
+    }
+
+    func run() async throws {
+        let dir = NSTemporaryDirectory() + "fatnn-coord-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if db == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let store = try JobStore(path: db ?? dir + "/bench.sqlite", leaseSeconds: 600)
+        var logger = Logger(label: "fatnn-coord-bench")
+        logger.logLevel = .error
+        let token = String(repeating: "b", count: 32)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = CoordinatorServer.application(store: store, token: token, port: 0, logger: logger) { continuation.yield($0) }
+        let (workers, jobs, submitJobs, json) = (self.workers, self.jobs, self.submitJobs, self.json)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var it = ports.makeAsyncIterator()
+            guard let port = await it.next() else { throw CancellationError() }
+            let client = try CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: token, timeoutSeconds: 120)
+            let seeds = (1...submitJobs).map(String.init).joined(separator: ",")
+            let doc = """
+                { "name": "bench", "base": { "model": "mlp", "dataset": {"name": "fashion-mnist"},
+                  "training": {"epochs": 1, "learningRate": 0.1} }, "seeds": [\(seeds)] }
+                """
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let submitted = try await client.submit(document: Data(doc.utf8))
+            let submitSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            guard submitted.added == submitJobs else { throw ValidationError("bench: expected \(submitJobs) new jobs, got \(submitted.added)") }
+            if !json { print("submitted \(submitJobs) jobs in \(String(format: "%.2f", submitSeconds)) s; running \(jobs) through \(workers) simulated workers") }
+            let out = try await SimulatedWorkers.run(client: client, workers: workers, limit: jobs)
+            let p50 = SimulatedWorkers.quantile(out.claimLatencies, 0.5) * 1000
+            let p99 = SimulatedWorkers.quantile(out.claimLatencies, 0.99) * 1000
+            let rate = Double(out.claimed.count) / out.seconds
+            let twice = out.claimed.count - Set(out.claimed).count
+            if json {
+                let object: [String: Any] = [
+                    "workers": workers, "jobs": out.claimed.count, "seconds": out.seconds, "jobs_per_s": rate,
+                    "claim_p50_ms": p50, "claim_p99_ms": p99, "submit_jobs": submitJobs, "submit_s": submitSeconds,
+                    "submit_100k_s": submitSeconds * 100_000 / Double(submitJobs), "claimed_twice": twice,
+                    "synchronous_results": "FULL",
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                print(String(format: "%d jobs in %.2f s: %.0f jobs/s (claim, heartbeat, result); claim p50 %.2f ms, p99 %.2f ms; jobs claimed twice: %d",
+                             out.claimed.count, out.seconds, rate, p50, p99, twice))
+            }
+            group.cancelAll()
+        }
+    }
+}
