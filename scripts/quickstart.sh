@@ -66,8 +66,9 @@ echo "quickstart: coordinator at $url (database $db)"
 echo "quickstart: starting $workers worker(s) with $threads engine thread(s) each"
 worker_pids=()
 for i in $(seq "$workers"); do
-  "$bin/fatnn-worker" --coordinator "$url" --token-file "$db.token" --exit-when-idle \
-    --threads "$threads" --name "worker-$i" >"$run/worker-$i.log" 2>&1 &
+  "$bin/fatnn-worker" --coordinator "$url" --token-file "$db.worker-token" --exit-when-idle \
+    --threads "$threads" --name "worker-$i" --spool-dir "$run/spool" --checkpoint-dir "$run/checkpoints" \
+    >"$run/worker-$i.log" 2>&1 &
   pids+=($!)
   worker_pids+=($!)
 done
@@ -89,7 +90,7 @@ echo
 "${coord[@]}" status "${client[@]}" || true
 echo "quickstart: wall time $(( $(date +%s) - start )) s; database and logs in $run"
 final_status=$("${coord[@]}" status "${client[@]}" 2>&1 || true)
-if [ "$failed" -ne 0 ] || [[ "$final_status" != *" failed 0 "* ]]; then
+if [ "$failed" -ne 0 ] || [[ "$final_status" != *" failed 0 "* ]] || [[ "$final_status" != *" dead 0 "* ]]; then
   echo "quickstart: some jobs or workers failed; see $run/worker-*.log" >&2
   exit 1
 fi

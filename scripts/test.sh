@@ -2,7 +2,9 @@
 # Installs what is missing, then builds and runs the whole test suite:
 #   1. the JSON Schemas against the example sweeps (skipped without the Python package jsonschema);
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
-#   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST, end to end over HTTP.
+#   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST, end to end over HTTP;
+#   4. the reliability tests (real coordinator and worker processes killed and stopped) on their
+#      own, so that no compute-heavy test competes with their timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,4 +14,6 @@ python3 scripts/check_schemas.py
 smoke=$(mktemp -d)
 RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.json || { echo "test.sh: quickstart smoke run failed; logs in $smoke" >&2; exit 1; }
 rm -rf "$smoke"
-swift test --disable-xctest
+reliability="WorkerFailureTests|CoordinatorFailureTests"
+swift test --disable-xctest --skip "$reliability"
+swift test --disable-xctest --no-parallel --filter "$reliability"

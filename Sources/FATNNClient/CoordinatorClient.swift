@@ -60,8 +60,12 @@ public struct CoordinatorClient: Sendable {
 
     /// Claims a job, or returns nil when the queue is empty.
     public func claim(worker: String, host: String) async throws -> API.ClaimedJob? {
-        let reply: API.ClaimResponse = try await send(.POST, "/api/jobs/claim", body: encode(API.ClaimRequest(worker: worker, host: host)))
-        return reply.job
+        try await claimNext(worker: worker, host: host).job
+    }
+
+    /// Claims a job; without one, the reply says whether jobs are still pending.
+    public func claimNext(worker: String, host: String) async throws -> API.ClaimResponse {
+        try await send(.POST, "/api/jobs/claim", body: encode(API.ClaimRequest(worker: worker, host: host)))
     }
 
     /// Heartbeat with optional epoch progress; the reply says whether the job was cancelled.

@@ -41,10 +41,20 @@ public enum API {
         }
     }
 
-    /// Response of a claim: no job when the queue is empty.
+    /// Response of a claim: no job when none can be handed out now.
     public struct ClaimResponse: Codable, Sendable {
         public var job: ClaimedJob?
-        public init(job: ClaimedJob?) { self.job = job }
+        /// Without a job: whether jobs are still pending (queued in an unpaused sweep but not
+        /// claimable yet, e.g. in backoff or waiting for a parent, or running elsewhere). An
+        /// idle worker with `--exit-when-idle` exits only when this is false.
+        public var pending: Bool
+        public init(job: ClaimedJob?, pending: Bool = false) { self.job = job; self.pending = pending }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            job = try c.decodeIfPresent(ClaimedJob.self, forKey: .job)
+            pending = try c.decodeIfPresent(Bool.self, forKey: .pending) ?? (job != nil)
+        }
     }
 
     /// `POST /api/jobs/{id}/progress`: a heartbeat with the last finished epoch.

@@ -14,7 +14,7 @@ public struct WorkerOptions: Sendable {
     public var name: String
     /// Run at most one job, then exit.
     public var once: Bool
-    /// Exit when the queue is empty instead of polling.
+    /// Exit once no job is pending (queued in an unpaused sweep, or leased) instead of polling.
     public var exitWhenIdle: Bool
     /// Wait between claims while the queue is empty, seconds.
     public var pollSeconds: Double
@@ -101,11 +101,11 @@ public struct Worker: Sendable {
     func loop(name: String) async throws -> Int {
         var finished = 0
         while !Task.isCancelled && !shutdown.isRequested {
-            let job = try await retry.run("claim", logger: logger) {
-                try await client.claim(worker: name, host: host)
+            let reply = try await retry.run("claim", logger: logger) {
+                try await client.claimNext(worker: name, host: host)
             }
-            guard let job else {
-                if options.once || options.exitWhenIdle {
+            guard let job = reply.job else {
+                if (options.once || options.exitWhenIdle) && !reply.pending {
                     logger.info("\(name): queue empty; exiting after \(finished) job(s)")
                     return finished
                 }

@@ -40,7 +40,7 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
     @Flag(help: "Run at most one job, then exit.")
     var once = false
 
-    @Flag(help: "Exit when no job is queued instead of waiting for more.")
+    @Flag(help: "Exit once no job is queued or running anywhere (jobs in backoff, or waiting for the job they start from, keep it waiting).")
     var exitWhenIdle = false
 
     @Option(help: "Engine threads (OpenBLAS). With several workers on one host, give each cores/workers.")

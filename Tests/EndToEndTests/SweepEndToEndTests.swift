@@ -90,7 +90,7 @@ func withCoordinator<T: Sendable>(token: String = testToken,
                 _ = try await bad.status()
                 Issue.record("a wrong token was accepted")
             } catch let e as ClientError {
-                #expect(e == .http(status: 401, message: "missing or wrong bearer token (send 'Authorization: Bearer TOKEN')"))
+                #expect(e == .http(status: 401, message: "wrong bearer token: this route needs the worker or admin token"))
             }
         }
     }

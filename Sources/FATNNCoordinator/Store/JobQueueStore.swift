@@ -9,8 +9,8 @@ import Foundation
 public protocol JobQueueStore: Sendable {
     /// Stores a sweep's jobs (deduplicated by config hash unless `replicate` > 0).
     func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse
-    /// Leases the next claimable job to `worker`, or nil.
-    func claim(worker: String, host: String) async throws -> API.ClaimedJob?
+    /// Leases the next claimable job to `worker`, or says whether any is still pending.
+    func claim(worker: String, host: String) async throws -> API.ClaimResponse
     /// Extends a lease and records progress; the reply says whether to cancel.
     func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply
     /// Accepts a result exactly once.

@@ -144,10 +144,13 @@ public final class JobStore: Sendable {
     /// two workers can never hold the same job; the claim's fields are those of
     /// ``JobLifecycle``'s `claim` transition.
     public func claim(worker: String, host: String) throws -> API.ClaimedJob? {
-        try write(durable: false, claimOp(worker: worker, host: host))
+        try write(durable: false, claimOp(worker: worker, host: host)).job
     }
 
-    func claimOp(worker: String, host: String) -> @Sendable (Database) throws -> API.ClaimedJob? {
+    /// The claim's transaction body; with no job to hand out, the response says whether jobs
+    /// are still pending (queued in an unpaused sweep, or leased), so idle workers know whether
+    /// to wait or to exit.
+    func claimOp(worker: String, host: String) -> @Sendable (Database) throws -> API.ClaimResponse {
         let t = now()
         let token = Self.newToken()
         let reapFirst = lastClaimReap.update { last in
@@ -168,14 +171,20 @@ public final class JobStore: Sendable {
                                 WHERE p.config_hash = j.parent_hash AND p.state = 'succeeded'))
                             ORDER BY j.priority DESC, j.id LIMIT 1)
                 RETURNING id, config, attempts, replica
-                """), arguments: [token, worker, host, t, t + timing.leaseSeconds, t, t, t]) else { return nil }
+                """), arguments: [token, worker, host, t, t + timing.leaseSeconds, t, t, t]) else {
+                let pending = try Bool.fetchOne(db.cachedStatement(sql: """
+                    SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
+                        OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0)
+                    """)) ?? false
+                return API.ClaimResponse(job: nil, pending: pending)
+            }
             let id: Int64 = row["id"]
             try db.cachedStatement(sql: """
                 INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome) VALUES (?, ?, ?, ?, ?, 'running')
                 """).execute(arguments: [id, row["attempts"] as Int, worker, host, t])
             let config = try JobConfig.fromCanonical(row["config"])
-            return API.ClaimedJob(id: id, claimToken: token, config: config, leaseSeconds: timing.leaseSeconds,
-                                  attempt: row["attempts"], replica: row["replica"])
+            return API.ClaimResponse(job: API.ClaimedJob(id: id, claimToken: token, config: config, leaseSeconds: timing.leaseSeconds,
+                                                         attempt: row["attempts"], replica: row["replica"]), pending: true)
         }
     }
 

@@ -11,7 +11,7 @@ public struct SQLiteJobQueue: JobQueueStore {
     public func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse {
         try await store.batcher.write(durable: true, store.submitOp(sweep, document: document, replicate: replicate))
     }
-    public func claim(worker: String, host: String) async throws -> API.ClaimedJob? {
+    public func claim(worker: String, host: String) async throws -> API.ClaimResponse {
         try await store.batcher.write(durable: false, store.claimOp(worker: worker, host: host))
     }
     public func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
