@@ -127,11 +127,15 @@ public struct CoordinatorClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }()
 
-    private func encode<T: Encodable>(_ value: T) throws -> Data { try JSONEncoder().encode(value) }
+    private func encode<T: Encodable>(_ value: T) throws -> Data { try Self.encoder.encode(value) }
+
+    /// Shared coders (both are safe to use from several threads at once).
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
 
     private func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> T {
         let (data, _) = try await exchange(method, path, body: body)
-        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+        do { return try Self.decoder.decode(T.self, from: data) } catch {
             throw ClientError.badResponse("\(T.self): \(error)")
         }
     }

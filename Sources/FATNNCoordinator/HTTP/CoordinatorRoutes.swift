@@ -72,10 +72,14 @@ public enum CoordinatorRoutes {
 
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
         let body = try await bytes(request)
-        do { return try JSONDecoder().decode(T.self, from: body) } catch {
+        do { return try decoder.decode(T.self, from: body) } catch {
             throw HTTPError(.badRequest, message: "invalid \(T.self) body: \(error)")
         }
     }
+
+    /// Shared coders (both are safe to use from several threads at once).
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
 
     static func jobId(_ context: BasicRequestContext) throws -> Int64 {
         guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
@@ -92,7 +96,7 @@ public enum CoordinatorRoutes {
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONEncoder().encode(value)
+        let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

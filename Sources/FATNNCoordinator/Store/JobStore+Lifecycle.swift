@@ -82,11 +82,12 @@ extension JobStore {
         let t = now()
         return { [self] db in
             let tr = try apply(.heartbeat(token: token), job: id, db, now: t)
-            try db.cachedStatement(sql: "UPDATE jobs SET last_heartbeat_at = ? WHERE id = ?").execute(arguments: [t, id])
             if let e = epoch {
-                try db.execute(sql: "UPDATE jobs SET last_epoch = ?, last_loss = ?, last_accuracy = ? WHERE id = ?",
-                               arguments: [e.epoch, e.trainLoss, e.validationAccuracy ?? e.trainAccuracy, id])
+                try db.cachedStatement(sql: "UPDATE jobs SET last_heartbeat_at = ?, last_epoch = ?, last_loss = ?, last_accuracy = ? WHERE id = ?")
+                    .execute(arguments: [t, e.epoch, e.trainLoss, e.validationAccuracy ?? e.trainAccuracy, id])
                 try Self.record(db, job: id, epoch: e)
+            } else {
+                try db.cachedStatement(sql: "UPDATE jobs SET last_heartbeat_at = ? WHERE id = ?").execute(arguments: [t, id])
             }
             return API.HeartbeatReply(cancel: tr.after.cancelRequested)
         }
@@ -200,8 +201,8 @@ extension JobStore {
         try save(db, id, tr.after, now: t)
         if let outcome = tr.ended {
             let message = outcome == .ok || outcome == .released ? nil : tr.after.error
-            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?",
-                           arguments: [t, outcome.rawValue, message, id, before.attempts])
+            try db.cachedStatement(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?")
+                .execute(arguments: [t, outcome.rawValue, message, id, before.attempts])
         }
         return tr
     }
