@@ -110,10 +110,25 @@ public struct CoordinatorClient: Sendable {
     /// Job counts by state.
     public func status() async throws -> API.StatusResponse { try await send(.GET, "/api/status", body: nil) }
 
-    /// The leaderboard, best test accuracy first.
+    /// Every job as a leaderboard row, best test accuracy first.
     public func leaderboard() async throws -> [LeaderboardRow] {
-        let reply: API.LeaderboardResponse = try await send(.GET, "/api/leaderboard", body: nil)
+        let reply: API.LeaderboardResponse = try await send(.GET, "/api/jobs", body: nil)
         return reply.rows
+    }
+
+    /// Every job (of `sweep`) as JSON Lines of `API.ExportRecord`.
+    public func export(sweep: String?) async throws -> Data {
+        let path = sweep.map { "/api/export?sweep=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? "/api/export"
+        return try await exchange(.GET, path, body: nil).0
+    }
+
+    /// Answers a leaderboard query (filter, sort, columns, grouping over seeds).
+    public func query(_ q: LeaderboardQuery) async throws -> QueryTable {
+        var c = URLComponents()
+        c.queryItems = q.queryItems.map { URLQueryItem(name: $0.0, value: $0.1) }
+        // URLComponents leaves '+' alone, which servers read as a space.
+        let query = (c.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        return try await send(.GET, "/api/leaderboard?" + query, body: nil)
     }
 
     /// One connection pool per process. A refused connection fails within the connect timeout

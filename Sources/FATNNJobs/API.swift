@@ -130,6 +130,27 @@ public enum API {
         }
     }
 
+    /// `GET /api/export`: one line of JSON per job, everything known about it.
+    public struct ExportRecord: Codable, Sendable {
+        public var id: Int64
+        public var sweep: String
+        public var state: JobState
+        public var configHash: String
+        public var groupHash: String
+        public var replica: Int
+        public var seed: Int
+        public var config: JobConfig
+        public var error: String?
+        public var attempts: [Attempt]
+        /// The accepted result: metrics, epochs, host, CPU, code version, packed inference.
+        public var result: JobResult?
+        public init(id: Int64, sweep: String, state: JobState, configHash: String, groupHash: String, replica: Int, seed: Int,
+                    config: JobConfig, error: String?, attempts: [Attempt], result: JobResult?) {
+            self.id = id; self.sweep = sweep; self.state = state; self.configHash = configHash; self.groupHash = groupHash
+            self.replica = replica; self.seed = seed; self.config = config; self.error = error; self.attempts = attempts; self.result = result
+        }
+    }
+
     /// One claim of a job and how it ended.
     public struct Attempt: Codable, Sendable, Equatable {
         public var attempt: Int

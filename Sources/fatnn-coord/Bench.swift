@@ -32,7 +32,14 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Benchmark leaderboard queries instead: fill the store with --jobs synthetic finished jobs (e.g. 1000000), then time queries over HTTP.")
+    var query = false
+
     func validate() throws {
+        if query {
+            guard (1...10_000_000).contains(jobs) else { throw ValidationError("--jobs must be in 1...10000000 with --query") }
+            return
+        }
         guard (1...1024).contains(workers) else { throw ValidationError("--workers must be in 1...1024") }
         guard (1...Sweep.maxJobs).contains(submitJobs) else { throw ValidationError("--submit-jobs must be in 1...\(Sweep.maxJobs)") }
         guard (1...submitJobs).contains(jobs) else { throw ValidationError("--jobs must be in 1...--submit-jobs (\(submitJobs))") }
@@ -48,12 +55,22 @@ struct Bench: AsyncParsableCommand {
         let token = String(repeating: "b", count: 32)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = CoordinatorServer.application(store: store, token: token, port: 0, logger: logger) { continuation.yield($0) }
-        let (workers, jobs, submitJobs, json) = (self.workers, self.jobs, self.submitJobs, self.json)
+        let (workers, jobs, submitJobs, json, query) = (self.workers, self.jobs, self.submitJobs, self.json, self.query)
+        if query {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try store.insertSyntheticJobs(count: jobs)
+            if !json { print(String(format: "filled the store with %d synthetic finished jobs in %.1f s", jobs, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)) }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             var it = ports.makeAsyncIterator()
             guard let port = await it.next() else { throw CancellationError() }
             let client = try CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: token, timeoutSeconds: 120)
+            if query {
+                try await QueryBenchmark.run(client: client, jobs: jobs, json: json)
+                group.cancelAll()
+                return
+            }
             let seeds = (1...submitJobs).map(String.init).joined(separator: ",")
             let doc = """
                 { "name": "bench", "base": { "model": "mlp", "dataset": {"name": "fashion-mnist"},

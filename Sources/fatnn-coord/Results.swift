@@ -4,22 +4,71 @@ import Foundation
 
 struct Results: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the leaderboard: one row per job, best test accuracy first.",
-        discussion: "Accuracies are on the dataset's official test set and on the validation holdout of the training set.")
+        abstract: "Query the leaderboard: filter, sort, group over seeds, and print as a table, CSV, JSON Lines, JSON or Markdown.",
+        discussion: """
+            By default one row per config minus seed (a group): n finished jobs and the mean, \
+            sample std, min and max of each metric (columns METRIC_mean, _std, _min, _max), best \
+            mean test accuracy first. --no-group gives one row per job.
 
-    @Flag(help: "Print JSON instead of a table.")
+            --where takes comparisons (=, !=, <, <=, >, >=, in (…)) joined by and, or, not and \
+            parentheses, e.g.
+              --where "quantizer in (fatnn, tnn) and model = resnet20 and test_acc > 0.9"
+            Fields: id, sweep, state, model, quantizer (quantizer.kind), dataset (dataset.name), \
+            split, seed, lr (training.learningRate), epochs (training.epochs), replica, attempts, \
+            priority, host, and the metrics test_acc, val_acc, test_loss, train_loss, \
+            train_seconds, images_per_s, packed_img_s, packed_latency_ms, packed_exact; any other \
+            config key path (training.momentum, quantizer.params.k) too. Accuracies are fractions \
+            (0.9 = 90%). In grouped mode the filter picks the jobs before they are grouped.
+
+            Accuracies are on the dataset's official test set and on the validation holdout of \
+            the training set.
+            """)
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Filter (see above).", valueName: "expr"))
+    var filter: String = ""
+
+    @Option(help: ArgumentHelp("Sort column, optionally :asc or :desc (default test_acc:desc; grouped, a metric means its mean).", valueName: "column[:dir]"))
+    var sort: String?
+
+    @Option(help: ArgumentHelp("Comma-separated columns to show.", valueName: "list"))
+    var columns: String?
+
+    @Option(help: "At most this many rows.")
+    var limit: Int = 1000
+
+    @Option(help: "Only jobs of this sweep.")
+    var sweep: String?
+
+    @Flag(inversion: .prefixedNo, help: "One row per config minus seed (default), or one per job.")
+    var group = true
+
+    @Option(help: ArgumentHelp("Output: \(TableFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
+    var format: String = "table"
+
+    @Flag(help: "Every job as the leaderboard row documents of GET /api/jobs (JSON), as scripts/group_results.py reads.")
     var json = false
 
     @OptionGroup var client: ClientOptions
 
+    func validate() throws {
+        guard TableFormat(rawValue: format) != nil else {
+            throw ValidationError("--format must be one of \(TableFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'")
+        }
+        guard (1...LeaderboardQuery.maxLimit).contains(limit) else { throw ValidationError("--limit must be in 1...\(LeaderboardQuery.maxLimit)") }
+        if !filter.isEmpty {
+            do { _ = try WhereExpression.parse(filter) } catch { throw ValidationError("--where: \(error)") }
+        }
+    }
+
     func run() async throws {
-        let rows = try await client.client().leaderboard()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-        } else {
-            print(LeaderboardTable.render(rows))
+            print(String(decoding: try encoder.encode(try await client.client().leaderboard()), as: UTF8.self))
+            return
         }
+        let q = LeaderboardQuery(filter: filter, sort: sort, columns: columns?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                 group: group, limit: limit, sweep: sweep)
+        print(try await client.client().query(q).render(TableFormat(rawValue: format)!), terminator: "")
     }
 }

@@ -18,8 +18,10 @@ import Logging
 /// | PUT | /api/jobs/{id}/artifact | model file bytes, header `X-Claim-Token` → `Ack` |
 /// | GET | /api/artifacts/{configHash} | → model file bytes, header `X-Content-SHA256` (404 if none) |
 ///
-/// Read routes (either token): `GET /api/status`, `GET /api/leaderboard`, `GET /api/jobs/{id}`,
-/// `GET /metrics` (Prometheus text).
+/// Read routes (either token): `GET /api/status`, `GET /api/jobs` (every job as a
+/// `LeaderboardRow`), `GET /api/jobs/{id}`, `GET /api/leaderboard?where=…&sort=…&columns=…&group=…&limit=…&sweep=…`
+/// (a `QueryTable`; the query language of `LeaderboardQuery`, errors point at the token),
+/// `GET /api/export[?sweep=NAME]` (JSON Lines of `ExportRecord`), `GET /metrics` (Prometheus text).
 ///
 /// Admin routes (admin token only): `POST /api/sweeps[?replicate=N]` (sweep document →
 /// `SubmitResponse`), `POST /api/cancel` (`CancelRequest`), `POST /api/retry` (`RetryRequest`),
@@ -53,7 +55,27 @@ public enum CoordinatorRoutes {
 
     static func addReadRoutes(_ api: RouterGroup<BasicRequestContext>, store: any JobQueueStore) {
         api.get("status") { _, _ in try json(API.StatusResponse(counts: try await store.counts())) }
-        api.get("leaderboard") { _, _ in try json(API.LeaderboardResponse(rows: try await store.leaderboard(limit: 10_000))) }
+        api.get("jobs") { _, _ in try json(API.LeaderboardResponse(rows: try await store.leaderboard(limit: 10_000))) }
+        api.get("leaderboard") { request, _ in
+            let items = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            do {
+                let q = try LeaderboardQuery.from(items: items)
+                return try json(try await store.query(q))
+            } catch let e as QueryError {
+                throw HTTPError(.badRequest, message: e.description)
+            }
+        }
+        api.get("export") { request, _ in
+            let sweep = request.uri.queryParameters.get("sweep")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var body = ByteBuffer()
+            for record in try await mapped({ try await store.export(sweep: sweep) }) {
+                body.writeBytes(try encoder.encode(record))
+                body.writeString("\n")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: body))
+        }
         api.get("jobs/{id}") { _, context in
             let id = try jobId(context)
             guard let detail = try await store.jobDetail(id) else { throw HTTPError(.notFound, message: "job \(id) does not exist") }

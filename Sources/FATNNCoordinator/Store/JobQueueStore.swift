@@ -33,6 +33,10 @@ public protocol JobQueueStore: Sendable {
     func artifact(configHash: String) async throws -> (data: Data, sha256: String)?
     /// Jobs per state.
     func counts() async throws -> [String: Int]
+    /// Answers a leaderboard query (filter, sort, columns, grouping over seeds).
+    func query(_ q: LeaderboardQuery) async throws -> QueryTable
+    /// Every job with its config, attempts and result.
+    func export(sweep: String?) async throws -> [API.ExportRecord]
     /// The leaderboard rows.
     func leaderboard(limit: Int) async throws -> [LeaderboardRow]
     /// One job with its attempts and epochs.

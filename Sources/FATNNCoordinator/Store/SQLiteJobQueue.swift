@@ -51,6 +51,11 @@ public struct SQLiteJobQueue: JobQueueStore {
     public func leaderboard(limit: Int) async throws -> [LeaderboardRow] {
         try await store.pool.read { db in try JobStore.rows(db, where: "1", arguments: [], limit: limit) }
     }
+    public func query(_ q: LeaderboardQuery) async throws -> QueryTable {
+        let compiled = try QuerySQL.compile(q)
+        return try await store.pool.read { db in try JobStore.run(compiled, db) }
+    }
+    public func export(sweep: String?) async throws -> [API.ExportRecord] { try store.export(sweep: sweep) }
     public func jobDetail(_ id: Int64) async throws -> API.JobDetail? { try store.jobDetail(id) }
     public func metrics() async throws -> StoreMetrics { try store.metrics() }
 }

@@ -1,0 +1,114 @@
+import FATNNJobs
+import Foundation
+import GRDB
+
+/// A ``LeaderboardQuery`` compiled to one SQL statement with bound arguments. Every name in the
+/// query is checked against ``QueryFields`` first; values are always bound, never spliced.
+struct CompiledQuery {
+    var sql: String
+    var arguments: StatementArguments
+    /// The columns to return, in order (a subset of what the statement selects).
+    var columns: [String]
+}
+
+enum QuerySQL {
+    static func compile(_ q: LeaderboardQuery) throws(QueryError) -> CompiledQuery {
+        var args = StatementArguments()
+        var conditions: [String] = []
+        if !q.filter.trimmingCharacters(in: .whitespaces).isEmpty {
+            let e = try WhereExpression.parse(q.filter)
+            conditions.append(try condition(e, text: q.filter, args: &args))
+        }
+        if let sweep = q.sweep {
+            conditions.append("s.name = ?")
+            args += [sweep]
+        }
+        let available = q.group ? QueryFields.groupColumns : QueryFields.jobColumns
+        let columns = q.columns ?? (q.group ? QueryFields.defaultGroupColumns : QueryFields.defaultJobColumns)
+        for c in columns where !available.contains(c) {
+            throw QueryError(columns.joined(separator: ","), column: 1,
+                             "unknown column '\(c)'\(q.group ? " in grouped mode" : ""); allowed: \(available.joined(separator: ", "))")
+        }
+        guard !columns.isEmpty else { throw QueryError("", column: 1, "columns: give at least one") }
+        let (sortColumn, descending) = try sortKey(q.sort ?? "test_acc:desc", group: q.group, available: available)
+
+        var select: [String]
+        if q.group {
+            select = QueryFields.groupKeys.map { "min(\(QueryFields.all[$0]!.sql)) AS \"\($0)\"" }
+            select += ["count(*) AS \"jobs\"", "count(r.job_id) AS \"n\""]
+            for (m, x) in QueryFields.metrics {
+                select += ["avg(\(x)) AS \"\(m)_mean\"",
+                           "sqrt(max(0.0, (avg((\(x)) * (\(x))) - avg(\(x)) * avg(\(x))) * count(\(x)) / nullif(count(\(x)) - 1, 0))) AS \"\(m)_std\"",
+                           "min(\(x)) AS \"\(m)_min\"", "max(\(x)) AS \"\(m)_max\""]
+            }
+        } else {
+            select = QueryFields.jobColumns.map { "\(QueryFields.all[$0]!.sql) AS \"\($0)\"" }
+        }
+        var sql = "SELECT " + select.joined(separator: ", ")
+            + " FROM jobs j JOIN sweeps s ON s.id = j.sweep_id LEFT JOIN results r ON r.job_id = j.id"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.map { "(\($0))" }.joined(separator: " AND ") }
+        if q.group { sql += " GROUP BY j.group_hash" }
+        sql += " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), \(q.group ? "min(j.id)" : "j.id") LIMIT ?"
+        args += [q.limit]
+        return CompiledQuery(sql: sql, arguments: args, columns: columns)
+    }
+
+    /// `COLUMN[:asc|desc]`; grouped, a metric name means its mean.
+    static func sortKey(_ text: String, group: Bool, available: [String]) throws(QueryError) -> (String, Bool) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        var name = parts.first ?? ""
+        let direction = parts.count > 1 ? parts[1].lowercased() : "desc"
+        guard direction == "asc" || direction == "desc" else {
+            throw QueryError(text, column: name.count + 2, "sort direction must be asc or desc, got '\(direction)'")
+        }
+        if group, QueryFields.metrics.contains(where: { $0.0 == name }) { name += "_mean" }
+        guard available.contains(name) else {
+            throw QueryError(text, column: 1, "cannot sort by '\(name)'; allowed: \(available.joined(separator: ", "))")
+        }
+        return (name, direction == "desc")
+    }
+
+    static func condition(_ e: WhereExpression, text: String, args: inout StatementArguments) throws(QueryError) -> String {
+        switch e {
+        case .and(let a, let b):
+            return "(\(try condition(a, text: text, args: &args))) AND (\(try condition(b, text: text, args: &args)))"
+        case .or(let a, let b):
+            return "(\(try condition(a, text: text, args: &args))) OR (\(try condition(b, text: text, args: &args)))"
+        case .not(let a):
+            return "NOT (\(try condition(a, text: text, args: &args)))"
+        case .comparison(let name, let op, let value, let position):
+            let (sql, numeric) = try field(name, position: position, text: text, args: &args)
+            try bind(value, numeric: numeric, field: name, position: position, text: text, args: &args)
+            return "\(sql) \(op.rawValue) ?"
+        case .member(let name, let values, let position):
+            let (sql, numeric) = try field(name, position: position, text: text, args: &args)
+            for v in values { try bind(v, numeric: numeric, field: name, position: position, text: text, args: &args) }
+            return "\(sql) IN (\(values.map { _ in "?" }.joined(separator: ", ")))"
+        }
+    }
+
+    /// The SQL of a field (binding a config path's JSON path), and whether it is numeric (nil: unknown).
+    static func field(_ name: String, position: Int, text: String, args: inout StatementArguments) throws(QueryError) -> (String, Bool?) {
+        if let f = QueryFields.all[name] { return (f.sql, f.numeric) }
+        if QueryFields.isConfigPath(name) {
+            args += ["$." + name]
+            return ("json_extract(j.config, ?)", nil)
+        }
+        let known = QueryFields.all.keys.sorted().joined(separator: ", ")
+        throw QueryError(text, column: position, "unknown field '\(name)'; fields: \(known), or a config key path such as training.momentum")
+    }
+
+    static func bind(_ v: QueryLiteral, numeric: Bool?, field: String, position: Int, text: String,
+                     args: inout StatementArguments) throws(QueryError) {
+        switch v {
+        case .number(let n):
+            if numeric == false { throw QueryError(text, column: position, "\(field) is text; compare it with a word or a quoted string, not \(n)") }
+            args += [n]
+        case .bool(let b):
+            args += [b ? 1 : 0]
+        case .text(let s):
+            if numeric == true { throw QueryError(text, column: position, "\(field) is a number; '\(s)' is not") }
+            args += [s]
+        }
+    }
+}
