@@ -169,5 +169,8 @@ import Testing
         #expect(throws: StoreError.staleClaim(2)) { try store.heartbeat(job: 2, token: "a", epoch: nil) }
         #expect(try store.retry(states: [.failed]) == [3])
         #expect(try store.integrityCheck() == "ok")
+        // Version 4 filled the group summary from the stored result.
+        let grouped = try store.query(LeaderboardQuery(filter: "model = mlp"))
+        #expect(grouped.rows.count == 1 && grouped.rows[0][grouped.columns.firstIndex(of: "test_acc_mean")!] == .number(0.9))
     }
 }

@@ -67,6 +67,24 @@ import Testing
         #expect(error(LeaderboardQuery(columns: ["seed"]))?.message.contains("in grouped mode") == true)
     }
 
+    @Test func theSummaryPathAgreesWithAggregatingEveryJob() throws {
+        // A filter on group keys only is answered from group_results; adding a per-job term forces the full aggregate.
+        for (fast, full) in [("quantizer = fatnn", "quantizer = fatnn and seed >= 0"), ("", "seed >= 0"),
+                             ("lr < 0.08 or model = mlp", "(lr < 0.08 or model = mlp) and test_acc >= 0")] {
+            let a = try store.query(LeaderboardQuery(filter: fast, columns: QueryFields.groupColumns))
+            let b = try store.query(LeaderboardQuery(filter: full, columns: QueryFields.groupColumns))
+            #expect(try QuerySQL.compile(LeaderboardQuery(filter: fast)).sql.contains("group_results"))
+            #expect(try !QuerySQL.compile(LeaderboardQuery(filter: full)).sql.contains("group_results"))
+            #expect(a.rows.count == b.rows.count && !a.rows.isEmpty)
+            for (x, y) in zip(a.rows, b.rows) {
+                for (u, v) in zip(x, y) {
+                    if case .number(let p) = u, case .number(let q) = v { #expect(abs(p - q) < 1e-9, "\(fast): \(x) vs \(y)") }
+                    else { #expect(u == v, "\(fast): \(x) vs \(y)") }
+                }
+            }
+        }
+    }
+
     @Test func valuesAreBoundNeverSpliced() throws {
         let t = try store.query(LeaderboardQuery(filter: "model = \"x' OR 1=1; DROP TABLE jobs; --\"", group: false))
         #expect(t.rows.isEmpty)

@@ -13,6 +13,7 @@ struct CompiledQuery {
 
 enum QuerySQL {
     static func compile(_ q: LeaderboardQuery) throws(QueryError) -> CompiledQuery {
+        if q.group, let fast = try fromSummary(q) { return fast }
         var args = StatementArguments()
         var conditions: [String] = []
         if !q.filter.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -36,10 +37,13 @@ enum QuerySQL {
         if q.group {
             select = QueryFields.groupKeys.map { "min(\(QueryFields.all[$0]!.sql)) AS \"\($0)\"" }
             select += ["count(*) AS \"jobs\"", "count(r.job_id) AS \"n\""]
+            // Only the aggregates asked for (or sorted by) are computed.
+            let needed = Set(columns + [sortColumn])
             for (m, x) in QueryFields.metrics {
-                select += ["avg(\(x)) AS \"\(m)_mean\"",
-                           "sqrt(max(0.0, (avg((\(x)) * (\(x))) - avg(\(x)) * avg(\(x))) * count(\(x)) / nullif(count(\(x)) - 1, 0))) AS \"\(m)_std\"",
-                           "min(\(x)) AS \"\(m)_min\"", "max(\(x)) AS \"\(m)_max\""]
+                let parts = [("mean", "avg(\(x))"),
+                             ("std", "sqrt(max(0.0, (avg((\(x)) * (\(x))) - avg(\(x)) * avg(\(x))) * count(\(x)) / nullif(count(\(x)) - 1, 0)))"),
+                             ("min", "min(\(x))"), ("max", "max(\(x))")]
+                select += parts.filter { needed.contains("\(m)_\($0.0)") }.map { "\($0.1) AS \"\(m)_\($0.0)\"" }
             }
         } else {
             select = QueryFields.jobColumns.map { "\(QueryFields.all[$0]!.sql) AS \"\($0)\"" }
@@ -47,9 +51,43 @@ enum QuerySQL {
         var sql = "SELECT " + select.joined(separator: ", ")
             + " FROM jobs j JOIN sweeps s ON s.id = j.sweep_id LEFT JOIN results r ON r.job_id = j.id"
         if !conditions.isEmpty { sql += " WHERE " + conditions.map { "(\($0))" }.joined(separator: " AND ") }
-        if q.group { sql += " GROUP BY j.group_hash" }
-        sql += " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), \(q.group ? "min(j.id)" : "j.id") LIMIT ?"
+        // Grouped rows are groups with at least one result, as in the summary path.
+        if q.group { sql += " GROUP BY j.group_hash HAVING count(r.job_id) > 0" }
+        sql += " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), \(q.group ? "j.group_hash" : "j.id") LIMIT ?"
         args += [q.limit]
+        return CompiledQuery(sql: sql, arguments: args, columns: columns)
+    }
+
+    /// A grouped query answered from `group_results` (see ``GroupSummary``), when it has no
+    /// sweep, its filter names only group keys and it does not sort by the job count; nil otherwise.
+    static func fromSummary(_ q: LeaderboardQuery) throws(QueryError) -> CompiledQuery? {
+        guard q.sweep == nil else { return nil }
+        var args = StatementArguments()
+        var condition = ""
+        if !q.filter.trimmingCharacters(in: .whitespaces).isEmpty {
+            let e = try WhereExpression.parse(q.filter)
+            guard e.fields.allSatisfy({ GroupSummary.fields[$0.name] != nil }) else { return nil }
+            condition = " WHERE " + (try Self.condition(e, text: q.filter, args: &args, fields: GroupSummary.fields))
+        }
+        let available = QueryFields.groupColumns
+        let columns = q.columns ?? QueryFields.defaultGroupColumns
+        guard columns.allSatisfy(available.contains) else { return nil }  // the full path reports the error
+        let (sortColumn, descending) = try sortKey(q.sort ?? "test_acc:desc", group: true, available: available)
+        guard sortColumn != "jobs" else { return nil }
+        var select = ["g.group_hash AS gh", "g.sweep AS \"sweep\""] + GroupSummary.keys.map { "g.\($0.column) AS \"\($0.column)\"" }
+        select.append("g.n AS \"n\"")
+        let needed = Set(columns + [sortColumn])
+        for (m, _) in QueryFields.metrics {
+            let c = "g.\(m)_count", sum = "g.\(m)_sum"
+            let parts = [("mean", "\(sum) / nullif(\(c), 0)"),
+                         ("std", "sqrt(max(0.0, (g.\(m)_sumsq - \(sum) * \(sum) / nullif(\(c), 0)) / nullif(\(c) - 1, 0)))"),
+                         ("min", "g.\(m)_min"), ("max", "g.\(m)_max")]
+            select += parts.filter { needed.contains("\(m)_\($0.0)") }.map { "\($0.1) AS \"\(m)_\($0.0)\"" }
+        }
+        let inner = "SELECT " + select.joined(separator: ", ") + " FROM group_results g" + condition
+            + " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), g.group_hash LIMIT ?"
+        args += [q.limit]
+        let sql = "SELECT q.*, (SELECT count(*) FROM jobs jj WHERE jj.group_hash = q.gh) AS \"jobs\" FROM (\(inner)) q"
         return CompiledQuery(sql: sql, arguments: args, columns: columns)
     }
 
@@ -68,28 +106,30 @@ enum QuerySQL {
         return (name, direction == "desc")
     }
 
-    static func condition(_ e: WhereExpression, text: String, args: inout StatementArguments) throws(QueryError) -> String {
+    static func condition(_ e: WhereExpression, text: String, args: inout StatementArguments,
+                          fields: [String: QueryFields.Field] = QueryFields.all) throws(QueryError) -> String {
         switch e {
         case .and(let a, let b):
-            return "(\(try condition(a, text: text, args: &args))) AND (\(try condition(b, text: text, args: &args)))"
+            return "(\(try condition(a, text: text, args: &args, fields: fields))) AND (\(try condition(b, text: text, args: &args, fields: fields)))"
         case .or(let a, let b):
-            return "(\(try condition(a, text: text, args: &args))) OR (\(try condition(b, text: text, args: &args)))"
+            return "(\(try condition(a, text: text, args: &args, fields: fields))) OR (\(try condition(b, text: text, args: &args, fields: fields)))"
         case .not(let a):
-            return "NOT (\(try condition(a, text: text, args: &args)))"
+            return "NOT (\(try condition(a, text: text, args: &args, fields: fields)))"
         case .comparison(let name, let op, let value, let position):
-            let (sql, numeric) = try field(name, position: position, text: text, args: &args)
+            let (sql, numeric) = try field(name, position: position, text: text, args: &args, fields: fields)
             try bind(value, numeric: numeric, field: name, position: position, text: text, args: &args)
             return "\(sql) \(op.rawValue) ?"
         case .member(let name, let values, let position):
-            let (sql, numeric) = try field(name, position: position, text: text, args: &args)
+            let (sql, numeric) = try field(name, position: position, text: text, args: &args, fields: fields)
             for v in values { try bind(v, numeric: numeric, field: name, position: position, text: text, args: &args) }
             return "\(sql) IN (\(values.map { _ in "?" }.joined(separator: ", ")))"
         }
     }
 
     /// The SQL of a field (binding a config path's JSON path), and whether it is numeric (nil: unknown).
-    static func field(_ name: String, position: Int, text: String, args: inout StatementArguments) throws(QueryError) -> (String, Bool?) {
-        if let f = QueryFields.all[name] { return (f.sql, f.numeric) }
+    static func field(_ name: String, position: Int, text: String, args: inout StatementArguments,
+                      fields: [String: QueryFields.Field] = QueryFields.all) throws(QueryError) -> (String, Bool?) {
+        if let f = fields[name] { return (f.sql, f.numeric) }
         if QueryFields.isConfigPath(name) {
             args += ["$." + name]
             return ("json_extract(j.config, ?)", nil)

@@ -106,6 +106,7 @@ extension JobStore {
                 """).execute(arguments: [id, result.testAccuracy, result.testLoss, result.validationAccuracy, result.trainLoss,
                                  result.trainSeconds, result.imagesPerSecond, result.host, result.threads, json, t])
             for e in result.epochs { try Self.record(db, job: id, epoch: e) }
+            try db.cachedStatement(sql: GroupSummary.upsert).execute(arguments: [id])
         }
     }
 

@@ -35,6 +35,7 @@ extension JobStore {
                        60 + abs(random()) % 600, 1000 + abs(random()) % 3000, 'synthetic', 2, '{}', ?
                 FROM jobs WHERE sweep_id = ?
                 """, arguments: [t, sweep])
+            try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "j.sweep_id = ?"), arguments: [sweep])
         }
     }
 }

@@ -50,6 +50,7 @@ public final class JobStore: Sendable {
         migrator.registerMigration("v1") { db in try db.execute(sql: Schema.version1) }
         migrator.registerMigration("v2") { db in try db.execute(sql: Schema.version2) }
         migrator.registerMigration("v3") { db in try db.execute(sql: Schema.version3) }
+        migrator.registerMigration("v4") { db in try db.execute(sql: Schema.version4) }
         try migrator.migrate(pool)
     }
 

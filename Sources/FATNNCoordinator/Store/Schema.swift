@@ -2,7 +2,9 @@
 /// ``all`` kept identical by a test.
 enum Schema {
     /// Every migration, in order, as one script.
-    static var all: String { version1 + version2 + version3 }
+    static var all: String { version1 + version2 + version3 + version4 }
+
+    static var version4: String { GroupSummary.migration }
 
     static let version1 = """
     -- FATNN coordinator database, schema version 1 (SQLite, WAL mode).
