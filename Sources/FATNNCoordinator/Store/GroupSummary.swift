@@ -24,11 +24,13 @@ enum GroupSummary {
         }
         return """
         -- Schema version 4: per-group sums of every metric, kept as results are accepted, for fast
-        -- grouped leaderboards (generated from the query fields in Sources/FATNNCoordinator/Query).
+        -- grouped leaderboards (generated from the query fields in Sources/FATNNCoordinator/Query),
+        -- and an index for filters on model and quantizer.
         CREATE TABLE group_results (
             \(columns.joined(separator: ",\n    "))
         );
         INSERT INTO group_results \(select(where: "1"));
+        CREATE INDEX jobs_model_quantizer ON jobs(model, quantizer);  -- leaderboard filters on model and quantizer
 
         """
     }
