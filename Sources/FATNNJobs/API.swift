@@ -151,6 +151,37 @@ public enum API {
         }
     }
 
+    /// Sweep progress for the dashboard: jobs per state per sweep, and the running jobs.
+    public struct ProgressReport: Codable, Sendable {
+        public struct SweepCounts: Codable, Sendable {
+            public var name: String
+            public var paused: Bool
+            public var counts: [String: Int]
+            public init(name: String, paused: Bool, counts: [String: Int]) { self.name = name; self.paused = paused; self.counts = counts }
+        }
+        public struct LiveJob: Codable, Sendable {
+            public var id: Int64
+            public var sweep: String
+            public var worker: String?
+            public var host: String?
+            public var epoch: Int?
+            public var epochs: Int
+            public var loss: Double?
+            public var accuracy: Double?
+            /// Seconds since the last heartbeat.
+            public var heartbeatAge: Double?
+            public var cancelRequested: Bool
+            public init(id: Int64, sweep: String, worker: String?, host: String?, epoch: Int?, epochs: Int, loss: Double?,
+                        accuracy: Double?, heartbeatAge: Double?, cancelRequested: Bool) {
+                self.id = id; self.sweep = sweep; self.worker = worker; self.host = host; self.epoch = epoch; self.epochs = epochs
+                self.loss = loss; self.accuracy = accuracy; self.heartbeatAge = heartbeatAge; self.cancelRequested = cancelRequested
+            }
+        }
+        public var sweeps: [SweepCounts]
+        public var live: [LiveJob]
+        public init(sweeps: [SweepCounts], live: [LiveJob]) { self.sweeps = sweeps; self.live = live }
+    }
+
     /// One claim of a job and how it ended.
     public struct Attempt: Codable, Sendable, Equatable {
         public var attempt: Int

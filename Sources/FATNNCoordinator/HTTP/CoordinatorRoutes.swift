@@ -50,6 +50,7 @@ public enum CoordinatorRoutes {
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         addAdminRoutes(router.group("api").add(middleware: admin), store: store, logger: logger)
+        DashboardRoutes.add(to: router, store: store, tokens: tokens)
         return router
     }
 

@@ -37,6 +37,8 @@ public protocol JobQueueStore: Sendable {
     func query(_ q: LeaderboardQuery) async throws -> QueryTable
     /// Every job with its config, attempts and result.
     func export(sweep: String?) async throws -> [API.ExportRecord]
+    /// Jobs per state per sweep, and the running jobs.
+    func progress() async throws -> API.ProgressReport
     /// The leaderboard rows.
     func leaderboard(limit: Int) async throws -> [LeaderboardRow]
     /// One job with its attempts and epochs.

@@ -56,6 +56,7 @@ public struct SQLiteJobQueue: JobQueueStore {
         return try await store.pool.read { db in try JobStore.run(compiled, db) }
     }
     public func export(sweep: String?) async throws -> [API.ExportRecord] { try store.export(sweep: sweep) }
+    public func progress() async throws -> API.ProgressReport { try store.progress() }
     public func jobDetail(_ id: Int64) async throws -> API.JobDetail? { try store.jobDetail(id) }
     public func metrics() async throws -> StoreMetrics { try store.metrics() }
 }

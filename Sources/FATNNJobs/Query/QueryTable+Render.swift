@@ -46,7 +46,8 @@ extension QueryTable {
         }
     }
 
-    static func human(_ v: JSONValue, column: String) -> String {
+    /// A value as the human formats show it (accuracies as percentages, "-" for none).
+    public static func human(_ v: JSONValue, column: String) -> String {
         guard case .number(let n) = v else { return v == .null ? "-" : raw(v) }
         if column.hasPrefix("test_acc") || column.hasPrefix("val_acc") { return String(format: "%.2f%%", n * 100) }
         if column.hasPrefix("packed_exact") { return n >= 1 ? "yes" : "no" }

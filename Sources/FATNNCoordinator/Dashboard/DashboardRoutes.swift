@@ -1,0 +1,122 @@
+import FATNNJobs
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The web dashboard, served by the coordinator under `/ui`: leaderboard (filterable with the
+/// query language, sortable by any column) with a Pareto plot, sweep progress with the running
+/// jobs, and a page per job with its attempts and training curves. Plain server-rendered HTML
+/// and SVG: no scripts, no external resources.
+enum DashboardRoutes {
+    static func add(to router: Router<BasicRequestContext>, store: any JobQueueStore, tokens: CoordinatorTokens) {
+        router.get("ui/login") { request, _ in
+            if let token = request.uri.queryParameters.get("token") {
+                return login(token, tokens: tokens, next: request.uri.queryParameters.get("next"))
+            }
+            return html(loginPage(error: nil))
+        }
+        router.post("ui/login") { request, _ in
+            let body = try await CoordinatorRoutes.bytes(request, limit: 4096)
+            return login(DashboardAuth<BasicRequestContext>.form(body)["token"] ?? "", tokens: tokens)
+        }
+        router.get("ui/logout") { _, _ in
+            Response(status: .seeOther, headers: [.location: "/ui/login", .setCookie: "fatnn_token=; Path=/ui; Max-Age=0; HttpOnly; SameSite=Strict"])
+        }
+        let ui = router.group("ui").add(middleware: DashboardAuth<BasicRequestContext>(tokens: tokens.all))
+        ui.get { request, _ in try await leaderboard(request, store: store) }
+        ui.get("progress") { _, _ in html(progressPage(try await store.progress())) }
+        ui.get("jobs/{id}") { _, context in
+            let id = try CoordinatorRoutes.jobId(context)
+            guard let d = try await store.jobDetail(id) else { throw HTTPError(.notFound, message: "job \(id) does not exist") }
+            return html(JobPage.render(d))
+        }
+    }
+
+    /// Sets the cookie and redirects to `next` (a dashboard path) or the leaderboard.
+    static func login(_ token: String, tokens: CoordinatorTokens, next: String? = nil) -> Response {
+        guard DashboardAuth<BasicRequestContext>.valid(token, tokens.all) else {
+            var r = html(loginPage(error: "That is not a token of this coordinator."))
+            r.status = .unauthorized
+            return r
+        }
+        let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let target = next.flatMap { $0.hasPrefix("/ui") && !$0.contains("//") && !$0.contains("\\") ? $0 : nil } ?? "/ui"
+        return Response(status: .seeOther, headers: [.location: target, .setCookie: "fatnn_token=\(value); Path=/ui; HttpOnly; SameSite=Strict"])
+    }
+
+    static func html(_ page: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8",
+                                        .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'"],
+                 body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    static func loginPage(error: String?) -> String {
+        HTML.page(title: "Log in", body: """
+            <h1>FATNN dashboard</h1>
+            <form method="post" action="/ui/login" id="login">
+            <p>Token (the coordinator's admin or worker token file):</p>
+            <p><input type="password" name="token" autofocus> <button type="submit">Log in</button></p>
+            </form>
+            \(error.map { "<p class=\"error\" id=\"login-error\">\(HTML.escape($0))</p>" } ?? "")
+            """)
+    }
+
+    static func leaderboard(_ request: Request, store: any JobQueueStore) async throws -> Response {
+        let p = request.uri.queryParameters
+        let filter = p.get("where") ?? ""
+        let sort = p.get("sort") ?? "test_acc:desc"
+        let group = p.get("group") != "false"
+        var body = "<h1>Leaderboard</h1>"
+        body += """
+            <form method="get" action="/ui" id="query">
+            <p><input type="text" name="where" value="\(HTML.escape(filter))" placeholder="quantizer in (fatnn, tnn) and model = resnet20 and test_acc &gt; 0.9">
+            <input type="hidden" name="sort" value="\(HTML.escape(sort))">
+            <label><input type="radio" name="group" value="true"\(group ? " checked" : "")> per config (over seeds)</label>
+            <label><input type="radio" name="group" value="false"\(group ? "" : " checked")> per job</label>
+            <button type="submit">Filter</button></p></form>
+            """
+        let q = LeaderboardQuery(filter: filter, sort: sort, group: group, limit: 500)
+        let table: QueryTable
+        do { table = try await store.query(q) } catch let e as QueryError {
+            return html(HTML.page(title: "Leaderboard", body: body + "<p class=\"error\" id=\"query-error\">\(HTML.escape(e.description))</p>"))
+        }
+        let (sortName, desc) = { () -> (String, Bool) in
+            let parts = sort.split(separator: ":").map(String.init)
+            return (parts.first ?? "", parts.count < 2 || parts[1] != "asc")
+        }()
+        let sortLink: (String) -> String = { c in
+            let dir = (c == sortName || c == sortName + "_mean") && desc ? "asc" : "desc"
+            return "/ui?where=\(HTML.query(filter))&group=\(group)&sort=\(HTML.query(c + ":" + dir))"
+        }
+        let jobLink: ((JSONValue) -> String?)? = group ? nil : { v in if case .number(let id) = v { return "/ui/jobs/\(Int64(id))" } else { return nil } }
+        body += HTML.table(table, id: "leaderboard", link: jobLink, sortLink: sortLink)
+        if group {
+            let full = (try? await store.query(LeaderboardQuery(filter: filter, sort: sort,
+                columns: ["model", "quantizer", "dataset", "lr", "epochs", "n", "test_acc_mean", "test_acc_std", "packed_latency_ms_mean"],
+                group: true, limit: 500))) ?? QueryTable(columns: [], rows: [])
+            body += "<h2>Accuracy against packed latency</h2>" + ParetoSection.render(full)
+        }
+        return html(HTML.page(title: "Leaderboard", body: body))
+    }
+
+    static func progressPage(_ p: API.ProgressReport) -> String {
+        var s = "<h1>Sweep progress</h1><table id=\"sweeps\"><thead><tr><th>sweep</th>"
+        s += JobState.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "<th>total</th><th></th></tr></thead><tbody>"
+        for sw in p.sweeps {
+            s += "<tr data-sweep=\"\(HTML.escape(sw.name))\"><td>\(HTML.escape(sw.name))</td>"
+            s += JobState.allCases.map { "<td class=\"num\">\(sw.counts[$0.rawValue] ?? 0)</td>" }.joined()
+            s += "<td class=\"num\">\(sw.counts.values.reduce(0, +))</td><td>\(sw.paused ? "paused" : "")</td></tr>"
+        }
+        s += "</tbody></table><h2>Running jobs</h2>"
+        if p.live.isEmpty { return HTML.page(title: "Progress", body: s + "<p class=\"muted\" id=\"no-live\">No job is running.</p>") }
+        s += "<table id=\"live\"><thead><tr><th>job</th><th>sweep</th><th>worker</th><th>host</th><th>epoch</th><th>loss</th><th>accuracy</th><th>last heartbeat</th></tr></thead><tbody>"
+        for j in p.live {
+            s += "<tr><td><a href=\"/ui/jobs/\(j.id)\">\(j.id)</a></td><td>\(HTML.escape(j.sweep))</td><td>\(HTML.escape(j.worker ?? "-"))</td>"
+            s += "<td>\(HTML.escape(j.host ?? "-"))</td><td class=\"num\">\(j.epoch.map(String.init) ?? "-")/\(j.epochs)</td>"
+            s += "<td class=\"num\">\(j.loss.map { String(format: "%.4f", $0) } ?? "-")</td>"
+            s += "<td class=\"num\">\(j.accuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "-")</td>"
+            s += "<td class=\"num\">\(j.heartbeatAge.map { String(format: "%.0f s ago", $0) } ?? "-")\(j.cancelRequested ? " (cancel requested)" : "")</td></tr>"
+        }
+        return HTML.page(title: "Progress", body: s + "</tbody></table>")
+    }
+}

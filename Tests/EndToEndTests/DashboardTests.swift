@@ -1,0 +1,101 @@
+import FATNNClient
+import FATNNCoordinator
+import FATNNJobs
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The dashboard over real HTTP against a store with seeded results: pages, the token cookie,
+/// the query language's errors, the Pareto plot and the training curves; and, where Chromium is
+/// installed, the same pages loaded by a headless browser.
+@Suite(.serialized) struct DashboardTests {
+    /// Two configs (fp, fatnn) x 2 seeds, finished, fatnn with packed latencies; one job left running.
+    static func seed(_ store: JobStore) throws {
+        _ = try store.submit(try Sweep.parse(Data("""
+            { "name": "dash", "base": { "model": "cnn-s", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 2, "learningRate": 0.1} },
+              "grid": {"quantizer.kind": ["fp", "fatnn"]}, "seeds": [1, 2, 3] }
+            """.utf8)), document: "{}")
+        for _ in 0..<4 {
+            let job = try #require(try store.claim(worker: "w<1>", host: "h"))
+            let fatnn = job.config.quantizer.kind == "fatnn"
+            var r = JobResult(testAccuracy: (fatnn ? 0.86 : 0.9) + Double(job.config.seed) / 100, testLoss: 0.3, validationAccuracy: 0.85,
+                              trainLoss: 0.2, trainSeconds: 10, imagesPerSecond: 500,
+                              epochs: [EpochReport(epoch: 1, trainLoss: 0.6, trainAccuracy: 0.7, validationAccuracy: 0.75, learningRate: 0.1, seconds: 5),
+                                       EpochReport(epoch: 2, trainLoss: 0.3, trainAccuracy: 0.85, validationAccuracy: 0.85, learningRate: 0, seconds: 5)],
+                              host: "h", threads: 1)
+            if fatnn {
+                r.packed = PackedInference(kernelPath: "avx2", cpu: "test", testImages: 10, latencyBatch1: 0.002, latencyBatch64: 0.05,
+                                           floatLatencyBatch1: 0.003, floatLatencyBatch64: 0.06)
+            }
+            try store.complete(job: job.id, token: job.claimToken, result: r)
+        }
+        _ = try store.claim(worker: "live-worker", host: "h2")
+    }
+
+    static func get(_ url: String, cookie: String? = nil) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 10
+        if let cookie { request.setValue("fatnn_token=\(cookie)", forHTTPHeaderField: "Cookie") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func pagesRenderBehindTheToken() async throws {
+        try await withCoordinator { url, store in
+            try Self.seed(store)
+            let (_, anonymous) = try await Self.get(url + "/ui")
+            #expect(anonymous.contains("id=\"login\"") && !anonymous.contains("id=\"leaderboard\""), "no token: the login page")
+            let (bad, _) = try await Self.get(url + "/ui/login?token=not-the-token")
+            #expect(bad == 401)
+
+            let (status, board) = try await Self.get(url + "/ui", cookie: testToken)
+            #expect(status == 200 && board.contains("<table id=\"leaderboard\""))
+            #expect(board.contains("<td>fatnn</td>") && board.contains("<td>fp</td>"))
+            #expect(board.components(separatedBy: "<g class=\"point\"").count - 1 == 1, "one packed config on the Pareto plot")
+            #expect(board.contains("id=\"no-latency\"") && board.contains("cnn-s fp"))
+            #expect(!board.contains("w<1>"), "values are escaped")
+
+            let (_, filtered) = try await Self.get(url + "/ui?where=" + "quantizer = fatnn".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, cookie: testToken)
+            #expect(filtered.contains("<td>fatnn</td>") && !filtered.contains("<td>fp</td>"))
+            let (_, wrong) = try await Self.get(url + "/ui?where=model%20%3D%3D%20x", cookie: testToken)
+            #expect(wrong.contains("id=\"query-error\"") && wrong.contains("not an operator") && wrong.contains("^"))
+
+            let (_, progress) = try await Self.get(url + "/ui/progress", cookie: testToken)
+            #expect(progress.contains("data-sweep=\"dash\"") && progress.contains("live-worker"))
+            let (_, job) = try await Self.get(url + "/ui/jobs/1", cookie: testToken)
+            #expect(job.contains("id=\"curves\"") && job.components(separatedBy: "class=\"series\"").count - 1 == 3)
+            #expect(job.contains("<table id=\"attempts\"") && job.contains("w&lt;1&gt;"))
+        }
+    }
+
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Headless Chromium logs in with the token query (which sets the cookie) and renders the
+    /// leaderboard; the test asserts on the DOM it dumps.
+    @Test(.enabled(if: chromium != nil, "needs Chromium (Debian package chromium)"))
+    func headlessChromiumRendersTheLeaderboard() async throws {
+        try await withCoordinator { url, store in
+            try Self.seed(store)
+            let dom = try await Task.detached {
+                try Self.runChromium(["--dump-dom", url + "/ui/login?token=" + testToken])
+            }.value
+            #expect(dom.contains("<table id=\"leaderboard\""), "\(dom.prefix(500))")
+            #expect(dom.contains("<svg id=\"pareto\""))
+        }
+    }
+
+    static func runChromium(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chromium!)
+        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=" + NSTemporaryDirectory() + "fatnn-chromium-" + UUID().uuidString] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
