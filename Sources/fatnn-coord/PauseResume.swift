@@ -9,10 +9,7 @@ struct Pause: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
-    func run() async throws {
-        try await client.client().setPaused(sweep: sweep, true)
-        print("sweep '\(sweep)' paused")
-    }
+    func run() async throws { try await setPaused(sweep, true, client) }
 }
 
 struct Resume: AsyncParsableCommand {
@@ -23,8 +20,10 @@ struct Resume: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
-    func run() async throws {
-        try await client.client().setPaused(sweep: sweep, false)
-        print("sweep '\(sweep)' resumed")
-    }
+    func run() async throws { try await setPaused(sweep, false, client) }
+}
+
+private func setPaused(_ sweep: String, _ paused: Bool, _ client: ClientOptions) async throws {
+    try await client.client().setPaused(sweep: sweep, paused)
+    print("sweep '\(sweep)' \(paused ? "paused" : "resumed")")
 }
