@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what FATNN needs from Debian's packages, skipping what is present.
 # Used by scripts/quickstart.sh and scripts/test.sh; safe to run again.
+#   scripts/setup.sh [--browser]   --browser also installs chromium (the dashboard's browser test)
 set -euo pipefail
 
 packages=(libsqlite3-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist)
+[ "${1:-}" = "--browser" ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

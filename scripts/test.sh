@@ -2,13 +2,14 @@
 # Installs what is missing, then builds and runs the whole test suite:
 #   1. the JSON Schemas against the example sweeps (skipped without the Python package jsonschema);
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
+#   (setup also installs chromium, for the dashboard test in a headless browser)
 #   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST, end to end over HTTP;
 #   4. the reliability tests (real coordinator and worker processes killed and stopped) on their
 #      own, so that no compute-heavy test competes with their timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+scripts/setup.sh --browser
 swift build --build-tests
 python3 scripts/check_schemas.py
 smoke=$(mktemp -d)

@@ -21,7 +21,10 @@ enum JobPage {
             s += "<tr><td>\(a.attempt)</td><td>\(HTML.escape(a.outcome.rawValue))</td><td>\(HTML.escape(a.worker))</td><td>\(HTML.escape(a.host))</td>"
             s += "<td class=\"num\">\(a.endedAt.map { String(format: "%.1f", $0 - a.startedAt) } ?? "running")</td><td>\(HTML.escape(a.error ?? ""))</td></tr>"
         }
-        s += "</tbody></table><h2>Config</h2><pre>\(HTML.escape(d.config.canonicalJSON))</pre>"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let config = (try? encoder.encode(d.config)).map { String(decoding: $0, as: UTF8.self) } ?? d.config.canonicalJSON
+        s += "</tbody></table><h2>Config</h2><pre id=\"config\">\(HTML.escape(config))</pre>"
         return HTML.page(title: "Job \(r.id)", body: s)
     }
 }

@@ -26,7 +26,7 @@ enum SVGPlot {
         for (i, ser) in series.enumerated() where !ser.points.isEmpty {
             let path = ser.points.map { "\(fmt(px($0.x, x0, x1))),\(fmt(py($0.y, y0, y1)))" }.joined(separator: " ")
             s += "<polyline class=\"series\" data-name=\"\(HTML.escape(ser.name))\" fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"2\" points=\"\(path)\"/>"
-            s += "<text x=\"\(fmt(left + 10))\" y=\"\(fmt(top + 14 + 14 * Double(i)))\" fill=\"\(ser.color)\">\(HTML.escape(ser.name))</text>"
+            s += "<text x=\"\(fmt(width - right - 10))\" y=\"\(fmt(top + 14 + 14 * Double(i)))\" text-anchor=\"end\" fill=\"\(ser.color)\">\(HTML.escape(ser.name))</text>"
         }
         return s + "</svg>"
     }
@@ -35,7 +35,9 @@ enum SVGPlot {
     /// drawn as a step line.
     static func pareto(_ points: [Point], id: String, xLabel: String, yLabel: String) -> String {
         guard !points.isEmpty else { return "<p class=\"muted\">No data to plot.</p>" }
-        let (x0, x1) = range(points.map(\.x)), (y0, y1) = range(points.flatMap { [$0.y - $0.yError, $0.y + $0.yError] })
+        // Latency axis from 0, so that distances between configs read as ratios.
+        let x0 = 0.0, x1 = max(range(points.map(\.x)).1, 1e-9)
+        let (y0, y1) = range(points.flatMap { [$0.y - $0.yError, $0.y + $0.yError] })
         var s = frame(id: id, x0: x0, x1: x1, y0: y0, y1: y1, xLabel: xLabel, yLabel: yLabel)
         var best = -Double.infinity
         var frontier: [Point] = []
