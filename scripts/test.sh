@@ -4,7 +4,8 @@
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
 #   (setup also installs chromium, for the dashboard test in a headless browser)
 #   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST, end to end over HTTP;
-#   4. the reliability tests (real coordinator and worker processes killed and stopped) on their
+#   4. the reliability tests (real coordinator and worker processes killed and stopped) and the
+#      dashboard tests (a server and a headless browser) on their
 #      own, so that no compute-heavy test competes with their timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,6 @@ python3 scripts/check_schemas.py
 smoke=$(mktemp -d)
 RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.json || { echo "test.sh: quickstart smoke run failed; logs in $smoke" >&2; exit 1; }
 rm -rf "$smoke"
-reliability="WorkerFailureTests|CoordinatorFailureTests"
+reliability="WorkerFailureTests|CoordinatorFailureTests|DashboardTests"
 swift test --disable-xctest --skip "$reliability"
 swift test --disable-xctest --no-parallel --filter "$reliability"

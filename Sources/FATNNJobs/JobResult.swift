@@ -47,6 +47,8 @@ public struct JobResult: Codable, Sendable, Equatable {
     public var cpu: String?
     /// The engine's source version the worker was built from.
     public var codeVersion: CodeVersion?
+    /// Work of one forward pass for one image: MACs and bit-operations.
+    public var operations: Operations?
 
     public init(testAccuracy: Double, testLoss: Double, validationAccuracy: Double?, trainLoss: Double,
                 trainSeconds: Double, imagesPerSecond: Double, epochs: [EpochReport], host: String, threads: Int) {
@@ -80,6 +82,17 @@ public struct JobResult: Codable, Sendable, Equatable {
         guard host.count <= 255 else { throw SweepError(path: "result.host", "longer than 255 characters") }
         guard (cpu?.count ?? 0) <= 255 else { throw SweepError(path: "result.cpu", "longer than 255 characters") }
         guard (codeVersion?.commit.count ?? 0) <= 100 else { throw SweepError(path: "result.codeVersion.commit", "longer than 100 characters") }
+    }
+}
+
+/// Multiply-accumulates and bit-operations of one forward pass for one image
+/// (`bitOps = MACs x weight bits x activation bits`, float layers 32 x 32).
+public struct Operations: Codable, Sendable, Equatable {
+    public var floatMACs: Int
+    public var quantizedMACs: Int
+    public var bitOps: Double
+    public init(floatMACs: Int, quantizedMACs: Int, bitOps: Double) {
+        self.floatMACs = floatMACs; self.quantizedMACs = quantizedMACs; self.bitOps = bitOps
     }
 }
 

@@ -123,6 +123,7 @@ enum JobRunner {
                         onEpoch(e)
                     }, shouldStop: { stop.isSet })
                     var report = finished
+                    report.operations = OperationCount(trainer.model, kind: quantizer.kind)
                     if report.stoppedEarly == nil && quantizer.kind == .fatnn && !stop.isSet {
                         // Heartbeats go on meanwhile: the worker's ticker runs until this returns.
                         let (test, _) = dataset.name.normalization.batch(dataset.test, indices: Array(0..<dataset.test.count)[...])

@@ -70,6 +70,7 @@ extension Worker {
                                epochs: report.epochs.map(EpochReport.init), host: host, threads: BLAS.threads)
         result.cpu = CPUInfo.modelName
         result.codeVersion = CodeVersion.current
+        result.operations = report.operations.map { Operations(floatMACs: $0.floatMACs, quantizedMACs: $0.quantizedMACs, bitOps: $0.bitOps) }
         if let p = report.packed {
             result.packedExact = p.exact
             result.packed = PackedInference(kernelPath: p.path.rawValue, cpu: CPUInfo.modelName, testImages: p.testImages,

@@ -16,7 +16,8 @@ struct Results: AsyncParsableCommand {
             Fields: id, sweep, state, model, quantizer (quantizer.kind), dataset (dataset.name), \
             split, seed, lr (training.learningRate), epochs (training.epochs), replica, attempts, \
             priority, host, and the metrics test_acc, val_acc, test_loss, train_loss, \
-            train_seconds, images_per_s, packed_img_s, packed_latency_ms, packed_exact; any other \
+            train_seconds, images_per_s, packed_img_s, packed_latency_ms, packed_exact, gbops (bit-operations \
+            per image, billions); any other \
             config key path (training.momentum, quantizer.params.k) too. Accuracies are fractions \
             (0.9 = 90%). In grouped mode the filter picks the jobs before they are grouped.
 

@@ -29,23 +29,31 @@ enum JobPage {
     }
 }
 
-/// The Pareto section of the leaderboard: test accuracy against packed latency per config,
-/// with error bars over seeds. Configs without a packed latency (float models) are listed.
+/// The Pareto section of the leaderboard: test accuracy against measured packed latency per
+/// config, with error bars over seeds; when some config has no packed latency (float models,
+/// quantizers without a packed kernel), against bit-operations instead, for every config.
 enum ParetoSection {
     static func render(_ t: QueryTable) -> String {
         func col(_ name: String) -> Int? { t.columns.firstIndex(of: name) }
-        guard let acc = col("test_acc_mean"), let std = col("test_acc_std"), let lat = col("packed_latency_ms_mean") else { return "" }
+        guard let acc = col("test_acc_mean"), let std = col("test_acc_std"), let lat = col("packed_latency_ms_mean"),
+              let bops = col("gbops_mean") else { return "" }
+        func number(_ v: JSONValue) -> Double? { if case .number(let x) = v { return x } else { return nil } }
+        let rows = t.rows.filter { number($0[acc]) != nil }
+        let byLatency = !rows.isEmpty && rows.allSatisfy { number($0[lat]) != nil }
+        let axis = byLatency ? lat : bops
         var points: [SVGPlot.Point] = [], without: [String] = []
-        for row in t.rows {
+        for row in rows {
             let label = ["model", "quantizer", "dataset", "lr", "epochs"].compactMap { col($0) }.map { QueryTable.human(row[$0], column: "") }.joined(separator: " ")
-            guard case .number(let a) = row[acc] else { continue }
-            let e: Double = { if case .number(let s) = row[std] { return s } else { return 0 } }()
-            if case .number(let x) = row[lat] { points.append(.init(label: label + String(format: ": %.2f%% ± %.2f", a * 100, e * 100), x: x, y: a * 100, yError: e * 100)) }
+            let a = number(row[acc])!, e = number(row[std]) ?? 0
+            if let x = number(row[axis]) { points.append(.init(label: label + String(format: ": %.2f%% ± %.2f", a * 100, e * 100), x: x, y: a * 100, yError: e * 100)) }
             else { without.append(label) }
         }
-        var s = SVGPlot.pareto(points, id: "pareto", xLabel: "packed latency, batch 1 (ms)", yLabel: "test accuracy (%)")
+        var s = byLatency ? "<h2 id=\"pareto-title\">Accuracy against packed latency</h2>"
+                          : "<h2 id=\"pareto-title\">Accuracy against bit-operations</h2><p class=\"muted\">Not every config has a packed latency (only FATNN models are packed), so all are placed by bit-operations per image (MACs x weight bits x activation bits).</p>"
+        s += SVGPlot.pareto(points, id: "pareto", xLabel: byLatency ? "packed latency, batch 1 (ms)" : "bit-operations per image (G)",
+                            yLabel: "test accuracy (%)")
         if !without.isEmpty {
-            s += "<p class=\"muted\" id=\"no-latency\">Without a packed latency (not packed: float or other quantizers): \(without.map(HTML.escape).joined(separator: "; "))</p>"
+            s += "<p class=\"muted\" id=\"not-plotted\">Not plotted (no \(byLatency ? "packed latency" : "operation count")): \(without.map(HTML.escape).joined(separator: "; "))</p>"
         }
         return s
     }

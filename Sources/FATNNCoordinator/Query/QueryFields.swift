@@ -44,6 +44,7 @@ enum QueryFields {
         ("packed_img_s", "64.0 / json_extract(r.result, '$.packed.latencyBatch64')"),
         ("packed_latency_ms", "1000.0 * json_extract(r.result, '$.packed.latencyBatch1')"),
         ("packed_exact", "json_extract(r.result, '$.packedExact')"),
+        ("gbops", "json_extract(r.result, '$.operations.bitOps') / 1e9"),
     ]
 
     /// Config key paths with a column of their own.
@@ -61,7 +62,7 @@ enum QueryFields {
     static let groupKeys = ["sweep", "model", "quantizer", "dataset", "split", "lr", "epochs"]
     static let groupColumns = groupKeys + ["jobs", "n"] + metrics.flatMap { m in ["_mean", "_std", "_min", "_max"].map { m.0 + $0 } }
     static let defaultGroupColumns = groupKeys + ["n", "test_acc_mean", "test_acc_std", "test_acc_min", "test_acc_max",
-                                                  "val_acc_mean", "train_seconds_mean", "packed_img_s_mean", "packed_exact_min"]
+                                                  "val_acc_mean", "train_seconds_mean", "packed_img_s_mean", "packed_exact_min", "gbops_mean"]
 
     /// A config key path that is not a named field: `a.b` or deeper, identifier characters only.
     static func isConfigPath(_ name: String) -> Bool {

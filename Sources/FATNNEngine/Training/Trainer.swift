@@ -36,6 +36,8 @@ public struct TrainingReport: Sendable {
     public var stoppedEarly: StopReason?
     /// For packable (`fatnn`) models, filled in by whoever packs and measures the trained model.
     public var packed: PackedReport? = nil
+    /// MACs and bit-operations of the trained network for one image (set by the job runner).
+    public var operations: OperationCount? = nil
 }
 
 /// Where a training run is, beyond the model's weights: enough to continue it bit for bit.
