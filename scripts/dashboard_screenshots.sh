@@ -22,11 +22,14 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 url="http://127.0.0.1:$(cat "$tmp/port")"
 token=$(cat "$tmp/jobs.sqlite.token")
+chrome=(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --user-data-dir="$tmp/chrome")
+# Checks that the page's DOM has the element with id $3, then saves its screenshot.
 shot() {
-  chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --user-data-dir="$tmp/chrome" \
-    --window-size=1280,1000 --screenshot="docs/dashboard-$1.png" "$url/ui/login?token=$token&next=$2" 2>/dev/null
+  "${chrome[@]}" --dump-dom "$url/ui/login?token=$token&next=$2" 2>/dev/null | grep -q "id=\"$3\"" \
+    || { echo "dashboard_screenshots: $2 has no element #$3" >&2; exit 1; }
+  "${chrome[@]}" --window-size=1280,1000 --screenshot="docs/dashboard-$1.png" "$url/ui/login?token=$token&next=$2" 2>/dev/null
   echo "docs/dashboard-$1.png"
 }
-shot leaderboard /ui
-shot progress /ui/progress
-shot job "/ui/jobs/$job"
+shot leaderboard /ui leaderboard
+shot progress /ui/progress sweeps
+shot job "/ui/jobs/$job" curves

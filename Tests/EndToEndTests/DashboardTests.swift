@@ -82,11 +82,17 @@ import Testing
     func headlessChromiumRendersTheLeaderboard() async throws {
         try await withCoordinator { url, store in
             try Self.seed(store)
-            let dom = try await Task.detached {
-                try Self.runChromium(["--dump-dom", url + "/ui/login?token=" + testToken])
-            }.value
+            func load(_ page: String) async throws -> String {
+                let target = url + "/ui/login?token=" + testToken + "&next=" + page
+                return try await Task.detached { try Self.runChromium(["--dump-dom", target]) }.value
+            }
+            let dom = try await load("/ui")
             #expect(dom.contains("<table id=\"leaderboard\""), "\(dom.prefix(500))")
-            #expect(dom.contains("<svg id=\"pareto\""))
+            #expect(dom.contains("<svg id=\"pareto\"") && dom.components(separatedBy: "class=\"point\"").count - 1 == 2)
+            let progress = try await load("/ui/progress")
+            #expect(progress.contains("<table id=\"sweeps\"") && progress.contains("<table id=\"live\""))
+            let job = try await load("/ui/jobs/1")
+            #expect(job.contains("<svg id=\"curves\"") && job.contains("<table id=\"attempts\""))
         }
     }
 
