@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn", dependencies: [
-            "FATNNEngine", "FATNNJobs",
+            "FATNNEngine", "FATNNJobs", "FATNNClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
