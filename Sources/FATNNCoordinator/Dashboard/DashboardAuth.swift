@@ -16,9 +16,7 @@ struct DashboardAuth<Context: RequestContext>: RouterMiddleware {
     }
 
     static func valid(_ given: String, _ tokens: [String]) -> Bool {
-        var ok = false
-        for t in tokens { ok = BearerTokenMiddleware<Context>.constantTimeEqual(Array(given.utf8), Array(t.utf8)) || ok }
-        return ok
+        BearerTokenMiddleware<Context>.matchesAny(Array(given.utf8), tokens.map { Array($0.utf8) })
     }
 
     static func cookie(_ request: Request, _ name: String) -> String? {

@@ -16,12 +16,16 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw HTTPError(.unauthorized, message: "missing bearer token (send 'Authorization: Bearer TOKEN')")
         }
-        let given = Array(header.dropFirst(7).utf8)
-        // Every token is compared, so the time does not tell which one matched.
-        var ok = false
-        for t in tokens { ok = Self.constantTimeEqual(given, t) || ok }
-        guard ok else { throw HTTPError(.unauthorized, message: "wrong bearer token: this route needs the \(role) token") }
+        guard Self.matchesAny(Array(header.dropFirst(7).utf8), tokens) else { throw HTTPError(.unauthorized, message: "wrong bearer token: this route needs the \(role) token") }
         return try await next(request, context)
+    }
+
+    /// Whether `given` equals one of `tokens`. Every token is compared in constant time, so the
+    /// time tells neither how much of a token matched nor which one did.
+    static func matchesAny(_ given: [UInt8], _ tokens: [[UInt8]]) -> Bool {
+        var ok = false
+        for t in tokens { ok = constantTimeEqual(given, t) || ok }
+        return ok
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {

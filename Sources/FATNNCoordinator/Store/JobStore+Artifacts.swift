@@ -30,9 +30,11 @@ extension JobStore {
 
     /// The model stored for the job with `configHash`, with its SHA-256, or nil.
     public func artifact(configHash: String) throws -> (data: Data, sha256: String)? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT data, sha256 FROM artifacts WHERE config_hash = ?", arguments: [configHash])
-                .map { ($0["data"], $0["sha256"]) }
-        }
+        try pool.read { try Self.artifact($0, configHash: configHash) }
+    }
+
+    static func artifact(_ db: Database, configHash: String) throws -> (data: Data, sha256: String)? {
+        try Row.fetchOne(db, sql: "SELECT data, sha256 FROM artifacts WHERE config_hash = ?", arguments: [configHash])
+            .map { (data: $0["data"], sha256: $0["sha256"]) }
     }
 }

@@ -35,58 +35,76 @@ extension JobStore {
     }
 
     /// One job with its config, attempts, epochs and result, or nil.
-    public func jobDetail(_ id: Int64) throws -> API.JobDetail? {
-        try pool.read { db in
-            guard let row = try Self.rows(db, where: "j.id = ?", arguments: [id], limit: 1).first,
-                  let job = try Row.fetchOne(db, sql: "SELECT config, config_hash, replica, error FROM jobs WHERE id = ?", arguments: [id])
-            else { return nil }
-            let attempts = try Row.fetchAll(db, sql: """
-                SELECT attempt, worker, host, started_at, ended_at, outcome, error FROM attempts WHERE job_id = ? ORDER BY attempt
-                """, arguments: [id]).map {
-                API.Attempt(attempt: $0["attempt"], worker: $0["worker"], host: $0["host"], startedAt: $0["started_at"],
-                            endedAt: $0["ended_at"], outcome: AttemptOutcome(rawValue: $0["outcome"]) ?? .error, error: $0["error"])
-            }
-            let epochs = try Row.fetchAll(db, sql: """
-                SELECT epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds FROM epochs WHERE job_id = ? ORDER BY epoch
-                """, arguments: [id]).map {
-                EpochReport(epoch: $0["epoch"], trainLoss: $0["train_loss"], trainAccuracy: $0["train_accuracy"],
-                            validationAccuracy: $0["val_accuracy"], learningRate: $0["learning_rate"], seconds: $0["seconds"])
-            }
-            let result = try String.fetchOne(db, sql: "SELECT result FROM results WHERE job_id = ?", arguments: [id])
-                .map { try JSONDecoder().decode(JobResult.self, from: Data($0.utf8)) }
-            return API.JobDetail(row: row, config: try JobConfig.fromCanonical(job["config"]), configHash: job["config_hash"],
-                                 replica: job["replica"], error: job["error"], attempts: attempts, epochs: epochs, result: result)
-        }
-    }
+    public func jobDetail(_ id: Int64) throws -> API.JobDetail? { try pool.read { try Self.jobDetail($0, id) } }
 
     /// The attempts of a job, first first.
-    public func attempts(job id: Int64) throws -> [API.Attempt] { try jobDetail(id)?.attempts ?? [] }
+    public func attempts(job id: Int64) throws -> [API.Attempt] { try pool.read { try Self.attempts($0, job: id)[id] ?? [] } }
 
     /// Jobs per state, attempts per outcome and paused sweeps, for `/metrics`.
-    public func metrics() throws -> StoreMetrics {
-        try pool.read { db in
-            var jobs = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
-            for r in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM jobs GROUP BY state") {
-                if let s = JobState(rawValue: r["state"]) { jobs[s] = r["n"] }
-            }
-            var attempts = Dictionary(uniqueKeysWithValues: AttemptOutcome.allCases.map { ($0, 0) })
-            for r in try Row.fetchAll(db, sql: "SELECT outcome, count(*) AS n FROM attempts GROUP BY outcome") {
-                if let o = AttemptOutcome(rawValue: r["outcome"]) { attempts[o] = r["n"] }
-            }
-            let paused = try Int.fetchOne(db, sql: "SELECT count(*) FROM sweeps WHERE paused = 1") ?? 0
-            return StoreMetrics(jobs: jobs, attempts: attempts, pausedSweeps: paused)
-        }
-    }
+    public func metrics() throws -> StoreMetrics { try pool.read(Self.metrics) }
 
     /// The accepted result of a job, if it has one.
-    public func result(job id: Int64) throws -> JobResult? {
-        try pool.read { db in
-            try String.fetchOne(db, sql: "SELECT result FROM results WHERE job_id = ?", arguments: [id])
-        }.map { try JSONDecoder().decode(JobResult.self, from: Data($0.utf8)) }
-    }
+    public func result(job id: Int64) throws -> JobResult? { try pool.read { try Self.result($0, job: id) } }
 
     /// The error message of a failed job, if any.
     public func error(job id: Int64) throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT error FROM jobs WHERE id = ?", arguments: [id]) }
+    }
+
+    // Read bodies: run blocking by the methods above, and on GRDB's reader pool by SQLiteJobQueue.
+
+    static func jobDetail(_ db: Database, _ id: Int64) throws -> API.JobDetail? {
+        guard let row = try rows(db, where: "j.id = ?", arguments: [id], limit: 1).first,
+              let job = try Row.fetchOne(db, sql: "SELECT config, config_hash, replica, error FROM jobs WHERE id = ?", arguments: [id])
+        else { return nil }
+        let epochs = try Row.fetchAll(db, sql: """
+            SELECT epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds FROM epochs WHERE job_id = ? ORDER BY epoch
+            """, arguments: [id]).map {
+            EpochReport(epoch: $0["epoch"], trainLoss: $0["train_loss"], trainAccuracy: $0["train_accuracy"],
+                        validationAccuracy: $0["val_accuracy"], learningRate: $0["learning_rate"], seconds: $0["seconds"])
+        }
+        return API.JobDetail(row: row, config: try JobConfig.fromCanonical(job["config"]), configHash: job["config_hash"],
+                             replica: job["replica"], error: job["error"], attempts: try attempts(db, job: id)[id] ?? [],
+                             epochs: epochs, result: try result(db, job: id))
+    }
+
+    /// Attempts by job id, first first: of one job, or of every job when `id` is nil.
+    static func attempts(_ db: Database, job id: Int64?) throws -> [Int64: [API.Attempt]] {
+        var sql = "SELECT job_id, attempt, worker, host, started_at, ended_at, outcome, error FROM attempts"
+        var args = StatementArguments()
+        if let id { sql += " WHERE job_id = ?"; args += [id] }
+        var out: [Int64: [API.Attempt]] = [:]
+        for r in try Row.fetchAll(db, sql: sql + " ORDER BY job_id, attempt", arguments: args) {
+            out[r["job_id"], default: []].append(API.Attempt(attempt: r["attempt"], worker: r["worker"], host: r["host"],
+                                                            startedAt: r["started_at"], endedAt: r["ended_at"],
+                                                            outcome: AttemptOutcome(rawValue: r["outcome"]) ?? .error, error: r["error"]))
+        }
+        return out
+    }
+
+    static func result(_ db: Database, job id: Int64) throws -> JobResult? {
+        try String.fetchOne(db, sql: "SELECT result FROM results WHERE job_id = ?", arguments: [id]).map(decodeResult)
+    }
+
+    static func decodeResult(_ json: String) throws -> JobResult {
+        try JSONDecoder().decode(JobResult.self, from: Data(json.utf8))
+    }
+
+    /// Jobs per state, every state listed.
+    static func stateCounts(_ db: Database) throws -> [JobState: Int] {
+        var jobs = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+        for r in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM jobs GROUP BY state") {
+            if let s = JobState(rawValue: r["state"]) { jobs[s] = r["n"] }
+        }
+        return jobs
+    }
+
+    static func metrics(_ db: Database) throws -> StoreMetrics {
+        var attempts = Dictionary(uniqueKeysWithValues: AttemptOutcome.allCases.map { ($0, 0) })
+        for r in try Row.fetchAll(db, sql: "SELECT outcome, count(*) AS n FROM attempts GROUP BY outcome") {
+            if let o = AttemptOutcome(rawValue: r["outcome"]) { attempts[o] = r["n"] }
+        }
+        let paused = try Int.fetchOne(db, sql: "SELECT count(*) FROM sweeps WHERE paused = 1") ?? 0
+        return StoreMetrics(jobs: try stateCounts(db), attempts: attempts, pausedSweeps: paused)
     }
 }

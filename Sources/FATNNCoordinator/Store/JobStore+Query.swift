@@ -8,7 +8,7 @@ extension JobStore {
     /// - Throws: ``QueryError`` for an invalid query, pointing at the offending token.
     public func query(_ q: LeaderboardQuery) throws -> QueryTable {
         let compiled = try QuerySQL.compile(q)
-        return try pool.read { db in try Self.run(compiled, db) }
+        return try pool.read { try Self.run(compiled, $0) }
     }
 
     static func run(_ c: CompiledQuery, _ db: Database) throws -> QueryTable {

@@ -67,14 +67,21 @@ public final class JobStore: Sendable {
     /// One `BEGIN IMMEDIATE` transaction; `durable: false` commits with `synchronous=NORMAL`.
     func write<T>(durable: Bool = true, _ body: (Database) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
-            if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
             var out: T?
-            try db.inTransaction(.immediate) {
-                out = try body(db)
-                return .commit
-            }
+            try Self.immediateTransaction(db, durable: durable) { out = try body(db) }
             return out!
+        }
+    }
+
+    /// One `BEGIN IMMEDIATE` transaction on the writer connection, committed with
+    /// `synchronous=FULL`, or `NORMAL` when not `durable` (FULL is the connection's default, and
+    /// is restored). Used by ``write(durable:_:)`` and the ``WriteBatcher``.
+    static func immediateTransaction(_ db: Database, durable: Bool, _ body: () throws -> Void) throws {
+        if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+        try db.inTransaction(.immediate) {
+            try body()
+            return .commit
         }
     }
 
@@ -190,14 +197,10 @@ public final class JobStore: Sendable {
     }
 
     /// Number of jobs in each state (every state listed).
-    public func counts() throws -> [String: Int] {
-        try pool.read { db in
-            var out = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM jobs GROUP BY state") {
-                out[row["state"]] = row["n"]
-            }
-            return out
-        }
+    public func counts() throws -> [String: Int] { try pool.read(Self.counts) }
+
+    static func counts(_ db: Database) throws -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: try stateCounts(db).map { ($0.key.rawValue, $0.value) })
     }
 
     /// A fresh 256-bit random token, as 64 hex digits.

@@ -4,7 +4,8 @@ import GRDB
 
 /// ``JobStore`` as the HTTP layer's ``JobQueueStore``: every write group-committed by the
 /// store's ``WriteBatcher`` (so concurrent workers share fsyncs), every read on GRDB's reader
-/// pool, none on the caller's thread.
+/// pool (the same transaction bodies the store's synchronous methods run), none on the caller's
+/// thread.
 public struct SQLiteJobQueue: JobQueueStore {
     let store: JobStore
 
@@ -42,21 +43,23 @@ public struct SQLiteJobQueue: JobQueueStore {
         try await store.batcher.write(durable: true, store.artifactOp(job: job, token: token, data: data))
     }
     public func artifact(configHash: String) async throws -> (data: Data, sha256: String)? {
-        try await store.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT data, sha256 FROM artifacts WHERE config_hash = ?", arguments: [configHash])
-                .map { (data: $0["data"] as Data, sha256: $0["sha256"] as String) }
-        }
+        try await store.pool.read { try JobStore.artifact($0, configHash: configHash) }
     }
-    public func counts() async throws -> [String: Int] { try store.counts() }
+    public func counts() async throws -> [String: Int] { try await store.pool.read(JobStore.counts) }
     public func leaderboard(limit: Int) async throws -> [LeaderboardRow] {
-        try await store.pool.read { db in try JobStore.rows(db, where: "1", arguments: [], limit: limit) }
+        try await store.pool.read { try JobStore.rows($0, where: "1", arguments: [], limit: limit) }
     }
     public func query(_ q: LeaderboardQuery) async throws -> QueryTable {
         let compiled = try QuerySQL.compile(q)
-        return try await store.pool.read { db in try JobStore.run(compiled, db) }
+        return try await store.pool.read { try JobStore.run(compiled, $0) }
     }
-    public func export(sweep: String?) async throws -> [API.ExportRecord] { try store.export(sweep: sweep) }
-    public func progress() async throws -> API.ProgressReport { try store.progress() }
-    public func jobDetail(_ id: Int64) async throws -> API.JobDetail? { try store.jobDetail(id) }
-    public func metrics() async throws -> StoreMetrics { try store.metrics() }
+    public func export(sweep: String?) async throws -> [API.ExportRecord] {
+        try await store.pool.read { try JobStore.export($0, sweep: sweep) }
+    }
+    public func progress() async throws -> API.ProgressReport {
+        let t = store.now()
+        return try await store.pool.read { try JobStore.progress($0, now: t) }
+    }
+    public func jobDetail(_ id: Int64) async throws -> API.JobDetail? { try await store.pool.read { try JobStore.jobDetail($0, id) } }
+    public func metrics() async throws -> StoreMetrics { try await store.pool.read(JobStore.metrics) }
 }

@@ -67,9 +67,7 @@ final class WriteBatcher: @unchecked Sendable {
         var results: [Result<any Sendable, any Error>] = []
         do {
             try pool.writeWithoutTransaction { db in
-                if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-                defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
-                try db.inTransaction(.immediate) {
+                try JobStore.immediateTransaction(db, durable: durable) {
                     results = []
                     for p in batch {
                         var r: Result<any Sendable, any Error> = .failure(CancellationError())
@@ -83,7 +81,6 @@ final class WriteBatcher: @unchecked Sendable {
                         }
                         results.append(r)
                     }
-                    return .commit
                 }
             }
         } catch {
