@@ -75,7 +75,10 @@ enum DashboardRoutes {
             <label><input type="radio" name="group" value="false"\(group ? "" : " checked")> per job</label>
             <button type="submit">Filter</button></p></form>
             """
-        let q = LeaderboardQuery(filter: filter, sort: sort, group: group, limit: 500)
+        // One query serves the table and, grouped, the Pareto plot (which also needs the latency).
+        let shown = group ? QueryFields.defaultGroupColumns : QueryFields.defaultJobColumns
+        let plotted = group ? ParetoSection.columns.filter { !shown.contains($0) } : []
+        let q = LeaderboardQuery(filter: filter, sort: sort, columns: shown + plotted, group: group, limit: 500)
         let table: QueryTable
         do { table = try await store.query(q) } catch let e as QueryError {
             return html(HTML.page(title: "Leaderboard", body: body + "<p class=\"error\" id=\"query-error\">\(HTML.escape(e.description))</p>"))
@@ -89,13 +92,8 @@ enum DashboardRoutes {
             return "/ui?where=\(HTML.query(filter))&group=\(group)&sort=\(HTML.query(c + ":" + dir))"
         }
         let jobLink: ((JSONValue) -> String?)? = group ? nil : { v in if case .number(let id) = v { return "/ui/jobs/\(Int64(id))" } else { return nil } }
-        body += HTML.table(table, id: "leaderboard", link: jobLink, sortLink: sortLink)
-        if group {
-            let full = (try? await store.query(LeaderboardQuery(filter: filter, sort: sort,
-                columns: ["model", "quantizer", "dataset", "lr", "epochs", "n", "test_acc_mean", "test_acc_std", "packed_latency_ms_mean", "gbops_mean"],
-                group: true, limit: 500))) ?? QueryTable(columns: [], rows: [])
-            body += ParetoSection.render(full)
-        }
+        body += HTML.table(table.selecting(shown), id: "leaderboard", link: jobLink, sortLink: sortLink)
+        if group { body += ParetoSection.render(table) }
         return html(HTML.page(title: "Leaderboard", body: body))
     }
 

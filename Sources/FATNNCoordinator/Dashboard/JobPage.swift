@@ -33,6 +33,10 @@ enum JobPage {
 /// config, with error bars over seeds; when some config has no packed latency (float models,
 /// quantizers without a packed kernel), against bit-operations instead, for every config.
 enum ParetoSection {
+    /// The grouped columns the plot reads.
+    static let columns = ["model", "quantizer", "dataset", "lr", "epochs", "test_acc_mean", "test_acc_std",
+                          "packed_latency_ms_mean", "gbops_mean"]
+
     static func render(_ t: QueryTable) -> String {
         func col(_ name: String) -> Int? { t.columns.firstIndex(of: name) }
         guard let acc = col("test_acc_mean"), let std = col("test_acc_std"), let lat = col("packed_latency_ms_mean"),

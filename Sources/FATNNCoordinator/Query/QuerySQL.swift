@@ -12,18 +12,23 @@ struct CompiledQuery {
 }
 
 enum QuerySQL {
+    /// What both compilation paths need, checked once: the parsed filter, the columns, the sort.
+    struct Plan {
+        let query: LeaderboardQuery
+        let filter: WhereExpression?
+        let columns: [String]
+        let sortColumn: String
+        let descending: Bool
+        /// Columns computed: those returned and the one sorted by.
+        var needed: Set<String> { Set(columns + [sortColumn]) }
+
+        func orderBy(tiebreak: String) -> String {
+            " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), \(tiebreak) LIMIT ?"
+        }
+    }
+
     static func compile(_ q: LeaderboardQuery) throws(QueryError) -> CompiledQuery {
-        if q.group, let fast = try fromSummary(q) { return fast }
-        var args = StatementArguments()
-        var conditions: [String] = []
-        if !q.filter.trimmingCharacters(in: .whitespaces).isEmpty {
-            let e = try WhereExpression.parse(q.filter)
-            conditions.append(try condition(e, text: q.filter, args: &args))
-        }
-        if let sweep = q.sweep {
-            conditions.append("s.name = ?")
-            args += [sweep]
-        }
+        let filter = q.filter.trimmingCharacters(in: .whitespaces).isEmpty ? nil : try WhereExpression.parse(q.filter)
         let available = q.group ? QueryFields.groupColumns : QueryFields.jobColumns
         let columns = q.columns ?? (q.group ? QueryFields.defaultGroupColumns : QueryFields.defaultJobColumns)
         for c in columns where !available.contains(c) {
@@ -32,18 +37,25 @@ enum QuerySQL {
         }
         guard !columns.isEmpty else { throw QueryError("", column: 1, "columns: give at least one") }
         let (sortColumn, descending) = try sortKey(q.sort ?? "test_acc:desc", group: q.group, available: available)
+        let plan = Plan(query: q, filter: filter, columns: columns, sortColumn: sortColumn, descending: descending)
+        if q.group, let fast = try fromSummary(plan) { return fast }
 
+        var args = StatementArguments()
+        var conditions: [String] = []
+        if let filter { conditions.append(try condition(filter, text: q.filter, args: &args)) }
+        if let sweep = q.sweep {
+            conditions.append("s.name = ?")
+            args += [sweep]
+        }
         var select: [String]
         if q.group {
             select = QueryFields.groupKeys.map { "min(\(QueryFields.all[$0]!.sql)) AS \"\($0)\"" }
             select += ["count(*) AS \"jobs\"", "count(r.job_id) AS \"n\""]
-            // Only the aggregates asked for (or sorted by) are computed.
-            let needed = Set(columns + [sortColumn])
             for (m, x) in QueryFields.metrics {
-                let parts = [("mean", "avg(\(x))"),
-                             ("std", "sqrt(max(0.0, (avg((\(x)) * (\(x))) - avg(\(x)) * avg(\(x))) * count(\(x)) / nullif(count(\(x)) - 1, 0)))"),
-                             ("min", "min(\(x))"), ("max", "max(\(x))")]
-                select += parts.filter { needed.contains("\(m)_\($0.0)") }.map { "\($0.1) AS \"\(m)_\($0.0)\"" }
+                select += aggregates(m, needed: plan.needed, [
+                    ("mean", "avg(\(x))"),
+                    ("std", "sqrt(max(0.0, (avg((\(x)) * (\(x))) - avg(\(x)) * avg(\(x))) * count(\(x)) / nullif(count(\(x)) - 1, 0)))"),
+                    ("min", "min(\(x))"), ("max", "max(\(x))")])
             }
         } else {
             select = QueryFields.jobColumns.map { "\(QueryFields.all[$0]!.sql) AS \"\($0)\"" }
@@ -53,42 +65,40 @@ enum QuerySQL {
         if !conditions.isEmpty { sql += " WHERE " + conditions.map { "(\($0))" }.joined(separator: " AND ") }
         // Grouped rows are groups with at least one result, as in the summary path.
         if q.group { sql += " GROUP BY j.group_hash HAVING count(r.job_id) > 0" }
-        sql += " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), \(q.group ? "j.group_hash" : "j.id") LIMIT ?"
+        sql += plan.orderBy(tiebreak: q.group ? "j.group_hash" : "j.id")
         args += [q.limit]
         return CompiledQuery(sql: sql, arguments: args, columns: columns)
     }
 
+    /// The select items of one metric's aggregates (`METRIC_mean`, …) that `needed` asks for.
+    static func aggregates(_ metric: String, needed: Set<String>, _ parts: [(name: String, sql: String)]) -> [String] {
+        parts.filter { needed.contains("\(metric)_\($0.name)") }.map { "\($0.sql) AS \"\(metric)_\($0.name)\"" }
+    }
+
     /// A grouped query answered from `group_results` (see ``GroupSummary``), when it has no
     /// sweep, its filter names only group keys and it does not sort by the job count; nil otherwise.
-    static func fromSummary(_ q: LeaderboardQuery) throws(QueryError) -> CompiledQuery? {
-        guard q.sweep == nil else { return nil }
+    static func fromSummary(_ plan: Plan) throws(QueryError) -> CompiledQuery? {
+        let q = plan.query
+        guard q.sweep == nil, plan.sortColumn != "jobs" else { return nil }
         var args = StatementArguments()
         var condition = ""
-        if !q.filter.trimmingCharacters(in: .whitespaces).isEmpty {
-            let e = try WhereExpression.parse(q.filter)
+        if let e = plan.filter {
             guard e.fields.allSatisfy({ GroupSummary.fields[$0.name] != nil }) else { return nil }
             condition = " WHERE " + (try Self.condition(e, text: q.filter, args: &args, fields: GroupSummary.fields))
         }
-        let available = QueryFields.groupColumns
-        let columns = q.columns ?? QueryFields.defaultGroupColumns
-        guard columns.allSatisfy(available.contains) else { return nil }  // the full path reports the error
-        let (sortColumn, descending) = try sortKey(q.sort ?? "test_acc:desc", group: true, available: available)
-        guard sortColumn != "jobs" else { return nil }
         var select = ["g.group_hash AS gh", "g.sweep AS \"sweep\""] + GroupSummary.keys.map { "g.\($0.column) AS \"\($0.column)\"" }
         select.append("g.n AS \"n\"")
-        let needed = Set(columns + [sortColumn])
         for (m, _) in QueryFields.metrics {
             let c = "g.\(m)_count", sum = "g.\(m)_sum"
-            let parts = [("mean", "\(sum) / nullif(\(c), 0)"),
-                         ("std", "sqrt(max(0.0, (g.\(m)_sumsq - \(sum) * \(sum) / nullif(\(c), 0)) / nullif(\(c) - 1, 0)))"),
-                         ("min", "g.\(m)_min"), ("max", "g.\(m)_max")]
-            select += parts.filter { needed.contains("\(m)_\($0.0)") }.map { "\($0.1) AS \"\(m)_\($0.0)\"" }
+            select += aggregates(m, needed: plan.needed, [
+                ("mean", "\(sum) / nullif(\(c), 0)"),
+                ("std", "sqrt(max(0.0, (g.\(m)_sumsq - \(sum) * \(sum) / nullif(\(c), 0)) / nullif(\(c) - 1, 0)))"),
+                ("min", "g.\(m)_min"), ("max", "g.\(m)_max")])
         }
-        let inner = "SELECT " + select.joined(separator: ", ") + " FROM group_results g" + condition
-            + " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), g.group_hash LIMIT ?"
+        let inner = "SELECT " + select.joined(separator: ", ") + " FROM group_results g" + condition + plan.orderBy(tiebreak: "g.group_hash")
         args += [q.limit]
         let sql = "SELECT q.*, (SELECT count(*) FROM jobs jj WHERE jj.group_hash = q.gh) AS \"jobs\" FROM (\(inner)) q"
-        return CompiledQuery(sql: sql, arguments: args, columns: columns)
+        return CompiledQuery(sql: sql, arguments: args, columns: plan.columns)
     }
 
     /// `COLUMN[:asc|desc]`; grouped, a metric name means its mean.

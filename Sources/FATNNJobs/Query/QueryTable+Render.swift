@@ -32,6 +32,12 @@ extension QueryTable {
         }
     }
 
+    /// The table with only `names` (those it has), in that order.
+    public func selecting(_ names: [String]) -> QueryTable {
+        let indices = names.compactMap { columns.firstIndex(of: $0) }
+        return QueryTable(columns: indices.map { columns[$0] }, rows: rows.map { row in indices.map { row[$0] } })
+    }
+
     func object(for row: [JSONValue]) -> JSONValue {
         .object(Dictionary(zip(columns, row), uniquingKeysWith: { a, _ in a }))
     }
