@@ -49,22 +49,28 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Command-line options shared by the executables that talk to a coordinator.
+        .target(name: "FATNNCommandLine", dependencies: [
+            "FATNNClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // The worker's run loop: claim, train, report.
         .target(name: "FATNNWorker", dependencies: [
-            "FATNNEngine", "FATNNJobs", "FATNNClient",
+            "FATNNEngine", "FATNNJobs", "FATNNClient", "FATNNCommandLine",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .executableTarget(name: "fatnn-coord", dependencies: [
-            "FATNNCoordinator", "FATNNClient", "FATNNJobs",
+            "FATNNCoordinator", "FATNNClient", "FATNNJobs", "FATNNCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn-worker", dependencies: [
-            "FATNNWorker", "FATNNClient", "FATNNEngine",
+            "FATNNWorker", "FATNNClient", "FATNNEngine", "FATNNCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn", dependencies: [
-            "FATNNEngine", "FATNNJobs", "FATNNClient",
+            "FATNNEngine", "FATNNJobs", "FATNNClient", "FATNNCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

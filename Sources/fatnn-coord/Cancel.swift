@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +17,7 @@ struct Cancel: AsyncParsableCommand {
     @Option(help: "Cancel every queued or running job of this sweep.")
     var sweep: String?
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func validate() throws {
         guard !jobs.isEmpty || sweep != nil else { throw ValidationError("give job ids or --sweep NAME") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 import Foundation
 
 struct Export: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct Export: AsyncParsableCommand {
     @Option(help: "Only jobs of this sweep.")
     var sweep: String?
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func run() async throws {
         let data = try await client.client().export(sweep: sweep)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 import FATNNJobs
 import Foundation
 
@@ -12,7 +13,7 @@ struct Job: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func run() async throws {
         let d = try await client.client().job(id)

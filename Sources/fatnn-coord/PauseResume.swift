@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 
 struct Pause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,7 +8,7 @@ struct Pause: AsyncParsableCommand {
     @Argument(help: "Sweep name.")
     var sweep: String
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func run() async throws { try await setPaused(sweep, true, client) }
 }
@@ -18,12 +19,12 @@ struct Resume: AsyncParsableCommand {
     @Argument(help: "Sweep name.")
     var sweep: String
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func run() async throws { try await setPaused(sweep, false, client) }
 }
 
-private func setPaused(_ sweep: String, _ paused: Bool, _ client: ClientOptions) async throws {
+private func setPaused(_ sweep: String, _ paused: Bool, _ client: CoordinatorOptions) async throws {
     try await client.client().setPaused(sweep: sweep, paused)
     print("sweep '\(sweep)' \(paused ? "paused" : "resumed")")
 }

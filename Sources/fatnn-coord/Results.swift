@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 import FATNNJobs
 import Foundation
 
@@ -49,7 +50,7 @@ struct Results: AsyncParsableCommand {
     @Flag(help: "Every job as the leaderboard row documents of GET /api/jobs (JSON), as scripts/group_results.py reads.")
     var json = false
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func validate() throws {
         guard TableFormat(rawValue: format) != nil else {

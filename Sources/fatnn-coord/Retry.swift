@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 import FATNNJobs
 
 struct Retry: AsyncParsableCommand {
@@ -12,7 +13,7 @@ struct Retry: AsyncParsableCommand {
     @Option(help: "Only jobs of this sweep.")
     var sweep: String?
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func states() throws -> [JobState] {
         try state.split(separator: ",").map { part in

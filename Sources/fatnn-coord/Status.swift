@@ -1,10 +1,11 @@
 import ArgumentParser
+import FATNNCommandLine
 import FATNNJobs
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print how many jobs are in each state.")
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func run() async throws {
         let counts = try await client.client().status().counts

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 import FATNNJobs
 import Foundation
 
@@ -26,7 +27,7 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Validate and print the jobs without submitting them.")
     var dryRun = false
 
-    @OptionGroup var client: ClientOptions
+    @OptionGroup var client: CoordinatorOptions
 
     func validate() throws {
         guard (0...1000).contains(replicate) else { throw ValidationError("--replicate must be in 0...1000") }

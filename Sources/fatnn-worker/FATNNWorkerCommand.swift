@@ -1,4 +1,5 @@
 import ArgumentParser
+import FATNNCommandLine
 import FATNNClient
 import FATNNEngine
 import FATNNWorker
@@ -28,14 +29,7 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
             not submit, cancel or retry them.
             """)
 
-    @Option(help: ArgumentHelp("Coordinator URL.", valueName: "url"))
-    var coordinator: String = ProcessInfo.processInfo.environment["FATNN_COORDINATOR"] ?? "http://127.0.0.1:8470"
-
-    @Option(help: ArgumentHelp("Bearer token (prefer --token-file or FATNN_TOKEN).", valueName: "token"))
-    var token: String?
-
-    @Option(help: ArgumentHelp("File holding the bearer token.", valueName: "file"))
-    var tokenFile: String?
+    @OptionGroup var connection: CoordinatorOptions
 
     @Flag(help: "Run at most one job, then exit.")
     var once = false
@@ -78,7 +72,7 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         BLAS.setThreads(max(1, threads / concurrency))
-        let options = WorkerOptions(coordinator: coordinator, token: try TokenSource.resolve(token: token, tokenFile: tokenFile),
+        let options = WorkerOptions(coordinator: connection.coordinator, token: try connection.resolvedToken(),
                                     name: name, once: once, exitWhenIdle: exitWhenIdle, pollSeconds: pollSeconds,
                                     dataDirectory: dataDir, checkpointDirectory: checkpointDir == "none" ? nil : checkpointDir,
                                     spoolDirectory: spoolDir == "none" ? nil : spoolDir, concurrency: concurrency,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNClient
+import FATNNCommandLine
 import FATNNEngine
 import FATNNJobs
 import Foundation
@@ -25,14 +26,8 @@ struct Export: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Export the model the coordinator stored for this job.", valueName: "id"))
     var job: Int64?
 
-    @Option(help: ArgumentHelp("Coordinator URL (with --job).", valueName: "url"))
-    var coordinator: String = ProcessInfo.processInfo.environment["FATNN_COORDINATOR"] ?? "http://127.0.0.1:8470"
-
-    @Option(help: ArgumentHelp("File holding a bearer token of the coordinator (with --job).", valueName: "file"))
-    var tokenFile: String?
-
-    @Option(help: ArgumentHelp("Bearer token (prefer --token-file or FATNN_TOKEN).", valueName: "token"))
-    var token: String?
+    /// Where the coordinator is, with --job.
+    @OptionGroup var connection: CoordinatorOptions
 
     func validate() throws {
         guard (modelFile == nil) != (job == nil) else { throw ValidationError("give a model file or --job ID, not both or neither") }
@@ -42,7 +37,7 @@ struct Export: AsyncParsableCommand {
         let name: String
         let file: ModelFile
         if let job {
-            let client = try CoordinatorClient(baseURL: coordinator, token: try TokenSource.resolve(token: token, tokenFile: tokenFile))
+            let client = try connection.client()
             let detail = try await client.job(job)
             guard detail.row.state == .succeeded else { throw CommandError("job \(job) is \(detail.row.state.rawValue); only a succeeded job has a model") }
             name = "job \(job)'s model"

@@ -144,26 +144,6 @@ private let base = """
     }
 }
 
-@Suite struct LeaderboardTableTests {
-    @Test func rendersAlignedRows() {
-        let rows = [
-            LeaderboardRow(id: 12, sweep: "s", model: "mlp", quantizer: "fp", dataset: "fashion-mnist", split: "val 0.1/s0",
-                           seed: 1, learningRate: 0.1, testAccuracy: 0.8861, validationAccuracy: 0.89, trainSeconds: 12.34,
-                           imagesPerSecond: 4321.4, state: .succeeded, epoch: 3, epochs: 3, parent: 7),
-            LeaderboardRow(id: 3, sweep: "s", model: "mlp", quantizer: "fp", dataset: "fashion-mnist", split: "val 0.1/s0",
-                           seed: 2, learningRate: 0.02, testAccuracy: nil, validationAccuracy: nil, trainSeconds: nil,
-                           state: .leased, epoch: 1, epochs: 3),
-        ]
-        let lines = LeaderboardTable.render(rows).split(separator: "\n").map(String.init)
-        #expect(lines.count == 4)
-        #expect(lines[0].hasPrefix("id"))
-        #expect(lines[2].hasPrefix("12") && lines[2].contains("88.61%") && lines[2].hasSuffix("succeeded"))
-        #expect(lines[2].contains("  4321  ") && lines[2].contains("  7  succeeded"), "images/s and the parent job: \(lines[2])")
-        #expect(lines[0].contains("packed img/s") && lines[0].contains("exact"))
-        #expect(lines[3].hasPrefix(" 3") && lines[3].hasSuffix("running 1/3"))
-        #expect(LeaderboardTable.render([]).contains("(no jobs)"))
-    }
-}
 
 @Suite struct SweepLimitTests {
     @Test func hugeGridIsRejectedWithoutOverflow() {
