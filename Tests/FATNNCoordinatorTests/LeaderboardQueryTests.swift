@@ -85,6 +85,24 @@ import Testing
         }
     }
 
+    @Test func perJobMetricSortsPutJobsWithoutTheMetricLastByID() throws {
+        _ = try store.submit(try Sweep.parse(Data("""
+            { "name": "later", "base": { "model": "mlp", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 1, "learningRate": 0.1} },
+              "seeds": [7, 8] }
+            """.utf8)), document: "{}")
+        for direction in ["desc", "asc"] {
+            let t = try store.query(LeaderboardQuery(sort: "test_acc:\(direction)", columns: ["id", "test_acc"], group: false, limit: 14))
+            let accs = column(t, "test_acc").compactMap { if case .number(let x) = $0 { return x } else { return nil } }
+            #expect(accs.count == 12 && accs == (direction == "desc" ? accs.sorted(by: >) : accs.sorted()))
+            #expect(Array(column(t, "test_acc").suffix(2)) == [.null, .null] && Array(column(t, "id").suffix(2)) == [.number(13), .number(14)])
+            let limited = try store.query(LeaderboardQuery(sort: "test_acc:\(direction)", columns: ["id"], group: false, limit: 3))
+            #expect(limited.rows == Array(t.rows.prefix(3)).map { [$0[0]] })
+        }
+        // A filter applies to both parts; val_acc (NULL for none of these) sorts the same way.
+        let fatnn = try store.query(LeaderboardQuery(filter: "quantizer = fatnn or model = mlp", sort: "val_acc", columns: ["quantizer", "val_acc"], group: false))
+        #expect(fatnn.rows.count == 8 && column(fatnn, "quantizer").prefix(6).allSatisfy { $0 == .string("fatnn") })
+    }
+
     @Test func valuesAreBoundNeverSpliced() throws {
         let t = try store.query(LeaderboardQuery(filter: "model = \"x' OR 1=1; DROP TABLE jobs; --\"", group: false))
         #expect(t.rows.isEmpty)
