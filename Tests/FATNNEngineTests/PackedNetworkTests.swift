@@ -120,7 +120,7 @@ import Testing
         let model = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 3, quantizer: .init(kind: .fatnn))
         let split = DataSplit.holdout(count: data.train.count, validationFraction: 0.1, seed: 0)
         let r = Trainer(model: model, dataset: data, split: split,
-                        settings: TrainingSettings(epochs: 1, batchSize: 30, learningRate: 0.05, seed: 3)).run()
+                        settings: TrainingSettings(epochs: 2, batchSize: 30, learningRate: 0.05, seed: 3)).run()
         #expect(r.testAccuracy > 0.3)
         let packed = try PackedNetwork(model)
         #expect(packed.counts.convs == 4 && packed.counts.folds == 1)

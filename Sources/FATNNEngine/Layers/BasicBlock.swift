@@ -42,15 +42,16 @@ public final class BasicBlock: Layer {
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
         var y = main.forward(x, training: training)
         let s = shortcut?.forward(x, training: training) ?? x
-        for i in y.data.indices { y.data[i] += s.data[i] }
-        return relu?.forward(y, training: training) ?? y
+        if let relu { return relu.forward(y, adding: s, training: training) }
+        y.add(s)
+        return y
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {
         let g = relu?.backward(gradOutput) ?? gradOutput
         var dx = main.backward(g)
         let ds = shortcut?.backward(g) ?? g
-        for i in dx.data.indices { dx.data[i] += ds.data[i] }
+        dx.add(ds)
         return dx
     }
 }

@@ -51,29 +51,33 @@ struct WideRows {
         }
     }
 
-    /// Fills `col` (`Cin·k·k x OH·Wp`) from a padded image.
-    func im2col(_ padded: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
+    /// Images per SGEMM call: enough that a call has about 256 output columns. Small planes
+    /// (7x7, 14x14) otherwise make calls too narrow to amortize OpenBLAS's packing of the weights.
+    func group(_ images: Int) -> Int { Swift.max(1, Swift.min(images, 256 / wideCount)) }
+
+    /// Fills `col` (`Cin·k·k x OH·Wp`, rows `ld` apart) from a padded image.
+    func im2col(_ padded: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         var row = 0
         for c in 0..<channels {
             for ky in 0..<kernel {
                 for kx in 0..<kernel {
                     let s: Int = c * plane + ky * paddedWidth + kx
-                    (col + row * wideCount).update(from: padded + s, count: wideCount)
+                    (col + row * ld).update(from: padded + s, count: wideCount)
                     row += 1
                 }
             }
         }
     }
 
-    /// The adjoint of ``im2col(_:_:)``: adds every column row onto the padded gradient buffer,
-    /// which must start at zero.
-    func col2im(_ col: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>) {
+    /// The adjoint of ``im2col(_:_:ld:)``: adds every column row (rows `ld` apart) onto the padded
+    /// gradient buffer, which must start at zero.
+    func col2im(_ col: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, ld: Int) {
         let n = wideCount
         var row = 0
         for c in 0..<channels {
             for ky in 0..<kernel {
                 for kx in 0..<kernel {
-                    let d = padded + (c * plane + ky * paddedWidth + kx), r = col + row * n
+                    let d = padded + (c * plane + ky * paddedWidth + kx), r = col + row * ld
                     for j in 0..<n { d[j] += r[j] }
                     row += 1
                 }
@@ -91,21 +95,24 @@ struct WideRows {
         }
     }
 
-    /// Drops the garbage columns: wide `C x OH x Wp` rows to a CHW output.
-    func narrow(_ wide: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, channels count: Int) {
+    /// Drops the garbage columns: wide `C x OH x Wp` rows (channels `ld` apart) to a CHW output,
+    /// through `epilogue` if there is one.
+    func narrow(_ wide: UnsafePointer<Float>, ld: Int, into dst: UnsafeMutablePointer<Float>, channels count: Int,
+                epilogue: Conv2d.Epilogue? = nil) {
         for c in 0..<count {
             for y in 0..<outHeight {
-                (dst + (c * outHeight + y) * outWidth).update(from: wide + c * wideCount + y * paddedWidth, count: outWidth)
+                let d = dst + (c * outHeight + y) * outWidth, s = wide + c * ld + y * paddedWidth
+                if let epilogue { epilogue.apply(channel: c, s, d, outWidth) } else { d.update(from: s, count: outWidth) }
             }
         }
     }
 
-    /// The inverse of ``narrow(_:into:channels:)`` for gradients: CHW into wide rows whose garbage
-    /// columns must already be zero (they are never written).
-    func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, channels count: Int) {
+    /// The inverse of ``narrow(_:ld:into:channels:)`` for gradients: CHW into wide rows (channels
+    /// `ld` apart) whose garbage columns must already be zero (they are never written).
+    func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, ld: Int, channels count: Int) {
         for c in 0..<count {
             for y in 0..<outHeight {
-                (wide + c * wideCount + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
+                (wide + c * ld + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
             }
         }
     }

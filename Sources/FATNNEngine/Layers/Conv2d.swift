@@ -54,37 +54,52 @@ public final class Conv2d: Layer {
 
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
+        let y = forward(x, epilogue: nil)
+        if training { cachedInput = x }
+        return y
+    }
+
+    /// Forward without caching for backward, applying `epilogue` (if any) to the output as it is
+    /// written.
+    func forward(_ x: Matrix, epilogue: Epilogue?) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
         var y = Matrix(rows: x.rows, cols: output.count)
         x.data.withUnsafeBufferPointer { xb in
             weight.value.withUnsafeBufferPointer { wb in
                 y.data.withUnsafeMutableBufferPointer { yb in
                     let (X, W, Y) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!)
-                    Parallel.chunks(x.rows) { _, images in forward(images, X, W, Y) }
+                    Parallel.chunks(x.rows) { _, images in forward(images, X, W, Y, epilogue) }
                 }
             }
         }
-        if training { cachedInput = x }
         return y
     }
 
     /// Forward for one chunk of images, on the calling thread.
-    private func forward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ Y: UnsafeMutablePointer<Float>) {
+    private func forward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ Y: UnsafeMutablePointer<Float>,
+                         _ epilogue: Epilogue?) {
         let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
         if isPointwise {
             for b in images {
                 BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: X + b * inCount, ldb: p, c: Y + b * outCount, ldc: p)
+                epilogue?.apply(inPlace: Y + b * outCount, channels: cout, plane: p)
             }
         } else if let wide {
-            let n = wide.wideCount
-            let padded = wide.allocatePadded(), col = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
-            let yw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
+            // Groups of `g` images side by side in one column matrix, `ld` columns wide.
+            let n = wide.wideCount, g = wide.group(images.count), ld = g * n
+            let padded = wide.allocatePadded(), col = UnsafeMutablePointer<Float>.allocate(capacity: k * ld)
+            let yw = UnsafeMutablePointer<Float>.allocate(capacity: cout * ld)
             defer { padded.deallocate(); col.deallocate(); yw.deallocate() }
-            for b in images {
-                wide.pad(X + b * inCount, into: padded)
-                wide.im2col(padded, col)
-                BLAS.sgemm(m: cout, n: n, k: k, a: W, lda: k, b: col, ldb: n, c: yw, ldc: n)
-                wide.narrow(yw, into: Y + b * outCount, channels: cout)
+            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: g) {
+                let count = Swift.min(g, images.upperBound - first)
+                for i in 0..<count {
+                    wide.pad(X + (first + i) * inCount, into: padded)
+                    wide.im2col(padded, col + i * n, ld: ld)
+                }
+                BLAS.sgemm(m: cout, n: count * n, k: k, a: W, lda: k, b: col, ldb: ld, c: yw, ldc: ld)
+                for i in 0..<count {
+                    wide.narrow(yw + i * n, ld: ld, into: Y + (first + i) * outCount, channels: cout, epilogue: epilogue)
+                }
             }
         } else {
             let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
@@ -92,6 +107,7 @@ public final class Conv2d: Layer {
             for b in images {
                 im2col(X + b * inCount, col)
                 BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: col, ldb: p, c: Y + b * outCount, ldc: p)
+                epilogue?.apply(inPlace: Y + b * outCount, channels: cout, plane: p)
             }
         }
     }
@@ -140,22 +156,27 @@ public final class Conv2d: Layer {
                 }
             }
         } else if let wide {
-            let n = wide.wideCount
+            let n = wide.wideCount, g = wide.group(images.count), ld = g * n
             let padded = wide.allocatePadded(), gradPadded = wide.allocatePadded()
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * n)
-            let dyw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
-            dyw.initialize(repeating: 0, count: cout * n)  // garbage columns stay zero
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * ld)
+            let dyw = UnsafeMutablePointer<Float>.allocate(capacity: cout * ld)
+            dyw.initialize(repeating: 0, count: cout * ld)  // garbage columns stay zero
             defer { padded.deallocate(); gradPadded.deallocate(); col.deallocate(); dyw.deallocate() }
-            for b in images {
-                wide.pad(X + b * inCount, into: padded)
-                wide.im2col(padded, col)
-                wide.widen(G + b * outCount, into: dyw, channels: cout)
-                BLAS.sgemm(transB: true, m: cout, n: k, k: n, a: dyw, lda: n, b: col, ldb: n, beta: 1, c: dw, ldc: k)
+            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: g) {
+                let count = Swift.min(g, images.upperBound - first), width = count * n
+                for i in 0..<count {
+                    wide.pad(X + (first + i) * inCount, into: padded)
+                    wide.im2col(padded, col + i * n, ld: ld)
+                    wide.widen(G + (first + i) * outCount, into: dyw + i * n, ld: ld, channels: cout)
+                }
+                BLAS.sgemm(transB: true, m: cout, n: k, k: width, a: dyw, lda: ld, b: col, ldb: ld, beta: 1, c: dw, ldc: k)
                 if !needsInputGradient { continue }
-                BLAS.sgemm(transA: true, m: k, n: n, k: cout, a: W, lda: k, b: dyw, ldb: n, c: col, ldc: n)
-                gradPadded.update(repeating: 0, count: wide.paddedCount)
-                wide.col2im(col, gradPadded)
-                wide.unpad(gradPadded, into: DX + b * inCount)
+                BLAS.sgemm(transA: true, m: k, n: width, k: cout, a: W, lda: k, b: dyw, ldb: ld, c: col, ldc: ld)
+                for i in 0..<count {
+                    gradPadded.update(repeating: 0, count: wide.paddedCount)
+                    wide.col2im(col + i * n, gradPadded, ld: ld)
+                    wide.unpad(gradPadded, into: DX + (first + i) * inCount)
+                }
             }
         } else {
             let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)

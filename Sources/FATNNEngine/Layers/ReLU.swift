@@ -18,6 +18,23 @@ public final class ReLU: Layer {
         return out
     }
 
+    /// `max(0, input + addend)` in one pass (a residual add fused with the ReLU after it); backward
+    /// is the same as for `forward(input + addend)`.
+    public func forward(_ input: Matrix, adding addend: Matrix, training: Bool) -> Matrix {
+        precondition(input.rows == addend.rows && input.cols == addend.cols, "ReLU: the residual's shape differs from the input's")
+        let out = input.data.withUnsafeBufferPointer { x in
+            addend.data.withUnsafeBufferPointer { a in
+                Matrix(rows: input.rows, cols: input.cols) { y in
+                    Parallel.chunks(y.count) { _, range in
+                        for i in range { let v = x[i] + a[i]; y[i] = v > 0 ? v : 0 }
+                    }
+                }
+            }
+        }
+        if training { output = out }
+        return out
+    }
+
     public func backward(_ gradOutput: Matrix) -> Matrix {
         precondition(gradOutput.rows == output.rows && gradOutput.cols == output.cols, "ReLU backward: gradient shape does not match the last training forward")
         return gradOutput.data.withUnsafeBufferPointer { g in

@@ -6,9 +6,10 @@ public final class Sequential {
     /// A network of `layers`.
     public init(_ layers: [any Layer]) { self.layers = layers }
 
-    /// The output of the last layer.
+    /// The output of the last layer. Evaluation fuses each convolution with the BatchNorm and
+    /// ReLU after it (bit-identical to running them apart; see `Conv2d+Epilogue.swift`).
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        layers.reduce(input) { $1.forward($0, training: training) }
+        training ? layers.reduce(input) { $1.forward($0, training: true) } : inferenceForward(input)
     }
 
     /// Backpropagates `gradOutput` through every layer, accumulating parameter gradients.

@@ -43,3 +43,18 @@ public struct Matrix: Sendable, Equatable {
         set { data[row * cols + col] = newValue }
     }
 }
+
+extension Matrix {
+    /// `self += other`, element-wise, split over the engine's threads.
+    mutating func add(_ other: Matrix) {
+        precondition(rows == other.rows && cols == other.cols, "Matrix.add: shapes differ (\(rows)x\(cols) vs \(other.rows)x\(other.cols))")
+        other.data.withUnsafeBufferPointer { b in
+            data.withUnsafeMutableBufferPointer { a in
+                let (pa, pb) = (a.baseAddress!, b.baseAddress!)
+                Parallel.chunks(a.count) { _, range in
+                    for i in range { pa[i] += pb[i] }
+                }
+            }
+        }
+    }
+}

@@ -26,7 +26,8 @@ public struct TrainingBenchmark: Sendable {
     public var architecture: ModelArchitecture
     public var input: ImageShape
     public var batch: Int
-    /// Timed steps (after 2 warm-up steps).
+    /// Timed steps (after 2 warm-up training steps and 1 warm-up evaluation); both figures are
+    /// from the median step.
     public var steps: Int
 
     /// The quantizer of the benchmarked network.
@@ -80,12 +81,16 @@ public struct TrainingBenchmark: Sendable {
             _ = Trainer.step(model, optimizer: sgd, x: x, labels: labels, learningRate: 0.01)
             if i >= 2 { times.append(Date().timeIntervalSince(t)) }
         }
-        let t = Date()
-        for _ in 0..<steps { _ = model.forward(x, training: false) }
-        let evalSeconds = Date().timeIntervalSince(t)
+        var evalTimes: [Double] = []
+        for i in 0..<(steps + 1) {
+            let t = Date()
+            _ = model.forward(x, training: false)
+            if i >= 1 { evalTimes.append(Date().timeIntervalSince(t)) }
+        }
         let median = times.sorted()[times.count / 2]
+        let evalMedian = evalTimes.sorted()[evalTimes.count / 2]
         return Result(model: architecture.rawValue, quantizer: quantizer.kind.rawValue, input: input.description, batch: batch, threads: BLAS.threads,
                       trainImagesPerSecond: Double(batch) / median,
-                      evalImagesPerSecond: Double(batch * steps) / evalSeconds, trainStepSeconds: median)
+                      evalImagesPerSecond: Double(batch) / evalMedian, trainStepSeconds: median)
     }
 }

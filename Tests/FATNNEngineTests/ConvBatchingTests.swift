@@ -1,0 +1,66 @@
+@testable import FATNNEngine
+import Testing
+
+/// The stride-1 path puts several small images side by side in one SGEMM, and evaluation fuses
+/// `Conv2d → BatchNorm → ReLU`: both must be invisible in the results.
+@Suite struct ConvBatchingTests {
+    private func random(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1) -> Matrix {
+        var rng = RandomSource(seed: seed)
+        return Matrix(rows: rows, cols: cols, data: (0..<(rows * cols)).map { _ in rng.nextGaussian() * scale })
+    }
+
+    /// 9 images of 5x4 (a 5x6 wide plane, so up to 8 images per SGEMM, with a partial last
+    /// group at any thread count): forward equals the direct convolution, and backward equals
+    /// the sum of one-image backward passes.
+    @Test(arguments: [(3, 1), (5, 2), (2, 1)])
+    func groupedImagesMatchOneAtATime(kernel: Int, padding: Int) {
+        var rng = RandomSource(seed: 77)
+        let conv = Conv2d(name: "c", input: ImageShape(channels: 3, height: 5, width: 4), outChannels: 4,
+                          kernel: kernel, padding: padding, rng: &rng)
+        let x = random(9, conv.input.count, seed: 78)
+        let y = conv.forward(x, training: true), direct = naiveConv(x, conv)
+        for i in y.data.indices { #expect(abs(y.data[i] - direct.data[i]) < 1e-4, "forward \(i)") }
+        let g = random(9, conv.output.count, seed: 79)
+        conv.weight.zeroGrad()
+        let dx = conv.backward(g)
+        let batchGrad = conv.weight.grad
+        var summed = [Float](repeating: 0, count: batchGrad.count)
+        for b in 0..<9 {
+            conv.weight.zeroGrad()
+            let xb = Matrix(rows: 1, cols: x.cols, data: Array(x.data[(b * x.cols)..<((b + 1) * x.cols)]))
+            _ = conv.forward(xb, training: true)
+            let dxb = conv.backward(Matrix(rows: 1, cols: g.cols, data: Array(g.data[(b * g.cols)..<((b + 1) * g.cols)])))
+            for i in dxb.data.indices {
+                #expect(abs(dxb.data[i] - dx.data[b * x.cols + i]) < 1e-5, "input gradient of image \(b) at \(i)")
+            }
+            for i in summed.indices { summed[i] += conv.weight.grad[i] }
+        }
+        for i in summed.indices { #expect(abs(summed[i] - batchGrad[i]) <= 1e-4 * max(1, abs(summed[i])), "weight grad \(i)") }
+    }
+
+    /// Evaluation with fused convolutions equals running every layer on its own, bit for bit,
+    /// on networks with non-trivial BatchNorm statistics.
+    @Test(arguments: [ModelArchitecture.cnnS, .resnet20])
+    func fusedEvaluationIsBitIdentical(architecture: ModelArchitecture) {
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let model = architecture.build(input: shape, classes: 10, seed: 5)
+        let x = random(5, shape.count, seed: 6)
+        _ = model.forward(x, training: true)  // moves the running statistics off 0 and 1
+        var rng = RandomSource(seed: 7)
+        for p in model.parameters where p.name.contains("bn") || p.name.contains("shortcut.1") {
+            for i in p.value.indices { p.value[i] += rng.nextGaussian() * 0.3 }
+        }
+        func unfused(_ layers: [any Layer], _ h: Matrix) -> Matrix {
+            layers.reduce(h) { h, layer in
+                if let block = layer as? BasicBlock {
+                    var y = unfused(block.main.layers, h)
+                    let s = block.shortcut.map { unfused($0.layers, h) } ?? h
+                    for i in y.data.indices { y.data[i] += s.data[i] }
+                    return block.relu?.forward(y, training: false) ?? y
+                }
+                return layer.forward(h, training: false)
+            }
+        }
+        #expect(model.forward(x, training: false).data == unfused(model.layers, x).data)
+    }
+}
