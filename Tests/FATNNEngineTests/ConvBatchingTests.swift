@@ -63,4 +63,21 @@ import Testing
         }
         #expect(model.forward(x, training: false).data == unfused(model.layers, x).data)
     }
+
+    /// A training step with `BatchNorm → ReLU` fused gives the same parameter gradients, bit for
+    /// bit, as running every layer on its own.
+    @Test func fusedTrainingStepIsBitIdentical() {
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let fused = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 8)
+        let apart = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 8)
+        let x = random(4, shape.count, seed: 9), labels = [1, 3, 5, 7]
+        let logits = fused.forward(x, training: true)
+        fused.backward(SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels).grad)
+        var h = x
+        for layer in apart.layers { h = layer.forward(h, training: true) }
+        #expect(h.data == logits.data)
+        var g = SoftmaxCrossEntropy.evaluate(logits: h, labels: labels).grad
+        for layer in apart.layers.reversed() { g = layer.backward(g) }
+        for (a, b) in zip(fused.parameters, apart.parameters) { #expect(a.grad == b.grad, "\(a.name)") }
+    }
 }

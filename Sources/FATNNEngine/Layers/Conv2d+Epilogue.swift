@@ -36,7 +36,8 @@ extension BatchNorm {
 
 extension Sequential {
     /// Evaluation-mode forward that runs each `Conv2d → BatchNorm [→ ReLU]` run as one fused
-    /// convolution (``Conv2d/Epilogue``); other layers run as they are. Same output, bit for bit,
+    /// convolution (``Conv2d/Epilogue``) and each other `BatchNorm → ReLU` as one pass; other
+    /// layers run as they are. Same output, bit for bit,
     /// as running the layers one by one.
     func inferenceForward(_ input: Matrix) -> Matrix {
         var h = input
@@ -47,6 +48,9 @@ extension Sequential {
                 let relu = i + 2 < layers.count && layers[i + 2] is ReLU
                 h = conv.forward(h, epilogue: bn.inferenceEpilogue(relu: relu))
                 i += relu ? 3 : 2
+            } else if let bn = layers[i] as? BatchNorm, i + 1 < layers.count, layers[i + 1] is ReLU {
+                h = bn.forward(h, training: false, relu: true)
+                i += 2
             } else {
                 h = layers[i].forward(h, training: false)
                 i += 1

@@ -63,7 +63,7 @@ public final class Conv2d: Layer {
     /// written.
     func forward(_ x: Matrix, epilogue: Epilogue?) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
-        var y = Matrix(rows: x.rows, cols: output.count)
+        var y = Matrix(rows: x.rows, cols: output.count, fill: { _ in })  // every path writes all of it
         x.data.withUnsafeBufferPointer { xb in
             weight.value.withUnsafeBufferPointer { wb in
                 y.data.withUnsafeMutableBufferPointer { yb in
@@ -118,7 +118,9 @@ public final class Conv2d: Layer {
         let size = output.channels * k
         let threads = Parallel.chunkCount(x.rows)
         var partials = [Float](repeating: 0, count: threads * size)
-        var dx = Matrix(rows: x.rows, cols: input.count)
+        // Only the general path's col2im accumulates into dx; the others write all of it.
+        let overwrites = needsInputGradient && (isPointwise || wide != nil)
+        var dx = overwrites ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
         x.data.withUnsafeBufferPointer { xb in
             weight.value.withUnsafeBufferPointer { wb in
                 gradOutput.data.withUnsafeBufferPointer { gb in

@@ -8,14 +8,34 @@ public final class Sequential {
 
     /// The output of the last layer. Evaluation fuses each convolution with the BatchNorm and
     /// ReLU after it (bit-identical to running them apart; see `Conv2d+Epilogue.swift`).
+    ///
+    /// Training fuses each `BatchNorm → ReLU` pair into one pass (the BatchNorm's backward then
+    /// covers the ReLU).
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        training ? layers.reduce(input) { $1.forward($0, training: true) } : inferenceForward(input)
+        guard training else { return inferenceForward(input) }
+        var h = input
+        var i = 0
+        while i < layers.count {
+            if let bn = layers[i] as? BatchNorm, i + 1 < layers.count, layers[i + 1] is ReLU {
+                h = bn.forward(h, training: true, relu: true)
+                i += 2
+            } else {
+                h = layers[i].forward(h, training: true)
+                i += 1
+            }
+        }
+        return h
     }
 
     /// Backpropagates `gradOutput` through every layer, accumulating parameter gradients.
     @discardableResult
     public func backward(_ gradOutput: Matrix) -> Matrix {
-        layers.reversed().reduce(gradOutput) { $1.backward($0) }
+        var g = gradOutput
+        for i in layers.indices.reversed() {
+            if layers[i] is ReLU, i > 0, let bn = layers[i - 1] as? BatchNorm, bn.fusedReLU { continue }
+            g = layers[i].backward(g)
+        }
+        return g
     }
 
     /// Every learnable parameter, in layer order.

@@ -41,21 +41,33 @@ enum VectorMath {
         return s
     }
 
-    /// `(Σ g[i], Σ g[i]·h[i])`.
+    /// `(Σ g[i], Σ g[i]·h[i])` with `h[i] = (x[i] - center)·scale` computed on the fly, and
+    /// `g[i]` taken as 0 where `mask[i] ≤ 0` if there is a mask (a fused ReLU's output).
     /// - Complexity: O(count).
-    static func sumAndDot(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, _ count: Int) -> (Float, Float) {
+    static func sumAndDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int, center: Float, scale: Float,
+                          mask: UnsafePointer<Float>?) -> (Float, Float) {
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
+        let m = SIMD8<Float>(repeating: center), s = SIMD8<Float>(repeating: scale), zero = SIMD8<Float>()
         var i = 0
         while i + 16 <= count {
-            let g0 = load(g, i), g1 = load(g, i + 8)
+            var g0 = load(g, i), g1 = load(g, i + 8)
+            if let mask {
+                g0.replace(with: zero, where: load(mask, i) .<= zero)
+                g1.replace(with: zero, where: load(mask, i + 8) .<= zero)
+            }
             a0 += g0
             a1 += g1
-            d0 += g0 * load(h, i)
-            d1 += g1 * load(h, i + 8)
+            d0 += g0 * ((load(x, i) - m) * s)
+            d1 += g1 * ((load(x, i + 8) - m) * s)
             i += 16
         }
-        var s = (a0 + a1).sum(), d = (d0 + d1).sum()
-        while i < count { s += g[i]; d += g[i] * h[i]; i += 1 }
-        return (s, d)
+        var sum = (a0 + a1).sum(), d = (d0 + d1).sum()
+        while i < count {
+            let gi: Float = mask.map { $0[i] > 0 ? g[i] : 0 } ?? g[i]
+            sum += gi
+            d += gi * ((x[i] - center) * scale)
+            i += 1
+        }
+        return (sum, d)
     }
 }
