@@ -1,6 +1,7 @@
 @testable import FATNNCoordinator
 import FATNNJobs
 import Foundation
+import GRDB
 import Testing
 
 /// The query language against a real store: filters, grouping over seeds, sorting, columns,
@@ -101,6 +102,35 @@ import Testing
         // A filter applies to both parts; val_acc (NULL for none of these) sorts the same way.
         let fatnn = try store.query(LeaderboardQuery(filter: "quantizer = fatnn or model = mlp", sort: "val_acc", columns: ["quantizer", "val_acc"], group: false))
         #expect(fatnn.rows.count == 8 && column(fatnn, "quantizer").prefix(6).allSatisfy { $0 == .string("fatnn") })
+    }
+
+    /// Per-job queries sorted by test accuracy read the results index in two statements; they
+    /// return exactly the rows, in the order, of the one statement that scans every job (ties in
+    /// accuracy, jobs without results, filters, sweeps, limits on both sides of the boundary).
+    @Test func theIndexedPlanAgreesWithScanningEveryJob() throws {
+        _ = try store.submit(try Sweep.parse(Data("""
+            { "name": "later", "base": { "model": "mlp", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 1, "learningRate": 0.1} },
+              "seeds": [7, 8, 9] }
+            """.utf8)), document: "{}")
+        for sort in ["test_acc:desc", "test_acc:asc"] {
+            for filter in ["", "quantizer = fatnn or model = mlp", "seed >= 2 and test_acc < 0.87", "model = nothing"] {
+                for sweep in [nil, "q", "later"] {
+                    for limit in [1, 5, 12, 13, 15, 100] {
+                        let q = LeaderboardQuery(filter: filter, sort: sort, columns: ["id", "sweep", "test_acc", "state"],
+                                                 group: false, limit: limit, sweep: sweep)
+                        let fast = try QuerySQL.compile(q), scan = try QuerySQL.compile(q, indexed: false)
+                        #expect(fast.rest != nil && scan.rest == nil)
+                        let a = try store.pool.read { try JobStore.run(fast, $0) }, b = try store.pool.read { try JobStore.run(scan, $0) }
+                        #expect(a.rows == b.rows, "\(sort) \(filter) \(sweep ?? "-") \(limit)")
+                    }
+                }
+            }
+        }
+        let plan = try store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + (try QuerySQL.compile(LeaderboardQuery(group: false))).sql,
+                             arguments: [50]).map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("results_accuracy") }, "\(plan)")
     }
 
     @Test func valuesAreBoundNeverSpliced() throws {

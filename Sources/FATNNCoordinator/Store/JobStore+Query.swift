@@ -12,7 +12,13 @@ extension JobStore {
     }
 
     static func run(_ c: CompiledQuery, _ db: Database) throws -> QueryTable {
-        let rows = try Row.fetchAll(db, sql: c.sql, arguments: c.arguments).map { row in
+        var fetched = try Row.fetchAll(db, sql: c.sql, arguments: c.arguments)
+        if let rest = c.rest, fetched.count < rest.limit {
+            var args = rest.arguments
+            args += [rest.limit - fetched.count]
+            fetched += try Row.fetchAll(db, sql: rest.sql, arguments: args)
+        }
+        let rows = fetched.map { row in
             c.columns.map { name -> JSONValue in
                 let v: DatabaseValue = row[name]
                 switch v.storage {
