@@ -68,6 +68,11 @@ import Testing
 
             let (_, progress) = try await Self.get(url + "/ui/progress", cookie: testToken)
             #expect(progress.contains("data-sweep=\"dash\"") && progress.contains("live-worker"))
+            #expect(progress.contains("<meta http-equiv=\"refresh\" content=\"5\">"), "progress reloads itself")
+            let (_, still) = try await Self.get(url + "/ui/progress?refresh=0", cookie: testToken)
+            #expect(!still.contains("http-equiv=\"refresh\""))
+            let (badStatus, _) = try await Self.get(url + "/ui/progress?refresh=soon", cookie: testToken)
+            #expect(badStatus == 400)
             let (_, job) = try await Self.get(url + "/ui/jobs/1", cookie: testToken)
             #expect(job.contains("id=\"curves\"") && job.components(separatedBy: "class=\"series\"").count - 1 == 3)
             #expect(job.contains("<table id=\"attempts\"") && job.contains("w&lt;1&gt;"))

@@ -24,11 +24,15 @@ enum DashboardRoutes {
         }
         let ui = router.group("ui").add(middleware: DashboardAuth<BasicRequestContext>(tokens: tokens.all))
         ui.get { request, _ in try await leaderboard(request, store: store) }
-        ui.get("progress") { _, _ in html(progressPage(try await store.progress())) }
-        ui.get("jobs/{id}") { _, context in
+        ui.get("progress") { request, _ in
+            html(progressPage(try await store.progress(), refresh: try refreshSeconds(request, default: 5)))
+        }
+        ui.get("jobs/{id}") { request, context in
             let id = try CoordinatorRoutes.jobId(context)
             guard let d = try await store.jobDetail(id) else { throw HTTPError(.notFound, message: "job \(id) does not exist") }
-            return html(JobPage.render(d))
+            // A job still queued or running reloads itself; a finished one stays put.
+            let open = d.row.state == .queued || d.row.state == .leased
+            return html(JobPage.render(d, refresh: open ? try refreshSeconds(request, default: 5) : nil))
         }
     }
 
@@ -97,7 +101,16 @@ enum DashboardRoutes {
         return html(HTML.page(title: "Leaderboard", body: body))
     }
 
-    static func progressPage(_ p: API.ProgressReport) -> String {
+    /// `?refresh=N`: seconds between the page's own reloads, 1 to 3600, or 0 for none.
+    static func refreshSeconds(_ request: Request, default value: Int) throws -> Int? {
+        guard let text = request.uri.queryParameters["refresh"].map(String.init) else { return value }
+        guard let n = Int(text), (0...3600).contains(n) else {
+            throw HTTPError(.badRequest, message: "refresh: '\(text)' is not a whole number of seconds from 0 (off) to 3600")
+        }
+        return n == 0 ? nil : n
+    }
+
+    static func progressPage(_ p: API.ProgressReport, refresh: Int? = nil) -> String {
         var s = "<h1>Sweep progress</h1><table id=\"sweeps\"><thead><tr><th>sweep</th>"
         s += JobState.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "<th>total</th><th></th></tr></thead><tbody>"
         for sw in p.sweeps {
@@ -106,7 +119,7 @@ enum DashboardRoutes {
             s += "<td class=\"num\">\(sw.counts.values.reduce(0, +))</td><td>\(sw.paused ? "paused" : "")</td></tr>"
         }
         s += "</tbody></table><h2>Running jobs</h2>"
-        if p.live.isEmpty { return HTML.page(title: "Progress", body: s + "<p class=\"muted\" id=\"no-live\">No job is running.</p>") }
+        if p.live.isEmpty { return HTML.page(title: "Progress", body: s + "<p class=\"muted\" id=\"no-live\">No job is running.</p>", refresh: refresh) }
         s += "<table id=\"live\"><thead><tr><th>job</th><th>sweep</th><th>worker</th><th>host</th><th>epoch</th><th>loss</th><th>accuracy</th><th>last heartbeat</th></tr></thead><tbody>"
         for j in p.live {
             s += "<tr><td><a href=\"/ui/jobs/\(j.id)\">\(j.id)</a></td><td>\(HTML.escape(j.sweep))</td><td>\(HTML.escape(j.worker ?? "-"))</td>"
@@ -115,6 +128,6 @@ enum DashboardRoutes {
             s += "<td class=\"num\">\(j.accuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "-")</td>"
             s += "<td class=\"num\">\(j.heartbeatAge.map { String(format: "%.0f s ago", $0) } ?? "-")\(j.cancelRequested ? " (cancel requested)" : "")</td></tr>"
         }
-        return HTML.page(title: "Progress", body: s + "</tbody></table>")
+        return HTML.page(title: "Progress", body: s + "</tbody></table>", refresh: refresh)
     }
 }

@@ -28,10 +28,12 @@ enum HTML {
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
-    static func page(title: String, body: String) -> String {
+    /// A whole page. With `refresh` (seconds), the browser reloads it on its own, so progress and
+    /// running jobs stay current without any script.
+    static func page(title: String, body: String, refresh: Int? = nil) -> String {
         """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) · FATNN</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) · FATNN</title>\(refresh.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <style>
         body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }

@@ -3,7 +3,8 @@ import Foundation
 
 /// The per-job page: config, state, attempts, training curves.
 enum JobPage {
-    static func render(_ d: API.JobDetail) -> String {
+    /// The page of job `d`; `refresh` makes the browser reload it every that many seconds.
+    static func render(_ d: API.JobDetail, refresh: Int? = nil) -> String {
         let r = d.row
         var s = "<h1>Job \(r.id): <span id=\"state\">\(HTML.escape(r.state.rawValue))</span></h1>"
         s += "<p>\(HTML.escape("\(r.model) \(r.quantizer) on \(r.dataset) (\(r.split)), lr \(r.learningRate), seed \(r.seed), replica \(d.replica), sweep \(r.sweep)"))</p>"
@@ -25,7 +26,7 @@ enum JobPage {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let config = (try? encoder.encode(d.config)).map { String(decoding: $0, as: UTF8.self) } ?? d.config.canonicalJSON
         s += "</tbody></table><h2>Config</h2><pre id=\"config\">\(HTML.escape(config))</pre>"
-        return HTML.page(title: "Job \(r.id)", body: s)
+        return HTML.page(title: "Job \(r.id)", body: s, refresh: refresh)
     }
 }
 
