@@ -1,19 +1,18 @@
 @testable import FATNNEngine
 import Testing
 
-/// The stride-1 path puts several small images side by side in one SGEMM, and evaluation fuses
-/// `Conv2d → BatchNorm → ReLU`: both must be invisible in the results.
+/// Convolutions over a batch match one image at a time, and evaluation and training fuse
+/// `Conv2d → BatchNorm → ReLU`: none of it may show in the results.
 @Suite struct ConvBatchingTests {
     private func random(_ rows: Int, _ cols: Int, seed: UInt64, scale: Float = 1) -> Matrix {
         var rng = RandomSource(seed: seed)
         return Matrix(rows: rows, cols: cols, data: (0..<(rows * cols)).map { _ in rng.nextGaussian() * scale })
     }
 
-    /// 9 images of 5x4 (a 5x6 wide plane, so up to 8 images per SGEMM, with a partial last
-    /// group at any thread count): forward equals the direct convolution, and backward equals
-    /// the sum of one-image backward passes.
+    /// 9 images of 5x4 through the stride-1 path (one SGEMM per tap): forward equals the direct
+    /// convolution, and backward equals the sum of one-image backward passes.
     @Test(arguments: [(3, 1), (5, 2), (2, 1)])
-    func groupedImagesMatchOneAtATime(kernel: Int, padding: Int) {
+    func batchesMatchOneImageAtATime(kernel: Int, padding: Int) {
         var rng = RandomSource(seed: 77)
         let conv = Conv2d(name: "c", input: ImageShape(channels: 3, height: 5, width: 4), outChannels: 4,
                           kernel: kernel, padding: padding, rng: &rng)

@@ -1,12 +1,11 @@
-/// The stride-1 fast path of ``Conv2d``: im2col over a zero-padded copy of the image with "wide"
+/// The geometry of the stride-1 path of ``Conv2d``: a zero-padded copy of the image and "wide"
 /// output rows.
 ///
 /// With the input padded to `Hp x Wp` (`Wp = W + 2·pad`), the output is computed on rows of `Wp`
 /// columns instead of `OW`: the last `k - 1` columns of every row are garbage and dropped. In
-/// exchange, the column matrix row for tap `(c, ky, kx)` is one contiguous run of `OH·Wp` values
-/// of the padded image starting at `(ky, kx)`, so im2col is `Cin·k·k` long copies instead of
-/// `Cin·k·k·OH` short ones with bounds checks, and col2im is as many long vector additions.
-/// Backward feeds the garbage columns zero gradients, so they contribute nothing.
+/// exchange, what kernel tap `(c, ky, kx)` sees for the whole output is one contiguous run of
+/// `OH·Wp` values of the padded image starting at `(ky, kx)` (`Conv2d+Taps.swift` reads it in
+/// place). Backward feeds the garbage columns zero gradients, so they contribute nothing.
 struct WideRows {
     let channels: Int, kernel: Int, padding: Int
     let height: Int, width: Int  // input
@@ -51,39 +50,8 @@ struct WideRows {
         }
     }
 
-    /// Images per SGEMM call: enough that a call has about 256 output columns. Small planes
-    /// (7x7, 14x14) otherwise make calls too narrow to amortize OpenBLAS's packing of the weights.
-    func group(_ images: Int) -> Int { Swift.max(1, Swift.min(images, 256 / wideCount)) }
-
-    /// Fills `col` (`Cin·k·k x OH·Wp`, rows `ld` apart) from a padded image.
-    func im2col(_ padded: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, ld: Int) {
-        var row = 0
-        for c in 0..<channels {
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let s: Int = c * plane + ky * paddedWidth + kx
-                    (col + row * ld).update(from: padded + s, count: wideCount)
-                    row += 1
-                }
-            }
-        }
-    }
-
-    /// The adjoint of ``im2col(_:_:ld:)``: adds every column row (rows `ld` apart) onto the padded
-    /// gradient buffer, which must start at zero.
-    func col2im(_ col: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, ld: Int) {
-        let n = wideCount
-        var row = 0
-        for c in 0..<channels {
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let d = padded + (c * plane + ky * paddedWidth + kx), r = col + row * ld
-                    for j in 0..<n { d[j] += r[j] }
-                    row += 1
-                }
-            }
-        }
-    }
+    /// Where tap `tap` (`ky·k + kx`) starts reading in a padded plane.
+    func offset(_ tap: Int) -> Int { (tap / kernel) * paddedWidth + tap % kernel }
 
     /// Copies the interior of a padded gradient buffer to a CHW image.
     func unpad(_ padded: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {

@@ -1,13 +1,12 @@
 /// 2-D convolution without bias over NCHW batches (each row of the batch matrix is one CHW image),
-/// computed per image as im2col + SGEMM, images split over the engine's threads.
+/// per image, images split over the engine's threads.
 ///
-/// For one image, `col` (K x P, K = Cin·k·k, P = output pixels) holds the kernel taps, and
-/// `Y = W · col` (Cout x P) is that image's CHW output. Stride-1 convolutions build `col` from a
-/// padded copy of the image with wide rows (``WideRows``); other strides index the image directly
-/// (`Conv2d+Columns.swift`); 1x1 stride-1 ones use the image itself as `col`. Backward rebuilds `col` (cheaper
-/// than keeping it for the whole batch), accumulates `dW += dY · colᵀ` per thread, and adds
-/// `Wᵀ · dY` back onto the input positions (col2im). Per-thread weight gradients are summed in
-/// thread order, so results depend only on the thread count.
+/// Stride-1 convolutions run one SGEMM per kernel tap over a zero-padded copy of the image with
+/// wide rows (`Conv2d+Taps.swift`, ``WideRows``), with no column matrix; 1x1 stride-1 ones are one
+/// SGEMM on the image itself; other strides build `col` (K x P, K = Cin·k·k, P = output pixels)
+/// and compute `Y = W · col` (`Conv2d+Columns.swift`), and backward rebuilds `col`, accumulates
+/// `dW += dY · colᵀ` and adds `Wᵀ · dY` back onto the input positions (col2im). Per-thread weight
+/// gradients are summed in thread order, so results depend only on the thread count.
 public final class Conv2d: Layer {
     /// Input image shape.
     public let input: ImageShape
@@ -85,22 +84,7 @@ public final class Conv2d: Layer {
                 epilogue?.apply(inPlace: Y + b * outCount, channels: cout, plane: p)
             }
         } else if let wide {
-            // Groups of `g` images side by side in one column matrix, `ld` columns wide.
-            let n = wide.wideCount, g = wide.group(images.count), ld = g * n
-            let padded = wide.allocatePadded(), col = UnsafeMutablePointer<Float>.allocate(capacity: k * ld)
-            let yw = UnsafeMutablePointer<Float>.allocate(capacity: cout * ld)
-            defer { padded.deallocate(); col.deallocate(); yw.deallocate() }
-            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: g) {
-                let count = Swift.min(g, images.upperBound - first)
-                for i in 0..<count {
-                    wide.pad(X + (first + i) * inCount, into: padded)
-                    wide.im2col(padded, col + i * n, ld: ld)
-                }
-                BLAS.sgemm(m: cout, n: count * n, k: k, a: W, lda: k, b: col, ldb: ld, c: yw, ldc: ld)
-                for i in 0..<count {
-                    wide.narrow(yw + i * n, ld: ld, into: Y + (first + i) * outCount, channels: cout, epilogue: epilogue)
-                }
-            }
+            tapForward(wide, images, X, W, Y, epilogue)
         } else {
             let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
             defer { col.deallocate() }
@@ -158,28 +142,7 @@ public final class Conv2d: Layer {
                 }
             }
         } else if let wide {
-            let n = wide.wideCount, g = wide.group(images.count), ld = g * n
-            let padded = wide.allocatePadded(), gradPadded = wide.allocatePadded()
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * ld)
-            let dyw = UnsafeMutablePointer<Float>.allocate(capacity: cout * ld)
-            dyw.initialize(repeating: 0, count: cout * ld)  // garbage columns stay zero
-            defer { padded.deallocate(); gradPadded.deallocate(); col.deallocate(); dyw.deallocate() }
-            for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: g) {
-                let count = Swift.min(g, images.upperBound - first), width = count * n
-                for i in 0..<count {
-                    wide.pad(X + (first + i) * inCount, into: padded)
-                    wide.im2col(padded, col + i * n, ld: ld)
-                    wide.widen(G + (first + i) * outCount, into: dyw + i * n, ld: ld, channels: cout)
-                }
-                BLAS.sgemm(transB: true, m: cout, n: k, k: width, a: dyw, lda: ld, b: col, ldb: ld, beta: 1, c: dw, ldc: k)
-                if !needsInputGradient { continue }
-                BLAS.sgemm(transA: true, m: k, n: width, k: cout, a: W, lda: k, b: dyw, ldb: ld, c: col, ldc: ld)
-                for i in 0..<count {
-                    gradPadded.update(repeating: 0, count: wide.paddedCount)
-                    wide.col2im(col + i * n, gradPadded, ld: ld)
-                    wide.unpad(gradPadded, into: DX + (first + i) * inCount)
-                }
-            }
+            tapBackward(wide, images, X, W, G, DX, dw)
         } else {
             let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
             defer { col.deallocate() }
