@@ -1,11 +1,13 @@
 /// The geometry of the stride-1 path of ``Conv2d``: a zero-padded copy of the image and "wide"
 /// output rows.
 ///
-/// With the input padded to `Hp x Wp` (`Wp = W + 2·pad`), the output is computed on rows of `Wp`
-/// columns instead of `OW`: the last `k - 1` columns of every row are garbage and dropped. In
-/// exchange, what kernel tap `(c, ky, kx)` sees for the whole output is one contiguous run of
-/// `OH·Wp` values of the padded image starting at `(ky, kx)` (`Conv2d+Taps.swift` reads it in
-/// place). Backward feeds the garbage columns zero gradients, so they contribute nothing.
+/// The padded copy has `H + 2·pad` rows of `Wp = W + pad` columns: each row starts with `pad`
+/// zeros, which are also the right padding of the row above (top and bottom rows are all zeros).
+/// The output is computed on rows of `Wp` columns instead of `OW`: the last `Wp - OW` columns of
+/// every row are garbage and dropped. In exchange, what kernel tap `(c, ky, kx)` sees for the
+/// whole output is one contiguous run of `OH·Wp` values of the padded image starting at
+/// `ky·Wp + kx` (`Conv2d+Taps.swift` reads it in place). Backward feeds the garbage columns zero
+/// gradients, so they contribute nothing.
 struct WideRows {
     let channels: Int, kernel: Int, padding: Int
     let height: Int, width: Int  // input
@@ -23,7 +25,10 @@ struct WideRows {
         width = input.width
         outHeight = output.height
         outWidth = output.width
-        paddedWidth = input.width + 2 * padding
+        // Rows share their padding: the `pad` zeros that open a row are also the right padding of
+        // the row before it, so a row needs `W + pad` columns, not `W + 2·pad` (fewer garbage
+        // output columns: 7x8 instead of 7x9 for a 7x7 map).
+        paddedWidth = Swift.max(input.width + padding, output.width)
         plane = (input.height + 2 * padding) * paddedWidth
         wideCount = output.height * paddedWidth
     }
