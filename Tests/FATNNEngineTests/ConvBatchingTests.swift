@@ -9,13 +9,13 @@ import Testing
         return Matrix(rows: rows, cols: cols, data: (0..<(rows * cols)).map { _ in rng.nextGaussian() * scale })
     }
 
-    /// 9 images of 5x4 through the stride-1 path (one SGEMM per tap): forward equals the direct
+    /// 9 images of 5x4 through the tap path, strides 1 to 3: forward equals the direct
     /// convolution, and backward equals the sum of one-image backward passes.
-    @Test(arguments: [(3, 1), (5, 2), (2, 1)])
-    func batchesMatchOneImageAtATime(kernel: Int, padding: Int) {
+    @Test(arguments: [(3, 1, 1), (5, 1, 2), (2, 1, 1), (3, 2, 1), (1, 2, 0), (3, 2, 0), (4, 3, 2)])
+    func batchesMatchOneImageAtATime(kernel: Int, stride: Int, padding: Int) {
         var rng = RandomSource(seed: 77)
         let conv = Conv2d(name: "c", input: ImageShape(channels: 3, height: 5, width: 4), outChannels: 4,
-                          kernel: kernel, padding: padding, rng: &rng)
+                          kernel: kernel, stride: stride, padding: padding, rng: &rng)
         let x = random(9, conv.input.count, seed: 78)
         let y = conv.forward(x, training: true), direct = naiveConv(x, conv)
         for i in y.data.indices { #expect(abs(y.data[i] - direct.data[i]) < 1e-4, "forward \(i)") }

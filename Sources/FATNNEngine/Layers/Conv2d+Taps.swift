@@ -1,12 +1,12 @@
-/// The stride-1 path of ``Conv2d``: one SGEMM per kernel tap over a shifted view of the padded
-/// image, with no column matrix.
+/// ``Conv2d``'s main path: one SGEMM per kernel tap over a shifted view of the padded image, with
+/// no column matrix.
 ///
 /// On the wide-row layout (``WideRows``), the input that tap `(ky, kx)` sees for every output
-/// position of one channel is the run of the padded plane that starts at `ky·Wp + kx`; over all
-/// channels that is a `Cin x OH·Wp` matrix whose rows are one padded plane apart. So
-/// `Y = Σ_taps W_tap · X_tap` is `k·k` SGEMMs (`Cout x Cin` by `Cin x OH·Wp`) reading the padded
-/// image in place, `dW_tap = dY · X_tapᵀ`, and `dX_tap += W_tapᵀ · dY` lands on the shifted view of
-/// a padded gradient buffer. Next to im2col + one SGEMM this moves far less memory: measured
+/// position of one channel is one contiguous run of the padded copy (of one of its phases, for
+/// strides above 1); over all channels that is a `Cin x OH·Wp` matrix whose rows are one plane
+/// apart. So `Y = Σ_taps W_tap · X_tap` is `k·k` SGEMMs (`Cout x Cin` by `Cin x OH·Wp`) reading
+/// the copy in place, `dW_tap = dY · X_tapᵀ`, and `dX_tap += W_tapᵀ · dY` lands on the same view
+/// of a padded gradient buffer. Next to im2col + one SGEMM this moves far less memory: measured
 /// 1.15-1.4x faster forward and 1.2-2.1x faster backward on resnet20's and cnn-s's 3x3 shapes
 /// (docs/BENCHMARKS.md).
 extension Conv2d {

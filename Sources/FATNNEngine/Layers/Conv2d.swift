@@ -1,12 +1,10 @@
 /// 2-D convolution without bias over NCHW batches (each row of the batch matrix is one CHW image),
 /// per image, images split over the engine's threads.
 ///
-/// Stride-1 convolutions run one SGEMM per kernel tap over a zero-padded copy of the image with
-/// wide rows (`Conv2d+Taps.swift`, ``WideRows``), with no column matrix; 1x1 stride-1 ones are one
-/// SGEMM on the image itself; other strides build `col` (K x P, K = Cin·k·k, P = output pixels)
-/// and compute `Y = W · col` (`Conv2d+Columns.swift`), and backward rebuilds `col`, accumulates
-/// `dW += dY · colᵀ` and adds `Wᵀ · dY` back onto the input positions (col2im). Per-thread weight
-/// gradients are summed in thread order, so results depend only on the thread count.
+/// A convolution runs one SGEMM per kernel tap over a zero-padded copy of the image (split into
+/// phases for strides above 1) with wide rows (`Conv2d+Taps.swift`, ``WideRows``): no column
+/// matrix is built. 1x1 stride-1 unpadded ones are one SGEMM on the image itself. Per-thread
+/// weight gradients are summed in thread order, so results depend only on the thread count.
 public final class Conv2d: Layer {
     /// Input image shape.
     public let input: ImageShape
@@ -21,7 +19,7 @@ public final class Conv2d: Layer {
     /// it and returns zeros.
     public var needsInputGradient = true
     private var cachedInput = Matrix(rows: 0, cols: 0)
-    /// The stride-1 path's geometry; nil for other strides and for pointwise convolutions.
+    /// The tap path's geometry; nil for pointwise convolutions.
     private let wide: WideRows?
 
     /// A square-kernel convolution with PyTorch's default (Kaiming-uniform) initialization.
@@ -42,7 +40,7 @@ public final class Conv2d: Layer {
         for i in w.indices { w[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
         weight = Parameter(name: "\(name).weight", value: w, decays: true)
         let pointwise = kernel == 1 && stride == 1 && padding == 0
-        wide = stride == 1 && !pointwise ? WideRows(input: input, output: output, kernel: kernel, padding: padding) : nil
+        wide = pointwise ? nil : WideRows(input: input, output: output, kernel: kernel, stride: stride, padding: padding)
     }
 
     public var parameters: [Parameter] { [weight] }
@@ -85,14 +83,6 @@ public final class Conv2d: Layer {
             }
         } else if let wide {
             tapForward(wide, images, X, W, Y, epilogue)
-        } else {
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
-            defer { col.deallocate() }
-            for b in images {
-                im2col(X + b * inCount, col)
-                BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: col, ldb: p, c: Y + b * outCount, ldc: p)
-                epilogue?.apply(inPlace: Y + b * outCount, channels: cout, plane: p)
-            }
         }
     }
 
@@ -102,9 +92,8 @@ public final class Conv2d: Layer {
         let size = output.channels * k
         let threads = Parallel.chunkCount(x.rows)
         var partials = [Float](repeating: 0, count: threads * size)
-        // Only the general path's col2im accumulates into dx; the others write all of it.
-        let overwrites = needsInputGradient && (isPointwise || wide != nil)
-        var dx = overwrites ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
+        // Both paths write all of dx, unless it is not needed (then it stays zero).
+        var dx = needsInputGradient ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
         x.data.withUnsafeBufferPointer { xb in
             weight.value.withUnsafeBufferPointer { wb in
                 gradOutput.data.withUnsafeBufferPointer { gb in
@@ -143,17 +132,6 @@ public final class Conv2d: Layer {
             }
         } else if let wide {
             tapBackward(wide, images, X, W, G, DX, dw)
-        } else {
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: k * p)
-            defer { col.deallocate() }
-            for b in images {
-                let src = X + b * inCount, dy = G + b * outCount
-                im2col(src, col)
-                BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: col, ldb: p, beta: 1, c: dw, ldc: k)
-                if !needsInputGradient { continue }
-                BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: col, ldc: p)
-                col2im(col, DX + b * inCount)
-            }
         }
     }
 }
