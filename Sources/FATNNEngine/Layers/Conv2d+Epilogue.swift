@@ -40,22 +40,15 @@ extension Sequential {
     /// layers run as they are. Same output, bit for bit,
     /// as running the layers one by one.
     func inferenceForward(_ input: Matrix) -> Matrix {
-        var h = input
-        var i = 0
-        while i < layers.count {
-            if let conv = layers[i] as? Conv2d, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm,
+        forward(input, training: false) { i, h in
+            let next = i + 1 < layers.count ? layers[i + 1] : nil
+            if let conv = layers[i] as? Conv2d, let bn = next as? BatchNorm,
                bn.features == conv.output.channels, bn.spatial == conv.output.plane {
                 let relu = i + 2 < layers.count && layers[i + 2] is ReLU
-                h = conv.forward(h, epilogue: bn.inferenceEpilogue(relu: relu))
-                i += relu ? 3 : 2
-            } else if let bn = layers[i] as? BatchNorm, i + 1 < layers.count, layers[i + 1] is ReLU {
-                h = bn.forward(h, training: false, relu: true)
-                i += 2
-            } else {
-                h = layers[i].forward(h, training: false)
-                i += 1
+                return (conv.forward(h, epilogue: bn.inferenceEpilogue(relu: relu)), relu ? 3 : 2)
             }
+            if let bn = layers[i] as? BatchNorm, next is ReLU { return (bn.forward(h, training: false, relu: true), 2) }
+            return nil
         }
-        return h
     }
 }

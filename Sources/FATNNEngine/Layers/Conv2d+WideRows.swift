@@ -79,23 +79,7 @@ struct WideRows {
 
     /// Copies a CHW image into the interior of a padded buffer.
     func pad(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
-        if stride > 1 {
-            let (rows, columns) = phaseOffsets
-            var i = 0
-            for c in 0..<channels {
-                for y in 0..<height {
-                    let d = dst + (c * plane + rows[y])
-                    for x in 0..<width { d[columns[x]] = src[i]; i += 1 }
-                }
-            }
-            return
-        }
-        for c in 0..<channels {
-            for y in 0..<height {
-                let d: Int = c * plane + (y + padding) * paddedWidth + padding
-                (dst + d).update(from: src + (c * height + y) * width, count: width)
-            }
-        }
+        transfer(UnsafeMutablePointer(mutating: src), dst, intoBuffer: true)
     }
 
     /// Where tap `tap` (`ky·k + kx`) starts reading in the buffer (channel 0; channels are
@@ -107,21 +91,27 @@ struct WideRows {
 
     /// Copies the interior of a padded gradient buffer to a CHW image.
     func unpad(_ padded: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
-        if stride > 1 {
-            let (rows, columns) = phaseOffsets
-            var i = 0
-            for c in 0..<channels {
-                for y in 0..<height {
-                    let p = padded + (c * plane + rows[y])
-                    for x in 0..<width { dst[i] = p[columns[x]]; i += 1 }
-                }
-            }
-            return
-        }
+        transfer(dst, UnsafeMutablePointer(mutating: padded), intoBuffer: false)
+    }
+
+    /// Moves a CHW image into the buffer's interior (`intoBuffer`) or back out of it (then
+    /// `image` is written and `buffer` only read).
+    private func transfer(_ image: UnsafeMutablePointer<Float>, _ buffer: UnsafeMutablePointer<Float>, intoBuffer: Bool) {
+        let phased = stride > 1 ? phaseOffsets : nil
         for c in 0..<channels {
             for y in 0..<height {
-                let s: Int = c * plane + (y + padding) * paddedWidth + padding
-                (dst + (c * height + y) * width).update(from: padded + s, count: width)
+                let line = image + (c * height + y) * width
+                if let (rows, columns) = phased {
+                    let row = buffer + (c * plane + rows[y])
+                    if intoBuffer {
+                        for x in 0..<width { row[columns[x]] = line[x] }
+                    } else {
+                        for x in 0..<width { line[x] = row[columns[x]] }
+                    }
+                } else {
+                    let row = buffer + (c * plane + (y + padding) * paddedWidth + padding)
+                    if intoBuffer { row.update(from: line, count: width) } else { line.update(from: row, count: width) }
+                }
             }
         }
     }

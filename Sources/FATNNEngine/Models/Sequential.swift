@@ -13,14 +13,23 @@ public final class Sequential {
     /// covers the ReLU).
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
         guard training else { return inferenceForward(input) }
+        return forward(input, training: true) { i, h in
+            guard let bn = layers[i] as? BatchNorm, i + 1 < layers.count, layers[i + 1] is ReLU else { return nil }
+            return (bn.forward(h, training: true, relu: true), 2)
+        }
+    }
+
+    /// Runs the layers in order, except where `fuse(i, h)` runs a run of layers from `i` on `h`
+    /// itself and returns their output and how many layers it covered.
+    func forward(_ input: Matrix, training: Bool, fusing fuse: (Int, Matrix) -> (Matrix, Int)?) -> Matrix {
         var h = input
         var i = 0
         while i < layers.count {
-            if let bn = layers[i] as? BatchNorm, i + 1 < layers.count, layers[i + 1] is ReLU {
-                h = bn.forward(h, training: true, relu: true)
-                i += 2
+            if let (y, covered) = fuse(i, h) {
+                h = y
+                i += covered
             } else {
-                h = layers[i].forward(h, training: true)
+                h = layers[i].forward(h, training: training)
                 i += 1
             }
         }
