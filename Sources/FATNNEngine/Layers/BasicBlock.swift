@@ -40,11 +40,17 @@ public final class BasicBlock: Layer {
     public var buffers: [Buffer] { main.buffers + (shortcut?.buffers ?? []) }
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
-        var y = main.forward(x, training: training)
-        let s = shortcut?.forward(x, training: training) ?? x
+        let y = main.forward(x, training: training)
+        return Self.join(y, shortcut?.forward(x, training: training) ?? x, relu: relu, training: training)
+    }
+
+    /// The block's output from its main path `y` and shortcut `s`: `relu(y + s)`, or `y + s`
+    /// without a ReLU (shared with the packed network, which must agree bit for bit).
+    static func join(_ y: Matrix, _ s: Matrix, relu: ReLU?, training: Bool) -> Matrix {
         if let relu { return relu.forward(y, adding: s, training: training) }
-        y.add(s)
-        return y
+        var sum = y
+        sum.add(s)
+        return sum
     }
 
     public func backward(_ gradOutput: Matrix) -> Matrix {

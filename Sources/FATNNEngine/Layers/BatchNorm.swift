@@ -59,18 +59,17 @@ public final class BatchNorm: Layer {
     func forward(_ input: Matrix, training: Bool, relu: Bool) -> Matrix {
         let c = features, p = spatial, n = input.rows
         precondition(input.cols == c * p, "BatchNorm expects \(c)x\(p) values per row, got \(input.cols)")
-        var mean = runningMean.value
-        var inv = runningVar.value.map { 1 / ($0 + epsilon).squareRoot() }
+        var mean = runningMean.value, variance = runningVar.value
         if training {
             let (m, biased, unbiased) = batchStatistics(input)
             mean = m
-            inv = biased.map { 1 / ($0 + epsilon).squareRoot() }
+            variance = biased
             for j in 0..<c {
                 runningMean.value[j] = (1 - momentum) * runningMean.value[j] + momentum * mean[j]
                 runningVar.value[j] = (1 - momentum) * runningVar.value[j] + momentum * unbiased[j]
             }
         }
-        let g = gamma.value, b = beta.value
+        let inv = inverseStd(variance), g = gamma.value, b = beta.value
         let out = input.data.withUnsafeBufferPointer { x in
             Matrix(rows: n, cols: c * p) { y in
                 Parallel.chunks(c) { _, channels in
@@ -95,6 +94,10 @@ public final class BatchNorm: Layer {
         }
         return out
     }
+
+    /// `1/√(variance + ε)` per channel: the one formula for training, evaluation and the fused
+    /// convolution epilogue (their outputs must agree bit for bit).
+    func inverseStd(_ variance: [Float]) -> [Float] { variance.map { 1 / ($0 + epsilon).squareRoot() } }
 
     /// Per-channel batch mean and biased and unbiased variance, in one pass over the input: each
     /// row's run of `P` values (in cache) gets its own mean and squared deviations, combined

@@ -29,7 +29,7 @@ extension Conv2d {
 extension BatchNorm {
     /// This layer in evaluation mode as a convolution epilogue, followed by ReLU if `relu`.
     func inferenceEpilogue(relu: Bool) -> Conv2d.Epilogue {
-        Conv2d.Epilogue(mean: runningMean.value, invStd: runningVar.value.map { 1 / ($0 + epsilon).squareRoot() },
+        Conv2d.Epilogue(mean: runningMean.value, invStd: inverseStd(runningVar.value),
                         gamma: gamma.value, beta: beta.value, relu: relu)
     }
 }

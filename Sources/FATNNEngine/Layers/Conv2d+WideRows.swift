@@ -116,24 +116,24 @@ struct WideRows {
         }
     }
 
-    /// Drops the garbage columns: wide `C x OH x Wp` rows (channels `ld` apart) to a CHW output,
-    /// through `epilogue` if there is one.
-    func narrow(_ wide: UnsafePointer<Float>, ld: Int, into dst: UnsafeMutablePointer<Float>, channels count: Int,
+    /// Drops the garbage columns: wide `C x OH x Wp` rows to a CHW output, through `epilogue` if
+    /// there is one.
+    func narrow(_ wide: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, channels count: Int,
                 epilogue: Conv2d.Epilogue? = nil) {
         for c in 0..<count {
             for y in 0..<outHeight {
-                let d = dst + (c * outHeight + y) * outWidth, s = wide + c * ld + y * paddedWidth
+                let d = dst + (c * outHeight + y) * outWidth, s = wide + c * wideCount + y * paddedWidth
                 if let epilogue { epilogue.apply(channel: c, s, d, outWidth) } else { d.update(from: s, count: outWidth) }
             }
         }
     }
 
-    /// The inverse of ``narrow(_:ld:into:channels:)`` for gradients: CHW into wide rows (channels
-    /// `ld` apart) whose garbage columns must already be zero (they are never written).
-    func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, ld: Int, channels count: Int) {
+    /// The inverse of ``narrow(_:into:channels:epilogue:)`` for gradients: CHW into wide rows
+    /// whose garbage columns must already be zero (they are never written).
+    func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, channels count: Int) {
         for c in 0..<count {
             for y in 0..<outHeight {
-                (wide + c * ld + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
+                (wide + c * wideCount + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
             }
         }
     }

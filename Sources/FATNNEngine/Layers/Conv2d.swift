@@ -39,6 +39,7 @@ public final class Conv2d: Layer {
         var w = [Float](repeating: 0, count: outChannels * fanIn)
         for i in w.indices { w[i] = (rng.nextUnitFloat() * 2 - 1) * bound }
         weight = Parameter(name: "\(name).weight", value: w, decays: true)
+        // A 1x1 stride-1 unpadded convolution needs no padded copy: the image is its own tap view.
         let pointwise = kernel == 1 && stride == 1 && padding == 0
         wide = pointwise ? nil : WideRows(input: input, output: output, kernel: kernel, stride: stride, padding: padding)
     }
@@ -46,9 +47,6 @@ public final class Conv2d: Layer {
     public var parameters: [Parameter] { [weight] }
 
     private var k: Int { input.channels * kernel * kernel }
-    /// A 1x1 stride-1 unpadded convolution needs no column matrix: the image is its own `col`.
-    private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
-
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
         let y = forward(x, epilogue: nil)
@@ -61,28 +59,26 @@ public final class Conv2d: Layer {
     func forward(_ x: Matrix, epilogue: Epilogue?) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
         var y = Matrix(rows: x.rows, cols: output.count, fill: { _ in })  // every path writes all of it
+        let taps = tapWeights()
         x.data.withUnsafeBufferPointer { xb in
-            weight.value.withUnsafeBufferPointer { wb in
+            taps.withUnsafeBufferPointer { tb in
                 y.data.withUnsafeMutableBufferPointer { yb in
-                    let (X, W, Y) = (xb.baseAddress!, wb.baseAddress!, yb.baseAddress!)
-                    Parallel.chunks(x.rows) { _, images in forward(images, X, W, Y, epilogue) }
+                    let (X, T, Y) = (xb.baseAddress!, tb.baseAddress!, yb.baseAddress!)
+                    Parallel.chunks(x.rows) { _, images in forward(images, X, T, Y, epilogue) }
                 }
             }
         }
         return y
     }
 
-    /// Forward for one chunk of images, on the calling thread.
-    private func forward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ Y: UnsafeMutablePointer<Float>,
+    /// Forward for one chunk of images, on the calling thread; `T` is ``tapWeights()``.
+    private func forward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ T: UnsafePointer<Float>, _ Y: UnsafeMutablePointer<Float>,
                          _ epilogue: Epilogue?) {
-        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
-        if isPointwise {
-            for b in images {
-                BLAS.sgemm(m: cout, n: p, k: k, a: W, lda: k, b: X + b * inCount, ldb: p, c: Y + b * outCount, ldc: p)
-                epilogue?.apply(inPlace: Y + b * outCount, channels: cout, plane: p)
-            }
-        } else if let wide {
-            tapForward(wide, images, X, W, Y, epilogue)
+        if let wide { return tapForward(wide, images, X, T, Y, epilogue) }
+        let k = self.k, p = output.plane, cout = output.channels
+        for b in images {
+            BLAS.sgemm(m: cout, n: p, k: k, a: T, lda: k, b: X + b * input.count, ldb: p, c: Y + b * output.count, ldc: p)
+            epilogue?.apply(inPlace: Y + b * output.count, channels: cout, plane: p)
         }
     }
 
@@ -91,47 +87,43 @@ public final class Conv2d: Layer {
         precondition(gradOutput.rows == x.rows && gradOutput.cols == output.count, "Conv2d backward: gradient shape does not match the last training forward")
         let size = output.channels * k
         let threads = Parallel.chunkCount(x.rows)
+        // Each chunk's weight gradient, in the tap layout.
         var partials = [Float](repeating: 0, count: threads * size)
         // Both paths write all of dx, unless it is not needed (then it stays zero).
         var dx = needsInputGradient ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
+        let taps = tapWeights()
         x.data.withUnsafeBufferPointer { xb in
-            weight.value.withUnsafeBufferPointer { wb in
+            taps.withUnsafeBufferPointer { tb in
                 gradOutput.data.withUnsafeBufferPointer { gb in
                     dx.data.withUnsafeMutableBufferPointer { db in
                         partials.withUnsafeMutableBufferPointer { pb in
-                            let (X, W, G, DX, P) = (xb.baseAddress!, wb.baseAddress!, gb.baseAddress!, db.baseAddress!, pb.baseAddress!)
+                            let (X, T, G, DX, P) = (xb.baseAddress!, tb.baseAddress!, gb.baseAddress!, db.baseAddress!, pb.baseAddress!)
                             Parallel.chunks(x.rows, into: threads) { chunk, images in
-                                backward(images, X, W, G, DX, P + chunk * size)
+                                backward(images, X, T, G, DX, P + chunk * size)
                             }
                         }
                     }
                 }
             }
         }
-        weight.grad.withUnsafeMutableBufferPointer { g in
-            for t in 0..<threads {
-                let o = t * size
-                for i in 0..<size { g[i] += partials[o + i] }
-            }
+        partials.withUnsafeBufferPointer { pb in
+            for t in 0..<threads { addTapGradient(pb.baseAddress! + t * size) }
         }
         return dx
     }
 
-    /// Backward for one chunk of images: accumulates `dW` into `dw` (this chunk's own partial sum)
-    /// and writes the images' input gradients (zeros when ``needsInputGradient`` is false).
-    private func backward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ G: UnsafePointer<Float>,
+    /// Backward for one chunk of images: accumulates `dW` (tap layout) into `dw`, this chunk's
+    /// own partial sum, and writes the images' input gradients when ``needsInputGradient``.
+    private func backward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ T: UnsafePointer<Float>, _ G: UnsafePointer<Float>,
                           _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
-        let k = self.k, p = output.plane, cout = output.channels, inCount = input.count, outCount = output.count
-        if isPointwise {
-            for b in images {
-                let src = X + b * inCount, dy = G + b * outCount
-                BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: src, ldb: p, beta: 1, c: dw, ldc: k)
-                if needsInputGradient {
-                    BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: W, lda: k, b: dy, ldb: p, c: DX + b * inCount, ldc: p)
-                }
+        if let wide { return tapBackward(wide, images, X, T, G, DX, dw) }
+        let k = self.k, p = output.plane, cout = output.channels
+        for b in images {
+            let src = X + b * input.count, dy = G + b * output.count
+            BLAS.sgemm(transB: true, m: cout, n: k, k: p, a: dy, lda: p, b: src, ldb: p, beta: 1, c: dw, ldc: k)
+            if needsInputGradient {
+                BLAS.sgemm(transA: true, m: k, n: p, k: cout, a: T, lda: k, b: dy, ldb: p, c: DX + b * input.count, ldc: p)
             }
-        } else if let wide {
-            tapBackward(wide, images, X, W, G, DX, dw)
         }
     }
 }

@@ -152,7 +152,7 @@ public final class PackedNetwork {
                 record?(codes)
                 v = .codes(codes)
             case (.residual(let main, let shortcut, let relu), .float(let x)):
-                guard case .float(var y) = run(main, v, images: images, record: record) else { preconditionFailure() }
+                guard case .float(let y) = run(main, v, images: images, record: record) else { preconditionFailure() }
                 let s: Matrix
                 if let shortcut {
                     guard case .float(let z) = run(shortcut, v, images: images, record: record) else { preconditionFailure() }
@@ -160,8 +160,7 @@ public final class PackedNetwork {
                 } else {
                     s = x
                 }
-                for i in y.data.indices { y.data[i] += s.data[i] }
-                v = .float(relu?.forward(y, training: false) ?? y)
+                v = .float(BasicBlock.join(y, s, relu: relu, training: false))
             default:
                 preconditionFailure("PackedNetwork: \(op) cannot take this value")
             }
