@@ -16,4 +16,4 @@ qat=""; for a in "$@"; do case "$a" in fatnn|tnn|lsq2|binary|fatnn-a2) qat="--qa
 for _ in $(seq "$rounds"); do
   "$python" scripts/pytorch_bench.py --model cnn-s,resnet20 --batch 128 --threads "$threads" --steps 10 $qat
   .build/release/fatnn bench train --model cnn-s,resnet20 --batch 128 --threads "$threads" --steps 5 --json "$@" | sed 's/^{/{"framework":"fatnn",/'
-done | python3 scripts/pytorch_bench.py --summarize
+done | "$python" scripts/pytorch_bench.py --summarize

@@ -14,81 +14,77 @@ quantization of weights and activations (straight-through estimators), the usual
 in PyTorch, for issue 4's QAT comparison.
 """
 import argparse, json, sys, time
-
-if sys.argv[1:] != ["--summarize"]:  # summarizing needs no PyTorch
-    import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn, torch.nn.functional as F
 
 
-if sys.argv[1:] != ["--summarize"]:
-    class TernarySTE(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, lo, hi):
-            ctx.save_for_backward(x, lo, hi)
-            return (x > lo).float() + (x > hi).float()
+class TernarySTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        return (x > lo).float() + (x > hi).float()
 
-        @staticmethod
-        def backward(ctx, g):
-            x, lo, hi = ctx.saved_tensors
-            inside = ((x >= 0) & (x <= hi * 1.5)).float()
-            return g * inside, None, None
-
-
-    class QConv(nn.Conv2d):
-        """Conv with simulated FATNN-style quantization: activations to {0,1,2}·s with two learnable
-        steps, weights to {-1,0,1}·α with learnable thresholds (STE)."""
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            self.a1 = nn.Parameter(torch.tensor(0.5)); self.a2 = nn.Parameter(torch.tensor(1.5))
-            self.t = nn.Parameter(torch.tensor(0.5))
-
-        def forward(self, x):
-            codes = TernarySTE.apply(x, self.a1, self.a2)
-            xa = codes * (self.a2 - self.a1) + (x - x.detach()) * 0  # keep a graph to x through STE
-            w = self.weight
-            ws = (w - w.mean()) / (w.std() + 1e-5)
-            q = (ws > self.t).float() - (ws < -self.t).float()
-            wq = ws + (q - ws).detach()
-            return F.conv2d(xa, wq * w.abs().mean(), None, self.stride, self.padding)
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        inside = ((x >= 0) & (x <= hi * 1.5)).float()
+        return g * inside, None, None
 
 
-    def conv(cin, cout, k=3, s=1, p=1, q=False):
-        return (QConv if q else nn.Conv2d)(cin, cout, k, s, p, bias=False)
+class QConv(nn.Conv2d):
+    """Conv with simulated FATNN-style quantization: activations to {0,1,2}·s with two learnable
+    steps, weights to {-1,0,1}·α with learnable thresholds (STE)."""
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.a1 = nn.Parameter(torch.tensor(0.5)); self.a2 = nn.Parameter(torch.tensor(1.5))
+        self.t = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, x):
+        codes = TernarySTE.apply(x, self.a1, self.a2)
+        xa = codes * (self.a2 - self.a1) + (x - x.detach()) * 0  # keep a graph to x through STE
+        w = self.weight
+        ws = (w - w.mean()) / (w.std() + 1e-5)
+        q = (ws > self.t).float() - (ws < -self.t).float()
+        wq = ws + (q - ws).detach()
+        return F.conv2d(xa, wq * w.abs().mean(), None, self.stride, self.padding)
 
 
-    def cnn_s(c=1, q=False):
-        return nn.Sequential(
-            conv(c, 32), nn.BatchNorm2d(32), nn.ReLU(),
-            conv(32, 32, q=q), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            conv(32, 64, q=q), nn.BatchNorm2d(64), nn.ReLU(),
-            conv(64, 64, q=q), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-            conv(64, 128, q=q), nn.BatchNorm2d(128), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+def conv(cin, cout, k=3, s=1, p=1, q=False):
+    return (QConv if q else nn.Conv2d)(cin, cout, k, s, p, bias=False)
 
 
-    class Block(nn.Module):
-        def __init__(self, cin, cout, stride, q):
-            super().__init__()
-            self.c1, self.b1 = conv(cin, cout, 3, stride, 1, q), nn.BatchNorm2d(cout)
-            self.c2, self.b2 = conv(cout, cout, 3, 1, 1, q), nn.BatchNorm2d(cout)
-            self.short = None
-            if stride != 1 or cin != cout:
-                self.short = nn.Sequential(conv(cin, cout, 1, stride, 0, q), nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            y = F.relu(self.b1(self.c1(x)))
-            y = self.b2(self.c2(y))
-            return F.relu(y + (x if self.short is None else self.short(x)))
+def cnn_s(c=1, q=False):
+    return nn.Sequential(
+        conv(c, 32), nn.BatchNorm2d(32), nn.ReLU(),
+        conv(32, 32, q=q), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        conv(32, 64, q=q), nn.BatchNorm2d(64), nn.ReLU(),
+        conv(64, 64, q=q), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        conv(64, 128, q=q), nn.BatchNorm2d(128), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
 
 
-    def resnet20(c=1, q=False):
-        layers = [conv(c, 16), nn.BatchNorm2d(16), nn.ReLU()]
-        cin = 16
-        for cout, stride in [(16, 1), (32, 2), (64, 2)]:
-            for i in range(3):
-                layers.append(Block(cin, cout, stride if i == 0 else 1, q)); cin = cout
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
-        return nn.Sequential(*layers)
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride, q):
+        super().__init__()
+        self.c1, self.b1 = conv(cin, cout, 3, stride, 1, q), nn.BatchNorm2d(cout)
+        self.c2, self.b2 = conv(cout, cout, 3, 1, 1, q), nn.BatchNorm2d(cout)
+        self.short = None
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(conv(cin, cout, 1, stride, 0, q), nn.BatchNorm2d(cout))
 
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)))
+        y = self.b2(self.c2(y))
+        return F.relu(y + (x if self.short is None else self.short(x)))
+
+
+def resnet20(c=1, q=False):
+    layers = [conv(c, 16), nn.BatchNorm2d(16), nn.ReLU()]
+    cin = 16
+    for cout, stride in [(16, 1), (32, 2), (64, 2)]:
+        for i in range(3):
+            layers.append(Block(cin, cout, stride if i == 0 else 1, q)); cin = cout
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers)
 
 
 def summarize(stream):
