@@ -107,6 +107,24 @@ public struct CoordinatorClient: Sendable {
         return data
     }
 
+    /// The files the coordinator serves for dataset `name`, with their checksums.
+    public func datasetManifest(_ name: String) async throws -> API.DatasetManifest {
+        try await send(.GET, "/api/datasets/\(name)", body: nil)
+    }
+
+    /// One file of dataset `name`, checked against the manifest's size and SHA-256.
+    ///
+    /// - Parameter timeoutSeconds: limit on this download (larger than the usual request limit:
+    ///   CIFAR-10's batches are 30 MB each).
+    public func downloadDatasetFile(_ name: String, _ file: API.DatasetFile, timeoutSeconds: Int64 = 600) async throws -> Data {
+        let (data, _) = try await exchange(.GET, "/api/datasets/\(name)/\(file.name)", body: nil, timeout: .seconds(timeoutSeconds))
+        let digest = SHA256.hex([UInt8](data))
+        guard Int64(data.count) == file.size, digest == file.sha256 else {
+            throw ClientError.badResponse("dataset \(name) file \(file.name): got \(data.count) bytes with SHA-256 \(digest), expected \(file.size) bytes with \(file.sha256)")
+        }
+        return data
+    }
+
     /// Job counts by state.
     public func status() async throws -> API.StatusResponse { try await send(.GET, "/api/status", body: nil) }
 
@@ -157,7 +175,7 @@ public struct CoordinatorClient: Sendable {
 
     /// One request: the reply body and headers of a 2xx reply, else a ``ClientError``.
     private func exchange(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String = "application/json",
-                          headers extra: [String: String] = [:]) async throws -> (Data, HTTPHeaders) {
+                          headers extra: [String: String] = [:], timeout: TimeAmount? = nil) async throws -> (Data, HTTPHeaders) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -169,7 +187,7 @@ public struct CoordinatorClient: Sendable {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await Self.http.execute(request, timeout: timeout)
+            response = try await Self.http.execute(request, timeout: timeout ?? self.timeout)
             bytes = try await response.body.collect(upTo: 256 << 20)
         } catch {
             throw ClientError.unreachable(url: baseURL, reason: Self.describe(error))

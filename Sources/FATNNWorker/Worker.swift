@@ -20,6 +20,11 @@ public struct WorkerOptions: Sendable {
     public var pollSeconds: Double
     /// Overrides where datasets are read from.
     public var dataDirectory: String?
+    /// Whether datasets come from the local disk or from the coordinator.
+    public var datasetSource: DatasetSource
+    /// The host's dataset cache for files fetched from the coordinator (nil:
+    /// `$XDG_CACHE_HOME/fatnn/datasets` or `~/.cache/fatnn/datasets`).
+    public var datasetCacheDirectory: String?
     /// Where runs are checkpointed after every epoch (one file per config hash and replica), so
     /// that a job handed out again after this worker died resumes on this host; nil disables.
     public var checkpointDirectory: String?
@@ -32,7 +37,10 @@ public struct WorkerOptions: Sendable {
 
     public init(coordinator: String, token: String, name: String? = nil, once: Bool = false, exitWhenIdle: Bool = false,
                 pollSeconds: Double = 2, dataDirectory: String? = nil, checkpointDirectory: String? = nil,
-                spoolDirectory: String? = nil, concurrency: Int = 1, requestTimeout: Int64 = 30) {
+                spoolDirectory: String? = nil, concurrency: Int = 1, requestTimeout: Int64 = 30,
+                datasetSource: DatasetSource = .auto, datasetCacheDirectory: String? = nil) {
+        self.datasetSource = datasetSource
+        self.datasetCacheDirectory = datasetCacheDirectory
         self.checkpointDirectory = checkpointDirectory
         let host = ProcessInfo.processInfo.hostName
         self.coordinator = coordinator
@@ -69,7 +77,8 @@ public struct Worker: Sendable {
         self.client = try CoordinatorClient(baseURL: options.coordinator, token: options.token, timeoutSeconds: options.requestTimeout)
         self.logger = logger
         self.retry = retry
-        self.cache = DatasetCache(dataDirectory: options.dataDirectory)
+        self.cache = DatasetCache(dataDirectory: options.dataDirectory, source: options.datasetSource,
+                                  cacheDirectory: options.datasetCacheDirectory, client: client, logger: logger)
         self.spool = try options.spoolDirectory.map { try ResultSpool(directory: $0) }
         self.shutdown = shutdown
     }

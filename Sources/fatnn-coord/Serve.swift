@@ -20,6 +20,11 @@ struct Serve: AsyncParsableCommand {
             per retry) until the sweep's retry budget is spent; then the job ends dead (lost \
             workers) or failed (errors). On start, running jobs get --grace-seconds of lease so \
             their workers can re-attach after a coordinator restart.
+
+            Datasets: workers on hosts without a dataset fetch its files from the coordinator \
+            (GET /api/datasets/NAME), checked by SHA-256, into a cache shared by the host's \
+            workers. The coordinator serves them from --data-dir, or from each dataset's system \
+            directory.
             """)
 
     @Option(help: ArgumentHelp("SQLite database file (created if missing).", valueName: "path"))
@@ -49,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds of lease every running job gets at start-up, for its worker to re-attach (default: the lease).")
     var graceSeconds: Double?
 
+    @Option(help: ArgumentHelp("Datasets served to workers that lack them: DIR/NAME for each dataset (default: each dataset's system directory, e.g. /usr/share/datasets/fashion-mnist).", valueName: "dir"))
+    var dataDir: String?
+
     @Option(help: .hidden) var faultDelayedResultAcks: Int = 0
     @Option(help: .hidden) var faultResultAckDelay: Double = 0
 
@@ -56,6 +64,12 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard leaseSeconds >= 1 && leaseSeconds <= 86_400 else { throw ValidationError("--lease-seconds must be in 1...86400") }
         guard backoffSeconds >= 0 && backoffSeconds <= 3600 else { throw ValidationError("--backoff-seconds must be in 0...3600") }
+        if let d = dataDir {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--data-dir \(d): no such directory")
+            }
+        }
         if let g = graceSeconds, !(0...86_400).contains(g) { throw ValidationError("--grace-seconds must be in 0...86400") }
     }
 
@@ -78,7 +92,8 @@ struct Serve: AsyncParsableCommand {
         let db = self.db, host = self.host, portFile = self.portFile
         let faults = CoordinatorFaults(delayedResultAcks: faultDelayedResultAcks, resultAckDelay: faultResultAckDelay)
         let app = CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token, worker: workerToken), host: host,
-                                                port: port, logger: logger, faults: faults) { bound in
+                                                port: port, logger: logger, faults: faults,
+                                                datasets: DatasetLibrary(dataDirectory: dataDir)) { bound in
             if let portFile {
                 do { try "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8) } catch {
                     logger.error("\(portFile): cannot write the port file: \(error)")

@@ -22,6 +22,10 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
             mid-job loses only that attempt: the coordinator hands the job out again when the \
             lease expires, and on this host it resumes from its last epoch checkpoint.
 
+            Datasets: a host without a job's dataset (and no --data-dir) fetches its files from \
+            the coordinator once, checked by SHA-256, into --dataset-cache-dir; every worker on \
+            the host shares that copy.
+
             SIGTERM or SIGINT: stop claiming, stop running jobs at their next epoch boundary, give \
             them back to the coordinator, and exit 0. A second signal exits at once.
 
@@ -42,6 +46,12 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Dataset root: dataset NAME is read from DIR/NAME (or from DIR when it is named NAME); default /usr/share/datasets/NAME.", valueName: "dir"))
     var dataDir: String?
+
+    @Option(help: ArgumentHelp("Where datasets come from: 'auto' reads --data-dir, or the system directory if it has the dataset, and otherwise fetches it from the coordinator; 'local' never fetches; 'coordinator' always uses the coordinator's copy.", valueName: "auto|local|coordinator"))
+    var datasetSource: String = DatasetSource.auto.rawValue
+
+    @Option(help: ArgumentHelp("This host's cache of datasets fetched from the coordinator, shared by every worker on the host (default $XDG_CACHE_HOME/fatnn/datasets or ~/.cache/fatnn/datasets).", valueName: "dir"))
+    var datasetCacheDir: String?
 
     @Option(help: ArgumentHelp("Checkpoint every epoch here, so that a job re-run on this host after a crash resumes; 'none' disables.", valueName: "dir"))
     var checkpointDir: String = (NSHomeDirectory() as NSString).appendingPathComponent(".cache/fatnn/checkpoints")
@@ -66,6 +76,12 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
         guard concurrency == 1 || !once else { throw ValidationError("--once runs one job: use it without --concurrency") }
         guard requestTimeout >= 1 && requestTimeout <= 3600 else { throw ValidationError("--request-timeout must be in 1...3600") }
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        guard let source = DatasetSource(rawValue: datasetSource) else {
+            throw ValidationError("--dataset-source must be auto, local or coordinator, got '\(datasetSource)'")
+        }
+        guard source != .coordinator || dataDir == nil else {
+            throw ValidationError("--data-dir reads datasets locally: it cannot be used with --dataset-source coordinator")
+        }
         guard pollSeconds > 0 && pollSeconds <= 3600 else { throw ValidationError("--poll-seconds must be in (0, 3600]") }
     }
 
@@ -76,7 +92,8 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
                                     name: name, once: once, exitWhenIdle: exitWhenIdle, pollSeconds: pollSeconds,
                                     dataDirectory: dataDir, checkpointDirectory: checkpointDir == "none" ? nil : checkpointDir,
                                     spoolDirectory: spoolDir == "none" ? nil : spoolDir, concurrency: concurrency,
-                                    requestTimeout: requestTimeout)
+                                    requestTimeout: requestTimeout, datasetSource: DatasetSource(rawValue: datasetSource) ?? .auto,
+                                    datasetCacheDirectory: datasetCacheDir)
         let logger = Logger(label: "fatnn-worker")
         let shutdown = ShutdownSignal()
         let signals = SignalHandlers.install { signal, count in

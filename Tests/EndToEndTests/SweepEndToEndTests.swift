@@ -30,14 +30,15 @@ func quietWorker(_ url: String, name: String? = nil, dataDirectory: String? = ni
 }
 
 /// A coordinator on a temporary database file and a real HTTP port, for the length of `body`.
-func withCoordinator<T: Sendable>(token: String = testToken,
+func withCoordinator<T: Sendable>(token: String = testToken, datasets: DatasetLibrary = DatasetLibrary(),
                                   _ body: @Sendable (_ url: String, _ store: JobStore) async throws -> T) async throws -> T {
     let dir = try temporaryFolder("fatnn-e2e")
     let store = try JobStore(path: dir + "/jobs.sqlite", leaseSeconds: 60)
     var logger = Logger(label: "test-coordinator")
     logger.logLevel = .critical  // cancelling the server at the end logs errors that mean nothing here
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = CoordinatorServer.application(store: store, token: token, port: 0, logger: logger) { continuation.yield($0) }
+    let app = CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token), port: 0, logger: logger,
+                                            datasets: datasets) { continuation.yield($0) }
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
             defer { continuation.finish() }

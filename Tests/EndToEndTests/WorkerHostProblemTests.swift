@@ -28,7 +28,7 @@ import Testing
     @Test func dataDirectoryRule() async throws {
         let root = try temporaryFolder("fatnn-root")
         try FileManager.default.createDirectory(atPath: root + "/fashion-mnist", withIntermediateDirectories: true)
-        let cache = DatasetCache(dataDirectory: root)
+        let cache = DatasetCache(dataDirectory: root, client: try testClient("http://127.0.0.1:9"), logger: Logger(label: "test"))
         // fashion-mnist resolves to ROOT/fashion-mnist (empty here, so the IDX file is missing);
         // mnist has no folder and is refused rather than read from ROOT.
         await #expect(throws: DataError.cannotOpen(path: root + "/fashion-mnist/train-images-idx3-ubyte", reason: "No such file or directory")) {

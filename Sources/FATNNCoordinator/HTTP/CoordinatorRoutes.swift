@@ -37,13 +37,15 @@ public enum CoordinatorRoutes {
     /// A router serving `store`: workers need `tokens.worker` or `tokens.admin`, administration
     /// needs `tokens.admin`.
     public static func router(store: any JobQueueStore, tokens: CoordinatorTokens, logger: Logger,
-                              faults: CoordinatorFaults = CoordinatorFaults()) -> Router<BasicRequestContext> {
+                              faults: CoordinatorFaults = CoordinatorFaults(),
+                              datasets: DatasetLibrary = DatasetLibrary()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in try json(API.Ack()) }
         let either = BearerTokenMiddleware<BasicRequestContext>(tokens: tokens.all, role: "worker or admin")
         let admin = BearerTokenMiddleware<BasicRequestContext>(tokens: [tokens.admin], role: "admin")
         addWorkerRoutes(router.group("api").add(middleware: either), store: store, logger: logger, faults: faults)
         addReadRoutes(router.group("api").add(middleware: either), store: store)
+        addDatasetRoutes(router.group("api").add(middleware: either), library: datasets)
         router.group("metrics").add(middleware: either).get { _, _ in
             let text = PrometheusText.render(try await store.metrics())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -18,10 +18,10 @@ public enum CoordinatorServer {
     public static func application(
         store: any JobQueueStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        datasets: DatasetLibrary = DatasetLibrary(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: CoordinatorRoutes.router(store: store, tokens: tokens, logger: logger, faults: faults),
+            router: CoordinatorRoutes.router(store: store, tokens: tokens, logger: logger, faults: faults, datasets: datasets),
             configuration: .init(address: .hostname(host, port: port), serverName: "fatnn-coord"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
@@ -31,10 +31,10 @@ public enum CoordinatorServer {
     public static func application(
         store: JobStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        datasets: DatasetLibrary = DatasetLibrary(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         application(store: store.queue as any JobQueueStore, tokens: tokens, host: host, port: port, logger: logger,
-                    faults: faults, onRunning: onRunning)
+                    faults: faults, datasets: datasets, onRunning: onRunning)
     }
 
     /// The application with one (admin) token.

@@ -103,23 +103,34 @@ struct CoordinatorFailureTests {
         #expect(denied != 0 && message.contains("admin token"), "\(message)")
     }
 
-    /// Workers on another host: the coordinator bound to a non-loopback address, a worker in a
-    /// network namespace made by the test (root and `ip` needed; skipped otherwise).
+    /// Workers on another host: the coordinator bound to a non-loopback address, workers in a
+    /// network namespace made by the test (root and `ip` needed; skipped otherwise). The first
+    /// fetches the dataset over HTTP into the host's cache; the second uses that copy.
     @Test(.enabled(if: NetworkNamespace.available, "needs root and iproute2 to make a network namespace"))
     func workerInAnotherNetworkNamespaceRunsAJob() async throws {
         let ns = try NetworkNamespace.make()
         defer { ns.remove() }
         let h = try ProcessHarness("netns")
         defer { h.stopAll() }
+        let (root, files) = try DatasetFetchTests.servedRoot()
         h.host = ns.hostAddress
-        try await h.startCoordinator(lease: 5, extra: ["--host", ns.hostAddress])
-        _ = try await h.submit(jobs: 1, epochs: 1)
-        let worker = try h.startWorker("remote", extra: ["--exit-when-idle"], inNamespace: ns.name)
-        _ = worker
-        #expect(try await h.waitForWorker("remote") == 0)
-        let d = try await h.client().job(1)
-        #expect(d.row.state == .succeeded && d.attempts.map(\.worker) == ["remote"])
+        try await h.startCoordinator(lease: 5, extra: ["--host", ns.hostAddress, "--data-dir", root])
+        _ = try await h.submit(jobs: 2, epochs: 1, trainLimit: 500)
+        let cache = h.dir + "/dataset-cache"
+        for name in ["remote", "remote2"] {
+            try h.startWorker(name, extra: ["--once", "--dataset-source", "coordinator", "--dataset-cache-dir", cache], inNamespace: ns.name)
+            #expect(try await h.waitForWorker(name) == 0)
+        }
+        for id: Int64 in [1, 2] {
+            let d = try await h.client().job(id)
+            #expect(d.row.state == .succeeded && d.attempts.count == 1)
+        }
         #expect(h.log("coordinator").contains("reachable from other hosts"))
+        #expect(h.log("remote").contains("fetched \(files.count) file(s)"), "\(h.log("remote"))")
+        #expect(h.log("remote2").contains("using this host's cached copy"), "\(h.log("remote2"))")
+        for file in files {
+            #expect(FileManager.default.contents(atPath: cache + "/fashion-mnist/" + file) == FileManager.default.contents(atPath: root + "/fashion-mnist/" + file))
+        }
     }
 }
 

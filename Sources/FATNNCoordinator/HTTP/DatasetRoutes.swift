@@ -1,0 +1,34 @@
+import FATNNJobs
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension CoordinatorRoutes {
+    /// `GET datasets/{name}` (the manifest) and `GET datasets/{name}/{file}` (one file's bytes,
+    /// with header `X-Content-SHA256`): how workers on hosts without a dataset fetch it.
+    static func addDatasetRoutes(_ api: RouterGroup<BasicRequestContext>, library: DatasetLibrary) {
+        api.get("datasets/{name}") { _, context in
+            let name = try context.parameters.require("name")
+            return try json(try await served { try await library.manifest(name).manifest })
+        }
+        api.get("datasets/{name}/{file}") { _, context in
+            let name = try context.parameters.require("name"), file = try context.parameters.require("file")
+            guard API.DatasetFile.isValidName(file) else {
+                throw HTTPError(.badRequest, message: "'\(file)' is not a dataset file name")
+            }
+            let (path, entry) = try await served { try await library.file(name, file) }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw HTTPError(.notFound, message: "\(path) cannot be read")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream",
+                                                   HTTPField.Name("X-Content-SHA256")!: entry.sha256],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+
+    private static func served<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as DatasetLibrary.Failure {
+            throw HTTPError(.notFound, message: e.description)
+        }
+    }
+}
