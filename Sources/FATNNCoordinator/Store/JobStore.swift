@@ -77,8 +77,8 @@ public final class JobStore: Sendable {
     /// `synchronous=FULL`, or `NORMAL` when not `durable` (FULL is the connection's default, and
     /// is restored). Used by ``write(durable:_:)`` and the ``WriteBatcher``.
     static func immediateTransaction(_ db: Database, durable: Bool, _ body: () throws -> Void) throws {
-        if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+        if !durable { try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute() }
+        defer { if !durable { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() } }
         try db.inTransaction(.immediate) {
             try body()
             return .commit

@@ -72,10 +72,7 @@ final class WriteBatcher: @unchecked Sendable {
                     for p in batch {
                         var r: Result<any Sendable, any Error> = .failure(CancellationError())
                         do {
-                            try db.inSavepoint {
-                                r = .success(try p.body(db))
-                                return .commit
-                            }
+                            try Self.inSavepoint(db) { r = .success(try p.body(db)) }
                         } catch {
                             r = .failure(error)
                         }
@@ -87,5 +84,21 @@ final class WriteBatcher: @unchecked Sendable {
             results = batch.map { _ in .failure(error) }
         }
         for (p, r) in zip(batch, results) { p.done(r) }
+    }
+
+    /// Runs `body` in a savepoint: released when it returns, rolled back to when it throws.
+    /// The three statements are prepared once per connection (GRDB's `inSavepoint` parses them
+    /// for every call, which was a sixth of the writer's time with hundreds of operations per
+    /// second).
+    static func inSavepoint(_ db: Database, _ body: () throws -> Void) throws {
+        try db.cachedStatement(sql: "SAVEPOINT op").execute()
+        do {
+            try body()
+        } catch {
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT op").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT op").execute()
+            throw error
+        }
+        try db.cachedStatement(sql: "RELEASE SAVEPOINT op").execute()
     }
 }
