@@ -13,9 +13,9 @@ extension CoordinatorRoutes {
             guard (1...200).contains(req.worker.count), (1...255).contains(req.host.count) else {
                 throw HTTPError(.badRequest, message: "worker must be 1-200 characters and host 1-255")
             }
-            let reply = try await store.claim(worker: req.worker, host: req.host)
+            let reply = try await store.claimJSON(worker: req.worker, host: req.host)
             if let job = reply.job { logger.info("job \(job.id) claimed by \(req.worker) (attempt \(job.attempt))") }
-            return try json(reply)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
         }
         api.post("jobs/{id}/progress") { request, context in
             let id = try jobId(context)
@@ -86,3 +86,4 @@ extension CoordinatorRoutes {
         }
     }
 }
+

@@ -11,6 +11,9 @@ public protocol JobQueueStore: Sendable {
     func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse
     /// Leases the next claimable job to `worker`, or says whether any is still pending.
     func claim(worker: String, host: String) async throws -> API.ClaimResponse
+    /// ``claim(worker:host:)`` as the JSON body of its HTTP reply. The default encodes the
+    /// response; a store that keeps configs as JSON text can send that text on.
+    func claimJSON(worker: String, host: String) async throws -> EncodedClaim
     /// Extends a lease and records progress; the reply says whether to cancel.
     func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply
     /// Accepts a result exactly once.
@@ -55,4 +58,18 @@ public struct StoreMetrics: Sendable, Equatable {
     public var attempts: [AttemptOutcome: Int]
     /// Sweeps currently paused.
     public var pausedSweeps: Int
+}
+
+extension JobQueueStore {
+    public func claimJSON(worker: String, host: String) async throws -> EncodedClaim {
+        let reply = try await claim(worker: worker, host: host)
+        return EncodedClaim(body: try JSONEncoder().encode(reply), job: reply.job.map { ($0.id, $0.attempt) })
+    }
+}
+
+/// A claim reply ready to send, and which job (and attempt) it hands out, for the log.
+public struct EncodedClaim: Sendable {
+    public var body: Data
+    public var job: (id: Int64, attempt: Int)?
+    public init(body: Data, job: (id: Int64, attempt: Int)?) { self.body = body; self.job = job }
 }

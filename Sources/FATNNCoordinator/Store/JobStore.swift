@@ -159,6 +159,13 @@ public final class JobStore: Sendable {
     /// are still pending (queued in an unpaused sweep, or leased), so idle workers know whether
     /// to wait or to exit.
     func claimOp(worker: String, host: String) -> @Sendable (Database) throws -> API.ClaimResponse {
+        let raw = rawClaimOp(worker: worker, host: host)
+        return { db in try raw(db).response() }
+    }
+
+    /// The claim with the job's config as stored (canonical JSON), not decoded: the HTTP layer
+    /// sends it on as it is (``RawClaim/jsonBody()``), so the single writer spends no time on it.
+    func rawClaimOp(worker: String, host: String) -> @Sendable (Database) throws -> RawClaim {
         let t = now()
         let token = Self.newToken()
         let reapFirst = lastClaimReap.update { last in
@@ -166,6 +173,7 @@ public final class JobStore: Sendable {
             last = t
             return true
         }
+        let leaseSeconds = timing.leaseSeconds
         return { [self] db in
             if reapFirst { try reap(db, now: t) }
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
@@ -179,20 +187,20 @@ public final class JobStore: Sendable {
                                 WHERE p.config_hash = j.parent_hash AND p.state = 'succeeded'))
                             ORDER BY j.priority DESC, j.id LIMIT 1)
                 RETURNING id, config, attempts, replica
-                """), arguments: [token, worker, host, t, t + timing.leaseSeconds, t, t, t]) else {
+                """), arguments: [token, worker, host, t, t + leaseSeconds, t, t, t]) else {
                 let pending = try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
                         OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0)
                     """)) ?? false
-                return API.ClaimResponse(job: nil, pending: pending)
+                return RawClaim(job: nil, pending: pending)
             }
             let id: Int64 = row["id"]
+            let attempt: Int = row["attempts"]
             try db.cachedStatement(sql: """
                 INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome) VALUES (?, ?, ?, ?, ?, 'running')
-                """).execute(arguments: [id, row["attempts"] as Int, worker, host, t])
-            let config = try JobConfig.fromCanonical(row["config"])
-            return API.ClaimResponse(job: API.ClaimedJob(id: id, claimToken: token, config: config, leaseSeconds: timing.leaseSeconds,
-                                                         attempt: row["attempts"], replica: row["replica"]), pending: true)
+                """).execute(arguments: [id, attempt, worker, host, t])
+            return RawClaim(job: .init(id: id, claimToken: token, config: row["config"], leaseSeconds: leaseSeconds,
+                                       attempt: attempt, replica: row["replica"]), pending: true)
         }
     }
 

@@ -13,7 +13,11 @@ public struct SQLiteJobQueue: JobQueueStore {
         try await store.batcher.write(durable: true, store.submitOp(sweep, document: document, replicate: replicate))
     }
     public func claim(worker: String, host: String) async throws -> API.ClaimResponse {
-        try await store.batcher.write(durable: false, store.claimOp(worker: worker, host: host))
+        try await store.batcher.write(durable: false, store.rawClaimOp(worker: worker, host: host)).response()
+    }
+    public func claimJSON(worker: String, host: String) async throws -> EncodedClaim {
+        let raw = try await store.batcher.write(durable: false, store.rawClaimOp(worker: worker, host: host))
+        return EncodedClaim(body: raw.jsonBody(), job: raw.job.map { ($0.id, $0.attempt) })
     }
     public func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         try await store.batcher.write(durable: false, store.heartbeatOp(job: job, token: token, epoch: epoch))
