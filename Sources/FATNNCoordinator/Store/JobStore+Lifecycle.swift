@@ -81,14 +81,17 @@ extension JobStore {
     func heartbeatOp(job id: Int64, token: String, epoch: EpochReport?) -> @Sendable (Database) throws -> API.HeartbeatReply {
         let t = now()
         return { [self] db in
-            let tr = try apply(.heartbeat(token: token), job: id, db, now: t)
+            var progress: [(column: String, value: (any DatabaseValueConvertible)?)] = [("last_heartbeat_at", t)]
             if let e = epoch {
-                try db.cachedStatement(sql: "UPDATE jobs SET last_heartbeat_at = ?, last_epoch = ?, last_loss = ?, last_accuracy = ? WHERE id = ?")
-                    .execute(arguments: [t, e.epoch, e.trainLoss, e.validationAccuracy ?? e.trainAccuracy, id])
-                try Self.record(db, job: id, epoch: e)
-            } else {
-                try db.cachedStatement(sql: "UPDATE jobs SET last_heartbeat_at = ? WHERE id = ?").execute(arguments: [t, id])
+                progress += [("last_epoch", e.epoch), ("last_loss", e.trainLoss), ("last_accuracy", e.validationAccuracy ?? e.trainAccuracy)]
             }
+            let tr = try apply(.heartbeat(token: token), job: id, db, now: t, extra: progress)
+            if tr.repeated {
+                // Nothing of the lifecycle changed, so apply wrote nothing: record the progress alone.
+                try db.cachedStatement(sql: "UPDATE jobs SET " + progress.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?")
+                    .execute(arguments: StatementArguments(progress.map(\.value) + [id]))
+            }
+            if let e = epoch { try Self.record(db, job: id, epoch: e) }
             return API.HeartbeatReply(cancel: tr.after.cancelRequested)
         }
     }
@@ -189,7 +192,8 @@ extension JobStore {
     }
 
     /// Applies `event` to job `id` inside the caller's transaction.
-    func apply(_ event: LifecycleEvent, job id: Int64, _ db: Database, now t: Double) throws -> Transition {
+    func apply(_ event: LifecycleEvent, job id: Int64, _ db: Database, now t: Double,
+               extra: [(column: String, value: (any DatabaseValueConvertible)?)] = []) throws -> Transition {
         guard let before = try load(db, id) else { throw StoreError.jobNotFound(id) }
         let tr: Transition
         do { tr = try before.applying(event, at: t, timing: timing) } catch {
@@ -199,7 +203,7 @@ extension JobStore {
             }
         }
         if tr.repeated { return tr }
-        try save(db, id, tr.after, now: t)
+        try save(db, id, from: before, to: tr.after, now: t, extra: extra)
         if let outcome = tr.ended {
             let message = outcome == .ok || outcome == .released ? nil : tr.after.error
             try db.cachedStatement(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?")
@@ -229,13 +233,31 @@ extension JobStore {
         return l
     }
 
-    private func save(_ db: Database, _ id: Int64, _ l: JobLifecycle, now t: Double) throws {
-        try db.cachedStatement(sql: """
-            UPDATE jobs SET state = ?, attempts = ?, error_count = ?, lost_count = ?, claim_token = ?, leased_at = ?,
-                            lease_expires_at = ?, not_before = ?, cancel_requested = ?, error = ?, updated_at = ?
-            WHERE id = ?
-            """).execute(arguments: [l.state.rawValue, l.attempts, l.errorCount, l.lostCount, l.claimToken, l.leasedAt,
-                             l.leaseExpiresAt, l.notBefore, l.cancelRequested, l.error, t, id])
+    /// Writes the lifecycle fields that changed from `before` to `after`, plus `extra` columns,
+    /// in one UPDATE. Unchanged columns stay out of the SET list, so SQLite leaves the indexes on
+    /// them alone (a heartbeat changes only the lease; every index on `state` was rewritten when
+    /// all fields were set). One prepared statement per distinct set of columns.
+    private func save(_ db: Database, _ id: Int64, from before: JobLifecycle, to after: JobLifecycle, now t: Double,
+                      extra: [(column: String, value: (any DatabaseValueConvertible)?)] = []) throws {
+        var columns: [String] = [], values: [(any DatabaseValueConvertible)?] = []
+        func set<V: Equatable & DatabaseValueConvertible>(_ column: String, _ old: V?, _ new: V?) {
+            if old != new { columns.append(column); values.append(new) }
+        }
+        set("state", before.state.rawValue, after.state.rawValue)
+        set("attempts", before.attempts, after.attempts)
+        set("error_count", before.errorCount, after.errorCount)
+        set("lost_count", before.lostCount, after.lostCount)
+        set("claim_token", before.claimToken, after.claimToken)
+        set("leased_at", before.leasedAt, after.leasedAt)
+        set("lease_expires_at", before.leaseExpiresAt, after.leaseExpiresAt)
+        set("not_before", before.notBefore, after.notBefore)
+        set("cancel_requested", before.cancelRequested, after.cancelRequested)
+        set("error", before.error, after.error)
+        for (c, v) in extra { columns.append(c); values.append(v) }
+        columns.append("updated_at"); values.append(t)
+        values.append(id)
+        let sql = "UPDATE jobs SET " + columns.map { $0 + " = ?" }.joined(separator: ", ") + " WHERE id = ?"
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
     }
 
     /// Fails every queued job whose parent ended without success (repeatedly, down chains of stages).
