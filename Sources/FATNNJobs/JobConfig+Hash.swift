@@ -1,12 +1,20 @@
 import Foundation
 
 extension JobConfig {
-    /// The config as canonical JSON: sorted keys, no whitespace, defaults filled in.
+    /// The config as canonical JSON: sorted keys, no whitespace, defaults filled in (the bytes
+    /// `JSONEncoder` writes with `.sortedKeys` and `.withoutEscapingSlashes`).
     public var canonicalJSON: String {
+        var encoder = CanonicalEncoder()
+        return encoder.json(self)
+    }
+
+    /// ``canonicalJSON`` written by `JSONEncoder` for the whole config: the definition that
+    /// ``CanonicalEncoder`` reproduces faster.
+    static func encodedCanonically<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain value types to JSON cannot fail.
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
     /// Identity of the experiment: SHA-256 of ``canonicalJSON``. Independent of key order and of
@@ -16,8 +24,15 @@ extension JobConfig {
     /// ``canonicalJSON``, ``configHash`` and ``groupHash`` computed together (two encodings
     /// instead of three), for storing many jobs.
     public var identity: (canonicalJSON: String, configHash: String, groupHash: String) {
-        let json = canonicalJSON
-        return (json, SHA256.hex(json), groupHash)
+        var encoder = CanonicalEncoder()
+        return identity(using: &encoder)
+    }
+
+    func identity(using encoder: inout CanonicalEncoder) -> (canonicalJSON: String, configHash: String, groupHash: String) {
+        let json = encoder.json(self)
+        var c = self
+        c.seed = 0
+        return (json, SHA256.hex(json), SHA256.hex("group:" + encoder.json(c)))
     }
 
     /// The ``identity`` of every job, computed on all cores (large sweeps spend most of their
@@ -27,7 +42,8 @@ extension JobConfig {
         let out = IdentityBuffer(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let lo = jobs.count * c / chunks, hi = jobs.count * (c + 1) / chunks
-            for i in lo..<hi { out.set(i, jobs[i].identity) }
+            var encoder = CanonicalEncoder()
+            for i in lo..<hi { out.set(i, jobs[i].identity(using: &encoder)) }
         }
         return out.values.map { $0! }
     }
