@@ -1,5 +1,6 @@
 import FATNNClient
 import FATNNEngine
+import FATNNJobs
 import Foundation
 import Logging
 
@@ -17,8 +18,7 @@ public enum DatasetSource: String, CaseIterable, Sendable {
 /// fetched from the coordinator go through a ``HostDatasetCache`` that every worker process on
 /// the host shares.
 actor DatasetCache {
-    private var loaded: [String: Dataset] = [:]
-    private var loading: [String: Task<Dataset, any Error>] = [:]
+    private var loaded: [String: Task<Dataset, any Error>] = [:]
     private let dataDirectory: String?
     private let source: DatasetSource
     private let host: HostDatasetCache
@@ -40,33 +40,44 @@ actor DatasetCache {
     }
 
     func dataset(_ name: String) async throws -> Dataset {
-        if let d = loaded[name] { return d }
-        if let pending = loading[name] { return try await pending.value }
         guard let which = DatasetName(rawValue: name) else {
             throw DataError.unknownDataset(name, known: DatasetName.allCases.map(\.rawValue))
         }
+        if let task = loaded[name] { return try await task.value }
+        // Jobs that ask while the first load runs wait for it instead of loading again.
         let task = Task { try await self.load(which) }
-        loading[name] = task
-        defer { loading[name] = nil }
-        let d = try await task.value
-        loaded[name] = d
-        return d
+        loaded[name] = task
+        do { return try await task.value } catch {
+            loaded[name] = nil  // a failed load is tried again by the next job
+            throw error
+        }
     }
 
     private func load(_ which: DatasetName) async throws -> Dataset {
-        let local = try Dataset.directory(for: which, root: dataDirectory)
-        let fetch: Bool
+        let name = which.rawValue
         switch source {
-        case .local: fetch = false
-        case .coordinator: fetch = true
-        case .auto: fetch = dataDirectory == nil && (try? Dataset.sourceFiles(which)) == nil
+        case .coordinator: return try await fetch(which)
+        case .local, .auto:
+            if let root = dataDirectory {
+                guard let dir = DatasetFolder.resolve(name, under: root) else {
+                    throw DataError.cannotOpen(path: (root as NSString).appendingPathComponent(name), reason: DatasetFolder.missing(name, under: root))
+                }
+                return try Dataset.load(which, directory: dir)
+            }
+            do { return try Dataset.load(which) } catch DataError.cannotOpen(let path, let reason) where source == .auto {
+                logger.info("dataset \(name): \(path): \(reason); fetching it from the coordinator")
+                return try await fetch(which)
+            }
         }
-        guard fetch else { return try Dataset.load(which, directory: local) }
+    }
+
+    /// The coordinator's copy, through the host's cache.
+    private func fetch(_ which: DatasetName) async throws -> Dataset {
         let client = self.client, name = which.rawValue
         let manifest = try await client.datasetManifest(name)
         let started = Date()
         let outcome = try await host.directory(for: manifest) { file in
-            try await client.downloadDatasetFile(name, file)
+            try await client.downloadDatasetFile(name, file.name)
         }
         if outcome.downloaded > 0 {
             logger.info("dataset \(name): fetched \(outcome.downloaded) file(s), \(outcome.bytes) bytes, from the coordinator into \(outcome.directory) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")

@@ -57,7 +57,7 @@ import Testing
             let cache = HostDatasetCache(root: cacheDir)
             let fetch: @Sendable (API.DatasetFile) async throws -> Data = { file in
                 await downloads.add(file.name)
-                return try await client.downloadDatasetFile("fashion-mnist", file)
+                return try await client.downloadDatasetFile("fashion-mnist", file.name)
             }
             // Two fetchers at once (two worker processes on one host): the lock lets one download.
             async let a = cache.directory(for: manifest, download: fetch)
@@ -97,11 +97,11 @@ import Testing
                 "\($0)".contains("404") && "\($0)".contains("has no mnist/ directory")
             }
             let missing = API.DatasetFile(name: "passwd", size: 1, sha256: String(repeating: "0", count: 64))
-            await #expect { try await client.downloadDatasetFile("fashion-mnist", missing) } throws: {
+            await #expect { try await client.downloadDatasetFile("fashion-mnist", missing.name) } throws: {
                 "\($0)".contains("404") && "\($0)".contains("not a file of dataset fashion-mnist")
             }
             let traversal = API.DatasetFile(name: "..%2F..%2Fetc%2Fpasswd", size: 1, sha256: "")
-            await #expect { try await client.downloadDatasetFile("fashion-mnist", traversal) } throws: {
+            await #expect { try await client.downloadDatasetFile("fashion-mnist", traversal.name) } throws: {
                 "\($0)".contains("400") || "\($0)".contains("404")
             }
             let anonymous = try CoordinatorClient(baseURL: url, token: "not-the-token-at-all")

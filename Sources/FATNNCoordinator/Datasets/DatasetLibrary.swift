@@ -57,18 +57,16 @@ public actor DatasetLibrary {
     }
 
     private func folder(_ name: String) throws -> String {
-        var isDir: ObjCBool = false
         guard let root = dataDirectory else {
+            var isDir: ObjCBool = false
             let dir = "/usr/share/datasets/" + name
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw Failure.unavailable("\(dir): no such directory")
             }
             return dir
         }
-        let sub = (root as NSString).appendingPathComponent(name)
-        if FileManager.default.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue { return sub }
-        if (root as NSString).standardizingPath.hasSuffix("/" + name) { return root }
-        throw Failure.unavailable("--data-dir \(root) has no \(name)/ directory (nor is it named \(name))")
+        guard let dir = DatasetFolder.resolve(name, under: root) else { throw Failure.unavailable(DatasetFolder.missing(name, under: root)) }
+        return dir
     }
 
     /// The regular files of `dir` and of its subfolders (one level), sorted, with valid names.
@@ -114,15 +112,24 @@ public actor DatasetLibrary {
         return d
     }
 
-    /// SHA-256 of a file, computed on a dispatch queue (not on the server's event loops).
-    static func hashFile(_ path: String) async throws -> String {
+    /// The bytes of one file of dataset `name`, read off the server's threads, with its entry.
+    public func contents(_ name: String, _ file: String) async throws -> (data: Data, entry: API.DatasetFile) {
+        let (path, entry) = try await self.file(name, file)
+        return (try await Self.read(path), entry)
+    }
+
+    /// SHA-256 of a file.
+    static func hashFile(_ path: String) async throws -> String { SHA256.hex([UInt8](try await read(path))) }
+
+    /// A whole file, read on a dispatch queue (not on the server's event loops).
+    static func read(_ path: String) async throws -> Data {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .utility).async {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     continuation.resume(throwing: Failure.unavailable("\(path): cannot be read"))
                     return
                 }
-                continuation.resume(returning: SHA256.hex([UInt8](data)))
+                continuation.resume(returning: data)
             }
         }
     }

@@ -16,10 +16,7 @@ extension CoordinatorRoutes {
             guard API.DatasetFile.isValidName(file) else {
                 throw HTTPError(.badRequest, message: "'\(file)' is not a dataset file name")
             }
-            let (path, entry) = try await served { try await library.file(name, file) }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw HTTPError(.notFound, message: "\(path) cannot be read")
-            }
+            let (data, entry) = try await served { try await library.contents(name, file) }
             return Response(status: .ok, headers: [.contentType: "application/octet-stream",
                                                    HTTPField.Name("X-Content-SHA256")!: entry.sha256],
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))

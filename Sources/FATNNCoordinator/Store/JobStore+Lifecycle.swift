@@ -85,12 +85,8 @@ extension JobStore {
             if let e = epoch {
                 progress += [("last_epoch", e.epoch), ("last_loss", e.trainLoss), ("last_accuracy", e.validationAccuracy ?? e.trainAccuracy)]
             }
+            // A heartbeat always moves the lease, so apply writes the progress with it.
             let tr = try apply(.heartbeat(token: token), job: id, db, now: t, extra: progress)
-            if tr.repeated {
-                // Nothing of the lifecycle changed, so apply wrote nothing: record the progress alone.
-                try db.cachedStatement(sql: "UPDATE jobs SET " + progress.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?")
-                    .execute(arguments: StatementArguments(progress.map(\.value) + [id]))
-            }
             if let e = epoch { try Self.record(db, job: id, epoch: e) }
             return API.HeartbeatReply(cancel: tr.after.cancelRequested)
         }

@@ -72,45 +72,6 @@ public struct Dataset: Sendable {
             test: try part("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"))
     }
 
-    /// Where dataset `name` lives under a `--data-dir` root: `root/NAME` if that folder exists,
-    /// else `root` itself when it is named NAME; nil root means the default directory.
-    ///
-    /// - Throws: ``DataError/cannotOpen(path:reason:)`` when `root` holds neither, so a folder
-    ///   meant for one dataset is never read as another.
-    public static func directory(for name: DatasetName, root: String?) throws -> String? {
-        guard let root else { return nil }
-        var isDir: ObjCBool = false
-        let sub = (root as NSString).appendingPathComponent(name.rawValue)
-        if FileManager.default.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue { return sub }
-        if (root as NSString).standardizingPath.hasSuffix("/" + name.rawValue) { return root }
-        throw DataError.cannotOpen(path: sub, reason: "data directory \(root) has no \(name.rawValue)/ directory (nor is it named \(name.rawValue))")
-    }
-
-    /// The files ``load(_:directory:)`` reads for `name` from `directory` (or its default
-    /// directory), as full paths: each IDX file as `.gz` or raw, CIFAR-10's six batches. Copied
-    /// flat into one folder under their own names, they load again from there.
-    ///
-    /// - Throws: ``DataError/cannotOpen(path:reason:)`` naming the first missing file.
-    public static func sourceFiles(_ name: DatasetName, directory: String? = nil) throws -> [String] {
-        var dir = directory ?? name.defaultDirectory
-        let bases: [String]
-        switch name {
-        case .fashionMNIST, .mnist:
-            bases = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-        case .cifar10:
-            let sub = (dir as NSString).appendingPathComponent("cifar-10-batches-bin")
-            if FileManager.default.fileExists(atPath: sub) { dir = sub }
-            bases = (1...5).map { "data_batch_\($0).bin" } + ["test_batch.bin"]
-        }
-        return try bases.map { base in
-            let path = locate(dir, base)
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw DataError.cannotOpen(path: path, reason: "no such file (nor \(base).gz) for dataset \(name.rawValue)")
-            }
-            return path
-        }
-    }
-
     /// `dir/base.gz` if it exists, else `dir/base` (whose absence the reader reports).
     static func locate(_ dir: String, _ base: String) -> String {
         let gz = (dir as NSString).appendingPathComponent(base + ".gz")
