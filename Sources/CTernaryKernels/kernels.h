@@ -16,6 +16,19 @@ void tk_gemm_avx2(const tk_args *a);
 void tk_gemm_avx512(const tk_args *a);
 #endif
 
+/* Runs (runs.c): writes image img's border pixels (code 0) and clears its interior. */
+void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih, long iw, long pad);
+#if defined(__x86_64__)
+void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                             const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
+                             uint64_t *m, uint64_t *s);
+void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+                              long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                              uint64_t *m, uint64_t *s);
+void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
+                         long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);
+#endif
+
 /* Stores the first `count` of `values` (count <= TK_BLOCK) at dst. */
 static inline void tk_store_partial(int32_t *dst, const int32_t *values, long count) {
     for (long j = 0; j < count; j++) dst[j] = values[j];

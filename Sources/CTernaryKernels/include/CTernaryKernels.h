@@ -71,6 +71,42 @@ int tk_pack_windows(const uint8_t *codes, long img_begin, long img_end, long cin
                     long kernel, long stride, long pad, long oh, long ow, long kw,
                     uint64_t *x0, uint64_t *x1);
 
+/*
+ * Activation runs: the FATNN planes (M = [a != 1], S = [a = 0]) of one conv input, pixel by pixel,
+ * channels innermost, already surrounded by the conv's zero padding. Plane p of image i is a grid
+ * of gh x gw pixels (gh = ih + 2 pad, gw = iw + 2 pad), each pw = ceil(cin / 64) words:
+ *   r_p[((i * gh + y) * gw + x) * pw + w],   lane c of the run in word c / 64, bit c % 64.
+ * Border pixels hold code 0 (M = S = 1 on the cin lanes); lanes >= cin are 0.
+ */
+
+/** Runs of images [img_begin, img_end) of `x` (NCHW floats) under the FATNN ternary activation
+ *  quantizer, with exactly its float arithmetic: code = [(v - o0)·a0 > 0.5] + [(v - o1)·a1 > 0.5].
+ *  Parameters are per channel (per_channel = 1: cin of each) or per layer (one of each).
+ *  TK_AVX512 has a vector path for cin <= 64; every other case runs the portable loop.
+ *  Returns 0, or -1 for a bad shape or an unsupported path. */
+int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                     const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
+                     uint64_t *m, uint64_t *s);
+
+/** Runs of images [img_begin, img_end) from raw kernel output (row-major cout x columns, column
+ *  = image * oh * ow + pixel) through folded thresholds: code = [d·r > t1] + [d·r > t2] per
+ *  channel. Paths as tk_runs_quantize. Returns 0, or -1 for a bad shape or an unsupported path. */
+int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh, long ow,
+                      long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2, uint64_t *m, uint64_t *s);
+
+/** The window columns (as tk_pack_windows writes them, column n = image * oh * ow + pixel) of
+ *  column blocks [nb_begin, nb_end) of `images` images, from their runs (grids of gh x gw pixels
+ *  that include the conv's padding). Words of the last block's columns past the end are
+ *  unspecified. TK_AVX512 has a vector path when cin divides 64. Returns 0, or -1 if kw is too
+ *  small, the windows leave the grid, the block range is out of range or the path unsupported. */
+int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
+                 long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);
+
+/** The codes (NCHW bytes in {0,1,2}) held by the runs of images [img_begin, img_end), without
+ *  their padding. Returns 0, or -1 for a bad shape. */
+int tk_runs_codes(const uint64_t *m, const uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw,
+                  long pad, uint8_t *codes);
+
 /** The core clock in Hz, estimated by timing a chain of dependent integer adds (one cycle
  *  each on every x86-64 and arm64 core) for about `seconds`. */
 double tk_measure_clock_hz(double seconds);

@@ -14,21 +14,22 @@ public final class PackedNetwork {
     enum Op {
         /// A float layer in eval mode.
         case layer(any Layer)
-        /// Float input to codes with a quantized conv's own activation quantizer.
-        case quantize(any ActivationQuantizer)
-        /// Codes to raw accumulators.
+        /// Float input to the runs of a quantized conv (padded by `padding`) with its own
+        /// activation quantizer.
+        case quantize(FATNNActivationQuantizer, padding: Int)
+        /// Runs to raw accumulators.
         case conv(PackedConv)
         /// Raw accumulators to `z` as floats, NCHW.
         case dequantize(PackedConv)
-        /// Raw accumulators to the next conv's codes.
-        case thresholds(FoldedThresholds, PackedConv)
+        /// Raw accumulators of a conv to the runs of the next conv (padded by `padding`).
+        case thresholds(FoldedThresholds, PackedConv, padding: Int)
         /// A residual block: `relu(main(x) + (shortcut(x) ?? x))`.
         case residual(main: [Op], shortcut: [Op]?, relu: ReLU?)
     }
 
     enum Value {
         case float(Matrix)
-        case codes([UInt8])
+        case runs(PackedRuns)
         case raw([Int32])
     }
 
@@ -90,7 +91,7 @@ public final class PackedNetwork {
         func walk(_ ops: [Op]) -> [FoldedThresholds] {
             ops.flatMap { op -> [FoldedThresholds] in
                 switch op {
-                case .thresholds(let t, _): [t]
+                case .thresholds(let t, _, _): [t]
                 case .residual(let main, let shortcut, _): walk(main) + walk(shortcut ?? [])
                 default: []
                 }
@@ -136,21 +137,21 @@ public final class PackedNetwork {
             switch (op, v) {
             case (.layer(let l), .float(let x)):
                 v = .float(l.forward(x, training: false))
-            case (.quantize(let q), .float(let x)):
-                let codes = PackedNetwork.bytes(q.forward(x, training: false))
-                record?(codes)
-                v = .codes(codes)
-            case (.conv(let c), .codes(let a)):
+            case (.quantize(let q, let padding), .float(let x)):
+                let runs = PackedRuns.quantize(x, with: q, padding: padding, path: path)
+                record?(runs.codes())
+                v = .runs(runs)
+            case (.conv(let c), .runs(let a)):
                 let t = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                let windows = c.packWindows(a, images: images)
+                let windows = c.packWindows(a, path: path)
                 if profile != nil { profile!["pack windows", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
                 v = .raw(PackedKernel.multiplyRaw(c.weights, windows, path: path))
             case (.dequantize(let c), .raw(let r)):
                 v = .float(c.floats(raw: r, images: images))
-            case (.thresholds(let t, let c), .raw(let r)):
-                let codes = t.codes(raw: r, images: images, spatial: c.output.plane)
-                record?(codes)
-                v = .codes(codes)
+            case (.thresholds(let t, let c, let padding), .raw(let r)):
+                let runs = PackedRuns.threshold(raw: r, t, shape: c.output, images: images, padding: padding, path: path)
+                record?(runs.codes())
+                v = .runs(runs)
             case (.residual(let main, let shortcut, let relu), .float(let x)):
                 guard case .float(let y) = run(main, v, images: images, record: record) else { preconditionFailure() }
                 let s: Matrix
@@ -168,16 +169,6 @@ public final class PackedNetwork {
         return v
     }
 
-    /// Float codes `{0,1,2}` as bytes.
-    static func bytes(_ m: Matrix) -> [UInt8] {
-        m.data.withUnsafeBufferPointer { f in
-            [UInt8](unsafeUninitializedCapacity: f.count) { out, written in
-                for i in 0..<f.count { out[i] = UInt8(f[i]) }
-                written = f.count
-            }
-        }
-    }
-
     static func compile(_ layers: [any Layer], _ supply: inout Prepacked?) throws -> [Op] {
         var ops: [Op] = []
         var haveCodes = false
@@ -186,7 +177,9 @@ public final class PackedNetwork {
             let layer = layers[i]
             if let q = layer as? QuantizedConv2d {
                 let conv = try packedConv(q, &supply)
-                if !haveCodes { ops.append(.quantize(q.activations)) }
+                if !haveCodes, let act = q.activations as? FATNNActivationQuantizer {
+                    ops.append(.quantize(act, padding: conv.padding))
+                }
                 ops.append(.conv(conv))
                 if i + 3 < layers.count, let bn = layers[i + 1] as? BatchNorm, let relu = layers[i + 2] as? ReLU,
                    let next = layers[i + 3] as? QuantizedConv2d, next.activations is FATNNActivationQuantizer {
@@ -204,7 +197,7 @@ public final class PackedNetwork {
                             next.activations.forward(relu.forward(bn.forward($0, training: false), training: false), training: false)
                         }
                     }
-                    ops.append(.thresholds(t, conv))
+                    ops.append(.thresholds(t, conv, padding: next.conv.padding))
                     haveCodes = true
                     i += 3
                     continue

@@ -28,7 +28,7 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
     public var codes: [Int] { Array(0...steps) }
 
     /// Per group: `(α, o)` for every step.
-    private func ramps() -> (alphas: [Float], offsets: [Float]) {
+    func ramps() -> (alphas: [Float], offsets: [Float]) {
         var alphas = [Float](), offsets = [Float]()
         let groups = alpha.value.count / steps
         for g in 0..<groups {

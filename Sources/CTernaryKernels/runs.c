@@ -1,0 +1,187 @@
+/*
+ * Activation runs (see CTernaryKernels.h): a conv input's FATNN planes pixel by pixel, written
+ * straight from the producer (float quantizer or folded integer thresholds) into a grid that
+ * already holds the conv's zero padding, then gathered into the kernel's window columns without
+ * bounds checks.
+ */
+#include "kernels.h"
+#include <string.h>
+
+/* The lanes of word w of a run of cin channels. */
+static inline uint64_t lane_mask(long cin, long w) {
+    long width = cin - w * 64;
+    return width >= 64 ? ~0ull : ((1ull << width) - 1);
+}
+
+/* Writes the border pixels (code 0: M = S = 1 on the cin lanes) of image img's grid and clears its
+ * interior, so producers only OR bits in. */
+void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih, long iw, long pad) {
+    long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad;
+    uint64_t *gm = m + img * gh * gw * pw, *gs = s + img * gh * gw * pw;
+    for (long y = 0; y < gh; y++) {
+        int border_row = y < pad || y >= pad + ih;
+        for (long x = 0; x < gw; x++) {
+            int border = border_row || x < pad || x >= pad + iw;
+            uint64_t *rm = gm + (y * gw + x) * pw, *rs = gs + (y * gw + x) * pw;
+            for (long w = 0; w < pw; w++) {
+                uint64_t v = border ? lane_mask(cin, w) : 0;
+                rm[w] = v;
+                rs[w] = v;
+            }
+        }
+    }
+}
+
+int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                     const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
+                     uint64_t *m, uint64_t *s) {
+    if (!tk_path_supported(path) || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0) return -1;
+#if defined(__x86_64__)
+    if (path == TK_AVX512 && cin <= 64) {
+        tk_runs_quantize_avx512(x, img_begin, img_end, cin, ih, iw, pad, o0, a0, o1, a1, per_channel, m, s);
+        return 0;
+    }
+#endif
+    long pw = (cin + 63) / 64, gw = iw + 2 * pad, gh = ih + 2 * pad, plane = ih * iw;
+    for (long img = img_begin; img < img_end; img++) {
+        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad);
+        for (long y = 0; y < ih; y++) {
+            uint64_t *rm = m + ((img * gh + y + pad) * gw + pad) * pw, *rs = s + ((img * gh + y + pad) * gw + pad) * pw;
+            for (long c = 0; c < cin; c++) {
+                long g = per_channel ? c : 0, word = c >> 6;
+                unsigned shift = (unsigned)(c & 63);
+                /* The training quantizer's own float arithmetic: a step counts when (v - o)·α > 0.5. */
+                float O0 = o0[g], A0 = a0[g], O1 = o1[g], A1 = a1[g];
+                const float *row = x + (img * cin + c) * plane + y * iw;
+                for (long i = 0; i < iw; i++) {
+                    float v = row[i];
+                    int code = ((v - O0) * A0 > 0.5f) + ((v - O1) * A1 > 0.5f);
+                    rm[i * pw + word] |= (uint64_t)(code != 1) << shift;
+                    rs[i * pw + word] |= (uint64_t)(code == 0) << shift;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+                      long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2, uint64_t *m, uint64_t *s) {
+    if (!tk_path_supported(path) || cout <= 0 || oh <= 0 || ow <= 0 || pad < 0 || columns < img_end * oh * ow) return -1;
+#if defined(__x86_64__)
+    if (path == TK_AVX512 && cout <= 64) {
+        tk_runs_threshold_avx512(raw, columns, img_begin, img_end, cout, oh, ow, pad, dir, t1, t2, m, s);
+        return 0;
+    }
+#endif
+    long pw = (cout + 63) / 64, gw = ow + 2 * pad, gh = oh + 2 * pad, plane = oh * ow;
+    for (long img = img_begin; img < img_end; img++) {
+        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad);
+        for (long y = 0; y < oh; y++) {
+            uint64_t *rm = m + ((img * gh + y + pad) * gw + pad) * pw, *rs = s + ((img * gh + y + pad) * gw + pad) * pw;
+            for (long c = 0; c < cout; c++) {
+                long word = c >> 6;
+                unsigned shift = (unsigned)(c & 63);
+                int32_t d = dir[c], T1 = t1[c], T2 = t2[c];
+                const int32_t *row = raw + c * columns + img * plane + y * ow;
+                for (long i = 0; i < ow; i++) {
+                    int32_t r = d * row[i];
+                    int code = (r > T1) + (r > T2);
+                    rm[i * pw + word] |= (uint64_t)(code != 1) << shift;
+                    rs[i * pw + word] |= (uint64_t)(code == 0) << shift;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
+                 long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1) {
+    long pw = (cin + 63) / 64, kk = kernel * kernel, columns = images * oh * ow;
+    if (!tk_path_supported(path) || cin <= 0 || kernel <= 0 || stride <= 0 || oh <= 0 || ow <= 0 || kw * 64 < kk * cin) return -1;
+    if ((oh - 1) * stride + kernel > gh || (ow - 1) * stride + kernel > gw) return -1;
+    if (nb_begin < 0 || nb_begin > nb_end || nb_end > (columns + TK_BLOCK - 1) / TK_BLOCK) return -1;
+#if defined(__x86_64__)
+    if (path == TK_AVX512 && pw == 1 && 64 % cin == 0) {
+        tk_runs_pack_avx512(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1);
+        return 0;
+    }
+#endif
+    long n_end = nb_end * TK_BLOCK < columns ? nb_end * TK_BLOCK : columns;
+    for (long n = nb_begin * TK_BLOCK; n < n_end; n++) {
+        long img = n / (oh * ow), oy = n % (oh * ow) / ow, ox = n % ow;
+        uint64_t *d0 = x0 + ((n >> 3) * kw) * TK_BLOCK + (n & 7);
+        uint64_t *d1 = x1 + ((n >> 3) * kw) * TK_BLOCK + (n & 7);
+        const uint64_t *bm = m + ((img * gh + oy * stride) * gw + ox * stride) * pw;
+        const uint64_t *bs = s + ((img * gh + oy * stride) * gw + ox * stride) * pw;
+        long k = 0;
+        if (pw == 1 && 64 % cin == 0) {
+            /* Whole runs per word, none straddling: word k holds taps k·per ... k·per + per − 1. */
+            long per = 64 / cin;
+            for (long t0 = 0; t0 < kk; t0 += per, k++) {
+                uint64_t am = 0, as = 0;
+                for (long t = t0; t < t0 + per && t < kk; t++) {
+                    long off = (t / kernel) * gw + t % kernel;
+                    unsigned sh = (unsigned)((t - t0) * cin);
+                    am |= bm[off] << sh;
+                    as |= bs[off] << sh;
+                }
+                d0[k * TK_BLOCK] = am;
+                d1[k * TK_BLOCK] = as;
+            }
+        } else {
+            /* General: runs of cin lanes laid end to end, straddling words. */
+            uint64_t am = 0, as = 0;
+            long filled = 0;
+            for (long t = 0; t < kk; t++) {
+                const uint64_t *rm = bm + ((t / kernel) * gw + t % kernel) * pw;
+                const uint64_t *rs = bs + ((t / kernel) * gw + t % kernel) * pw;
+                for (long w = 0; w < pw; w++) {
+                    long width = cin - w * 64 < 64 ? cin - w * 64 : 64;
+                    uint64_t vm = rm[w], vs = rs[w];
+                    am |= vm << filled;
+                    as |= vs << filled;
+                    if (filled + width >= 64) {
+                        d0[k * TK_BLOCK] = am;
+                        d1[k * TK_BLOCK] = as;
+                        k++;
+                        long used = 64 - filled;
+                        am = used < 64 ? vm >> used : 0;
+                        as = used < 64 ? vs >> used : 0;
+                        filled = filled + width - 64;
+                    } else {
+                        filled += width;
+                    }
+                }
+            }
+            if (filled > 0) {
+                d0[k * TK_BLOCK] = am;
+                d1[k * TK_BLOCK] = as;
+                k++;
+            }
+        }
+        for (; k < kw; k++) d0[k * TK_BLOCK] = d1[k * TK_BLOCK] = 0;
+    }
+    return 0;
+}
+
+int tk_runs_codes(const uint64_t *m, const uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw,
+                  long pad, uint8_t *codes) {
+    if (cin <= 0 || ih <= 0 || iw <= 0 || pad < 0) return -1;
+    long pw = (cin + 63) / 64, gw = iw + 2 * pad, gh = ih + 2 * pad;
+    for (long img = img_begin; img < img_end; img++) {
+        for (long c = 0; c < cin; c++) {
+            for (long y = 0; y < ih; y++) {
+                for (long x = 0; x < iw; x++) {
+                    long r = ((img * gh + y + pad) * gw + x + pad) * pw + (c >> 6);
+                    unsigned sh = (unsigned)(c & 63);
+                    uint64_t mx = (m[r] >> sh) & 1, sx = (s[r] >> sh) & 1;
+                    /* M = [a != 1], S = [a = 0]: 1,1 -> 0; 0,0 -> 1; 1,0 -> 2. */
+                    codes[((img * cin + c) * ih + y) * iw + x] = (uint8_t)(mx ? (sx ? 0 : 2) : 1);
+                }
+            }
+        }
+    }
+    return 0;
+}

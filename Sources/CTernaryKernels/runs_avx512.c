@@ -1,0 +1,131 @@
+/*
+ * AVX-512 producers of activation runs for cin <= 64 (one word per pixel): 16 pixels of a plane at
+ * a time, every channel's codes compared into two 16-bit masks that set the channel's bit in 16
+ * runs held in registers; the runs are then stored at their grid positions. The same arithmetic
+ * as the portable loops in runs.c (IEEE single sub, mul and ordered compare; int32 multiply and
+ * compare), so the runs are identical.
+ */
+#if defined(__x86_64__)
+#include "kernels.h"
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f")))
+
+/* Sets bit `bit` of the runs whose lane is set in the 16-bit mask k (low 8 in lo, high 8 in hi). */
+TARGET static inline void set_bits(__m512i *lo, __m512i *hi, __mmask16 k, __m512i bit) {
+    *lo = _mm512_mask_or_epi64(*lo, (__mmask8)(k & 0xFF), *lo, bit);
+    *hi = _mm512_mask_or_epi64(*hi, (__mmask8)(k >> 8), *hi, bit);
+}
+
+/* Stores `count` runs of pixels p0, p0 + 1, ... of an ih x iw plane into the interior of a grid
+ * padded by `pad`. */
+TARGET static inline void store_runs(uint64_t *gm, uint64_t *gs, __m512i mlo, __m512i mhi, __m512i slo, __m512i shi,
+                                     long p0, long count, long iw, long pad) {
+    uint64_t mb[16], sb[16];
+    _mm512_storeu_si512(mb, mlo);
+    _mm512_storeu_si512(mb + 8, mhi);
+    _mm512_storeu_si512(sb, slo);
+    _mm512_storeu_si512(sb + 8, shi);
+    long gw = iw + 2 * pad, y = p0 / iw, x = p0 % iw;
+    long idx = (y + pad) * gw + x + pad;
+    for (long j = 0; j < count; j++) {
+        gm[idx] = mb[j];
+        gs[idx] = sb[j];
+        idx++;
+        if (++x == iw) {
+            x = 0;
+            idx += 2 * pad;
+        }
+    }
+}
+
+TARGET void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                                    const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
+                                    uint64_t *m, uint64_t *s) {
+    long plane = ih * iw, grid = (ih + 2 * pad) * (iw + 2 * pad);
+    const __m512 half = _mm512_set1_ps(0.5f);
+    for (long img = img_begin; img < img_end; img++) {
+        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad);
+        const float *src = x + img * cin * plane;
+        for (long p0 = 0; p0 < plane; p0 += 16) {
+            long count = plane - p0 < 16 ? plane - p0 : 16;
+            __mmask16 live = (__mmask16)((1u << count) - 1);
+            __m512i mlo = _mm512_setzero_si512(), mhi = mlo, slo = mlo, shi = mlo;
+            for (long c = 0; c < cin; c++) {
+                long g = per_channel ? c : 0;
+                __m512 v = _mm512_maskz_loadu_ps(live, src + c * plane + p0);
+                __m512 u0 = _mm512_mul_ps(_mm512_sub_ps(v, _mm512_set1_ps(o0[g])), _mm512_set1_ps(a0[g]));
+                __m512 u1 = _mm512_mul_ps(_mm512_sub_ps(v, _mm512_set1_ps(o1[g])), _mm512_set1_ps(a1[g]));
+                __mmask16 k0 = _mm512_cmp_ps_mask(u0, half, _CMP_GT_OQ), k1 = _mm512_cmp_ps_mask(u1, half, _CMP_GT_OQ);
+                __m512i bit = _mm512_set1_epi64((long long)(1ull << c));
+                /* code = k0 + k1: M = [code != 1] = !(k0 ^ k1), S = [code = 0] = !(k0 | k1). */
+                set_bits(&mlo, &mhi, (__mmask16)~(k0 ^ k1), bit);
+                set_bits(&slo, &shi, (__mmask16)~(k0 | k1), bit);
+            }
+            store_runs(m + img * grid, s + img * grid, mlo, mhi, slo, shi, p0, count, iw, pad);
+        }
+    }
+}
+
+TARGET void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+                                     long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                                     uint64_t *m, uint64_t *s) {
+    long plane = oh * ow, grid = (oh + 2 * pad) * (ow + 2 * pad);
+    for (long img = img_begin; img < img_end; img++) {
+        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad);
+        for (long p0 = 0; p0 < plane; p0 += 16) {
+            long count = plane - p0 < 16 ? plane - p0 : 16;
+            __mmask16 live = (__mmask16)((1u << count) - 1);
+            __m512i mlo = _mm512_setzero_si512(), mhi = mlo, slo = mlo, shi = mlo;
+            for (long c = 0; c < cout; c++) {
+                __m512i v = _mm512_maskz_loadu_epi32(live, raw + c * columns + img * plane + p0);
+                __m512i r = _mm512_mullo_epi32(v, _mm512_set1_epi32(dir[c]));
+                __mmask16 k0 = _mm512_cmpgt_epi32_mask(r, _mm512_set1_epi32(t1[c]));
+                __mmask16 k1 = _mm512_cmpgt_epi32_mask(r, _mm512_set1_epi32(t2[c]));
+                __m512i bit = _mm512_set1_epi64((long long)(1ull << c));
+                set_bits(&mlo, &mhi, (__mmask16)~(k0 ^ k1), bit);
+                set_bits(&slo, &shi, (__mmask16)~(k0 | k1), bit);
+            }
+            store_runs(m + img * grid, s + img * grid, mlo, mhi, slo, shi, p0, count, ow, pad);
+        }
+    }
+}
+/* Window columns, one block of 8 columns per register: each tap's run of the 8 columns gathered
+ * from the grid, shifted to its lanes and ORed into its word; whole words stored at once. */
+TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
+                                long gh, long gw, long kernel, long stride, long oh, long ow, long kw,
+                                uint64_t *x0, uint64_t *x1) {
+    long kk = kernel * kernel, per = 64 / cin, plane = oh * ow, columns = images * plane;
+    long offsets[64];
+    for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
+    for (long nb = nb_begin; nb < nb_end; nb++) {
+        long base[TK_BLOCK];
+        for (long j = 0; j < TK_BLOCK; j++) {
+            long n = nb * TK_BLOCK + j;
+            if (n >= columns) n = columns - 1; /* past the end: any valid column */
+            long img = n / plane, p = n % plane;
+            base[j] = (img * gh + (p / ow) * stride) * gw + (p % ow) * stride;
+        }
+        __m512i idx = _mm512_loadu_si512(base);
+        uint64_t *d0 = x0 + nb * kw * TK_BLOCK, *d1 = x1 + nb * kw * TK_BLOCK;
+        long k = 0;
+        for (long t0 = 0; t0 < kk; t0 += per, k++) {
+            __m512i am = _mm512_setzero_si512(), as = am;
+            for (long t = t0; t < t0 + per && t < kk; t++) {
+                __m512i at = _mm512_add_epi64(idx, _mm512_set1_epi64(kk > 64 ? (t / kernel) * gw + t % kernel : offsets[t]));
+                __m512i vm = _mm512_i64gather_epi64(at, (const long long *)m, 8);
+                __m512i vs = _mm512_i64gather_epi64(at, (const long long *)s, 8);
+                unsigned sh = (unsigned)((t - t0) * cin);
+                am = _mm512_or_si512(am, _mm512_slli_epi64(vm, sh));
+                as = _mm512_or_si512(as, _mm512_slli_epi64(vs, sh));
+            }
+            _mm512_storeu_si512(d0 + k * TK_BLOCK, am);
+            _mm512_storeu_si512(d1 + k * TK_BLOCK, as);
+        }
+        for (; k < kw; k++) {
+            _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_setzero_si512());
+            _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_setzero_si512());
+        }
+    }
+}
+#endif

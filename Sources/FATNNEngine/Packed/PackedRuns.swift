@@ -1,0 +1,134 @@
+import CTernaryKernels
+
+/// A packed conv's input as bit planes, pixel by pixel: per pixel, the `Cin` lanes of `Mx = [a ≠ 1]`
+/// and `Sx = [a = 0]` (`FATNN.md` §4), channels innermost, in a grid that already holds the conv's
+/// zero padding (border pixels are code 0: `Mx = Sx = 1`).
+///
+/// The packed network writes runs straight from floats (the conv's own activation quantizer) or
+/// from the previous conv's accumulators (folded thresholds), and gathers a conv's window columns
+/// from them without bounds checks: no byte per code, no second pass over the codes.
+public struct PackedRuns: Sendable {
+    /// The unpadded input of one image.
+    public let shape: ImageShape
+    /// Border pixels on every side (the consuming conv's padding).
+    public let padding: Int
+    public let images: Int
+    /// `Mx` and `Sx` runs, `images x gridHeight x gridWidth x words` each.
+    var mask: [UInt64]
+    var sign: [UInt64]
+
+    /// Words per pixel run: `⌈Cin / 64⌉`.
+    public var words: Int { (shape.channels + 63) / 64 }
+    var gridHeight: Int { shape.height + 2 * padding }
+    var gridWidth: Int { shape.width + 2 * padding }
+
+    /// Runs of `images` images, filled by `fill(mask, sign, imageRange)` for disjoint ranges of
+    /// images on the engine's threads (each call writes every word of its images).
+    init(shape: ImageShape, padding: Int, images: Int,
+         fill: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>, Range<Int>) -> Void) {
+        precondition(padding >= 0 && images >= 0)
+        self.shape = shape
+        self.padding = padding
+        self.images = images
+        let count = images * (shape.height + 2 * padding) * (shape.width + 2 * padding) * ((shape.channels + 63) / 64)
+        var s = [UInt64]()
+        mask = [UInt64](unsafeUninitializedCapacity: count) { m, written in
+            s = [UInt64](unsafeUninitializedCapacity: count) { sg, sWritten in
+                let pm = UncheckedPointer(m.baseAddress!), ps = UncheckedPointer(sg.baseAddress!)
+                if count > 0 { Parallel.chunks(images) { _, range in fill(pm.pointer, ps.pointer, range) } }
+                sWritten = count
+            }
+            written = count
+        }
+        sign = s
+    }
+
+    /// Runs of `x` (`images x C·H·W`, NCHW) under the ternary FATNN activation quantizer `q`, with
+    /// exactly the codes `q.forward(x, training: false)` gives, on any kernel path.
+    public static func quantize(_ x: Matrix, with q: FATNNActivationQuantizer, padding: Int,
+                                path: PackedKernel.Path = .best) -> PackedRuns {
+        precondition(path.isSupported, "PackedRuns: the \(path) path is not supported on this CPU")
+        precondition(q.steps == 2, "PackedRuns: only ternary activation quantizers")
+        precondition(x.cols == q.shape.count, "PackedRuns: \(x.cols) values per image for \(q.shape)")
+        let (alphas, offsets) = q.ramps()
+        let groups = alphas.count / 2
+        let o0 = (0..<groups).map { offsets[2 * $0] }, a0 = (0..<groups).map { alphas[2 * $0] }
+        let o1 = (0..<groups).map { offsets[2 * $0 + 1] }, a1 = (0..<groups).map { alphas[2 * $0 + 1] }
+        let shape = q.shape
+        return x.data.withUnsafeBufferPointer { xs in
+            let px = UncheckedPointer(xs.baseAddress!)
+            return PackedRuns(shape: shape, padding: padding, images: x.rows) { m, s, range in
+                let rc = tk_runs_quantize(path.c, px.pointer, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
+                                          padding, o0, a0, o1, a1, q.perChannel ? 1 : 0, m, s)
+                precondition(rc == 0, "tk_runs_quantize rejected its arguments")
+            }
+        }
+    }
+
+    /// Runs of the codes that folded thresholds `t` give on raw accumulators `raw` (row-major
+    /// `channels x (images·H·W)` of a conv with output `shape`).
+    public static func threshold(raw: [Int32], _ t: FoldedThresholds, shape: ImageShape, images: Int, padding: Int,
+                                 path: PackedKernel.Path = .best) -> PackedRuns {
+        precondition(path.isSupported, "PackedRuns: the \(path) path is not supported on this CPU")
+        precondition(t.channels == shape.channels && raw.count == shape.channels * images * shape.plane,
+                     "PackedRuns: \(raw.count) accumulators for \(images) images of \(shape)")
+        let columns = images * shape.plane
+        return raw.withUnsafeBufferPointer { r in
+            let pr = UncheckedPointer(r.baseAddress!)
+            return PackedRuns(shape: shape, padding: padding, images: images) { m, s, range in
+                let rc = tk_runs_threshold(path.c, pr.pointer, columns, range.lowerBound, range.upperBound, shape.channels, shape.height,
+                                           shape.width, padding, t.direction, t.theta1, t.theta2, m, s)
+                precondition(rc == 0, "tk_runs_threshold rejected its arguments")
+            }
+        }
+    }
+
+    /// The codes these runs hold (NCHW, one byte per code in `{0,1,2}`), without the padding.
+    public func codes() -> [UInt8] {
+        let count = images * shape.count
+        return mask.withUnsafeBufferPointer { m in
+            sign.withUnsafeBufferPointer { s in
+                [UInt8](unsafeUninitializedCapacity: count) { out, written in
+                    if count > 0 {
+                        let rc = tk_runs_codes(m.baseAddress!, s.baseAddress!, 0, images, shape.channels, shape.height, shape.width,
+                                               padding, out.baseAddress!)
+                        precondition(rc == 0, "tk_runs_codes rejected its arguments")
+                    }
+                    written = count
+                }
+            }
+        }
+    }
+}
+
+extension PackedConv {
+    /// The window columns of `runs` (this conv's input, padded by this conv's padding): the same
+    /// planes as ``packWindows(_:images:)`` on the codes the runs hold (words of the last block's
+    /// columns past the end, which no kernel stores, may differ). Column blocks are split over
+    /// the engine's threads.
+    public func packWindows(_ runs: PackedRuns, path: PackedKernel.Path = .best) -> PackedActivations {
+        precondition(runs.shape == input && runs.padding == padding,
+                     "packWindows: runs of \(runs.shape) padded by \(runs.padding) for a conv over \(input) padded by \(padding)")
+        precondition(path.isSupported, "packWindows: the \(path) path is not supported on this CPU")
+        var packed = PackedActivations(kind: .fatnn, columns: runs.images * output.plane, bits: kernel * kernel * input.channels)
+        let words = packed.words, blocks = packed.blocks
+        runs.mask.withUnsafeBufferPointer { m in
+            runs.sign.withUnsafeBufferPointer { s in
+                packed.plane0.withUnsafeMutableBufferPointer { p0 in
+                    packed.plane1.withUnsafeMutableBufferPointer { p1 in
+                        guard let mb = m.baseAddress, let sb = s.baseAddress, blocks > 0 else { return }
+                        let pm = UncheckedPointer(mb), ps = UncheckedPointer(sb)
+                        let d0 = UncheckedPointer(p0.baseAddress!), d1 = UncheckedPointer(p1.baseAddress!)
+                        Parallel.chunks(blocks) { _, range in
+                            let rc = tk_runs_pack(path.c, pm.pointer, ps.pointer, range.lowerBound, range.upperBound, runs.images,
+                                                  input.channels, runs.gridHeight, runs.gridWidth, kernel, stride,
+                                                  output.height, output.width, words, d0.pointer, d1.pointer)
+                            precondition(rc == 0, "tk_runs_pack rejected its arguments")
+                        }
+                    }
+                }
+            }
+        }
+        return packed
+    }
+}

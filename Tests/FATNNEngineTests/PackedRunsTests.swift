@@ -1,0 +1,85 @@
+@testable import FATNNEngine
+import FATNNTestSupport
+import Testing
+
+/// Activation runs (the packed network's conv inputs): every path writes the codes the float
+/// quantizer and the folded thresholds give, and the windows gathered from runs equal the windows
+/// packed from bytes. Equality on every supported path, against the portable loops.
+@Suite struct PackedRunsTests {
+    /// `(cin, h, w, pad)`: one word per pixel and several, channel counts dividing 64 and not,
+    /// planes that are not a multiple of 16 pixels, and no padding.
+    static let shapes = [(16, 7, 6, 1), (3, 5, 5, 2), (64, 4, 9, 1), (70, 3, 4, 1), (32, 7, 7, 0), (1, 2, 3, 1)]
+
+    @Test(arguments: shapes)
+    func quantizedRunsHoldTheQuantizersCodes(cfg: (Int, Int, Int, Int)) {
+        let (cin, h, w, pad) = cfg
+        let shape = ImageShape(channels: cin, height: h, width: w)
+        var rng = RandomSource(seed: UInt64(cin * 13 + h * 5 + w))
+        let x = Matrix(rows: 3, cols: shape.count) { v in for i in v.indices { v[i] = rng.nextGaussian() * 1.5 } }
+        for perChannel in [false, true] {
+            let q = FATNNActivationQuantizer(name: "q", shape: shape, steps: 2, perChannel: perChannel, initial: 2)
+            for i in q.alpha.value.indices { q.alpha.value[i] = 0.6 + 3 * rng.nextUnitFloat() }
+            // Values exactly on a threshold must round down (strict >), as the float quantizer does.
+            var xt = x
+            let t = q.thresholds()
+            xt.data[0] = t[0]
+            xt.data[1] = t[1]
+            let expected = q.forward(xt, training: false).data.map { UInt8($0) }
+            if shape.count >= 100 { #expect(Set(expected).count == 3, "the data covers every code") }
+            for path in PackedKernel.Path.supported {
+                let runs = PackedRuns.quantize(xt, with: q, padding: pad, path: path)
+                #expect(runs.codes() == expected, "\(cfg) perChannel \(perChannel) on \(path)")
+            }
+        }
+    }
+
+    @Test(arguments: shapes)
+    func thresholdRunsHoldTheFoldedCodes(cfg: (Int, Int, Int, Int)) {
+        let (c, h, w, pad) = cfg
+        let shape = ImageShape(channels: c, height: h, width: w)
+        var rng = RandomSource(seed: UInt64(c * 17 + h * 3 + w))
+        let images = 3, columns = images * shape.plane
+        let raw = (0..<c * columns).map { _ in Int32(Int(rng.nextUnitFloat() * 41) - 20) }
+        var t = FoldedThresholds(channels: c, direction: [], theta1: [], theta2: [])
+        for _ in 0..<c {
+            let a = Int32(Int(rng.nextUnitFloat() * 21) - 10), b = a + Int32(Int(rng.nextUnitFloat() * 10))
+            t.direction.append(rng.nextUnitFloat() < 0.3 ? -1 : 1)
+            t.theta1.append(a)
+            t.theta2.append(b)
+        }
+        let expected = t.codes(raw: raw, images: images, spatial: shape.plane)
+        for path in PackedKernel.Path.supported {
+            let runs = PackedRuns.threshold(raw: raw, t, shape: shape, images: images, padding: pad, path: path)
+            #expect(runs.codes() == expected, "\(cfg) on \(path)")
+        }
+    }
+
+    /// `(cin, h, w, kernel, stride, pad)`.
+    @Test(arguments: [(16, 7, 6, 3, 1, 1), (3, 5, 5, 3, 1, 2), (64, 6, 6, 3, 2, 1), (70, 4, 5, 3, 1, 1), (32, 7, 7, 1, 2, 0),
+                      (5, 3, 3, 3, 1, 1), (24, 5, 4, 3, 2, 1)])
+    func windowsFromRunsEqualWindowsFromBytes(cfg: (Int, Int, Int, Int, Int, Int)) {
+        let (cin, h, w, k, stride, pad) = cfg
+        let shape = ImageShape(channels: cin, height: h, width: w)
+        var rng = RandomSource(seed: UInt64(cin * 7 + h + k))
+        let images = 3
+        let conv = PackedConv(input: shape, outChannels: 2, kernel: k, stride: stride, padding: pad,
+                              weightCodes: [Int8](repeating: 1, count: 2 * cin * k * k))
+        let codes = (0..<images * shape.count).map { _ in UInt8(PackedKernel.randomActivationCode(.fatnn, &rng)) }
+        // α0 = α1 = 1: thresholds 0.5 and 1.5, so the float code c quantizes to c.
+        let q = FATNNActivationQuantizer(name: "q", shape: shape, steps: 2, perChannel: false, initial: 1)
+        let x = Matrix(rows: images, cols: shape.count, data: codes.map(Float.init))
+        let expected = conv.packWindows(codes, images: images)
+        for path in PackedKernel.Path.supported {
+            let runs = PackedRuns.quantize(x, with: q, padding: pad, path: path)
+            #expect(runs.codes() == codes)
+            let got = conv.packWindows(runs, path: path)
+            #expect(got.columns == expected.columns && got.words == expected.words)
+            // Every word of every real column (past-the-end columns of the last block are never read).
+            let differing = (0..<expected.columns).flatMap { n in (0..<expected.words).map { (n, $0) } }.filter { n, k in
+                let i = expected.index(word: k, column: n)
+                return got.plane0[i] != expected.plane0[i] || got.plane1[i] != expected.plane1[i]
+            }
+            #expect(differing.isEmpty, "\(cfg) on \(path): \(differing.count) words differ, first \(differing.first.map { "\($0)" } ?? "")")
+        }
+    }
+}
