@@ -90,31 +90,48 @@ TARGET void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_
         }
     }
 }
-/* Window columns, one block of 8 columns per register: each tap's run of the 8 columns gathered
- * from the grid, shifted to its lanes and ORed into its word; whole words stored at once. */
+/* The runs at index idx[j] + off of the 8 columns of a block: one load when the columns are
+ * consecutive pixels of one row (stride 1), two loads and a permute for stride 2, else a gather. */
+TARGET static inline __m512i block_runs(const uint64_t *r, long row, long stride, __m512i idx, long off) {
+    if (row >= 0) {
+        if (stride == 1) return _mm512_loadu_si512(r + row + off);
+        if (stride == 2) {
+            const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+            return _mm512_permutex2var_epi64(_mm512_loadu_si512(r + row + off), even, _mm512_loadu_si512(r + row + off + 8));
+        }
+    }
+    return _mm512_i64gather_epi64(_mm512_add_epi64(idx, _mm512_set1_epi64(off)), (const long long *)r, 8);
+}
+
+/* Window columns, one block of 8 columns per register: each tap's run of the 8 columns loaded
+ * (or gathered) from the grid, shifted to its lanes and ORed into its word; whole words stored at
+ * once. */
 TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                                 long gh, long gw, long kernel, long stride, long oh, long ow, long kw,
                                 uint64_t *x0, uint64_t *x1) {
     long kk = kernel * kernel, per = 64 / cin, plane = oh * ow, columns = images * plane;
-    long offsets[64];
-    for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
+    long grid = gh * gw;
     for (long nb = nb_begin; nb < nb_end; nb++) {
         long base[TK_BLOCK];
         for (long j = 0; j < TK_BLOCK; j++) {
             long n = nb * TK_BLOCK + j;
             if (n >= columns) n = columns - 1; /* past the end: any valid column */
             long img = n / plane, p = n % plane;
-            base[j] = (img * gh + (p / ow) * stride) * gw + (p % ow) * stride;
+            base[j] = img * grid + (p / ow) * stride * gw + (p % ow) * stride;
         }
+        /* Contiguous when the block's 8 columns are one row's consecutive pixels (stride 2 reads
+         * 16 words per tap, so only where they stay inside the grid's row). */
+        long n0 = nb * TK_BLOCK, p0 = n0 % plane;
+        long row = (n0 + TK_BLOCK <= columns && p0 % ow + TK_BLOCK <= ow && (stride == 1 || stride == 2)) ? base[0] : -1;
+        if (row >= 0 && stride == 2 && (p0 % ow + TK_BLOCK) * 2 + (kernel - 1) > gw) row = -1;
         __m512i idx = _mm512_loadu_si512(base);
         uint64_t *d0 = x0 + nb * kw * TK_BLOCK, *d1 = x1 + nb * kw * TK_BLOCK;
         long k = 0;
         for (long t0 = 0; t0 < kk; t0 += per, k++) {
             __m512i am = _mm512_setzero_si512(), as = am;
             for (long t = t0; t < t0 + per && t < kk; t++) {
-                __m512i at = _mm512_add_epi64(idx, _mm512_set1_epi64(kk > 64 ? (t / kernel) * gw + t % kernel : offsets[t]));
-                __m512i vm = _mm512_i64gather_epi64(at, (const long long *)m, 8);
-                __m512i vs = _mm512_i64gather_epi64(at, (const long long *)s, 8);
+                long off = (t / kernel) * gw + t % kernel;
+                __m512i vm = block_runs(m, row, stride, idx, off), vs = block_runs(s, row, stride, idx, off);
                 unsigned sh = (unsigned)((t - t0) * cin);
                 am = _mm512_or_si512(am, _mm512_slli_epi64(vm, sh));
                 as = _mm512_or_si512(as, _mm512_slli_epi64(vs, sh));

@@ -23,6 +23,10 @@ public final class PackedNetwork {
         case dequantize(PackedConv)
         /// Raw accumulators of a conv to the runs of the next conv (padded by `padding`).
         case thresholds(FoldedThresholds, PackedConv, padding: Int)
+        /// The last step of a residual block's main path: raw accumulators to `z`, the BatchNorm
+        /// (eval), the shortcut added and the block's ReLU, in one pass (the same float operations
+        /// in the same order as `dequantize`, the BatchNorm layer and the join).
+        case normJoin(PackedConv, BatchNorm)
         /// A residual block: `relu(main(x) + (shortcut(x) ?? x))`.
         case residual(main: [Op], shortcut: [Op]?, relu: ReLU?)
     }
@@ -153,6 +157,18 @@ public final class PackedNetwork {
                 record?(runs.codes())
                 v = .runs(runs)
             case (.residual(let main, let shortcut, let relu), .float(let x)):
+                if case .normJoin(let c, let bn)? = main.last {
+                    guard case .raw(let r) = run(Array(main.dropLast()), v, images: images, record: record) else { preconditionFailure() }
+                    var s = x
+                    if let shortcut {
+                        guard case .float(let z) = run(shortcut, v, images: images, record: record) else { preconditionFailure() }
+                        s = z
+                    }
+                    let t = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                    v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: s, relu: relu != nil, images: images))
+                    if profile != nil { profile!["norm join", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
+                    continue
+                }
                 guard case .float(let y) = run(main, v, images: images, record: record) else { preconditionFailure() }
                 let s: Matrix
                 if let shortcut {
@@ -167,6 +183,35 @@ public final class PackedNetwork {
             }
         }
         return v
+    }
+
+    /// `relu?(BN(z) + residual)` with `z` the accumulators of `conv` (raw kernel output plus `Σw`).
+    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix, relu: Bool, images: Int) -> Matrix {
+        let cout = conv.output.channels, p = conv.output.plane, columns = images * p, sums = conv.weights.rowSums
+        precondition(raw.count == cout * columns && residual.rows == images && residual.cols == cout * p)
+        let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
+        return raw.withUnsafeBufferPointer { rb in
+            residual.data.withUnsafeBufferPointer { sb in
+                Matrix(rows: images, cols: cout * p) { y in
+                    let src = UncheckedPointer(rb.baseAddress!), res = UncheckedPointer(sb.baseAddress!), dst = UncheckedPointer(y.baseAddress!)
+                    Parallel.chunks(images) { _, range in
+                        for img in range {
+                            for m in 0..<cout {
+                                let a = src.pointer + (m * columns + img * p), o = (img * cout + m) * p
+                                let r = res.pointer + o, d = dst.pointer + o
+                                let s = sums[m], mm = mean[m], sc = inv[m], gm = g[m], bm = b[m]
+                                // Exactly dequantize, BatchNorm (eval) and the join, one value at a time.
+                                if relu {
+                                    for j in 0..<p { let v = (Float(a[j] &+ s) - mm) * sc * gm + bm; let w = v + r[j]; d[j] = w > 0 ? w : 0 }
+                                } else {
+                                    for j in 0..<p { let v = (Float(a[j] &+ s) - mm) * sc * gm + bm; d[j] = v + r[j] }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     static func compile(_ layers: [any Layer], _ supply: inout Prepacked?) throws -> [Op] {
@@ -204,7 +249,12 @@ public final class PackedNetwork {
                 }
                 ops.append(.dequantize(conv))
             } else if let block = layer as? BasicBlock {
-                let main = try compile(block.main.layers, &supply)
+                var main = try compile(block.main.layers, &supply)
+                if main.count >= 2, case .dequantize(let c) = main[main.count - 2], case .layer(let l) = main[main.count - 1],
+                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane {
+                    main.removeLast(2)
+                    main.append(.normJoin(c, bn))
+                }
                 let shortcut = try block.shortcut.map { try compile($0.layers, &supply) }
                 ops.append(.residual(main: main, shortcut: shortcut, relu: block.relu))
             } else {
@@ -250,6 +300,7 @@ extension PackedNetwork.Op {
         case .conv: "pack windows + kernel"
         case .dequantize: "dequantize"
         case .thresholds: "thresholds"
+        case .normJoin: "norm join"
         case .residual: "residual"
         }
     }
