@@ -16,8 +16,8 @@ void tk_gemm_avx2(const tk_args *a);
 void tk_gemm_avx512(const tk_args *a);
 #endif
 
-/* Runs (runs.c): writes image img's border pixels (code 0) and clears its interior. */
-void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih, long iw, long pad);
+/* Runs (runs.c): writes image img's border pixels (code 0) and, if `clear`, zeroes its interior. */
+void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih, long iw, long pad, int clear);
 #if defined(__x86_64__)
 void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
                              const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,

@@ -13,18 +13,27 @@ static inline uint64_t lane_mask(long cin, long w) {
     return width >= 64 ? ~0ull : ((1ull << width) - 1);
 }
 
-/* Writes the border pixels (code 0: M = S = 1 on the cin lanes) of image img's grid and clears its
- * interior, so producers only OR bits in. */
-void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih, long iw, long pad) {
+/* Writes the border pixels (code 0: M = S = 1 on the cin lanes) of image img's grid and, when
+ * `clear` is set, zeroes its interior (for producers that only OR bits in). */
+void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih, long iw, long pad, int clear) {
     long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad;
     uint64_t *gm = m + img * gh * gw * pw, *gs = s + img * gh * gw * pw;
+    uint64_t full[64];
+    for (long w = 0; w < pw && w < 64; w++) full[w] = lane_mask(cin, w);
     for (long y = 0; y < gh; y++) {
         int border_row = y < pad || y >= pad + ih;
         for (long x = 0; x < gw; x++) {
-            int border = border_row || x < pad || x >= pad + iw;
+            if (!border_row && x == pad) {
+                if (clear) {
+                    memset(gm + (y * gw + x) * pw, 0, (size_t)(iw * pw) * sizeof(uint64_t));
+                    memset(gs + (y * gw + x) * pw, 0, (size_t)(iw * pw) * sizeof(uint64_t));
+                }
+                x += iw - 1;
+                continue;
+            }
             uint64_t *rm = gm + (y * gw + x) * pw, *rs = gs + (y * gw + x) * pw;
             for (long w = 0; w < pw; w++) {
-                uint64_t v = border ? lane_mask(cin, w) : 0;
+                uint64_t v = w < 64 ? full[w] : lane_mask(cin, w);
                 rm[w] = v;
                 rs[w] = v;
             }
@@ -44,7 +53,7 @@ int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end,
 #endif
     long pw = (cin + 63) / 64, gw = iw + 2 * pad, gh = ih + 2 * pad, plane = ih * iw;
     for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad);
+        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 1);
         for (long y = 0; y < ih; y++) {
             uint64_t *rm = m + ((img * gh + y + pad) * gw + pad) * pw, *rs = s + ((img * gh + y + pad) * gw + pad) * pw;
             for (long c = 0; c < cin; c++) {
@@ -76,7 +85,7 @@ int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_b
 #endif
     long pw = (cout + 63) / 64, gw = ow + 2 * pad, gh = oh + 2 * pad, plane = oh * ow;
     for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad);
+        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad, 1);
         for (long y = 0; y < oh; y++) {
             uint64_t *rm = m + ((img * gh + y + pad) * gw + pad) * pw, *rs = s + ((img * gh + y + pad) * gw + pad) * pw;
             for (long c = 0; c < cout; c++) {
@@ -96,6 +105,14 @@ int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_b
     return 0;
 }
 
+static inline void step_pixel(long *img, long *oy, long *ox, long oh, long ow) {
+    if (++*ox < ow) return;
+    *ox = 0;
+    if (++*oy < oh) return;
+    *oy = 0;
+    ++*img;
+}
+
 int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                  long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1) {
     long pw = (cin + 63) / 64, kk = kernel * kernel, columns = images * oh * ow;
@@ -109,8 +126,9 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
     }
 #endif
     long n_end = nb_end * TK_BLOCK < columns ? nb_end * TK_BLOCK : columns;
-    for (long n = nb_begin * TK_BLOCK; n < n_end; n++) {
-        long img = n / (oh * ow), oy = n % (oh * ow) / ow, ox = n % ow;
+    long img = nb_begin * TK_BLOCK / (oh * ow), oy = nb_begin * TK_BLOCK % (oh * ow) / ow, ox = nb_begin * TK_BLOCK % ow;
+    /* (img, oy, ox) of column n, stepped rather than divided out per column. */
+    for (long n = nb_begin * TK_BLOCK; n < n_end; n++, step_pixel(&img, &oy, &ox, oh, ow)) {
         uint64_t *d0 = x0 + ((n >> 3) * kw) * TK_BLOCK + (n & 7);
         uint64_t *d1 = x1 + ((n >> 3) * kw) * TK_BLOCK + (n & 7);
         const uint64_t *bm = m + ((img * gh + oy * stride) * gw + ox * stride) * pw;
@@ -162,6 +180,10 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
             }
         }
         for (; k < kw; k++) d0[k * TK_BLOCK] = d1[k * TK_BLOCK] = 0;
+    }
+    /* Columns of the last block past the end: zero words. */
+    for (long n = columns > nb_begin * TK_BLOCK ? columns : nb_begin * TK_BLOCK; n < nb_end * TK_BLOCK; n++) {
+        for (long k = 0; k < kw; k++) x0[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = x1[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = 0;
     }
     return 0;
 }

@@ -45,7 +45,7 @@ TARGET void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end
     long plane = ih * iw, grid = (ih + 2 * pad) * (iw + 2 * pad);
     const __m512 half = _mm512_set1_ps(0.5f);
     for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad);
+        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 0);
         const float *src = x + img * cin * plane;
         for (long p0 = 0; p0 < plane; p0 += 16) {
             long count = plane - p0 < 16 ? plane - p0 : 16;
@@ -72,7 +72,7 @@ TARGET void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_
                                      uint64_t *m, uint64_t *s) {
     long plane = oh * ow, grid = (oh + 2 * pad) * (ow + 2 * pad);
     for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad);
+        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad, 0);
         for (long p0 = 0; p0 < plane; p0 += 16) {
             long count = plane - p0 < 16 ? plane - p0 : 16;
             __mmask16 live = (__mmask16)((1u << count) - 1);
@@ -111,20 +111,31 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
                                 uint64_t *x0, uint64_t *x1) {
     long kk = kernel * kernel, per = 64 / cin, plane = oh * ow, columns = images * plane;
     long grid = gh * gw;
+    /* The column the walk is at, as (image, output row, output column): divided out once, then
+     * stepped (divisions per column would cost more than the packing). */
+    long n = nb_begin * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
     for (long nb = nb_begin; nb < nb_end; nb++) {
-        long base[TK_BLOCK];
-        for (long j = 0; j < TK_BLOCK; j++) {
-            long n = nb * TK_BLOCK + j;
-            if (n >= columns) n = columns - 1; /* past the end: any valid column */
-            long img = n / plane, p = n % plane;
-            base[j] = img * grid + (p / ow) * stride * gw + (p % ow) * stride;
+        long base[TK_BLOCK], first_ox = ox;
+        for (long j = 0; j < TK_BLOCK; j++, n++) {
+            /* Past the end (never at j = 0, since a block starts below `columns`): repeat the
+             * last column. */
+            base[j] = n < columns ? img * grid + oy * stride * gw + ox * stride : base[j - 1];
+            if (++ox == ow) {
+                ox = 0;
+                if (++oy == oh) {
+                    oy = 0;
+                    img++;
+                }
+            }
         }
         /* Contiguous when the block's 8 columns are one row's consecutive pixels (stride 2 reads
          * 16 words per tap, so only where they stay inside the grid's row). */
-        long n0 = nb * TK_BLOCK, p0 = n0 % plane;
-        long row = (n0 + TK_BLOCK <= columns && p0 % ow + TK_BLOCK <= ow && (stride == 1 || stride == 2)) ? base[0] : -1;
-        if (row >= 0 && stride == 2 && (p0 % ow + TK_BLOCK) * 2 + (kernel - 1) > gw) row = -1;
+        long n0 = nb * TK_BLOCK;
+        long row = (n0 + TK_BLOCK <= columns && first_ox + TK_BLOCK <= ow && (stride == 1 || stride == 2)) ? base[0] : -1;
+        if (row >= 0 && stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) > gw) row = -1;
         __m512i idx = _mm512_loadu_si512(base);
+        /* Columns past the end get zero words, as in the portable path. */
+        __mmask8 live = n0 + TK_BLOCK <= columns ? (__mmask8)0xFF : (__mmask8)((1u << (columns - n0)) - 1);
         uint64_t *d0 = x0 + nb * kw * TK_BLOCK, *d1 = x1 + nb * kw * TK_BLOCK;
         long k = 0;
         for (long t0 = 0; t0 < kk; t0 += per, k++) {
@@ -136,8 +147,8 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
                 am = _mm512_or_si512(am, _mm512_slli_epi64(vm, sh));
                 as = _mm512_or_si512(as, _mm512_slli_epi64(vs, sh));
             }
-            _mm512_storeu_si512(d0 + k * TK_BLOCK, am);
-            _mm512_storeu_si512(d1 + k * TK_BLOCK, as);
+            _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, am));
+            _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, as));
         }
         for (; k < kw; k++) {
             _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_setzero_si512());

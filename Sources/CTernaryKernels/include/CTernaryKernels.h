@@ -96,8 +96,8 @@ int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_b
 
 /** The window columns (as tk_pack_windows writes them, column n = image * oh * ow + pixel) of
  *  column blocks [nb_begin, nb_end) of `images` images, from their runs (grids of gh x gw pixels
- *  that include the conv's padding). Words of the last block's columns past the end are
- *  unspecified. TK_AVX512 has a vector path when cin divides 64. Returns 0, or -1 if kw is too
+ *  that include the conv's padding). Every word of those blocks is written (columns past the
+ *  end get zeros), so the planes need no clearing beforehand. TK_AVX512 has a vector path when cin divides 64. Returns 0, or -1 if kw is too
  *  small, the windows leave the grid, the block range is out of range or the path unsupported. */
 int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                  long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);

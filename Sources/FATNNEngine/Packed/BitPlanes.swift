@@ -118,6 +118,27 @@ public struct PackedActivations: Sendable, Equatable {
         plane1 = [UInt64](repeating: 0, count: kind.planes == 2 ? count : 0)
     }
 
+    /// Planes for `columns x bits` written by `fill(plane0, plane1)`, which must write every word
+    /// (the planes are not cleared first).
+    init(kind: PackedKernel.Kind, columns: Int, bits: Int,
+         fill: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>?) -> Void) {
+        precondition(columns >= 0 && bits >= 0)
+        self.kind = kind
+        self.columns = columns
+        self.bits = bits
+        words = (bits + 63) / 64
+        let count = (columns + Self.blockWidth - 1) / Self.blockWidth * Self.blockWidth * words
+        var second = [UInt64]()
+        plane0 = [UInt64](unsafeUninitializedCapacity: count) { p0, written0 in
+            second = [UInt64](unsafeUninitializedCapacity: kind.planes == 2 ? count : 0) { p1, written1 in
+                if count > 0 { fill(p0.baseAddress!, p1.baseAddress) }
+                written1 = p1.count
+            }
+            written0 = count
+        }
+        plane1 = second
+    }
+
     /// Packs the code `code(k, n)` of every lane `k < bits` and column `n`: `{0,1,2}` for fatnn
     /// and tnn4, `{0..3}` for 2bit, `{-1,1}` for binary.
     public init(kind: PackedKernel.Kind, columns: Int, bits: Int, code: (Int, Int) -> Int8) {

@@ -103,28 +103,25 @@ public struct PackedRuns: Sendable {
 
 extension PackedConv {
     /// The window columns of `runs` (this conv's input, padded by this conv's padding): the same
-    /// planes as ``packWindows(_:images:)`` on the codes the runs hold (words of the last block's
-    /// columns past the end, which no kernel stores, may differ). Column blocks are split over
-    /// the engine's threads.
+    /// planes as ``packWindows(_:images:)`` on the codes the runs hold. Column blocks are split
+    /// over the engine's threads.
     public func packWindows(_ runs: PackedRuns, path: PackedKernel.Path = .best) -> PackedActivations {
         precondition(runs.shape == input && runs.padding == padding,
                      "packWindows: runs of \(runs.shape) padded by \(runs.padding) for a conv over \(input) padded by \(padding)")
         precondition(path.isSupported, "packWindows: the \(path) path is not supported on this CPU")
-        var packed = PackedActivations(kind: .fatnn, columns: runs.images * output.plane, bits: kernel * kernel * input.channels)
-        let words = packed.words, blocks = packed.blocks
-        runs.mask.withUnsafeBufferPointer { m in
+        let columns = runs.images * output.plane, bits = kernel * kernel * input.channels
+        let words = (bits + 63) / 64, blocks = (columns + PackedActivations.blockWidth - 1) / PackedActivations.blockWidth
+        let packed = runs.mask.withUnsafeBufferPointer { m in
             runs.sign.withUnsafeBufferPointer { s in
-                packed.plane0.withUnsafeMutableBufferPointer { p0 in
-                    packed.plane1.withUnsafeMutableBufferPointer { p1 in
-                        guard let mb = m.baseAddress, let sb = s.baseAddress, blocks > 0 else { return }
-                        let pm = UncheckedPointer(mb), ps = UncheckedPointer(sb)
-                        let d0 = UncheckedPointer(p0.baseAddress!), d1 = UncheckedPointer(p1.baseAddress!)
-                        Parallel.chunks(blocks) { _, range in
-                            let rc = tk_runs_pack(path.c, pm.pointer, ps.pointer, range.lowerBound, range.upperBound, runs.images,
-                                                  input.channels, runs.gridHeight, runs.gridWidth, kernel, stride,
-                                                  output.height, output.width, words, d0.pointer, d1.pointer)
-                            precondition(rc == 0, "tk_runs_pack rejected its arguments")
-                        }
+                // tk_runs_pack writes every word of every block, so the planes start uninitialized.
+                PackedActivations(kind: .fatnn, columns: columns, bits: bits) { p0, p1 in
+                    let pm = UncheckedPointer(m.baseAddress!), ps = UncheckedPointer(s.baseAddress!)
+                    let d0 = UncheckedPointer(p0), d1 = UncheckedPointer(p1!)
+                    Parallel.chunks(blocks) { _, range in
+                        let rc = tk_runs_pack(path.c, pm.pointer, ps.pointer, range.lowerBound, range.upperBound, runs.images,
+                                              input.channels, runs.gridHeight, runs.gridWidth, kernel, stride,
+                                              output.height, output.width, words, d0.pointer, d1.pointer)
+                        precondition(rc == 0, "tk_runs_pack rejected its arguments")
                     }
                 }
             }
