@@ -90,15 +90,24 @@ TARGET void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_
         }
     }
 }
-/* The runs at index idx[j] + off of the 8 columns of a block: one load when the columns are
- * consecutive pixels of one row (stride 1), two loads and a permute for stride 2, else a gather. */
-TARGET static inline __m512i block_runs(const uint64_t *r, long row, long stride, __m512i idx, long off) {
-    if (row >= 0) {
+/* How the 8 columns of a block lie in the grid: one row's consecutive pixels (ROW), the end of
+ * one row and the start of the next at stride 1 (TWO_ROWS: `split` lanes from `row`, the rest
+ * from `row2`), or anything else (GATHER). */
+enum { ROW, TWO_ROWS, GATHER };
+
+/* The runs at index idx[j] + off of the 8 columns of a block: one load for a row (stride 1), two
+ * loads and a permute for a row at stride 2, two masked loads for two rows, else a gather. */
+TARGET static inline __m512i block_runs(const uint64_t *r, int layout, long row, long row2, long split, long stride,
+                                        __m512i idx, long off) {
+    if (layout == ROW) {
         if (stride == 1) return _mm512_loadu_si512(r + row + off);
-        if (stride == 2) {
-            const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
-            return _mm512_permutex2var_epi64(_mm512_loadu_si512(r + row + off), even, _mm512_loadu_si512(r + row + off + 8));
-        }
+        const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+        return _mm512_permutex2var_epi64(_mm512_loadu_si512(r + row + off), even, _mm512_loadu_si512(r + row + off + 8));
+    }
+    if (layout == TWO_ROWS) {
+        __mmask8 first = (__mmask8)((1u << split) - 1);
+        __m512i v = _mm512_maskz_loadu_epi64(first, r + row + off);
+        return _mm512_mask_loadu_epi64(v, (__mmask8)~first, r + row2 + off - split);
     }
     return _mm512_i64gather_epi64(_mm512_add_epi64(idx, _mm512_set1_epi64(off)), (const long long *)r, 8);
 }
@@ -110,7 +119,8 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
                                 long gh, long gw, long kernel, long stride, long oh, long ow, long kw,
                                 uint64_t *x0, uint64_t *x1) {
     long kk = kernel * kernel, per = 64 / cin, plane = oh * ow, columns = images * plane;
-    long grid = gh * gw;
+    long grid = gh * gw, offsets[64];
+    for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
     /* The column the walk is at, as (image, output row, output column): divided out once, then
      * stepped (divisions per column would cost more than the packing). */
     long n = nb_begin * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
@@ -128,11 +138,17 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
                 }
             }
         }
-        /* Contiguous when the block's 8 columns are one row's consecutive pixels (stride 2 reads
-         * 16 words per tap, so only where they stay inside the grid's row). */
-        long n0 = nb * TK_BLOCK;
-        long row = (n0 + TK_BLOCK <= columns && first_ox + TK_BLOCK <= ow && (stride == 1 || stride == 2)) ? base[0] : -1;
-        if (row >= 0 && stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) > gw) row = -1;
+        /* A row when the block's 8 columns are one row's consecutive pixels (stride 2 reads 16
+         * words per tap, so only where they stay inside the grid's row); two rows at stride 1 when
+         * the rest fits the next row (which may start the next image). */
+        long n0 = nb * TK_BLOCK, split = ow - first_ox;
+        int layout = GATHER;
+        if (n0 + TK_BLOCK <= columns && split >= TK_BLOCK) {
+            if (stride == 1 || (stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) <= gw)) layout = ROW;
+        } else if (n0 + TK_BLOCK <= columns && stride == 1 && TK_BLOCK - split <= ow) {
+            layout = TWO_ROWS;
+        }
+        long row2 = layout == TWO_ROWS ? base[split] : 0;
         __m512i idx = _mm512_loadu_si512(base);
         /* Columns past the end get zero words, as in the portable path. */
         __mmask8 live = n0 + TK_BLOCK <= columns ? (__mmask8)0xFF : (__mmask8)((1u << (columns - n0)) - 1);
@@ -141,8 +157,9 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
         for (long t0 = 0; t0 < kk; t0 += per, k++) {
             __m512i am = _mm512_setzero_si512(), as = am;
             for (long t = t0; t < t0 + per && t < kk; t++) {
-                long off = (t / kernel) * gw + t % kernel;
-                __m512i vm = block_runs(m, row, stride, idx, off), vs = block_runs(s, row, stride, idx, off);
+                long off = kk <= 64 ? offsets[t] : (t / kernel) * gw + t % kernel;
+                __m512i vm = block_runs(m, layout, base[0], row2, split, stride, idx, off);
+                __m512i vs = block_runs(s, layout, base[0], row2, split, stride, idx, off);
                 unsigned sh = (unsigned)((t - t0) * cin);
                 am = _mm512_or_si512(am, _mm512_slli_epi64(vm, sh));
                 as = _mm512_or_si512(as, _mm512_slli_epi64(vs, sh));
