@@ -14,6 +14,8 @@ public final class PackedNetwork {
     enum Op {
         /// A float layer in eval mode.
         case layer(any Layer)
+        /// Consecutive float layers in eval mode, with the `Sequential`'s inference fusions.
+        case floats(Sequential)
         /// Float input to the runs of a quantized conv (padded by `padding`) with its own
         /// activation quantizer.
         case quantize(FATNNActivationQuantizer, padding: Int)
@@ -27,6 +29,9 @@ public final class PackedNetwork {
         /// (eval), the shortcut added and the block's ReLU, in one pass (the same float operations
         /// in the same order as `dequantize`, the BatchNorm layer and the join).
         case normJoin(PackedConv, BatchNorm)
+        /// Raw accumulators to `BN(z)` (eval) in one pass (a downsampling shortcut's 1x1 conv and its
+        /// BatchNorm; the same float operations as `dequantize` and the BatchNorm layer).
+        case dequantizeNorm(PackedConv, BatchNorm)
         /// A residual block: `relu(main(x) + (shortcut(x) ?? x))`.
         case residual(main: [Op], shortcut: [Op]?, relu: ReLU?)
     }
@@ -141,6 +146,8 @@ public final class PackedNetwork {
             switch (op, v) {
             case (.layer(let l), .float(let x)):
                 v = .float(l.forward(x, training: false))
+            case (.floats(let s), .float(let x)):
+                v = .float(s.forward(x, training: false))
             case (.quantize(let q, let padding), .float(let x)):
                 let runs = PackedRuns.quantize(x, with: q, padding: padding, path: path)
                 record?(runs.codes())
@@ -152,6 +159,8 @@ public final class PackedNetwork {
                 v = .raw(PackedKernel.multiplyRaw(c.weights, windows, path: path))
             case (.dequantize(let c), .raw(let r)):
                 v = .float(c.floats(raw: r, images: images))
+            case (.dequantizeNorm(let c, let bn), .raw(let r)):
+                v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: nil, relu: false, images: images))
             case (.thresholds(let t, let c, let padding), .raw(let r)):
                 let runs = PackedRuns.threshold(raw: r, t, shape: c.output, images: images, padding: padding, path: path)
                 record?(runs.codes())
@@ -186,21 +195,28 @@ public final class PackedNetwork {
     }
 
     /// `relu?(BN(z) + residual)` with `z` the accumulators of `conv` (raw kernel output plus `Σw`).
-    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix, relu: Bool, images: Int) -> Matrix {
+    /// Without `residual`, `BN(z)` alone (`relu` must be false then).
+    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int) -> Matrix {
         let cout = conv.output.channels, p = conv.output.plane, columns = images * p, sums = conv.weights.rowSums
-        precondition(raw.count == cout * columns && residual.rows == images && residual.cols == cout * p)
+        precondition(raw.count == cout * columns && (residual.map { $0.rows == images && $0.cols == cout * p } ?? !relu))
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
+        let none = [Float]()
         return raw.withUnsafeBufferPointer { rb in
-            residual.data.withUnsafeBufferPointer { sb in
+            (residual?.data ?? none).withUnsafeBufferPointer { sb in
                 Matrix(rows: images, cols: cout * p) { y in
-                    let src = UncheckedPointer(rb.baseAddress!), res = UncheckedPointer(sb.baseAddress!), dst = UncheckedPointer(y.baseAddress!)
+                    // (An empty array's buffer may still have a base address: test `residual` itself.)
+                    let src = UncheckedPointer(rb.baseAddress!), res = UncheckedPointer(residual == nil ? nil : sb.baseAddress)
+                    let dst = UncheckedPointer(y.baseAddress!)
                     Parallel.chunks(images) { _, range in
                         for img in range {
                             for m in 0..<cout {
-                                let a = src.pointer + (m * columns + img * p), o = (img * cout + m) * p
-                                let r = res.pointer + o, d = dst.pointer + o
+                                let a = src.pointer + (m * columns + img * p), o = (img * cout + m) * p, d = dst.pointer + o
                                 let s = sums[m], mm = mean[m], sc = inv[m], gm = g[m], bm = b[m]
                                 // Exactly dequantize, BatchNorm (eval) and the join, one value at a time.
+                                guard let r = res.pointer.map({ $0 + o }) else {
+                                    for j in 0..<p { d[j] = (Float(a[j] &+ s) - mm) * sc * gm + bm }
+                                    continue
+                                }
                                 if relu {
                                     for j in 0..<p { let v = (Float(a[j] &+ s) - mm) * sc * gm + bm; let w = v + r[j]; d[j] = w > 0 ? w : 0 }
                                 } else {
@@ -255,7 +271,11 @@ public final class PackedNetwork {
                     main.removeLast(2)
                     main.append(.normJoin(c, bn))
                 }
-                let shortcut = try block.shortcut.map { try compile($0.layers, &supply) }
+                var shortcut = try block.shortcut.map { try compile($0.layers, &supply) }
+                if let s = shortcut, s.count >= 2, case .dequantize(let c) = s[s.count - 2], case .layer(let l) = s[s.count - 1],
+                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane {
+                    shortcut = s.dropLast(2) + [.dequantizeNorm(c, bn)]
+                }
                 ops.append(.residual(main: main, shortcut: shortcut, relu: block.relu))
             } else {
                 ops.append(.layer(layer))
@@ -263,7 +283,22 @@ public final class PackedNetwork {
             haveCodes = false
             i += 1
         }
-        return ops
+        return groupFloatLayers(ops)
+    }
+
+    /// Runs of consecutive float layers as one `Sequential`, whose eval forward fuses
+    /// `Conv2d → BatchNorm → ReLU` (bit-identical to the separate layers).
+    static func groupFloatLayers(_ ops: [Op]) -> [Op] {
+        var out: [Op] = [], run: [any Layer] = []
+        func flush() {
+            if run.count == 1 { out.append(.layer(run[0])) } else if run.count > 1 { out.append(.floats(Sequential(run))) }
+            run = []
+        }
+        for op in ops {
+            if case .layer(let l) = op { run.append(l) } else { flush(); out.append(op) }
+        }
+        flush()
+        return out
     }
 
     static func packedConv(_ q: QuantizedConv2d, _ supply: inout Prepacked?) throws -> PackedConv {
@@ -296,11 +331,13 @@ extension PackedNetwork.Op {
     var kind: String {
         switch self {
         case .layer(let l): "float \(type(of: l))"
+        case .floats(let s): "float " + s.layers.map { "\(type(of: $0))" }.joined(separator: "+")
         case .quantize: "quantize"
         case .conv: "pack windows + kernel"
         case .dequantize: "dequantize"
         case .thresholds: "thresholds"
         case .normJoin: "norm join"
+        case .dequantizeNorm: "dequantize + norm"
         case .residual: "residual"
         }
     }
