@@ -107,6 +107,16 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
 int tk_runs_codes(const uint64_t *m, const uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw,
                   long pad, uint8_t *codes);
 
+/** The float tail of a packed residual block, for images [img_begin, img_end): from raw kernel
+ *  output (row-major cout x columns, column = image * plane + pixel) to NCHW floats
+ *      y = ((float)(raw + sums[m]) - mean[m]) * inv[m] * gamma[m] + beta[m]   (BatchNorm, eval)
+ *  then, with `residual` (NCHW, or NULL), y + residual and, if `relu`, y > 0 ? y : 0: the
+ *  engine's own single-precision operations in its order (no contraction into FMAs).
+ *  Returns 0, or -1 for a bad shape, relu without residual, or an unsupported path. */
+int tk_norm_join(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long plane,
+                 const int32_t *sums, const float *mean, const float *inv, const float *gamma, const float *beta,
+                 const float *residual, int relu, float *y);
+
 /** The core clock in Hz, estimated by timing a chain of dependent integer adds (one cycle
  *  each on every x86-64 and arm64 core) for about `seconds`. */
 double tk_measure_clock_hz(double seconds);

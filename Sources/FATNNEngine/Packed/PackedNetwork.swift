@@ -1,3 +1,4 @@
+import CTernaryKernels
 import Dispatch
 
 /// A trained FATNN network for inference on packed operands (`FATNN.md` §5).
@@ -160,7 +161,7 @@ public final class PackedNetwork {
             case (.dequantize(let c), .raw(let r)):
                 v = .float(c.floats(raw: r, images: images))
             case (.dequantizeNorm(let c, let bn), .raw(let r)):
-                v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: nil, relu: false, images: images))
+                v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: nil, relu: false, images: images, path: path))
             case (.thresholds(let t, let c, let padding), .raw(let r)):
                 let runs = PackedRuns.threshold(raw: r, t, shape: c.output, images: images, padding: padding, path: path)
                 record?(runs.codes())
@@ -174,7 +175,7 @@ public final class PackedNetwork {
                         s = z
                     }
                     let t = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                    v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: s, relu: relu != nil, images: images))
+                    v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: s, relu: relu != nil, images: images, path: path))
                     if profile != nil { profile!["norm join", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
                     continue
                 }
@@ -194,9 +195,11 @@ public final class PackedNetwork {
         return v
     }
 
-    /// `relu?(BN(z) + residual)` with `z` the accumulators of `conv` (raw kernel output plus `Σw`).
-    /// Without `residual`, `BN(z)` alone (`relu` must be false then).
-    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int) -> Matrix {
+    /// `relu?(BN(z) + residual)` with `z` the accumulators of `conv` (raw kernel output plus `Σw`);
+    /// without `residual`, `BN(z)` alone (`relu` must be false then). `tk_norm_join` does the
+    /// engine's float operations in its order, so the result equals the separate layers'.
+    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int,
+                         path: PackedKernel.Path) -> Matrix {
         let cout = conv.output.channels, p = conv.output.plane, columns = images * p, sums = conv.weights.rowSums
         precondition(raw.count == cout * columns && (residual.map { $0.rows == images && $0.cols == cout * p } ?? !relu))
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
@@ -208,22 +211,9 @@ public final class PackedNetwork {
                     let src = UncheckedPointer(rb.baseAddress!), res = UncheckedPointer(residual == nil ? nil : sb.baseAddress)
                     let dst = UncheckedPointer(y.baseAddress!)
                     Parallel.chunks(images) { _, range in
-                        for img in range {
-                            for m in 0..<cout {
-                                let a = src.pointer + (m * columns + img * p), o = (img * cout + m) * p, d = dst.pointer + o
-                                let s = sums[m], mm = mean[m], sc = inv[m], gm = g[m], bm = b[m]
-                                // Exactly dequantize, BatchNorm (eval) and the join, one value at a time.
-                                guard let r = res.pointer.map({ $0 + o }) else {
-                                    for j in 0..<p { d[j] = (Float(a[j] &+ s) - mm) * sc * gm + bm }
-                                    continue
-                                }
-                                if relu {
-                                    for j in 0..<p { let v = (Float(a[j] &+ s) - mm) * sc * gm + bm; let w = v + r[j]; d[j] = w > 0 ? w : 0 }
-                                } else {
-                                    for j in 0..<p { let v = (Float(a[j] &+ s) - mm) * sc * gm + bm; d[j] = v + r[j] }
-                                }
-                            }
-                        }
+                        let rc = tk_norm_join(path.c, src.pointer, columns, range.lowerBound, range.upperBound, cout, p, sums, mean, inv,
+                                              g, b, res.pointer, relu ? 1 : 0, dst.pointer)
+                        precondition(rc == 0, "tk_norm_join rejected its arguments")
                     }
                 }
             }
