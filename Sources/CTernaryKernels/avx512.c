@@ -98,4 +98,65 @@ TARGET void tk_gemm_avx512(const tk_args *a) {
     default: kernel(a, TK_BINARY); break;
     }
 }
+
+/*
+ * The FATNN kernel with folded thresholds as its epilogue (cout <= 64): each block's 8 columns
+ * keep their next-conv runs in two registers while every weight row is computed, each row's
+ * accumulators r giving code = [d·r > t1] + [d·r > t2] straight into bit m of the runs; then the
+ * 8 runs are stored at their pixels in the next conv's padded grid. No Int32 output is written.
+ */
+TARGET void tk_gemm_threshold_avx512(const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+                                     long m_count, long n_count, long kw, long nb_begin, long nb_end,
+                                     const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                                     long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs) {
+    long plane = oh * ow, gw = ow + 2 * pad, grid = (oh + 2 * pad) * gw;
+    for (long nb = nb_begin; nb < nb_end; nb++) {
+        const uint64_t *xb0 = x0 + nb * kw * TK_BLOCK, *xb1 = x1 + nb * kw * TK_BLOCK;
+        __m512i rm = _mm512_setzero_si512(), rs = rm;
+        for (long m = 0; m < m_count; m += TK_AVX512_ROWS) {
+            const uint64_t *wr0[TK_AVX512_ROWS], *wr1[TK_AVX512_ROWS];
+            for (int r = 0; r < TK_AVX512_ROWS; r++) {
+                long row = m + r < m_count ? m + r : m;
+                wr0[r] = w0 + row * kw;
+                wr1[r] = w1 + row * kw;
+            }
+            __m512i A[TK_AVX512_ROWS], B[TK_AVX512_ROWS];
+            for (int r = 0; r < TK_AVX512_ROWS; r++) A[r] = B[r] = _mm512_setzero_si512();
+            for (long k = 0; k < kw; k++) {
+                __m512i xx0 = _mm512_loadu_si512((const void *)(xb0 + k * TK_BLOCK));
+                __m512i xx1 = _mm512_loadu_si512((const void *)(xb1 + k * TK_BLOCK));
+                for (int r = 0; r < TK_AVX512_ROWS; r++) {
+                    step(TK_FATNN, xx0, xx1, _mm512_set1_epi64((long long)wr0[r][k]), _mm512_set1_epi64((long long)wr1[r][k]),
+                         &A[r], &B[r]);
+                }
+            }
+            for (int r = 0; r < TK_AVX512_ROWS && m + r < m_count; r++) {
+                long c = m + r;
+                __m512i acc = finish(TK_FATNN, 0, A[r], B[r]);
+                if (dir[c] < 0) acc = _mm512_sub_epi64(_mm512_setzero_si512(), acc);
+                __mmask8 k0 = _mm512_cmpgt_epi64_mask(acc, _mm512_set1_epi64(t1[c]));
+                __mmask8 k1 = _mm512_cmpgt_epi64_mask(acc, _mm512_set1_epi64(t2[c]));
+                __m512i bit = _mm512_set1_epi64((long long)(1ull << c));
+                rm = _mm512_mask_or_epi64(rm, (__mmask8)~(k0 ^ k1), rm, bit);
+                rs = _mm512_mask_or_epi64(rs, (__mmask8)~(k0 | k1), rs, bit);
+            }
+        }
+        uint64_t mb[TK_BLOCK], sb[TK_BLOCK];
+        _mm512_storeu_si512(mb, rm);
+        _mm512_storeu_si512(sb, rs);
+        long n = nb * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
+        for (long j = 0; j < TK_BLOCK && n < n_count; j++, n++) {
+            long idx = img * grid + (oy + pad) * gw + ox + pad;
+            m_runs[idx] = mb[j];
+            s_runs[idx] = sb[j];
+            if (++ox == ow) {
+                ox = 0;
+                if (++oy == oh) {
+                    oy = 0;
+                    img++;
+                }
+            }
+        }
+    }
+}
 #endif

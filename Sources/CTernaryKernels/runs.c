@@ -74,6 +74,29 @@ int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end,
     return 0;
 }
 
+int tk_runs_border(uint64_t *m, uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw, long pad) {
+    if (cin <= 0 || ih <= 0 || iw <= 0 || pad < 0) return -1;
+    for (long img = img_begin; img < img_end; img++) tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 0);
+    return 0;
+}
+
+int tk_gemm_threshold(tk_path path, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+                      long m_count, long n_count, long kw, long nb_begin, long nb_end,
+                      const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                      long images, long oh, long ow, long pad, uint64_t *m, uint64_t *s) {
+#if defined(__x86_64__)
+    long blocks = (n_count + TK_BLOCK - 1) / TK_BLOCK;
+    if (path != TK_AVX512 || !tk_path_supported(path) || m_count <= 0 || m_count > 64 || kw < 0 || oh <= 0 || ow <= 0 ||
+        pad < 0 || n_count != images * oh * ow || nb_begin < 0 || nb_begin > nb_end || nb_end > blocks) return -1;
+    tk_gemm_threshold_avx512(w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m, s);
+    return 0;
+#else
+    (void)path; (void)w0; (void)w1; (void)x0; (void)x1; (void)m_count; (void)n_count; (void)kw; (void)nb_begin;
+    (void)nb_end; (void)dir; (void)t1; (void)t2; (void)images; (void)oh; (void)ow; (void)pad; (void)m; (void)s;
+    return -1;
+#endif
+}
+
 int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                       long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2, uint64_t *m, uint64_t *s) {
     if (!tk_path_supported(path) || cout <= 0 || oh <= 0 || ow <= 0 || pad < 0 || columns < img_end * oh * ow) return -1;

@@ -80,4 +80,37 @@ import Testing
             #expect(conv.packWindows(runs, path: path) == expected, "\(cfg) on \(path)")
         }
     }
+
+    /// The kernel with thresholds as its epilogue (AVX-512) against the kernel's raw output through
+    /// the thresholds: `(cin, cout, h, w, kernel, stride, pad of the next conv)`, with output
+    /// channels below, at and not dividing 64, columns not a multiple of a block, and the γ < 0
+    /// direction.
+    @Test(arguments: [(16, 16, 7, 6, 3, 1, 1), (16, 64, 5, 5, 3, 1, 1), (32, 5, 4, 9, 3, 2, 0), (64, 33, 7, 7, 3, 1, 2),
+                      (3, 1, 3, 3, 1, 1, 1)])
+    func kernelWithThresholdsEqualsKernelThenThresholds(cfg: (Int, Int, Int, Int, Int, Int, Int)) {
+        let (cin, cout, h, w, k, stride, nextPad) = cfg
+        var rng = RandomSource(seed: UInt64(cin * 11 + cout * 3 + h + k))
+        let shape = ImageShape(channels: cin, height: h, width: w)
+        let weights = (0..<cout * cin * k * k).map { _ in PackedKernel.randomWeightCode(.fatnn, &rng) }
+        let conv = PackedConv(input: shape, outChannels: cout, kernel: k, stride: stride, padding: k / 2, weightCodes: weights)
+        let images = 3
+        let codes = (0..<images * shape.count).map { _ in UInt8(PackedKernel.randomActivationCode(.fatnn, &rng)) }
+        let windows = conv.packWindows(codes, images: images)
+        // Raw outputs of random codes spread about ±√K around 0: thresholds there give every code.
+        let spread = Float(cin * k * k).squareRoot()
+        var t = FoldedThresholds(channels: cout, direction: [], theta1: [], theta2: [])
+        for _ in 0..<cout {
+            let a = Int32((rng.nextUnitFloat() - 0.5) * spread), b = a + Int32(rng.nextUnitFloat() * spread / 2)
+            t.direction.append(rng.nextUnitFloat() < 0.3 ? -1 : 1)
+            t.theta1.append(a)
+            t.theta2.append(b)
+        }
+        let raw = PackedKernel.multiplyRaw(conv.weights, windows, path: .scalar)
+        let expected = PackedRuns.threshold(raw: raw, t, shape: conv.output, images: images, padding: nextPad, path: .scalar)
+        #expect(Set(expected.codes()).count == 3 || cout * conv.output.plane < 40, "the thresholds give every code")
+        for path in PackedKernel.Path.supported {
+            let got = PackedRuns.convolve(windows, conv, thresholds: t, padding: nextPad, path: path)
+            #expect(got.mask == expected.mask && got.sign == expected.sign, "\(cfg) on \(path)")
+        }
+    }
 }

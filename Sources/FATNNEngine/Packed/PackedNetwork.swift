@@ -24,8 +24,9 @@ public final class PackedNetwork {
         case conv(PackedConv)
         /// Raw accumulators to `z` as floats, NCHW.
         case dequantize(PackedConv)
-        /// Raw accumulators of a conv to the runs of the next conv (padded by `padding`).
-        case thresholds(FoldedThresholds, PackedConv, padding: Int)
+        /// Runs through a packed conv whose accumulators go through folded thresholds to the runs of
+        /// the next conv (padded by `padding`); on AVX-512 the thresholds are the kernel's epilogue.
+        case convThresholds(PackedConv, FoldedThresholds, padding: Int)
         /// The last step of a residual block's main path: raw accumulators to `z`, the BatchNorm
         /// (eval), the shortcut added and the block's ReLU, in one pass (the same float operations
         /// in the same order as `dequantize`, the BatchNorm layer and the join).
@@ -87,7 +88,7 @@ public final class PackedNetwork {
         func walk(_ ops: [Op]) -> [PackedConv] {
             ops.flatMap { op -> [PackedConv] in
                 switch op {
-                case .conv(let c): [c]
+                case .conv(let c), .convThresholds(let c, _, _): [c]
                 case .residual(let main, let shortcut, _): walk(main) + walk(shortcut ?? [])
                 default: []
                 }
@@ -101,7 +102,7 @@ public final class PackedNetwork {
         func walk(_ ops: [Op]) -> [FoldedThresholds] {
             ops.flatMap { op -> [FoldedThresholds] in
                 switch op {
-                case .thresholds(let t, _, _): [t]
+                case .convThresholds(_, let t, _): [t]
                 case .residual(let main, let shortcut, _): walk(main) + walk(shortcut ?? [])
                 default: []
                 }
@@ -116,7 +117,7 @@ public final class PackedNetwork {
             ops.reduce((0, 0)) { acc, op in
                 switch op {
                 case .conv: (acc.0 + 1, acc.1)
-                case .thresholds: (acc.0, acc.1 + 1)
+                case .convThresholds: (acc.0 + 1, acc.1 + 1)
                 case .residual(let main, let shortcut, _):
                     { (acc.0 + $0.0 + $1.0, acc.1 + $0.1 + $1.1) }(walk(main), walk(shortcut ?? []))
                 default: acc
@@ -162,8 +163,11 @@ public final class PackedNetwork {
                 v = .float(c.floats(raw: r, images: images))
             case (.dequantizeNorm(let c, let bn), .raw(let r)):
                 v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: nil, relu: false, images: images, path: path))
-            case (.thresholds(let t, let c, let padding), .raw(let r)):
-                let runs = PackedRuns.threshold(raw: r, t, shape: c.output, images: images, padding: padding, path: path)
+            case (.convThresholds(let c, let t, let padding), .runs(let a)):
+                let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                let windows = c.packWindows(a, path: path)
+                if profile != nil { profile!["pack windows", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+                let runs = PackedRuns.convolve(windows, c, thresholds: t, padding: padding, path: path)
                 record?(runs.codes())
                 v = .runs(runs)
             case (.residual(let main, let shortcut, let relu), .float(let x)):
@@ -231,7 +235,6 @@ public final class PackedNetwork {
                 if !haveCodes, let act = q.activations as? FATNNActivationQuantizer {
                     ops.append(.quantize(act, padding: conv.padding))
                 }
-                ops.append(.conv(conv))
                 if i + 3 < layers.count, let bn = layers[i + 1] as? BatchNorm, let relu = layers[i + 2] as? ReLU,
                    let next = layers[i + 3] as? QuantizedConv2d, next.activations is FATNNActivationQuantizer {
                     let t: FoldedThresholds
@@ -248,11 +251,12 @@ public final class PackedNetwork {
                             next.activations.forward(relu.forward(bn.forward($0, training: false), training: false), training: false)
                         }
                     }
-                    ops.append(.thresholds(t, conv, padding: next.conv.padding))
+                    ops.append(.convThresholds(conv, t, padding: next.conv.padding))
                     haveCodes = true
                     i += 3
                     continue
                 }
+                ops.append(.conv(conv))
                 ops.append(.dequantize(conv))
             } else if let block = layer as? BasicBlock {
                 var main = try compile(block.main.layers, &supply)
@@ -325,7 +329,7 @@ extension PackedNetwork.Op {
         case .quantize: "quantize"
         case .conv: "pack windows + kernel"
         case .dequantize: "dequantize"
-        case .thresholds: "thresholds"
+        case .convThresholds: "pack windows + kernel + thresholds"
         case .normJoin: "norm join"
         case .dequantizeNorm: "dequantize + norm"
         case .residual: "residual"

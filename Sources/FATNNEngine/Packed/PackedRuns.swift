@@ -23,8 +23,9 @@ public struct PackedRuns: Sendable {
     var gridWidth: Int { shape.width + 2 * padding }
 
     /// Runs of `images` images, filled by `fill(mask, sign, imageRange)` for disjoint ranges of
-    /// images on the engine's threads (each call writes every word of its images).
-    init(shape: ImageShape, padding: Int, images: Int,
+    /// images on the engine's threads (each call writes every word of its images), or, when not
+    /// `parallel` and there is any image, by one call for all images.
+    init(shape: ImageShape, padding: Int, images: Int, parallel: Bool = true,
          fill: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>, Range<Int>) -> Void) {
         precondition(padding >= 0 && images >= 0)
         self.shape = shape
@@ -35,7 +36,13 @@ public struct PackedRuns: Sendable {
         mask = [UInt64](unsafeUninitializedCapacity: count) { m, written in
             s = [UInt64](unsafeUninitializedCapacity: count) { sg, sWritten in
                 let pm = UncheckedPointer(m.baseAddress!), ps = UncheckedPointer(sg.baseAddress!)
-                if count > 0 { Parallel.chunks(images) { _, range in fill(pm.pointer, ps.pointer, range) } }
+                if count > 0 {
+                    if parallel {
+                        Parallel.chunks(images) { _, range in fill(pm.pointer, ps.pointer, range) }
+                    } else {
+                        fill(pm.pointer, ps.pointer, 0..<images)
+                    }
+                }
                 sWritten = count
             }
             written = count
@@ -79,6 +86,48 @@ public struct PackedRuns: Sendable {
                 let rc = tk_runs_threshold(path.c, pr.pointer, columns, range.lowerBound, range.upperBound, shape.channels, shape.height,
                                            shape.width, padding, t.direction, t.theta1, t.theta2, m, s)
                 precondition(rc == 0, "tk_runs_threshold rejected its arguments")
+            }
+        }
+    }
+
+    /// The runs of the next conv (padded by `padding`) from `conv` over `windows` through folded
+    /// thresholds `t`: the codes of ``threshold(raw:_:shape:images:padding:path:)`` on the
+    /// kernel's output. On AVX-512 with at most 64 output channels the thresholds are the kernel's
+    /// epilogue (no accumulators are stored); elsewhere the two steps run one after the other.
+    public static func convolve(_ windows: PackedActivations, _ conv: PackedConv, thresholds t: FoldedThresholds, padding: Int,
+                                path: PackedKernel.Path = .best) -> PackedRuns {
+        let shape = conv.output, w = conv.weights
+        precondition(windows.columns % shape.plane == 0 && t.channels == shape.channels)
+        let images = windows.columns / shape.plane
+        guard path == .avx512, path.isSupported, shape.channels <= 64 else {
+            let raw = PackedKernel.multiplyRaw(w, windows, path: path)
+            return threshold(raw: raw, t, shape: shape, images: images, padding: padding, path: path)
+        }
+        precondition(w.kind == .fatnn && windows.kind == .fatnn && w.bits == windows.bits)
+        let blocks = windows.blocks
+        return w.plane0.withUnsafeBufferPointer { w0 in
+            w.plane1.withUnsafeBufferPointer { w1 in
+                windows.plane0.withUnsafeBufferPointer { x0 in
+                    windows.plane1.withUnsafeBufferPointer { x1 in
+                        PackedRuns(shape: shape, padding: padding, images: images, parallel: false) { m, s, _ in
+                            let pm = UncheckedPointer(m), ps = UncheckedPointer(s)
+                            Parallel.chunks(images) { _, range in
+                                let rc = tk_runs_border(pm.pointer, ps.pointer, range.lowerBound, range.upperBound, shape.channels,
+                                                        shape.height, shape.width, padding)
+                                precondition(rc == 0, "tk_runs_border rejected its arguments")
+                            }
+                            let pw0 = UncheckedPointer(w0.baseAddress!), pw1 = UncheckedPointer(w1.baseAddress!)
+                            let px0 = UncheckedPointer(x0.baseAddress!), px1 = UncheckedPointer(x1.baseAddress!)
+                            Parallel.chunks(blocks) { _, range in
+                                let rc = tk_gemm_threshold(path.c, pw0.pointer, pw1.pointer, px0.pointer, px1.pointer, w.rows,
+                                                           windows.columns, w.words, range.lowerBound, range.upperBound,
+                                                           t.direction, t.theta1, t.theta2, images, shape.height, shape.width,
+                                                           padding, pm.pointer, ps.pointer)
+                                precondition(rc == 0, "tk_gemm_threshold rejected its arguments")
+                            }
+                        }
+                    }
+                }
             }
         }
     }
