@@ -32,6 +32,10 @@ void tk_gemm_threshold_avx512(const uint64_t *w0, const uint64_t *w1, const uint
 void tk_norm_join_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long plane,
                          const int32_t *sums, const float *mean, const float *inv, const float *gamma, const float *beta,
                          const float *residual, int relu, float *y);
+void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+                              long ow, const int32_t *sums, const float *mean, const float *inv,
+                              const float *gamma, const float *beta, const float *residual, int relu, float *y,
+                              const tk_quant_target *targets, long target_count);
 void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                          long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);
 #endif

@@ -9,6 +9,8 @@
 #pragma clang fp contract(off)
 #include "kernels.h"
 #include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define TARGET __attribute__((target("avx512f")))
 
@@ -54,6 +56,7 @@ TARGET void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end
             __m512i mlo = _mm512_setzero_si512(), mhi = mlo, slo = mlo, shi = mlo;
             for (long c = 0; c < cin; c++) {
                 long g = per_channel ? c : 0;
+                _mm_prefetch((const char *)(src + c * plane + p0 + 4 * 16), _MM_HINT_T0);
                 __m512 v = _mm512_maskz_loadu_ps(live, src + c * plane + p0);
                 __m512 u0 = _mm512_mul_ps(_mm512_sub_ps(v, _mm512_set1_ps(o0[g])), _mm512_set1_ps(a0[g]));
                 __m512 u1 = _mm512_mul_ps(_mm512_sub_ps(v, _mm512_set1_ps(o1[g])), _mm512_set1_ps(a1[g]));
@@ -199,5 +202,68 @@ TARGET void tk_norm_join_avx512(const int32_t *raw, long columns, long img_begin
             }
         }
     }
+}
+/* tk_norm_join_runs: channel by channel (each channel's values are contiguous, so they stream),
+ * 16 pixels at a time, each output value also quantized for up to two targets whose runs build up
+ * in a per-image scratch grid (in L1) and are then copied into the targets' padded grids. */
+TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+                                     long ow, const int32_t *sums, const float *mean, const float *inv,
+                                     const float *gamma, const float *beta, const float *residual, int relu, float *y,
+                                     const tk_quant_target *targets, long target_count) {
+    const __m512 zero = _mm512_setzero_ps(), half = _mm512_set1_ps(0.5f);
+    long plane = oh * ow, padded = (plane + 15) / 16 * 16;
+    /* scratch[q][plane]: M runs then S runs of target q, `padded` words each. */
+    uint64_t *scratch = aligned_alloc(64, (size_t)(2 * 2 * padded) * sizeof(uint64_t));
+    if (!scratch) return;
+    for (long img = img_begin; img < img_end; img++) {
+        memset(scratch, 0, (size_t)(2 * 2 * padded) * sizeof(uint64_t));
+        for (long m = 0; m < cout; m++) {
+            const int32_t *a = raw + m * columns + img * plane;
+            const float *r = residual ? residual + (img * cout + m) * plane : 0;
+            float *d = y + (img * cout + m) * plane;
+            __m512i s = _mm512_set1_epi32(sums[m]), bit = _mm512_set1_epi64((long long)(1ull << m));
+            __m512 mm = _mm512_set1_ps(mean[m]), sc = _mm512_set1_ps(inv[m]), gm = _mm512_set1_ps(gamma[m]);
+            __m512 bm = _mm512_set1_ps(beta[m]);
+            __m512 qo0[2], qa0[2], qo1[2], qa1[2];
+            for (long q = 0; q < target_count; q++) {
+                long g = targets[q].per_channel ? m : 0;
+                qo0[q] = _mm512_set1_ps(targets[q].o0[g]);
+                qa0[q] = _mm512_set1_ps(targets[q].a0[g]);
+                qo1[q] = _mm512_set1_ps(targets[q].o1[g]);
+                qa1[q] = _mm512_set1_ps(targets[q].a1[g]);
+            }
+            for (long j = 0; j < plane; j += 16) {
+                __mmask16 live = plane - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (plane - j)) - 1);
+                __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_maskz_loadu_epi32(live, a + j), s));
+                v = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(v, mm), sc), gm), bm);
+                if (r) {
+                    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, r + j));
+                    if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
+                }
+                _mm512_mask_storeu_ps(d + j, live, v);
+                for (long q = 0; q < target_count; q++) {
+                    __m512 u0 = _mm512_mul_ps(_mm512_sub_ps(v, qo0[q]), qa0[q]);
+                    __m512 u1 = _mm512_mul_ps(_mm512_sub_ps(v, qo1[q]), qa1[q]);
+                    __mmask16 k0 = _mm512_cmp_ps_mask(u0, half, _CMP_GT_OQ), k1 = _mm512_cmp_ps_mask(u1, half, _CMP_GT_OQ);
+                    /* code = k0 + k1: M = !(k0 ^ k1), S = !(k0 | k1). */
+                    __mmask16 km = (__mmask16)~(k0 ^ k1), ks = (__mmask16)~(k0 | k1);
+                    uint64_t *sm = scratch + (2 * q) * padded + j, *ss = scratch + (2 * q + 1) * padded + j;
+                    _mm512_store_si512(sm, _mm512_mask_or_epi64(_mm512_load_si512(sm), (__mmask8)(km & 0xFF), _mm512_load_si512(sm), bit));
+                    _mm512_store_si512(sm + 8, _mm512_mask_or_epi64(_mm512_load_si512(sm + 8), (__mmask8)(km >> 8), _mm512_load_si512(sm + 8), bit));
+                    _mm512_store_si512(ss, _mm512_mask_or_epi64(_mm512_load_si512(ss), (__mmask8)(ks & 0xFF), _mm512_load_si512(ss), bit));
+                    _mm512_store_si512(ss + 8, _mm512_mask_or_epi64(_mm512_load_si512(ss + 8), (__mmask8)(ks >> 8), _mm512_load_si512(ss + 8), bit));
+                }
+            }
+        }
+        for (long q = 0; q < target_count; q++) {
+            long pad = targets[q].pad, gw = ow + 2 * pad, grid = (oh + 2 * pad) * gw;
+            tk_runs_prepare_grid(targets[q].m, targets[q].s, img, cout, oh, ow, pad, 0);
+            for (long yy = 0; yy < oh; yy++) {
+                memcpy(targets[q].m + img * grid + (yy + pad) * gw + pad, scratch + (2 * q) * padded + yy * ow, (size_t)ow * sizeof(uint64_t));
+                memcpy(targets[q].s + img * grid + (yy + pad) * gw + pad, scratch + (2 * q + 1) * padded + yy * ow, (size_t)ow * sizeof(uint64_t));
+            }
+        }
+    }
+    free(scratch);
 }
 #endif

@@ -60,11 +60,15 @@ import Testing
     }
 
     /// A fatnn resnet20 with scrambled BatchNorm statistics (negative and zero γ among them) and
-    /// quantizer steps: every code and every logit bit equal on every CPU path.
-    @Test func scrambledResNet20IsBitExact() throws {
+    /// quantizer steps, per layer and per channel: every code and every logit bit equal on every
+    /// CPU path.
+    @Test(arguments: [false, true])
+    func scrambledResNet20IsBitExact(perChannel: Bool) throws {
         BLAS.setThreads(1)
         let shape = ImageShape(channels: 1, height: 28, width: 28)
-        let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 5, quantizer: .init(kind: .fatnn))
+        let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 5,
+                                                   quantizer: .init(kind: .fatnn, perChannelActivations: perChannel,
+                                                                    perChannelWeights: perChannel))
         var rng = RandomSource(seed: 11)
         scramble(net.layers, &rng)
         let images = Matrix(rows: 3, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }

@@ -131,6 +131,23 @@ int tk_norm_join(tk_path path, const int32_t *raw, long columns, long img_begin,
                  const int32_t *sums, const float *mean, const float *inv, const float *gamma, const float *beta,
                  const float *residual, int relu, float *y);
 
+/** A FATNN ternary activation quantizer and the runs it writes (see tk_runs_quantize): ramp
+ *  parameters per channel (per_channel = 1) or one each, and the grids (padded by `pad`). */
+typedef struct {
+    const float *o0, *a0, *o1, *a1;
+    long per_channel, pad;
+    uint64_t *m, *s;
+} tk_quant_target;
+
+/** tk_norm_join (output plane oh x ow) whose every output value also goes through up to two
+ *  quantizers into their runs, with the arithmetic of tk_runs_quantize: the next residual
+ *  block's inputs without a second pass. AVX-512 only, cout <= 64, target_count <= 2.
+ *  Returns 0, or -1 for another path, an unsupported CPU or a bad shape. */
+int tk_norm_join_runs(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+                      long ow, const int32_t *sums, const float *mean, const float *inv, const float *gamma,
+                      const float *beta, const float *residual, int relu, float *y,
+                      const tk_quant_target *targets, long target_count);
+
 /** The core clock in Hz, estimated by timing a chain of dependent integer adds (one cycle
  *  each on every x86-64 and arm64 core) for about `seconds`. */
 double tk_measure_clock_hz(double seconds);

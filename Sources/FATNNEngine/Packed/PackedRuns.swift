@@ -50,6 +50,26 @@ public struct PackedRuns: Sendable {
         sign = s
     }
 
+    /// Runs of `images` (at least one) images of `shape`, one per padding in `paddings`, filled
+    /// together by a single `fill(grids)` call that gets every one's `(mask, sign)` planes and
+    /// writes every word of them.
+    static func together(shape: ImageShape, images: Int, paddings: [Int],
+                         fill: ([(UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>)]) -> Void) -> [PackedRuns] {
+        precondition(images > 0)
+        func nest(_ i: Int, _ grids: [(UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>)]) -> [PackedRuns] {
+            guard i < paddings.count else {
+                fill(grids)
+                return []
+            }
+            var inner: [PackedRuns] = []
+            let runs = PackedRuns(shape: shape, padding: paddings[i], images: images, parallel: false) { m, s, _ in
+                inner = nest(i + 1, grids + [(m, s)])
+            }
+            return [runs] + inner
+        }
+        return nest(0, [])
+    }
+
     /// Runs of `x` (`images x C·H·W`, NCHW) under the ternary FATNN activation quantizer `q`, with
     /// exactly the codes `q.forward(x, training: false)` gives, on any kernel path.
     public static func quantize(_ x: Matrix, with q: FATNNActivationQuantizer, padding: Int,
