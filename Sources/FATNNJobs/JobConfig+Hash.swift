@@ -48,10 +48,23 @@ extension JobConfig {
         return out.values.map { $0! }
     }
 
-    /// Identity of the experiment up to its seed, for aggregating over seeds.
+    /// Identity of the experiment up to its seed, for aggregating over seeds (of a job that
+    /// starts from no other job's model; see ``groupHash(parentGroup:)``).
     public var groupHash: String {
         var c = self
         c.seed = 0
+        return SHA256.hex("group:" + c.canonicalJSON)
+    }
+
+    /// The group of a job that fine-tunes the model of a job in group `parentGroup`: the config
+    /// minus its seed, with the parent named by its group instead of its config hash. Jobs that
+    /// differ only in their seed and their parent's seed (a QAT stage over the seeds of an FP
+    /// stage) then share a group; with `parentGroup` nil, ``groupHash``.
+    public func groupHash(parentGroup: String?) -> String {
+        guard initFrom != nil, let parentGroup else { return groupHash }
+        var c = self
+        c.seed = 0
+        c.initFrom = "group:" + parentGroup
         return SHA256.hex("group:" + c.canonicalJSON)
     }
 

@@ -1,6 +1,7 @@
 @testable import FATNNCoordinator
 import FATNNJobs
 import Foundation
+import GRDB
 import Testing
 
 /// Jobs that start from another job's model: held until the parent succeeded and stored its
@@ -60,5 +61,58 @@ import Testing
             """.utf8))
         #expect(throws: StoreError.self) { try store.submit(orphan, document: "{}") }
         #expect(try store.counts().values.reduce(0, +) == 0)
+    }
+
+    /// A QAT stage over two seeds of an FP stage: each quantizer's seeds form one group (their
+    /// parents differ only in the seed), so the grouped leaderboard has one row per quantizer with
+    /// n = 2; and a store whose fine-tuning jobs were grouped by their parent's config hash (before
+    /// schema version 5) is regrouped by the migration.
+    @Test func fineTuningJobsGroupOverTheSeedsOfTheirParents() throws {
+        let store = try TestClock().store()
+        let sweep = try Sweep.parse(Data("""
+            { "name": "staged", "base": { "model": "cnn-s", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 1, "learningRate": 0.1} },
+              "seeds": [1, 2], "stages": [ {"name": "fp"}, {"name": "q", "from": "fp", "grid": {"quantizer.kind": ["fatnn", "tnn"]}} ] }
+            """.utf8))
+        #expect(try store.submit(sweep, document: "{}").added == 6)
+        var accuracy = 0.8
+        while let job = try store.claim(worker: "w", host: "h") {
+            try store.storeArtifact(job: job.id, token: job.claimToken, data: model)
+            try store.complete(job: job.id, token: job.claimToken, result: sampleResult(accuracy))
+            accuracy += 0.01
+        }
+        func groups() throws -> [String: Set<String>] {
+            try store.pool.read { db in
+                var g: [String: Set<String>] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT quantizer, group_hash FROM jobs") {
+                    g[row["quantizer"], default: []].insert(row["group_hash"])
+                }
+                return g
+            }
+        }
+        /// `n` of every row of the grouped leaderboard.
+        func groupedRows() throws -> [Int] {
+            try store.query(LeaderboardQuery(columns: ["quantizer", "n"])).rows.map { row in
+                if case .number(let n) = row[1] { Int(n) } else { -1 }
+            }
+        }
+        let fixed = try groups()
+        #expect(fixed.count == 3 && fixed.values.allSatisfy { $0.count == 1 }, "\(fixed)")
+        #expect(Set(fixed.values.map { $0.first! }).count == 3)
+        let rows = try groupedRows()
+        #expect(rows == [2, 2, 2], "\(rows)")
+        // The old grouping (parent by config hash), then the migration's regrouping.
+        try store.write { db in
+            for row in try Row.fetchAll(db, sql: "SELECT id, config FROM jobs WHERE parent_hash IS NOT NULL") {
+                let old = try JobConfig.fromCanonical(row["config"]).groupHash
+                try db.execute(sql: "UPDATE jobs SET group_hash = ? WHERE id = ?", arguments: [old, row["id"] as Int64])
+            }
+            try db.execute(sql: "DELETE FROM group_results")
+            try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "1"))
+        }
+        #expect(try groups()["fatnn"]?.count == 2, "the old grouping splits the seeds")
+        #expect(try groupedRows().count == 5)
+        try store.write { db in try Schema.regroupFineTuningJobs(db) }
+        #expect(try groups() == fixed)
+        #expect(try groupedRows() == [2, 2, 2])
     }
 }

@@ -51,6 +51,7 @@ public final class JobStore: Sendable {
         migrator.registerMigration("v2") { db in try db.execute(sql: Schema.version2) }
         migrator.registerMigration("v3") { db in try db.execute(sql: Schema.version3) }
         migrator.registerMigration("v4") { db in try db.execute(sql: Schema.version4) }
+        migrator.registerMigration("v5") { db in try Schema.regroupFineTuningJobs(db) }
         try migrator.migrate(pool)
     }
 
@@ -123,14 +124,24 @@ public final class JobStore: Sendable {
                 ON CONFLICT(config_hash, replica) DO NOTHING
                 """)
             var added = 0
+            // A fine-tuning job's group names its parent's group (so seeds of a QAT stage group
+            // together): the parent is earlier in this sweep or stored.
+            var groups: [String: String] = [:]
             for (job, id) in zip(sweep.jobs, ids) {
+                var group = id.groupHash
+                if let parent = job.initFrom {
+                    let parentGroup = try groups[parent]
+                        ?? String.fetchOne(db, sql: "SELECT group_hash FROM jobs WHERE config_hash = ? LIMIT 1", arguments: [parent])
+                    group = job.groupHash(parentGroup: parentGroup)
+                }
+                groups[id.configHash] = group
                 var replicas = [0]
                 if replicate > 0 {
                     let next = try Int.fetchOne(db, sql: "SELECT max(replica) + 1 FROM jobs WHERE config_hash = ?", arguments: [id.configHash]) ?? 0
                     replicas = Array(next..<(next + replicate))
                 }
                 for replica in replicas {
-                    try insert.execute(arguments: [sweepId, id.configHash, replica, id.groupHash, id.canonicalJSON, job.model,
+                    try insert.execute(arguments: [sweepId, id.configHash, replica, group, id.canonicalJSON, job.model,
                                                    job.dataset.name, job.splitLabel, job.quantizer.kind, job.training.learningRate,
                                                    job.seed, job.training.epochs, job.initFrom, p.priority, p.errorRetries,
                                                    p.lostRetries, p.timeoutSeconds, t, t])

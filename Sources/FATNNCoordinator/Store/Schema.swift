@@ -1,3 +1,6 @@
+import FATNNJobs
+import GRDB
+
 /// The coordinator's SQL schema, as migrations applied in order. `Schemas/schema.sql` is a copy of
 /// ``all`` kept identical by a test.
 enum Schema {
@@ -5,6 +8,25 @@ enum Schema {
     static var all: String { version1 + version2 + version3 + version4 }
 
     static var version4: String { GroupSummary.migration }
+
+    /// Version 5 (data only, no change to the tables): fine-tuning jobs stored before it were
+    /// grouped by their parent's config hash, so each seed of a QAT stage was a group of its own.
+    /// Every such job gets the group that names its parent's group
+    /// (``JobConfig/groupHash(parentGroup:)``), parents first, and `group_results` is rebuilt.
+    static func regroupFineTuningJobs(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, config_hash, config, parent_hash FROM jobs WHERE parent_hash IS NOT NULL ORDER BY id")
+        var groups: [String: String] = [:]
+        for row in rows {
+            let parent: String = row["parent_hash"], hash: String = row["config_hash"]
+            let parentGroup = try groups[parent]
+                ?? String.fetchOne(db, sql: "SELECT group_hash FROM jobs WHERE config_hash = ? LIMIT 1", arguments: [parent])
+            let group = try JobConfig.fromCanonical(row["config"]).groupHash(parentGroup: parentGroup)
+            groups[hash] = group
+            try db.execute(sql: "UPDATE jobs SET group_hash = ? WHERE id = ?", arguments: [group, row["id"] as Int64])
+        }
+        try db.execute(sql: "DELETE FROM group_results")
+        try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "1"))
+    }
 
     static let version1 = """
     -- FATNN coordinator database, schema version 1 (SQLite, WAL mode).
