@@ -13,7 +13,8 @@ int tk_norm_join(tk_path path, const int32_t *raw, long columns, long img_begin,
     if (!tk_path_supported(path) || cout <= 0 || plane <= 0 || columns < img_end * plane || (relu && !residual)) return -1;
 #if defined(__x86_64__)
     if (path == TK_AVX512) {
-        tk_norm_join_avx512(raw, columns, img_begin, img_end, cout, plane, sums, mean, inv, gamma, beta, residual, relu, y);
+        tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, 1, plane, sums, mean, inv, gamma, beta, residual, relu,
+                                 y, 0, 0);
         return 0;
     }
 #endif

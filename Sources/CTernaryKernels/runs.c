@@ -41,6 +41,34 @@ void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih,
     }
 }
 
+/* Sets lane `shift` of run word `at` to the planes of `code`: M = [code != 1], S = [code = 0]. */
+static inline void put_code(uint64_t *m, uint64_t *s, long at, unsigned shift, int code) {
+    m[at] |= (uint64_t)(code != 1) << shift;
+    s[at] |= (uint64_t)(code == 0) << shift;
+}
+
+/* The first word of interior row y of image img's grid. */
+static inline long interior_row(long img, long y, long ih, long iw, long pad, long pw) {
+    return ((img * (ih + 2 * pad) + y + pad) * (iw + 2 * pad) + pad) * pw;
+}
+
+int tk_runs_from_codes(const uint8_t *codes, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                       uint64_t *m, uint64_t *s) {
+    if (cin <= 0 || ih <= 0 || iw <= 0 || pad < 0) return -1;
+    long pw = (cin + 63) / 64, plane = ih * iw;
+    for (long img = img_begin; img < img_end; img++) {
+        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 1);
+        for (long y = 0; y < ih; y++) {
+            long row = interior_row(img, y, ih, iw, pad, pw);
+            for (long c = 0; c < cin; c++) {
+                const uint8_t *src = codes + (img * cin + c) * plane + y * iw;
+                for (long i = 0; i < iw; i++) put_code(m, s, row + i * pw + (c >> 6), (unsigned)(c & 63), src[i]);
+            }
+        }
+    }
+    return 0;
+}
+
 int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
                      const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
                      uint64_t *m, uint64_t *s) {
@@ -51,22 +79,19 @@ int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end,
         return 0;
     }
 #endif
-    long pw = (cin + 63) / 64, gw = iw + 2 * pad, gh = ih + 2 * pad, plane = ih * iw;
+    long pw = (cin + 63) / 64, plane = ih * iw;
     for (long img = img_begin; img < img_end; img++) {
         tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 1);
         for (long y = 0; y < ih; y++) {
-            uint64_t *rm = m + ((img * gh + y + pad) * gw + pad) * pw, *rs = s + ((img * gh + y + pad) * gw + pad) * pw;
+            long row = interior_row(img, y, ih, iw, pad, pw);
             for (long c = 0; c < cin; c++) {
-                long g = per_channel ? c : 0, word = c >> 6;
-                unsigned shift = (unsigned)(c & 63);
+                long g = per_channel ? c : 0;
                 /* The training quantizer's own float arithmetic: a step counts when (v - o)·α > 0.5. */
                 float O0 = o0[g], A0 = a0[g], O1 = o1[g], A1 = a1[g];
-                const float *row = x + (img * cin + c) * plane + y * iw;
+                const float *src = x + (img * cin + c) * plane + y * iw;
                 for (long i = 0; i < iw; i++) {
-                    float v = row[i];
-                    int code = ((v - O0) * A0 > 0.5f) + ((v - O1) * A1 > 0.5f);
-                    rm[i * pw + word] |= (uint64_t)(code != 1) << shift;
-                    rs[i * pw + word] |= (uint64_t)(code == 0) << shift;
+                    int code = ((src[i] - O0) * A0 > 0.5f) + ((src[i] - O1) * A1 > 0.5f);
+                    put_code(m, s, row + i * pw + (c >> 6), (unsigned)(c & 63), code);
                 }
             }
         }
@@ -106,21 +131,17 @@ int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_b
         return 0;
     }
 #endif
-    long pw = (cout + 63) / 64, gw = ow + 2 * pad, gh = oh + 2 * pad, plane = oh * ow;
+    long pw = (cout + 63) / 64, plane = oh * ow;
     for (long img = img_begin; img < img_end; img++) {
         tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad, 1);
         for (long y = 0; y < oh; y++) {
-            uint64_t *rm = m + ((img * gh + y + pad) * gw + pad) * pw, *rs = s + ((img * gh + y + pad) * gw + pad) * pw;
+            long row = interior_row(img, y, oh, ow, pad, pw);
             for (long c = 0; c < cout; c++) {
-                long word = c >> 6;
-                unsigned shift = (unsigned)(c & 63);
                 int32_t d = dir[c], T1 = t1[c], T2 = t2[c];
-                const int32_t *row = raw + c * columns + img * plane + y * ow;
+                const int32_t *src = raw + c * columns + img * plane + y * ow;
                 for (long i = 0; i < ow; i++) {
-                    int32_t r = d * row[i];
-                    int code = (r > T1) + (r > T2);
-                    rm[i * pw + word] |= (uint64_t)(code != 1) << shift;
-                    rs[i * pw + word] |= (uint64_t)(code == 0) << shift;
+                    int32_t r = d * src[i];
+                    put_code(m, s, row + i * pw + (c >> 6), (unsigned)(c & 63), (r > T1) + (r > T2));
                 }
             }
         }

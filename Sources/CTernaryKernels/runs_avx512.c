@@ -177,34 +177,9 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
         }
     }
 }
-/* tk_norm_join, 16 values at a time: the same single-precision operations in the same order. */
-TARGET void tk_norm_join_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long plane,
-                                const int32_t *sums, const float *mean, const float *inv, const float *gamma,
-                                const float *beta, const float *residual, int relu, float *y) {
-    const __m512 zero = _mm512_setzero_ps();
-    for (long img = img_begin; img < img_end; img++) {
-        for (long m = 0; m < cout; m++) {
-            const int32_t *a = raw + m * columns + img * plane;
-            const float *r = residual ? residual + (img * cout + m) * plane : 0;
-            float *d = y + (img * cout + m) * plane;
-            __m512i s = _mm512_set1_epi32(sums[m]);
-            __m512 mm = _mm512_set1_ps(mean[m]), sc = _mm512_set1_ps(inv[m]), gm = _mm512_set1_ps(gamma[m]);
-            __m512 bm = _mm512_set1_ps(beta[m]);
-            for (long j = 0; j < plane; j += 16) {
-                __mmask16 live = plane - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (plane - j)) - 1);
-                __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_maskz_loadu_epi32(live, a + j), s));
-                v = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(v, mm), sc), gm), bm);
-                if (r) {
-                    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, r + j));
-                    if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
-                }
-                _mm512_mask_storeu_ps(d + j, live, v);
-            }
-        }
-    }
-}
-/* tk_norm_join_runs: channel by channel (each channel's values are contiguous, so they stream),
- * 16 pixels at a time, each output value also quantized for up to two targets whose runs build up
+/* tk_norm_join_runs (and, with no targets, tk_norm_join): channel by channel (each channel's
+ * values are contiguous, so they stream), 16 pixels at a time, the engine's single-precision
+ * operations in its order, each output value also quantized for up to two targets whose runs build up
  * in a per-image scratch grid (in L1) and are then copied into the targets' padded grids. */
 TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                                      long ow, const int32_t *sums, const float *mean, const float *inv,
@@ -212,11 +187,11 @@ TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_
                                      const tk_quant_target *targets, long target_count) {
     const __m512 zero = _mm512_setzero_ps(), half = _mm512_set1_ps(0.5f);
     long plane = oh * ow, padded = (plane + 15) / 16 * 16;
-    /* scratch[q][plane]: M runs then S runs of target q, `padded` words each. */
-    uint64_t *scratch = aligned_alloc(64, (size_t)(2 * 2 * padded) * sizeof(uint64_t));
-    if (!scratch) return;
+    /* scratch[q][plane]: M runs then S runs of target q, `padded` words each (none without targets). */
+    uint64_t *scratch = target_count > 0 ? aligned_alloc(64, (size_t)(2 * 2 * padded) * sizeof(uint64_t)) : 0;
+    if (target_count > 0 && !scratch) return;
     for (long img = img_begin; img < img_end; img++) {
-        memset(scratch, 0, (size_t)(2 * 2 * padded) * sizeof(uint64_t));
+        if (scratch) memset(scratch, 0, (size_t)(2 * 2 * padded) * sizeof(uint64_t));
         for (long m = 0; m < cout; m++) {
             const int32_t *a = raw + m * columns + img * plane;
             const float *r = residual ? residual + (img * cout + m) * plane : 0;

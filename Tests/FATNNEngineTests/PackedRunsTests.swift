@@ -3,8 +3,8 @@ import FATNNTestSupport
 import Testing
 
 /// Activation runs (the packed network's conv inputs): every path writes the codes the float
-/// quantizer and the folded thresholds give, and the windows gathered from runs equal the windows
-/// packed from bytes. Equality on every supported path, against the portable loops.
+/// quantizer and the folded thresholds give, and every path's windows equal the portable path's
+/// windows of the same codes. Equality on every supported path, against the portable loops.
 @Suite struct PackedRunsTests {
     /// `(cin, h, w, pad)`: one word per pixel and several, channel counts dividing 64 and not,
     /// planes that are not a multiple of 16 pixels, and no padding.
@@ -73,7 +73,8 @@ import Testing
         // α0 = α1 = 1: thresholds 0.5 and 1.5, so the float code c quantizes to c.
         let q = FATNNActivationQuantizer(name: "q", shape: shape, steps: 2, perChannel: false, initial: 1)
         let x = Matrix(rows: images, cols: shape.count, data: codes.map(Float.init))
-        let expected = conv.packWindows(codes, images: images)
+        // The portable packing of the codes' runs is the oracle.
+        let expected = conv.packWindows(codes, images: images, path: .scalar)
         for path in PackedKernel.Path.supported {
             let runs = PackedRuns.quantize(x, with: q, padding: pad, path: path)
             #expect(runs.codes() == codes)

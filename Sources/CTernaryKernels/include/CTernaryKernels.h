@@ -59,17 +59,6 @@ int tk_gemm(tk_kind kind, tk_path path,
             long m_count, long n_count, long kw, long kbits,
             long nb_begin, long nb_end);
 
-/**
- * Packs the FATNN activation planes (x0 = Mx, x1 = Sx) of every conv window of images
- * [img_begin, img_end) of `codes` (NCHW, one byte per code in {0,1,2}; image i at
- * codes + i * cin * ih * iw). Lanes are (ky, kx, c), channels innermost; spatial padding is code 0
- * (Mx = Sx = 1). Column n = image * oh * ow + oy * ow + ox, in the block layout of tk_gemm with
- * `kw` words per column; every word of those columns is written. Returns 0, or -1 if kw is too
- * small for kernel * kernel * cin lanes.
- */
-int tk_pack_windows(const uint8_t *codes, long img_begin, long img_end, long cin, long ih, long iw,
-                    long kernel, long stride, long pad, long oh, long ow, long kw,
-                    uint64_t *x0, uint64_t *x1);
 
 /*
  * Activation runs: the FATNN planes (M = [a != 1], S = [a = 0]) of one conv input, pixel by pixel,
@@ -78,6 +67,11 @@ int tk_pack_windows(const uint8_t *codes, long img_begin, long img_end, long cin
  *   r_p[((i * gh + y) * gw + x) * pw + w],   lane c of the run in word c / 64, bit c % 64.
  * Border pixels hold code 0 (M = S = 1 on the cin lanes); lanes >= cin are 0.
  */
+
+/** Runs of images [img_begin, img_end) of `codes` (NCHW, one byte per code in {0,1,2}; image i at
+ *  codes + i * cin * ih * iw). Portable only. Returns 0, or -1 for a bad shape. */
+int tk_runs_from_codes(const uint8_t *codes, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                       uint64_t *m, uint64_t *s);
 
 /** Runs of images [img_begin, img_end) of `x` (NCHW floats) under the FATNN ternary activation
  *  quantizer, with exactly its float arithmetic: code = [(v - o0)·a0 > 0.5] + [(v - o1)·a1 > 0.5].
@@ -108,7 +102,8 @@ int tk_gemm_threshold(tk_path path, const uint64_t *w0, const uint64_t *w1, cons
                       const int32_t *dir, const int32_t *t1, const int32_t *t2,
                       long images, long oh, long ow, long pad, uint64_t *m, uint64_t *s);
 
-/** The window columns (as tk_pack_windows writes them, column n = image * oh * ow + pixel) of
+/** The window columns of a conv (lanes (ky, kx, c), channels innermost; column n = image * oh * ow
+ *  + pixel, in the block layout of tk_gemm with `kw` words per column) of
  *  column blocks [nb_begin, nb_end) of `images` images, from their runs (grids of gh x gw pixels
  *  that include the conv's padding). Every word of those blocks is written (columns past the
  *  end get zeros), so the planes need no clearing beforehand. TK_AVX512 has a vector path when cin divides 64. Returns 0, or -1 if kw is too

@@ -108,18 +108,15 @@ public struct PackedActivations: Sendable, Equatable {
 
     /// Empty (all-zero) planes for `columns x bits`.
     public init(kind: PackedKernel.Kind, columns: Int, bits: Int) {
-        precondition(columns >= 0 && bits >= 0)
-        self.kind = kind
-        self.columns = columns
-        self.bits = bits
-        words = (bits + 63) / 64
-        let count = (columns + Self.blockWidth - 1) / Self.blockWidth * Self.blockWidth * words
-        plane0 = [UInt64](repeating: 0, count: count)
-        plane1 = [UInt64](repeating: 0, count: kind.planes == 2 ? count : 0)
+        let count = (columns + Self.blockWidth - 1) / Self.blockWidth * Self.blockWidth * ((bits + 63) / 64)
+        self.init(kind: kind, columns: columns, bits: bits) { p0, p1 in
+            p0.initialize(repeating: 0, count: count)
+            p1?.initialize(repeating: 0, count: count)
+        }
     }
 
-    /// Planes for `columns x bits` written by `fill(plane0, plane1)`, which must write every word
-    /// (the planes are not cleared first).
+    /// Planes for `columns x bits` written by `fill(plane0, plane1)` (`plane1` nil for one-plane
+    /// kinds), which must write every word (the planes are not cleared first).
     init(kind: PackedKernel.Kind, columns: Int, bits: Int,
          fill: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>?) -> Void) {
         precondition(columns >= 0 && bits >= 0)
@@ -131,8 +128,9 @@ public struct PackedActivations: Sendable, Equatable {
         var second = [UInt64]()
         plane0 = [UInt64](unsafeUninitializedCapacity: count) { p0, written0 in
             second = [UInt64](unsafeUninitializedCapacity: kind.planes == 2 ? count : 0) { p1, written1 in
-                if count > 0 { fill(p0.baseAddress!, p1.baseAddress) }
-                written1 = p1.count
+                // One-plane kinds get no second pointer (an empty buffer may still have an address).
+                if count > 0 { fill(p0.baseAddress!, kind.planes == 2 ? p1.baseAddress : nil) }
+                written1 = kind.planes == 2 ? count : 0
             }
             written0 = count
         }

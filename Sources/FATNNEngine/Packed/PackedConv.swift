@@ -46,32 +46,16 @@ public struct PackedConv: Sendable {
     }
 
     /// Packs the windows of every output pixel of `images` images whose codes are `codes`
-    /// (NCHW, one `UInt8` per value, each in `{0,1,2}`): `images · H'·W'` columns. Images are
-    /// split over the engine's threads.
-    public func packWindows(_ codes: [UInt8], images: Int) -> PackedActivations {
-        let cin = input.channels
-        precondition(codes.count == images * input.count, "packWindows: \(codes.count) codes for \(images) images of \(input)")
-        var packed = PackedActivations(kind: .fatnn, columns: images * output.plane, bits: kernel * kernel * cin)
-        let words = packed.words
-        codes.withUnsafeBufferPointer { src in
-            packed.plane0.withUnsafeMutableBufferPointer { p0 in
-                packed.plane1.withUnsafeMutableBufferPointer { p1 in
-                    let s = UncheckedPointer(src.baseAddress!), d0 = UncheckedPointer(p0.baseAddress!), d1 = UncheckedPointer(p1.baseAddress!)
-                    Parallel.chunks(images) { _, range in
-                        let rc = tk_pack_windows(s.pointer, range.lowerBound, range.upperBound, cin, input.height, input.width,
-                                                 kernel, stride, padding, output.height, output.width, words, d0.pointer, d1.pointer)
-                        precondition(rc == 0, "tk_pack_windows rejected its arguments")
-                    }
-                }
-            }
-        }
-        return packed
+    /// (NCHW, one `UInt8` per value, each in `{0,1,2}`): `images · H'·W'` columns, through
+    /// ``PackedRuns`` and the `path`'s window packing.
+    public func packWindows(_ codes: [UInt8], images: Int, path: PackedKernel.Path = .best) -> PackedActivations {
+        packWindows(PackedRuns(codes: codes, shape: input, images: images, padding: padding), path: path)
     }
 
     /// The raw kernel output for `images` images: row-major `Cout x (images·H'·W')`, each value
     /// `Σ (a − 1)·w = z − Σw` (add ``PackedWeights/rowSums`` for `z`).
     public func accumulate(_ codes: [UInt8], images: Int, path: PackedKernel.Path = .best) -> [Int32] {
-        PackedKernel.multiplyRaw(weights, packWindows(codes, images: images), path: path)
+        PackedKernel.multiplyRaw(weights, packWindows(codes, images: images, path: path), path: path)
     }
 
     /// `z` as the training-time convolution computes it on the codes, NCHW per image, as floats

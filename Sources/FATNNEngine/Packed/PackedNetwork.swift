@@ -183,41 +183,33 @@ public final class PackedNetwork {
                 v = .runs(runs[index])
             case (.residual(let main, let shortcut, let relu), .floatRuns(let x, _)),
                  (.residual(let main, let shortcut, let relu), .float(let x)):
-                if case .normJoinQuantize(let c, let bn, let targets)? = main.last {
-                    guard case .raw(let r) = run(Array(main.dropLast()), v, images: images, record: record) else { preconditionFailure() }
-                    var s = x
-                    if let shortcut {
-                        guard case .float(let z) = run(shortcut, v, images: images, record: record) else { preconditionFailure() }
-                        s = z
-                    }
-                    let t = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                    let (y, runs) = PackedNetwork.normJoin(raw: r, c, bn, residual: s, relu: relu != nil, images: images, path: path,
-                                                           quantizers: targets)
-                    v = .floatRuns(y, runs)
-                    if profile != nil { profile!["norm join + quantize", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
-                    continue
-                }
-                if case .normJoin(let c, let bn)? = main.last {
-                    guard case .raw(let r) = run(Array(main.dropLast()), v, images: images, record: record) else { preconditionFailure() }
-                    var s = x
-                    if let shortcut {
-                        guard case .float(let z) = run(shortcut, v, images: images, record: record) else { preconditionFailure() }
-                        s = z
-                    }
-                    let t = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                    v = .float(PackedNetwork.normJoin(raw: r, c, bn, residual: s, relu: relu != nil, images: images, path: path))
-                    if profile != nil { profile!["norm join", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
-                    continue
-                }
-                guard case .float(let y) = run(main, v, images: images, record: record) else { preconditionFailure() }
-                let s: Matrix
+                // A main path ending in a fused float tail runs up to its accumulators; the tail
+                // then takes the shortcut's output (computed after main, the training order).
+                var fusedTail = false
+                if case .normJoin? = main.last { fusedTail = true }
+                if case .normJoinQuantize? = main.last { fusedTail = true }
+                let y = run(fusedTail ? Array(main.dropLast()) : main, v, images: images, record: record)
+                var s = x
                 if let shortcut {
                     guard case .float(let z) = run(shortcut, v, images: images, record: record) else { preconditionFailure() }
                     s = z
-                } else {
-                    s = x
                 }
-                v = .float(BasicBlock.join(y, s, relu: relu, training: false))
+                let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                let key: String
+                switch (main.last, y) {
+                case (.normJoinQuantize(let c, let bn, let targets)?, .raw(let r)):
+                    let (out, runs) = PackedNetwork.normJoin(raw: r, c, bn, residual: s, relu: relu != nil, images: images, path: path,
+                                                             quantizers: targets)
+                    (v, key) = (.floatRuns(out, runs), "norm join + quantize")
+                case (.normJoin(let c, let bn)?, .raw(let r)):
+                    (v, key) = (.float(PackedNetwork.normJoin(raw: r, c, bn, residual: s, relu: relu != nil, images: images, path: path)),
+                                "norm join")
+                case (_, .float(let out)):
+                    (v, key) = (.float(BasicBlock.join(out, s, relu: relu, training: false)), "residual join")
+                default:
+                    preconditionFailure("PackedNetwork: a residual block's main path ended in \(y)")
+                }
+                if profile != nil { profile![key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
             default:
                 preconditionFailure("PackedNetwork: \(op) cannot take this value")
             }

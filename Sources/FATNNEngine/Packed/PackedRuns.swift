@@ -50,6 +50,19 @@ public struct PackedRuns: Sendable {
         sign = s
     }
 
+    /// Runs of `codes` (NCHW, one byte per code in `{0,1,2}`) of `images` images of `shape`.
+    public init(codes: [UInt8], shape: ImageShape, images: Int, padding: Int) {
+        precondition(codes.count == images * shape.count, "PackedRuns: \(codes.count) codes for \(images) images of \(shape)")
+        self = codes.withUnsafeBufferPointer { c in
+            let pc = UncheckedPointer(c.baseAddress)
+            return PackedRuns(shape: shape, padding: padding, images: images) { m, s, range in
+                let rc = tk_runs_from_codes(pc.pointer, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
+                                            padding, m, s)
+                precondition(rc == 0, "tk_runs_from_codes rejected its arguments")
+            }
+        }
+    }
+
     /// Runs of `images` (at least one) images of `shape`, one per padding in `paddings`, filled
     /// together by a single `fill(grids)` call that gets every one's `(mask, sign)` planes and
     /// writes every word of them.
