@@ -1,0 +1,126 @@
+import CTernaryKernels
+
+/// The float tails of residual blocks (`normJoin`, ``PackedNetwork/Op/normJoin``) and the
+/// program passes that fuse steps of a compiled packed network.
+extension PackedNetwork {
+    /// `relu?(BN(z) + residual)` with `z` the accumulators of `conv` (raw kernel output plus `Σw`);
+    /// without `residual`, `BN(z)` alone (`relu` must be false then). `tk_norm_join` does the
+    /// engine's float operations in its order, so the result equals the separate layers'.
+    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int,
+                         path: PackedKernel.Path) -> Matrix {
+        let cout = conv.output.channels, p = conv.output.plane, columns = images * p, sums = conv.weights.rowSums
+        precondition(raw.count == cout * columns && (residual.map { $0.rows == images && $0.cols == cout * p } ?? !relu))
+        let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
+        let none = [Float]()
+        return raw.withUnsafeBufferPointer { rb in
+            (residual?.data ?? none).withUnsafeBufferPointer { sb in
+                Matrix(rows: images, cols: cout * p) { y in
+                    // (An empty array's buffer may still have a base address: test `residual` itself.)
+                    let src = UncheckedPointer(rb.baseAddress!), res = UncheckedPointer(residual == nil ? nil : sb.baseAddress)
+                    let dst = UncheckedPointer(y.baseAddress!)
+                    Parallel.chunks(images) { _, range in
+                        let rc = tk_norm_join(path.c, src.pointer, columns, range.lowerBound, range.upperBound, cout, p, sums, mean, inv,
+                                              g, b, res.pointer, relu ? 1 : 0, dst.pointer)
+                        precondition(rc == 0, "tk_norm_join rejected its arguments")
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``normJoin(raw:_:_:residual:relu:images:path:)`` whose output is also quantized by each of
+    /// `quantizers` into runs padded for its conv: one pass on AVX-512 with at most 64 channels,
+    /// else the two steps one after the other (the same values either way).
+    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix, relu: Bool, images: Int,
+                         path: PackedKernel.Path, quantizers: [(FATNNActivationQuantizer, padding: Int)]) -> (Matrix, [PackedRuns]) {
+        let shape = conv.output
+        guard path == .avx512, path.isSupported, shape.channels <= 64, quantizers.count <= 2, images > 0 else {
+            let y = normJoin(raw: raw, conv, bn, residual: residual, relu: relu, images: images, path: path)
+            return (y, quantizers.map { PackedRuns.quantize(y, with: $0.0, padding: $0.padding, path: path) })
+        }
+        precondition(raw.count == shape.count * images && residual.rows == images && residual.cols == shape.count)
+        precondition(quantizers.allSatisfy { $0.0.steps == 2 && $0.0.shape == shape }, "normJoin: quantizers of another shape")
+        let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
+        let sums = conv.weights.rowSums, columns = images * shape.plane
+        // Every quantizer's ramps in one array: per quantizer, o0, a0, o1, a1 (per channel or one each).
+        var ramps: [Float] = [], starts: [Int] = [], groups: [Int] = []
+        for q in quantizers {
+            let (alphas, offsets) = q.0.ramps()
+            let n = alphas.count / 2
+            starts.append(ramps.count)
+            groups.append(n)
+            for k in 0..<2 {
+                ramps += (0..<n).map { offsets[2 * $0 + k] }
+                ramps += (0..<n).map { alphas[2 * $0 + k] }
+            }
+        }
+        var y = Matrix(rows: 0, cols: 0)
+        let runs = PackedRuns.together(shape: shape, images: images, paddings: quantizers.map(\.padding)) { grids in
+            ramps.withUnsafeBufferPointer { rp in
+                raw.withUnsafeBufferPointer { rb in
+                    residual.data.withUnsafeBufferPointer { sb in
+                        y = Matrix(rows: images, cols: shape.count) { yb in
+                            let base = rp.baseAddress!
+                            let targets = quantizers.indices.map { i in
+                                let o = base + starts[i], n = groups[i]
+                                return tk_quant_target(o0: o, a0: o + n, o1: o + 2 * n, a1: o + 3 * n,
+                                                       per_channel: quantizers[i].0.perChannel ? 1 : 0, pad: quantizers[i].padding,
+                                                       m: grids[i].0, s: grids[i].1)
+                            }
+                            let src = UncheckedPointer(rb.baseAddress!), res = UncheckedPointer(sb.baseAddress!)
+                            let dst = UncheckedPointer(yb.baseAddress!)
+                            targets.withUnsafeBufferPointer { tb in
+                                let tp = UncheckedPointer(tb.baseAddress!)
+                                Parallel.chunks(images) { _, range in
+                                    let rc = tk_norm_join_runs(path.c, src.pointer, columns, range.lowerBound, range.upperBound,
+                                                               shape.channels, shape.height, shape.width, sums, mean, inv, g, b,
+                                                               res.pointer, relu ? 1 : 0, dst.pointer, tp.pointer, tb.count)
+                                    precondition(rc == 0, "tk_norm_join_runs rejected its arguments")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (y, runs)
+    }
+
+    /// Where a residual block ending in ``Op/normJoin`` is followed by one whose main path (and
+    /// shortcut) starts by quantizing its float input, the first block quantizes its output for
+    /// them in the same pass and they take those runs.
+    static func fuseBlockInputs(_ ops: [Op]) -> [Op] {
+        var ops = ops
+        for i in ops.indices.dropLast() {
+            guard case .residual(var main, let shortcut, let relu) = ops[i], case .normJoin(let c, let bn)? = main.last,
+                  case .residual(var main2, var shortcut2, let relu2) = ops[i + 1],
+                  case .quantize(let q, let pad)? = main2.first else { continue }
+            var targets = [(q, padding: pad)]
+            main2[0] = .takeRuns(0)
+            if var s = shortcut2, case .quantize(let q2, let pad2)? = s.first {
+                targets.append((q2, padding: pad2))
+                s[0] = .takeRuns(1)
+                shortcut2 = s
+            }
+            main[main.count - 1] = .normJoinQuantize(c, bn, targets: targets)
+            ops[i] = .residual(main: main, shortcut: shortcut, relu: relu)
+            ops[i + 1] = .residual(main: main2, shortcut: shortcut2, relu: relu2)
+        }
+        return ops
+    }
+
+    /// Runs of consecutive float layers as one `Sequential`, whose eval forward fuses
+    /// `Conv2d → BatchNorm → ReLU` (bit-identical to the separate layers).
+    static func groupFloatLayers(_ ops: [Op]) -> [Op] {
+        var out: [Op] = [], run: [any Layer] = []
+        func flush() {
+            if run.count == 1 { out.append(.layer(run[0])) } else if run.count > 1 { out.append(.floats(Sequential(run))) }
+            run = []
+        }
+        for op in ops {
+            if case .layer(let l) = op { run.append(l) } else { flush(); out.append(op) }
+        }
+        flush()
+        return out
+    }
+}
