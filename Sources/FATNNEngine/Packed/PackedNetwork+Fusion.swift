@@ -42,17 +42,13 @@ extension PackedNetwork {
         precondition(quantizers.allSatisfy { $0.0.steps == 2 && $0.0.shape == shape }, "normJoin: quantizers of another shape")
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
         let sums = conv.weights.rowSums, columns = images * shape.plane
-        // Every quantizer's ramps in one array: per quantizer, o0, a0, o1, a1 (per channel or one each).
+        // Every quantizer's ramp table (o0, a0, o1, a1, per channel or one each) in one array.
         var ramps: [Float] = [], starts: [Int] = [], groups: [Int] = []
         for q in quantizers {
-            let (alphas, offsets) = q.0.ramps()
-            let n = alphas.count / 2
+            let table = q.0.ternaryRampTable()
             starts.append(ramps.count)
-            groups.append(n)
-            for k in 0..<2 {
-                ramps += (0..<n).map { offsets[2 * $0 + k] }
-                ramps += (0..<n).map { alphas[2 * $0 + k] }
-            }
+            groups.append(table.count / 4)
+            ramps += table
         }
         var y = Matrix(rows: 0, cols: 0)
         let runs = PackedRuns.together(shape: shape, images: images, paddings: quantizers.map(\.padding)) { grids in

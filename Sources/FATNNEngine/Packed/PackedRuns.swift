@@ -90,13 +90,11 @@ public struct PackedRuns: Sendable {
         precondition(path.isSupported, "PackedRuns: the \(path) path is not supported on this CPU")
         precondition(q.steps == 2, "PackedRuns: only ternary activation quantizers")
         precondition(x.cols == q.shape.count, "PackedRuns: \(x.cols) values per image for \(q.shape)")
-        let (alphas, offsets) = q.ramps()
-        let groups = alphas.count / 2
-        let o0 = (0..<groups).map { offsets[2 * $0] }, a0 = (0..<groups).map { alphas[2 * $0] }
-        let o1 = (0..<groups).map { offsets[2 * $0 + 1] }, a1 = (0..<groups).map { alphas[2 * $0 + 1] }
+        let table = q.ternaryRampTable(), n = table.count / 4
         let shape = q.shape
         return x.data.withUnsafeBufferPointer { xs in
             let px = UncheckedPointer(xs.baseAddress!)
+            let o0 = Array(table[0..<n]), a0 = Array(table[n..<(2 * n)]), o1 = Array(table[(2 * n)..<(3 * n)]), a1 = Array(table[(3 * n)...])
             return PackedRuns(shape: shape, padding: padding, images: x.rows) { m, s, range in
                 let rc = tk_runs_quantize(path.c, px.pointer, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
                                           padding, o0, a0, o1, a1, q.perChannel ? 1 : 0, m, s)

@@ -43,6 +43,15 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
         return (alphas, offsets)
     }
 
+    /// A ternary quantizer's ramps as one array, `o0, α0, o1, α1` in turn, each with one value per
+    /// group (channel, or the layer): the layout the packed producers read.
+    func ternaryRampTable() -> [Float] {
+        precondition(steps == 2, "ternaryRampTable: only ternary activation quantizers")
+        let (alphas, offsets) = ramps()
+        let groups = alphas.count / 2
+        return [offsets, alphas, offsets, alphas].enumerated().flatMap { i, v in (0..<groups).map { v[2 * $0 + i / 2] } }
+    }
+
     /// The learned thresholds `tₖ = oₖ + 0.5/αₖ` of group `group` (a code is the number of
     /// thresholds strictly below `x`).
     public func thresholds(group: Int = 0) -> [Float] {
