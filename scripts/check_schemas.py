@@ -152,7 +152,7 @@ accepted = [
                                seeds=[1, 2, 3])),
     ("every grid key", sweep(grid=ALL_KEYS)),
     ("fatnn with every parameter", sweep(base=base(model="resnet20", quantizer={"kind": "fatnn", "params": {
-        "activationInit": 2, "weightInit": 0.7, "perChannelActivations": 1, "perChannelWeights": 0}}))),
+        "activationInit": 2, "activationInitFromData": 1, "weightInit": 0.7, "perChannelActivations": 1, "perChannelWeights": 0}}))),
     ("fine-tuning stages", sweep(base=base(model="resnet20"), stages=[
         {"name": "fp"}, {"name": "q", "from": "fp", "base": {"training": {"learningRate": 0.01}},
                          "grid": {"quantizer.kind": ["fatnn", "tnn"]}}])),

@@ -69,12 +69,12 @@ public struct JobConfig: Codable, Sendable, Hashable {
     /// The `quantizer.params` each kind accepts, with their allowed values (switches are 0 or 1).
     public static let quantizerParams: [String: [String: ClosedRange<Double>]] = {
         let fatnn: [String: ClosedRange<Double>] = [
-            "activationInit": 0.01...100, "weightInit": 0.01...100, "perChannelActivations": 0...1, "perChannelWeights": 0...1,
+            "activationInit": 0.01...100, "activationInitFromData": 0...1, "weightInit": 0.01...100, "perChannelActivations": 0...1, "perChannelWeights": 0...1,
         ]
         return ["fp": [:], "fatnn": fatnn, "fatnn-a2": fatnn, "tnn": [:], "lsq2": [:], "binary": [:]]
     }()
     /// Parameters that are switches: 0 (off) or 1 (on).
-    public static let quantizerSwitches: Set<String> = ["perChannelActivations", "perChannelWeights"]
+    public static let quantizerSwitches: Set<String> = ["activationInitFromData", "perChannelActivations", "perChannelWeights"]
     public static let optimizers = ["sgd", "adam"]
     public static let schedules = ["constant", "cosine"]
 

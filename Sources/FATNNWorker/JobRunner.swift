@@ -52,6 +52,7 @@ enum JobRunner {
             }
             switch name {
             case "activationInit": q.activationInit = Float(value)
+            case "activationInitFromData": q.activationInitFromData = value != 0
             case "weightInit": q.weightInit = Float(value)
             case "perChannelActivations": q.perChannelActivations = value != 0
             case "perChannelWeights": q.perChannelWeights = value != 0

@@ -22,7 +22,7 @@ struct Inspect: ParsableCommand {
         let count = file.model.parameters.reduce(0) { $0 + $1.value.count }
         print("\(modelFile): \(file.architecture.rawValue) on \(file.dataset.rawValue) (\(file.input)), quantizer \(q.kind.rawValue), \(count) parameters")
         if q.kind == .fatnn || q.kind == .fatnnA2 {
-            print("  initial α: activations \(q.activationInit), weights \(q.weightInit); per-channel activations \(q.perChannelActivations), weights \(q.perChannelWeights)")
+            print("  initial α: activations \(q.activationInitFromData ? "from the first training batch" : "\(q.activationInit)"), weights \(q.weightInit); per-channel activations \(q.perChannelActivations), weights \(q.perChannelWeights)")
         }
         if let t = file.training { print("  training checkpoint after epoch \(t.epoch)") }
         for layer in QuantizerReport(file.model).layers {

@@ -36,6 +36,8 @@ struct Train: ParsableCommand {
     @Option(help: "Quantizer: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", ")). All convolutions but the first are quantized.")
     var quantizer: String = "fp"
     @Option(help: "FATNN activation steps' initial α (thresholds 0.5/α and 1/α + 0.5/α).") var activationInit: Float = 2
+    @Flag(help: "FATNN: set the activation steps from the first training batch, where tnn and lsq2 start their thresholds (replaces --activation-init).")
+    var activationInitFromData = false
     @Option(help: "FATNN weight thresholds' initial α (thresholds ±0.5/α on standardized weights).") var weightInit: Float = 1
     @Flag(help: "FATNN: activation steps per input channel instead of per layer.") var perChannelActivations = false
     @Flag(help: "FATNN: weight thresholds per output channel instead of per layer.") var perChannelWeights = false
@@ -67,6 +69,9 @@ struct Train: ParsableCommand {
         guard ModelArchitecture(rawValue: model)!.supports(QuantizerSettings(kind: kind)) else {
             throw ValidationError("--model \(model) has no convolutions to quantize; use cnn-s or resnet20")
         }
+        guard !activationInitFromData || kind == .fatnn || kind == .fatnnA2 else {
+            throw ValidationError("--activation-init-from-data applies to --quantizer fatnn or fatnn-a2, not \(quantizer)")
+        }
         guard activationInit >= 0.01 && activationInit <= 100 else { throw ValidationError("--activation-init must be in 0.01...100, got \(activationInit)") }
         guard quantizerWarmupEpochs == 0 || (kind != .fp && quantizerWarmupEpochs < epochs) else {
             throw ValidationError("--quantizer-warmup-epochs needs a quantizer and must be less than --epochs, got \(quantizerWarmupEpochs)")
@@ -76,8 +81,8 @@ struct Train: ParsableCommand {
     }
 
     var quantizerSettings: QuantizerSettings {
-        QuantizerSettings(kind: QuantizerSettings.Kind(rawValue: quantizer)!, activationInit: activationInit, weightInit: weightInit,
-                          perChannelActivations: perChannelActivations, perChannelWeights: perChannelWeights)
+        QuantizerSettings(kind: QuantizerSettings.Kind(rawValue: quantizer)!, activationInit: activationInit,
+                          activationInitFromData: activationInitFromData, weightInit: weightInit, perChannelActivations: perChannelActivations, perChannelWeights: perChannelWeights)
     }
 
     func run() throws {

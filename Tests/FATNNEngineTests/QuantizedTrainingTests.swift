@@ -60,7 +60,8 @@ import Testing
     }
 
     @Test func quantizedModelFileRoundTripsAndEvaluatesIdentically() throws {
-        let settings = QuantizerSettings(kind: .fatnn, activationInit: 1.5, weightInit: 0.7, perChannelActivations: true)
+        let settings = QuantizerSettings(kind: .fatnn, activationInit: 1.5, activationInitFromData: true, weightInit: 0.7,
+                                         perChannelActivations: true)
         let model = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 4, quantizer: settings)
         var rng = RandomSource(seed: 4)
         let x = Matrix(rows: 3, cols: shape.count, data: (0..<(3 * shape.count)).map { _ in rng.nextGaussian() })
@@ -70,6 +71,11 @@ import Testing
         let loaded = try ModelFile.read(from: path)
         #expect(loaded.quantizer == settings)
         #expect(loaded.model.forward(x, training: false).data == model.forward(x, training: false).data)
+        let flags = loaded.model.buffers.filter { $0.name.hasSuffix("act_alpha_initialized") }
+        #expect(flags.count == 20 && flags.allSatisfy { $0.value == [1] }, "a loaded network is not initialized from data again")
+        // Files written before the setting existed read it as off.
+        let old = #"{"kind":"fatnn","activationInit":2,"weightInit":1,"perChannelActivations":false,"perChannelWeights":false}"#
+        #expect(try JSONDecoder().decode(QuantizerSettings.self, from: Data(old.utf8)) == QuantizerSettings(kind: .fatnn))
     }
 
     @Test func fineTuningStartsFromTheFullPrecisionWeights() throws {
@@ -78,6 +84,15 @@ import Testing
         let q = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 8, quantizer: .init(kind: .fatnn))
         let kept = try q.initialize(from: fp)
         #expect(kept.count == 4 * 2, "each quantized conv keeps its activation and weight α")
+        // A network that starts from data does so when its α are its own, not when they were copied.
+        let fromData = QuantizerSettings(kind: .fatnn, activationInitFromData: true)
+        let own = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 8, quantizer: fromData)
+        _ = try own.initialize(from: fp)
+        #expect(own.buffers.filter { $0.name.hasSuffix("act_alpha_initialized") }.allSatisfy { $0.value == [0] })
+        let copied = ModelArchitecture.cnnS.build(input: shape, classes: 10, seed: 8, quantizer: fromData)
+        _ = try copied.initialize(from: q)
+        let flags = copied.buffers.filter { $0.name.hasSuffix("act_alpha_initialized") }
+        #expect(flags.count == 4 && flags.allSatisfy { $0.value == [1] })
         #expect(kept.allSatisfy { $0.hasSuffix("alpha") })
         let fpValues = Dictionary(uniqueKeysWithValues: fp.parameters.map { ($0.name, $0.value) })
         for p in q.parameters where !p.name.hasSuffix("alpha") { #expect(p.value == fpValues[p.name], "\(p.name)") }

@@ -52,6 +52,50 @@ import Testing
         #expect(q.forward(Matrix(rows: 1, cols: 2, data: [0.3, 1.2]), training: false).data == [1, 2])
     }
 
+    /// With initialization from data, a FATNN quantizer starts where the LSQ baseline with as many
+    /// levels starts on the same batch (same thresholds, hence the same codes), once only.
+    @Test(arguments: [(QuantizerSettings.Kind.fatnn, QuantizerSettings.Kind.tnn), (.fatnnA2, .lsq2)])
+    func initializationFromDataStartsAtTheLSQBaselinesThresholds(kind: QuantizerSettings.Kind, baseline: QuantizerSettings.Kind) {
+        // Per channel: each channel starts where LSQ would on that channel alone.
+        let channels = ImageShape(channels: 2, height: 3, width: 3)
+        var r = RandomSource(seed: 12)
+        let xc = Matrix(rows: 2, cols: channels.count, data: (0..<(2 * channels.count)).map { i in
+            max(0, r.nextGaussian() + 0.5) * ((i / 9) % 2 == 0 ? 1 : 4)
+        })
+        let pc = QuantizerSettings(kind: kind, activationInitFromData: true, perChannelActivations: true)
+            .activationQuantizer(prefix: "c", shape: channels) as! FATNNActivationQuantizer
+        _ = pc.forward(xc, training: true)
+        for ch in 0..<2 {
+            let own = Matrix(rows: 2, cols: 9, data: (0..<2).flatMap { row in xc.data[(row * 2 + ch) * 9..<(row * 2 + ch + 1) * 9] })
+            let one = QuantizerSettings(kind: baseline).activationQuantizer(prefix: "c", shape: ImageShape(channels: 1, height: 3, width: 3))
+                as! LSQActivationQuantizer
+            _ = one.forward(own, training: true)
+            let step = one.step.value[0]
+            for (k, t) in pc.thresholds(group: ch).enumerated() {
+                #expect(abs(t - (Float(k) + 0.5) * step) <= 1e-5 * t, "channel \(ch) threshold \(k): \(t), LSQ step \(step)")
+            }
+        }
+
+        let shape = ImageShape(channels: 3, height: 5, width: 5)
+        var rng = RandomSource(seed: 11)
+        let x = Matrix(rows: 4, cols: shape.count, data: (0..<(4 * shape.count)).map { _ in max(0, 1.7 * rng.nextGaussian() + 0.3) })
+        let q = QuantizerSettings(kind: kind, activationInitFromData: true).activationQuantizer(prefix: "c", shape: shape) as! FATNNActivationQuantizer
+        let lsq = QuantizerSettings(kind: baseline).activationQuantizer(prefix: "c", shape: shape) as! LSQActivationQuantizer
+        #expect(q.buffers.map(\.value) == [[0]])
+        _ = q.forward(x, training: false)
+        #expect(q.thresholds() == [0.25, 0.75, 1.25].prefix(q.steps).map { $0 }, "evaluation does not initialize")
+        let codes = q.forward(x, training: true).data
+        let s = lsq.forward(x, training: true), step = lsq.step.value[0]
+        let expected = (0..<q.steps).map { Float($0) * step + 0.5 * step }
+        for (t, e) in zip(q.thresholds(), expected) { #expect(abs(t - e) <= 1e-5 * e, "threshold \(t), LSQ \(e)") }
+        #expect(codes == s.data.map { ($0 / step).rounded() }, "the same codes as the baseline's first batch")
+        #expect(q.buffers.map(\.value) == [[1]])
+        q.alpha.value = q.alpha.value.map { $0 * 2 }
+        let moved = q.thresholds()
+        _ = q.forward(Matrix(rows: 1, cols: shape.count, data: .init(repeating: 9, count: shape.count)), training: true)
+        #expect(q.thresholds() == moved, "initialized once only")
+    }
+
     @Test(arguments: [(2, false), (2, true), (3, false), (3, true)])
     func vectorKernelsMatchTheSpecElementByElement(steps: Int, perChannel: Bool) {
         // 2 channels of 37 values: four 8-wide blocks and a tail of 5 per channel.

@@ -1,7 +1,9 @@
 extension Sequential {
     /// Copies the values of every parameter and buffer of `source` whose name and size match one
     /// of this network's: how a quantized network starts from a full-precision checkpoint of the
-    /// same model (latent weights, BatchNorm state), keeping its own quantizer parameters.
+    /// same model (latent weights, BatchNorm state), keeping its own quantizer parameters. A
+    /// quantizer that would set its parameters from the first training batch does not when they
+    /// were copied.
     ///
     /// - Returns: the names of this network's tensors that kept their initial values.
     /// - Throws: ``InitializationError`` if a name matches with a different size, or nothing
@@ -27,6 +29,13 @@ extension Sequential {
         }
         guard copied > 0 else { throw .nothingInCommon }
         for assign in assignments { assign() }
+        // A quantizer that starts from data (a buffer `P_initialized`) but whose parameter `P`
+        // came from the source keeps those values: it counts as initialized.
+        let copiedParameters = Set(parameters.map(\.name)).subtracting(kept)
+        for b in buffers where b.name.hasSuffix("_initialized") && kept.contains(b.name)
+            && copiedParameters.contains(String(b.name.dropLast("_initialized".count))) {
+            b.value = b.value.map { _ in 1 }
+        }
         return kept
     }
 }

@@ -14,17 +14,26 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
     public let perChannel: Bool
     /// Raw step parameters `p`, `[group][step]`; `α = |p|`.
     public let alpha: Parameter
+    /// With initialization from data: 1 once the steps have been set from a training batch
+    /// (stored with the model, so a resumed or loaded network is not initialized again).
+    public let initialized: Buffer?
     private var cached = Matrix(rows: 0, cols: 0)
 
-    public init(name: String, shape: ImageShape, steps: Int, perChannel: Bool, initial: Float) {
+    /// - Parameters:
+    ///   - initial: every `α` at the start.
+    ///   - fromData: set the steps from the first training batch instead (see
+    ///     ``initializeFromData(_:)``); `initial` holds until then.
+    public init(name: String, shape: ImageShape, steps: Int, perChannel: Bool, initial: Float, fromData: Bool = false) {
         precondition(steps >= 1 && initial > 0)
         self.shape = shape
         self.steps = steps
         self.perChannel = perChannel
         alpha = Parameter(name: name, value: .init(repeating: initial, count: (perChannel ? shape.channels : 1) * steps), decays: false)
+        initialized = fromData ? Buffer(name: "\(name)_initialized", value: [0]) : nil
     }
 
     public var parameters: [Parameter] { [alpha] }
+    public var buffers: [Buffer] { initialized.map { [$0] } ?? [] }
     public var codes: [Int] { Array(0...steps) }
 
     /// Per group: `(α, o)` for every step.
@@ -61,6 +70,10 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
         precondition(x.cols == shape.count, "quantizer expects \(shape), got \(x.cols) values per row")
+        if training, let flag = initialized, flag.value[0] == 0 {
+            initializeFromData(x)
+            flag.value[0] = 1
+        }
         let (alphas, offsets) = ramps()
         let steps = self.steps, c = shape.channels, p = shape.plane, perChannel = self.perChannel
         let y = x.data.withUnsafeBufferPointer { xs in
@@ -96,6 +109,33 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
         }
         if training { cached = x }
         return y
+    }
+
+    /// Sets every step of a group to `α = 1/s`, `s = 2·mean|x|/√Qp` over the group's values in `x`
+    /// (`Qp` = `steps`, the highest code; `s` floored at 1e-4 as LSQ's): the thresholds then start at
+    /// `0.5·s, 1.5·s, …` with `s = 2·mean|x|/√Qp`, exactly where the LSQ baselines (`tnn`, `lsq2`)
+    /// start their uniform thresholds on the same batch. Learning then moves each one on its own.
+    public func initializeFromData(_ x: Matrix) {
+        let groups = alpha.value.count / steps, c = shape.channels, p = shape.plane
+        var sums = [Double](repeating: 0, count: groups), counts = [Int](repeating: 0, count: groups)
+        x.data.withUnsafeBufferPointer { xs in
+            for r in 0..<x.rows {
+                for ch in 0..<c {
+                    let g = perChannel ? ch : 0, o = (r * c + ch) * p
+                    var s: Double = 0
+                    for q in o..<(o + p) { s += Double(abs(xs[q])) }
+                    sums[g] += s
+                    counts[g] += p
+                }
+            }
+        }
+        let rootQp = Double(steps).squareRoot()
+        for g in 0..<groups {
+            let meanAbs = sums[g] / Double(Swift.max(counts[g], 1))
+            // LSQ's start, with its floor on the step: s = max(2·mean|x|/√Qp, 1e-4).
+            let a = 1 / Swift.max(2 * meanAbs / rootQp, 1e-4)
+            for k in 0..<steps { alpha.value[g * steps + k] = Float(a) }
+        }
     }
 
     public func backward(_ gradQuantized: Matrix) -> Matrix {

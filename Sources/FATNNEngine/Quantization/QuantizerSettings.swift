@@ -30,6 +30,10 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
     public var kind: Kind
     /// Initial `α0 = α1 (= α2)` of FATNN activation quantizers (2.0: thresholds 0.25 and 0.75).
     public var activationInit: Float
+    /// Set FATNN activation steps from the first training batch instead of `activationInit`:
+    /// the thresholds start where the LSQ baselines' uniform thresholds start
+    /// (``FATNNActivationQuantizer/initializeFromData(_:)``).
+    public var activationInitFromData: Bool
     /// Initial `α0 = α1` of FATNN weight quantizers (spec: 0.5...1.0).
     public var weightInit: Float
     /// One set of activation steps per input channel instead of per layer.
@@ -38,13 +42,25 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
     public var perChannelWeights: Bool
 
     /// Settings with the spec's defaults for `kind`.
-    public init(kind: Kind, activationInit: Float = 2, weightInit: Float = 1, perChannelActivations: Bool = false,
-                perChannelWeights: Bool = false) {
+    public init(kind: Kind, activationInit: Float = 2, activationInitFromData: Bool = false, weightInit: Float = 1,
+                perChannelActivations: Bool = false, perChannelWeights: Bool = false) {
         self.kind = kind
         self.activationInit = activationInit
+        self.activationInitFromData = activationInitFromData
         self.weightInit = weightInit
         self.perChannelActivations = perChannelActivations
         self.perChannelWeights = perChannelWeights
+    }
+
+    /// Reads settings written before `activationInitFromData` existed (it is then off).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        activationInit = try c.decode(Float.self, forKey: .activationInit)
+        activationInitFromData = try c.decodeIfPresent(Bool.self, forKey: .activationInitFromData) ?? false
+        weightInit = try c.decode(Float.self, forKey: .weightInit)
+        perChannelActivations = try c.decode(Bool.self, forKey: .perChannelActivations)
+        perChannelWeights = try c.decode(Bool.self, forKey: .perChannelWeights)
     }
 
     /// Full precision.
@@ -54,7 +70,7 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
     public static func parameterNames(for kind: Kind) -> [String] {
         switch kind {
         case .fp: []
-        case .fatnn, .fatnnA2: ["activationInit", "weightInit", "perChannelActivations", "perChannelWeights"]
+        case .fatnn, .fatnnA2: ["activationInit", "activationInitFromData", "weightInit", "perChannelActivations", "perChannelWeights"]
         case .tnn, .lsq2, .binary: []
         }
     }
@@ -66,7 +82,7 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
         case .fp: preconditionFailure("fp has no quantizer")
         case .fatnn, .fatnnA2:
             FATNNActivationQuantizer(name: "\(prefix).act_alpha", shape: shape, steps: kind == .fatnn ? 2 : 3,
-                                     perChannel: perChannelActivations, initial: activationInit)
+                                     perChannel: perChannelActivations, initial: activationInit, fromData: activationInitFromData)
         case .tnn: LSQActivationQuantizer(name: "\(prefix).act_step", shape: shape, levels: 3)
         case .lsq2: LSQActivationQuantizer(name: "\(prefix).act_step", shape: shape, levels: 4)
         case .binary: BinaryActivationQuantizer(shape: shape)
