@@ -137,47 +137,11 @@ public final class PackedNetwork {
 
     /// Logits for a batch of images (`images x C·H·W`). With `codes`, appends the activation
     /// codes of every quantized conv's input, in execution order (one array per conv, NCHW).
-    ///
-    /// With several engine threads and at least ``imagesPerThread`` images each (and neither
-    /// `codes` nor ``profile``), the images are split over the threads and each runs the whole
-    /// program on its share: no synchronization between layers. Every operation is per image,
-    /// so the logits are the same either way (tested).
     public func forward(_ x: Matrix, codes: ((([UInt8]) -> Void))? = nil) -> Matrix {
-        let threads = Parallel.threads
-        if codes == nil && profile == nil && threads > 1 && x.rows >= threads * PackedNetwork.imagesPerThread {
-            return forwardSplittingImages(x, threads: threads)
-        }
         guard case .float(let y) = run(program, .float(x), images: x.rows, record: codes) else {
             preconditionFailure("PackedNetwork: the program does not end in floats")
         }
         return y
-    }
-
-    /// Images per thread from which ``forward(_:codes:)`` splits a batch by images.
-    public static let imagesPerThread = 8
-
-    /// The logits of `x`, its images split into `threads` contiguous chunks, each run through the
-    /// whole program on its own thread.
-    func forwardSplittingImages(_ x: Matrix, threads: Int) -> Matrix {
-        let cols = x.cols
-        var parts = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: threads)
-        parts.withUnsafeMutableBufferPointer { out in
-            let slots = UncheckedPointer(out.baseAddress!)
-            Parallel.chunks(x.rows, into: threads) { chunk, range in
-                let part = x.data.withUnsafeBufferPointer { xs in
-                    Matrix(rows: range.count, cols: cols) { d in
-                        for i in 0..<d.count { d[i] = xs[range.lowerBound * cols + i] }
-                    }
-                }
-                let y = Parallel.serially { run(program, .float(part), images: part.rows, record: nil) }
-                guard case .float(let logits) = y else { preconditionFailure("PackedNetwork: the program does not end in floats") }
-                slots.pointer[chunk] = logits  // each chunk writes its own slot
-            }
-        }
-        return Matrix(rows: x.rows, cols: parts[0].cols) { d in
-            var o = 0
-            for p in parts { for v in p.data { d[o] = v; o += 1 } }
-        }
     }
 
     private func run(_ ops: [Op], _ input: Value, images: Int, record: (([UInt8]) -> Void)?) -> Value {
