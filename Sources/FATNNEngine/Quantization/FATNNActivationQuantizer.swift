@@ -111,10 +111,10 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
         return y
     }
 
-    /// Sets every step of a group to `α = 1/s`, `s = 2·mean|x|/√Qp` over the group's values in `x`
-    /// (`Qp` = `steps`, the highest code; `s` floored at 1e-4 as LSQ's): the thresholds then start at
-    /// `0.5·s, 1.5·s, …` with `s = 2·mean|x|/√Qp`, exactly where the LSQ baselines (`tnn`, `lsq2`)
-    /// start their uniform thresholds on the same batch. Learning then moves each one on its own.
+    /// Sets every step of a group to `α = 1/s`, with `s` LSQ's initial step over the group's values
+    /// in `x` (``lsqInitialStep(sumOfMagnitudes:count:qp:floor:)``, `Qp` = `steps`): the thresholds
+    /// then start at `0.5·s, 1.5·s, …`, where the LSQ baselines (`tnn`, `lsq2`) start their uniform
+    /// thresholds on the same batch. Learning then moves each one on its own.
     public func initializeFromData(_ x: Matrix) {
         let groups = alpha.value.count / steps, c = shape.channels, p = shape.plane
         var sums = [Double](repeating: 0, count: groups), counts = [Int](repeating: 0, count: groups)
@@ -129,12 +129,9 @@ public final class FATNNActivationQuantizer: ActivationQuantizer {
                 }
             }
         }
-        let rootQp = Double(steps).squareRoot()
         for g in 0..<groups {
-            let meanAbs = sums[g] / Double(Swift.max(counts[g], 1))
-            // LSQ's start, with its floor on the step: s = max(2·mean|x|/√Qp, 1e-4).
-            let a = 1 / Swift.max(2 * meanAbs / rootQp, 1e-4)
-            for k in 0..<steps { alpha.value[g * steps + k] = Float(a) }
+            let s = lsqInitialStep(sumOfMagnitudes: sums[g], count: counts[g], qp: Float(steps), floor: 1e-4)
+            for k in 0..<steps { alpha.value[g * steps + k] = 1 / s }
         }
     }
 

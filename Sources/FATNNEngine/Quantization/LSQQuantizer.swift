@@ -31,7 +31,7 @@ public final class LSQActivationQuantizer: ActivationQuantizer {
         if training && initialized.value[0] == 0 {
             var s: Double = 0
             for v in x.data { s += Double(abs(v)) }
-            step.value[0] = Swift.max(Float(2 * s / Double(Swift.max(x.data.count, 1))) / qp.squareRoot(), 1e-4)
+            step.value[0] = lsqInitialStep(sumOfMagnitudes: s, count: x.data.count, qp: qp, floor: 1e-4)
             initialized.value[0] = 1
         }
         let s = stepMagnitude(step.value[0]), qp = self.qp
@@ -98,7 +98,7 @@ public final class LSQWeightQuantizer: WeightQuantizer {
         if training && initialized.value[0] == 0 {
             var s: Double = 0
             for v in latent { s += Double(abs(v)) }
-            step.value[0] = Swift.max(Float(2 * s / Double(latent.count)) / qp.squareRoot(), 1e-6)
+            step.value[0] = lsqInitialStep(sumOfMagnitudes: s, count: latent.count, qp: qp, floor: 1e-6)
             initialized.value[0] = 1
         }
         let s = stepMagnitude(step.value[0])
@@ -150,4 +150,10 @@ public final class TernaryWeightQuantizer: WeightQuantizer {
     }
 
     public func backward(_ gradQuantized: [Float]) -> [Float] { gradQuantized }
+}
+
+/// LSQ's initial step, `2·mean|v|/√Qp` floored at `floor`, for `count` values whose magnitudes
+/// sum to `sumOfMagnitudes`.
+func lsqInitialStep(sumOfMagnitudes: Double, count: Int, qp: Float, floor: Float) -> Float {
+    Swift.max(Float(2 * sumOfMagnitudes / Double(Swift.max(count, 1))) / qp.squareRoot(), floor)
 }
