@@ -82,6 +82,27 @@ import Testing
         }
     }
 
+    /// A batch split over threads by whole images (each running the program up to the
+    /// classifier, which then runs on the whole batch) gives the same logits, bit for bit, as the
+    /// batch run layer by layer.
+    @Test func splittingTheBatchByImagesGivesTheSameLogits() throws {
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 9, quantizer: .init(kind: .fatnn))
+        var rng = RandomSource(seed: 13)
+        scramble(net.layers, &rng)
+        let n = 2 * PackedNetwork.imagesPerThread + 3
+        let images = Matrix(rows: n, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
+        let packed = try PackedNetwork(net)
+        let layered = packed.forward(images, codes: { _ in })  // codes keep the layer-by-layer run
+        for threads in [2, 3] {
+            let split = packed.forwardSplittingImages(images, threads: threads)
+            #expect(split.rows == n && split.cols == 10)
+            #expect(split.data.map(\.bitPattern) == layered.data.map(\.bitPattern), "\(threads) threads")
+        }
+        #expect(Set(layered.data).count > 10, "the logits vary")
+        #expect(packed.classifierStart < packed.program.count, "the classifier is left out of the split")
+    }
+
     /// The packed model file: what it reads back is the same packed network (bit-exact against
     /// the source), and truncated, altered or foreign files are rejected with their name.
     @Test func packedModelFileRoundTripsAndRejectsDamage() throws {

@@ -137,11 +137,67 @@ public final class PackedNetwork {
 
     /// Logits for a batch of images (`images x C·H·W`). With `codes`, appends the activation
     /// codes of every quantized conv's input, in execution order (one array per conv, NCHW).
+    ///
+    /// With several engine threads and at least ``imagesPerThread`` images each (and neither
+    /// `codes` nor ``profile``), the images are split over the threads and each runs the program
+    /// up to the first fully connected layer on its share, with no synchronization between
+    /// layers; the classifier then runs once on the whole batch. Every step before it is per
+    /// image, and the classifier's SGEMM sees the same batch either way, so the logits are the
+    /// same bit for bit (tested). (The classifier itself is not split: a batched SGEMM's
+    /// last bits depend on the number of rows it is given.)
     public func forward(_ x: Matrix, codes: ((([UInt8]) -> Void))? = nil) -> Matrix {
+        let threads = Parallel.threads
+        if codes == nil && profile == nil && threads > 1 && x.rows >= threads * PackedNetwork.imagesPerThread {
+            return forwardSplittingImages(x, threads: threads)
+        }
         guard case .float(let y) = run(program, .float(x), images: x.rows, record: codes) else {
             preconditionFailure("PackedNetwork: the program does not end in floats")
         }
         return y
+    }
+
+    /// Images per thread from which ``forward(_:codes:)`` splits a batch by images.
+    public static let imagesPerThread = 8
+
+    /// The index of the first step that holds a fully connected layer (the classifier): the
+    /// steps before it are per image.
+    var classifierStart: Int {
+        program.firstIndex { op in
+            switch op {
+            case .layer(let l): l is Linear
+            case .floats(let s): s.layers.contains { $0 is Linear }
+            default: false
+            }
+        } ?? program.count
+    }
+
+    /// The logits of `x`: its images split into `threads` contiguous chunks, each run on its own
+    /// thread through the steps before the classifier; then the classifier on all of them.
+    func forwardSplittingImages(_ x: Matrix, threads: Int) -> Matrix {
+        let head = Array(program[..<classifierStart]), tail = Array(program[classifierStart...])
+        let cols = x.cols
+        var parts = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: threads)
+        parts.withUnsafeMutableBufferPointer { out in
+            let slots = UncheckedPointer(out.baseAddress!)
+            Parallel.chunks(x.rows, into: threads) { chunk, range in
+                let part = x.data.withUnsafeBufferPointer { xs in
+                    Matrix(rows: range.count, cols: cols) { d in
+                        for i in 0..<d.count { d[i] = xs[range.lowerBound * cols + i] }
+                    }
+                }
+                let y = Parallel.serially { run(head, .float(part), images: part.rows, record: nil) }
+                guard case .float(let features) = y else { preconditionFailure("PackedNetwork: the classifier's input is not floats") }
+                slots.pointer[chunk] = features  // each chunk writes its own slot
+            }
+        }
+        let features = Matrix(rows: x.rows, cols: parts[0].cols) { d in
+            var o = 0
+            for p in parts { for v in p.data { d[o] = v; o += 1 } }
+        }
+        guard case .float(let logits) = run(tail, .float(features), images: x.rows, record: nil) else {
+            preconditionFailure("PackedNetwork: the program does not end in floats")
+        }
+        return logits
     }
 
     private func run(_ ops: [Op], _ input: Value, images: Int, record: (([UInt8]) -> Void)?) -> Value {

@@ -7,9 +7,19 @@ import Dispatch
 /// scheduling: reductions over chunks are summed in chunk order.
 public enum Parallel {
     nonisolated(unsafe) private static var configured = 1
+    /// Set on threads that already run one chunk of a coarser split (``serially(_:)``).
+    @TaskLocal private static var inChunk = false
 
-    /// Number of chunks the engine splits work into (set with `BLAS.setThreads`).
-    public static var threads: Int { configured }
+    /// Number of chunks the engine splits work into (set with `BLAS.setThreads`); 1 inside
+    /// ``serially(_:)``.
+    public static var threads: Int { inChunk ? 1 : configured }
+
+    /// Runs `body` on the calling thread with every split inside it in one chunk: for work that
+    /// is already one of ``threads`` concurrent chunks of a coarser split (whole images through a
+    /// whole network), so that it does not split again.
+    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+        try $inChunk.withValue(true, operation: body)
+    }
 
     static func set(_ n: Int) { configured = max(1, n) }
 
