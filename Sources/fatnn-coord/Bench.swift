@@ -61,14 +61,12 @@ struct Bench: AsyncParsableCommand {
             try store.insertSyntheticJobs(count: jobs)
             if !json { print(String(format: "filled the store with %d synthetic finished jobs in %.1f s", jobs, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)) }
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        try await CoordinatorServer.serve(app, logger: logger) {
             var it = ports.makeAsyncIterator()
             guard let port = await it.next() else { throw CancellationError() }
             let client = try CoordinatorClient(baseURL: "http://127.0.0.1:\(port)", token: token, timeoutSeconds: 120)
             if query {
                 try await QueryBenchmark.run(client: client, jobs: jobs, json: json)
-                group.cancelAll()
                 return
             }
             let seeds = (1...submitJobs).map(String.init).joined(separator: ",")
@@ -98,7 +96,6 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "%d jobs in %.2f s: %.0f jobs/s (claim, heartbeat, result); claim p50 %.2f ms, p99 %.2f ms; jobs claimed twice: %d",
                              out.claimed.count, out.seconds, rate, p50, p99, twice))
             }
-            group.cancelAll()
         }
     }
 }

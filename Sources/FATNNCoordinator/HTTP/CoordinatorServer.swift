@@ -6,6 +6,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
+import ServiceLifecycle
 
 /// A running coordinator: the HTTP API over a job store.
 public enum CoordinatorServer {
@@ -44,6 +45,31 @@ public enum CoordinatorServer {
     ) -> some ApplicationProtocol {
         application(store: store.queue as any JobQueueStore, tokens: CoordinatorTokens(admin: token), host: host, port: port,
                     logger: logger, onRunning: onRunning)
+    }
+
+    /// Runs `app` until `work` returns, then shuts it down gracefully (open connections are
+    /// closed by the server, no errors logged for them) and returns `work`'s value. For a
+    /// coordinator that serves in-process clients for a while (`fatnn-coord bench`).
+    public static func serve<T: Sendable>(_ app: some ApplicationProtocol, logger: Logger,
+                                          while work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await services.run(); return nil }
+            group.addTask {
+                do {
+                    let value = try await work()
+                    await services.triggerGracefulShutdown()
+                    return value
+                } catch {
+                    await services.triggerGracefulShutdown()
+                    throw error
+                }
+            }
+            var value: T?
+            for try await v in group where v != nil { value = v }
+            guard let value else { throw CancellationError() }
+            return value
+        }
     }
 
     /// Reads the token from `path`, or creates the file with a new random token (mode 0600).
