@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Installs what FATNN needs from Debian's packages, skipping what is present.
 # Used by scripts/quickstart.sh and scripts/test.sh; safe to run again.
-#   scripts/setup.sh [--browser]   --browser also installs chromium (the dashboard's browser test)
+#   scripts/setup.sh [--browser] [--arm64]
+#     --browser  also chromium (the dashboard's browser test)
+#     --arm64    also, on x86-64, the aarch64 cross compiler's libc and qemu-user (scripts/test_neon.sh)
 set -euo pipefail
 
 packages=(libsqlite3-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist)
-[ "${1:-}" = "--browser" ] && packages+=(chromium)
+for flag in "$@"; do
+  case "$flag" in
+    --browser) packages+=(chromium) ;;
+    --arm64) [ "$(uname -m)" = aarch64 ] || packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
+    *) echo "setup: unknown option $flag (known: --browser, --arm64)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

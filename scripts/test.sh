@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs the whole test suite:
-#   1. the JSON Schemas against the example sweeps (skipped without the Python package jsonschema);
+#   1. the JSON Schemas against the example sweeps (skipped without the Python package jsonschema),
+#      and the arm64 NEON kernels against the scalar oracle under qemu-aarch64 (scripts/test_neon.sh);
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
-#   (setup also installs chromium, for the dashboard test in a headless browser)
+#   (setup also installs chromium, for the dashboard test in a headless browser, and the aarch64
+#   cross compiler's libc and qemu-user, for the NEON check)
 #   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST;
 #   4. the end-to-end tests one suite at a time: sweeps over HTTP with in-process coordinators and
 #      workers, the reliability tests (real coordinator and worker processes killed and stopped)
@@ -12,9 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh --browser
+scripts/setup.sh --browser --arm64
 swift build --build-tests
 python3 scripts/check_schemas.py
+scripts/test_neon.sh
 smoke=$(mktemp -d)
 RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.json || { echo "test.sh: quickstart smoke run failed; logs in $smoke" >&2; exit 1; }
 rm -rf "$smoke"

@@ -12,6 +12,9 @@ int tk_path_supported(tk_path path) {
     case TK_AVX512:
         return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) ? 1 : 0;
 #endif
+#if defined(__aarch64__)
+    case TK_NEON: return 1;
+#endif
     default: return 0;
     }
 }
@@ -24,9 +27,11 @@ tk_path tk_best_path(void) {
         if (strcmp(forced, "scalar") == 0) p = TK_SCALAR;
         else if (strcmp(forced, "avx2") == 0) p = TK_AVX2;
         else if (strcmp(forced, "avx512") == 0) p = TK_AVX512;
+        else if (strcmp(forced, "neon") == 0) p = TK_NEON;
         else known = 0;
         if (known && tk_path_supported(p)) return p;
     }
+    if (tk_path_supported(TK_NEON)) return TK_NEON;
     if (tk_path_supported(TK_AVX512)) return TK_AVX512;
     if (tk_path_supported(TK_AVX2)) return TK_AVX2;
     return TK_SCALAR;
@@ -48,6 +53,9 @@ int tk_gemm(tk_kind kind, tk_path path, const uint64_t *w0, const uint64_t *w1,
 #if defined(__x86_64__)
     case TK_AVX512: tk_gemm_avx512(&a); break;
     case TK_AVX2: tk_gemm_avx2(&a); break;
+#endif
+#if defined(__aarch64__)
+    case TK_NEON: tk_gemm_neon(&a); break;
 #endif
     default: tk_gemm_scalar(&a); break;
     }

@@ -15,6 +15,9 @@ void tk_gemm_scalar(const tk_args *a);
 void tk_gemm_avx2(const tk_args *a);
 void tk_gemm_avx512(const tk_args *a);
 #endif
+#if defined(__aarch64__)
+void tk_gemm_neon(const tk_args *a);
+#endif
 
 /* Runs (runs.c): writes image img's border pixels (code 0) and, if `clear`, zeroes its interior. */
 void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih, long iw, long pad, int clear);

@@ -138,8 +138,8 @@ public struct PackedInference: Codable, Sendable, Equatable {
             if !(v > 0 && v.isFinite) { throw SweepError(path: "result.packed.\(name)", "must be a finite number > 0, got \(v)") }
         }
         guard testImages >= 0 else { throw SweepError(path: "result.packed.testImages", "must be ≥ 0, got \(testImages)") }
-        guard ["scalar", "avx2", "avx512"].contains(kernelPath) else {
-            throw SweepError(path: "result.packed.kernelPath", "must be scalar, avx2 or avx512, got \(kernelPath)")
+        guard ["scalar", "avx2", "avx512", "neon"].contains(kernelPath) else {
+            throw SweepError(path: "result.packed.kernelPath", "must be scalar, avx2, avx512 or neon, got \(kernelPath)")
         }
         guard cpu.count <= 255 else { throw SweepError(path: "result.packed.cpu", "longer than 255 characters") }
     }

@@ -89,11 +89,18 @@ import Testing
         }
     }
 
-    /// The fast path a plain build chooses on an x86-64 CPU with AVX2 is not the scalar one.
+    /// The fast path a plain build chooses on an x86-64 CPU with AVX2, or on arm64, is not the
+    /// scalar one; NEON exists only on arm64, AVX2 and AVX-512 only on x86-64.
     @Test func bestPathIsTheFastestSupported() {
         let best = PackedKernel.Path.best
         #expect(best.isSupported)
-        if PackedKernel.Path.avx512.isSupported { #expect(best == .avx512) }
+        if PackedKernel.Path.neon.isSupported { #expect(best == .neon) }
+        else if PackedKernel.Path.avx512.isSupported { #expect(best == .avx512) }
         else if PackedKernel.Path.avx2.isSupported { #expect(best == .avx2) }
+        #if arch(x86_64)
+        #expect(!PackedKernel.Path.neon.isSupported)
+        #elseif arch(arm64)
+        #expect(PackedKernel.Path.neon.isSupported && !PackedKernel.Path.avx2.isSupported)
+        #endif
     }
 }

@@ -25,8 +25,9 @@
  *             X = W = 0 (then they count as neither).
  *
  * Paths: TK_SCALAR is plain portable C (the oracle); TK_AVX2 and TK_AVX512 are compiled with
- * function-level target attributes, so a plain build contains all of them, and tk_best_path()
- * picks one at run time from the CPU's features.
+ * function-level target attributes, so a plain x86-64 build contains all of them, and
+ * tk_best_path() picks one at run time from the CPU's features. On arm64, TK_NEON (NEON is part
+ * of every AArch64 core) and TK_SCALAR.
  */
 #include <stdint.h>
 
@@ -38,13 +39,13 @@ extern "C" {
 #define TK_BLOCK 8
 
 typedef enum { TK_FATNN = 0, TK_TNN4 = 1, TK_2BIT = 2, TK_BINARY = 3 } tk_kind;
-typedef enum { TK_SCALAR = 0, TK_AVX2 = 1, TK_AVX512 = 2 } tk_path;
+typedef enum { TK_SCALAR = 0, TK_AVX2 = 1, TK_AVX512 = 2, TK_NEON = 3 } tk_path;
 
 /** 1 if this CPU (and this build) can run the path, else 0. TK_SCALAR is always 1. */
 int tk_path_supported(tk_path path);
 
 /** The fastest supported path, unless the environment variable FATNN_KERNEL_PATH
- *  (scalar, avx2, avx512) asks for a supported one. */
+ *  (scalar, avx2, avx512, neon) asks for a supported one. */
 tk_path tk_best_path(void);
 
 /**

@@ -40,12 +40,15 @@ public enum PackedKernel {
         case avx2
         /// x86-64 AVX-512 with VPOPCNTDQ.
         case avx512
+        /// arm64 NEON (byte popcounts, pairwise-widening adds).
+        case neon
 
         var c: tk_path {
             switch self {
             case .scalar: TK_SCALAR
             case .avx2: TK_AVX2
             case .avx512: TK_AVX512
+            case .neon: TK_NEON
             }
         }
 
@@ -57,6 +60,7 @@ public enum PackedKernel {
             switch tk_best_path() {
             case TK_AVX512: .avx512
             case TK_AVX2: .avx2
+            case TK_NEON: .neon
             default: .scalar
             }
         }
