@@ -94,17 +94,12 @@ ATTR void kernel(const tk_args *a, const tk_kind kind) {
     const long kw = a->kw, step_words = chunk(kind);
     const int two = kind != TK_BINARY;
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {
-        const uint64_t *x0 = a->x0 + nb * kw * TK_BLOCK;
-        const uint64_t *x1 = two ? a->x1 + nb * kw * TK_BLOCK : x0;
-        long valid = a->n_count - nb * TK_BLOCK;
-        if (valid > TK_BLOCK) valid = TK_BLOCK;
+        const tk_column_block blk = tk_block(a, nb);
+        const uint64_t *x0 = blk.x0, *x1 = blk.x1;
+        const long valid = blk.valid;
         for (long m = 0; m < a->m_count; m += TK_AVX2_ROWS) {
             const uint64_t *w0[TK_AVX2_ROWS], *w1[TK_AVX2_ROWS];
-            for (int r = 0; r < TK_AVX2_ROWS; r++) {
-                long row = m + r < a->m_count ? m + r : m;   /* a short last block repeats row m */
-                w0[r] = a->w0 + row * kw;
-                w1[r] = two ? a->w1 + row * kw : w0[r];
-            }
+            tk_row_block(a, m, TK_AVX2_ROWS, w0, w1);
             __m256i sum[TK_AVX2_ROWS][2];
             for (int r = 0; r < TK_AVX2_ROWS; r++) sum[r][0] = sum[r][1] = _mm256_setzero_si256();
             for (long k0 = 0; k0 < kw; k0 += step_words) {

@@ -9,7 +9,7 @@
 
 #define TARGET __attribute__((target("avx512f,avx512vpopcntdq")))
 #define ATTR TARGET __attribute__((always_inline)) static inline
-#define TK_AVX512_ROWS 6
+#define TK_AVX512_ROWS 4
 
 ATTR __m512i pc(__m512i v) { return _mm512_popcnt_epi64(v); }
 ATTR __m512i and_(__m512i a, __m512i b) { return _mm512_and_si512(a, b); }
@@ -53,17 +53,12 @@ ATTR void kernel(const tk_args *a, const tk_kind kind) {
     const long kw = a->kw;
     const int two = kind != TK_BINARY;
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {
-        const uint64_t *x0 = a->x0 + nb * kw * TK_BLOCK;
-        const uint64_t *x1 = two ? a->x1 + nb * kw * TK_BLOCK : x0;
-        long valid = a->n_count - nb * TK_BLOCK;
-        if (valid > TK_BLOCK) valid = TK_BLOCK;
+        const tk_column_block blk = tk_block(a, nb);
+        const uint64_t *x0 = blk.x0, *x1 = blk.x1;
+        const long valid = blk.valid;
         for (long m = 0; m < a->m_count; m += TK_AVX512_ROWS) {
             const uint64_t *w0[TK_AVX512_ROWS], *w1[TK_AVX512_ROWS];
-            for (int r = 0; r < TK_AVX512_ROWS; r++) {
-                long row = m + r < a->m_count ? m + r : m;
-                w0[r] = a->w0 + row * kw;
-                w1[r] = two ? a->w1 + row * kw : w0[r];
-            }
+            tk_row_block(a, m, TK_AVX512_ROWS, w0, w1);
             __m512i A[TK_AVX512_ROWS], B[TK_AVX512_ROWS];
             for (int r = 0; r < TK_AVX512_ROWS; r++) A[r] = B[r] = _mm512_setzero_si512();
             for (long k = 0; k < kw; k++) {

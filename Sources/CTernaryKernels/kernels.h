@@ -40,6 +40,31 @@ void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_begin, lo
                          long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);
 #endif
 
+/* The tiling shared by the vector kernels: a column block's activation words and how many of its
+ * columns are real, and the weight rows of a block of `rows` rows starting at m (rows past
+ * m_count repeat row m; their results are never stored). */
+typedef struct {
+    const uint64_t *x0, *x1;
+    long valid;
+} tk_column_block;
+
+static inline tk_column_block tk_block(const tk_args *a, long nb) {
+    const int two = a->kind != TK_BINARY;
+    tk_column_block b = {a->x0 + nb * a->kw * TK_BLOCK, 0, a->n_count - nb * TK_BLOCK};
+    b.x1 = two ? a->x1 + nb * a->kw * TK_BLOCK : b.x0;
+    if (b.valid > TK_BLOCK) b.valid = TK_BLOCK;
+    return b;
+}
+
+static inline void tk_row_block(const tk_args *a, long m, int rows, const uint64_t **w0, const uint64_t **w1) {
+    const int two = a->kind != TK_BINARY;
+    for (int r = 0; r < rows; r++) {
+        long row = m + r < a->m_count ? m + r : m;
+        w0[r] = a->w0 + row * a->kw;
+        w1[r] = two ? a->w1 + row * a->kw : w0[r];
+    }
+}
+
 /* Stores the first `count` of `values` (count <= TK_BLOCK) at dst. */
 static inline void tk_store_partial(int32_t *dst, const int32_t *values, long count) {
     for (long j = 0; j < count; j++) dst[j] = values[j];

@@ -71,17 +71,12 @@ static inline void kernel(const tk_args *a, const tk_kind kind) {
     const long kw = a->kw;
     const int two = kind != TK_BINARY;
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {
-        const uint64_t *x0 = a->x0 + nb * kw * TK_BLOCK;
-        const uint64_t *x1 = two ? a->x1 + nb * kw * TK_BLOCK : x0;
-        long valid = a->n_count - nb * TK_BLOCK;
-        if (valid > TK_BLOCK) valid = TK_BLOCK;
+        const tk_column_block blk = tk_block(a, nb);
+        const uint64_t *x0 = blk.x0, *x1 = blk.x1;
+        const long valid = blk.valid;
         for (long m = 0; m < a->m_count; m += TK_NEON_ROWS) {
             const uint64_t *w0[TK_NEON_ROWS], *w1[TK_NEON_ROWS];
-            for (int r = 0; r < TK_NEON_ROWS; r++) {
-                long row = m + r < a->m_count ? m + r : m;
-                w0[r] = a->w0 + row * kw;
-                w1[r] = two ? a->w1 + row * kw : w0[r];
-            }
+            tk_row_block(a, m, TK_NEON_ROWS, w0, w1);
             counts32 c32[TK_NEON_ROWS];
             for (int r = 0; r < TK_NEON_ROWS; r++)
                 for (int i = 0; i < TK_NEON_REGS; i++) c32[r].a[i] = c32[r].b[i] = vdupq_n_u32(0);
