@@ -14,7 +14,7 @@ trap 'rm -rf "$out"' EXIT
 sources=(Sources/CTernaryKernels/*.c Tests/CrossArch/neon_kernels_check.c)
 flags=(-std=gnu11 -O2 -Wall -Werror -ISources/CTernaryKernels/include -ISources/CTernaryKernels)
 
-if [ "$(uname -m)" = aarch64 ]; then
+if [[ "$(uname -m)" == aarch64 || "$(uname -m)" == arm64 ]]; then
     clang "${flags[@]}" "${sources[@]}" -o "$out/check"
     "$out/check"
     exit

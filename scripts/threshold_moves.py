@@ -14,7 +14,7 @@ import re
 import statistics
 import sys
 
-LINE = re.compile(r"^\s*(\S+): activation thresholds ([\d., ]+?)\s+weight thresholds (-[\d.]+) / \+([\d.]+)")
+LINE = re.compile(r"^\s*(\S+): activation thresholds ([-\d., ]+?)\s+weight thresholds (-?[\d.]+) / \+?(-?[\d.]+)")
 
 
 def parse(path):
@@ -22,6 +22,8 @@ def parse(path):
     with open(path) as f:
         for line in f:
             m = LINE.search(line)
+            if not m and "activation thresholds" in line:
+                print(f"threshold_moves: {path}: cannot read this line, skipped: {line.strip()}", file=sys.stderr)
             if m:
                 acts = [float(v) for v in m.group(2).split(",")]
                 layers[m.group(1)] = (acts, float(m.group(3)), float(m.group(4)))
@@ -42,10 +44,11 @@ def main():
     act_changes, weight_changes, ratios = [], [], []
     for name, (a0, wn0, wp0) in start.items():
         a1, wn1, wp1 = end[name]
-        changes = [(e - s) / s * 100 for s, e in zip(a0, a1)]
+        changes = [(e - s) / s * 100 if s else float("nan") for s, e in zip(a0, a1)]
         act_changes += changes
-        weight_changes += [(wn1 - wn0) / wn0 * 100, (wp1 - wp0) / wp0 * 100]
-        ratio0, ratio1 = a0[-1] / a0[0], a1[-1] / a1[0]
+        weight_changes += [(wn1 - wn0) / wn0 * 100 if wn0 else float("nan"), (wp1 - wp0) / wp0 * 100 if wp0 else float("nan")]
+        ratio0 = a0[-1] / a0[0] if a0[0] else float("nan")
+        ratio1 = a1[-1] / a1[0] if a1[0] else float("nan")
         ratios.append(ratio1)
         fmt = lambda xs: ", ".join(f"{x:.3f}" for x in xs)
         print(f"| {name} | {fmt(a0)} → {fmt(a1)} | {', '.join(f'{c:+.1f}%' for c in changes)} "

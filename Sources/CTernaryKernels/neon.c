@@ -24,12 +24,12 @@ typedef struct {
     uint32x4_t a[TK_NEON_REGS], b[TK_NEON_REGS];
 } counts32;
 
-static inline uint16x8_t add_pc(uint16x8_t acc, uint64x2_t v) {
+__attribute__((always_inline)) static inline uint16x8_t add_pc(uint16x8_t acc, uint64x2_t v) {
     return vpadalq_u8(acc, vcntq_u8(vreinterpretq_u8_u64(v)));
 }
 
 /* Adds one word's contributions (register r of the block) to A and B, as in avx512.c's step. */
-static inline void step(tk_kind kind, uint64x2_t x0, uint64x2_t x1, uint64x2_t w0, uint64x2_t w1,
+__attribute__((always_inline)) static inline void step(tk_kind kind, uint64x2_t x0, uint64x2_t x1, uint64x2_t w0, uint64x2_t w1,
                         uint16x8_t *A, uint16x8_t *B) {
     switch (kind) {
     case TK_FATNN: {
@@ -67,7 +67,7 @@ static inline int64x2_t finish(tk_kind kind, long kbits, uint32x4_t a32, uint32x
     }
 }
 
-static inline void kernel(const tk_args *a, const tk_kind kind) {
+__attribute__((always_inline)) static inline void kernel(const tk_args *a, const tk_kind kind) {
     const long kw = a->kw;
     const int two = kind != TK_BINARY;
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {

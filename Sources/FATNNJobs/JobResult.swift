@@ -108,7 +108,7 @@ public struct CodeVersion: Codable, Sendable, Equatable {
 /// Inference speed of a job's trained model on the worker's CPU: the packed network against the
 /// float network it came from.
 public struct PackedInference: Codable, Sendable, Equatable {
-    /// The packed kernels' CPU path (`scalar`, `avx2`, `avx512`).
+    /// The packed kernels' CPU path (`scalar`, `avx2`, `avx512`, `neon`).
     public var kernelPath: String
     /// The worker's CPU model.
     public var cpu: String

@@ -6,7 +6,8 @@
  * Every kind, odd shapes (rows not a multiple of the row block, columns not a multiple of a
  * block, a block range that starts late, ldc wider than the columns), reductions that cross the
  * 16-bit counters' flush (over 1,000 words) with all bits set (the largest counts), and the
- * run-time choice of path. Columns past n_count must be left untouched.
+ * run-time choice of path; binary also without second planes (NULL). Columns past n_count must
+ * be left untouched.
  */
 #include "CTernaryKernels.h"
 #include <stdio.h>
@@ -21,7 +22,7 @@ static uint64_t next(void) {
 
 static int failures = 0, cases = 0;
 
-static void check(tk_kind kind, long m_count, long n_count, long kw, long nb_begin, long nb_end, int ones) {
+static void check(tk_kind kind, long m_count, long n_count, long kw, long nb_begin, long nb_end, int ones, int no_second_planes) {
     long blocks = (n_count + TK_BLOCK - 1) / TK_BLOCK, ldc = n_count + 3;
     uint64_t *w0 = malloc(sizeof(uint64_t) * m_count * kw), *w1 = malloc(sizeof(uint64_t) * m_count * kw);
     uint64_t *x0 = malloc(sizeof(uint64_t) * blocks * kw * TK_BLOCK), *x1 = malloc(sizeof(uint64_t) * blocks * kw * TK_BLOCK);
@@ -31,8 +32,10 @@ static void check(tk_kind kind, long m_count, long n_count, long kw, long nb_beg
     if (kbits < 0) kbits = 0;
     int32_t *expected = malloc(sizeof(int32_t) * m_count * ldc), *got = malloc(sizeof(int32_t) * m_count * ldc);
     for (long i = 0; i < m_count * ldc; i++) expected[i] = got[i] = 0x5A5A5A5A;
-    int r0 = tk_gemm(kind, TK_SCALAR, w0, w1, x0, x1, expected, ldc, m_count, n_count, kw, kbits, nb_begin, nb_end);
-    int r1 = tk_gemm(kind, TK_NEON, w0, w1, x0, x1, got, ldc, m_count, n_count, kw, kbits, nb_begin, nb_end);
+    /* Binary has one plane per operand; callers may pass NULL for the second. */
+    const uint64_t *v1 = no_second_planes ? NULL : w1, *y1 = no_second_planes ? NULL : x1;
+    int r0 = tk_gemm(kind, TK_SCALAR, w0, v1, x0, y1, expected, ldc, m_count, n_count, kw, kbits, nb_begin, nb_end);
+    int r1 = tk_gemm(kind, TK_NEON, w0, v1, x0, y1, got, ldc, m_count, n_count, kw, kbits, nb_begin, nb_end);
     cases++;
     if (r0 != 0 || r1 != 0 || memcmp(expected, got, sizeof(int32_t) * m_count * ldc) != 0) {
         long first = -1;
@@ -60,12 +63,13 @@ int main(void) {
             for (int b = 0; b < 6; b++)
                 for (int c = 0; c < 6; c++) {
                     long blocks = (cols[b] + TK_BLOCK - 1) / TK_BLOCK;
-                    check((tk_kind)kind, rows[a], cols[b], words[c], 0, blocks, 0);
-                    if (blocks > 1) check((tk_kind)kind, rows[a], cols[b], words[c], 1, blocks, 0);
+                    check((tk_kind)kind, rows[a], cols[b], words[c], 0, blocks, 0, 0);
+                    if (blocks > 1) check((tk_kind)kind, rows[a], cols[b], words[c], 1, blocks, 0, 0);
+                    if (kind == TK_BINARY) check((tk_kind)kind, rows[a], cols[b], words[c], 0, blocks, 0, 1);
                 }
         /* Past the 16-bit flush, with the largest counts. */
-        check((tk_kind)kind, 3, 19, 2100, 0, 3, 1);
-        check((tk_kind)kind, 3, 19, 1001, 0, 3, 0);
+        check((tk_kind)kind, 3, 19, 2100, 0, 3, 1, 0);
+        check((tk_kind)kind, 3, 19, 1001, 0, 3, 0, 0);
     }
     /* A bad argument is refused on this path too. */
     uint64_t w = 0, x[TK_BLOCK] = {0};

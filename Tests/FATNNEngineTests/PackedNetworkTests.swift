@@ -101,6 +101,7 @@ import Testing
         }
         #expect(Set(layered.data).count > 10, "the logits vary")
         #expect(packed.classifierStart < packed.program.count, "the classifier is left out of the split")
+        #expect(packed.splittable, "every step of resnet20 before its classifier is per image")
     }
 
     /// The packed model file: what it reads back is the same packed network (bit-exact against

@@ -52,9 +52,14 @@ public enum CoordinatorServer {
     /// coordinator that serves in-process clients for a while (`fatnn-coord bench`).
     public static func serve<T: Sendable>(_ app: some ApplicationProtocol, logger: Logger,
                                           while work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger)
+        config.maximumGracefulShutdownDuration = .seconds(10)
+        let services = ServiceGroup(configuration: config)
         return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await services.run(); return nil }
+            group.addTask {
+                try await services.run()
+                return nil
+            }
             group.addTask {
                 do {
                     let value = try await work()
@@ -65,8 +70,11 @@ public enum CoordinatorServer {
                     throw error
                 }
             }
-            var value: T?
-            for try await v in group where v != nil { value = v }
+            // The first to finish: `work` (then the server is shutting down), or the server, which
+            // ends `work` too (a server that stopped cannot serve it).
+            var value = try await group.next() ?? nil
+            if value == nil { group.cancelAll() }
+            while let next = try await group.next() { if let next { value = next } }
             guard let value else { throw CancellationError() }
             return value
         }

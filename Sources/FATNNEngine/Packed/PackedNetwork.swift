@@ -147,7 +147,7 @@ public final class PackedNetwork {
     /// last bits depend on the number of rows it is given.)
     public func forward(_ x: Matrix, codes: ((([UInt8]) -> Void))? = nil) -> Matrix {
         let threads = Parallel.threads
-        if codes == nil && profile == nil && threads > 1 && x.rows >= threads * PackedNetwork.imagesPerThread {
+        if codes == nil && profile == nil && threads > 1 && x.rows >= threads * PackedNetwork.imagesPerThread && splittable {
             return forwardSplittingImages(x, threads: threads)
         }
         guard case .float(let y) = run(program, .float(x), images: x.rows, record: codes) else {
@@ -170,6 +170,11 @@ public final class PackedNetwork {
             }
         } ?? program.count
     }
+
+    /// Whether every step before the classifier is known to work image by image, so that a
+    /// batch may be split there: packed steps, residual blocks of them, and float layers of the
+    /// kinds listed in ``Op/isPerImage``. A network with any other step runs unsplit.
+    var splittable: Bool { program[..<classifierStart].allSatisfy(\.isPerImage) }
 
     /// The logits of `x`: its images split into `threads` contiguous chunks, each run on its own
     /// thread through the steps before the classifier; then the classifier on all of them.
@@ -354,6 +359,20 @@ public final class PackedNetwork {
 
 extension PackedNetwork.Op {
     var isResidual: Bool { if case .residual = self { true } else { false } }
+
+    /// Whether this step computes each image from that image alone, the same way whatever
+    /// the batch size: packed steps and residual blocks of such steps, and float convolutions,
+    /// BatchNorm (eval), ReLU and pooling. Not a fully connected layer (its batched SGEMM's last
+    /// bits depend on the row count) and not a layer type this list does not know.
+    var isPerImage: Bool {
+        func floatLayer(_ l: any Layer) -> Bool { l is Conv2d || l is BatchNorm || l is ReLU || l is MaxPool2d || l is GlobalAvgPool }
+        switch self {
+        case .layer(let l): return floatLayer(l)
+        case .floats(let s): return s.layers.allSatisfy(floatLayer)
+        case .residual(let main, let shortcut, _): return main.allSatisfy(\.isPerImage) && (shortcut ?? []).allSatisfy(\.isPerImage)
+        case .quantize, .conv, .dequantize, .convThresholds, .normJoin, .dequantizeNorm, .normJoinQuantize, .takeRuns: return true
+        }
+    }
 
     /// The profile key of this step.
     var kind: String {
