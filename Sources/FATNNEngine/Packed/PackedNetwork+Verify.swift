@@ -37,8 +37,9 @@ extension PackedNetwork {
             for c in convs { c.codeObserver = nil }
             var packed: [[UInt8]] = []
             let logits = forward(x) { packed.append($0) }
-            // Without codes, a batch may run split by images over threads: the same logits.
-            let unrecorded = forward(x)
+            // Without codes, a batch may run split by images over threads: the same logits. (When
+            // it would not split, that run is the one above, so it is not repeated.)
+            let unrecorded = splitsBatch(ofRows: n) ? forward(x) : logits
             result.images += n
             result.codeArrays += reference.count
             result.codeMismatches += zip(reference, packed).filter { $0 != $1 }.count + abs(reference.count - packed.count)

@@ -58,6 +58,13 @@ public final class PackedNetwork {
     }
 
     let program: [Op]
+    /// The index of the first step that holds a fully connected layer (the classifier), or the
+    /// program's length.
+    let classifierStart: Int
+    /// Whether every step before the classifier is known to work image by image
+    /// (``Op/isPerImage``), so that a batch may be split there. A network with any other step
+    /// runs unsplit.
+    let splittable: Bool
     /// The kernel path every packed conv uses.
     public var path: PackedKernel.Path = .best
     /// When non-nil, ``forward(_:codes:)`` adds the seconds spent per step kind here.
@@ -70,6 +77,7 @@ public final class PackedNetwork {
     public init(_ network: Sequential) throws {
         var none: Prepacked? = nil
         program = try PackedNetwork.compile(network.layers, &none)
+        (classifierStart, splittable) = PackedNetwork.splitPoint(program)
     }
 
     /// Assembles the packed network of `network` from packed convolutions and folded thresholds
@@ -79,6 +87,7 @@ public final class PackedNetwork {
     public init(_ network: Sequential, convs: [PackedConv], folds: [FoldedThresholds]) throws {
         var supply: Prepacked? = Prepacked(convs: convs, folds: folds)
         program = try PackedNetwork.compile(network.layers, &supply)
+        (classifierStart, splittable) = PackedNetwork.splitPoint(program)
         guard let s = supply, s.nextConv == convs.count, s.nextFold == folds.count else {
             throw Error(description: "the packed file has \(convs.count) convs and \(folds.count) folds; the network uses fewer")
         }
@@ -146,9 +155,8 @@ public final class PackedNetwork {
     /// same bit for bit (tested). (The classifier itself is not split: a batched SGEMM's
     /// last bits depend on the number of rows it is given.)
     public func forward(_ x: Matrix, codes: ((([UInt8]) -> Void))? = nil) -> Matrix {
-        let threads = Parallel.threads
-        if codes == nil && profile == nil && threads > 1 && x.rows >= threads * PackedNetwork.imagesPerThread && splittable {
-            return forwardSplittingImages(x, threads: threads)
+        if codes == nil && splitsBatch(ofRows: x.rows) {
+            return forwardSplittingImages(x, threads: Parallel.threads)
         }
         guard case .float(let y) = run(program, .float(x), images: x.rows, record: codes) else {
             preconditionFailure("PackedNetwork: the program does not end in floats")
@@ -159,22 +167,23 @@ public final class PackedNetwork {
     /// Images per thread from which ``forward(_:codes:)`` splits a batch by images.
     public static let imagesPerThread = 8
 
-    /// The index of the first step that holds a fully connected layer (the classifier): the
-    /// steps before it are per image.
-    var classifierStart: Int {
-        program.firstIndex { op in
+    /// Whether ``forward(_:codes:)`` without `codes` splits a batch of `rows` images over the
+    /// engine's threads.
+    func splitsBatch(ofRows rows: Int) -> Bool {
+        splittable && profile == nil && Parallel.threads > 1 && rows >= Parallel.threads * PackedNetwork.imagesPerThread
+    }
+
+    /// The first step holding a fully connected layer, and whether every step before it is per image.
+    static func splitPoint(_ program: [Op]) -> (Int, Bool) {
+        let start = program.firstIndex { op in
             switch op {
             case .layer(let l): l is Linear
             case .floats(let s): s.layers.contains { $0 is Linear }
             default: false
             }
         } ?? program.count
+        return (start, program[..<start].allSatisfy(\.isPerImage))
     }
-
-    /// Whether every step before the classifier is known to work image by image, so that a
-    /// batch may be split there: packed steps, residual blocks of them, and float layers of the
-    /// kinds listed in ``Op/isPerImage``. A network with any other step runs unsplit.
-    var splittable: Bool { program[..<classifierStart].allSatisfy(\.isPerImage) }
 
     /// The logits of `x`: its images split into `threads` contiguous chunks, each run on its own
     /// thread through the steps before the classifier; then the classifier on all of them.
@@ -185,20 +194,13 @@ public final class PackedNetwork {
         parts.withUnsafeMutableBufferPointer { out in
             let slots = UncheckedPointer(out.baseAddress!)
             Parallel.chunks(x.rows, into: threads) { chunk, range in
-                let part = x.data.withUnsafeBufferPointer { xs in
-                    Matrix(rows: range.count, cols: cols) { d in
-                        for i in 0..<d.count { d[i] = xs[range.lowerBound * cols + i] }
-                    }
-                }
+                let part = Matrix(rows: range.count, cols: cols, data: Array(x.data[range.lowerBound * cols..<range.upperBound * cols]))
                 let y = Parallel.serially { run(head, .float(part), images: part.rows, record: nil) }
                 guard case .float(let features) = y else { preconditionFailure("PackedNetwork: the classifier's input is not floats") }
                 slots.pointer[chunk] = features  // each chunk writes its own slot
             }
         }
-        let features = Matrix(rows: x.rows, cols: parts[0].cols) { d in
-            var o = 0
-            for p in parts { for v in p.data { d[o] = v; o += 1 } }
-        }
+        let features = Matrix(rows: x.rows, cols: parts[0].cols, data: parts.flatMap(\.data))
         guard case .float(let logits) = run(tail, .float(features), images: x.rows, record: nil) else {
             preconditionFailure("PackedNetwork: the program does not end in floats")
         }
