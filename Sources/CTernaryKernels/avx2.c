@@ -41,6 +41,16 @@ ATTR __m256i step(tk_kind kind, __m256i x0, __m256i x1, __m256i w0, __m256i w1, 
                                     pc8(_mm256_and_si256(x1, w1), t->l4, t->low));
         return _mm256_add_epi8(a, b);                                          /* in [0, 72] */
     }
+    case TK_2BIT_SIGNED: {
+        __m256i p = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w0), t->l1, t->low),
+                                    pc8(_mm256_and_si256(x1, w0), t->l2, t->low));
+        __m256i n = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w1), t->l2, t->low),
+                                    pc8(_mm256_and_si256(x1, w1), t->l4, t->low));
+        return _mm256_sub_epi8(p, n);                                          /* in [-48, 24] */
+    }
+    case TK_A2:
+        return _mm256_add_epi8(pc8(_mm256_andnot_si256(_mm256_xor_si256(x0, w1), w0), t->l1, t->low),
+                               pc8(_mm256_andnot_si256(_mm256_xor_si256(x1, w1), w0), t->l2, t->low));  /* in [0, 24] */
     default:
         return pc8(_mm256_xor_si256(x0, w0), t->l1, t->low);                  /* in [0, 8] */
     }
@@ -52,13 +62,15 @@ ATTR long chunk(tk_kind kind) {
     case TK_FATNN: return 15;
     case TK_TNN4: return 7;
     case TK_2BIT: return 3;
+    case TK_2BIT_SIGNED: return 2;
+    case TK_A2: return 10;
     default: return 31;
     }
 }
 
 /* Sums the byte lanes of b into the 64-bit lanes (signed bytes for the kinds that subtract). */
 ATTR __m256i widen(tk_kind kind, __m256i b) {
-    if (kind == TK_FATNN || kind == TK_TNN4) {
+    if (kind == TK_FATNN || kind == TK_TNN4 || kind == TK_2BIT_SIGNED) {
         __m256i biased = _mm256_xor_si256(b, _mm256_set1_epi8((char)0x80));
         return _mm256_sub_epi64(_mm256_sad_epu8(biased, _mm256_setzero_si256()), _mm256_set1_epi64x(8 * 128));
     }
@@ -134,6 +146,8 @@ __attribute__((target("avx2"))) void tk_gemm_avx2(const tk_args *a) {
     case TK_FATNN: kernel(a, TK_FATNN); break;
     case TK_TNN4: kernel(a, TK_TNN4); break;
     case TK_2BIT: kernel(a, TK_2BIT); break;
+    case TK_2BIT_SIGNED: kernel(a, TK_2BIT_SIGNED); break;
+    case TK_A2: kernel(a, TK_A2); break;
     default: kernel(a, TK_BINARY); break;
     }
 }

@@ -34,6 +34,16 @@ ATTR void step(tk_kind kind, __m512i x0, __m512i x1, __m512i w0, __m512i w1, __m
                                                    _mm512_add_epi64(hi, hi)));
         break;
     }
+    case TK_2BIT_SIGNED: {
+        __m512i q = pc(and_(x1, w0)), s = pc(and_(x1, w1));
+        *A = _mm512_add_epi64(*A, _mm512_add_epi64(pc(and_(x0, w0)), _mm512_add_epi64(q, q)));
+        *B = _mm512_add_epi64(*B, _mm512_add_epi64(pc(and_(x0, w1)), _mm512_add_epi64(s, s)));
+        break;
+    }
+    case TK_A2:
+        *A = _mm512_add_epi64(*A, pc(_mm512_andnot_si512(_mm512_xor_si512(x0, w1), w0)));
+        *B = _mm512_add_epi64(*B, pc(_mm512_andnot_si512(_mm512_xor_si512(x1, w1), w0)));
+        break;
     default:
         *A = _mm512_add_epi64(*A, pc(_mm512_xor_si512(x0, w0)));
         break;
@@ -45,6 +55,8 @@ ATTR __m512i finish(tk_kind kind, long kbits, __m512i A, __m512i B) {
     case TK_FATNN: return _mm512_sub_epi64(A, _mm512_slli_epi64(B, 1));
     case TK_TNN4: return _mm512_sub_epi64(A, B);
     case TK_2BIT: return _mm512_add_epi64(A, _mm512_slli_epi64(B, 1));
+    case TK_2BIT_SIGNED: return _mm512_sub_epi64(A, _mm512_slli_epi64(B, 1));
+    case TK_A2: return _mm512_add_epi64(A, _mm512_slli_epi64(B, 1));
     default: return _mm512_sub_epi64(_mm512_set1_epi64(kbits), _mm512_slli_epi64(A, 1));
     }
 }
@@ -90,6 +102,8 @@ TARGET void tk_gemm_avx512(const tk_args *a) {
     case TK_FATNN: kernel(a, TK_FATNN); break;
     case TK_TNN4: kernel(a, TK_TNN4); break;
     case TK_2BIT: kernel(a, TK_2BIT); break;
+    case TK_2BIT_SIGNED: kernel(a, TK_2BIT_SIGNED); break;
+    case TK_A2: kernel(a, TK_A2); break;
     default: kernel(a, TK_BINARY); break;
     }
 }

@@ -41,7 +41,7 @@ int tk_gemm(tk_kind kind, tk_path path, const uint64_t *w0, const uint64_t *w1,
             const uint64_t *x0, const uint64_t *x1, int32_t *out, long ldc,
             long m_count, long n_count, long kw, long kbits, long nb_begin, long nb_end) {
     if (!tk_path_supported(path)) return -1;
-    if (kind < TK_FATNN || kind > TK_BINARY) return -1;
+    if (kind < TK_FATNN || kind > TK_A2) return -1;
     if (!w0 || !x0 || !out || m_count < 0 || n_count < 0 || kw < 0 || ldc < n_count) return -1;
     if (kind != TK_BINARY && (!w1 || !x1)) return -1;
     if (kbits < 0 || kbits > kw * 64) return -1;

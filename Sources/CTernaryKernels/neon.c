@@ -48,6 +48,16 @@ __attribute__((always_inline)) static inline void step(tk_kind kind, uint64x2_t 
         *B = add_pc(add_pc(add_pc(add_pc(*B, vandq_u64(x1, w0)), vandq_u64(x0, w1)), hi), hi);
         break;
     }
+    case TK_2BIT_SIGNED: {
+        uint64x2_t q = vandq_u64(x1, w0), s = vandq_u64(x1, w1);
+        *A = add_pc(add_pc(add_pc(*A, vandq_u64(x0, w0)), q), q);
+        *B = add_pc(add_pc(add_pc(*B, vandq_u64(x0, w1)), s), s);
+        break;
+    }
+    case TK_A2:
+        *A = add_pc(*A, vbicq_u64(w0, veorq_u64(x0, w1)));
+        *B = add_pc(*B, vbicq_u64(w0, veorq_u64(x1, w1)));
+        break;
     default:
         *A = add_pc(*A, veorq_u64(x0, w0));
         break;
@@ -63,6 +73,8 @@ static inline int64x2_t finish(tk_kind kind, long kbits, uint32x4_t a32, uint32x
     case TK_FATNN: return vsubq_s64(A, vshlq_n_s64(B, 1));
     case TK_TNN4: return vsubq_s64(A, B);
     case TK_2BIT: return vaddq_s64(A, vshlq_n_s64(B, 1));
+    case TK_2BIT_SIGNED: return vsubq_s64(A, vshlq_n_s64(B, 1));
+    case TK_A2: return vaddq_s64(A, vshlq_n_s64(B, 1));
     default: return vsubq_s64(vdupq_n_s64(kbits), vshlq_n_s64(A, 1));
     }
 }
@@ -120,6 +132,8 @@ void tk_gemm_neon(const tk_args *a) {
     case TK_FATNN: kernel(a, TK_FATNN); break;
     case TK_TNN4: kernel(a, TK_TNN4); break;
     case TK_2BIT: kernel(a, TK_2BIT); break;
+    case TK_2BIT_SIGNED: kernel(a, TK_2BIT_SIGNED); break;
+    case TK_A2: kernel(a, TK_A2); break;
     default: kernel(a, TK_BINARY); break;
     }
 }

@@ -163,6 +163,9 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
     if (!tk_path_supported(path) || cin <= 0 || kernel <= 0 || stride <= 0 || oh <= 0 || ow <= 0 || kw * 64 < kk * cin) return -1;
     if ((oh - 1) * stride + kernel > gh || (ow - 1) * stride + kernel > gw) return -1;
     if (nb_begin < 0 || nb_begin > nb_end || nb_end > (columns + TK_BLOCK - 1) / TK_BLOCK) return -1;
+    if (!m || !x0 || (s == 0) != (x1 == 0)) return -1;
+    /* One-plane runs (binary): the second plane is neither read nor written. */
+    const int two = s != 0;
 #if defined(__x86_64__)
     if (path == TK_AVX512 && pw == 1 && 64 % cin == 0) {
         tk_runs_pack_avx512(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1);
@@ -174,9 +177,9 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
     /* (img, oy, ox) of column n, stepped rather than divided out per column. */
     for (long n = nb_begin * TK_BLOCK; n < n_end; n++, step_pixel(&img, &oy, &ox, oh, ow)) {
         uint64_t *d0 = x0 + ((n >> 3) * kw) * TK_BLOCK + (n & 7);
-        uint64_t *d1 = x1 + ((n >> 3) * kw) * TK_BLOCK + (n & 7);
+        uint64_t *d1 = two ? x1 + ((n >> 3) * kw) * TK_BLOCK + (n & 7) : d0;
         const uint64_t *bm = m + ((img * gh + oy * stride) * gw + ox * stride) * pw;
-        const uint64_t *bs = s + ((img * gh + oy * stride) * gw + ox * stride) * pw;
+        const uint64_t *bs = two ? s + ((img * gh + oy * stride) * gw + ox * stride) * pw : bm;
         long k = 0;
         if (pw == 1 && 64 % cin == 0) {
             /* Whole runs per word, none straddling: word k holds taps k·per ... k·per + per − 1. */
@@ -227,7 +230,10 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
     }
     /* Columns of the last block past the end: zero words. */
     for (long n = columns > nb_begin * TK_BLOCK ? columns : nb_begin * TK_BLOCK; n < nb_end * TK_BLOCK; n++) {
-        for (long k = 0; k < kw; k++) x0[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = x1[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = 0;
+        for (long k = 0; k < kw; k++) {
+            x0[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = 0;
+            if (two) x1[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = 0;
+        }
     }
     return 0;
 }

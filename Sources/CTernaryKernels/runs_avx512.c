@@ -156,24 +156,24 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
         __m512i idx = _mm512_loadu_si512(base);
         /* Columns past the end get zero words, as in the portable path. */
         __mmask8 live = n0 + TK_BLOCK <= columns ? (__mmask8)0xFF : (__mmask8)((1u << (columns - n0)) - 1);
-        uint64_t *d0 = x0 + nb * kw * TK_BLOCK, *d1 = x1 + nb * kw * TK_BLOCK;
+        /* One-plane runs (binary): s and x1 are NULL, and the second plane is skipped. */
+        uint64_t *d0 = x0 + nb * kw * TK_BLOCK, *d1 = x1 ? x1 + nb * kw * TK_BLOCK : 0;
         long k = 0;
         for (long t0 = 0; t0 < kk; t0 += per, k++) {
             __m512i am = _mm512_setzero_si512(), as = am;
             for (long t = t0; t < t0 + per && t < kk; t++) {
                 long off = kk <= 64 ? offsets[t] : (t / kernel) * gw + t % kernel;
                 __m512i vm = block_runs(m, layout, base[0], row2, split, stride, idx, off);
-                __m512i vs = block_runs(s, layout, base[0], row2, split, stride, idx, off);
                 unsigned sh = (unsigned)((t - t0) * cin);
                 am = _mm512_or_si512(am, _mm512_slli_epi64(vm, sh));
-                as = _mm512_or_si512(as, _mm512_slli_epi64(vs, sh));
+                if (d1) as = _mm512_or_si512(as, _mm512_slli_epi64(block_runs(s, layout, base[0], row2, split, stride, idx, off), sh));
             }
             _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, am));
-            _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, as));
+            if (d1) _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, as));
         }
         for (; k < kw; k++) {
             _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_setzero_si512());
-            _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_setzero_si512());
+            if (d1) _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_setzero_si512());
         }
     }
 }

@@ -29,6 +29,16 @@ static int32_t dot(const tk_args *a, long m, long nb, long j) {
         case TK_BINARY:
             s += pc(xa ^ wa);
             break;
+        case TK_2BIT_SIGNED: {
+            uint64_t u1 = x1[k * TK_BLOCK], v1 = w1[k];
+            s += pc(xa & wa) + 2 * pc(u1 & wa) - 2 * pc(xa & v1) - 4 * pc(u1 & v1);
+            break;
+        }
+        case TK_A2: {
+            uint64_t u1 = x1[k * TK_BLOCK], sw = w1[k];
+            s += pc(wa & ~(xa ^ sw)) + 2 * pc(wa & ~(u1 ^ sw));
+            break;
+        }
         }
     }
     if (a->kind == TK_BINARY) s = a->kbits - 2 * s;

@@ -3,7 +3,7 @@
  * (scripts/test_neon.sh cross-compiles it with CTernaryKernels). On an arm64 machine the Swift
  * tests check the same, through every supported path; this covers x86-64 CI.
  *
- * Every kind, odd shapes (rows not a multiple of the row block, columns not a multiple of a
+ * Every kind (also the signed-weight 2-bit and the 2-bit x ternary kernels), odd shapes (rows not a multiple of the row block, columns not a multiple of a
  * block, a block range that starts late, ldc wider than the columns), reductions that cross the
  * 16-bit counters' flush (over 1,000 words) with all bits set (the largest counts), and the
  * run-time choice of path; binary also without second planes (NULL). Columns past n_count must
@@ -58,7 +58,7 @@ int main(void) {
     const long rows[] = {1, 2, 3, 5, 16, 33};
     const long cols[] = {1, 7, 8, 9, 61, 200};
     const long words[] = {1, 2, 3, 9, 17, 72};
-    for (int kind = TK_FATNN; kind <= TK_BINARY; kind++) {
+    for (int kind = TK_FATNN; kind <= TK_A2; kind++) {
         for (int a = 0; a < 6; a++)
             for (int b = 0; b < 6; b++)
                 for (int c = 0; c < 6; c++) {

@@ -23,6 +23,13 @@
  *             (unsigned 2-bit codes). Padded lanes need v0 = v1 = 0.
  *   TK_BINARY w0 = W; x0 = X (bit 1 = -1):          out = kbits - 2 pc(X ^ W). Padded lanes need
  *             X = W = 0 (then they count as neither).
+ *   TK_2BIT_SIGNED  w0 = v0, w1 = v1 (two's complement: w = v0 - 2 v1, so {-2,-1,0,1});
+ *             x0 = u0, x1 = u1 (unsigned {0..3}):  out = sum u*w = A - 2B with
+ *             A = pc(u0 & v0) + 2 pc(u1 & v0), B = pc(u0 & v1) + 2 pc(u1 & v1). Padded lanes need v0 = v1 = 0.
+ *   TK_A2     w0 = Mw, w1 = Sw (ternary, as TK_FATNN); x0 = u0, x1 = u1 (unsigned 2-bit codes {0..3}):
+ *             out = P0 + 2 P1, P_j = pc(Mw & ~(u_j ^ Sw)) (the lanes where w = +1 and bit j is 0, or
+ *             w = -1 and bit j is 1), so sum u*w = 3 npos - out (npos: lanes with w = +1; the caller
+ *             adds it). 2 popcounts per word, as TK_FATNN. Padded lanes need Mw = 0.
  *
  * Paths: TK_SCALAR is plain portable C (the oracle); TK_AVX2 and TK_AVX512 are compiled with
  * function-level target attributes, so a plain x86-64 build contains all of them, and
@@ -38,7 +45,7 @@ extern "C" {
 /** Pixels per activation block (one AVX-512 register of 64-bit words, two AVX2 registers). */
 #define TK_BLOCK 8
 
-typedef enum { TK_FATNN = 0, TK_TNN4 = 1, TK_2BIT = 2, TK_BINARY = 3 } tk_kind;
+typedef enum { TK_FATNN = 0, TK_TNN4 = 1, TK_2BIT = 2, TK_BINARY = 3, TK_2BIT_SIGNED = 4, TK_A2 = 5 } tk_kind;
 typedef enum { TK_SCALAR = 0, TK_AVX2 = 1, TK_AVX512 = 2, TK_NEON = 3 } tk_path;
 
 /** 1 if this CPU (and this build) can run the path, else 0. TK_SCALAR is always 1. */
@@ -116,6 +123,23 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
  *  their padding. Returns 0, or -1 for a bad shape. */
 int tk_runs_codes(const uint64_t *m, const uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw,
                   long pad, uint8_t *codes);
+
+/** Runs (grids padded by `pad`, as above) of images [img_begin, img_end) of `codes` (NCHW, one signed
+ *  byte per code) in the activation encoding of `kind`: TK_FATNN M, S; TK_TNN4 thermometer A0, A1;
+ *  TK_2BIT, TK_2BIT_SIGNED and TK_A2 the unsigned code's bits 0 and 1; TK_BINARY X = [x = -1] in p0
+ *  (p1, which may be NULL for binary alone, is then zeroed). Border pixels get the code of a zero input: 0, or
+ *  +1 for binary. Portable only. Returns 0, or -1 for a bad shape or a code outside the kind's set. */
+int tk_runs_encode(tk_kind kind, const int8_t *codes, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                   uint64_t *p0, uint64_t *p1);
+
+/** The codes (NCHW, signed bytes) held by runs in `kind`'s encoding, without their padding.
+ *  Returns 0, or -1 for a bad shape. */
+int tk_runs_decode(tk_kind kind, const uint64_t *p0, const uint64_t *p1, long img_begin, long img_end, long cin, long ih,
+                   long iw, long pad, int8_t *codes);
+
+/** FATNN runs (M, S) of `pixels` pixels (borders included) as thermometer runs (A0 = [a >= 1],
+ *  A1 = [a >= 2]) for the 4-popcount kernel; lanes >= cin stay 0. Returns 0, or -1 for a bad shape. */
+int tk_runs_thermometer(const uint64_t *m, const uint64_t *s, long pixels, long cin, uint64_t *a0, uint64_t *a1);
 
 /** The float tail of a packed residual block, for images [img_begin, img_end): from raw kernel
  *  output (row-major cout x columns, column = image * plane + pixel) to NCHW floats

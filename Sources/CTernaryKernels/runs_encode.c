@@ -1,0 +1,105 @@
+/*
+ * Runs in the activation encoding of any kernel kind (tk_runs_encode, tk_runs_decode) and the
+ * conversion of FATNN runs to thermometer runs (tk_runs_thermometer). Portable C.
+ *
+ * Per kind, the two planes of an activation code (tk_act_bits): TK_FATNN M = [a != 1], S = [a = 0];
+ * TK_TNN4 A0 = [a >= 1], A1 = [a >= 2]; TK_2BIT, TK_2BIT_SIGNED and TK_A2 bits 0 and 1 of the
+ * unsigned code; TK_BINARY X = [x = -1] (one plane). Border pixels hold the code of a zero input
+ * under each kind's quantizers: 0 for every kind but binary, +1 for binary (sign(0) = +1); in
+ * bits, M = S = 1 for TK_FATNN and all zeros for every other kind.
+ */
+#include "kernels.h"
+#include <string.h>
+
+static inline uint64_t lane_mask_of(long cin, long w) {
+    long left = cin - w * 64;
+    return left >= 64 ? ~0ull : (left <= 0 ? 0 : (1ull << left) - 1);
+}
+
+/* The code's two plane bits for `kind`, or -1 if the code is not in the kind's activation set. */
+static inline int act_bits(tk_kind kind, int code, unsigned *b0, unsigned *b1) {
+    switch (kind) {
+    case TK_FATNN:
+        if (code < 0 || code > 2) return -1;
+        *b0 = code != 1; *b1 = code == 0; return 0;
+    case TK_TNN4:
+        if (code < 0 || code > 2) return -1;
+        *b0 = code >= 1; *b1 = code >= 2; return 0;
+    case TK_2BIT: case TK_2BIT_SIGNED: case TK_A2:
+        if (code < 0 || code > 3) return -1;
+        *b0 = code & 1; *b1 = (code >> 1) & 1; return 0;
+    case TK_BINARY:
+        if (code != -1 && code != 1) return -1;
+        *b0 = code == -1; *b1 = 0; return 0;
+    }
+    return -1;
+}
+
+int tk_runs_encode(tk_kind kind, const int8_t *codes, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                   uint64_t *p0, uint64_t *p1) {
+    if (kind < TK_FATNN || kind > TK_A2 || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0) return -1;
+    if (kind != TK_BINARY && !p1) return -1;
+    long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad, plane = ih * iw;
+    const int border_ones = kind == TK_FATNN;
+    for (long img = img_begin; img < img_end; img++) {
+        uint64_t *g0 = p0 + img * gh * gw * pw, *g1 = p1 ? p1 + img * gh * gw * pw : 0;
+        for (long y = 0; y < gh; y++)
+            for (long x = 0; x < gw; x++)
+                for (long w = 0; w < pw; w++) {
+                    int inside = y >= pad && y < pad + ih && x >= pad && x < pad + iw;
+                    uint64_t v = (!inside && border_ones) ? lane_mask_of(cin, w) : 0;
+                    g0[(y * gw + x) * pw + w] = v;
+                    if (g1) g1[(y * gw + x) * pw + w] = v;
+                }
+        for (long c = 0; c < cin; c++) {
+            const int8_t *src = codes + (img * cin + c) * plane;
+            uint64_t bit = 1ull << (c & 63);
+            for (long y = 0; y < ih; y++)
+                for (long x = 0; x < iw; x++) {
+                    unsigned b0, b1;
+                    if (act_bits(kind, src[y * iw + x], &b0, &b1) != 0) return -1;
+                    long r = ((y + pad) * gw + x + pad) * pw + (c >> 6);
+                    if (b0) g0[r] |= bit;
+                    if (b1 && g1) g1[r] |= bit;
+                }
+        }
+    }
+    return 0;
+}
+
+int tk_runs_decode(tk_kind kind, const uint64_t *p0, const uint64_t *p1, long img_begin, long img_end, long cin, long ih,
+                   long iw, long pad, int8_t *codes) {
+    if (kind < TK_FATNN || kind > TK_A2 || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0) return -1;
+    if (kind != TK_BINARY && !p1) return -1;
+    long pw = (cin + 63) / 64, gw = iw + 2 * pad, gh = ih + 2 * pad;
+    for (long img = img_begin; img < img_end; img++)
+        for (long c = 0; c < cin; c++)
+            for (long y = 0; y < ih; y++)
+                for (long x = 0; x < iw; x++) {
+                    long r = ((img * gh + y + pad) * gw + x + pad) * pw + (c >> 6);
+                    unsigned sh = (unsigned)(c & 63);
+                    int b0 = (int)((p0[r] >> sh) & 1), b1 = kind == TK_BINARY ? 0 : (int)((p1[r] >> sh) & 1);
+                    int code;
+                    switch (kind) {
+                    case TK_FATNN: code = b0 ? (b1 ? 0 : 2) : 1; break;
+                    case TK_TNN4: code = b0 + b1; break;
+                    case TK_BINARY: code = b0 ? -1 : 1; break;
+                    default: code = b0 + 2 * b1; break;
+                    }
+                    codes[((img * cin + c) * ih + y) * iw + x] = (int8_t)code;
+                }
+    return 0;
+}
+
+int tk_runs_thermometer(const uint64_t *m, const uint64_t *s, long pixels, long cin, uint64_t *a0, uint64_t *a1) {
+    if (cin <= 0 || pixels < 0 || !m || !s || !a0 || !a1) return -1;
+    long pw = (cin + 63) / 64;
+    for (long p = 0; p < pixels; p++)
+        for (long w = 0; w < pw; w++) {
+            long i = p * pw + w;
+            /* a = 0: M = S = 1; a = 1: M = S = 0; a = 2: M = 1, S = 0. Lanes >= cin stay 0. */
+            a0[i] = ~s[i] & lane_mask_of(cin, w);
+            a1[i] = m[i] & ~s[i];
+        }
+    return 0;
+}
