@@ -42,7 +42,7 @@ extension Conv2d {
     func tapForward(_ wide: WideRows, _ images: Range<Int>, _ X: UnsafePointer<Float>, _ T: UnsafePointer<Float>,
                     _ Y: UnsafeMutablePointer<Float>, _ epilogue: Epilogue?) {
         let cin = input.channels, cout = output.channels, n = wide.wideCount
-        let padded = wide.allocatePadded(), yw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
+        let padded = wide.allocatePadded(fill: padValue), yw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
         defer { padded.deallocate(); yw.deallocate() }
         for b in images {
             wide.pad(X + b * input.count, into: padded)
@@ -59,7 +59,7 @@ extension Conv2d {
     func tapBackward(_ wide: WideRows, _ images: Range<Int>, _ X: UnsafePointer<Float>, _ T: UnsafePointer<Float>,
                      _ G: UnsafePointer<Float>, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
         let cin = input.channels, cout = output.channels, n = wide.wideCount, taps = kernel * kernel
-        let padded = wide.allocatePadded(), gradPadded = wide.allocatePadded()
+        let padded = wide.allocatePadded(fill: padValue), gradPadded = wide.allocatePadded()
         let dyw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
         dyw.initialize(repeating: 0, count: cout * n)  // garbage columns stay zero: they add nothing
         defer { padded.deallocate(); gradPadded.deallocate(); dyw.deallocate() }

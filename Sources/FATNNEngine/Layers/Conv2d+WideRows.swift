@@ -55,11 +55,11 @@ struct WideRows {
     /// last tap reads past the end (into garbage columns).
     var paddedCount: Int { stride * stride * phaseSize + kernel - 1 }
 
-    /// A zeroed padded-image buffer; ``pad(_:into:)`` writes only its interior, so the border stays
-    /// zero across images.
-    func allocatePadded() -> UnsafeMutablePointer<Float> {
+    /// A padded-image buffer filled with `fill` (the conv's ``Conv2d/padValue``); ``pad(_:into:)``
+    /// writes only its interior, so the border keeps that value across images.
+    func allocatePadded(fill: Float = 0) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
-        p.initialize(repeating: 0, count: paddedCount)
+        p.initialize(repeating: fill, count: paddedCount)
         return p
     }
 

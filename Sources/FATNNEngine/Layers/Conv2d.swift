@@ -18,6 +18,9 @@ public final class Conv2d: Layer {
     /// False for a network's first layer, whose input gradient nobody uses: backward then skips
     /// it and returns zeros.
     public var needsInputGradient = true
+    /// The value of the pixels of the spatial padding (0 by default). A binary quantized conv pads
+    /// its codes with +1, the code of a zero input (`FATNN.md` §3: pad before quantizing).
+    public var padValue: Float = 0
     private var cachedInput = Matrix(rows: 0, cols: 0)
     /// The tap path's geometry; nil for pointwise convolutions.
     private let wide: WideRows?

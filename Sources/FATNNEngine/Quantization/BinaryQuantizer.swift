@@ -11,6 +11,8 @@ public final class BinaryActivationQuantizer: ActivationQuantizer {
 
     public var parameters: [Parameter] { [] }
     public var codes: [Int] { [-1, 1] }
+    /// A zero input is +1, so the padding is +1 too (the spec pads before quantizing).
+    public var paddingCode: Float { 1 }
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
         precondition(x.cols == shape.count, "quantizer expects \(shape), got \(x.cols) values per row")
@@ -53,17 +55,21 @@ public final class BinaryWeightQuantizer: WeightQuantizer {
     }
 
     public func quantize(_ latent: [Float], training: Bool) -> [Float] {
+        let (codes, scales) = quantizeCodes(latent, training: training)
+        return codes.indices.map { codes[$0] * scales[$0 / fanIn] }
+    }
+
+    /// Codes `sign(W)` (0 maps to +1) and one scale per output channel, `mean |W|` of its row.
+    public func quantizeCodes(_ latent: [Float], training: Bool) -> (codes: [Float], scales: [Float]) {
         precondition(latent.count == outChannels * fanIn)
         if training { self.latent = latent }
-        var out = [Float](repeating: 0, count: latent.count)
+        var scales = [Float](repeating: 0, count: outChannels)
         for o in 0..<outChannels {
-            let range = (o * fanIn)..<((o + 1) * fanIn)
             var s: Float = 0
-            for i in range { s += abs(latent[i]) }
-            let scale = s / Float(fanIn)
-            for i in range { out[i] = latent[i] >= 0 ? scale : -scale }
+            for i in (o * fanIn)..<((o + 1) * fanIn) { s += abs(latent[i]) }
+            scales[o] = s / Float(fanIn)
         }
-        return out
+        return (latent.map { $0 >= 0 ? 1 : -1 }, scales)
     }
 
     public func backward(_ gradQuantized: [Float]) -> [Float] {

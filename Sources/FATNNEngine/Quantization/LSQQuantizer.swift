@@ -25,8 +25,15 @@ public final class LSQActivationQuantizer: ActivationQuantizer {
     public var buffers: [Buffer] { [initialized] }
     public var codes: [Int] { Array(0..<levels) }
     private var qp: Float { Float(levels - 1) }
+    public var scale: Float { stepMagnitude(step.value[0]) }
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {
+        let c = codeForward(x, training: training), s = scale
+        return Matrix(rows: c.rows, cols: c.cols, data: c.data.map { $0 * s })
+    }
+
+    /// `R(C[0, Qp](x/s))`: the codes, before the scale.
+    public func codeForward(_ x: Matrix, training: Bool) -> Matrix {
         precondition(x.cols == shape.count, "quantizer expects \(shape), got \(x.cols) values per row")
         if training && initialized.value[0] == 0 {
             var s: Double = 0
@@ -38,7 +45,7 @@ public final class LSQActivationQuantizer: ActivationQuantizer {
         let y = x.data.withUnsafeBufferPointer { xs in
             Matrix(rows: x.rows, cols: x.cols) { ys in
                 Parallel.chunks(xs.count) { _, range in
-                    for i in range { ys[i] = Swift.min(Swift.max(xs[i] / s, 0), qp).rounded(.toNearestOrEven) * s }
+                    for i in range { ys[i] = Swift.min(Swift.max(xs[i] / s, 0), qp).rounded(.toNearestOrEven) }
                 }
             }
         }
@@ -95,6 +102,12 @@ public final class LSQWeightQuantizer: WeightQuantizer {
     public var buffers: [Buffer] { [initialized] }
 
     public func quantize(_ latent: [Float], training: Bool) -> [Float] {
+        let (codes, scales) = quantizeCodes(latent, training: training)
+        return codes.map { $0 * scales[0] }
+    }
+
+    /// Codes `R(C[−2, 1](W/s))` and the one scale `s`.
+    public func quantizeCodes(_ latent: [Float], training: Bool) -> (codes: [Float], scales: [Float]) {
         if training && initialized.value[0] == 0 {
             var s: Double = 0
             for v in latent { s += Double(abs(v)) }
@@ -103,7 +116,7 @@ public final class LSQWeightQuantizer: WeightQuantizer {
         }
         let s = stepMagnitude(step.value[0])
         if training { self.latent = latent }
-        return latent.map { Swift.min(Swift.max($0 / s, qn), qp).rounded(.toNearestOrEven) * s }
+        return (latent.map { Swift.min(Swift.max($0 / s, qn), qp).rounded(.toNearestOrEven) }, [s])
     }
 
     public func backward(_ gradQuantized: [Float]) -> [Float] {
@@ -140,13 +153,19 @@ public final class TernaryWeightQuantizer: WeightQuantizer {
     }
 
     public func quantize(_ latent: [Float], training: Bool) -> [Float] {
+        let (codes, scales) = quantizeCodes(latent, training: training)
+        return codes.map { $0 * scales[0] }
+    }
+
+    /// Codes `sign(W)·[|W| > Δ]` and the one scale `α`.
+    public func quantizeCodes(_ latent: [Float], training: Bool) -> (codes: [Float], scales: [Float]) {
         var total: Double = 0
         for v in latent { total += Double(abs(v)) }
         let delta = Float(0.7 * total / Double(latent.count))
         var kept: Double = 0, n = 0
         for v in latent where abs(v) > delta { kept += Double(abs(v)); n += 1 }
         let scale = n > 0 ? Float(kept / Double(n)) : 0
-        return latent.map { abs($0) > delta ? ($0 > 0 ? scale : -scale) : 0 }
+        return (latent.map { abs($0) > delta ? ($0 > 0 ? 1 : -1) : 0 }, [scale])
     }
 
     public func backward(_ gradQuantized: [Float]) -> [Float] { gradQuantized }

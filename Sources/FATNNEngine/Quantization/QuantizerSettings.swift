@@ -115,6 +115,15 @@ public protocol ActivationQuantizer: AnyObject {
     var buffers: [Buffer] { get }
     /// The allowed quantized values divided by the quantizer's scale (the integer codes).
     var codes: [Int] { get }
+    /// The value of one code: ``forward(_:training:)`` gives `codes × scale` (1 for the kinds
+    /// whose values are the codes themselves).
+    var scale: Float { get }
+    /// The code of a zero input, which is the code of the spatial padding (the spec pads the float
+    /// input with zeros before quantizing): 0, or +1 for binary (`sign(0) = +1`).
+    var paddingCode: Float { get }
+    /// The integer codes of `x` as floats (``forward(_:training:)`` divided by ``scale``, exactly),
+    /// caching for ``backward(_:)`` as `forward` does.
+    func codeForward(_ x: Matrix, training: Bool) -> Matrix
 }
 
 /// Maps latent float weights to the values a quantized conv computes with, and gradients back.
@@ -126,15 +135,26 @@ public protocol WeightQuantizer: AnyObject {
     func backward(_ gradQuantized: [Float]) -> [Float]
     var parameters: [Parameter] { get }
     var buffers: [Buffer] { get }
+    /// The integer codes of `latent` as floats, and the scales (one per layer, or one per output
+    /// channel) such that ``quantize(_:training:)`` is `codes × scale` of each row; caches for
+    /// ``backward(_:)`` as `quantize` does.
+    func quantizeCodes(_ latent: [Float], training: Bool) -> (codes: [Float], scales: [Float])
 }
 
 extension ActivationQuantizer {
     public var buffers: [Buffer] { [] }
+    public var scale: Float { 1 }
+    public var paddingCode: Float { 0 }
+    public func codeForward(_ x: Matrix, training: Bool) -> Matrix { forward(x, training: training) }
 }
 
 extension WeightQuantizer {
     public var parameters: [Parameter] { [] }
     public var buffers: [Buffer] { [] }
+    /// For quantizers whose values are the codes (scale 1).
+    public func quantizeCodes(_ latent: [Float], training: Bool) -> (codes: [Float], scales: [Float]) {
+        (quantize(latent, training: training), [1])
+    }
 }
 
 /// `α = |p|` with the spec's floor.
