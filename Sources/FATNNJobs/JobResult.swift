@@ -38,10 +38,11 @@ public struct JobResult: Codable, Sendable, Equatable {
     public var host: String
     /// Engine threads used.
     public var threads: Int
-    /// For ternary (`fatnn`) jobs: whether the packed network equals the trained one bit for bit
+    /// For quantized jobs: whether the packed network equals the trained one bit for bit
     /// (codes at every quantized conv, logits, predictions) on the whole test set.
     public var packedExact: Bool?
-    /// For ternary (`fatnn`) jobs: packed and float inference speed, measured by the worker.
+    /// Packed and float inference speed measured by the worker (for `fp` jobs the float engine's),
+    /// or why the model could not be packed.
     public var packed: PackedInference?
     /// The worker's CPU model.
     public var cpu: String?
@@ -106,41 +107,62 @@ public struct CodeVersion: Codable, Sendable, Equatable {
 }
 
 /// Inference speed of a job's trained model on the worker's CPU: the packed network against the
-/// float network it came from.
+/// float network it came from; for a full-precision job the float engine alone (``kernel`` is
+/// `float`, and the packed latencies are the float ones, so every kind sits on one speed axis);
+/// for a quantized model that could not be packed only ``error``.
 public struct PackedInference: Codable, Sendable, Equatable {
-    /// The packed kernels' CPU path (`scalar`, `avx2`, `avx512`, `neon`).
-    public var kernelPath: String
+    /// The packed kernels' CPU path (`scalar`, `avx2`, `avx512`, `neon`); nil for `fp` and errors.
+    public var kernelPath: String?
+    /// The packed kernel kind (`fatnn`, `fatnn-a2`, `2bit-signed`, `binary`, or `float` for `fp`).
+    public var kernel: String?
     /// The worker's CPU model.
     public var cpu: String
     /// Test images the bit-exactness check compared.
-    public var testImages: Int
-    /// Packed: median seconds for a batch of 1 and of 64.
-    public var latencyBatch1: Double
-    public var latencyBatch64: Double
+    public var testImages: Int?
+    /// Packed (for `fp`: float): median seconds for a batch of 1 and of 64.
+    public var latencyBatch1: Double?
+    public var latencyBatch64: Double?
     /// Float network in eval mode: median seconds for a batch of 1 and of 64.
-    public var floatLatencyBatch1: Double
-    public var floatLatencyBatch64: Double
+    public var floatLatencyBatch1: Double?
+    public var floatLatencyBatch64: Double?
+    /// Why the model could not be packed (then there are no latencies).
+    public var error: String?
 
-    public init(kernelPath: String, cpu: String, testImages: Int, latencyBatch1: Double, latencyBatch64: Double,
-                floatLatencyBatch1: Double, floatLatencyBatch64: Double) {
-        self.kernelPath = kernelPath; self.cpu = cpu; self.testImages = testImages
+    public init(kernelPath: String?, kernel: String?, cpu: String, testImages: Int?, latencyBatch1: Double?, latencyBatch64: Double?,
+                floatLatencyBatch1: Double?, floatLatencyBatch64: Double?, error: String? = nil) {
+        self.kernelPath = kernelPath; self.kernel = kernel; self.cpu = cpu; self.testImages = testImages
         self.latencyBatch1 = latencyBatch1; self.latencyBatch64 = latencyBatch64
         self.floatLatencyBatch1 = floatLatencyBatch1; self.floatLatencyBatch64 = floatLatencyBatch64
+        self.error = error
+    }
+
+    /// A model that could not be packed, and why.
+    public init(cpu: String, error: String) {
+        self.init(kernelPath: nil, kernel: nil, cpu: cpu, testImages: nil, latencyBatch1: nil, latencyBatch64: nil,
+                  floatLatencyBatch1: nil, floatLatencyBatch64: nil, error: error)
     }
 
     /// Packed throughput at batch 64, images per second.
-    public var imagesPerSecond: Double { 64 / latencyBatch64 }
+    public var imagesPerSecond: Double? { latencyBatch64.map { 64 / $0 } }
 
-    /// Checks the numbers are finite and positive, naming the first bad field.
+    /// Checks the numbers are finite and positive (all four present unless there is an error),
+    /// naming the first bad field.
     public func validate() throws(SweepError) {
-        for (v, name) in [(latencyBatch1, "latencyBatch1"), (latencyBatch64, "latencyBatch64"),
-                          (floatLatencyBatch1, "floatLatencyBatch1"), (floatLatencyBatch64, "floatLatencyBatch64")] {
+        let figures = [(latencyBatch1, "latencyBatch1"), (latencyBatch64, "latencyBatch64"),
+                       (floatLatencyBatch1, "floatLatencyBatch1"), (floatLatencyBatch64, "floatLatencyBatch64")]
+        for (v, name) in figures {
+            guard let v else {
+                if error == nil { throw SweepError(path: "result.packed.\(name)", "is missing (required without an error)") }
+                continue
+            }
             if !(v > 0 && v.isFinite) { throw SweepError(path: "result.packed.\(name)", "must be a finite number > 0, got \(v)") }
         }
-        guard testImages >= 0 else { throw SweepError(path: "result.packed.testImages", "must be ≥ 0, got \(testImages)") }
-        guard ["scalar", "avx2", "avx512", "neon"].contains(kernelPath) else {
+        if let testImages, testImages < 0 { throw SweepError(path: "result.packed.testImages", "must be ≥ 0, got \(testImages)") }
+        if let kernelPath, !["scalar", "avx2", "avx512", "neon"].contains(kernelPath) {
             throw SweepError(path: "result.packed.kernelPath", "must be scalar, avx2, avx512 or neon, got \(kernelPath)")
         }
+        guard (kernel?.count ?? 0) <= 64 else { throw SweepError(path: "result.packed.kernel", "longer than 64 characters") }
         guard cpu.count <= 255 else { throw SweepError(path: "result.packed.cpu", "longer than 255 characters") }
+        guard (error?.count ?? 0) <= 1000 else { throw SweepError(path: "result.packed.error", "longer than 1000 characters") }
     }
 }

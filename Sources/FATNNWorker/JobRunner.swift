@@ -125,10 +125,11 @@ enum JobRunner {
                     }, shouldStop: { stop.isSet })
                     var report = finished
                     report.operations = OperationCount(trainer.model, kind: quantizer.kind)
-                    if report.stoppedEarly == nil && quantizer.kind == .fatnn && !stop.isSet {
-                        // Heartbeats go on meanwhile: the worker's ticker runs until this returns.
+                    if report.stoppedEarly == nil && !stop.isSet {
+                        // Every kind: quantized models packed, checked and timed; fp timed on the float
+                        // engine. Heartbeats go on meanwhile: the worker's ticker runs until this returns.
                         let (test, _) = dataset.name.normalization.batch(dataset.test, indices: Array(0..<dataset.test.count)[...])
-                        report.packed = PackedReport.measure(trainer.model, test: test)
+                        report.packed = PackedReport.measure(trainer.model, quantized: quantizer.kind != .fp, test: test)
                     }
                     let trained = report.stoppedEarly == nil
                         ? try? ModelFile(architecture: arch, dataset: dataset.name, input: shape, model: trainer.model, quantizer: quantizer).encoded()

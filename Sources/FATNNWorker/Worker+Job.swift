@@ -73,10 +73,16 @@ extension Worker {
         result.operations = report.operations.map { Operations(floatMACs: $0.floatMACs, quantizedMACs: $0.quantizedMACs, bitOps: $0.bitOps) }
         if let p = report.packed {
             result.packedExact = p.exact
-            result.packed = PackedInference(kernelPath: p.path.rawValue, cpu: CPUInfo.modelName, testImages: p.testImages,
-                                            latencyBatch1: p.packedLatency1, latencyBatch64: p.packedLatency64,
-                                            floatLatencyBatch1: p.floatLatency1, floatLatencyBatch64: p.floatLatency64)
-            if !p.exact { logger.error("job \(job.id): the packed network differs from the trained one (packed_exact false)") }
+            if let error = p.error {
+                result.packed = PackedInference(cpu: CPUInfo.modelName, error: String(error.prefix(1000)))
+                logger.error("job \(job.id): the model could not be packed: \(error)")
+            } else {
+                result.packed = PackedInference(kernelPath: p.path?.rawValue, kernel: p.kernel, cpu: CPUInfo.modelName,
+                                                testImages: p.exact == nil ? nil : p.testImages,
+                                                latencyBatch1: p.packedLatency1, latencyBatch64: p.packedLatency64,
+                                                floatLatencyBatch1: p.floatLatency1, floatLatencyBatch64: p.floatLatency64)
+            }
+            if p.exact == false { logger.error("job \(job.id): the packed network differs from the trained one (packed_exact false)") }
         }
         do { try result.validate() } catch {
             return try await self.report(job, error: "result out of range: \(error)")

@@ -27,7 +27,7 @@ import Testing
                               host: "h", threads: 1)
             r.operations = Operations(floatMACs: 1000, quantizedMACs: fatnn ? 9000 : 0, bitOps: fatnn ? 1000 * 1024 + 9000 * 4 : 10000 * 1024)
             if fatnn {
-                r.packed = PackedInference(kernelPath: "avx2", cpu: "test", testImages: 10, latencyBatch1: 0.002, latencyBatch64: 0.05,
+                r.packed = PackedInference(kernelPath: "avx2", kernel: "fatnn", cpu: "test", testImages: 10, latencyBatch1: 0.002, latencyBatch64: 0.05,
                                            floatLatencyBatch1: 0.003, floatLatencyBatch64: 0.06)
             }
             try store.complete(job: job.id, token: job.claimToken, result: r)

@@ -18,8 +18,24 @@ public struct PackedWeights: Sendable, Equatable {
     /// `Σ_k w(m, k)` per row: the constant the shifted FATNN kernel leaves out.
     public internal(set) var rowSums: [Int32]
 
-    /// Packs `rows x bits` integer codes, row-major: ternary `{-1,0,1}` for fatnn and tnn4,
-    /// `{0..3}` for 2bit, `{-1,1}` for binary.
+    /// How the dot product `z` of row `m` follows from the kernel's raw output `r`: `z = r`
+    /// (offsets nil), `z = offsets[m] + r` (``PackedKernel/Kind/fatnn``: `Σw`) or `z = offsets[m] − r`
+    /// (``PackedKernel/Kind/fatnnA2``: `3·npos`, npos the row's +1 weights).
+    public var dotFromRaw: (offsets: [Int32]?, negate: Bool) {
+        switch kind {
+        case .fatnn: return (rowSums, false)
+        case .fatnnA2:
+            // npos = (Σ|w| + Σw) / 2, with Σ|w| = popcount(Mw).
+            let positives = (0..<rows).map { m in
+                (plane0[(m * words)..<((m + 1) * words)].reduce(0) { $0 + Int32($1.nonzeroBitCount) } + rowSums[m]) / 2
+            }
+            return (positives.map { 3 * $0 }, true)
+        default: return (nil, false)
+        }
+    }
+
+    /// Packs `rows x bits` integer codes, row-major: ternary `{-1,0,1}` for fatnn, tnn4 and
+    /// fatnn-a2, `{0..3}` for 2bit, `{-2..1}` for 2bit-signed, `{-1,1}` for binary.
     public init(kind: PackedKernel.Kind, rows: Int, bits: Int, codes: [Int8]) {
         precondition(codes.count == rows * bits, "PackedWeights: \(codes.count) codes for \(rows) x \(bits)")
         self.init(kind: kind, rows: rows, bits: bits) { codes[$0 * bits + $1] }
@@ -65,9 +81,12 @@ public struct PackedWeights: Sendable, Equatable {
 
     static func planeBits(_ kind: PackedKernel.Kind, _ c: Int8) -> (Bool, Bool) {
         switch kind {
-        case .fatnn:
-            precondition((-1...1).contains(c), "fatnn weight code \(c) is not in {-1,0,1}")
+        case .fatnn, .fatnnA2:
+            precondition((-1...1).contains(c), "\(kind) weight code \(c) is not in {-1,0,1}")
             return (c != 0, c == -1)
+        case .twoBitSigned:
+            precondition((-2...1).contains(c), "2bit-signed weight code \(c) is not in -2...1")
+            return (c & 1 != 0, c & 2 != 0)
         case .tnn4:
             precondition((-1...1).contains(c), "tnn4 weight code \(c) is not in {-1,0,1}")
             return (c == 1, c == -1)
@@ -98,7 +117,8 @@ public struct PackedActivations: Sendable, Equatable {
     public let bits: Int
     /// Words per column: `⌈bits / 64⌉`.
     public let words: Int
-    /// fatnn: `Mx = [a ≠ 1]`; tnn4: `A0 = [a ≥ 1]`; 2bit: bit 0 of the code; binary: `[x = −1]`.
+    /// fatnn: `Mx = [a ≠ 1]`; tnn4: `A0 = [a ≥ 1]`; 2bit, 2bit-signed, fatnn-a2: bit 0 of the
+    /// code; binary: `[x = −1]`.
     public internal(set) var plane0: [UInt64]
     /// fatnn: `Sx = [a = 0]`; tnn4: `A1 = [a ≥ 2]`; 2bit: bit 1 of the code; binary: unused.
     public internal(set) var plane1: [UInt64]
@@ -168,8 +188,8 @@ public struct PackedActivations: Sendable, Equatable {
         case .tnn4:
             precondition((0...2).contains(c), "tnn4 activation code \(c) is not in {0,1,2}")
             return (c >= 1, c >= 2)
-        case .twoBit:
-            precondition((0...3).contains(c), "2bit activation code \(c) is not in 0...3")
+        case .twoBit, .twoBitSigned, .fatnnA2:
+            precondition((0...3).contains(c), "\(kind) activation code \(c) is not in 0...3")
             return (c & 1 != 0, c & 2 != 0)
         case .binary:
             precondition(c == -1 || c == 1, "binary activation code \(c) is not -1 or 1")

@@ -136,8 +136,9 @@ extension PackedKernel {
     public static func randomWeightCode(_ kind: Kind, _ rng: inout RandomSource) -> Int8 {
         let r = Int8(truncatingIfNeeded: rng.next() % 4)
         switch kind {
-        case .fatnn, .tnn4: return r == 3 ? 0 : r - 1
+        case .fatnn, .tnn4, .fatnnA2: return r == 3 ? 0 : r - 1
         case .twoBit: return r
+        case .twoBitSigned: return r - 2
         case .binary: return r & 1 == 0 ? -1 : 1
         }
     }
@@ -147,7 +148,7 @@ extension PackedKernel {
         let r = Int8(truncatingIfNeeded: rng.next() % 4)
         switch kind {
         case .fatnn, .tnn4: return r == 3 ? 1 : r
-        case .twoBit: return r
+        case .twoBit, .twoBitSigned, .fatnnA2: return r
         case .binary: return r & 1 == 0 ? -1 : 1
         }
     }

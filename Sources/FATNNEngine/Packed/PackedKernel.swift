@@ -18,6 +18,13 @@ public enum PackedKernel {
         case twoBit = "2bit"
         /// Binary XNOR: `{-1,+1}` on both sides, one plane each; 1 XOR and 1 popcount per word.
         case binary
+        /// 2-bit unsigned activations `{0..3}` x 2-bit signed weights `{-2..1}` (two's complement
+        /// planes `w = v0 − 2·v1`), bit-serial: 4 popcounts per word (`lsq2`).
+        case twoBitSigned = "2bit-signed"
+        /// 2-bit unsigned activations `{0..3}` x ternary weights `{-1,0,+1}` (`fatnn-a2`): weight
+        /// planes as ``fatnn``, `P_j = pc(Mw ∧ ¬(u_j ⊕ Sw))`, `Σ u·w = 3·npos − (P0 + 2·P1)`: 2
+        /// popcounts per word, as FATNN's ternary kernel.
+        case fatnnA2 = "fatnn-a2"
 
         var c: tk_kind {
             switch self {
@@ -25,11 +32,42 @@ public enum PackedKernel {
             case .tnn4: TK_TNN4
             case .twoBit: TK_2BIT
             case .binary: TK_BINARY
+            case .twoBitSigned: TK_2BIT_SIGNED
+            case .fatnnA2: TK_A2
             }
         }
 
         /// Bit planes per operand.
         public var planes: Int { self == .binary ? 1 : 2 }
+
+        /// Kinds with one activation encoding share this number: FATNN's shifted planes, the
+        /// thermometer planes of tnn4, the unsigned 2-bit code's bits, binary's sign plane.
+        var activationEncoding: Int {
+            switch self {
+            case .fatnn: 0
+            case .tnn4: 1
+            case .twoBit, .twoBitSigned, .fatnnA2: 2
+            case .binary: 3
+            }
+        }
+
+        /// The activation codes the kind takes: `{0,1,2}`, `{0..3}` or `{-1,1}`.
+        public var activationCodes: ClosedRange<Int> {
+            switch self {
+            case .fatnn, .tnn4: 0...2
+            case .twoBit, .twoBitSigned, .fatnnA2: 0...3
+            case .binary: -1...1
+            }
+        }
+
+        /// The weight codes the kind takes.
+        public var weightCodes: ClosedRange<Int> {
+            switch self {
+            case .fatnn, .tnn4, .fatnnA2, .binary: -1...1
+            case .twoBit: 0...3
+            case .twoBitSigned: -2...1
+            }
+        }
     }
 
     /// An implementation of the kernels. All are in every build; which can run is a CPU question.
@@ -70,27 +108,27 @@ public enum PackedKernel {
     }
 
     /// `Σ_k w(m,k)·x(k,n)` for every weight row `m` and activation column `n`, row-major
-    /// `rows x columns` (for ``Kind/fatnn`` including the `Σw` term, so the value is the plain
-    /// integer dot product of the codes).
+    /// `rows x columns` (for ``Kind/fatnn`` and ``Kind/fatnnA2`` with the per-row term added, so
+    /// the value is the plain integer dot product of the codes).
     ///
     /// Column blocks are split over `threads` (default: the engine's, ``Parallel``).
     /// - Complexity: O(rows · columns · words).
     public static func multiply(_ weights: PackedWeights, _ activations: PackedActivations,
                                 path: Path = .best, threads: Int? = nil) -> [Int32] {
         var out = multiplyRaw(weights, activations, path: path, threads: threads)
-        if weights.kind == .fatnn {
-            let n = activations.columns
-            for m in 0..<weights.rows {
-                let s = weights.rowSums[m]
-                for j in 0..<n { out[m * n + j] &+= s }
-            }
+        let n = activations.columns, (offsets, negate) = weights.dotFromRaw
+        guard let offsets else { return out }
+        for m in 0..<weights.rows {
+            let s = offsets[m]
+            for j in 0..<n { out[m * n + j] = negate ? s &- out[m * n + j] : out[m * n + j] &+ s }
         }
         return out
     }
 
     /// The kernel's own output, row-major `rows x columns`: for ``Kind/fatnn``
     /// `Σ (a − 1)·w = Σ a·w − Σ w` (the shifted encoding; add ``PackedWeights/rowSums`` or fold
-    /// it into the next thresholds), for the other kinds the dot product itself.
+    /// it into the next thresholds), for ``Kind/fatnnA2`` `P0 + 2·P1` (the dot product is
+    /// `3·npos − raw`, ``PackedWeights/dotFromRaw``), for the other kinds the dot product itself.
     public static func multiplyRaw(_ weights: PackedWeights, _ activations: PackedActivations,
                                    path: Path = .best, threads: Int? = nil) -> [Int32] {
         let n = activations.columns

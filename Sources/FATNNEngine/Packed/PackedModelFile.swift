@@ -48,6 +48,9 @@ public struct PackedModelFile {
     /// - Throws: ``PackedNetwork/Error`` if it cannot be packed.
     public static func export(_ file: ModelFile) throws -> Data {
         let network = try PackedNetwork(file.model)
+        guard network.convs.allSatisfy({ $0.weights.kind == .fatnn && $0.scales == nil }) else {
+            throw PackedNetwork.Error(description: "packed model files hold fatnn models only (this model has convolutions of another kernel or with output scales); `fatnn eval --packed` packs it from its model file")
+        }
         var plain = file
         plain.training = nil
         plain.optimizerMoments = [:]

@@ -8,7 +8,8 @@ extension PackedNetwork {
     /// engine's float operations in its order, so the result equals the separate layers'.
     static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int,
                          path: PackedKernel.Path) -> Matrix {
-        let cout = conv.output.channels, p = conv.output.plane, columns = images * p, sums = conv.weights.rowSums
+        let cout = conv.output.channels, p = conv.output.plane, columns = images * p
+        guard conv.joinsFloatTail, let sums = conv.additiveOffsets else { preconditionFailure("normJoin: a conv with scales or a negated raw output") }
         precondition(raw.count == cout * columns && (residual.map { $0.rows == images && $0.cols == cout * p } ?? !relu))
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
         let none = [Float]()
@@ -41,7 +42,8 @@ extension PackedNetwork {
         precondition(raw.count == shape.count * images && residual.rows == images && residual.cols == shape.count)
         precondition(quantizers.allSatisfy { $0.0.steps == 2 && $0.0.shape == shape }, "normJoin: quantizers of another shape")
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
-        let sums = conv.weights.rowSums, columns = images * shape.plane
+        guard conv.joinsFloatTail, let sums = conv.additiveOffsets else { preconditionFailure("normJoin: a conv with scales or a negated raw output") }
+        let columns = images * shape.plane
         // Every quantizer's ramp table (o0, a0, o1, a1, per channel or one each) in one array.
         var ramps: [Float] = [], starts: [Int] = [], groups: [Int] = []
         for q in quantizers {
@@ -90,10 +92,10 @@ extension PackedNetwork {
         for i in ops.indices.dropLast() {
             guard case .residual(var main, let shortcut, let relu) = ops[i], case .normJoin(let c, let bn)? = main.last,
                   case .residual(var main2, var shortcut2, let relu2) = ops[i + 1],
-                  case .quantize(let q, let pad)? = main2.first else { continue }
+                  case .quantize(let q0, _, let kind, let pad)? = main2.first, let q = fusable(q0, kind) else { continue }
             var targets = [(q, padding: pad)]
             main2[0] = .takeRuns(0)
-            if var s = shortcut2, case .quantize(let q2, let pad2)? = s.first {
+            if var s = shortcut2, case .quantize(let q1, _, let kind2, let pad2)? = s.first, let q2 = fusable(q1, kind2) {
                 targets.append((q2, padding: pad2))
                 s[0] = .takeRuns(1)
                 shortcut2 = s
@@ -103,6 +105,13 @@ extension PackedNetwork {
             ops[i + 1] = .residual(main: main2, shortcut: shortcut2, relu: relu2)
         }
         return ops
+    }
+
+    /// FATNN's ternary quantizer, whose quantizing pass can join the float tail (which writes fatnn
+    /// runs; a tnn4 conv converts them), or nil.
+    private static func fusable(_ q: any ActivationQuantizer, _ kind: PackedKernel.Kind) -> FATNNActivationQuantizer? {
+        guard let f = q as? FATNNActivationQuantizer, f.steps == 2, kind == .fatnn || kind == .tnn4 else { return nil }
+        return f
     }
 
     /// Runs of consecutive float layers as one `Sequential`, whose eval forward fuses

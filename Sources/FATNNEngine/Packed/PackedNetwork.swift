@@ -1,12 +1,15 @@
 import CTernaryKernels
 import Dispatch
 
-/// A trained FATNN network for inference on packed operands (`FATNN.md` §5).
+/// A trained quantized network for inference on packed operands (`FATNN.md` §5).
 ///
-/// Every quantized convolution runs on bit planes with the 2-popcount kernel. Where a quantized
-/// conv feeds `BatchNorm → ReLU → quantized conv` (inside a residual block), that float path is
-/// folded into integer thresholds on the accumulator, so codes go from one packed conv to the
-/// next without floats. The stem, the classifier, BatchNorms before residual adds, the
+/// Every quantized convolution runs on bit planes with its kind's kernel: FATNN's 2-popcount
+/// kernel for ternary x ternary (`fatnn` and `tnn`, or the 4-popcount `tnn4` kernel on request),
+/// the 2-popcount 2-bit x ternary kernel for `fatnn-a2`, the signed 2-bit kernel for `lsq2` and
+/// XNOR for `binary`; its integer accumulators are multiplied by the layer's output scales where
+/// the layer has them. Where a ternary conv feeds `BatchNorm → ReLU → ternary conv` (inside a
+/// residual block), that float path is folded into integer thresholds on the accumulator, so
+/// codes go from one packed conv to the next without floats. The stem, the classifier, BatchNorms before residual adds, the
 /// residual stream and pooling stay in float and run the network's own layers in eval mode,
 /// so the codes at every quantized conv and the logits equal the training-time network's in eval
 /// mode exactly.
@@ -17,9 +20,9 @@ public final class PackedNetwork {
         case layer(any Layer)
         /// Consecutive float layers in eval mode, with the `Sequential`'s inference fusions.
         case floats(Sequential)
-        /// Float input to the runs of a quantized conv (padded by `padding`) with its own
-        /// activation quantizer.
-        case quantize(FATNNActivationQuantizer, padding: Int)
+        /// Float input (images of `shape`) to the runs of a quantized conv (padded by `padding`)
+        /// with its own activation quantizer, in the encoding of the kernel `kind`.
+        case quantize(any ActivationQuantizer, shape: ImageShape, kind: PackedKernel.Kind, padding: Int)
         /// Runs to raw accumulators.
         case conv(PackedConv)
         /// Raw accumulators to `z` as floats, NCHW.
@@ -70,13 +73,19 @@ public final class PackedNetwork {
     /// When non-nil, ``forward(_:codes:)`` adds the seconds spent per step kind here.
     public var profile: [String: Double]?
 
-    /// Packs `network` (built with the `fatnn` quantizer: ternary activations and weights).
+    /// Packs `network` (any quantizer kind: `fatnn`, `tnn`, `lsq2`, `fatnn-a2`, `binary`).
     ///
-    /// - Throws: ``Error`` for a quantized conv of another quantizer kind, a bypassed one (warm-up),
-    ///   or a float path that cannot be folded.
-    public init(_ network: Sequential) throws {
+    /// - Parameter ternaryKernel: the kernel for ternary x ternary convs (`fatnn` and `tnn`
+    ///   networks): ``PackedKernel/Kind/fatnn`` (2 popcounts, the default) or
+    ///   ``PackedKernel/Kind/tnn4`` (the conventional 4 popcounts), for timing one network both ways.
+    /// - Throws: ``Error`` for a quantized conv whose quantizers have no packed kernel, a bypassed
+    ///   one (warm-up), or a float path that cannot be folded.
+    public init(_ network: Sequential, ternaryKernel: PackedKernel.Kind = .fatnn) throws {
+        guard ternaryKernel == .fatnn || ternaryKernel == .tnn4 else {
+            throw Error(description: "the ternary kernel is fatnn or tnn4, not \(ternaryKernel)")
+        }
         var none: Prepacked? = nil
-        program = try PackedNetwork.compile(network.layers, &none)
+        program = try PackedNetwork.compile(network.layers, &none, ternary: ternaryKernel)
         (classifierStart, splittable) = PackedNetwork.splitPoint(program)
     }
 
@@ -86,7 +95,7 @@ public final class PackedNetwork {
     /// - Throws: ``Error`` if their number or shapes do not fit the network.
     public init(_ network: Sequential, convs: [PackedConv], folds: [FoldedThresholds]) throws {
         var supply: Prepacked? = Prepacked(convs: convs, folds: folds)
-        program = try PackedNetwork.compile(network.layers, &supply)
+        program = try PackedNetwork.compile(network.layers, &supply, ternary: .fatnn)
         (classifierStart, splittable) = PackedNetwork.splitPoint(program)
         guard let s = supply, s.nextConv == convs.count, s.nextFold == folds.count else {
             throw Error(description: "the packed file has \(convs.count) convs and \(folds.count) folds; the network uses fewer")
@@ -221,8 +230,8 @@ public final class PackedNetwork {
                 v = .float(l.forward(x, training: false))
             case (.floats(let s), .float(let x)):
                 v = .float(s.forward(x, training: false))
-            case (.quantize(let q, let padding), .float(let x)):
-                let runs = PackedRuns.quantize(x, with: q, padding: padding, path: path)
+            case (.quantize(let q, let shape, let kind, let padding), .float(let x)):
+                let runs = PackedRuns.encode(x, with: q, shape: shape, kind: kind, padding: padding, path: path)
                 record?(runs.codes())
                 v = .runs(runs)
             case (.conv(let c), .runs(let a)):
@@ -278,84 +287,6 @@ public final class PackedNetwork {
             }
         }
         return v
-    }
-
-    static func compile(_ layers: [any Layer], _ supply: inout Prepacked?) throws -> [Op] {
-        var ops: [Op] = []
-        var haveCodes = false
-        var i = 0
-        while i < layers.count {
-            let layer = layers[i]
-            if let q = layer as? QuantizedConv2d {
-                let conv = try packedConv(q, &supply)
-                if !haveCodes, let act = q.activations as? FATNNActivationQuantizer {
-                    ops.append(.quantize(act, padding: conv.padding))
-                }
-                if i + 3 < layers.count, let bn = layers[i + 1] as? BatchNorm, let relu = layers[i + 2] as? ReLU,
-                   let next = layers[i + 3] as? QuantizedConv2d, next.activations is FATNNActivationQuantizer {
-                    let t: FoldedThresholds
-                    if var s = supply {
-                        guard s.nextFold < s.folds.count, s.folds[s.nextFold].channels == conv.output.channels else {
-                            throw Error(description: "\(q.name): the packed file's thresholds do not fit this layer")
-                        }
-                        t = s.folds[s.nextFold]
-                        s.nextFold += 1
-                        supply = s
-                    } else {
-                        t = try FoldedThresholds.derive(channels: conv.output.channels, spatial: conv.output.plane,
-                                                        zMax: 2 * conv.weights.bits, rowSums: conv.weights.rowSums) {
-                            next.activations.forward(relu.forward(bn.forward($0, training: false), training: false), training: false)
-                        }
-                    }
-                    ops.append(.convThresholds(conv, t, padding: next.conv.padding))
-                    haveCodes = true
-                    i += 3
-                    continue
-                }
-                ops.append(.conv(conv))
-                ops.append(.dequantize(conv))
-            } else if let block = layer as? BasicBlock {
-                var main = try compile(block.main.layers, &supply)
-                if main.count >= 2, case .dequantize(let c) = main[main.count - 2], case .layer(let l) = main[main.count - 1],
-                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane {
-                    main.removeLast(2)
-                    main.append(.normJoin(c, bn))
-                }
-                var shortcut = try block.shortcut.map { try compile($0.layers, &supply) }
-                if let s = shortcut, s.count >= 2, case .dequantize(let c) = s[s.count - 2], case .layer(let l) = s[s.count - 1],
-                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane {
-                    shortcut = s.dropLast(2) + [.dequantizeNorm(c, bn)]
-                }
-                ops.append(.residual(main: main, shortcut: shortcut, relu: block.relu))
-            } else {
-                ops.append(.layer(layer))
-            }
-            haveCodes = false
-            i += 1
-        }
-        return fuseBlockInputs(groupFloatLayers(ops))
-    }
-
-    static func packedConv(_ q: QuantizedConv2d, _ supply: inout Prepacked?) throws -> PackedConv {
-        guard let act = q.activations as? FATNNActivationQuantizer, act.steps == 2,
-              q.weights is FATNNWeightQuantizer else {
-            throw Error(description: "\(q.name): only fatnn convolutions (ternary activations and weights) can be packed")
-        }
-        guard !q.bypassed else { throw Error(description: "\(q.name): the quantizers are bypassed (warm-up)") }
-        if var s = supply {
-            guard s.nextConv < s.convs.count else { throw Error(description: "\(q.name): the packed file has too few convolutions") }
-            let c = s.convs[s.nextConv]
-            guard c.input == q.input, c.output == q.output, c.kernel == q.conv.kernel, c.stride == q.conv.stride,
-                  c.padding == q.conv.padding else {
-                throw Error(description: "\(q.name): the packed file's convolution \(s.nextConv) has another shape")
-            }
-            s.nextConv += 1
-            supply = s
-            return c
-        }
-        let codes = q.weights.quantize(q.weight.value, training: false).map { Int8($0) }
-        return PackedConv(input: q.input, outChannels: q.output.channels, kernel: q.conv.kernel, stride: q.conv.stride,
-                          padding: q.conv.padding, weightCodes: codes)
     }
 }
 

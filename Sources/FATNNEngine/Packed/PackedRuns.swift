@@ -1,8 +1,10 @@
 import CTernaryKernels
 
-/// A packed conv's input as bit planes, pixel by pixel: per pixel, the `Cin` lanes of `Mx = [a ≠ 1]`
-/// and `Sx = [a = 0]` (`FATNN.md` §4), channels innermost, in a grid that already holds the conv's
-/// zero padding (border pixels are code 0: `Mx = Sx = 1`).
+/// A packed conv's input as bit planes, pixel by pixel: per pixel, the `Cin` lanes of its codes in
+/// the activation encoding of a kernel ``kind`` (for ``PackedKernel/Kind/fatnn`` `Mx = [a ≠ 1]` and
+/// `Sx = [a = 0]`, `FATNN.md` §4), channels innermost, in a grid that already holds the conv's
+/// padding (border pixels hold the code of a zero input: 0, so `Mx = Sx = 1` for fatnn, and all
+/// zero bits for every other kind, binary's +1 included).
 ///
 /// The packed network writes runs straight from floats (the conv's own activation quantizer) or
 /// from the previous conv's accumulators (folded thresholds), and gathers a conv's window columns
@@ -13,7 +15,10 @@ public struct PackedRuns: Sendable {
     /// Border pixels on every side (the consuming conv's padding).
     public let padding: Int
     public let images: Int
-    /// `Mx` and `Sx` runs, `images x gridHeight x gridWidth x words` each.
+    /// The kernel kind whose activation encoding the planes hold.
+    public let kind: PackedKernel.Kind
+    /// The two planes' runs (for fatnn `Mx` and `Sx`; binary's second plane is all zeros and
+    /// unused), `images x gridHeight x gridWidth x words` each.
     var mask: [UInt64]
     var sign: [UInt64]
 
@@ -25,9 +30,10 @@ public struct PackedRuns: Sendable {
     /// Runs of `images` images, filled by `fill(mask, sign, imageRange)` for disjoint ranges of
     /// images on the engine's threads (each call writes every word of its images), or, when not
     /// `parallel` and there is any image, by one call for all images.
-    init(shape: ImageShape, padding: Int, images: Int, parallel: Bool = true,
+    init(shape: ImageShape, padding: Int, images: Int, parallel: Bool = true, kind: PackedKernel.Kind = .fatnn,
          fill: (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<UInt64>, Range<Int>) -> Void) {
         precondition(padding >= 0 && images >= 0)
+        self.kind = kind
         self.shape = shape
         self.padding = padding
         self.images = images
@@ -50,15 +56,54 @@ public struct PackedRuns: Sendable {
         sign = s
     }
 
-    /// Runs of `codes` (NCHW, one byte per code in `{0,1,2}`) of `images` images of `shape`.
-    public init(codes: [UInt8], shape: ImageShape, images: Int, padding: Int) {
+    /// Runs of `codes` (NCHW, one byte per code: its two's-complement byte, in the activation
+    /// codes of `kind`) of `images` images of `shape`, in `kind`'s encoding.
+    public init(codes: [UInt8], shape: ImageShape, images: Int, padding: Int, kind: PackedKernel.Kind = .fatnn) {
         precondition(codes.count == images * shape.count, "PackedRuns: \(codes.count) codes for \(images) images of \(shape)")
         self = codes.withUnsafeBufferPointer { c in
             let pc = UncheckedPointer(c.baseAddress)
-            return PackedRuns(shape: shape, padding: padding, images: images) { m, s, range in
-                let rc = tk_runs_from_codes(pc.pointer, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
-                                            padding, m, s)
-                precondition(rc == 0, "tk_runs_from_codes rejected its arguments")
+            return PackedRuns(shape: shape, padding: padding, images: images, kind: kind) { m, s, range in
+                let rc = kind == .fatnn
+                    ? tk_runs_from_codes(pc.pointer, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
+                                         padding, m, s)
+                    : pc.pointer.map { p in
+                        p.withMemoryRebound(to: Int8.self, capacity: codes.count) {
+                            tk_runs_encode(kind.c, $0, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
+                                           padding, m, s)
+                        }
+                    } ?? -1
+                precondition(rc == 0, "PackedRuns: a code outside \(kind)'s activation codes, or a bad shape")
+            }
+        }
+    }
+
+    /// Runs of `x` (`images x C·H·W`, NCHW) under the activation quantizer `q`, in the encoding of
+    /// the kernel `kind` (`x`'s images of `shape`), with exactly the codes
+    /// `q.codeForward(x, training: false)` gives: for
+    /// FATNN's ternary quantizer (into fatnn or tnn4 runs) straight from the floats
+    /// (``quantize(_:with:padding:path:)``), for the others through the codes.
+    public static func encode(_ x: Matrix, with q: any ActivationQuantizer, shape: ImageShape, kind: PackedKernel.Kind,
+                              padding: Int, path: PackedKernel.Path = .best) -> PackedRuns {
+        precondition(x.cols == shape.count, "PackedRuns: \(x.cols) values per image for \(shape)")
+        if let f = q as? FATNNActivationQuantizer, f.steps == 2, kind == .fatnn || kind == .tnn4 {
+            return quantize(x, with: f, padding: padding, path: path)
+        }
+        let codes = q.codeForward(x, training: false).data.map { UInt8(bitPattern: Int8(clamping: Int($0))) }
+        return PackedRuns(codes: codes, shape: shape, images: x.rows, padding: padding, kind: kind)
+    }
+
+    /// These FATNN runs (`Mx`, `Sx`) as the thermometer runs (`A0 = [a ≥ 1]`, `A1 = [a ≥ 2]`) of
+    /// the 4-popcount ternary kernel.
+    public func thermometer() -> PackedRuns {
+        precondition(kind == .fatnn, "PackedRuns: thermometer runs come from fatnn runs, not \(kind)")
+        let pixels = images * gridHeight * gridWidth
+        return mask.withUnsafeBufferPointer { m in
+            sign.withUnsafeBufferPointer { s in
+                let pm = UncheckedPointer(m.baseAddress), ps = UncheckedPointer(s.baseAddress)
+                return PackedRuns(shape: shape, padding: padding, images: images, parallel: false, kind: .tnn4) { a0, a1, _ in
+                    let rc = tk_runs_thermometer(pm.pointer, ps.pointer, pixels, shape.channels, a0, a1)
+                    precondition(rc == 0, "tk_runs_thermometer rejected its arguments")
+                }
             }
         }
     }
@@ -130,7 +175,7 @@ public struct PackedRuns: Sendable {
         let shape = conv.output, w = conv.weights
         precondition(windows.columns % shape.plane == 0 && t.channels == shape.channels)
         let images = windows.columns / shape.plane
-        guard path == .avx512, path.isSupported, shape.channels <= 64 else {
+        guard path == .avx512, path.isSupported, shape.channels <= 64, w.kind == .fatnn else {
             let raw = PackedKernel.multiplyRaw(w, windows, path: path)
             return threshold(raw: raw, t, shape: shape, images: images, padding: padding, path: path)
         }
@@ -163,9 +208,26 @@ public struct PackedRuns: Sendable {
         }
     }
 
-    /// The codes these runs hold (NCHW, one byte per code in `{0,1,2}`), without the padding.
+    /// The codes these runs hold (NCHW, one byte per code: its two's-complement byte, so binary's
+    /// −1 is 255), without the padding.
     public func codes() -> [UInt8] {
         let count = images * shape.count
+        if kind != .fatnn {
+            return mask.withUnsafeBufferPointer { m in
+                sign.withUnsafeBufferPointer { s in
+                    [UInt8](unsafeUninitializedCapacity: count) { out, written in
+                        if count > 0 {
+                            let rc = out.baseAddress!.withMemoryRebound(to: Int8.self, capacity: count) {
+                                tk_runs_decode(kind.c, m.baseAddress!, s.baseAddress, 0, images, shape.channels, shape.height, shape.width,
+                                               padding, $0)
+                            }
+                            precondition(rc == 0, "tk_runs_decode rejected its arguments")
+                        }
+                        written = count
+                    }
+                }
+            }
+        }
         return mask.withUnsafeBufferPointer { m in
             sign.withUnsafeBufferPointer { s in
                 [UInt8](unsafeUninitializedCapacity: count) { out, written in
@@ -189,14 +251,18 @@ extension PackedConv {
         precondition(runs.shape == input && runs.padding == padding,
                      "packWindows: runs of \(runs.shape) padded by \(runs.padding) for a conv over \(input) padded by \(padding)")
         precondition(path.isSupported, "packWindows: the \(path) path is not supported on this CPU")
+        let kind = weights.kind
+        if runs.kind == .fatnn && kind == .tnn4 { return packWindows(runs.thermometer(), path: path) }
+        precondition(runs.kind.activationEncoding == kind.activationEncoding, "packWindows: \(runs.kind) runs for a \(kind) conv")
         let columns = runs.images * output.plane, bits = kernel * kernel * input.channels
         let words = (bits + 63) / 64, blocks = (columns + PackedActivations.blockWidth - 1) / PackedActivations.blockWidth
         let packed = runs.mask.withUnsafeBufferPointer { m in
             runs.sign.withUnsafeBufferPointer { s in
                 // tk_runs_pack writes every word of every block, so the planes start uninitialized.
-                PackedActivations(kind: .fatnn, columns: columns, bits: bits) { p0, p1 in
-                    let pm = UncheckedPointer(m.baseAddress!), ps = UncheckedPointer(s.baseAddress!)
-                    let d0 = UncheckedPointer(p0), d1 = UncheckedPointer(p1!)
+                PackedActivations(kind: kind, columns: columns, bits: bits) { p0, p1 in
+                    // One-plane kinds (binary) pack no second plane.
+                    let pm = UncheckedPointer(m.baseAddress!), ps = UncheckedPointer(p1 == nil ? nil : s.baseAddress)
+                    let d0 = UncheckedPointer(p0), d1 = UncheckedPointer(p1)
                     Parallel.chunks(blocks) { _, range in
                         let rc = tk_runs_pack(path.c, pm.pointer, ps.pointer, range.lowerBound, range.upperBound, runs.images,
                                               input.channels, runs.gridHeight, runs.gridWidth, kernel, stride,

@@ -1,0 +1,147 @@
+@testable import FATNNEngine
+import Testing
+
+/// Every quantizer kind packed (`tnn` on the 2- and the 4-popcount ternary kernels, `lsq2` on the
+/// signed 2-bit kernel, `fatnn-a2` on the 2-bit x ternary kernel, `binary` on XNOR): hand-computed
+/// vectors for the new kernels, packed convs against the float conv of the codes times the layer's
+/// scales (binary with its +1 padding), and scrambled networks equal to the training-time network
+/// code for code and logit bit for logit bit on every CPU path. Equality, not closeness.
+@Suite struct PackedKindsTests {
+    private func codes(_ s: String) -> [Int8] { s.split(separator: ",").map { Int8($0.trimmingCharacters(in: .whitespaces))! } }
+
+    private func dotOnEveryPath(_ kind: PackedKernel.Kind, a: [Int8], w: [Int8]) -> [Int32] {
+        let pw = PackedWeights(kind: kind, rows: 1, bits: w.count, codes: w)
+        let px = PackedActivations(kind: kind, columns: 1, bits: a.count) { k, _ in a[k] }
+        return PackedKernel.Path.supported.map { PackedKernel.multiply(pw, px, path: $0)[0] }
+    }
+
+    /// Signed 2-bit weights: 3·(−2) + 1·1 + 0 + 2·(−1) + 2·1 + 0 + 0 + 3·1 = −2; planes are the
+    /// two's-complement bits (−2 = v1 alone, −1 = both).
+    @Test func signedTwoBitVector() {
+        let u = codes("3,1,0,2,2,0,1,3"), w = codes("-2,1,0,-1,1,-2,0,1")
+        let pw = PackedWeights(kind: .twoBitSigned, rows: 1, bits: 8, codes: w)
+        #expect(pw.plane0 == [0x9A] && pw.plane1 == [0x29])
+        #expect(dotOnEveryPath(.twoBitSigned, a: u, w: w) == Array(repeating: -2, count: PackedKernel.Path.supported.count))
+    }
+
+    /// 2-bit activations x ternary weights: 3 + 1 + 0 + 2 − 2 + 0 − 1 + 3 = 6. The raw kernel output
+    /// is P0 + 2·P1 = 3·npos − z with npos = 4: 12 − 6 = 6 (P0 = 2: lanes 3 (w = +1, bit 0 clear)
+    /// and 6 (w = −1, bit 0 set); P1 = 2: lanes 1 and 4).
+    @Test func twoBitTernaryVector() {
+        let u = codes("3,1,0,2,2,0,1,3"), w = codes("1,1,-1,1,-1,0,-1,1")
+        let pw = PackedWeights(kind: .fatnnA2, rows: 1, bits: 8, codes: w)
+        let px = PackedActivations(kind: .fatnnA2, columns: 1, bits: 8) { k, _ in u[k] }
+        for path in PackedKernel.Path.supported { #expect(PackedKernel.multiplyRaw(pw, px, path: path) == [6]) }
+        #expect(pw.dotFromRaw.offsets == [12] && pw.dotFromRaw.negate)
+        #expect(dotOnEveryPath(.fatnnA2, a: u, w: w) == Array(repeating: 6, count: PackedKernel.Path.supported.count))
+        // All weights −1 and all activations 3 on 130 lanes (3 words): −390.
+        #expect(dotOnEveryPath(.fatnnA2, a: [Int8](repeating: 3, count: 130), w: [Int8](repeating: -1, count: 130)).allSatisfy { $0 == -390 })
+    }
+
+    /// A packed conv of each kernel kind against the engine's float conv of the codes (padded with
+    /// the kind's zero-input code: +1 for binary), times per-channel scales; odd channel counts,
+    /// more than one word per pixel, stride 2, padding 2.
+    @Test(arguments: [PackedKernel.Kind.tnn4, .twoBitSigned, .fatnnA2, .binary],
+          [(3, 5, 5, 4, 3, 1, 1), (70, 4, 5, 3, 3, 1, 1), (16, 7, 6, 8, 3, 2, 1), (5, 3, 3, 2, 3, 1, 2), (32, 7, 7, 5, 1, 2, 0)])
+    func packedConvEqualsFloatConvOfCodes(kind: PackedKernel.Kind, cfg: (Int, Int, Int, Int, Int, Int, Int)) {
+        let (cin, h, w, cout, k, stride, pad) = cfg
+        var rng = RandomSource(seed: UInt64(cin * 31 + h * 7 + k) &+ UInt64(kind.activationEncoding))
+        let shape = ImageShape(channels: cin, height: h, width: w)
+        let conv = Conv2d(name: "c", input: shape, outChannels: cout, kernel: k, stride: stride, padding: pad, rng: &rng)
+        let weightCodes = (0..<conv.weight.value.count).map { _ in PackedKernel.randomWeightCode(kind, &rng) }
+        conv.weight.value = weightCodes.map(Float.init)
+        conv.padValue = kind == .binary ? 1 : 0
+        let images = 3
+        let codes = (0..<images * shape.count).map { _ in PackedKernel.randomActivationCode(kind, &rng) }
+        let scales = (0..<cout).map { _ in 0.01 + rng.nextUnitFloat() }
+        var expected = conv.forward(Matrix(rows: images, cols: shape.count, data: codes.map(Float.init)), training: false)
+        QuantizedConv2d.scaleChannels(&expected, scales, plane: conv.output.plane)
+        let packed = PackedConv(input: shape, outChannels: cout, kernel: k, stride: stride, padding: pad, weightCodes: weightCodes,
+                                kind: kind, scales: scales)
+        let bytes = codes.map { UInt8(bitPattern: $0) }
+        for path in PackedKernel.Path.supported {
+            let y = packed.floats(raw: packed.accumulate(bytes, images: images, path: path), images: images)
+            let differ = zip(y.data, expected.data).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differ == 0 && y.data.count == expected.data.count, "\(kind) \(cfg) on \(path): \(differ) values differ")
+        }
+        // The runs hold the codes, and give them back.
+        let runs = PackedRuns(codes: bytes, shape: shape, images: images, padding: pad, kind: kind)
+        #expect(runs.codes() == bytes)
+    }
+
+    /// FATNN runs converted to thermometer runs pack the same windows as thermometer runs made
+    /// from the codes.
+    @Test func thermometerRunsEqualRunsFromCodes() {
+        var rng = RandomSource(seed: 5)
+        for (cin, pad) in [(3, 1), (16, 1), (70, 2)] {
+            let shape = ImageShape(channels: cin, height: 5, width: 4)
+            let bytes = (0..<2 * shape.count).map { _ in UInt8(PackedKernel.randomActivationCode(.tnn4, &rng)) }
+            let fromFATNN = PackedRuns(codes: bytes, shape: shape, images: 2, padding: pad, kind: .fatnn).thermometer()
+            let direct = PackedRuns(codes: bytes, shape: shape, images: 2, padding: pad, kind: .tnn4)
+            #expect(fromFATNN.mask == direct.mask && fromFATNN.sign == direct.sign, "cin \(cin)")
+            #expect(fromFATNN.codes() == bytes)
+        }
+    }
+
+    /// The network variants: a quantizer kind, and the ternary kernel its ternary convs use.
+    static let variants: [(QuantizerSettings.Kind, PackedKernel.Kind)] = [
+        (.tnn, .fatnn), (.tnn, .tnn4), (.fatnn, .tnn4), (.lsq2, .fatnn), (.fatnnA2, .fatnn), (.binary, .fatnn),
+    ]
+
+    /// resnet20 (28x28: 7x7 maps in its last stage, 1x1 downsampling shortcuts) of each kind with
+    /// scrambled BatchNorm statistics (negative and zero γ) and quantizer steps: every code and
+    /// every logit bit equal to the training-time network in eval mode, on every CPU path.
+    @Test(arguments: 0..<variants.count)
+    func scrambledResNet20IsBitExact(variant: Int) throws {
+        let (kind, ternary) = PackedKindsTests.variants[variant]
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 5, quantizer: .init(kind: kind))
+        var rng = RandomSource(seed: 17 + UInt64(variant))
+        PackedKindsTests.scramble(net.layers, &rng)
+        let images = Matrix(rows: 3, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
+        let packed = try PackedNetwork(net, ternaryKernel: ternary)
+        let ternaryKind = kind == .tnn || kind == .fatnn
+        #expect(packed.counts.convs == 20 && packed.counts.folds == (ternaryKind ? 9 : 0), "\(kind): \(packed.counts)")
+        let expectedKernel: PackedKernel.Kind = ternaryKind ? ternary : (kind == .lsq2 ? .twoBitSigned : kind == .binary ? .binary : .fatnnA2)
+        #expect(packed.convs.allSatisfy { $0.weights.kind == expectedKernel })
+        for path in PackedKernel.Path.supported {
+            packed.path = path
+            let v = packed.verify(net, against: images, batch: 2)
+            #expect(v.exact, "\(kind) on \(ternary), \(path): \(v)")
+            #expect(v.codeArrays == 40 && v.images == 3)
+        }
+    }
+
+    /// Packing refuses a kernel that is not a ternary one for the ternary convs.
+    @Test func onlyTernaryKernelsServeTernaryConvs() {
+        let net = ModelArchitecture.cnnS.build(input: ImageShape(channels: 1, height: 28, width: 28), classes: 10, seed: 1,
+                                               quantizer: .init(kind: .tnn))
+        #expect(throws: PackedNetwork.Error.self) { try PackedNetwork(net, ternaryKernel: .twoBit) }
+    }
+
+    static func scramble(_ layers: [any Layer], _ rng: inout RandomSource) {
+        for layer in layers {
+            if let bn = layer as? BatchNorm {
+                for c in 0..<bn.features {
+                    let g = rng.nextUnitFloat()
+                    bn.gamma.value[c] = c == 1 ? 0 : (g < 0.2 ? -g - 0.1 : g + 0.2)
+                    bn.beta.value[c] = rng.nextUnitFloat() - 0.3
+                    bn.runningMean.value[c] = (rng.nextUnitFloat() - 0.5) * 4
+                    bn.runningVar.value[c] = rng.nextUnitFloat() * 4 + 0.5
+                }
+            } else if let q = layer as? QuantizedConv2d {
+                if let a = q.activations as? FATNNActivationQuantizer {
+                    for i in a.alpha.value.indices { a.alpha.value[i] = 1 + 3 * rng.nextUnitFloat() }
+                }
+                if let w = q.weights as? FATNNWeightQuantizer {
+                    for i in w.alpha.value.indices { w.alpha.value[i] = 0.5 + rng.nextUnitFloat() }
+                }
+                if let a = q.activations as? LSQActivationQuantizer { a.step.value[0] = 0.2 + 0.6 * rng.nextUnitFloat() }
+                if let w = q.weights as? LSQWeightQuantizer { w.step.value[0] = 0.03 + 0.1 * rng.nextUnitFloat() }
+            } else if let b = layer as? BasicBlock {
+                scramble(b.main.layers, &rng)
+                scramble(b.shortcut?.layers ?? [], &rng)
+            }
+        }
+    }
+}
