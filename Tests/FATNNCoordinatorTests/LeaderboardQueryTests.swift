@@ -35,7 +35,9 @@ import Testing
             Issue.record("\(t)"); return
         }
         #expect(abs(mean - 0.88) < 1e-9 && abs(std - 0.01) < 1e-9, "seeds 1,2,3 add 0.01..0.03: mean 0.88, sample std 0.01")
-        guard case .number(let lo) = column(t, "test_acc_min")[0], case .number(let hi) = column(t, "test_acc_max")[0] else { return }
+        guard case .number(let lo) = column(t, "test_acc_min")[0], case .number(let hi) = column(t, "test_acc_max")[0] else {
+            Issue.record("test_acc_min/max are not numbers: \(t)"); return
+        }
         #expect(abs(lo - 0.87) < 1e-9 && abs(hi - 0.89) < 1e-9)
     }
 
