@@ -40,6 +40,7 @@ import Testing
         #expect(throws: QueryError.self) { try ComparisonKey("optimiser") }
         do { _ = try ComparisonKey("seed"); Issue.record("seed accepted") } catch {
             #expect(error.message.contains("pairs are matched on the seed"))
+            #expect(error.description == error.message, "a parameter error has no expression to point into")
         }
         #expect((try? ComparisonKey("training.momentum"))?.path == ["training", "momentum"])
         #expect((try? ComparisonKey("lr"))?.path == ["training", "learningRate"])

@@ -27,6 +27,18 @@ enum ComparePage {
         return DashboardRoutes.html(HTML.page(title: "Paired comparison", body: render(q, comparison, errors: errors)))
     }
 
+    /// The comparison's rows: the value, then numbers (right-aligned).
+    static func table(_ t: QueryTable) -> String {
+        var s = "<table id=\"comparison\"><thead><tr>" + t.columns.map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        for row in t.rows {
+            s += "<tr>" + row.enumerated().map { i, v in
+                let text = HTML.escape(QueryTable.human(v, column: t.columns[i]))
+                return i == 0 ? "<td>\(text)</td>" : "<td class=\"num\">\(text)</td>"
+            }.joined() + "</tr>"
+        }
+        return s + "</tbody></table>" + (t.rows.isEmpty ? "<p class=\"muted\">No value but the baseline.</p>" : "")
+    }
+
     static func render(_ q: CompareQuery, _ c: PairedComparison?, errors: [String]) -> String {
         func options(_ values: [String], selected: String) -> String {
             values.map { "<option value=\"\(HTML.escape($0))\"\($0 == selected ? " selected" : "")>\(HTML.escape($0))</option>" }.joined()
@@ -47,7 +59,7 @@ enum ComparePage {
         body += "<p class=\"muted\">\(HTML.escape(c.metric)): value − baseline (\(HTML.escape(c.baseline))) over configs that differ "
             + "only in \(HTML.escape(c.key)), \(c.jobs) succeeded jobs; replicas averaged first; 95% CI: Student t over the pairs"
             + "\(c.isAccuracy ? "; differences in percentage points" : "").</p>"
-        body += HTML.table(c.humanTable, id: "comparison")
+        body += table(c.humanTable)
         if c.rows.contains(where: { $0.pairs < 2 }) {
             body += "<p class=\"muted\">n/a: one pair gives no spread to estimate an interval from. n = 0: no job of that value "
                 + "matches a baseline job in everything else.</p>"

@@ -13,7 +13,7 @@ struct CompiledComparison {
     init(_ q: CompareQuery) throws(QueryError) {
         key = try ComparisonKey(q.by)
         guard let metric = QueryFields.metrics.first(where: { $0.0 == q.metric })?.1 else {
-            throw QueryError(q.metric, column: 1, "unknown metric '\(q.metric)'; metrics: \(QueryFields.metrics.map(\.0).joined(separator: ", "))")
+            throw QueryError(parameter: "unknown metric '\(q.metric)'; metrics: \(QueryFields.metrics.map(\.0).joined(separator: ", "))")
         }
         var args = StatementArguments()
         var conditions = ["j.state = 'succeeded'", "(\(metric)) IS NOT NULL"]

@@ -12,25 +12,25 @@ extension QuerySQL {
     /// when `columns` leaves them out.
     static func selecting(_ q: LeaderboardQuery) throws(QueryError) -> CompiledQuery {
         guard let select = q.select, let by = q.by, !by.isEmpty else {
-            throw QueryError(q.select ?? "", column: 1, q.select == nil
+            throw QueryError(parameter: q.select == nil
                              ? "by: needs select (the metric to pick the best config by, e.g. select=val_acc)"
                              : "select: needs by (the group keys to pick the best config within, e.g. by=quantizer)")
         }
         guard q.group else {
-            throw QueryError(select, column: 1, "select: picks among configs (groups over seeds); it cannot be used per job (group=false)")
+            throw QueryError(parameter: "select: picks among configs (groups over seeds); it cannot be used per job (group=false)")
         }
         for key in by where !selectionKeys.contains(key) {
-            throw QueryError(by.joined(separator: ","), column: 1, "by: unknown key '\(key)'; allowed: \(selectionKeys.joined(separator: ", "))")
+            throw QueryError(parameter: "by: unknown key '\(key)'; allowed: \(selectionKeys.joined(separator: ", "))")
         }
-        guard Set(by).count == by.count else { throw QueryError(by.joined(separator: ","), column: 1, "by: a key is named twice") }
+        guard Set(by).count == by.count else { throw QueryError(parameter: "by: a key is named twice") }
         let parts = select.split(separator: ":", maxSplits: 1).map(String.init)
         let metric = parts.first ?? ""
         guard QueryFields.metrics.contains(where: { $0.0 == metric }) else {
-            throw QueryError(select, column: 1, "select: unknown metric '\(metric)'; metrics: \(QueryFields.metrics.map(\.0).joined(separator: ", "))")
+            throw QueryError(parameter: "select: unknown metric '\(metric)'; metrics: \(QueryFields.metrics.map(\.0).joined(separator: ", "))")
         }
         let direction = parts.count > 1 ? parts[1].lowercased() : "desc"
         guard direction == "desc" || direction == "asc" else {
-            throw QueryError(select, column: metric.count + 2, "select: direction must be desc (highest mean) or asc (lowest), got '\(direction)'")
+            throw QueryError(parameter: "select: direction must be desc (highest mean) or asc (lowest), got '\(direction)'")
         }
         let criterion = metric + "_mean"
         let requested = q.columns ?? QueryFields.defaultGroupColumns

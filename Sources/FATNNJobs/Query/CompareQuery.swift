@@ -39,11 +39,11 @@ public struct CompareQuery: Sendable, Equatable {
             case "metric": q.metric = value
             case "where": q.filter = value
             case "sweep": q.sweep = value
-            default: throw QueryError(name, column: 1, "unknown query parameter '\(name)'; allowed: by, baseline, metric, where, sweep")
+            default: throw QueryError(parameter: "unknown query parameter '\(name)'; allowed: by, baseline, metric, where, sweep")
             }
         }
-        guard let by, !by.isEmpty else { throw QueryError("", column: 1, "by: required; the config key to compare, e.g. quantizer") }
-        guard let baseline, !baseline.isEmpty else { throw QueryError("", column: 1, "baseline: required; the value of \(by) to compare with, e.g. tnn") }
+        guard let by, !by.isEmpty else { throw QueryError(parameter: "by: required; the config key to compare, e.g. quantizer") }
+        guard let baseline, !baseline.isEmpty else { throw QueryError(parameter: "baseline: required; the value of \(by) to compare with, e.g. tnn") }
         q.by = by
         q.baseline = baseline
         return q
@@ -81,10 +81,10 @@ public struct ComparisonKey: Sendable, Equatable {
     ///   pairs are matched on it).
     public init(_ name: String) throws(QueryError) {
         if name == "seed" {
-            throw QueryError(name, column: 1, "cannot compare by seed: pairs are matched on the seed; compare by another key")
+            throw QueryError(parameter: "cannot compare by seed: pairs are matched on the seed; compare by another key")
         }
         guard Self.allowed.contains(name) else {
-            throw QueryError(name, column: 1, "unknown key '\(name)'; keys: \(Self.allowed.joined(separator: ", "))")
+            throw QueryError(parameter: "unknown key '\(name)'; keys: \(Self.allowed.joined(separator: ", "))")
         }
         self.name = name
         self.path = Self.names[name] ?? name.split(separator: ".").map(String.init)

@@ -20,7 +20,7 @@ extension PairedComparison {
     public var humanTable: QueryTable {
         let percent = String(format: "%.0f%%", confidence * 100)
         return QueryTable(
-            columns: [key, "n", baseline, "value", "mean diff", "\(percent) CI", "std diff"],
+            columns: [key, "n", "\(baseline) mean", "value mean", "mean diff", "\(percent) CI", "std diff"],
             rows: rows.map { r in
                 let ci = r.ciLow.flatMap { lo in r.ciHigh.map { "[\(diff(lo)), \(diff($0))]" } } ?? (r.pairs == 0 ? "-" : "n/a")
                 return [.string(r.value), .string(String(r.pairs)), .string(level(r.baselineMean)), .string(level(r.valueMean)),

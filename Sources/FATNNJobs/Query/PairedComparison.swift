@@ -76,10 +76,10 @@ public struct PairedComparison: Codable, Sendable, Equatable {
         }
         let values = Set(labels.values)
         guard !values.isEmpty else {
-            throw QueryError(baseline, column: 1, "nothing to compare: no succeeded job with \(metric) matches the filter and sweep")
+            throw QueryError(parameter: "nothing to compare: no succeeded job with \(metric) matches the filter and sweep")
         }
         guard let base = baseline.isEmpty ? ordered(values).first : match(baseline, in: values) else {
-            throw QueryError(baseline, column: 1, "baseline '\(baseline)' is not a value of \(key.name) among the \(samples.count) "
+            throw QueryError(parameter: "baseline '\(baseline)' is not a value of \(key.name) among the \(samples.count) "
                              + "succeeded jobs that match; values: \(ordered(values).joined(separator: ", "))")
         }
         let critical = { (df: Int) in StudentT.quantile(0.5 + confidence / 2, degreesOfFreedom: df) }
