@@ -70,6 +70,29 @@ import Testing
         #expect(abs((try row(one, "fatnn").meanDifference ?? 0) - (0.01 + 0.03 + 0.01) / 3) < 1e-12)
     }
 
+    /// A QAT stage (fatnn, tnn) over two seeds of an FP stage: the fine-tunes of one FP parent
+    /// pair up (their `initFrom` is that parent's config hash); the FP parents themselves pair
+    /// with none (they have no parent). Test accuracy: parents 0.90, fatnn 0.86 + seed/100,
+    /// tnn 0.85: differences 0.02 and 0.03, mean 0.025.
+    @Test func fineTunesOfOneParentPairUp() throws {
+        let store = try TestClock().store()
+        _ = try store.submit(try Sweep.parse(Data("""
+            { "name": "staged", "base": { "model": "cnn-s", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 1, "learningRate": 0.1} },
+              "seeds": [1, 2], "stages": [ {"name": "fp"}, {"name": "q", "from": "fp", "grid": {"quantizer.kind": ["fatnn", "tnn"]}} ] }
+            """.utf8)), document: "{}")
+        while let job = try store.claim(worker: "w", host: "h") {
+            try store.storeArtifact(job: job.id, token: job.claimToken, data: Data("model".utf8))
+            let kind = job.config.quantizer.kind
+            let acc = kind == "fp" ? 0.90 : kind == "fatnn" ? 0.86 + Double(job.config.seed) / 100 : 0.85
+            try store.complete(job: job.id, token: job.claimToken, result: sampleResult(acc))
+        }
+        let c = try store.compare(CompareQuery(by: "quantizer", baseline: "tnn"))
+        #expect(c.jobs == 6 && c.values == ["fatnn", "fp", "tnn"])
+        let fatnn = try row(c, "fatnn")
+        #expect(fatnn.pairs == 2 && abs((fatnn.meanDifference ?? 0) - 0.025) < 1e-12)
+        #expect(try row(c, "fp").pairs == 0)
+    }
+
     @Test func badInputSaysWhatAndWhy() {
         func message(_ q: CompareQuery) -> String {
             do { _ = try store.compare(q); return "" } catch let e as QueryError { return e.message } catch { return "\(error)" }

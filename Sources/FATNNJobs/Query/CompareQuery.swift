@@ -16,6 +16,8 @@ public struct CompareQuery: Sendable, Equatable {
     /// Only jobs of this sweep.
     public var sweep: String?
 
+    /// A comparison of the values of `by` against `baseline` on `metric`, over the succeeded
+    /// jobs that `filter` and `sweep` keep.
     public init(by: String, baseline: String, metric: String = "test_acc", filter: String = "", sweep: String? = nil) {
         self.by = by; self.baseline = baseline; self.metric = metric; self.filter = filter; self.sweep = sweep
     }

@@ -14,15 +14,18 @@ public struct PairedComparison: Codable, Sendable, Equatable {
         public var meanDifference: Double?
         /// Sample standard deviation of the differences (n − 1; nil below 2 pairs).
         public var stdDifference: Double?
-        /// The confidence interval of the mean difference (nil below 2 pairs).
+        /// Lower end of the confidence interval of the mean difference (nil below 2 pairs).
         public var ciLow: Double?
+        /// Upper end of the confidence interval of the mean difference (nil below 2 pairs).
         public var ciHigh: Double?
-        /// Mean of the metric on the baseline's and on this value's side of the pairs.
+        /// Mean of the metric on the baseline's side of the pairs.
         public var baselineMean: Double?
+        /// Mean of the metric on this value's side of the pairs.
         public var valueMean: Double?
         /// Why a number is missing, when one is.
         public var note: String?
 
+        /// A row; the numbers left out are missing (see ``note``).
         public init(value: String, pairs: Int, meanDifference: Double? = nil, stdDifference: Double? = nil, ciLow: Double? = nil,
                     ciHigh: Double? = nil, baselineMean: Double? = nil, valueMean: Double? = nil, note: String? = nil) {
             self.value = value; self.pairs = pairs; self.meanDifference = meanDifference; self.stdDifference = stdDifference
@@ -45,6 +48,7 @@ public struct PairedComparison: Codable, Sendable, Equatable {
     /// One row per value other than the baseline, in label order.
     public var rows: [Row]
 
+    /// A comparison's answer (``compute(_:key:baseline:metric:confidence:)`` builds one from jobs).
     public init(key: String, baseline: String, metric: String, confidence: Double = 0.95, jobs: Int, values: [String], rows: [Row]) {
         self.key = key; self.baseline = baseline; self.metric = metric; self.confidence = confidence; self.jobs = jobs
         self.values = values; self.rows = rows
