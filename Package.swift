@@ -80,7 +80,11 @@ let package = Package(
         .target(name: "FATNNTestSupport", dependencies: ["CZlib"], path: "Tests/FATNNTestSupport"),
         .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNTestSupport"]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs"]),
-        .testTarget(name: "FATNNCoordinatorTests", dependencies: ["FATNNCoordinator", "FATNNJobs"]),
+        .testTarget(name: "FATNNCoordinatorTests", dependencies: [
+            "FATNNCoordinator", "FATNNJobs",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNTestSupport",
         ]),

@@ -138,11 +138,19 @@ public struct CoordinatorClient: Sendable {
 
     /// Answers a leaderboard query (filter, sort, columns, grouping over seeds).
     public func query(_ q: LeaderboardQuery) async throws -> QueryTable {
+        try await send(.GET, "/api/leaderboard?" + Self.encodedQuery(q.queryItems), body: nil)
+    }
+
+    /// Answers a paired comparison (`GET /api/compare`).
+    public func compare(_ q: CompareQuery) async throws -> PairedComparison {
+        try await send(.GET, "/api/compare?" + Self.encodedQuery(q.queryItems), body: nil)
+    }
+
+    /// URL query text of `items`, '+' encoded too (URLComponents leaves it alone, and servers read it as a space).
+    static func encodedQuery(_ items: [(String, String)]) -> String {
         var c = URLComponents()
-        c.queryItems = q.queryItems.map { URLQueryItem(name: $0.0, value: $0.1) }
-        // URLComponents leaves '+' alone, which servers read as a space.
-        let query = (c.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
-        return try await send(.GET, "/api/leaderboard?" + query, body: nil)
+        c.queryItems = items.map { URLQueryItem(name: $0.0, value: $0.1) }
+        return (c.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
     }
 
     /// One connection pool per process. A refused connection fails within the connect timeout

@@ -24,6 +24,15 @@ struct Results: AsyncParsableCommand {
 
             Accuracies are on the dataset's official test set and on the validation holdout of \
             the training set.
+
+            Model selection: --select val_acc --by quantizer keeps, per quantizer kind, only the \
+            config (group) with the highest mean validation accuracy, and shows its test accuracy \
+            (mean, std, n) beside it, so the test set plays no part in the choice. --by takes \
+            comma-separated group keys (model, quantizer, dataset, split, lr, epochs): one row per \
+            combination of their values. --select METRIC:asc picks the lowest mean instead (for a \
+            loss). Ties go to the config with more finished jobs, then to the lower group hash; \
+            configs without the metric are left out. --where filters the jobs first; --sort and \
+            --limit apply to the picked rows.
             """)
 
     @Option(name: .customLong("where"), help: ArgumentHelp("Filter (see above).", valueName: "expr"))
@@ -40,6 +49,13 @@ struct Results: AsyncParsableCommand {
 
     @Option(help: "Only jobs of this sweep.")
     var sweep: String?
+
+    @Option(help: ArgumentHelp("Per value of the --by keys, only the config with the best mean of this metric (desc: highest, the default; asc: lowest).",
+                               valueName: "metric[:desc|asc]"))
+    var select: String?
+
+    @Option(help: ArgumentHelp("Comma-separated group keys for --select (model, quantizer, dataset, split, lr, epochs).", valueName: "keys"))
+    var by: String?
 
     @Flag(inversion: .prefixedNo, help: "One row per config minus seed (default), or one per job.")
     var group = true
@@ -60,6 +76,14 @@ struct Results: AsyncParsableCommand {
         if !filter.isEmpty {
             do { _ = try WhereExpression.parse(filter) } catch { throw ValidationError("--where: \(error)") }
         }
+        if select != nil && by == nil { throw ValidationError("--select needs --by: the group keys to pick the best config within, e.g. --by quantizer") }
+        if by != nil && select == nil { throw ValidationError("--by needs --select: the metric to pick by, e.g. --select val_acc") }
+        if select != nil && !group { throw ValidationError("--select picks among configs (groups over seeds); it cannot be combined with --no-group") }
+        if let by, byKeys(by).isEmpty { throw ValidationError("--by: give at least one key (model, quantizer, dataset, split, lr, epochs)") }
+    }
+
+    func byKeys(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     func run() async throws {
@@ -70,7 +94,7 @@ struct Results: AsyncParsableCommand {
             return
         }
         let q = LeaderboardQuery(filter: filter, sort: sort, columns: columns?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                                 group: group, limit: limit, sweep: sweep)
+                                 group: group, limit: limit, sweep: sweep, select: select, by: by.map(byKeys))
         print(try await client.client().query(q).render(TableFormat(rawValue: format)!), terminator: "")
     }
 }

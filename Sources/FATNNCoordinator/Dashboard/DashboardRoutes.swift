@@ -5,7 +5,8 @@ import Hummingbird
 
 /// The web dashboard, served by the coordinator under `/ui`: leaderboard (filterable with the
 /// query language, sortable by any column) with a Pareto plot, sweep progress with the running
-/// jobs, and a page per job with its attempts and training curves. Plain server-rendered HTML
+/// jobs, a paired comparison against a chosen baseline, and a page per job with its attempts and
+/// training curves. Plain server-rendered HTML
 /// and SVG: no scripts, no external resources.
 enum DashboardRoutes {
     static func add(to router: Router<BasicRequestContext>, store: any JobQueueStore, tokens: CoordinatorTokens) {
@@ -24,6 +25,7 @@ enum DashboardRoutes {
         }
         let ui = router.group("ui").add(middleware: DashboardAuth<BasicRequestContext>(tokens: tokens.all))
         ui.get { request, _ in try await leaderboard(request, store: store) }
+        ui.get("compare") { request, _ in try await ComparePage.response(request, store: store) }
         ui.get("progress") { request, _ in
             html(progressPage(try await store.progress(), refresh: try refreshSeconds(request, default: 5)))
         }

@@ -43,7 +43,7 @@ enum HTML {
         .error { color: #a00; white-space: pre; font-family: monospace; } input[type=text] { width: 40em; }
         .muted { color: #777; } svg { background: #fafafa; border: 1px solid #ddd; }
         </style></head><body>
-        <nav><a href="/ui">Leaderboard</a><a href="/ui/progress">Progress</a><a href="/ui/logout">Log out</a></nav>
+        <nav><a href="/ui">Leaderboard</a><a href="/ui/compare">Compare</a><a href="/ui/progress">Progress</a><a href="/ui/logout">Log out</a></nav>
         \(body)
         </body></html>
         """

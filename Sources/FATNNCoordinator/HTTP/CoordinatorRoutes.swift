@@ -21,6 +21,8 @@ import Logging
 /// Read routes (either token): `GET /api/status`, `GET /api/jobs` (every job as a
 /// `LeaderboardRow`), `GET /api/jobs/{id}`, `GET /api/leaderboard?where=…&sort=…&columns=…&group=…&limit=…&sweep=…`
 /// (a `QueryTable`; the query language of `LeaderboardQuery`, errors point at the token),
+/// `GET /api/compare?by=…&baseline=…&metric=…&where=…&sweep=…` (a `PairedComparison`; 400 naming
+/// the bad key, metric, baseline or filter token),
 /// `GET /api/export[?sweep=NAME]` (JSON Lines of `ExportRecord`), `GET /metrics` (Prometheus text).
 ///
 /// Admin routes (admin token only): `POST /api/sweeps[?replicate=N]` (sweep document →
@@ -64,6 +66,14 @@ public enum CoordinatorRoutes {
             do {
                 let q = try LeaderboardQuery.from(items: items)
                 return try json(try await store.query(q))
+            } catch let e as QueryError {
+                throw HTTPError(.badRequest, message: e.description)
+            }
+        }
+        api.get("compare") { request, _ in
+            let items = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            do {
+                return try json(try await store.compare(try CompareQuery.from(items: items)))
             } catch let e as QueryError {
                 throw HTTPError(.badRequest, message: e.description)
             }

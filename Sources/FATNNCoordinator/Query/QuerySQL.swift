@@ -33,6 +33,7 @@ enum QuerySQL {
     /// - Parameter indexed: false forces the single statement that scans every job (tests compare
     ///   it with the index-driven plan).
     static func compile(_ q: LeaderboardQuery, indexed: Bool = true) throws(QueryError) -> CompiledQuery {
+        if q.select != nil || q.by != nil { return try selecting(q) }
         let filter = q.filter.trimmingCharacters(in: .whitespaces).isEmpty ? nil : try WhereExpression.parse(q.filter)
         let available = q.group ? QueryFields.groupColumns : QueryFields.jobColumns
         let columns = q.columns ?? (q.group ? QueryFields.defaultGroupColumns : QueryFields.defaultJobColumns)
@@ -54,7 +55,7 @@ enum QuerySQL {
         }
         var select: [String]
         if q.group {
-            select = QueryFields.groupKeys.map { "min(\(QueryFields.all[$0]!.sql)) AS \"\($0)\"" }
+            select = ["j.group_hash AS gh"] + QueryFields.groupKeys.map { "min(\(QueryFields.all[$0]!.sql)) AS \"\($0)\"" }
             select += ["count(*) AS \"jobs\"", "count(r.job_id) AS \"n\""]
             for (m, x) in QueryFields.metrics {
                 select += aggregates(m, needed: plan.needed, [

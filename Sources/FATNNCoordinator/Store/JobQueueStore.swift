@@ -38,6 +38,8 @@ public protocol JobQueueStore: Sendable {
     func counts() async throws -> [String: Int]
     /// Answers a leaderboard query (filter, sort, columns, grouping over seeds).
     func query(_ q: LeaderboardQuery) async throws -> QueryTable
+    /// Answers a paired comparison of one config key's values against a baseline value.
+    func compare(_ q: CompareQuery) async throws -> PairedComparison
     /// Every job with its config, attempts and result.
     func export(sweep: String?) async throws -> [API.ExportRecord]
     /// Jobs per state per sweep, and the running jobs.

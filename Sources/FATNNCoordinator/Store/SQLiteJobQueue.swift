@@ -57,6 +57,11 @@ public struct SQLiteJobQueue: JobQueueStore {
         let compiled = try QuerySQL.compile(q)
         return try await store.pool.read { try JobStore.run(compiled, $0) }
     }
+    public func compare(_ q: CompareQuery) async throws -> PairedComparison {
+        let compiled = try CompiledComparison(q)
+        let samples = try await store.pool.read { try JobStore.comparisonSamples(compiled, $0) }
+        return try JobStore.compare(compiled, samples)
+    }
     public func export(sweep: String?) async throws -> [API.ExportRecord] {
         try await store.pool.read { try JobStore.export($0, sweep: sweep) }
     }

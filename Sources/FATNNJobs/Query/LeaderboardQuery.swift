@@ -2,8 +2,8 @@ import Foundation
 
 /// What `fatnn-coord results` and `GET /api/leaderboard` ask for: a filter in the
 /// ``WhereExpression`` grammar, a sort, the columns, grouping over seeds, a limit and a sweep.
-/// Sent as URL query items (`where`, `sort`, `columns`, `group`, `limit`, `sweep`); the
-/// coordinator parses and compiles them into parameterized SQL, never splicing them in.
+/// Sent as URL query items (`where`, `sort`, `columns`, `group`, `limit`, `sweep`, `select`,
+/// `by`); the coordinator parses and compiles them into parameterized SQL, never splicing them in.
 public struct LeaderboardQuery: Sendable, Equatable {
     /// Filter text (empty: every job).
     public var filter: String
@@ -17,12 +17,19 @@ public struct LeaderboardQuery: Sendable, Equatable {
     public var limit: Int
     /// Only jobs of this sweep.
     public var sweep: String?
+    /// Model selection (grouped mode, with ``by``): `METRIC[:desc|asc]`; per value of the ``by``
+    /// keys only the config (group) with the highest (`desc`, the default) or lowest (`asc`)
+    /// mean of METRIC is returned, e.g. `val_acc` to pick on validation and report test accuracy.
+    public var select: String?
+    /// The group keys ``select`` picks within (`model`, `quantizer`, `dataset`, `split`, `lr`, `epochs`).
+    public var by: [String]?
 
     public static let maxLimit = 1_000_000
 
     public init(filter: String = "", sort: String? = nil, columns: [String]? = nil, group: Bool = true, limit: Int = 1000,
-                sweep: String? = nil) {
+                sweep: String? = nil, select: String? = nil, by: [String]? = nil) {
         self.filter = filter; self.sort = sort; self.columns = columns; self.group = group; self.limit = limit; self.sweep = sweep
+        self.select = select; self.by = by
     }
 
     /// The query as URL query items.
@@ -32,6 +39,8 @@ public struct LeaderboardQuery: Sendable, Equatable {
         if let sort { out.append(("sort", sort)) }
         if let columns { out.append(("columns", columns.joined(separator: ","))) }
         if let sweep { out.append(("sweep", sweep)) }
+        if let select { out.append(("select", select)) }
+        if let by { out.append(("by", by.joined(separator: ","))) }
         return out
     }
 
@@ -44,6 +53,8 @@ public struct LeaderboardQuery: Sendable, Equatable {
             case "sort": q.sort = value
             case "columns": q.columns = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             case "sweep": q.sweep = value
+            case "select": q.select = value
+            case "by": q.by = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             case "group":
                 guard let b = ["true": true, "1": true, "false": false, "0": false][value] else {
                     throw QueryError(value, column: 1, "group must be true or false")
@@ -54,7 +65,7 @@ public struct LeaderboardQuery: Sendable, Equatable {
                     throw QueryError(value, column: 1, "limit must be an integer in 1...\(maxLimit)")
                 }
                 q.limit = n
-            default: throw QueryError(name, column: 1, "unknown query parameter '\(name)'; allowed: where, sort, columns, group, limit, sweep")
+            default: throw QueryError(name, column: 1, "unknown query parameter '\(name)'; allowed: where, sort, columns, group, limit, sweep, select, by")
             }
         }
         return q

@@ -72,15 +72,30 @@ public struct QueryError: Error, CustomStringConvertible, Equatable, Sendable {
     public let column: Int
     public let message: String
 
+    /// Whether ``description`` points at a column of ``text`` (false for a bad parameter that
+    /// is not an expression, whose message names it).
+    public let pointsAtColumn: Bool
+
     public init(_ text: String, column: Int, _ message: String) {
         self.text = text
         self.column = column
         self.message = message
+        self.pointsAtColumn = true
+    }
+
+    /// An error in a query parameter that is not an expression: `message` names the parameter
+    /// and the reason, and ``description`` is the message alone.
+    public init(parameter message: String) {
+        self.text = ""
+        self.column = 1
+        self.message = message
+        self.pointsAtColumn = false
     }
 
     /// The message with the expression and a caret under the offending column.
     public var description: String {
-        "\(message) (column \(column))\n  \(text)\n  \(String(repeating: " ", count: max(0, column - 1)))^"
+        guard pointsAtColumn else { return message }
+        return "\(message) (column \(column))\n  \(text)\n  \(String(repeating: " ", count: max(0, column - 1)))^"
     }
 }
 
