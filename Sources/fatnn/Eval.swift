@@ -14,7 +14,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Engine threads (OpenBLAS).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(help: """
-        Pack the model (fatnn only) and score the packed network instead; also compares its codes         at every quantized conv, its logits and its predictions with the float network on the whole         test set, and exits non-zero if any differ.
+        Pack the model (any quantized kind) and score the packed network instead; also compares its codes         at every quantized conv, its logits and its predictions with the float network on the whole         test set, and exits non-zero if any differ.
         """)
     var packed = false
 
@@ -39,8 +39,8 @@ struct Eval: ParsableCommand {
             throw CommandError("\(modelFile): the model takes \(file.input) images; \(file.dataset.rawValue) images are \(data.test.shape)")
         }
         if packed {
-            guard file.quantizer.kind == .fatnn else {
-                throw CommandError("\(modelFile): quantizer is \(file.quantizer.kind.rawValue); only fatnn models can be packed")
+            guard file.quantizer.kind != .fp else {
+                throw CommandError("\(modelFile): a full-precision (fp) model has no quantized convolutions to pack")
             }
             do { return try evaluatePacked(file, try PackedNetwork(file.model), data) } catch let e as PackedNetwork.Error {
                 throw CommandError("\(modelFile): cannot pack: \(e)")

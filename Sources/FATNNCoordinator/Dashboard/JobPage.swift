@@ -29,37 +29,3 @@ enum JobPage {
         return HTML.page(title: "Job \(r.id)", body: s, refresh: refresh)
     }
 }
-
-/// The Pareto section of the leaderboard: test accuracy against measured packed latency per
-/// config, with error bars over seeds; when some config has no packed latency (float models,
-/// quantizers without a packed kernel), against bit-operations instead, for every config.
-enum ParetoSection {
-    /// The grouped columns the plot reads.
-    static let columns = ["model", "quantizer", "dataset", "lr", "epochs", "test_acc_mean", "test_acc_std",
-                          "packed_latency_ms_mean", "gbops_mean"]
-
-    static func render(_ t: QueryTable) -> String {
-        func col(_ name: String) -> Int? { t.columns.firstIndex(of: name) }
-        guard let acc = col("test_acc_mean"), let std = col("test_acc_std"), let lat = col("packed_latency_ms_mean"),
-              let bops = col("gbops_mean") else { return "" }
-        func number(_ v: JSONValue) -> Double? { if case .number(let x) = v { return x } else { return nil } }
-        let rows = t.rows.filter { number($0[acc]) != nil }
-        let byLatency = !rows.isEmpty && rows.allSatisfy { number($0[lat]) != nil }
-        let axis = byLatency ? lat : bops
-        var points: [SVGPlot.Point] = [], without: [String] = []
-        for row in rows {
-            let label = ["model", "quantizer", "dataset", "lr", "epochs"].compactMap { col($0) }.map { QueryTable.human(row[$0], column: "") }.joined(separator: " ")
-            let a = number(row[acc])!, e = number(row[std]) ?? 0
-            if let x = number(row[axis]) { points.append(.init(label: label + String(format: ": %.2f%% ± %.2f", a * 100, e * 100), x: x, y: a * 100, yError: e * 100)) }
-            else { without.append(label) }
-        }
-        var s = byLatency ? "<h2 id=\"pareto-title\">Accuracy against packed latency</h2>"
-                          : "<h2 id=\"pareto-title\">Accuracy against bit-operations</h2><p class=\"muted\">Not every config has a packed latency (only FATNN models are packed), so all are placed by bit-operations per image (MACs x weight bits x activation bits).</p>"
-        s += SVGPlot.pareto(points, id: "pareto", xLabel: byLatency ? "packed latency, batch 1 (ms)" : "bit-operations per image (G)",
-                            yLabel: "test accuracy (%)")
-        if !without.isEmpty {
-            s += "<p class=\"muted\" id=\"not-plotted\">Not plotted (no \(byLatency ? "packed latency" : "operation count")): \(without.map(HTML.escape).joined(separator: "; "))</p>"
-        }
-        return s
-    }
-}
