@@ -9,7 +9,11 @@
  * bits, M = S = 1 for TK_FATNN and all zeros for every other kind.
  */
 #include "kernels.h"
+#include <math.h>
 #include <string.h>
+
+/* The quantizers' float arithmetic, operation by operation as the engine's (no FMAs). */
+#pragma clang fp contract(off)
 
 static inline uint64_t lane_mask_of(long cin, long w) {
     long left = cin - w * 64;
@@ -101,5 +105,114 @@ int tk_runs_thermometer(const uint64_t *m, const uint64_t *s, long pixels, long 
             a0[i] = ~s[i] & lane_mask_of(cin, w);
             a1[i] = m[i] & ~s[i];
         }
+    return 0;
+}
+
+/* The code of v under q for input channel c (see tk_code_quantizer), with exactly the float
+ * arithmetic of the engine's quantizers (no contraction into FMAs: pragma at the top). */
+static inline int quantize_code(tk_quant_type type, const tk_code_quantizer *q, float v, long c) {
+    switch (type) {
+    case TK_QUANT_LSQ: {
+        float u = v / q->s;
+        u = u < 0 ? 0 : u;
+        u = u > q->qp ? q->qp : u;
+        return (int)rintf(u);
+    }
+    case TK_QUANT_SIGN:
+        return v >= 0 ? 1 : -1;
+    default: {
+        long g = (q->per_channel ? c : 0) * q->steps;
+        int code = 0;
+        for (long k = 0; k < q->steps; k++) code += (v - q->o[g + k]) * q->a[g + k] > 0.5f;
+        return code;
+    }
+    }
+}
+
+/* The two plane bits of a code (valid for the kind; see tk_runs_encode). */
+static inline void code_bits(tk_kind kind, int code, uint64_t *b0, uint64_t *b1) {
+    switch (kind) {
+    case TK_FATNN: *b0 = code != 1; *b1 = code == 0; break;
+    case TK_TNN4: *b0 = code >= 1; *b1 = code >= 2; break;
+    case TK_BINARY: *b0 = code < 0; *b1 = 0; break;
+    default: *b0 = (uint64_t)(code & 1); *b1 = (uint64_t)((code >> 1) & 1); break;
+    }
+}
+
+#define TK_QUANT_PIXELS 16
+
+static inline void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_quantizer *q, const float *x, long img_begin, long img_end,
+                                 long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+    long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad, plane = ih * iw;
+    const int border_ones = kind == TK_FATNN;
+    for (long img = img_begin; img < img_end; img++) {
+        uint64_t *g0 = p0 + img * gh * gw * pw, *g1 = p1 ? p1 + img * gh * gw * pw : 0;
+        /* Border pixels: the code of a zero input (interior words are all written below). */
+        for (long y = 0; y < gh; y++) {
+            int border_row = y < pad || y >= pad + ih;
+            for (long xx = 0; xx < gw; xx++) {
+                if (!border_row && xx == pad) { xx += iw - 1; continue; }
+                for (long w = 0; w < pw; w++) {
+                    uint64_t v = border_ones ? lane_mask_of(cin, w) : 0;
+                    g0[(y * gw + xx) * pw + w] = v;
+                    if (g1) g1[(y * gw + xx) * pw + w] = v;
+                }
+            }
+        }
+        for (long y = 0; y < ih; y++) {
+            for (long x0 = 0; x0 < iw; x0 += TK_QUANT_PIXELS) {
+                long n = iw - x0 < TK_QUANT_PIXELS ? iw - x0 : TK_QUANT_PIXELS;
+                for (long w = 0; w < pw; w++) {
+                    uint64_t r0[TK_QUANT_PIXELS] = {0}, r1[TK_QUANT_PIXELS] = {0};
+                    long c_end = cin < (w + 1) * 64 ? cin : (w + 1) * 64;
+                    for (long c = w * 64; c < c_end; c++) {
+                        const float *src = x + (img * cin + c) * plane + y * iw + x0;
+                        unsigned sh = (unsigned)(c & 63);
+                        for (long j = 0; j < n; j++) {
+                            uint64_t b0, b1;
+                            code_bits(kind, quantize_code(type, q, src[j], c), &b0, &b1);
+                            r0[j] |= b0 << sh;
+                            r1[j] |= b1 << sh;
+                        }
+                    }
+                    for (long j = 0; j < n; j++) {
+                        long r = ((y + pad) * gw + x0 + j + pad) * pw + w;
+                        g0[r] = r0[j];
+                        if (g1) g1[r] = r1[j];
+                    }
+                }
+            }
+        }
+    }
+}
+
+int tk_runs_quantize_codes(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
+                           long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+    if (kind < TK_FATNN || kind > TK_A2 || !q || !x || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0) return -1;
+    if (kind != TK_BINARY && !p1) return -1;
+    if (q->type == TK_QUANT_RAMPS && (q->steps <= 0 || !q->o || !q->a)) return -1;
+    if (q->type < TK_QUANT_LSQ || q->type > TK_QUANT_RAMPS) return -1;
+    /* Specialized per (kind, quantizer) so that each inner loop is branch-free. */
+#define TK_QUANTIZE(K, T) quantize_runs(K, T, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1)
+    tk_kind k = kind == TK_2BIT_SIGNED || kind == TK_A2 ? TK_2BIT : kind;   /* the same activation bits */
+    switch (q->type) {
+    case TK_QUANT_LSQ:
+        if (k == TK_FATNN) TK_QUANTIZE(TK_FATNN, TK_QUANT_LSQ);
+        else if (k == TK_TNN4) TK_QUANTIZE(TK_TNN4, TK_QUANT_LSQ);
+        else if (k == TK_BINARY) TK_QUANTIZE(TK_BINARY, TK_QUANT_LSQ);
+        else TK_QUANTIZE(TK_2BIT, TK_QUANT_LSQ);
+        break;
+    case TK_QUANT_SIGN:
+        if (k != TK_BINARY) return -1;
+        TK_QUANTIZE(TK_BINARY, TK_QUANT_SIGN);
+        break;
+    case TK_QUANT_RAMPS:
+        if (k == TK_FATNN) TK_QUANTIZE(TK_FATNN, TK_QUANT_RAMPS);
+        else if (k == TK_TNN4) TK_QUANTIZE(TK_TNN4, TK_QUANT_RAMPS);
+        else if (k == TK_BINARY) return -1;
+        else TK_QUANTIZE(TK_2BIT, TK_QUANT_RAMPS);
+        break;
+    }
+#undef TK_QUANTIZE
     return 0;
 }

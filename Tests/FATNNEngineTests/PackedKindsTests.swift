@@ -69,6 +69,39 @@ import Testing
         #expect(runs.codes() == bytes)
     }
 
+    /// Runs written straight from floats by each quantizer's C twin equal runs of the codes the
+    /// quantizer itself gives, ties included (x/s on .5 for LSQ, 0 and −0 for binary, values on a
+    /// FATNN ramp's threshold), on odd shapes and more than one word per pixel.
+    @Test func quantizedRunsEqualTheQuantizersCodes() {
+        var rng = RandomSource(seed: 9)
+        for (cin, h, w, pad) in [(3, 5, 7, 1), (70, 3, 17, 2), (16, 4, 4, 0)] {
+            let shape = ImageShape(channels: cin, height: h, width: w)
+            let lsq3 = LSQActivationQuantizer(name: "a", shape: shape, levels: 3), lsq4 = LSQActivationQuantizer(name: "b", shape: shape, levels: 4)
+            lsq3.step.value = [0.5]
+            lsq4.step.value = [-0.25]
+            let a2 = FATNNActivationQuantizer(name: "c", shape: shape, steps: 3, perChannel: true, initial: 2)
+            for i in a2.alpha.value.indices { a2.alpha.value[i] = 1 + 2 * rng.nextUnitFloat() }
+            let ternary = FATNNActivationQuantizer(name: "d", shape: shape, steps: 2, perChannel: false, initial: 2)
+            let cases: [(any ActivationQuantizer, PackedKernel.Kind)] = [
+                (lsq3, .fatnn), (lsq3, .tnn4), (lsq4, .twoBitSigned), (a2, .fatnnA2), (BinaryActivationQuantizer(shape: shape), .binary),
+                (ternary, .tnn4),
+            ]
+            let ties: [Float] = [0.25, 0.75, 1.25, 0, -0.0, 0.125, 0.375, 0.625]
+            let x = Matrix(rows: 3, cols: shape.count) { v in
+                for i in v.indices { v[i] = i % 5 == 0 ? ties[i / 5 % ties.count] : 1.5 * rng.nextGaussian() }
+            }
+            for (q, kind) in cases {
+                let runs = PackedRuns.encode(x, with: q, shape: shape, kind: kind, padding: pad)
+                let expected = q.codeForward(x, training: false).data.map { UInt8(bitPattern: Int8($0)) }
+                // FATNN's ternary quantizer writes fatnn runs, which a tnn4 conv converts.
+                #expect(runs.kind.activationEncoding == kind.activationEncoding || (runs.kind == .fatnn && kind == .tnn4))
+                #expect(runs.codes() == expected, "\(type(of: q)) into \(kind), cin \(cin)")
+                let bytes = PackedRuns(codes: expected, shape: shape, images: 3, padding: pad, kind: runs.kind)
+                #expect(runs.mask == bytes.mask && (kind == .binary || runs.sign == bytes.sign), "borders and lanes too: \(kind)")
+            }
+        }
+    }
+
     /// FATNN runs converted to thermometer runs pack the same windows as thermometer runs made
     /// from the codes.
     @Test func thermometerRunsEqualRunsFromCodes() {

@@ -141,6 +141,25 @@ int tk_runs_decode(tk_kind kind, const uint64_t *p0, const uint64_t *p1, long im
  *  A1 = [a >= 2]) for the 4-popcount kernel; lanes >= cin stay 0. Returns 0, or -1 for a bad shape. */
 int tk_runs_thermometer(const uint64_t *m, const uint64_t *s, long pixels, long cin, uint64_t *a0, uint64_t *a1);
 
+/** An activation quantizer, for tk_runs_quantize_codes: TK_QUANT_LSQ code = rint(clamp(x / s, 0, qp))
+ *  (LSQ, round half to even); TK_QUANT_SIGN code = x >= 0 ? +1 : -1 (binary); TK_QUANT_RAMPS
+ *  code = #{k < steps : (x - o[g·steps + k])·a[g·steps + k] > 0.5} (FATNN's ramps; g the channel when
+ *  per_channel, else 0). */
+typedef enum { TK_QUANT_LSQ = 0, TK_QUANT_SIGN = 1, TK_QUANT_RAMPS = 2 } tk_quant_type;
+typedef struct {
+    tk_quant_type type;
+    long steps, per_channel;
+    const float *o, *a;
+    float s, qp;
+} tk_code_quantizer;
+
+/** Runs of images [img_begin, img_end) of `x` (NCHW floats) under quantizer `q`, in `kind`'s
+ *  encoding (as tk_runs_encode, borders included): the codes the engine's quantizer gives, with its
+ *  float arithmetic, written 64 channels of up to 16 pixels at a time. Portable. Returns 0, or -1
+ *  for a bad shape or quantizer. */
+int tk_runs_quantize_codes(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
+                           long ih, long iw, long pad, uint64_t *p0, uint64_t *p1);
+
 /** The float tail of a packed residual block, for images [img_begin, img_end): from raw kernel
  *  output (row-major cout x columns, column = image * plane + pixel) to NCHW floats
  *      y = ((float)(raw + sums[m]) - mean[m]) * inv[m] * gamma[m] + beta[m]   (BatchNorm, eval)

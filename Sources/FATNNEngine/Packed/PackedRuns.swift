@@ -88,8 +88,37 @@ public struct PackedRuns: Sendable {
         if let f = q as? FATNNActivationQuantizer, f.steps == 2, kind == .fatnn || kind == .tnn4 {
             return quantize(x, with: f, padding: padding, path: path)
         }
-        let codes = q.codeForward(x, training: false).data.map { UInt8(bitPattern: Int8(clamping: Int($0))) }
-        return PackedRuns(codes: codes, shape: shape, images: x.rows, padding: padding, kind: kind)
+        // The quantizer's own arithmetic in C, straight into runs; else through its code bytes.
+        var o: [Float] = [], a: [Float] = []
+        var spec: tk_code_quantizer
+        switch q {
+        case let l as LSQActivationQuantizer where kind.activationCodes.contains(l.levels - 1):
+            spec = tk_code_quantizer(type: TK_QUANT_LSQ, steps: 0, per_channel: 0, o: nil, a: nil, s: l.scale, qp: Float(l.levels - 1))
+        case is BinaryActivationQuantizer where kind == .binary:
+            spec = tk_code_quantizer(type: TK_QUANT_SIGN, steps: 0, per_channel: 0, o: nil, a: nil, s: 0, qp: 0)
+        case let f as FATNNActivationQuantizer where kind.activationCodes.contains(f.steps):
+            (a, o) = f.ramps()
+            spec = tk_code_quantizer(type: TK_QUANT_RAMPS, steps: f.steps, per_channel: f.perChannel ? 1 : 0, o: nil, a: nil, s: 0, qp: 0)
+        default:
+            let codes = q.codeForward(x, training: false).data.map { UInt8(bitPattern: Int8(clamping: Int($0))) }
+            return PackedRuns(codes: codes, shape: shape, images: x.rows, padding: padding, kind: kind)
+        }
+        return o.withUnsafeBufferPointer { ob in
+            a.withUnsafeBufferPointer { ab in
+                spec.o = ob.baseAddress
+                spec.a = ab.baseAddress
+                let q = spec
+                return x.data.withUnsafeBufferPointer { xs in
+                    let px = UncheckedPointer(xs.baseAddress!)
+                    return PackedRuns(shape: shape, padding: padding, images: x.rows, kind: kind) { m, s, range in
+                        var local = q
+                        let rc = tk_runs_quantize_codes(kind.c, &local, px.pointer, range.lowerBound, range.upperBound, shape.channels,
+                                                        shape.height, shape.width, padding, m, s)
+                        precondition(rc == 0, "tk_runs_quantize_codes rejected its arguments")
+                    }
+                }
+            }
+        }
     }
 
     /// These FATNN runs (`Mx`, `Sx`) as the thermometer runs (`A0 = [a ≥ 1]`, `A1 = [a ≥ 2]`) of
