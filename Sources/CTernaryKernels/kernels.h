@@ -33,7 +33,7 @@ void tk_gemm_threshold_avx512(const uint64_t *w0, const uint64_t *w1, const uint
                               const int32_t *dir, const int32_t *t1, const int32_t *t2,
                               long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs);
 void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
-                              long ow, const int32_t *sums, const float *mean, const float *inv,
+                              long ow, const int32_t *sums, const float *scales, const float *mean, const float *inv,
                               const float *gamma, const float *beta, const float *residual, int relu, float *y,
                               const tk_quant_target *targets, long target_count);
 void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,

@@ -1,19 +1,20 @@
 /*
  * The float tail of a packed residual block: accumulators to z, BatchNorm (eval), the shortcut
  * added, the ReLU. The same IEEE single operations in the same order as the engine's layers
- * (((z − mean)·inv)·gamma + beta, then + residual, then x > 0 ? x : 0), so no multiply-add may be
+ * (z, times the conv's output scale where it has one, then ((· − mean)·inv)·gamma + beta, then
+ * + residual, then x > 0 ? x : 0), so no multiply-add may be
  * contracted into an FMA here.
  */
 #pragma clang fp contract(off)
 #include "kernels.h"
 
 int tk_norm_join(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long plane,
-                 const int32_t *sums, const float *mean, const float *inv, const float *gamma, const float *beta,
+                 const int32_t *sums, const float *scales, const float *mean, const float *inv, const float *gamma, const float *beta,
                  const float *residual, int relu, float *y) {
     if (!tk_path_supported(path) || cout <= 0 || plane <= 0 || columns < img_end * plane || (relu && !residual)) return -1;
 #if defined(__x86_64__)
     if (path == TK_AVX512) {
-        tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, 1, plane, sums, mean, inv, gamma, beta, residual, relu,
+        tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, 1, plane, sums, scales, mean, inv, gamma, beta, residual, relu,
                                  y, 0, 0);
         return 0;
     }
@@ -26,7 +27,9 @@ int tk_norm_join(tk_path path, const int32_t *raw, long columns, long img_begin,
             int32_t s = sums[m];
             float mm = mean[m], sc = inv[m], gm = gamma[m], bm = beta[m];
             for (long j = 0; j < plane; j++) {
-                float v = (float)(a[j] + s) - mm;
+                float v = (float)(a[j] + s);
+                if (scales) v = v * scales[m];   /* the quantized conv's output scale, its own rounding */
+                v = v - mm;
                 v = v * sc;
                 v = v * gm;
                 v = v + bm;
@@ -50,7 +53,7 @@ int tk_norm_join_runs(tk_path path, const int32_t *raw, long columns, long img_b
     for (long q = 0; q < target_count; q++)
         if (targets[q].pad < 0 || !targets[q].m || !targets[q].s) return -1;
 #if defined(__x86_64__)
-    tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, oh, ow, sums, mean, inv, gamma, beta, residual, relu, y,
+    tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, oh, ow, sums, 0, mean, inv, gamma, beta, residual, relu, y,
                              targets, target_count);
     return 0;
 #else

@@ -182,7 +182,7 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
  * operations in its order, each output value also quantized for up to two targets whose runs build up
  * in a per-image scratch grid (in L1) and are then copied into the targets' padded grids. */
 TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
-                                     long ow, const int32_t *sums, const float *mean, const float *inv,
+                                     long ow, const int32_t *sums, const float *scales, const float *mean, const float *inv,
                                      const float *gamma, const float *beta, const float *residual, int relu, float *y,
                                      const tk_quant_target *targets, long target_count) {
     const __m512 zero = _mm512_setzero_ps(), half = _mm512_set1_ps(0.5f);
@@ -198,7 +198,7 @@ TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_
             float *d = y + (img * cout + m) * plane;
             __m512i s = _mm512_set1_epi32(sums[m]), bit = _mm512_set1_epi64((long long)(1ull << m));
             __m512 mm = _mm512_set1_ps(mean[m]), sc = _mm512_set1_ps(inv[m]), gm = _mm512_set1_ps(gamma[m]);
-            __m512 bm = _mm512_set1_ps(beta[m]);
+            __m512 bm = _mm512_set1_ps(beta[m]), cs = _mm512_set1_ps(scales ? scales[m] : 1);
             __m512 qo0[2], qa0[2], qo1[2], qa1[2];
             for (long q = 0; q < target_count; q++) {
                 long g = targets[q].per_channel ? m : 0;
@@ -210,6 +210,7 @@ TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_
             for (long j = 0; j < plane; j += 16) {
                 __mmask16 live = plane - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (plane - j)) - 1);
                 __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_maskz_loadu_epi32(live, a + j), s));
+                if (scales) v = _mm512_mul_ps(v, cs);   /* the quantized conv's output scale, its own rounding */
                 v = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(v, mm), sc), gm), bm);
                 if (r) {
                     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(live, r + j));

@@ -162,12 +162,13 @@ int tk_runs_quantize_codes(tk_kind kind, const tk_code_quantizer *q, const float
 
 /** The float tail of a packed residual block, for images [img_begin, img_end): from raw kernel
  *  output (row-major cout x columns, column = image * plane + pixel) to NCHW floats
- *      y = ((float)(raw + sums[m]) - mean[m]) * inv[m] * gamma[m] + beta[m]   (BatchNorm, eval)
- *  then, with `residual` (NCHW, or NULL), y + residual and, if `relu`, y > 0 ? y : 0: the
+ *      z = (float)(raw + sums[m]), times scales[m] when `scales` is not NULL (a quantized conv's
+ *      output scale, rounded on its own), then y = (z - mean[m]) * inv[m] * gamma[m] + beta[m]
+ *  (BatchNorm, eval), then, with `residual` (NCHW, or NULL), y + residual and, if `relu`, y > 0 ? y : 0: the
  *  engine's own single-precision operations in its order (no contraction into FMAs).
  *  Returns 0, or -1 for a bad shape, relu without residual, or an unsupported path. */
 int tk_norm_join(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long plane,
-                 const int32_t *sums, const float *mean, const float *inv, const float *gamma, const float *beta,
+                 const int32_t *sums, const float *scales, const float *mean, const float *inv, const float *gamma, const float *beta,
                  const float *residual, int relu, float *y);
 
 /** A FATNN ternary activation quantizer and the runs it writes (see tk_runs_quantize): ramp

@@ -64,8 +64,8 @@ public struct PackedConv: Sendable {
     }
 
     /// Whether the float tails of the packed network (``PackedNetwork/normJoin(raw:_:_:residual:relu:images:path:)``),
-    /// which take `z = raw + offset` unscaled, can follow this conv.
-    var joinsFloatTail: Bool { scales == nil && additiveOffsets != nil }
+    /// which take `z = raw + offset` (times the output scales), can follow this conv.
+    var joinsFloatTail: Bool { additiveOffsets != nil }
 
     /// Packs the windows of every output pixel of `images` images whose codes are `codes`
     /// (NCHW, one `UInt8` per value: the code's two's-complement byte): `images · H'·W'` columns,

@@ -9,22 +9,24 @@ extension PackedNetwork {
     static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int,
                          path: PackedKernel.Path) -> Matrix {
         let cout = conv.output.channels, p = conv.output.plane, columns = images * p
-        guard conv.joinsFloatTail, let sums = conv.additiveOffsets else { preconditionFailure("normJoin: a conv with scales or a negated raw output") }
+        guard conv.joinsFloatTail, let sums = conv.additiveOffsets else { preconditionFailure("normJoin: a conv with a negated raw output") }
         precondition(raw.count == cout * columns && (residual.map { $0.rows == images && $0.cols == cout * p } ?? !relu))
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
         let none = [Float]()
-        return raw.withUnsafeBufferPointer { rb in
+        return (conv.scales ?? none).withUnsafeBufferPointer { cb in
+            raw.withUnsafeBufferPointer { rb in
             (residual?.data ?? none).withUnsafeBufferPointer { sb in
                 Matrix(rows: images, cols: cout * p) { y in
                     // (An empty array's buffer may still have a base address: test `residual` itself.)
                     let src = UncheckedPointer(rb.baseAddress!), res = UncheckedPointer(residual == nil ? nil : sb.baseAddress)
-                    let dst = UncheckedPointer(y.baseAddress!)
+                    let dst = UncheckedPointer(y.baseAddress!), scales = UncheckedPointer(conv.scales == nil ? nil : cb.baseAddress)
                     Parallel.chunks(images) { _, range in
-                        let rc = tk_norm_join(path.c, src.pointer, columns, range.lowerBound, range.upperBound, cout, p, sums, mean, inv,
-                                              g, b, res.pointer, relu ? 1 : 0, dst.pointer)
+                        let rc = tk_norm_join(path.c, src.pointer, columns, range.lowerBound, range.upperBound, cout, p, sums, scales.pointer,
+                                              mean, inv, g, b, res.pointer, relu ? 1 : 0, dst.pointer)
                         precondition(rc == 0, "tk_norm_join rejected its arguments")
                     }
                 }
+            }
             }
         }
     }
@@ -42,7 +44,7 @@ extension PackedNetwork {
         precondition(raw.count == shape.count * images && residual.rows == images && residual.cols == shape.count)
         precondition(quantizers.allSatisfy { $0.0.steps == 2 && $0.0.shape == shape }, "normJoin: quantizers of another shape")
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
-        guard conv.joinsFloatTail, let sums = conv.additiveOffsets else { preconditionFailure("normJoin: a conv with scales or a negated raw output") }
+        guard conv.scales == nil, let sums = conv.additiveOffsets else { preconditionFailure("normJoin: a conv with scales or a negated raw output") }
         let columns = images * shape.plane
         // Every quantizer's ramp table (o0, a0, o1, a1, per channel or one each) in one array.
         var ramps: [Float] = [], starts: [Int] = [], groups: [Int] = []
@@ -90,7 +92,7 @@ extension PackedNetwork {
     static func fuseBlockInputs(_ ops: [Op]) -> [Op] {
         var ops = ops
         for i in ops.indices.dropLast() {
-            guard case .residual(var main, let shortcut, let relu) = ops[i], case .normJoin(let c, let bn)? = main.last,
+            guard case .residual(var main, let shortcut, let relu) = ops[i], case .normJoin(let c, let bn)? = main.last, c.scales == nil,
                   case .residual(var main2, var shortcut2, let relu2) = ops[i + 1],
                   case .quantize(let q0, _, let kind, let pad)? = main2.first, let q = fusable(q0, kind) else { continue }
             var targets = [(q, padding: pad)]
