@@ -42,6 +42,29 @@ import Testing
         #expect(dotOnEveryPath(.twoBit, a: u, w: v).allSatisfy { $0 == 18 })
     }
 
+    /// Signed 2-bit weights: 3·(−2) + 1·1 + 0 + 2·(−1) + 2·1 + 0 + 0 + 3·1 = −2; planes are the
+    /// two's-complement bits (−2 = v1 alone, −1 = both).
+    @Test func signedTwoBitVector() {
+        let u = codes("3,1,0,2,2,0,1,3"), w = codes("-2,1,0,-1,1,-2,0,1")
+        let pw = PackedWeights(kind: .twoBitSigned, rows: 1, bits: 8, codes: w)
+        #expect(pw.plane0 == [0x9A] && pw.plane1 == [0x29])
+        #expect(dotOnEveryPath(.twoBitSigned, a: u, w: w) == Array(repeating: -2, count: PackedKernel.Path.supported.count))
+    }
+
+    /// 2-bit activations x ternary weights: 3 + 1 + 0 + 2 − 2 + 0 − 1 + 3 = 6. The raw kernel output
+    /// is P0 + 2·P1 = 3·npos − z with npos = 4: 12 − 6 = 6 (P0 = 2: lanes 3 (w = +1, bit 0 clear)
+    /// and 6 (w = −1, bit 0 set); P1 = 2: lanes 1 and 4).
+    @Test func twoBitTernaryVector() {
+        let u = codes("3,1,0,2,2,0,1,3"), w = codes("1,1,-1,1,-1,0,-1,1")
+        let pw = PackedWeights(kind: .fatnnA2, rows: 1, bits: 8, codes: w)
+        let px = PackedActivations(kind: .fatnnA2, columns: 1, bits: 8) { k, _ in u[k] }
+        for path in PackedKernel.Path.supported { #expect(PackedKernel.multiplyRaw(pw, px, path: path) == [6]) }
+        #expect(pw.dotFromRaw.offsets == [12] && pw.dotFromRaw.negate)
+        #expect(dotOnEveryPath(.fatnnA2, a: u, w: w) == Array(repeating: 6, count: PackedKernel.Path.supported.count))
+        // All weights −1 and all activations 3 on 130 lanes (3 words): −390.
+        #expect(dotOnEveryPath(.fatnnA2, a: [Int8](repeating: 3, count: 130), w: [Int8](repeating: -1, count: 130)).allSatisfy { $0 == -390 })
+    }
+
     @Test func vectorC() {
         // Plane bit 1 means −1.
         let x = lanes(0x99, 8, ifSet: -1, ifClear: 1), w = lanes(0x8B, 8, ifSet: -1, ifClear: 1)

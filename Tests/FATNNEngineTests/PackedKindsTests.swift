@@ -2,42 +2,11 @@
 import Testing
 
 /// Every quantizer kind packed (`tnn` on the 2- and the 4-popcount ternary kernels, `lsq2` on the
-/// signed 2-bit kernel, `fatnn-a2` on the 2-bit x ternary kernel, `binary` on XNOR): hand-computed
-/// vectors for the new kernels, packed convs against the float conv of the codes times the layer's
+/// signed 2-bit kernel, `fatnn-a2` on the 2-bit x ternary kernel, `binary` on XNOR; the kernels'
+/// hand-computed vectors are in `PackedKernelTests`): packed convs against the float conv of the codes times the layer's
 /// scales (binary with its +1 padding), and scrambled networks equal to the training-time network
 /// code for code and logit bit for logit bit on every CPU path. Equality, not closeness.
 @Suite struct PackedKindsTests {
-    private func codes(_ s: String) -> [Int8] { s.split(separator: ",").map { Int8($0.trimmingCharacters(in: .whitespaces))! } }
-
-    private func dotOnEveryPath(_ kind: PackedKernel.Kind, a: [Int8], w: [Int8]) -> [Int32] {
-        let pw = PackedWeights(kind: kind, rows: 1, bits: w.count, codes: w)
-        let px = PackedActivations(kind: kind, columns: 1, bits: a.count) { k, _ in a[k] }
-        return PackedKernel.Path.supported.map { PackedKernel.multiply(pw, px, path: $0)[0] }
-    }
-
-    /// Signed 2-bit weights: 3·(−2) + 1·1 + 0 + 2·(−1) + 2·1 + 0 + 0 + 3·1 = −2; planes are the
-    /// two's-complement bits (−2 = v1 alone, −1 = both).
-    @Test func signedTwoBitVector() {
-        let u = codes("3,1,0,2,2,0,1,3"), w = codes("-2,1,0,-1,1,-2,0,1")
-        let pw = PackedWeights(kind: .twoBitSigned, rows: 1, bits: 8, codes: w)
-        #expect(pw.plane0 == [0x9A] && pw.plane1 == [0x29])
-        #expect(dotOnEveryPath(.twoBitSigned, a: u, w: w) == Array(repeating: -2, count: PackedKernel.Path.supported.count))
-    }
-
-    /// 2-bit activations x ternary weights: 3 + 1 + 0 + 2 − 2 + 0 − 1 + 3 = 6. The raw kernel output
-    /// is P0 + 2·P1 = 3·npos − z with npos = 4: 12 − 6 = 6 (P0 = 2: lanes 3 (w = +1, bit 0 clear)
-    /// and 6 (w = −1, bit 0 set); P1 = 2: lanes 1 and 4).
-    @Test func twoBitTernaryVector() {
-        let u = codes("3,1,0,2,2,0,1,3"), w = codes("1,1,-1,1,-1,0,-1,1")
-        let pw = PackedWeights(kind: .fatnnA2, rows: 1, bits: 8, codes: w)
-        let px = PackedActivations(kind: .fatnnA2, columns: 1, bits: 8) { k, _ in u[k] }
-        for path in PackedKernel.Path.supported { #expect(PackedKernel.multiplyRaw(pw, px, path: path) == [6]) }
-        #expect(pw.dotFromRaw.offsets == [12] && pw.dotFromRaw.negate)
-        #expect(dotOnEveryPath(.fatnnA2, a: u, w: w) == Array(repeating: 6, count: PackedKernel.Path.supported.count))
-        // All weights −1 and all activations 3 on 130 lanes (3 words): −390.
-        #expect(dotOnEveryPath(.fatnnA2, a: [Int8](repeating: 3, count: 130), w: [Int8](repeating: -1, count: 130)).allSatisfy { $0 == -390 })
-    }
-
     /// A packed conv of each kernel kind against the engine's float conv of the codes (padded with
     /// the kind's zero-input code: +1 for binary), times per-channel scales; odd channel counts,
     /// more than one word per pixel, stride 2, padding 2.
@@ -130,7 +99,7 @@ import Testing
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 5, quantizer: .init(kind: kind))
         var rng = RandomSource(seed: 17 + UInt64(variant))
-        PackedKindsTests.scramble(net.layers, &rng)
+        scrambleNetwork(net.layers, &rng, meanSpread: 4, varianceSpread: 4)
         let images = Matrix(rows: 3, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
         let packed = try PackedNetwork(net, ternaryKernel: ternary)
         let ternaryKind = kind == .tnn || kind == .fatnn
@@ -150,31 +119,5 @@ import Testing
         let net = ModelArchitecture.cnnS.build(input: ImageShape(channels: 1, height: 28, width: 28), classes: 10, seed: 1,
                                                quantizer: .init(kind: .tnn))
         #expect(throws: PackedNetwork.Error.self) { try PackedNetwork(net, ternaryKernel: .twoBit) }
-    }
-
-    static func scramble(_ layers: [any Layer], _ rng: inout RandomSource) {
-        for layer in layers {
-            if let bn = layer as? BatchNorm {
-                for c in 0..<bn.features {
-                    let g = rng.nextUnitFloat()
-                    bn.gamma.value[c] = c == 1 ? 0 : (g < 0.2 ? -g - 0.1 : g + 0.2)
-                    bn.beta.value[c] = rng.nextUnitFloat() - 0.3
-                    bn.runningMean.value[c] = (rng.nextUnitFloat() - 0.5) * 4
-                    bn.runningVar.value[c] = rng.nextUnitFloat() * 4 + 0.5
-                }
-            } else if let q = layer as? QuantizedConv2d {
-                if let a = q.activations as? FATNNActivationQuantizer {
-                    for i in a.alpha.value.indices { a.alpha.value[i] = 1 + 3 * rng.nextUnitFloat() }
-                }
-                if let w = q.weights as? FATNNWeightQuantizer {
-                    for i in w.alpha.value.indices { w.alpha.value[i] = 0.5 + rng.nextUnitFloat() }
-                }
-                if let a = q.activations as? LSQActivationQuantizer { a.step.value[0] = 0.2 + 0.6 * rng.nextUnitFloat() }
-                if let w = q.weights as? LSQWeightQuantizer { w.step.value[0] = 0.03 + 0.1 * rng.nextUnitFloat() }
-            } else if let b = layer as? BasicBlock {
-                scramble(b.main.layers, &rng)
-                scramble(b.shortcut?.layers ?? [], &rng)
-            }
-        }
     }
 }

@@ -70,7 +70,7 @@ import Testing
                                                    quantizer: .init(kind: .fatnn, perChannelActivations: perChannel,
                                                                     perChannelWeights: perChannel))
         var rng = RandomSource(seed: 11)
-        scramble(net.layers, &rng)
+        scrambleNetwork(net.layers, &rng)
         let images = Matrix(rows: 3, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
         let packed = try PackedNetwork(net)
         #expect(packed.counts.convs == 20 && packed.counts.folds == 9, "\(packed.counts)")
@@ -89,7 +89,7 @@ import Testing
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 9, quantizer: .init(kind: .fatnn))
         var rng = RandomSource(seed: 13)
-        scramble(net.layers, &rng)
+        scrambleNetwork(net.layers, &rng)
         let n = 2 * PackedNetwork.imagesPerThread + 3
         let images = Matrix(rows: n, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
         let packed = try PackedNetwork(net)
@@ -111,7 +111,7 @@ import Testing
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 6, quantizer: .init(kind: .fatnn))
         var rng = RandomSource(seed: 12)
-        scramble(net.layers, &rng)
+        scrambleNetwork(net.layers, &rng)
         let file = ModelFile(architecture: .resnet20, dataset: .fashionMNIST, input: shape, model: net, quantizer: .init(kind: .fatnn))
         let bytes = try PackedModelFile.export(file)
         #expect(PackedModelFile.isPacked(bytes))
@@ -156,29 +156,5 @@ import Testing
         // Bit-exact logits: the packed accuracy is the trained network's.
         #expect(abs(Double(v.packedCorrect) / 300 - r.testAccuracy) < 1e-9, "\(v.packedCorrect) vs \(r.testAccuracy)")
 
-    }
-
-    private func scramble(_ layers: [any Layer], _ rng: inout RandomSource) {
-        for layer in layers {
-            if let bn = layer as? BatchNorm {
-                for c in 0..<bn.features {
-                    let g = rng.nextUnitFloat()
-                    bn.gamma.value[c] = c == 1 ? 0 : (g < 0.2 ? -g - 0.1 : g + 0.2)
-                    bn.beta.value[c] = rng.nextUnitFloat() - 0.3
-                    bn.runningMean.value[c] = (rng.nextUnitFloat() - 0.5) * 20
-                    bn.runningVar.value[c] = rng.nextUnitFloat() * 50 + 1
-                }
-            } else if let q = layer as? QuantizedConv2d {
-                if let a = q.activations as? FATNNActivationQuantizer {
-                    for i in a.alpha.value.indices { a.alpha.value[i] = 1 + 3 * rng.nextUnitFloat() }
-                }
-                if let w = q.weights as? FATNNWeightQuantizer {
-                    for i in w.alpha.value.indices { w.alpha.value[i] = 0.5 + rng.nextUnitFloat() }
-                }
-            } else if let b = layer as? BasicBlock {
-                scramble(b.main.layers, &rng)
-                scramble(b.shortcut?.layers ?? [], &rng)
-            }
-        }
     }
 }
