@@ -108,29 +108,55 @@ int tk_runs_thermometer(const uint64_t *m, const uint64_t *s, long pixels, long 
     return 0;
 }
 
-/* The code of v under q for input channel c (see tk_code_quantizer), with exactly the float
- * arithmetic of the engine's quantizers (no contraction into FMAs: pragma at the top). */
-static inline int quantize_code(tk_quant_type type, const tk_code_quantizer *q, float v, long c) {
+/* Per-channel parameters of a quantizer, read once per channel. */
+typedef struct {
+    float s, qp;
+    int qpi;
+    long steps;
+    const float *o, *a;
+} channel_params;
+
+#define ATTR_INLINE __attribute__((always_inline)) static inline
+
+ATTR_INLINE channel_params params_of(const tk_code_quantizer *q, long c) {
+    channel_params p = {q->s, q->qp, (int)q->qp, q->steps, 0, 0};
+    if (q->type == TK_QUANT_RAMPS) {
+        long g = (q->per_channel ? c : 0) * q->steps;
+        p.o = q->o + g;
+        p.a = q->a + g;
+    }
+    return p;
+}
+
+/* The code of v, with exactly the float arithmetic of the engine's quantizers (no contraction into
+ * FMAs: pragma at the top), branch-free so that a block of pixels vectorizes: LSQ's
+ * rint(clamp(v / s, 0, qp)) as the count of k in 1...qp with u > k − 0.5, a tie u = k − 0.5 counting
+ * only for even k (round half to even); binary's sign; FATNN's ramps. */
+ATTR_INLINE int quantize_code(tk_quant_type type, const channel_params *p, float v) {
     switch (type) {
     case TK_QUANT_LSQ: {
-        float u = v / q->s;
+        float u = v / p->s;
         u = u < 0 ? 0 : u;
-        u = u > q->qp ? q->qp : u;
-        return (int)rintf(u);
+        u = u > p->qp ? p->qp : u;
+        int code = 0;
+        for (int k = 1; k <= 3; k++) {
+            float t = (float)k - 0.5f;
+            code += (k <= p->qpi) & ((u > t) | ((u == t) & ((k & 1) == 0)));
+        }
+        return code;
     }
     case TK_QUANT_SIGN:
         return v >= 0 ? 1 : -1;
     default: {
-        long g = (q->per_channel ? c : 0) * q->steps;
         int code = 0;
-        for (long k = 0; k < q->steps; k++) code += (v - q->o[g + k]) * q->a[g + k] > 0.5f;
+        for (long k = 0; k < p->steps; k++) code += (v - p->o[k]) * p->a[k] > 0.5f;
         return code;
     }
     }
 }
 
 /* The two plane bits of a code (valid for the kind; see tk_runs_encode). */
-static inline void code_bits(tk_kind kind, int code, uint64_t *b0, uint64_t *b1) {
+ATTR_INLINE void code_bits(tk_kind kind, int code, uint64_t *b0, uint64_t *b1) {
     switch (kind) {
     case TK_FATNN: *b0 = code != 1; *b1 = code == 0; break;
     case TK_TNN4: *b0 = code >= 1; *b1 = code >= 2; break;
@@ -141,8 +167,19 @@ static inline void code_bits(tk_kind kind, int code, uint64_t *b0, uint64_t *b1)
 
 #define TK_QUANT_PIXELS 16
 
-static inline void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_quantizer *q, const float *x, long img_begin, long img_end,
-                                 long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+/* One channel's bits of 16 pixels into their runs' words. */
+ATTR_INLINE void quantize_block(tk_kind kind, tk_quant_type type, const channel_params *p, const float *src, unsigned sh,
+                                uint64_t *r0, uint64_t *r1) {
+    for (int j = 0; j < TK_QUANT_PIXELS; j++) {
+        uint64_t b0, b1;
+        code_bits(kind, quantize_code(type, p, src[j]), &b0, &b1);
+        r0[j] |= b0 << sh;
+        r1[j] |= b1 << sh;
+    }
+}
+
+ATTR_INLINE void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_quantizer *q, const float *x, long img_begin,
+                               long img_end, long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
     long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad, plane = ih * iw;
     const int border_ones = kind == TK_FATNN;
     for (long img = img_begin; img < img_end; img++) {
@@ -167,12 +204,14 @@ static inline void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code
                     long c_end = cin < (w + 1) * 64 ? cin : (w + 1) * 64;
                     for (long c = w * 64; c < c_end; c++) {
                         const float *src = x + (img * cin + c) * plane + y * iw + x0;
-                        unsigned sh = (unsigned)(c & 63);
-                        for (long j = 0; j < n; j++) {
-                            uint64_t b0, b1;
-                            code_bits(kind, quantize_code(type, q, src[j], c), &b0, &b1);
-                            r0[j] |= b0 << sh;
-                            r1[j] |= b1 << sh;
+                        channel_params p = params_of(q, c);
+                        if (n == TK_QUANT_PIXELS) {
+                            quantize_block(kind, type, &p, src, (unsigned)(c & 63), r0, r1);
+                        } else {
+                            /* A row's last pixels: the rest of the block is computed on zeros and dropped. */
+                            float tail[TK_QUANT_PIXELS] = {0};
+                            for (long j = 0; j < n; j++) tail[j] = src[j];
+                            quantize_block(kind, type, &p, tail, (unsigned)(c & 63), r0, r1);
                         }
                     }
                     for (long j = 0; j < n; j++) {
@@ -186,33 +225,70 @@ static inline void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code
     }
 }
 
-int tk_runs_quantize_codes(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
-                           long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
-    if (kind < TK_FATNN || kind > TK_A2 || !q || !x || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0) return -1;
-    if (kind != TK_BINARY && !p1) return -1;
-    if (q->type == TK_QUANT_RAMPS && (q->steps <= 0 || !q->o || !q->a)) return -1;
-    if (q->type < TK_QUANT_LSQ || q->type > TK_QUANT_RAMPS) return -1;
-    /* Specialized per (kind, quantizer) so that each inner loop is branch-free. */
+/* Every (kind, quantizer) pair specialized, so that each inner loop is branch-free; compiled once
+ * portable and, on x86-64, once for AVX2 and once for AVX-512 (the same source, auto-vectorized).
+ * Returns 0, or -1 for a pair that cannot go together. */
+ATTR_INLINE int quantize_any(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
+                             long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
 #define TK_QUANTIZE(K, T) quantize_runs(K, T, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1)
     tk_kind k = kind == TK_2BIT_SIGNED || kind == TK_A2 ? TK_2BIT : kind;   /* the same activation bits */
     switch (q->type) {
     case TK_QUANT_LSQ:
         if (k == TK_FATNN) TK_QUANTIZE(TK_FATNN, TK_QUANT_LSQ);
         else if (k == TK_TNN4) TK_QUANTIZE(TK_TNN4, TK_QUANT_LSQ);
-        else if (k == TK_BINARY) TK_QUANTIZE(TK_BINARY, TK_QUANT_LSQ);
+        else if (k == TK_BINARY) return -1;
         else TK_QUANTIZE(TK_2BIT, TK_QUANT_LSQ);
-        break;
+        return 0;
     case TK_QUANT_SIGN:
         if (k != TK_BINARY) return -1;
         TK_QUANTIZE(TK_BINARY, TK_QUANT_SIGN);
-        break;
+        return 0;
     case TK_QUANT_RAMPS:
         if (k == TK_FATNN) TK_QUANTIZE(TK_FATNN, TK_QUANT_RAMPS);
         else if (k == TK_TNN4) TK_QUANTIZE(TK_TNN4, TK_QUANT_RAMPS);
         else if (k == TK_BINARY) return -1;
         else TK_QUANTIZE(TK_2BIT, TK_QUANT_RAMPS);
-        break;
+        return 0;
     }
 #undef TK_QUANTIZE
-    return 0;
+    return -1;
+}
+
+static int quantize_portable(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
+                             long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+    return quantize_any(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static int quantize_avx2(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin,
+                                                            long img_end, long cin, long ih, long iw, long pad, uint64_t *p0,
+                                                            uint64_t *p1) {
+    return quantize_any(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static int quantize_avx512(tk_kind kind, const tk_code_quantizer *q,
+                                                                                       const float *x, long img_begin, long img_end,
+                                                                                       long cin, long ih, long iw, long pad,
+                                                                                       uint64_t *p0, uint64_t *p1) {
+    return quantize_any(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+}
+#endif
+
+int tk_runs_quantize_codes(tk_path path, tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end,
+                           long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+    if (!tk_path_supported(path) || kind < TK_FATNN || kind > TK_A2 || !q || !x || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0)
+        return -1;
+    if (kind != TK_BINARY && !p1) return -1;
+    if (q->type < TK_QUANT_LSQ || q->type > TK_QUANT_RAMPS) return -1;
+    if (q->type == TK_QUANT_RAMPS && (q->steps <= 0 || !q->o || !q->a)) return -1;
+    if (q->type == TK_QUANT_LSQ && !(q->qp >= 1 && q->qp <= 3 && q->qp == (float)(int)q->qp && q->s > 0)) return -1;
+    /* The largest code must be one the kind's activations hold. */
+    long top = q->type == TK_QUANT_LSQ ? (long)q->qp : q->type == TK_QUANT_RAMPS ? q->steps : 1;
+    long kind_top = kind == TK_FATNN || kind == TK_TNN4 ? 2 : kind == TK_BINARY ? 1 : 3;
+    if (top > kind_top || ((kind == TK_BINARY) != (q->type == TK_QUANT_SIGN))) return -1;
+#if defined(__x86_64__)
+    if (path == TK_AVX512) return quantize_avx512(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+    if (path == TK_AVX2) return quantize_avx2(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+#endif
+    return quantize_portable(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
 }

@@ -74,6 +74,9 @@ public struct JobResult: Codable, Sendable, Equatable {
         }
         try unit(testAccuracy, "testAccuracy")
         if let packed { try packed.validate() }
+        if packed?.error != nil && packedExact != nil {
+            throw SweepError(path: "result.packedExact", "must be absent when packed.error says the model could not be packed")
+        }
         try unit(validationAccuracy, "validationAccuracy")
         try nonNegative(trainSeconds, "trainSeconds")
         try nonNegative(testLoss, "testLoss")

@@ -40,7 +40,7 @@ import Testing
 
     /// Runs written straight from floats by each quantizer's C twin equal runs of the codes the
     /// quantizer itself gives, ties included (x/s on .5 for LSQ, 0 and −0 for binary, values on a
-    /// FATNN ramp's threshold), on odd shapes and more than one word per pixel.
+    /// FATNN ramp's threshold), on odd shapes and more than one word per pixel, on every path.
     @Test func quantizedRunsEqualTheQuantizersCodes() {
         var rng = RandomSource(seed: 9)
         for (cin, h, w, pad) in [(3, 5, 7, 1), (70, 3, 17, 2), (16, 4, 4, 0)] {
@@ -60,13 +60,15 @@ import Testing
                 for i in v.indices { v[i] = i % 5 == 0 ? ties[i / 5 % ties.count] : 1.5 * rng.nextGaussian() }
             }
             for (q, kind) in cases {
-                let runs = PackedRuns.encode(x, with: q, shape: shape, kind: kind, padding: pad)
+              for path in PackedKernel.Path.supported {
+                let runs = PackedRuns.encode(x, with: q, shape: shape, kind: kind, padding: pad, path: path)
                 let expected = q.codeForward(x, training: false).data.map { UInt8(bitPattern: Int8($0)) }
                 // FATNN's ternary quantizer writes fatnn runs, which a tnn4 conv converts.
                 #expect(runs.kind.activationEncoding == kind.activationEncoding || (runs.kind == .fatnn && kind == .tnn4))
-                #expect(runs.codes() == expected, "\(type(of: q)) into \(kind), cin \(cin)")
+                #expect(runs.codes() == expected, "\(type(of: q)) into \(kind), cin \(cin), \(path)")
                 let bytes = PackedRuns(codes: expected, shape: shape, images: 3, padding: pad, kind: runs.kind)
-                #expect(runs.mask == bytes.mask && (kind == .binary || runs.sign == bytes.sign), "borders and lanes too: \(kind)")
+                #expect(runs.mask == bytes.mask && (kind == .binary || runs.sign == bytes.sign), "borders and lanes too: \(kind) on \(path)")
+              }
             }
         }
     }

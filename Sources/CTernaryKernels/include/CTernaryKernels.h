@@ -155,9 +155,10 @@ typedef struct {
 
 /** Runs of images [img_begin, img_end) of `x` (NCHW floats) under quantizer `q`, in `kind`'s
  *  encoding (as tk_runs_encode, borders included): the codes the engine's quantizer gives, with its
- *  float arithmetic, written 64 channels of up to 16 pixels at a time. Portable. Returns 0, or -1
- *  for a bad shape or quantizer. */
-int tk_runs_quantize_codes(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
+ *  float arithmetic, written 64 channels of 16 pixels at a time; one source, compiled portable and,
+ *  on x86-64, for AVX2 and AVX-512 (by `path`). LSQ takes qp in 1...3. Returns 0, or -1 for a bad
+ *  shape or quantizer, or an unsupported path. */
+int tk_runs_quantize_codes(tk_path path, tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
                            long ih, long iw, long pad, uint64_t *p0, uint64_t *p1);
 
 /** The float tail of a packed residual block, for images [img_begin, img_end): from raw kernel

@@ -36,7 +36,7 @@ enum ParetoSection {
             return s
         }
         var s = "<h2 id=\"pareto-title\">Accuracy against measured latency</h2>"
-        s += "<p class=\"muted\">Latency of one image as the worker measured it: the packed network for quantized configs (bit-exact, on the worker's fastest kernel path), the float engine for fp.</p>"
+        s += "<p class=\"muted\">Latency of one image as the worker measured it: the packed network for quantized configs (on the worker's fastest kernel path; the leaderboard's packed_exact says whether it matched the trained network bit for bit), the float engine for fp.</p>"
         s += plot(axis: lat, id: "pareto", xLabel: "measured latency, batch 1 (ms)", missing: "measured latency")
         s += "<h2 id=\"pareto-bops-title\">Accuracy against bit-operations</h2>"
         s += "<p class=\"muted\">Counted, not measured: bit-operations per image (MACs x weight bits x activation bits).</p>"

@@ -10,7 +10,8 @@
 /// float weights are the learnable parameter (named like an unquantized conv's, so a
 /// full-precision checkpoint initializes them); the quantizers' parameters come after it.
 public final class QuantizedConv2d: Layer {
-    /// The convolution over quantized values; its weight holds the current quantized weights.
+    /// The convolution over the codes: after a forward pass its weight holds the weight codes,
+    /// after a training backward the quantized weight values (scratch, not a parameter).
     public let conv: Conv2d
     /// Latent full-precision weights, `Cout x (Cin·k·k)`.
     public let weight: Parameter

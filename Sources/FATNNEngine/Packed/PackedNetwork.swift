@@ -225,6 +225,8 @@ public final class PackedNetwork {
                     profile![op.kind, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 }
             }
+            // A block's output with the next inputs' runs is its floats to any step but those two.
+            if case .floatRuns(let x, _) = v, !op.isResidual, !op.takesRuns { v = .float(x) }
             switch (op, v) {
             case (.layer(let l), .float(let x)):
                 v = .float(l.forward(x, training: false))
@@ -292,6 +294,7 @@ public final class PackedNetwork {
 
 extension PackedNetwork.Op {
     var isResidual: Bool { if case .residual = self { true } else { false } }
+    var takesRuns: Bool { if case .takeRuns = self { true } else { false } }
 
     /// Whether this step computes each image from that image alone, the same way whatever
     /// the batch size: packed steps and residual blocks of such steps, and float convolutions,

@@ -79,9 +79,9 @@ public struct PackedRuns: Sendable {
 
     /// Runs of `x` (`images x C·H·W`, NCHW) under the activation quantizer `q`, in the encoding of
     /// the kernel `kind` (`x`'s images of `shape`), with exactly the codes
-    /// `q.codeForward(x, training: false)` gives: for
-    /// FATNN's ternary quantizer (into fatnn or tnn4 runs) straight from the floats
-    /// (``quantize(_:with:padding:path:)``), for the others through the codes.
+    /// `q.codeForward(x, training: false)` gives: for FATNN's ternary quantizer (into fatnn or
+    /// tnn4 runs) by ``quantize(_:with:padding:path:)``, for LSQ, binary and 2-bit FATNN
+    /// quantizers by their C twins (`tk_runs_quantize_codes`), for any other through its codes.
     public static func encode(_ x: Matrix, with q: any ActivationQuantizer, shape: ImageShape, kind: PackedKernel.Kind,
                               padding: Int, path: PackedKernel.Path = .best) -> PackedRuns {
         precondition(x.cols == shape.count, "PackedRuns: \(x.cols) values per image for \(shape)")
@@ -92,11 +92,12 @@ public struct PackedRuns: Sendable {
         var o: [Float] = [], a: [Float] = []
         var spec: tk_code_quantizer
         switch q {
-        case let l as LSQActivationQuantizer where kind.activationCodes.contains(l.levels - 1):
+        case let l as LSQActivationQuantizer where kind != .binary && (1...3).contains(l.levels - 1)
+            && kind.activationCodes.contains(l.levels - 1):
             spec = tk_code_quantizer(type: TK_QUANT_LSQ, steps: 0, per_channel: 0, o: nil, a: nil, s: l.scale, qp: Float(l.levels - 1))
         case is BinaryActivationQuantizer where kind == .binary:
             spec = tk_code_quantizer(type: TK_QUANT_SIGN, steps: 0, per_channel: 0, o: nil, a: nil, s: 0, qp: 0)
-        case let f as FATNNActivationQuantizer where kind.activationCodes.contains(f.steps):
+        case let f as FATNNActivationQuantizer where kind != .binary && kind.activationCodes.contains(f.steps):
             (a, o) = f.ramps()
             spec = tk_code_quantizer(type: TK_QUANT_RAMPS, steps: f.steps, per_channel: f.perChannel ? 1 : 0, o: nil, a: nil, s: 0, qp: 0)
         default:
@@ -112,7 +113,7 @@ public struct PackedRuns: Sendable {
                     let px = UncheckedPointer(xs.baseAddress!)
                     return PackedRuns(shape: shape, padding: padding, images: x.rows, kind: kind) { m, s, range in
                         var local = q
-                        let rc = tk_runs_quantize_codes(kind.c, &local, px.pointer, range.lowerBound, range.upperBound, shape.channels,
+                        let rc = tk_runs_quantize_codes(path.c, kind.c, &local, px.pointer, range.lowerBound, range.upperBound, shape.channels,
                                                         shape.height, shape.width, padding, m, s)
                         precondition(rc == 0, "tk_runs_quantize_codes rejected its arguments")
                     }
@@ -125,17 +126,20 @@ public struct PackedRuns: Sendable {
     /// the 4-popcount ternary kernel.
     public func thermometer() -> PackedRuns {
         precondition(kind == .fatnn, "PackedRuns: thermometer runs come from fatnn runs, not \(kind)")
-        let pixels = images * gridHeight * gridWidth
+        let perImage = gridHeight * gridWidth * words
         return mask.withUnsafeBufferPointer { m in
             sign.withUnsafeBufferPointer { s in
                 let pm = UncheckedPointer(m.baseAddress), ps = UncheckedPointer(s.baseAddress)
-                return PackedRuns(shape: shape, padding: padding, images: images, parallel: false, kind: .tnn4) { a0, a1, _ in
-                    let rc = tk_runs_thermometer(pm.pointer, ps.pointer, pixels, shape.channels, a0, a1)
+                return PackedRuns(shape: shape, padding: padding, images: images, kind: .tnn4) { a0, a1, range in
+                    let offset = range.lowerBound * perImage, pixels = range.count * gridHeight * gridWidth
+                    let rc = tk_runs_thermometer(pm.pointer.map { $0 + offset }, ps.pointer.map { $0 + offset }, pixels, shape.channels,
+                                                 a0 + offset, a1 + offset)
                     precondition(rc == 0, "tk_runs_thermometer rejected its arguments")
                 }
             }
         }
     }
+
 
     /// Runs of `images` (at least one) images of `shape`, one per padding in `paddings`, filled
     /// together by a single `fill(grids)` call that gets every one's `(mask, sign)` planes and
