@@ -178,9 +178,41 @@ ATTR_INLINE void quantize_block(tk_kind kind, tk_quant_type type, const channel_
     }
 }
 
-ATTR_INLINE void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_quantizer *q, const float *x, long img_begin,
-                               long img_end, long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
-    long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad, plane = ih * iw;
+/* Where the values to quantize come from: NCHW floats (`x`), or a conv's raw Int32 output
+ * (row-major channels x columns) through z = offset ± raw, the conv's output scale, BatchNorm (eval)
+ * and an optional ReLU, with the engine's single-precision operations in its order. */
+typedef struct {
+    const float *x;
+    const tk_norm_source *norm;
+} value_source;
+
+/* The values of channel c, row y, pixels x0 ..< x0 + n of image img into v (n <= 16; the rest 0). */
+ATTR_INLINE void source_values(const value_source *src, long img, long c, long y, long x0, long n, long cin, long ih, long iw,
+                               float *v) {
+    if (src->x) {
+        const float *row = src->x + (img * cin + c) * ih * iw + y * iw + x0;
+        for (long j = 0; j < TK_QUANT_PIXELS; j++) v[j] = j < n ? row[j] : 0;
+        return;
+    }
+    const tk_norm_source *ns = src->norm;
+    const int32_t *row = ns->raw + c * ns->columns + img * ih * iw + y * iw + x0;
+    int32_t off = ns->offsets ? ns->offsets[c] : 0, sign = ns->negate ? -1 : 1;
+    float sc = ns->scales ? ns->scales[c] : 1, mm = ns->mean[c], iv = ns->inv[c], gm = ns->gamma[c], bt = ns->beta[c];
+    for (long j = 0; j < TK_QUANT_PIXELS; j++) {
+        float u = (float)(off + sign * (j < n ? row[j] : 0));
+        if (ns->scales) u = u * sc;
+        u = u - mm;
+        u = u * iv;
+        u = u * gm;
+        u = u + bt;
+        if (ns->relu) u = u > 0 ? u : 0;
+        v[j] = u;
+    }
+}
+
+ATTR_INLINE void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_quantizer *q, const value_source *src,
+                               long img_begin, long img_end, long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+    long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad;
     const int border_ones = kind == TK_FATNN;
     for (long img = img_begin; img < img_end; img++) {
         uint64_t *g0 = p0 + img * gh * gw * pw, *g1 = p1 ? p1 + img * gh * gw * pw : 0;
@@ -203,16 +235,10 @@ ATTR_INLINE void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_q
                     uint64_t r0[TK_QUANT_PIXELS] = {0}, r1[TK_QUANT_PIXELS] = {0};
                     long c_end = cin < (w + 1) * 64 ? cin : (w + 1) * 64;
                     for (long c = w * 64; c < c_end; c++) {
-                        const float *src = x + (img * cin + c) * plane + y * iw + x0;
+                        float v[TK_QUANT_PIXELS];
+                        source_values(src, img, c, y, x0, n, cin, ih, iw, v);
                         channel_params p = params_of(q, c);
-                        if (n == TK_QUANT_PIXELS) {
-                            quantize_block(kind, type, &p, src, (unsigned)(c & 63), r0, r1);
-                        } else {
-                            /* A row's last pixels: the rest of the block is computed on zeros and dropped. */
-                            float tail[TK_QUANT_PIXELS] = {0};
-                            for (long j = 0; j < n; j++) tail[j] = src[j];
-                            quantize_block(kind, type, &p, tail, (unsigned)(c & 63), r0, r1);
-                        }
+                        quantize_block(kind, type, &p, v, (unsigned)(c & 63), r0, r1);
                     }
                     for (long j = 0; j < n; j++) {
                         long r = ((y + pad) * gw + x0 + j + pad) * pw + w;
@@ -228,9 +254,9 @@ ATTR_INLINE void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_q
 /* Every (kind, quantizer) pair specialized, so that each inner loop is branch-free; compiled once
  * portable and, on x86-64, once for AVX2 and once for AVX-512 (the same source, auto-vectorized).
  * Returns 0, or -1 for a pair that cannot go together. */
-ATTR_INLINE int quantize_any(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
-                             long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
-#define TK_QUANTIZE(K, T) quantize_runs(K, T, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1)
+ATTR_INLINE int quantize_any(tk_kind kind, const tk_code_quantizer *q, const value_source *src, long img_begin, long img_end,
+                             long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+#define TK_QUANTIZE(K, T) quantize_runs(K, T, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1)
     tk_kind k = kind == TK_2BIT_SIGNED || kind == TK_A2 ? TK_2BIT : kind;   /* the same activation bits */
     switch (q->type) {
     case TK_QUANT_LSQ:
@@ -254,31 +280,28 @@ ATTR_INLINE int quantize_any(tk_kind kind, const tk_code_quantizer *q, const flo
     return -1;
 }
 
-static int quantize_portable(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
-                             long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
-    return quantize_any(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+static int quantize_portable(tk_kind kind, const tk_code_quantizer *q, const value_source *src, long img_begin, long img_end,
+                             long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+    return quantize_any(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static int quantize_avx2(tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin,
-                                                            long img_end, long cin, long ih, long iw, long pad, uint64_t *p0,
-                                                            uint64_t *p1) {
-    return quantize_any(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+__attribute__((target("avx2"))) static int quantize_avx2(tk_kind kind, const tk_code_quantizer *q, const value_source *src,
+                                                       long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                                                       uint64_t *p0, uint64_t *p1) {
+    return quantize_any(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
 }
 
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static int quantize_avx512(tk_kind kind, const tk_code_quantizer *q,
-                                                                                       const float *x, long img_begin, long img_end,
-                                                                                       long cin, long ih, long iw, long pad,
-                                                                                       uint64_t *p0, uint64_t *p1) {
-    return quantize_any(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+                                                                                       const value_source *src, long img_begin,
+                                                                                       long img_end, long cin, long ih, long iw,
+                                                                                       long pad, uint64_t *p0, uint64_t *p1) {
+    return quantize_any(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
 }
 #endif
 
-int tk_runs_quantize_codes(tk_path path, tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end,
-                           long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
-    if (!tk_path_supported(path) || kind < TK_FATNN || kind > TK_A2 || !q || !x || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0)
-        return -1;
-    if (kind != TK_BINARY && !p1) return -1;
+static int check_quantizer(tk_kind kind, const tk_code_quantizer *q) {
+    if (kind < TK_FATNN || kind > TK_A2 || !q) return -1;
     if (q->type < TK_QUANT_LSQ || q->type > TK_QUANT_RAMPS) return -1;
     if (q->type == TK_QUANT_RAMPS && (q->steps <= 0 || !q->o || !q->a)) return -1;
     if (q->type == TK_QUANT_LSQ && !(q->qp >= 1 && q->qp <= 3 && q->qp == (float)(int)q->qp && q->s > 0)) return -1;
@@ -286,9 +309,34 @@ int tk_runs_quantize_codes(tk_path path, tk_kind kind, const tk_code_quantizer *
     long top = q->type == TK_QUANT_LSQ ? (long)q->qp : q->type == TK_QUANT_RAMPS ? q->steps : 1;
     long kind_top = kind == TK_FATNN || kind == TK_TNN4 ? 2 : kind == TK_BINARY ? 1 : 3;
     if (top > kind_top || ((kind == TK_BINARY) != (q->type == TK_QUANT_SIGN))) return -1;
+    return 0;
+}
+
+static int quantize_on(tk_path path, tk_kind kind, const tk_code_quantizer *q, const value_source *src, long img_begin,
+                       long img_end, long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
 #if defined(__x86_64__)
-    if (path == TK_AVX512) return quantize_avx512(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
-    if (path == TK_AVX2) return quantize_avx2(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+    if (path == TK_AVX512) return quantize_avx512(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+    if (path == TK_AVX2) return quantize_avx2(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
 #endif
-    return quantize_portable(kind, q, x, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+    (void)path;
+    return quantize_portable(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+}
+
+int tk_runs_quantize_codes(tk_path path, tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end,
+                           long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
+    if (!tk_path_supported(path) || !x || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0) return -1;
+    if (kind != TK_BINARY && !p1) return -1;
+    if (check_quantizer(kind, q) != 0) return -1;
+    value_source src = {x, 0};
+    return quantize_on(path, kind, q, &src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
+}
+
+int tk_norm_quantize_runs(tk_path path, tk_kind kind, const tk_code_quantizer *q, const tk_norm_source *norm, long img_begin,
+                          long img_end, long cout, long oh, long ow, long pad, uint64_t *p0, uint64_t *p1) {
+    if (!tk_path_supported(path) || !norm || !norm->raw || !norm->mean || !norm->inv || !norm->gamma || !norm->beta) return -1;
+    if (cout <= 0 || oh <= 0 || ow <= 0 || pad < 0 || !p0 || norm->columns < img_end * oh * ow) return -1;
+    if (kind != TK_BINARY && !p1) return -1;
+    if (check_quantizer(kind, q) != 0) return -1;
+    value_source src = {0, norm};
+    return quantize_on(path, kind, q, &src, img_begin, img_end, cout, oh, ow, pad, p0, p1);
 }

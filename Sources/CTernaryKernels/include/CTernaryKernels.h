@@ -161,6 +161,26 @@ typedef struct {
 int tk_runs_quantize_codes(tk_path path, tk_kind kind, const tk_code_quantizer *q, const float *x, long img_begin, long img_end, long cin,
                            long ih, long iw, long pad, uint64_t *p0, uint64_t *p1);
 
+/** A quantized conv's raw output (row-major channels x columns, column = image * plane + pixel) as
+ *  the values its BatchNorm (eval) and optional ReLU give: z = offsets[m] + raw (or offsets[m] - raw
+ *  with `negate`; offsets may be NULL for 0), times scales[m] when `scales` is not NULL, then
+ *  ((z - mean)·inv)·gamma + beta, then, with `relu`, v > 0 ? v : 0: the engine's operations in its
+ *  order. */
+typedef struct {
+    const int32_t *raw;
+    long columns;
+    const int32_t *offsets;
+    int negate;
+    const float *scales, *mean, *inv, *gamma, *beta;
+    int relu;
+} tk_norm_source;
+
+/** tk_runs_quantize_codes on the values of `norm` (the next conv's input, cout channels of oh x ow,
+ *  runs padded by `pad`) instead of floats in memory: conv → BatchNorm → [ReLU] → quantizer in one
+ *  pass, no float tensor written. Returns 0, or -1 for a bad shape or quantizer. */
+int tk_norm_quantize_runs(tk_path path, tk_kind kind, const tk_code_quantizer *q, const tk_norm_source *norm, long img_begin,
+                          long img_end, long cout, long oh, long ow, long pad, uint64_t *p0, uint64_t *p1);
+
 /** The float tail of a packed residual block, for images [img_begin, img_end): from raw kernel
  *  output (row-major cout x columns, column = image * plane + pixel) to NCHW floats
  *      z = (float)(raw + sums[m]), times scales[m] when `scales` is not NULL (a quantized conv's

@@ -57,7 +57,7 @@ extension PackedNetwork {
             haveCodes = false
             i += 1
         }
-        return fuseBlockInputs(groupFloatLayers(ops))
+        return fuseBlockInputs(groupFloatLayers(fuseNormQuantize(ops)))
     }
 
     /// The packed kernel for `q`'s pair of quantizers (`ternary` for ternary x ternary).

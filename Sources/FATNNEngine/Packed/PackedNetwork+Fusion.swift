@@ -109,6 +109,28 @@ extension PackedNetwork {
         return ops
     }
 
+    /// `dequantize → BatchNorm [→ ReLU] → quantize` (a conv feeding the next inside a block, where
+    /// no thresholds were folded: the 2-bit, binary and scaled kinds) as one ``Op/normQuantize``.
+    static func fuseNormQuantize(_ ops: [Op]) -> [Op] {
+        var out: [Op] = [], i = 0
+        while i < ops.count {
+            if case .dequantize(let c) = ops[i], i + 2 < ops.count, case .layer(let l) = ops[i + 1], let bn = l as? BatchNorm,
+               bn.features == c.output.channels, bn.spatial == c.output.plane {
+                var j = i + 2, relu = false
+                if case .layer(let r) = ops[j], r is ReLU, j + 1 < ops.count { relu = true; j += 1 }
+                if case .quantize(let q, let shape, let kind, let padding) = ops[j], shape == c.output,
+                   let twin = CodeQuantizer(q, kind: kind) {
+                    out.append(.normQuantize(c, bn, relu: relu, twin, kind: kind, padding: padding))
+                    i = j + 1
+                    continue
+                }
+            }
+            out.append(ops[i])
+            i += 1
+        }
+        return out
+    }
+
     /// FATNN's ternary quantizer, whose quantizing pass can join the float tail (which writes fatnn
     /// runs; a tnn4 conv converts them), or nil.
     private static func fusable(_ q: any ActivationQuantizer, _ kind: PackedKernel.Kind) -> FATNNActivationQuantizer? {

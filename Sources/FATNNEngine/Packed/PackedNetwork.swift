@@ -43,6 +43,9 @@ public final class PackedNetwork {
         case normJoinQuantize(PackedConv, BatchNorm, targets: [(FATNNActivationQuantizer, padding: Int)])
         /// The runs at `index` of a `floatRuns` input (in place of quantizing it again).
         case takeRuns(Int)
+        /// Raw accumulators through the conv's output scales, a BatchNorm (eval), a ReLU when `relu`
+        /// and the next conv's activation quantizer (its C twin) to that conv's runs, in one pass.
+        case normQuantize(PackedConv, BatchNorm, relu: Bool, CodeQuantizer, kind: PackedKernel.Kind, padding: Int)
         /// A residual block: `relu(main(x) + (shortcut(x) ?? x))`.
         case residual(main: [Op], shortcut: [Op]?, relu: ReLU?)
     }
@@ -252,6 +255,10 @@ public final class PackedNetwork {
                 let runs = PackedRuns.convolve(windows, c, thresholds: t, padding: padding, path: path)
                 record?(runs.codes())
                 v = .runs(runs)
+            case (.normQuantize(let c, let bn, let relu, let twin, let kind, let padding), .raw(let r)):
+                let runs = PackedRuns.normQuantize(raw: r, c, bn, relu: relu, twin, kind: kind, padding: padding, images: images, path: path)
+                record?(runs.codes())
+                v = .runs(runs)
             case (.takeRuns(let index), .floatRuns(_, let runs)):
                 record?(runs[index].codes())
                 v = .runs(runs[index])
@@ -306,7 +313,8 @@ extension PackedNetwork.Op {
         case .layer(let l): return floatLayer(l)
         case .floats(let s): return s.layers.allSatisfy(floatLayer)
         case .residual(let main, let shortcut, _): return main.allSatisfy(\.isPerImage) && (shortcut ?? []).allSatisfy(\.isPerImage)
-        case .quantize, .conv, .dequantize, .convThresholds, .normJoin, .dequantizeNorm, .normJoinQuantize, .takeRuns: return true
+        case .quantize, .conv, .dequantize, .convThresholds, .normJoin, .dequantizeNorm, .normJoinQuantize, .takeRuns, .normQuantize:
+            return true
         }
     }
 
@@ -323,6 +331,7 @@ extension PackedNetwork.Op {
         case .dequantizeNorm: "dequantize + norm"
         case .normJoinQuantize: "norm join + quantize"
         case .takeRuns: "take runs"
+        case .normQuantize: "norm + quantize"
         case .residual: "residual"
         }
     }

@@ -89,33 +89,50 @@ public struct PackedRuns: Sendable {
             return quantize(x, with: f, padding: padding, path: path)
         }
         // The quantizer's own arithmetic in C, straight into runs; else through its code bytes.
-        var o: [Float] = [], a: [Float] = []
-        var spec: tk_code_quantizer
-        switch q {
-        case let l as LSQActivationQuantizer where kind != .binary && (1...3).contains(l.levels - 1)
-            && kind.activationCodes.contains(l.levels - 1):
-            spec = tk_code_quantizer(type: TK_QUANT_LSQ, steps: 0, per_channel: 0, o: nil, a: nil, s: l.scale, qp: Float(l.levels - 1))
-        case is BinaryActivationQuantizer where kind == .binary:
-            spec = tk_code_quantizer(type: TK_QUANT_SIGN, steps: 0, per_channel: 0, o: nil, a: nil, s: 0, qp: 0)
-        case let f as FATNNActivationQuantizer where kind != .binary && kind.activationCodes.contains(f.steps):
-            (a, o) = f.ramps()
-            spec = tk_code_quantizer(type: TK_QUANT_RAMPS, steps: f.steps, per_channel: f.perChannel ? 1 : 0, o: nil, a: nil, s: 0, qp: 0)
-        default:
+        guard let twin = CodeQuantizer(q, kind: kind) else {
             let codes = q.codeForward(x, training: false).data.map { UInt8(bitPattern: Int8(clamping: Int($0))) }
             return PackedRuns(codes: codes, shape: shape, images: x.rows, padding: padding, kind: kind)
         }
-        return o.withUnsafeBufferPointer { ob in
-            a.withUnsafeBufferPointer { ab in
-                spec.o = ob.baseAddress
-                spec.a = ab.baseAddress
-                let q = spec
-                return x.data.withUnsafeBufferPointer { xs in
-                    let px = UncheckedPointer(xs.baseAddress!)
-                    return PackedRuns(shape: shape, padding: padding, images: x.rows, kind: kind) { m, s, range in
-                        var local = q
-                        let rc = tk_runs_quantize_codes(path.c, kind.c, &local, px.pointer, range.lowerBound, range.upperBound, shape.channels,
-                                                        shape.height, shape.width, padding, m, s)
-                        precondition(rc == 0, "tk_runs_quantize_codes rejected its arguments")
+        return twin.with { spec in
+            x.data.withUnsafeBufferPointer { xs in
+                let px = UncheckedPointer(xs.baseAddress!)
+                return PackedRuns(shape: shape, padding: padding, images: x.rows, kind: kind) { m, s, range in
+                    var local = spec
+                    let rc = tk_runs_quantize_codes(path.c, kind.c, &local, px.pointer, range.lowerBound, range.upperBound, shape.channels,
+                                                    shape.height, shape.width, padding, m, s)
+                    precondition(rc == 0, "tk_runs_quantize_codes rejected its arguments")
+                }
+            }
+        }
+    }
+
+    /// Runs of the next conv's input (padded by `padding`, in `kind`'s encoding) from `conv`'s raw
+    /// accumulators through its output scales, `bn` (eval), a ReLU if `relu`, and the quantizer `q`,
+    /// in one pass (`tk_norm_quantize_runs`): the same codes as those layers one after the other.
+    static func normQuantize(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, relu: Bool, _ twin: CodeQuantizer, kind: PackedKernel.Kind,
+                             padding: Int, images: Int, path: PackedKernel.Path) -> PackedRuns {
+        let shape = conv.output, columns = images * shape.plane, (offsets, negate) = conv.weights.dotFromRaw
+        precondition(raw.count == shape.channels * columns, "normQuantize: \(raw.count) accumulators for \(images) images of \(shape)")
+        // BatchNorm's mean, 1/σ, γ and β, one channel-long block each.
+        let bnParams = bn.runningMean.value + bn.inverseStd(bn.runningVar.value) + bn.gamma.value + bn.beta.value, n = shape.channels
+        let none = [Int32](), noScales = [Float]()
+        return twin.with { spec in
+            raw.withUnsafeBufferPointer { rb in
+                (offsets ?? none).withUnsafeBufferPointer { ob in
+                    (conv.scales ?? noScales).withUnsafeBufferPointer { cb in
+                        bnParams.withUnsafeBufferPointer { pb in
+                            let p = pb.baseAddress!
+                            let norm = UncheckedPointer(tk_norm_source(raw: rb.baseAddress, columns: columns,
+                                                                       offsets: offsets == nil ? nil : ob.baseAddress, negate: negate ? 1 : 0,
+                                                                       scales: conv.scales == nil ? nil : cb.baseAddress, mean: p, inv: p + n,
+                                                                       gamma: p + 2 * n, beta: p + 3 * n, relu: relu ? 1 : 0))
+                            return PackedRuns(shape: shape, padding: padding, images: images, kind: kind) { m, s, range in
+                                var local = spec, source = norm.pointer
+                                let rc = tk_norm_quantize_runs(path.c, kind.c, &local, &source, range.lowerBound, range.upperBound,
+                                                               shape.channels, shape.height, shape.width, padding, m, s)
+                                precondition(rc == 0, "tk_norm_quantize_runs rejected its arguments")
+                            }
+                        }
                     }
                 }
             }
@@ -306,5 +323,42 @@ extension PackedConv {
             }
         }
         return packed
+    }
+}
+
+/// An activation quantizer's C twin (`tk_code_quantizer`): the LSQ, binary and FATNN ramp
+/// quantizers with exactly their float arithmetic, for a kernel kind whose encoding holds their codes.
+struct CodeQuantizer {
+    let spec: tk_code_quantizer
+    let offsets: [Float], alphas: [Float]
+
+    init?(_ q: any ActivationQuantizer, kind: PackedKernel.Kind) {
+        var o: [Float] = [], a: [Float] = []
+        switch q {
+        case let l as LSQActivationQuantizer where kind != .binary && (1...3).contains(l.levels - 1)
+            && kind.activationCodes.contains(l.levels - 1):
+            spec = tk_code_quantizer(type: TK_QUANT_LSQ, steps: 0, per_channel: 0, o: nil, a: nil, s: l.scale, qp: Float(l.levels - 1))
+        case is BinaryActivationQuantizer where kind == .binary:
+            spec = tk_code_quantizer(type: TK_QUANT_SIGN, steps: 0, per_channel: 0, o: nil, a: nil, s: 0, qp: 0)
+        case let f as FATNNActivationQuantizer where kind != .binary && kind.activationCodes.contains(f.steps):
+            (a, o) = f.ramps()
+            spec = tk_code_quantizer(type: TK_QUANT_RAMPS, steps: f.steps, per_channel: f.perChannel ? 1 : 0, o: nil, a: nil, s: 0, qp: 0)
+        default:
+            return nil
+        }
+        offsets = o
+        alphas = a
+    }
+
+    /// `body` with the spec's ramp pointers set (valid only inside it).
+    func with<R>(_ body: (tk_code_quantizer) -> R) -> R {
+        offsets.withUnsafeBufferPointer { ob in
+            alphas.withUnsafeBufferPointer { ab in
+                var s = spec
+                s.o = ob.baseAddress
+                s.a = ab.baseAddress
+                return body(s)
+            }
+        }
     }
 }
