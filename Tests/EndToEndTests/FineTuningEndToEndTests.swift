@@ -6,7 +6,7 @@ import FATNNTestSupport
 import Foundation
 import Testing
 
-/// A two-stage sweep (full precision, then FATNN fine-tuned from it) through a real coordinator
+/// A two-stage sweep (full precision, then fatnn, lsq2 and binary fine-tuned from it) through a real coordinator
 /// and worker over HTTP: the second job waits for the first, fetches its model from the
 /// coordinator and starts from its weights.
 @Suite struct FineTuningEndToEndTests {
@@ -20,15 +20,15 @@ import Testing
                         "training": {"epochs": 1, "batchSize": 30, "learningRate": 0.05} },
               "stages": [ {"name": "fp"},
                           {"name": "fatnn", "from": "fp", "base": {"training": {"learningRate": 1e-6}},
-                           "grid": {"quantizer.kind": ["fatnn"]}} ] }
+                           "grid": {"quantizer.kind": ["fatnn", "lsq2", "binary"]}} ] }
             """
         let jobs = try Sweep.parse(Data(sweep.utf8)).jobs
         try await withCoordinator { url, store in
             let client = try testClient(url)
             _ = try await client.submit(document: Data(sweep.utf8))
-            #expect(try await quietWorker(url, dataDirectory: root).run() == 2)
+            #expect(try await quietWorker(url, dataDirectory: root).run() == 4)
             let rows = try await client.leaderboard()
-            #expect(rows.count == 2 && rows.allSatisfy { $0.state == .succeeded }, "\(rows)")
+            #expect(rows.count == 4 && rows.allSatisfy { $0.state == .succeeded }, "\(rows)")
             // Both models are stored; the child's latent weights are the parent's trained ones
             // (moved by a learning rate of 1e-6 only), not its seed's initialization.
             let parent = try ModelFile.decode(try await client.downloadArtifact(configHash: jobs[0].configHash), name: "parent")
@@ -53,6 +53,12 @@ import Testing
             let packed = try #require(result.packed)
             #expect(result.packedExact == true && packed.testImages == 100 && packed.kernelPath == PackedKernel.Path.best.rawValue)
             #expect((packed.floatLatencyBatch64 ?? 0) > 0 && !packed.cpu.isEmpty && packed.kernel == "fatnn" && packed.error == nil)
+            // Every other quantized kind too, on its own kernel.
+            for (kind, kernel) in [("lsq2", "2bit-signed"), ("binary", "binary")] {
+                let row = try #require(rows.first { $0.quantizer == kind })
+                let other = try #require(try store.result(job: row.id)?.packed)
+                #expect(row.packedExact == true && other.kernel == kernel && (other.latencyBatch1 ?? 0) > 0 && other.error == nil, "\(kind): \(other)")
+            }
         }
     }
 }
