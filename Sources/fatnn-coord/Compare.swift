@@ -47,6 +47,10 @@ struct Compare: AsyncParsableCommand {
     @Option(help: "Only jobs of this sweep.")
     var sweep: String?
 
+    @Option(help: ArgumentHelp("Keys, comma-separated, in which a pair's jobs may also differ: each kind at its own tuned learning rate with 'lr'.",
+                               valueName: "keys"))
+    var ignore: String?
+
     @Option(help: ArgumentHelp("Output: \(TableFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
     var format: String = "table"
 
@@ -57,6 +61,9 @@ struct Compare: AsyncParsableCommand {
             throw ValidationError("--format must be one of \(TableFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'")
         }
         do { _ = try ComparisonKey(by) } catch { throw ValidationError("--by: \(error.message)") }
+        for name in (ignore ?? "").split(separator: ",") {
+            do { _ = try ComparisonKey(name.trimmingCharacters(in: .whitespaces)) } catch { throw ValidationError("--ignore: \(error.message)") }
+        }
         guard !baseline.isEmpty else { throw ValidationError("--baseline: give the value of \(by) to compare with") }
         if !filter.isEmpty {
             do { _ = try WhereExpression.parse(filter) } catch { throw ValidationError("--where: \(error)") }
@@ -65,7 +72,8 @@ struct Compare: AsyncParsableCommand {
 
     func run() async throws {
         guard let format = TableFormat(rawValue: format) else { throw ValidationError("--format: unknown format '\(self.format)'") }
-        let q = CompareQuery(by: by, baseline: baseline, metric: metric, filter: filter, sweep: sweep)
+        let ignoring = (ignore ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let q = CompareQuery(by: by, baseline: baseline, metric: metric, filter: filter, sweep: sweep, ignoring: ignoring)
         print(try await client.client().compare(q).render(format), terminator: "")
     }
 }

@@ -60,6 +60,10 @@ import Testing
         // Only the lr 0.05 fatnn jobs and the tnn jobs: no fatnn job matches a tnn job but for the quantizer.
         let c = try store.compare(CompareQuery(by: "quantizer", baseline: "tnn", filter: "lr = 0.05 or quantizer = tnn"))
         #expect(try row(c, "fatnn").pairs == 0 && (try row(c, "fatnn")).meanDifference == nil)
+        // With --ignore lr they pair (each kind at its own learning rate): 0.50 − 0.80, 0.50 − 0.82, 0.50 − 0.84.
+        let tuned = try store.compare(CompareQuery(by: "quantizer", baseline: "tnn", filter: "lr = 0.05 or quantizer = tnn", ignoring: ["lr"]))
+        let t = try row(tuned, "fatnn")
+        #expect(t.pairs == 3 && abs((t.meanDifference ?? 0) - (0.5 - (0.80 + 0.82 + 0.84) / 3)) < 1e-12, "\(t)")
         // By lr among fatnn jobs: seeds 1-3 pair (0.50 − 0.81, 0.50 − 0.85, 0.50 − 0.86); "0.10" names 0.1.
         let lr = try store.compare(CompareQuery(by: "lr", baseline: "0.10", metric: "val_acc", filter: "quantizer = fatnn"))
         #expect(lr.baseline == "0.1" && lr.rows.map(\.value) == ["0.05"])
@@ -103,5 +107,7 @@ import Testing
         #expect(message(CompareQuery(by: "optimiser", baseline: "sgd")).hasPrefix("unknown key 'optimiser'; keys: "))
         #expect(message(CompareQuery(by: "quantizer", baseline: "tnn", filter: "acc > 1")).contains("unknown field 'acc'"))
         #expect(message(CompareQuery(by: "quantizer", baseline: "tnn", filter: "model = mlp")).hasPrefix("nothing to compare"))
+        #expect(message(CompareQuery(by: "quantizer", baseline: "tnn", ignoring: ["quantizer.kind"])) == "ignore: quantizer.kind is the compared key itself")
+        #expect(message(CompareQuery(by: "quantizer", baseline: "tnn", ignoring: ["speed"])).hasPrefix("ignore: unknown key 'speed'"))
     }
 }

@@ -6,12 +6,22 @@ import GRDB
 struct CompiledComparison {
     let query: CompareQuery
     let key: ComparisonKey
+    /// Keys a pair's jobs may also differ in.
+    let ignored: [ComparisonKey]
     let sql: String
     let arguments: StatementArguments
 
     /// - Throws: ``QueryError`` for an unknown key or metric, or an invalid filter.
     init(_ q: CompareQuery) throws(QueryError) {
         key = try ComparisonKey(q.by)
+        var ignored: [ComparisonKey] = []
+        for name in q.ignoring {
+            let k: ComparisonKey
+            do { k = try ComparisonKey(name) } catch { throw QueryError(parameter: "ignore: \(error.message)") }
+            guard k.path != key.path else { throw QueryError(parameter: "ignore: \(name) is the compared key itself") }
+            ignored.append(k)
+        }
+        self.ignored = ignored
         guard let metric = QueryFields.metrics.first(where: { $0.0 == q.metric })?.1 else {
             throw QueryError(parameter: "unknown metric '\(q.metric)'; metrics: \(QueryFields.metrics.map(\.0).joined(separator: ", "))")
         }

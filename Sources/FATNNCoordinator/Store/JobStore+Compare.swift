@@ -15,7 +15,7 @@ extension JobStore {
     static func comparisonSamples(_ c: CompiledComparison, _ db: Database) throws -> [PairedComparison.Sample] {
         let decoder = JSONDecoder()
         return try Row.fetchAll(db, sql: c.sql, arguments: c.arguments).map { row in
-            let config = try decoder.decode(JSONValue.self, from: Data((row["config"] as String).utf8))
+            let config = c.ignored.reduce(try decoder.decode(JSONValue.self, from: Data((row["config"] as String).utf8))) { $1.strip($0) }
             let (pairKey, value) = c.key.split(config)
             return PairedComparison.Sample(pairKey: pairKey, value: value, metric: row["metric"])
         }

@@ -15,11 +15,16 @@ public struct CompareQuery: Sendable, Equatable {
     public var filter: String
     /// Only jobs of this sweep.
     public var sweep: String?
+    /// Keys (``ComparisonKey`` names) in which the two jobs of a pair may differ besides `by`:
+    /// each kind at the learning rate it was tuned to, for example (`lr`).
+    public var ignoring: [String]
 
     /// A comparison of the values of `by` against `baseline` on `metric`, over the succeeded
-    /// jobs that `filter` and `sweep` keep.
-    public init(by: String, baseline: String, metric: String = "test_acc", filter: String = "", sweep: String? = nil) {
+    /// jobs that `filter` and `sweep` keep, pairing jobs equal in everything but `by` and `ignoring`.
+    public init(by: String, baseline: String, metric: String = "test_acc", filter: String = "", sweep: String? = nil,
+                ignoring: [String] = []) {
         self.by = by; self.baseline = baseline; self.metric = metric; self.filter = filter; self.sweep = sweep
+        self.ignoring = ignoring
     }
 
     /// The query as URL query items.
@@ -27,6 +32,7 @@ public struct CompareQuery: Sendable, Equatable {
         var out = [("by", by), ("baseline", baseline), ("metric", metric)]
         if !filter.isEmpty { out.append(("where", filter)) }
         if let sweep { out.append(("sweep", sweep)) }
+        if !ignoring.isEmpty { out.append(("ignore", ignoring.joined(separator: ","))) }
         return out
     }
 
@@ -41,7 +47,8 @@ public struct CompareQuery: Sendable, Equatable {
             case "metric": q.metric = value
             case "where": q.filter = value
             case "sweep": q.sweep = value
-            default: throw QueryError(parameter: "unknown query parameter '\(name)'; allowed: by, baseline, metric, where, sweep")
+            case "ignore": q.ignoring = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            default: throw QueryError(parameter: "unknown query parameter '\(name)'; allowed: by, baseline, metric, where, sweep, ignore")
             }
         }
         guard let by, !by.isEmpty else { throw QueryError(parameter: "by: required; the config key to compare, e.g. quantizer") }
@@ -91,6 +98,9 @@ public struct ComparisonKey: Sendable, Equatable {
         self.name = name
         self.path = Self.names[name] ?? name.split(separator: ".").map(String.init)
     }
+
+    /// `config` without this key (unchanged when it does not have it).
+    public func strip(_ config: JSONValue) -> JSONValue { Self.removing(path[...], from: config).0 }
 
     /// The pairing key of a canonical config (the config without this key, canonical JSON) and
     /// the removed value (`.null` when the config does not have it).
