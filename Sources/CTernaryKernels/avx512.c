@@ -114,10 +114,10 @@ TARGET void tk_gemm_avx512(const tk_args *a) {
  * accumulators r giving code = [d·r > t1] + [d·r > t2] straight into bit m of the runs; then the
  * 8 runs are stored at their pixels in the next conv's padded grid. No Int32 output is written.
  */
-TARGET void tk_gemm_threshold_avx512(const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
-                                     long m_count, long n_count, long kw, long nb_begin, long nb_end,
-                                     const int32_t *dir, const int32_t *t1, const int32_t *t2,
-                                     long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs) {
+ATTR void gemm_threshold(tk_kind kind, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+                         long m_count, long n_count, long kw, long nb_begin, long nb_end,
+                         const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                         long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs) {
     long plane = oh * ow, gw = ow + 2 * pad, grid = (oh + 2 * pad) * gw;
     for (long nb = nb_begin; nb < nb_end; nb++) {
         const uint64_t *xb0 = x0 + nb * kw * TK_BLOCK, *xb1 = x1 + nb * kw * TK_BLOCK;
@@ -135,13 +135,13 @@ TARGET void tk_gemm_threshold_avx512(const uint64_t *w0, const uint64_t *w1, con
                 __m512i xx0 = _mm512_loadu_si512((const void *)(xb0 + k * TK_BLOCK));
                 __m512i xx1 = _mm512_loadu_si512((const void *)(xb1 + k * TK_BLOCK));
                 for (int r = 0; r < TK_AVX512_ROWS; r++) {
-                    step(TK_FATNN, xx0, xx1, _mm512_set1_epi64((long long)wr0[r][k]), _mm512_set1_epi64((long long)wr1[r][k]),
+                    step(kind, xx0, xx1, _mm512_set1_epi64((long long)wr0[r][k]), _mm512_set1_epi64((long long)wr1[r][k]),
                          &A[r], &B[r]);
                 }
             }
             for (int r = 0; r < TK_AVX512_ROWS && m + r < m_count; r++) {
                 long c = m + r;
-                __m512i acc = finish(TK_FATNN, 0, A[r], B[r]);
+                __m512i acc = finish(kind, 0, A[r], B[r]);
                 if (dir[c] < 0) acc = _mm512_sub_epi64(_mm512_setzero_si512(), acc);
                 __mmask8 k0 = _mm512_cmpgt_epi64_mask(acc, _mm512_set1_epi64(t1[c]));
                 __mmask8 k1 = _mm512_cmpgt_epi64_mask(acc, _mm512_set1_epi64(t2[c]));
@@ -167,5 +167,16 @@ TARGET void tk_gemm_threshold_avx512(const uint64_t *w0, const uint64_t *w1, con
             }
         }
     }
+}
+/* The epilogue kernel on FATNN's 2-popcount kernel or on the 4-popcount thermometer kernel (the
+ * same thresholds on its raw output z; the runs it writes are FATNN's M and S either way). */
+TARGET void tk_gemm_threshold_avx512(tk_kind kind, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+                                     long m_count, long n_count, long kw, long nb_begin, long nb_end,
+                                     const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                                     long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs) {
+    if (kind == TK_TNN4)
+        gemm_threshold(TK_TNN4, w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m_runs, s_runs);
+    else
+        gemm_threshold(TK_FATNN, w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m_runs, s_runs);
 }
 #endif

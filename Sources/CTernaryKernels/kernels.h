@@ -28,7 +28,7 @@ void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end, long 
 void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                               long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
                               uint64_t *m, uint64_t *s);
-void tk_gemm_threshold_avx512(const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+void tk_gemm_threshold_avx512(tk_kind kind, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
                               long m_count, long n_count, long kw, long nb_begin, long nb_end,
                               const int32_t *dir, const int32_t *t1, const int32_t *t2,
                               long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs);

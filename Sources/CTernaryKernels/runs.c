@@ -105,7 +105,7 @@ int tk_runs_border(uint64_t *m, uint64_t *s, long img_begin, long img_end, long 
     return 0;
 }
 
-int tk_gemm_threshold(tk_path path, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+int tk_gemm_threshold(tk_path path, tk_kind kind, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
                       long m_count, long n_count, long kw, long nb_begin, long nb_end,
                       const int32_t *dir, const int32_t *t1, const int32_t *t2,
                       long images, long oh, long ow, long pad, uint64_t *m, uint64_t *s) {
@@ -113,10 +113,11 @@ int tk_gemm_threshold(tk_path path, const uint64_t *w0, const uint64_t *w1, cons
     long blocks = (n_count + TK_BLOCK - 1) / TK_BLOCK;
     if (path != TK_AVX512 || !tk_path_supported(path) || m_count <= 0 || m_count > 64 || kw < 0 || oh <= 0 || ow <= 0 ||
         pad < 0 || n_count != images * oh * ow || nb_begin < 0 || nb_begin > nb_end || nb_end > blocks) return -1;
-    tk_gemm_threshold_avx512(w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m, s);
+    if (kind != TK_FATNN && kind != TK_TNN4) return -1;
+    tk_gemm_threshold_avx512(kind, w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m, s);
     return 0;
 #else
-    (void)path; (void)w0; (void)w1; (void)x0; (void)x1; (void)m_count; (void)n_count; (void)kw; (void)nb_begin;
+    (void)path; (void)kind; (void)w0; (void)w1; (void)x0; (void)x1; (void)m_count; (void)n_count; (void)kw; (void)nb_begin;
     (void)nb_end; (void)dir; (void)t1; (void)t2; (void)images; (void)oh; (void)ow; (void)pad; (void)m; (void)s;
     return -1;
 #endif

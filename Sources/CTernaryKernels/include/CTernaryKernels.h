@@ -100,12 +100,13 @@ int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_b
  *  Returns 0, or -1 for a bad shape. */
 int tk_runs_border(uint64_t *m, uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw, long pad);
 
-/** The FATNN kernel (as tk_gemm with TK_FATNN) with folded thresholds as its epilogue: instead of
- *  raw outputs r, the interior pixels of the next conv's runs (grids of (oh + 2 pad) x
- *  (ow + 2 pad), one word per pixel) get code = [d·r > t1] + [d·r > t2] of each channel, for the
- *  columns of blocks [nb_begin, nb_end). Borders are the caller's (tk_runs_border). AVX-512 only,
- *  m_count <= 64. Returns 0, or -1 for another path, an unsupported CPU or a bad shape. */
-int tk_gemm_threshold(tk_path path, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+/** A ternary kernel (as tk_gemm with `kind` TK_FATNN or TK_TNN4) with folded thresholds as its
+ *  epilogue: instead of raw outputs r, the interior pixels of the next conv's FATNN runs (M, S;
+ *  grids of (oh + 2 pad) x (ow + 2 pad), one word per pixel) get code = [d·r > t1] + [d·r > t2]
+ *  of each channel, for the columns of blocks [nb_begin, nb_end). Borders are the caller's
+ *  (tk_runs_border). AVX-512 only, m_count <= 64. Returns 0, or -1 for another path or kind, an
+ *  unsupported CPU or a bad shape. */
+int tk_gemm_threshold(tk_path path, tk_kind kind, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
                       long m_count, long n_count, long kw, long nb_begin, long nb_end,
                       const int32_t *dir, const int32_t *t1, const int32_t *t2,
                       long images, long oh, long ow, long pad, uint64_t *m, uint64_t *s);

@@ -225,11 +225,11 @@ public struct PackedRuns: Sendable {
         let shape = conv.output, w = conv.weights
         precondition(windows.columns % shape.plane == 0 && t.channels == shape.channels)
         let images = windows.columns / shape.plane
-        guard path == .avx512, path.isSupported, shape.channels <= 64, w.kind == .fatnn else {
+        guard path == .avx512, path.isSupported, shape.channels <= 64, w.kind == .fatnn || w.kind == .tnn4 else {
             let raw = PackedKernel.multiplyRaw(w, windows, path: path)
             return threshold(raw: raw, t, shape: shape, images: images, padding: padding, path: path)
         }
-        precondition(w.kind == .fatnn && windows.kind == .fatnn && w.bits == windows.bits)
+        precondition(w.kind == windows.kind && w.bits == windows.bits)
         let blocks = windows.blocks
         return w.plane0.withUnsafeBufferPointer { w0 in
             w.plane1.withUnsafeBufferPointer { w1 in
@@ -245,7 +245,7 @@ public struct PackedRuns: Sendable {
                             let pw0 = UncheckedPointer(w0.baseAddress!), pw1 = UncheckedPointer(w1.baseAddress!)
                             let px0 = UncheckedPointer(x0.baseAddress!), px1 = UncheckedPointer(x1.baseAddress!)
                             Parallel.chunks(blocks) { _, range in
-                                let rc = tk_gemm_threshold(path.c, pw0.pointer, pw1.pointer, px0.pointer, px1.pointer, w.rows,
+                                let rc = tk_gemm_threshold(path.c, w.kind.c, pw0.pointer, pw1.pointer, px0.pointer, px1.pointer, w.rows,
                                                            windows.columns, w.words, range.lowerBound, range.upperBound,
                                                            t.direction, t.theta1, t.theta2, images, shape.height, shape.width,
                                                            padding, pm.pointer, ps.pointer)
