@@ -27,6 +27,9 @@ enum QueryFields {
             "attempts": Field(sql: "j.attempts", numeric: true, metric: false),
             "priority": Field(sql: "j.priority", numeric: true, metric: false),
             "host": Field(sql: "r.host", numeric: false, metric: false),
+            // What the worker packed the model for (kernel kind, or float for fp), or why it could not.
+            "packed_kernel": Field(sql: "json_extract(r.result, '$.packed.kernel')", numeric: false, metric: false),
+            "packed_error": Field(sql: "json_extract(r.result, '$.packed.error')", numeric: false, metric: false),
         ]
         for (name, sql) in metrics { f[name] = Field(sql: sql, numeric: true, metric: true) }
         for (alias, name) in aliases { f[alias] = f[name] }
@@ -54,7 +57,7 @@ enum QueryFields {
 
     /// Per-job columns returned without grouping, in order.
     static let jobColumns = ["id", "sweep", "model", "quantizer", "dataset", "split", "seed", "lr", "epochs", "replica",
-                             "attempts", "priority", "state", "host"] + metrics.map(\.0)
+                             "attempts", "priority", "state", "host", "packed_kernel", "packed_error"] + metrics.map(\.0)
     static let defaultJobColumns = ["id", "sweep", "model", "quantizer", "dataset", "split", "seed", "lr", "test_acc", "val_acc",
                                     "train_seconds", "images_per_s", "packed_img_s", "packed_exact", "state"]
 

@@ -26,7 +26,10 @@ enum QuerySQL {
         var needed: Set<String> { Set(columns + [sortColumn]) }
 
         func orderBy(tiebreak: String) -> String {
-            " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), \(tiebreak) LIMIT ?"
+            // Per job, a named field sorts by its expression: a quoted alias inside an expression
+            // resolves against the tables first, where `id` is ambiguous (jobs and sweeps have one).
+            let key = !query.group ? QueryFields.all[sortColumn].map { "(\($0.sql))" } ?? "\"\(sortColumn)\"" : "\"\(sortColumn)\""
+            return " ORDER BY \(key) IS NULL, \(key) \(descending ? "DESC" : "ASC"), \(tiebreak) LIMIT ?"
         }
     }
 
