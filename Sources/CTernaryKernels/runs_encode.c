@@ -112,18 +112,20 @@ int tk_runs_thermometer(const uint64_t *m, const uint64_t *s, long pixels, long 
 typedef struct {
     float s, qp;
     int qpi;
-    long steps;
-    const float *o, *a;
+    /* FATNN ramps, unrolled: up to 3, the unused ones (o, a) = (0, 0), which never count. */
+    float o[3], a[3];
 } channel_params;
 
 #define ATTR_INLINE __attribute__((always_inline)) static inline
 
 ATTR_INLINE channel_params params_of(const tk_code_quantizer *q, long c) {
-    channel_params p = {q->s, q->qp, (int)q->qp, q->steps, 0, 0};
+    channel_params p = {q->s, q->qp, (int)q->qp, {0, 0, 0}, {0, 0, 0}};
     if (q->type == TK_QUANT_RAMPS) {
         long g = (q->per_channel ? c : 0) * q->steps;
-        p.o = q->o + g;
-        p.a = q->a + g;
+        for (long k = 0; k < q->steps && k < 3; k++) {
+            p.o[k] = q->o[g + k];
+            p.a[k] = q->a[g + k];
+        }
     }
     return p;
 }
@@ -147,11 +149,9 @@ ATTR_INLINE int quantize_code(tk_quant_type type, const channel_params *p, float
     }
     case TK_QUANT_SIGN:
         return v >= 0 ? 1 : -1;
-    default: {
-        int code = 0;
-        for (long k = 0; k < p->steps; k++) code += (v - p->o[k]) * p->a[k] > 0.5f;
-        return code;
-    }
+    default:
+        /* (v − 0)·0 = 0 (or NaN for an infinite v) is never > 0.5, so unused ramps add nothing. */
+        return ((v - p->o[0]) * p->a[0] > 0.5f) + ((v - p->o[1]) * p->a[1] > 0.5f) + ((v - p->o[2]) * p->a[2] > 0.5f);
     }
 }
 
@@ -303,7 +303,7 @@ __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static int quantiz
 static int check_quantizer(tk_kind kind, const tk_code_quantizer *q) {
     if (kind < TK_FATNN || kind > TK_A2 || !q) return -1;
     if (q->type < TK_QUANT_LSQ || q->type > TK_QUANT_RAMPS) return -1;
-    if (q->type == TK_QUANT_RAMPS && (q->steps <= 0 || !q->o || !q->a)) return -1;
+    if (q->type == TK_QUANT_RAMPS && (q->steps <= 0 || q->steps > 3 || !q->o || !q->a)) return -1;
     if (q->type == TK_QUANT_LSQ && !(q->qp >= 1 && q->qp <= 3 && q->qp == (float)(int)q->qp && q->s > 0)) return -1;
     /* The largest code must be one the kind's activations hold. */
     long top = q->type == TK_QUANT_LSQ ? (long)q->qp : q->type == TK_QUANT_RAMPS ? q->steps : 1;

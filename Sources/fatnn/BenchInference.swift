@@ -15,8 +15,8 @@ struct BenchInference: ParsableCommand {
             2-popcount kernel), tnn4 (the same tnn network on the conventional 4-popcount kernel), \
             fatnn4 (the fatnn network on the 4-popcount kernel), lsq2 (signed 2-bit kernel), fatnn-a2 \
             (2-bit x ternary kernel), binary (XNOR). After the table, the issue's targets per path and \
-            batch: fatnn over tnn4 (>= 1.5x), over lsq2 (>= 1.4x) and over fp (>= 4x), and tnn over \
-            tnn4 (the same network, 2 against 4 popcounts). --profile adds where each packed network's \
+            batch: the same network on 2 against 4 popcounts (fatnn over fatnn4 and tnn over tnn4, \
+            >= 1.5x), fatnn over lsq2 (>= 1.4x) and over fp (>= 4x). --profile adds where each packed network's \
             time goes (per step kind) and its largest conv's kernel alone, in MAC/cycle/core. With \
             --model-file, one trained model (any kind) instead of fresh networks. With --json, one JSON \
             object per line: network, kernel, model, batch, threads, path, exact, latency_s, images_per_s.
@@ -24,7 +24,7 @@ struct BenchInference: ParsableCommand {
 
     @Option(help: "Architecture when no model file is given: cnn-s or resnet20.") var model: String = "resnet20"
     @Option(help: "Networks, comma-separated: fp, fatnn, tnn, tnn4, fatnn4, lsq2, fatnn-a2, binary.")
-    var quantizer: String = "fp,fatnn,tnn,tnn4,lsq2,fatnn-a2,binary"
+    var quantizer: String = "fp,fatnn,fatnn4,tnn,tnn4,lsq2,fatnn-a2,binary"
     @Option(help: ArgumentHelp("A trained model file to pack and time instead of fresh networks.", valueName: "file"))
     var modelFile: String?
     @Option(help: "Batch sizes, comma-separated.") var batch: String = "1,64"

@@ -144,8 +144,8 @@ int tk_runs_thermometer(const uint64_t *m, const uint64_t *s, long pixels, long 
 
 /** An activation quantizer, for tk_runs_quantize_codes: TK_QUANT_LSQ code = rint(clamp(x / s, 0, qp))
  *  (LSQ, round half to even); TK_QUANT_SIGN code = x >= 0 ? +1 : -1 (binary); TK_QUANT_RAMPS
- *  code = #{k < steps : (x - o[g·steps + k])·a[g·steps + k] > 0.5} (FATNN's ramps; g the channel when
- *  per_channel, else 0). */
+ *  code = #{k < steps : (x - o[g·steps + k])·a[g·steps + k] > 0.5} (FATNN's ramps, steps <= 3; g the
+ *  channel when per_channel, else 0). */
 typedef enum { TK_QUANT_LSQ = 0, TK_QUANT_SIGN = 1, TK_QUANT_RAMPS = 2 } tk_quant_type;
 typedef struct {
     tk_quant_type type;

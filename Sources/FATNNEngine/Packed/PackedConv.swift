@@ -63,9 +63,20 @@ public struct PackedConv: Sendable {
         return offsets ?? [Int32](repeating: 0, count: weights.rows)
     }
 
-    /// Whether the float tails of the packed network (``PackedNetwork/normJoin(raw:_:_:residual:relu:images:path:)``),
-    /// which take `z = raw + offset` (times the output scales), can follow this conv.
-    var joinsFloatTail: Bool { additiveOffsets != nil }
+    /// The raw output in the form `z = raw + offsets` the float tails take: as it is, or, for a
+    /// kernel whose `z` is `offset − raw` (fatnn-a2), the dot products themselves with offsets 0.
+    func additive(_ raw: [Int32]) -> (raw: [Int32], offsets: [Int32]) {
+        if let offsets = additiveOffsets { return (raw, offsets) }
+        let (offsets, _) = weights.dotFromRaw, columns = raw.count / max(1, output.channels)
+        var z = raw
+        if let offsets {
+            for m in 0..<output.channels {
+                let o = offsets[m]
+                for j in (m * columns)..<((m + 1) * columns) { z[j] = o &- raw[j] }
+            }
+        }
+        return (z, [Int32](repeating: 0, count: output.channels))
+    }
 
     /// Packs the windows of every output pixel of `images` images whose codes are `codes`
     /// (NCHW, one `UInt8` per value: the code's two's-complement byte): `images · H'·W'` columns,

@@ -41,13 +41,13 @@ extension PackedNetwork {
             } else if let block = layer as? BasicBlock {
                 var main = try compile(block.main.layers, &supply, ternary: ternary)
                 if main.count >= 2, case .dequantize(let c) = main[main.count - 2], case .layer(let l) = main[main.count - 1],
-                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane, c.joinsFloatTail {
+                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane {
                     main.removeLast(2)
                     main.append(.normJoin(c, bn))
                 }
                 var shortcut = try block.shortcut.map { try compile($0.layers, &supply, ternary: ternary) }
                 if let s = shortcut, s.count >= 2, case .dequantize(let c) = s[s.count - 2], case .layer(let l) = s[s.count - 1],
-                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane, c.joinsFloatTail {
+                   let bn = l as? BatchNorm, bn.features == c.output.channels, bn.spatial == c.output.plane {
                     shortcut = s.dropLast(2) + [.dequantizeNorm(c, bn)]
                 }
                 ops.append(.residual(main: main, shortcut: shortcut, relu: block.relu))

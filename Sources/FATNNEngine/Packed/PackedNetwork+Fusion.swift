@@ -6,10 +6,10 @@ extension PackedNetwork {
     /// `relu?(BN(z) + residual)` with `z` the accumulators of `conv` (raw kernel output plus `Σw`);
     /// without `residual`, `BN(z)` alone (`relu` must be false then). `tk_norm_join` does the
     /// engine's float operations in its order, so the result equals the separate layers'.
-    static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int,
+    static func normJoin(raw accumulators: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix?, relu: Bool, images: Int,
                          path: PackedKernel.Path) -> Matrix {
         let cout = conv.output.channels, p = conv.output.plane, columns = images * p
-        guard conv.joinsFloatTail, let sums = conv.additiveOffsets else { preconditionFailure("normJoin: a conv with a negated raw output") }
+        let (raw, sums) = conv.additive(accumulators)
         precondition(raw.count == cout * columns && (residual.map { $0.rows == images && $0.cols == cout * p } ?? !relu))
         let mean = bn.runningMean.value, inv = bn.inverseStd(bn.runningVar.value), g = bn.gamma.value, b = bn.beta.value
         let none = [Float]()
