@@ -56,6 +56,13 @@ import Testing
                 #expect(r.status == .ok && page.contains("<table id=\"comparison\"") && page.contains("<option value=\"tnn\" selected>"))
                 #expect(page.contains("<td>fatnn</td>") && page.contains("+3.00"))
             }
+            try await client.execute(uri: "/ui/compare?by=quantizer&baseline=tnn&ignore=lr", method: .get, headers: bearer(Self.worker)) { r in
+                let page = String(decoding: r.body.readableBytesView, as: UTF8.self)
+                #expect(r.status == .ok && page.contains("(and may differ in lr)") && page.contains("name=\"ignore\" value=\"lr\""))
+            }
+            try await client.execute(uri: "/api/compare?by=quantizer&baseline=tnn&ignore=speed", method: .get, headers: bearer(Self.worker)) { r in
+                #expect(r.status == .badRequest && String(decoding: r.body.readableBytesView, as: UTF8.self).contains("ignore: unknown key 'speed'"))
+            }
         }
     }
 }

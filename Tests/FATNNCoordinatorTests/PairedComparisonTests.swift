@@ -64,6 +64,7 @@ import Testing
         let tuned = try store.compare(CompareQuery(by: "quantizer", baseline: "tnn", filter: "lr = 0.05 or quantizer = tnn", ignoring: ["lr"]))
         let t = try row(tuned, "fatnn")
         #expect(t.pairs == 3 && abs((t.meanDifference ?? 0) - (0.5 - (0.80 + 0.82 + 0.84) / 3)) < 1e-12, "\(t)")
+        #expect(tuned.ignoring == ["lr"] && tuned.render(.table).contains("differ only in quantizer (and may differ in lr)"))
         // By lr among fatnn jobs: seeds 1-3 pair (0.50 − 0.81, 0.50 − 0.85, 0.50 − 0.86); "0.10" names 0.1.
         let lr = try store.compare(CompareQuery(by: "lr", baseline: "0.10", metric: "val_acc", filter: "quantizer = fatnn"))
         #expect(lr.baseline == "0.1" && lr.rows.map(\.value) == ["0.05"])

@@ -13,7 +13,8 @@ enum ComparePage {
         let p = request.uri.queryParameters
         let by = p.get("by") ?? "quantizer", metric = p.get("metric") ?? "test_acc", filter = p.get("where") ?? ""
         let baseline = p.get("baseline") ?? ""
-        var q = CompareQuery(by: by, baseline: baseline, metric: metric, filter: filter)
+        let ignoring = (p.get("ignore") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var q = CompareQuery(by: by, baseline: baseline, metric: metric, filter: filter, ignoring: ignoring)
         var comparison: PairedComparison?
         var errors: [String] = []
         do { comparison = try await store.compare(q) } catch let e as QueryError {
@@ -52,12 +53,13 @@ enum ComparePage {
             <label>baseline <select name="baseline">\(options(c?.values ?? [], selected: c?.baseline ?? ""))</select></label>
             <label>metric <select name="metric">\(options(metrics, selected: q.metric))</select></label></p>
             <p><input type="text" name="where" value="\(HTML.escape(q.filter))" placeholder="model = resnet20 and epochs = 15">
+            <label>may also differ in <input type="text" name="ignore" value="\(HTML.escape(q.ignoring.joined(separator: ",")))" placeholder="lr"></label>
             <button type="submit">Compare</button></p></form>
             """
         body += errors.map { "<p class=\"error\" id=\"compare-error\">\(HTML.escape($0))</p>" }.joined()
         guard let c else { return body }
         body += "<p class=\"muted\">\(HTML.escape(c.metric)): value − baseline (\(HTML.escape(c.baseline))) over configs that differ "
-            + "only in \(HTML.escape(c.key)), \(c.jobs) succeeded jobs; replicas averaged first; 95% CI: Student t over the pairs"
+            + "only in \(HTML.escape(c.key))\((c.ignoring ?? []).isEmpty ? "" : " (and may differ in \(HTML.escape((c.ignoring ?? []).joined(separator: ", "))))"), \(c.jobs) succeeded jobs; replicas averaged first; 95% CI: Student t over the pairs"
             + "\(c.isAccuracy ? "; differences in percentage points" : "").</p>"
         body += table(c.humanTable)
         if c.rows.contains(where: { $0.pairs < 2 }) {

@@ -23,6 +23,8 @@ extension JobStore {
 
     /// Pairs the samples and summarizes them (outside the read transaction).
     static func compare(_ c: CompiledComparison, _ samples: [PairedComparison.Sample]) throws -> PairedComparison {
-        try PairedComparison.compute(samples, key: c.key, baseline: c.query.baseline, metric: c.query.metric)
+        var result = try PairedComparison.compute(samples, key: c.key, baseline: c.query.baseline, metric: c.query.metric)
+        if !c.query.ignoring.isEmpty { result.ignoring = c.query.ignoring }
+        return result
     }
 }

@@ -35,7 +35,8 @@ extension PairedComparison {
         case .csv, .jsonl, .json: return table.render(format)
         case .table, .markdown:
             let percent = String(format: "%.0f%%", confidence * 100)
-            var out = "\(metric): \(key) value − baseline (\(baseline)), paired over configs that differ only in \(key) "
+            let also = (ignoring ?? []).isEmpty ? "" : " (and may differ in \((ignoring ?? []).joined(separator: ", ")))"
+            var out = "\(metric): \(key) value − baseline (\(baseline)), paired over configs that differ only in \(key)\(also) "
                 + "(\(jobs) succeeded jobs); \(percent) CI: Student t over the pairs\n"
             if format == .markdown { out += "\n" }
             out += humanTable.render(format)

@@ -47,6 +47,8 @@ public struct PairedComparison: Codable, Sendable, Equatable {
     public var values: [String]
     /// One row per value other than the baseline, in label order.
     public var rows: [Row]
+    /// Keys the two jobs of a pair were also allowed to differ in (``CompareQuery/ignoring``).
+    public var ignoring: [String]?
 
     /// A comparison's answer (``compute(_:key:baseline:metric:confidence:)`` builds one from jobs).
     public init(key: String, baseline: String, metric: String, confidence: Double = 0.95, jobs: Int, values: [String], rows: [Row]) {
