@@ -52,23 +52,6 @@ static inline long interior_row(long img, long y, long ih, long iw, long pad, lo
     return ((img * (ih + 2 * pad) + y + pad) * (iw + 2 * pad) + pad) * pw;
 }
 
-int tk_runs_from_codes(const uint8_t *codes, long img_begin, long img_end, long cin, long ih, long iw, long pad,
-                       uint64_t *m, uint64_t *s) {
-    if (cin <= 0 || ih <= 0 || iw <= 0 || pad < 0) return -1;
-    long pw = (cin + 63) / 64, plane = ih * iw;
-    for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 1);
-        for (long y = 0; y < ih; y++) {
-            long row = interior_row(img, y, ih, iw, pad, pw);
-            for (long c = 0; c < cin; c++) {
-                const uint8_t *src = codes + (img * cin + c) * plane + y * iw;
-                for (long i = 0; i < iw; i++) put_code(m, s, row + i * pw + (c >> 6), (unsigned)(c & 63), src[i]);
-            }
-        }
-    }
-    return 0;
-}
-
 int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
                      const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
                      uint64_t *m, uint64_t *s) {
@@ -234,26 +217,6 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
         for (long k = 0; k < kw; k++) {
             x0[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = 0;
             if (two) x1[((n >> 3) * kw + k) * TK_BLOCK + (n & 7)] = 0;
-        }
-    }
-    return 0;
-}
-
-int tk_runs_codes(const uint64_t *m, const uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw,
-                  long pad, uint8_t *codes) {
-    if (cin <= 0 || ih <= 0 || iw <= 0 || pad < 0) return -1;
-    long pw = (cin + 63) / 64, gw = iw + 2 * pad, gh = ih + 2 * pad;
-    for (long img = img_begin; img < img_end; img++) {
-        for (long c = 0; c < cin; c++) {
-            for (long y = 0; y < ih; y++) {
-                for (long x = 0; x < iw; x++) {
-                    long r = ((img * gh + y + pad) * gw + x + pad) * pw + (c >> 6);
-                    unsigned sh = (unsigned)(c & 63);
-                    uint64_t mx = (m[r] >> sh) & 1, sx = (s[r] >> sh) & 1;
-                    /* M = [a != 1], S = [a = 0]: 1,1 -> 0; 0,0 -> 1; 1,0 -> 2. */
-                    codes[((img * cin + c) * ih + y) * iw + x] = (uint8_t)(mx ? (sx ? 0 : 2) : 1);
-                }
-            }
         }
     }
     return 0;

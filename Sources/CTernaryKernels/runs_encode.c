@@ -2,7 +2,7 @@
  * Runs in the activation encoding of any kernel kind (tk_runs_encode, tk_runs_decode) and the
  * conversion of FATNN runs to thermometer runs (tk_runs_thermometer). Portable C.
  *
- * Per kind, the two planes of an activation code (tk_act_bits): TK_FATNN M = [a != 1], S = [a = 0];
+ * Per kind, the two planes of an activation code (code_bits): TK_FATNN M = [a != 1], S = [a = 0];
  * TK_TNN4 A0 = [a >= 1], A1 = [a >= 2]; TK_2BIT, TK_2BIT_SIGNED and TK_A2 bits 0 and 1 of the
  * unsigned code; TK_BINARY X = [x = -1] (one plane). Border pixels hold the code of a zero input
  * under each kind's quantizers: 0 for every kind but binary, +1 for binary (sign(0) = +1); in
@@ -20,23 +20,43 @@ static inline uint64_t lane_mask_of(long cin, long w) {
     return left >= 64 ? ~0ull : (left <= 0 ? 0 : (1ull << left) - 1);
 }
 
-/* The code's two plane bits for `kind`, or -1 if the code is not in the kind's activation set. */
-static inline int act_bits(tk_kind kind, int code, unsigned *b0, unsigned *b1) {
+/* The two plane bits of a code (valid for the kind; see the top of this file). */
+__attribute__((always_inline)) static inline void code_bits(tk_kind kind, int code, uint64_t *b0, uint64_t *b1) {
     switch (kind) {
-    case TK_FATNN:
-        if (code < 0 || code > 2) return -1;
-        *b0 = code != 1; *b1 = code == 0; return 0;
-    case TK_TNN4:
-        if (code < 0 || code > 2) return -1;
-        *b0 = code >= 1; *b1 = code >= 2; return 0;
-    case TK_2BIT: case TK_2BIT_SIGNED: case TK_A2:
-        if (code < 0 || code > 3) return -1;
-        *b0 = code & 1; *b1 = (code >> 1) & 1; return 0;
-    case TK_BINARY:
-        if (code != -1 && code != 1) return -1;
-        *b0 = code == -1; *b1 = 0; return 0;
+    case TK_FATNN: *b0 = code != 1; *b1 = code == 0; break;
+    case TK_TNN4: *b0 = code >= 1; *b1 = code >= 2; break;
+    case TK_BINARY: *b0 = code < 0; *b1 = 0; break;
+    default: *b0 = (uint64_t)(code & 1); *b1 = (uint64_t)((code >> 1) & 1); break;
     }
-    return -1;
+}
+
+/* Whether `code` is one of the kind's activation codes. */
+static inline int code_in_set(tk_kind kind, int code) {
+    switch (kind) {
+    case TK_FATNN: case TK_TNN4: return code >= 0 && code <= 2;
+    case TK_BINARY: return code == -1 || code == 1;
+    default: return code >= 0 && code <= 3;
+    }
+}
+
+/* Image img's grid: border pixels get the code of a zero input (all lanes set in both planes for
+ * TK_FATNN, zeros for every other kind); with `clear`, the interior is zeroed too. */
+static inline void prepare_grid(tk_kind kind, uint64_t *p0, uint64_t *p1, long img, long cin, long ih, long iw, long pad, int clear) {
+    long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad;
+    uint64_t *g0 = p0 + img * gh * gw * pw, *g1 = p1 ? p1 + img * gh * gw * pw : 0;
+    const int border_ones = kind == TK_FATNN;
+    for (long y = 0; y < gh; y++) {
+        int border_row = y < pad || y >= pad + ih;
+        for (long x = 0; x < gw; x++) {
+            int inside = !border_row && x >= pad && x < pad + iw;
+            if (inside && !clear) { x += iw - 1; continue; }
+            for (long w = 0; w < pw; w++) {
+                uint64_t v = !inside && border_ones ? lane_mask_of(cin, w) : 0;
+                g0[(y * gw + x) * pw + w] = v;
+                if (g1) g1[(y * gw + x) * pw + w] = v;
+            }
+        }
+    }
 }
 
 int tk_runs_encode(tk_kind kind, const int8_t *codes, long img_begin, long img_end, long cin, long ih, long iw, long pad,
@@ -44,27 +64,20 @@ int tk_runs_encode(tk_kind kind, const int8_t *codes, long img_begin, long img_e
     if (kind < TK_FATNN || kind > TK_A2 || cin <= 0 || ih <= 0 || iw <= 0 || pad < 0 || !p0) return -1;
     if (kind != TK_BINARY && !p1) return -1;
     long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad, plane = ih * iw;
-    const int border_ones = kind == TK_FATNN;
     for (long img = img_begin; img < img_end; img++) {
+        prepare_grid(kind, p0, p1, img, cin, ih, iw, pad, 1);
         uint64_t *g0 = p0 + img * gh * gw * pw, *g1 = p1 ? p1 + img * gh * gw * pw : 0;
-        for (long y = 0; y < gh; y++)
-            for (long x = 0; x < gw; x++)
-                for (long w = 0; w < pw; w++) {
-                    int inside = y >= pad && y < pad + ih && x >= pad && x < pad + iw;
-                    uint64_t v = (!inside && border_ones) ? lane_mask_of(cin, w) : 0;
-                    g0[(y * gw + x) * pw + w] = v;
-                    if (g1) g1[(y * gw + x) * pw + w] = v;
-                }
         for (long c = 0; c < cin; c++) {
             const int8_t *src = codes + (img * cin + c) * plane;
-            uint64_t bit = 1ull << (c & 63);
+            unsigned sh = (unsigned)(c & 63);
             for (long y = 0; y < ih; y++)
                 for (long x = 0; x < iw; x++) {
-                    unsigned b0, b1;
-                    if (act_bits(kind, src[y * iw + x], &b0, &b1) != 0) return -1;
+                    if (!code_in_set(kind, src[y * iw + x])) return -1;
+                    uint64_t b0, b1;
+                    code_bits(kind, src[y * iw + x], &b0, &b1);
                     long r = ((y + pad) * gw + x + pad) * pw + (c >> 6);
-                    if (b0) g0[r] |= bit;
-                    if (b1 && g1) g1[r] |= bit;
+                    g0[r] |= b0 << sh;
+                    if (g1) g1[r] |= b1 << sh;
                 }
         }
     }
@@ -155,16 +168,6 @@ ATTR_INLINE int quantize_code(tk_quant_type type, const channel_params *p, float
     }
 }
 
-/* The two plane bits of a code (valid for the kind; see tk_runs_encode). */
-ATTR_INLINE void code_bits(tk_kind kind, int code, uint64_t *b0, uint64_t *b1) {
-    switch (kind) {
-    case TK_FATNN: *b0 = code != 1; *b1 = code == 0; break;
-    case TK_TNN4: *b0 = code >= 1; *b1 = code >= 2; break;
-    case TK_BINARY: *b0 = code < 0; *b1 = 0; break;
-    default: *b0 = (uint64_t)(code & 1); *b1 = (uint64_t)((code >> 1) & 1); break;
-    }
-}
-
 #define TK_QUANT_PIXELS 16
 
 /* One channel's bits of 16 pixels into their runs' words. */
@@ -213,21 +216,9 @@ ATTR_INLINE void source_values(const value_source *src, long img, long c, long y
 ATTR_INLINE void quantize_runs(tk_kind kind, tk_quant_type type, const tk_code_quantizer *q, const value_source *src,
                                long img_begin, long img_end, long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
     long pw = (cin + 63) / 64, gh = ih + 2 * pad, gw = iw + 2 * pad;
-    const int border_ones = kind == TK_FATNN;
     for (long img = img_begin; img < img_end; img++) {
         uint64_t *g0 = p0 + img * gh * gw * pw, *g1 = p1 ? p1 + img * gh * gw * pw : 0;
-        /* Border pixels: the code of a zero input (interior words are all written below). */
-        for (long y = 0; y < gh; y++) {
-            int border_row = y < pad || y >= pad + ih;
-            for (long xx = 0; xx < gw; xx++) {
-                if (!border_row && xx == pad) { xx += iw - 1; continue; }
-                for (long w = 0; w < pw; w++) {
-                    uint64_t v = border_ones ? lane_mask_of(cin, w) : 0;
-                    g0[(y * gw + xx) * pw + w] = v;
-                    if (g1) g1[(y * gw + xx) * pw + w] = v;
-                }
-            }
-        }
+        prepare_grid(kind, p0, p1, img, cin, ih, iw, pad, 0);   /* the interior is all written below */
         for (long y = 0; y < ih; y++) {
             for (long x0 = 0; x0 < iw; x0 += TK_QUANT_PIXELS) {
                 long n = iw - x0 < TK_QUANT_PIXELS ? iw - x0 : TK_QUANT_PIXELS;

@@ -76,11 +76,6 @@ int tk_gemm(tk_kind kind, tk_path path,
  * Border pixels hold code 0 (M = S = 1 on the cin lanes); lanes >= cin are 0.
  */
 
-/** Runs of images [img_begin, img_end) of `codes` (NCHW, one byte per code in {0,1,2}; image i at
- *  codes + i * cin * ih * iw). Portable only. Returns 0, or -1 for a bad shape. */
-int tk_runs_from_codes(const uint8_t *codes, long img_begin, long img_end, long cin, long ih, long iw, long pad,
-                       uint64_t *m, uint64_t *s);
-
 /** Runs of images [img_begin, img_end) of `x` (NCHW floats) under the FATNN ternary activation
  *  quantizer, with exactly its float arithmetic: code = [(v - o0)·a0 > 0.5] + [(v - o1)·a1 > 0.5].
  *  Parameters are per channel (per_channel = 1: cin of each) or per layer (one of each).
@@ -119,11 +114,6 @@ int tk_gemm_threshold(tk_path path, tk_kind kind, const uint64_t *w0, const uint
  *  small, the windows leave the grid, the block range is out of range or the path unsupported. */
 int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                  long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);
-
-/** The codes (NCHW bytes in {0,1,2}) held by the runs of images [img_begin, img_end), without
- *  their padding. Returns 0, or -1 for a bad shape. */
-int tk_runs_codes(const uint64_t *m, const uint64_t *s, long img_begin, long img_end, long cin, long ih, long iw,
-                  long pad, uint8_t *codes);
 
 /** Runs (grids padded by `pad`, as above) of images [img_begin, img_end) of `codes` (NCHW, one signed
  *  byte per code) in the activation encoding of `kind`: TK_FATNN M, S; TK_TNN4 thermometer A0, A1;

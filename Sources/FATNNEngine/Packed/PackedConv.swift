@@ -20,6 +20,8 @@ public struct PackedConv: Sendable {
     /// The training-time layer's output scale per channel (``QuantizedConv2d/quantizedWeights(training:)``),
     /// or nil where its output is the accumulator itself.
     public let scales: [Float]?
+    /// ``PackedWeights/dotFromRaw`` of the weights, computed once.
+    let dot: (offsets: [Int32]?, negate: Bool)
 
     /// Packs weight codes laid out as the engine's conv weights, `Cout x (Cin·k·k)`, index
     /// `(c·k + ky)·k + kx`, for the kernel `kind` (codes in its ``PackedKernel/Kind/weightCodes``).
@@ -40,6 +42,7 @@ public struct PackedConv: Sendable {
             let tap = lane / cin, c = lane % cin
             return weightCodes[m * cin * kk + c * kk + tap]
         }
+        dot = weights.dotFromRaw
     }
 
     /// A conv over weight planes packed earlier (`(ky, kx, c)` lanes, as this type packs them).
@@ -53,12 +56,13 @@ public struct PackedConv: Sendable {
         output = ImageShape(channels: weights.rows, height: (input.height + 2 * padding - kernel) / stride + 1,
                             width: (input.width + 2 * padding - kernel) / stride + 1)
         self.weights = weights
+        dot = weights.dotFromRaw
     }
 
     /// Per-channel offsets with `z = raw + offset` (`Σw` for fatnn, 0 where the raw output is `z`),
     /// or nil where `z` is not the raw output plus a constant (fatnn-a2).
     var additiveOffsets: [Int32]? {
-        let (offsets, negate) = weights.dotFromRaw
+        let (offsets, negate) = dot
         if negate { return nil }
         return offsets ?? [Int32](repeating: 0, count: weights.rows)
     }
@@ -67,7 +71,7 @@ public struct PackedConv: Sendable {
     /// kernel whose `z` is `offset − raw` (fatnn-a2), the dot products themselves with offsets 0.
     func additive(_ raw: [Int32]) -> (raw: [Int32], offsets: [Int32]) {
         if let offsets = additiveOffsets { return (raw, offsets) }
-        let (offsets, _) = weights.dotFromRaw, columns = raw.count / max(1, output.channels)
+        let (offsets, _) = dot, columns = raw.count / max(1, output.channels)
         var z = raw
         if let offsets {
             for m in 0..<output.channels {
@@ -96,7 +100,7 @@ public struct PackedConv: Sendable {
     /// channel's scale where there is one, the same single float multiply as the layer.
     public func floats(raw: [Int32], images: Int) -> Matrix {
         let cout = output.channels, p = output.plane, columns = images * p
-        let (offsets, negate) = weights.dotFromRaw
+        let (offsets, negate) = dot
         let zero = [Int32](repeating: 0, count: cout), sums = offsets ?? zero, sign: Int32 = negate ? -1 : 1
         let scales = self.scales
         precondition(raw.count == cout * columns)

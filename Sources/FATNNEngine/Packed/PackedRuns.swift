@@ -63,15 +63,12 @@ public struct PackedRuns: Sendable {
         self = codes.withUnsafeBufferPointer { c in
             let pc = UncheckedPointer(c.baseAddress)
             return PackedRuns(shape: shape, padding: padding, images: images, kind: kind) { m, s, range in
-                let rc = kind == .fatnn
-                    ? tk_runs_from_codes(pc.pointer, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
-                                         padding, m, s)
-                    : pc.pointer.map { p in
-                        p.withMemoryRebound(to: Int8.self, capacity: codes.count) {
-                            tk_runs_encode(kind.c, $0, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
-                                           padding, m, s)
-                        }
-                    } ?? -1
+                let rc = pc.pointer.map { p in
+                    p.withMemoryRebound(to: Int8.self, capacity: codes.count) {
+                        tk_runs_encode(kind.c, $0, range.lowerBound, range.upperBound, shape.channels, shape.height, shape.width,
+                                       padding, m, s)
+                    }
+                } ?? -1
                 precondition(rc == 0, "PackedRuns: a code outside \(kind)'s activation codes, or a bad shape")
             }
         }
@@ -111,7 +108,7 @@ public struct PackedRuns: Sendable {
     /// in one pass (`tk_norm_quantize_runs`): the same codes as those layers one after the other.
     static func normQuantize(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, relu: Bool, _ twin: CodeQuantizer, kind: PackedKernel.Kind,
                              padding: Int, images: Int, path: PackedKernel.Path) -> PackedRuns {
-        let shape = conv.output, columns = images * shape.plane, (offsets, negate) = conv.weights.dotFromRaw
+        let shape = conv.output, columns = images * shape.plane, (offsets, negate) = conv.dot
         precondition(raw.count == shape.channels * columns, "normQuantize: \(raw.count) accumulators for \(images) images of \(shape)")
         // BatchNorm's mean, 1/σ, γ and β, one channel-long block each.
         let bnParams = bn.runningMean.value + bn.inverseStd(bn.runningVar.value) + bn.gamma.value + bn.beta.value, n = shape.channels
@@ -262,29 +259,15 @@ public struct PackedRuns: Sendable {
     /// −1 is 255), without the padding.
     public func codes() -> [UInt8] {
         let count = images * shape.count
-        if kind != .fatnn {
-            return mask.withUnsafeBufferPointer { m in
-                sign.withUnsafeBufferPointer { s in
-                    [UInt8](unsafeUninitializedCapacity: count) { out, written in
-                        if count > 0 {
-                            let rc = out.baseAddress!.withMemoryRebound(to: Int8.self, capacity: count) {
-                                tk_runs_decode(kind.c, m.baseAddress!, s.baseAddress, 0, images, shape.channels, shape.height, shape.width,
-                                               padding, $0)
-                            }
-                            precondition(rc == 0, "tk_runs_decode rejected its arguments")
-                        }
-                        written = count
-                    }
-                }
-            }
-        }
         return mask.withUnsafeBufferPointer { m in
             sign.withUnsafeBufferPointer { s in
                 [UInt8](unsafeUninitializedCapacity: count) { out, written in
                     if count > 0 {
-                        let rc = tk_runs_codes(m.baseAddress!, s.baseAddress!, 0, images, shape.channels, shape.height, shape.width,
-                                               padding, out.baseAddress!)
-                        precondition(rc == 0, "tk_runs_codes rejected its arguments")
+                        let rc = out.baseAddress!.withMemoryRebound(to: Int8.self, capacity: count) {
+                            tk_runs_decode(kind.c, m.baseAddress!, s.baseAddress, 0, images, shape.channels, shape.height, shape.width,
+                                           padding, $0)
+                        }
+                        precondition(rc == 0, "tk_runs_decode rejected its arguments")
                     }
                     written = count
                 }
