@@ -116,6 +116,9 @@ public struct ModelFile {
         guard i == ds.imageShape else { throw bad("input shape is \(i); dataset \(ds.rawValue) has \(ds.imageShape)") }
         guard header.classes == ds.classes else { throw bad("classes is \(header.classes); dataset \(ds.rawValue) has \(ds.classes)") }
         let quantizer = header.quantizer ?? .fp
+        if let problem = quantizer.problem { throw bad("header quantizer: \(problem)") }
+        if let training = header.training, let problem = training.problem { throw bad("header training: \(problem)") }
+        guard header.tensors.count <= 10_000 else { throw bad("header lists \(header.tensors.count) tensors") }
         guard arch.supports(quantizer) else { throw bad("\(arch.rawValue) cannot be quantized with \(quantizer.kind.rawValue)") }
         let model = arch.build(input: i, classes: header.classes, seed: 0, quantizer: quantizer)
         var slots: [String: (Int, ([Float]) -> Void)] = [:]
@@ -137,7 +140,9 @@ public struct ModelFile {
         for t in header.tensors {
             guard let (count, assign) = slots[t.name], count == t.count else { throw bad("tensor \(t.name) has \(t.count) values, expected \(slots[t.name]?.0 ?? 0)") }
             guard offset + 4 * count <= b.count - 4 else { throw bad("tensor \(t.name) runs past the end of the file") }
-            assign((0..<count).map { Float(bitPattern: readLE(b, offset + 4 * $0)) })
+            let values = (0..<count).map { Float(bitPattern: readLE(b, offset + 4 * $0)) }
+            if let i = values.firstIndex(where: { !$0.isFinite }) { throw bad("tensor \(t.name) value \(i) is \(values[i]), not a finite number") }
+            assign(values)
             offset += 4 * count
         }
         guard offset == b.count - 4 else { throw bad("\(b.count - 4 - offset) unexpected trailing bytes") }

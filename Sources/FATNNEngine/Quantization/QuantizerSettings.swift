@@ -66,6 +66,16 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
     /// Full precision.
     public static let fp = QuantizerSettings(kind: .fp)
 
+    /// Why these settings cannot build a network (an initial step that is not a finite number
+    /// in 1e-6...1e6), naming the field; nil when they can. Settings read from a file or a job
+    /// are checked with this before a network is built from them.
+    public var problem: String? {
+        for (name, v) in [("activationInit", activationInit), ("weightInit", weightInit)] where !(v >= 1e-6 && v <= 1e6) {
+            return "\(name) must be a finite number in 1e-6...1e6, got \(v)"
+        }
+        return nil
+    }
+
     /// Names of the numeric settings a job's `quantizer.params` may carry for `kind`.
     public static func parameterNames(for kind: Kind) -> [String] {
         switch kind {

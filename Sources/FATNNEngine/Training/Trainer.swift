@@ -54,6 +54,16 @@ public struct TrainingState: Sendable, Equatable, Codable {
     public var adamSteps: Int?
     /// Statistics of the finished epochs.
     public var history: [EpochStats]
+
+    /// Why this state cannot be continued (negative counts, or a history that does not hold one
+    /// entry per finished epoch), naming the field; nil when it can.
+    public var problem: String? {
+        if epoch < 0 || epoch > 1_000_000 { return "epoch must be in 0...1000000, got \(epoch)" }
+        if step < 0 { return "step must be ≥ 0, got \(step)" }
+        if let a = adamSteps, a < 0 { return "adamSteps must be ≥ 0, got \(a)" }
+        if history.count != epoch { return "history has \(history.count) epochs; epoch is \(epoch)" }
+        return nil
+    }
 }
 
 /// Why a run ended early.
