@@ -16,6 +16,17 @@ public struct EpochReport: Codable, Sendable, Equatable {
         self.learningRate = learningRate
         self.seconds = seconds
     }
+
+    /// Checks every number is finite and in range (the loss may be NaN or infinite: a diverged
+    /// epoch), naming the first bad field relative to the report.
+    public func validate() throws(SweepError) {
+        guard (0...100_000).contains(epoch) else { throw SweepError(path: "epoch", "must be in 0...100000, got \(epoch)") }
+        guard trainLoss.isNaN || trainLoss >= 0 else { throw SweepError(path: "trainLoss", "must be ≥ 0 or NaN, got \(trainLoss)") }
+        guard (0...1).contains(trainAccuracy) else { throw SweepError(path: "trainAccuracy", "must be in [0, 1], got \(trainAccuracy)") }
+        if let v = validationAccuracy, !(0...1).contains(v) { throw SweepError(path: "validationAccuracy", "must be in [0, 1], got \(v)") }
+        guard learningRate.isFinite, learningRate >= 0 else { throw SweepError(path: "learningRate", "must be a finite number ≥ 0, got \(learningRate)") }
+        guard (0...1e9).contains(seconds) else { throw SweepError(path: "seconds", "must be in 0...1e9, got \(seconds)") }
+    }
 }
 
 /// The final outcome of a successful job.
@@ -72,6 +83,9 @@ public struct JobResult: Codable, Sendable, Equatable {
         func nonNegative(_ v: Double, _ name: String) throws(SweepError) {
             if !(v >= 0 && v.isFinite) { throw SweepError(path: "result.\(name)", "must be a finite number ≥ 0, got \(v)") }
         }
+        func bounded(_ v: Double, _ name: String, _ range: ClosedRange<Double>) throws(SweepError) {
+            if !range.contains(v) { throw SweepError(path: "result.\(name)", "must be a number in \(range.lowerBound)...\(range.upperBound), got \(v)") }
+        }
         try unit(testAccuracy, "testAccuracy")
         if let packed { try packed.validate() }
         if packed?.error != nil && packedExact != nil {
@@ -82,7 +96,20 @@ public struct JobResult: Codable, Sendable, Equatable {
         try nonNegative(testLoss, "testLoss")
         try nonNegative(trainLoss, "trainLoss")
         try nonNegative(imagesPerSecond, "imagesPerSecond")
+        try bounded(trainSeconds, "trainSeconds", 0...1e9)
+        try bounded(imagesPerSecond, "imagesPerSecond", 0...1e12)
+        guard (1...4096).contains(threads) else { throw SweepError(path: "result.threads", "must be in 1...4096, got \(threads)") }
         guard epochs.count <= 10_000 else { throw SweepError(path: "result.epochs", "too many epochs (\(epochs.count))") }
+        for (i, e) in epochs.enumerated() {
+            do throws(SweepError) { try e.validate() } catch {
+                throw SweepError(path: "result.epochs[\(i)].\(error.path)", error.message)
+            }
+        }
+        if let o = operations {
+            guard o.floatMACs >= 0, o.quantizedMACs >= 0, o.bitOps >= 0, o.bitOps <= 1e18 else {
+                throw SweepError(path: "result.operations", "counts must be ≥ 0 (bitOps at most 1e18)")
+            }
+        }
         guard host.count <= 255 else { throw SweepError(path: "result.host", "longer than 255 characters") }
         guard (cpu?.count ?? 0) <= 255 else { throw SweepError(path: "result.cpu", "longer than 255 characters") }
         guard (codeVersion?.commit.count ?? 0) <= 100 else { throw SweepError(path: "result.codeVersion.commit", "longer than 100 characters") }
@@ -158,9 +185,12 @@ public struct PackedInference: Codable, Sendable, Equatable {
                 if error == nil { throw SweepError(path: "result.packed.\(name)", "is missing (required without an error)") }
                 continue
             }
-            if !(v > 0 && v.isFinite) { throw SweepError(path: "result.packed.\(name)", "must be a finite number > 0, got \(v)") }
+            // A tenth of a microsecond to a day: anything outside is not a measurement.
+            if !(v >= 1e-7 && v <= 86_400) { throw SweepError(path: "result.packed.\(name)", "must be a number of seconds in 1e-7...86400, got \(v)") }
         }
-        if let testImages, testImages < 0 { throw SweepError(path: "result.packed.testImages", "must be ≥ 0, got \(testImages)") }
+        if let testImages, !(0...1_000_000_000).contains(testImages) {
+            throw SweepError(path: "result.packed.testImages", "must be in 0...1000000000, got \(testImages)")
+        }
         if let kernelPath, !["scalar", "avx2", "avx512", "neon"].contains(kernelPath) {
             throw SweepError(path: "result.packed.kernelPath", "must be scalar, avx2, avx512 or neon, got \(kernelPath)")
         }

@@ -82,6 +82,9 @@ public struct Sweep: Sendable, Equatable {
     private static func expand(base: JSONValue, axes: [Axis], seeds: [Int], gridPath: String, limit: Int = maxJobs) throws(SweepError) -> [JobConfig] {
 
         var combinations = seeds.count
+        guard combinations <= limit else {
+            throw SweepError(path: gridPath, "expands to more than \(limit) jobs (grid sizes x seeds); the limit is \(maxJobs) per sweep")
+        }
         for a in axes {
             combinations *= a.values.count
             guard combinations <= limit else {
@@ -131,15 +134,18 @@ public struct Sweep: Sendable, Equatable {
                 guard let parents = byStage[from] else {
                     throw SweepError(path: r.at("from"), "'\(from)' is not the name of an earlier stage")
                 }
+                // Parents by (model, dataset split, seed): linear in the stage sizes.
+                var byKey: [ParentKey: [Int]] = [:]
+                for (i, p) in parents.enumerated() { byKey[ParentKey(p), default: []].append(i) }
                 for (j, job) in stageJobs.enumerated() {
                     guard job.initFrom == nil else {
                         throw SweepError(path: r.at("from"), "the stage's base already sets initFrom; give one or the other")
                     }
-                    let matches = parents.filter { $0.model == job.model && $0.dataset == job.dataset && $0.seed == job.seed }
+                    let matches = byKey[ParentKey(job)] ?? []
                     guard matches.count == 1 else {
                         throw SweepError(path: r.at("from"), "job \(j + 1) of stage '\(name)' (\(job.model), \(job.dataset.name) \(job.splitLabel), seed \(job.seed)) matches \(matches.count) jobs of stage '\(from)'; it needs exactly one with the same model, dataset split and seed")
                     }
-                    stageJobs[j].initFrom = matches[0].configHash
+                    stageJobs[j].initFrom = parents[matches[0]].configHash
                 }
             }
             byStage[name] = stageJobs
@@ -149,6 +155,12 @@ public struct Sweep: Sendable, Equatable {
     }
 
     private struct Axis { let key: String; let values: [JSONValue] }
+
+    /// What a fine-tuning job and its parent share.
+    private struct ParentKey: Hashable {
+        let model: String, dataset: JobConfig.DatasetSpec, seed: Int
+        init(_ job: JobConfig) { model = job.model; dataset = job.dataset; seed = job.seed }
+    }
 
     private static func gridAxes(_ grid: ObjectReader?, path gridPath: String) throws(SweepError) -> [Axis] {
         guard var grid else { return [] }

@@ -152,10 +152,16 @@ enum QuerySQL {
     static func condition(_ e: WhereExpression, text: String, args: inout StatementArguments,
                           fields: [String: QueryFields.Field] = QueryFields.all) throws(QueryError) -> String {
         switch e {
-        case .and(let a, let b):
-            return "(\(try condition(a, text: text, args: &args, fields: fields))) AND (\(try condition(b, text: text, args: &args, fields: fields)))"
-        case .or(let a, let b):
-            return "(\(try condition(a, text: text, args: &args, fields: fields))) OR (\(try condition(b, text: text, args: &args, fields: fields)))"
+        case .and, .or:
+            // A chain of one operator is written flat, `(a) AND (b) AND (c)`, not nested one level
+            // per term: SQLite's parser stack bounds nesting, not length.
+            let isAnd: Bool
+            if case .and = e { isAnd = true } else { isAnd = false }
+            var parts: [String] = []
+            for operand in chain(e, and: isAnd) {
+                parts.append("(\(try condition(operand, text: text, args: &args, fields: fields)))")
+            }
+            return parts.joined(separator: isAnd ? " AND " : " OR ")
         case .not(let a):
             return "NOT (\(try condition(a, text: text, args: &args, fields: fields)))"
         case .comparison(let name, let op, let value, let position):
@@ -166,6 +172,15 @@ enum QuerySQL {
             let (sql, numeric) = try field(name, position: position, text: text, args: &args, fields: fields)
             for v in values { try bind(v, numeric: numeric, field: name, position: position, text: text, args: &args) }
             return "\(sql) IN (\(values.map { _ in "?" }.joined(separator: ", ")))"
+        }
+    }
+
+    /// The operands of a chain of `and`s (or of `or`s), left to right.
+    static func chain(_ e: WhereExpression, and isAnd: Bool) -> [WhereExpression] {
+        switch e {
+        case .and(let a, let b) where isAnd: return chain(a, and: true) + chain(b, and: true)
+        case .or(let a, let b) where !isAnd: return chain(a, and: false) + chain(b, and: false)
+        default: return [e]
         }
     }
 

@@ -21,15 +21,18 @@ extension JobStore {
                 ORDER BY r.test_accuracy IS NULL, r.test_accuracy DESC, j.id
                 LIMIT ?
                 """, arguments: arguments + [limit]).map { row in
+                // Never a non-finite number (JSON has none): such a figure, from a row stored before
+                // results were range-checked, reads as missing.
+                func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
                 var r = LeaderboardRow(id: row["id"], sweep: row["sweep"], model: row["model"], quantizer: row["quantizer"],
                                dataset: row["dataset"], split: row["split"], seed: row["seed"],
-                               learningRate: row["learning_rate"], testAccuracy: row["test_accuracy"],
-                               validationAccuracy: row["val_accuracy"], trainSeconds: row["train_seconds"],
-                               imagesPerSecond: row["images_per_second"], state: JobState(rawValue: row["state"]) ?? .failed,
+                               learningRate: finite(row["learning_rate"]) ?? 0, testAccuracy: finite(row["test_accuracy"]),
+                               validationAccuracy: finite(row["val_accuracy"]), trainSeconds: finite(row["train_seconds"]),
+                               imagesPerSecond: finite(row["images_per_second"]), state: JobState(rawValue: row["state"]) ?? .failed,
                                epoch: row["last_epoch"], epochs: row["epochs"], parent: row["parent"])
                 r.packedExact = (row["packed_exact"] as Int64?).map { $0 != 0 }
-                r.packedImagesPerSecond = (row["packed_latency64"] as Double?).flatMap { $0 > 0 ? 64 / $0 : nil }
-                r.packedLatencyBatch1 = row["packed_latency1"]
+                r.packedImagesPerSecond = finite((row["packed_latency64"] as Double?).flatMap { $0 > 0 ? 64 / $0 : nil })
+                r.packedLatencyBatch1 = finite(row["packed_latency1"])
                 return r
             }
     }

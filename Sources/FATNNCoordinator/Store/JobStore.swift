@@ -100,7 +100,11 @@ public final class JobStore: Sendable {
         let t = now()
         // Hashing is the expensive part of a large sweep: done once per job, before the transaction.
         let ids = JobConfig.identities(of: sweep.jobs)
+        let total = sweep.jobs.count * max(1, replicate)
         return { [self] db in
+            guard total <= Sweep.maxJobs else {
+                throw StoreError.invalid(SweepError(path: "replicate", "\(sweep.jobs.count) jobs x \(replicate) copies is \(total) jobs; the limit is \(Sweep.maxJobs) per submission"))
+            }
             try db.execute(sql: """
                 INSERT INTO sweeps (name, document, submitted_at) VALUES (?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET document = excluded.document, submitted_at = excluded.submitted_at

@@ -26,6 +26,8 @@ public indirect enum WhereExpression: Sendable, Equatable {
     public static let maxLength = 4000
     /// Most comparisons in one expression.
     public static let maxTerms = 200
+    /// Deepest nesting of parentheses and `not`s (the SQL it becomes must fit SQLite's parser).
+    public static let maxDepth = 20
 
     /// Parses `text`.
     ///
@@ -179,12 +181,19 @@ struct WhereParser {
     mutating func unary() throws(QueryError) -> WhereExpression {
         guard let t = current else { throw QueryError(text, column: end, "expected a comparison such as model = resnet20, got the end") }
         if isKeyword(t, "not") {
+            depth += 1
+            guard depth <= WhereExpression.maxDepth else {
+                throw QueryError(text, column: t.column, "'not' and parentheses nested more than \(WhereExpression.maxDepth) deep")
+            }
             index += 1
+            defer { depth -= 1 }
             return .not(try unary())
         }
         if t.text == "(" && t.kind == .symbol {
             depth += 1
-            guard depth <= 50 else { throw QueryError(text, column: t.column, "parentheses nested too deep") }
+            guard depth <= WhereExpression.maxDepth else {
+                throw QueryError(text, column: t.column, "'not' and parentheses nested more than \(WhereExpression.maxDepth) deep")
+            }
             index += 1
             let e = try expression()
             guard let close = current, close.kind == .symbol, close.text == ")" else {
