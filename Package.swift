@@ -34,11 +34,12 @@ let package = Package(
         // Job, sweep and result types shared by coordinator and worker.
         .target(name: "FATNNJobs"),
 
-        // SQLite store, HTTP API, leaderboard queries.
+        // SQLite store, HTTP API, leaderboard queries. The engine only to check uploaded models.
         .target(name: "FATNNCoordinator", dependencies: [
-            "FATNNJobs",
+            "FATNNJobs", "FATNNEngine",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,9 +82,10 @@ let package = Package(
         .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNTestSupport"]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
-            "FATNNCoordinator", "FATNNJobs",
+            "FATNNCoordinator", "FATNNJobs", "FATNNEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNTestSupport",

@@ -57,6 +57,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Datasets served to workers that lack them: DIR/NAME for each dataset (default: each dataset's system directory, e.g. /usr/share/datasets/fashion-mnist).", valueName: "dir"))
     var dataDir: String?
 
+    @Option(help: "Close a connection that sends nothing for this many seconds (a stalled request head or body included).")
+    var idleTimeout: Double = 60
+
+    @Option(help: "Connections open at once; more wait in the listen backlog until one closes.")
+    var maxConnections: Int = 512
+
+    @Option(help: "Model uploads received at once; more are answered 503 with Retry-After (workers retry).")
+    var maxUploads: Int = 4
+
+    @Option(help: ArgumentHelp("Largest model file accepted from a worker, in MiB.", valueName: "MiB"))
+    var maxArtifactMib: Int = 256
+
     @Option(help: .hidden) var faultDelayedResultAcks: Int = 0
     @Option(help: .hidden) var faultResultAckDelay: Double = 0
 
@@ -71,6 +83,10 @@ struct Serve: AsyncParsableCommand {
             }
         }
         if let g = graceSeconds, !(0...86_400).contains(g) { throw ValidationError("--grace-seconds must be in 0...86400") }
+        guard idleTimeout >= 1 && idleTimeout <= 3600 else { throw ValidationError("--idle-timeout must be in 1...3600 seconds, got \(idleTimeout)") }
+        guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
+        guard (1...64).contains(maxUploads) else { throw ValidationError("--max-uploads must be in 1...64, got \(maxUploads)") }
+        guard (1...4096).contains(maxArtifactMib) else { throw ValidationError("--max-artifact-mib must be in 1...4096, got \(maxArtifactMib)") }
     }
 
     func run() async throws {
@@ -93,7 +109,9 @@ struct Serve: AsyncParsableCommand {
         let faults = CoordinatorFaults(delayedResultAcks: faultDelayedResultAcks, resultAckDelay: faultResultAckDelay)
         let app = CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token, worker: workerToken), host: host,
                                                 port: port, logger: logger, faults: faults,
-                                                datasets: DatasetLibrary(dataDirectory: dataDir)) { bound in
+                                                datasets: DatasetLibrary(dataDirectory: dataDir),
+                                                limits: CoordinatorLimits(idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
+                                                                          concurrentUploads: maxUploads, maxArtifactBytes: maxArtifactMib << 20)) { bound in
             if let portFile {
                 do { try "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8) } catch {
                     logger.error("\(portFile): cannot write the port file: \(error)")

@@ -38,6 +38,14 @@ extension CoordinatorRoutes {
             logger.info("re-queued \(ids.count) job(s) in state \(req.states.map(\.rawValue).joined(separator: ","))")
             return try json(API.JobsResponse(jobs: ids))
         }
+        api.delete("artifacts/{hash}") { _, context in
+            let hash = try configHash(context)
+            guard try await store.deleteArtifact(configHash: hash) else {
+                throw HTTPError(.notFound, message: "no model is stored for config hash \(hash)")
+            }
+            logger.warning("model of config \(hash) deleted; jobs that start from it wait for a new one")
+            return try json(API.Ack())
+        }
         for (verb, paused) in [("pause", true), ("resume", false)] {
             api.post("sweeps/{name}/\(verb)") { _, context in
                 let name = try context.parameters.require("name")

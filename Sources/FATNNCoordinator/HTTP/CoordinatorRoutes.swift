@@ -15,7 +15,7 @@ import Logging
 /// | POST | /api/jobs/{id}/result | `CompleteRequest` → `Ack` (idempotent; sent after the commit) |
 /// | POST | /api/jobs/{id}/fail | `FailRequest` → `Ack` |
 /// | POST | /api/jobs/{id}/release | `ReleaseRequest` → `Ack` (job back to the queue, unrun) |
-/// | PUT | /api/jobs/{id}/artifact | model file bytes, header `X-Claim-Token` → `Ack` |
+/// | PUT | /api/jobs/{id}/artifact | model file bytes, header `X-Claim-Token` → `Ack` (claim checked before the body is read; 400 unless a valid model of the job's architecture, dataset and quantizer; 413 past the size cap; 503 with `Retry-After` while too many uploads run) |
 /// | GET | /api/artifacts/{configHash} | → model file bytes, header `X-Content-SHA256` (404 if none) |
 ///
 /// Read routes (either token): `GET /api/status`, `GET /api/jobs` (every job as a
@@ -27,25 +27,25 @@ import Logging
 ///
 /// Admin routes (admin token only): `POST /api/sweeps[?replicate=N]` (sweep document →
 /// `SubmitResponse`), `POST /api/cancel` (`CancelRequest`), `POST /api/retry` (`RetryRequest`),
-/// `POST /api/sweeps/{name}/pause`, `POST /api/sweeps/{name}/resume`.
+/// `POST /api/sweeps/{name}/pause`, `POST /api/sweeps/{name}/resume`, `DELETE /api/artifacts/{configHash}`
+/// (removes a stored model; jobs that start from it wait for a new one).
 ///
 /// `GET /health` needs no token. Every error is JSON `{"error": {"message": …}}`.
 public enum CoordinatorRoutes {
     /// Largest request body accepted, in bytes.
     public static let maxBodyBytes = Sweep.maxDocumentBytes
-    /// Largest model file accepted as an artifact, in bytes.
-    public static let maxArtifactBytes = 256 << 20
 
     /// A router serving `store`: workers need `tokens.worker` or `tokens.admin`, administration
     /// needs `tokens.admin`.
     public static func router(store: any JobQueueStore, tokens: CoordinatorTokens, logger: Logger,
                               faults: CoordinatorFaults = CoordinatorFaults(),
-                              datasets: DatasetLibrary = DatasetLibrary()) -> Router<BasicRequestContext> {
+                              datasets: DatasetLibrary = DatasetLibrary(),
+                              uploads: ArtifactUploads = ArtifactUploads()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in try json(API.Ack()) }
         let either = BearerTokenMiddleware<BasicRequestContext>(tokens: tokens.all, role: "worker or admin")
         let admin = BearerTokenMiddleware<BasicRequestContext>(tokens: [tokens.admin], role: "admin")
-        addWorkerRoutes(router.group("api").add(middleware: either), store: store, logger: logger, faults: faults)
+        addWorkerRoutes(router.group("api").add(middleware: either), store: store, logger: logger, faults: faults, uploads: uploads)
         addReadRoutes(router.group("api").add(middleware: either), store: store)
         addDatasetRoutes(router.group("api").add(middleware: either), library: datasets)
         router.group("metrics").add(middleware: either).get { _, _ in

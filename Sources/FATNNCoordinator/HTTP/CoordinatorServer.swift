@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -19,11 +20,15 @@ public enum CoordinatorServer {
     public static func application(
         store: any JobQueueStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
-        datasets: DatasetLibrary = DatasetLibrary(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        datasets: DatasetLibrary = DatasetLibrary(), limits: CoordinatorLimits = CoordinatorLimits(),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: CoordinatorRoutes.router(store: store, tokens: tokens, logger: logger, faults: faults, datasets: datasets),
-            configuration: .init(address: .hostname(host, port: port), serverName: "fatnn-coord"),
+            router: CoordinatorRoutes.router(store: store, tokens: tokens, logger: logger, faults: faults, datasets: datasets,
+                                             uploads: ArtifactUploads(limit: limits.concurrentUploads, maxBytes: limits.maxArtifactBytes)),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "fatnn-coord",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -32,10 +37,11 @@ public enum CoordinatorServer {
     public static func application(
         store: JobStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
-        datasets: DatasetLibrary = DatasetLibrary(), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        datasets: DatasetLibrary = DatasetLibrary(), limits: CoordinatorLimits = CoordinatorLimits(),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         application(store: store.queue as any JobQueueStore, tokens: tokens, host: host, port: port, logger: logger,
-                    faults: faults, datasets: datasets, onRunning: onRunning)
+                    faults: faults, datasets: datasets, limits: limits, onRunning: onRunning)
     }
 
     /// The application with one (admin) token.
@@ -104,6 +110,27 @@ public enum CoordinatorServer {
             throw TokenFileError(path: path, reason: "cannot write: \(String(cString: strerror(errno)))")
         }
         return token
+    }
+}
+
+/// What the coordinator lets clients use at once, so that no client can exhaust it.
+public struct CoordinatorLimits: Sendable {
+    /// A connection that sends nothing (not even the rest of a request head or body) for this
+    /// long is closed.
+    public var idleTimeoutSeconds: Double
+    /// Connections open at once; further ones wait in the listen backlog.
+    public var maxConnections: Int
+    /// Model uploads received at once (more get 503 with `Retry-After`).
+    public var concurrentUploads: Int
+    /// Largest model file accepted, in bytes.
+    public var maxArtifactBytes: Int
+
+    public init(idleTimeoutSeconds: Double = 60, maxConnections: Int = 512, concurrentUploads: Int = 4,
+                maxArtifactBytes: Int = 256 << 20) {
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.maxConnections = maxConnections
+        self.concurrentUploads = concurrentUploads
+        self.maxArtifactBytes = maxArtifactBytes
     }
 }
 

@@ -7,7 +7,7 @@ import Logging
 extension CoordinatorRoutes {
     /// Claim, heartbeat, result, fail, release and artifacts: the routes a worker uses.
     static func addWorkerRoutes(_ api: RouterGroup<BasicRequestContext>, store: any JobQueueStore, logger: Logger,
-                                faults: CoordinatorFaults) {
+                                faults: CoordinatorFaults, uploads: ArtifactUploads) {
         api.post("jobs/claim") { request, _ in
             let req = try await decode(API.ClaimRequest.self, request)
             guard (1...200).contains(req.worker.count), (1...255).contains(req.host.count) else {
@@ -59,19 +59,19 @@ extension CoordinatorRoutes {
                 throw HTTPError(.badRequest, message: "missing X-Claim-Token header")
             }
             try validToken(claim)
-            let body = try await bytes(request, limit: maxArtifactBytes)
-            guard body.count >= 16, Array(body.prefix(8)) == Array("FATNNMD1".utf8) else {
-                throw HTTPError(.badRequest, message: "artifact is not a FATNN model file")
+            // The claim first: nothing of the body is read for a wrong or stale one.
+            let config = try await mapped { try await store.artifactClaim(job: id, token: claim) }
+            let size = try await uploads.withSlot {
+                let body = try await uploads.receive(request)
+                try ArtifactUploads.validate(body.data, job: id, config: config)
+                try await mapped { try await store.storeArtifact(job: id, token: claim, data: body.data, sha256: body.sha256) }
+                return body.data.count
             }
-            try await mapped { try await store.storeArtifact(job: id, token: claim, data: body) }
-            logger.info("job \(id) stored its model (\(body.count) bytes)")
+            logger.info("job \(id) stored its model (\(size) bytes)")
             return try json(API.Ack())
         }
         api.get("artifacts/{hash}") { _, context in
-            let hash = try context.parameters.require("hash")
-            guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
-                throw HTTPError(.badRequest, message: "expected a 64-character hex config hash")
-            }
+            let hash = try configHash(context)
             guard let (data, sha) = try await store.artifact(configHash: hash) else {
                 throw HTTPError(.notFound, message: "no model is stored for config hash \(hash)")
             }
@@ -80,10 +80,15 @@ extension CoordinatorRoutes {
         }
     }
 
-    static func validEpoch(_ e: EpochReport) throws {
-        guard (0...100_000).contains(e.epoch), e.trainLoss.isFinite || e.trainLoss.isNaN, e.seconds >= 0 else {
-            throw HTTPError(.badRequest, message: "epoch report out of range")
+    static func configHash(_ context: BasicRequestContext) throws -> String {
+        let hash = try context.parameters.require("hash")
+        guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+            throw HTTPError(.badRequest, message: "expected a 64-character hex config hash")
         }
+        return hash
+    }
+
+    static func validEpoch(_ e: EpochReport) throws {
+        do { try e.validate() } catch { throw HTTPError(.badRequest, message: "epoch report: \(error)") }
     }
 }
-

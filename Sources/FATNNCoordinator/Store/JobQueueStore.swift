@@ -30,8 +30,12 @@ public protocol JobQueueStore: Sendable {
     func retry(states: [JobState], sweep: String?) async throws -> [Int64]
     /// Pauses or resumes a sweep.
     func setPaused(sweep: String, _ paused: Bool) async throws
-    /// Stores a job's trained model.
-    func storeArtifact(job: Int64, token: String, data: Data) async throws
+    /// The config of the job whose current claim is `token` (checked before an upload is read).
+    func artifactClaim(job: Int64, token: String) async throws -> JobConfig
+    /// Stores a job's trained model (`sha256`: its digest, when already computed).
+    func storeArtifact(job: Int64, token: String, data: Data, sha256: String?) async throws
+    /// Deletes the model stored for a config hash; whether there was one.
+    func deleteArtifact(configHash: String) async throws -> Bool
     /// A stored model and its SHA-256.
     func artifact(configHash: String) async throws -> (data: Data, sha256: String)?
     /// Jobs per state.

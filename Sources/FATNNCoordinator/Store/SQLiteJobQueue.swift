@@ -43,8 +43,14 @@ public struct SQLiteJobQueue: JobQueueStore {
     public func setPaused(sweep: String, _ paused: Bool) async throws {
         try await store.batcher.write(durable: true, store.pauseOp(sweep: sweep, paused))
     }
-    public func storeArtifact(job: Int64, token: String, data: Data) async throws {
-        try await store.batcher.write(durable: true, store.artifactOp(job: job, token: token, data: data))
+    public func artifactClaim(job: Int64, token: String) async throws -> JobConfig {
+        try await store.pool.read { try JobStore.artifactClaim($0, job: job, token: token) }
+    }
+    public func storeArtifact(job: Int64, token: String, data: Data, sha256: String?) async throws {
+        try await store.batcher.write(durable: true, store.artifactOp(job: job, token: token, data: data, sha256: sha256))
+    }
+    public func deleteArtifact(configHash: String) async throws -> Bool {
+        try await store.batcher.write(durable: true) { try JobStore.deleteArtifact($0, configHash: configHash) }
     }
     public func artifact(configHash: String) async throws -> (data: Data, sha256: String)? {
         try await store.pool.read { try JobStore.artifact($0, configHash: configHash) }
