@@ -22,7 +22,7 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
     public var isTransient: Bool {
         switch self {
         case .unreachable: return true
-        case .http(let status, _): return status >= 500 || status == 429
+        case .http(let status, _): return status >= 500 || status == 429 || status == 408
         case .badResponse, .invalidURL: return false
         }
     }
@@ -31,6 +31,14 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
     public var status: Int? {
         if case .http(let s, _) = self { return s }
         return nil
+    }
+
+    /// True when the coordinator refused a report for what it says (any 4xx but a transient 408
+    /// or 429 and the 401/403 of a wrong token, which is this worker's fault, not the report's):
+    /// sending it again cannot succeed.
+    public var refusesReport: Bool {
+        guard let status, (400..<500).contains(status) else { return false }
+        return ![401, 403, 408, 429].contains(status)
     }
 
     /// True when the coordinator refused a stale claim (HTTP 409).

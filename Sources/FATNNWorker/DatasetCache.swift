@@ -24,6 +24,7 @@ actor DatasetCache {
     private let host: HostDatasetCache
     private let client: CoordinatorClient
     private let logger: Logger
+    private let retry: RetryPolicy
 
     /// A cache reading from `dataDirectory` (or each dataset's default directory), or from the
     /// coordinator as `source` says.
@@ -31,12 +32,13 @@ actor DatasetCache {
     /// Dataset NAME is read from `dataDirectory/NAME`, or from `dataDirectory` itself when that
     /// folder is named NAME; never from a folder named for another dataset.
     init(dataDirectory: String?, source: DatasetSource = .auto, cacheDirectory: String? = nil,
-         client: CoordinatorClient, logger: Logger) {
+         client: CoordinatorClient, logger: Logger, retry: RetryPolicy = RetryPolicy()) {
         self.dataDirectory = dataDirectory
         self.source = source
         self.host = HostDatasetCache(root: cacheDirectory ?? HostDatasetCache.defaultRoot())
         self.client = client
         self.logger = logger
+        self.retry = retry
     }
 
     func dataset(_ name: String) async throws -> Dataset {
@@ -74,10 +76,17 @@ actor DatasetCache {
     /// The coordinator's copy, through the host's cache.
     private func fetch(_ which: DatasetName) async throws -> Dataset {
         let client = self.client, name = which.rawValue
-        let manifest = try await client.datasetManifest(name)
+        // Transient failures (coordinator restarting, a dropped connection) are retried with
+        // backoff like every other request; only a refusal or bad bytes end the fetch.
+        let retry = self.retry, logger = self.logger
+        let manifest = try await retry.run("dataset \(name): fetch the manifest", logger: logger) {
+            try await client.datasetManifest(name)
+        }
         let started = Date()
         let outcome = try await host.directory(for: manifest) { file in
-            try await client.downloadDatasetFile(name, file.name)
+            try await retry.run("dataset \(name): fetch \(file.name)", logger: logger) {
+                try await client.downloadDatasetFile(name, file.name)
+            }
         }
         if outcome.downloaded > 0 {
             logger.info("dataset \(name): fetched \(outcome.downloaded) file(s), \(outcome.bytes) bytes, from the coordinator into \(outcome.directory) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")

@@ -16,11 +16,21 @@ struct SpoolEntry: Codable, Sendable {
     var error: String?
     /// File name (in the spool) of the trained model, uploaded before the result.
     var modelFile: String?
+
+    /// Why the entry cannot be sent as it is (a model file outside the spool, a result out of
+    /// range, neither result nor error), or nil.
+    var problem: String? {
+        if let f = modelFile, f.isEmpty || f.contains("/") || f.hasPrefix(".") { return "modelFile '\(f)' is not a file of the spool" }
+        if result == nil && error == nil { return "neither a result nor an error" }
+        if let result { do { try result.validate() } catch { return "\(error)" } }
+        return nil
+    }
 }
 
 /// The spool directory: one `job-ID-aN.json` per unacknowledged report (written atomically)
 /// and its `.model` file. Acknowledged entries are deleted; entries the coordinator refuses
-/// (stale claim, unknown job) are moved to `rejected/` with a log line, never silently dropped.
+/// (any 4xx but a wrong token's or a transient one), and entries that cannot be read, are moved
+/// to `rejected/` with the reason in `NAME.reason` and a log line, never silently dropped.
 struct ResultSpool: Sendable {
     let directory: String
 
@@ -46,10 +56,19 @@ struct ResultSpool: Sendable {
     /// Every entry for `coordinator`, oldest job first.
     func pending(for coordinator: String) -> [(name: String, entry: SpoolEntry, model: Data?)] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return files.filter { $0.hasSuffix(".json") }.sorted().compactMap { file in
+        return files.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().compactMap { file in
             let name = String(file.dropLast(5))
-            guard let data = FileManager.default.contents(atPath: path(file)),
-                  let entry = try? JSONDecoder().decode(SpoolEntry.self, from: data), entry.coordinator == coordinator else { return nil }
+            guard let data = FileManager.default.contents(atPath: path(file)) else { return nil }
+            let entry: SpoolEntry
+            do { entry = try JSONDecoder().decode(SpoolEntry.self, from: data) } catch {
+                reject(name, reason: "\(path(file)): unreadable spool entry: \(error)")
+                return nil
+            }
+            if let problem = entry.problem {
+                reject(name, reason: "\(path(file)): \(problem)")
+                return nil
+            }
+            guard entry.coordinator == coordinator else { return nil }
             let model = entry.modelFile.flatMap { FileManager.default.contents(atPath: path($0)) }
             return (name, entry, model)
         }
@@ -61,8 +80,9 @@ struct ResultSpool: Sendable {
         try? FileManager.default.removeItem(atPath: path(name + ".model"))
     }
 
-    /// Moves a refused entry to `rejected/`.
-    func reject(_ name: String) {
+    /// Moves a refused entry to `rejected/`, with why it was refused in `rejected/NAME.reason`.
+    func reject(_ name: String, reason: String) {
+        try? Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: path("rejected/" + name + ".reason")), options: .atomic)
         for ext in [".json", ".model"] where FileManager.default.fileExists(atPath: path(name + ext)) {
             try? FileManager.default.removeItem(atPath: path("rejected/" + name + ext))
             try? FileManager.default.moveItem(atPath: path(name + ext), toPath: path("rejected/" + name + ext))

@@ -128,10 +128,10 @@ extension Worker {
                     try await client.fail(job: entry.job, token: entry.claimToken, error: entry.error ?? "unknown error")
                 }
             }
-        } catch let e as ClientError where e.isStaleClaim || e.status == 404 {
-            let kept = name.map { " (kept in the spool's rejected/ as \($0))" } ?? ""
+        } catch let e as ClientError where e.refusesReport {
+            let kept = name.map { " (kept in the spool's rejected/ as \($0), with the reason in \($0).reason)" } ?? ""
             logger.warning("job \(entry.job): coordinator refused the report: \(e)\(kept)")
-            if let name { spool?.reject(name) }
+            if let name { spool?.reject(name, reason: "\(e)") }
             return
         }
         if let name { spool?.remove(name) }

@@ -78,7 +78,7 @@ public struct Worker: Sendable {
         self.logger = logger
         self.retry = retry
         self.cache = DatasetCache(dataDirectory: options.dataDirectory, source: options.datasetSource,
-                                  cacheDirectory: options.datasetCacheDirectory, client: client, logger: logger)
+                                  cacheDirectory: options.datasetCacheDirectory, client: client, logger: logger, retry: retry)
         self.spool = try options.spoolDirectory.map { try ResultSpool(directory: $0) }
         self.shutdown = shutdown
     }
