@@ -203,3 +203,19 @@ CREATE TABLE group_results (
 );
 INSERT INTO group_results SELECT j.group_hash, min(s.name), min(j.model), min(j.quantizer), min(j.dataset), min(j.split), min(j.learning_rate), min(j.epochs), count(*), count(r.test_accuracy), total(r.test_accuracy), total((r.test_accuracy) * (r.test_accuracy)), min(r.test_accuracy), max(r.test_accuracy), count(r.val_accuracy), total(r.val_accuracy), total((r.val_accuracy) * (r.val_accuracy)), min(r.val_accuracy), max(r.val_accuracy), count(r.test_loss), total(r.test_loss), total((r.test_loss) * (r.test_loss)), min(r.test_loss), max(r.test_loss), count(r.train_loss), total(r.train_loss), total((r.train_loss) * (r.train_loss)), min(r.train_loss), max(r.train_loss), count(r.train_seconds), total(r.train_seconds), total((r.train_seconds) * (r.train_seconds)), min(r.train_seconds), max(r.train_seconds), count(r.images_per_second), total(r.images_per_second), total((r.images_per_second) * (r.images_per_second)), min(r.images_per_second), max(r.images_per_second), count(64.0 / json_extract(r.result, '$.packed.latencyBatch64')), total(64.0 / json_extract(r.result, '$.packed.latencyBatch64')), total((64.0 / json_extract(r.result, '$.packed.latencyBatch64')) * (64.0 / json_extract(r.result, '$.packed.latencyBatch64'))), min(64.0 / json_extract(r.result, '$.packed.latencyBatch64')), max(64.0 / json_extract(r.result, '$.packed.latencyBatch64')), count(1000.0 * json_extract(r.result, '$.packed.latencyBatch1')), total(1000.0 * json_extract(r.result, '$.packed.latencyBatch1')), total((1000.0 * json_extract(r.result, '$.packed.latencyBatch1')) * (1000.0 * json_extract(r.result, '$.packed.latencyBatch1'))), min(1000.0 * json_extract(r.result, '$.packed.latencyBatch1')), max(1000.0 * json_extract(r.result, '$.packed.latencyBatch1')), count(json_extract(r.result, '$.packedExact')), total(json_extract(r.result, '$.packedExact')), total((json_extract(r.result, '$.packedExact')) * (json_extract(r.result, '$.packedExact'))), min(json_extract(r.result, '$.packedExact')), max(json_extract(r.result, '$.packedExact')), count(json_extract(r.result, '$.operations.bitOps') / 1e9), total(json_extract(r.result, '$.operations.bitOps') / 1e9), total((json_extract(r.result, '$.operations.bitOps') / 1e9) * (json_extract(r.result, '$.operations.bitOps') / 1e9)), min(json_extract(r.result, '$.operations.bitOps') / 1e9), max(json_extract(r.result, '$.operations.bitOps') / 1e9) FROM jobs j JOIN sweeps s ON s.id = j.sweep_id JOIN results r ON r.job_id = j.id WHERE 1 GROUP BY j.group_hash;
 CREATE INDEX jobs_model_quantizer ON jobs(model, quantizer);  -- leaderboard filters on model and quantizer
+-- Schema version 6: models kept per job (config hash and replica), each from one attempt, and
+-- served only once that attempt's result is accepted (before, replicas of one config shared one
+-- slot, and an attempt whose result was refused could leave its model there).
+CREATE TABLE job_artifacts (
+    job_id      INTEGER PRIMARY KEY REFERENCES jobs(id),
+    attempt     INTEGER NOT NULL,          -- the attempt that uploaded it
+    accepted    INTEGER NOT NULL DEFAULT 0, -- 1 once that attempt's result is accepted
+    sha256      TEXT NOT NULL,             -- of data
+    size        INTEGER NOT NULL,
+    data        BLOB NOT NULL,             -- a FATNN model file
+    created_at  REAL NOT NULL
+);
+INSERT INTO job_artifacts (job_id, attempt, accepted, sha256, size, data, created_at)
+    SELECT a.job_id, j.attempts, j.state = 'succeeded', a.sha256, a.size, a.data, a.created_at
+    FROM artifacts a JOIN jobs j ON j.id = a.job_id;
+DROP TABLE artifacts;

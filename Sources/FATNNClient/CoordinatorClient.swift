@@ -96,10 +96,11 @@ public struct CoordinatorClient: Sendable {
                                         headers: ["X-Claim-Token": claim])
     }
 
-    /// The model file stored for the job with `configHash`, checked against the coordinator's
-    /// SHA-256 of it.
-    public func downloadArtifact(configHash: String) async throws -> Data {
-        let (data, headers) = try await exchange(.GET, "/api/artifacts/\(configHash)", body: nil)
+    /// The accepted model file of the job with `configHash` and `replica` (or of that config's
+    /// lowest replica when it has no such one: what a fine-tuning job of `replica` starts from),
+    /// checked against the coordinator's SHA-256 of it.
+    public func downloadArtifact(configHash: String, replica: Int = 0) async throws -> Data {
+        let (data, headers) = try await exchange(.GET, "/api/artifacts/\(configHash)?replica=\(replica)", body: nil)
         let digest = SHA256.hex([UInt8](data))
         guard headers.first(name: "X-Content-SHA256") == digest else {
             throw ClientError.badResponse("artifact \(configHash): SHA-256 \(digest) does not match the coordinator's \(headers.first(name: "X-Content-SHA256") ?? "(none)")")

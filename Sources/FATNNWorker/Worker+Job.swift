@@ -29,7 +29,7 @@ extension Worker {
         if let parent = c.initFrom {
             do {
                 initialModel = try await retry.run("job \(job.id): fetch the model to start from", logger: logger) {
-                    try await client.downloadArtifact(configHash: parent)
+                    try await client.downloadArtifact(configHash: parent, replica: job.replica)
                 }
             } catch let e as ClientError {
                 return try await report(job, error: "cannot fetch the model of job \(parent) to start from: \(e)")

@@ -41,7 +41,7 @@ struct Export: AsyncParsableCommand {
             let detail = try await client.job(job)
             guard detail.row.state == .succeeded else { throw CommandError("job \(job) is \(detail.row.state.rawValue); only a succeeded job has a model") }
             name = "job \(job)'s model"
-            let data = try await client.downloadArtifact(configHash: detail.configHash)
+            let data = try await client.downloadArtifact(configHash: detail.configHash, replica: detail.replica)
             file = try ModelFile.decode(data, name: name)
         } else {
             name = modelFile!

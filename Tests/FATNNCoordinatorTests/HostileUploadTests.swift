@@ -74,11 +74,12 @@ import Testing
             try await client.execute(uri: "/api/artifacts/\(job.config.configHash)", method: .get, headers: Self.bearer(Self.worker)) { r in
                 #expect(r.status == .notFound, "nothing was stored")
             }
-            // The job's real model is stored.
+            // The job's real model is stored, and served once the job's result is accepted.
             let good = try Self.model()
             try await client.execute(uri: "/api/jobs/\(job.id)/artifact", method: .put, headers: headers, body: ByteBuffer(bytes: good)) { r in
                 #expect(r.status == .ok, "\(Self.message(r))")
             }
+            try store.complete(job: job.id, token: job.claimToken, result: sampleResult(0.9))
             try await client.execute(uri: "/api/artifacts/\(job.config.configHash)", method: .get, headers: Self.bearer(Self.worker)) { r in
                 #expect(r.status == .ok && Array(r.body.readableBytesView) == good)
                 #expect(r.headers[HTTPField.Name("X-Content-SHA256")!] == SHA256.hex(good), "the hash computed while streaming")

@@ -16,7 +16,7 @@ import Logging
 /// | POST | /api/jobs/{id}/fail | `FailRequest` → `Ack` |
 /// | POST | /api/jobs/{id}/release | `ReleaseRequest` → `Ack` (job back to the queue, unrun) |
 /// | PUT | /api/jobs/{id}/artifact | model file bytes, header `X-Claim-Token` → `Ack` (claim checked before the body is read; 400 unless a valid model of the job's architecture, dataset and quantizer; 413 past the size cap; 503 with `Retry-After` while too many uploads run) |
-/// | GET | /api/artifacts/{configHash} | → model file bytes, header `X-Content-SHA256` (404 if none) |
+/// | GET | /api/artifacts/{configHash}[?replica=N] | → the accepted model of that config's replica N (or its lowest replica when it has no N: the model a fine-tuning job of replica N starts from), header `X-Content-SHA256` (404 if none) |
 ///
 /// Read routes (either token): `GET /api/status`, `GET /api/jobs` (every job as a
 /// `LeaderboardRow`), `GET /api/jobs/{id}`, `GET /api/leaderboard?where=…&sort=…&columns=…&group=…&limit=…&sweep=…`

@@ -70,9 +70,16 @@ extension CoordinatorRoutes {
             logger.info("job \(id) stored its model (\(size) bytes)")
             return try json(API.Ack())
         }
-        api.get("artifacts/{hash}") { _, context in
+        api.get("artifacts/{hash}") { request, context in
             let hash = try configHash(context)
-            guard let (data, sha) = try await store.artifact(configHash: hash) else {
+            var replica = 0
+            if let r = request.uri.queryParameters.get("replica") {
+                guard let n = Int(r), (0...1_000_000).contains(n) else {
+                    throw HTTPError(.badRequest, message: "replica must be an integer ≥ 0, got '\(r)'")
+                }
+                replica = n
+            }
+            guard let (data, sha) = try await store.artifact(configHash: hash, replica: replica) else {
                 throw HTTPError(.notFound, message: "no model is stored for config hash \(hash)")
             }
             return Response(status: .ok, headers: [.contentType: "application/octet-stream", HTTPField.Name("X-Content-SHA256")!: sha],

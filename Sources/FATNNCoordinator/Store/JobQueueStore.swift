@@ -37,7 +37,7 @@ public protocol JobQueueStore: Sendable {
     /// Deletes the model stored for a config hash; whether there was one.
     func deleteArtifact(configHash: String) async throws -> Bool
     /// A stored model and its SHA-256.
-    func artifact(configHash: String) async throws -> (data: Data, sha256: String)?
+    func artifact(configHash: String, replica: Int) async throws -> (data: Data, sha256: String)?
     /// Jobs per state.
     func counts() async throws -> [String: Int]
     /// Answers a leaderboard query (filter, sort, columns, grouping over seeds).

@@ -2,10 +2,22 @@ import FATNNJobs
 import Foundation
 import GRDB
 
-/// Trained models stored for the jobs that fine-tune from them.
+/// Trained models stored for the jobs that fine-tune from them: one per job (config hash and
+/// replica), from the attempt that uploaded it, served only once that attempt's result is accepted.
 extension JobStore {
-    /// Stores the model a claimed job produced, keyed by the job's config hash. Storing again (a
-    /// retried upload) replaces it.
+    /// SQL for the id of the job whose model the job aliased `alias` starts from: the job with its
+    /// parent's config hash and the same replica, or, when the parent config has no such replica,
+    /// its lowest replica.
+    static func parentJob(_ alias: String) -> String {
+        """
+        COALESCE((SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(alias).parent_hash AND pj.replica = \(alias).replica), \
+        (SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(alias).parent_hash ORDER BY pj.replica LIMIT 1))
+        """
+    }
+
+    /// Stores the model a claimed job produced, for the claim's attempt. Storing again (a retried
+    /// upload) replaces it; it is served once the attempt's result is accepted (at once if it
+    /// already is).
     ///
     /// - Parameter sha256: the digest of `data` when the caller computed it while receiving it.
     /// - Throws: ``StoreError/staleClaim(_:)`` unless `token` is the job's current claim.
@@ -35,15 +47,25 @@ extension JobStore {
         let t = now()
         let digest = sha256 ?? SHA256.hex([UInt8](data))
         return { db in
-            let hash = try Self.artifactClaim(db, job: id, token: token).configHash
+            _ = try Self.artifactClaim(db, job: id, token: token)
             try db.execute(sql: """
-                INSERT OR REPLACE INTO artifacts (config_hash, job_id, sha256, size, data, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [hash, id, digest, data.count, data, t])
+                INSERT OR REPLACE INTO job_artifacts (job_id, attempt, accepted, sha256, size, data, created_at)
+                SELECT id, attempts, state = 'succeeded', ?, ?, ?, ? FROM jobs WHERE id = ?
+                """, arguments: [digest, data.count, data, t, id])
         }
     }
 
-    /// Deletes the model stored for `configHash` (an administrator removing a bad one); jobs that
-    /// start from it wait until a new one is stored.
+    /// Marks the model of the attempt whose result was just accepted as the job's, and drops one
+    /// left by an earlier attempt (whose result was never accepted).
+    static func acceptArtifact(_ db: Database, job id: Int64) throws {
+        try db.cachedStatement(sql: """
+            DELETE FROM job_artifacts WHERE job_id = ? AND attempt != (SELECT attempts FROM jobs WHERE id = ?)
+            """).execute(arguments: [id, id])
+        try db.cachedStatement(sql: "UPDATE job_artifacts SET accepted = 1 WHERE job_id = ?").execute(arguments: [id])
+    }
+
+    /// Deletes the models stored for `configHash` (every replica; an administrator removing a bad
+    /// one); jobs that start from them wait until new ones are stored.
     ///
     /// - Returns: whether a model was stored.
     public func deleteArtifact(configHash: String) throws -> Bool {
@@ -51,17 +73,25 @@ extension JobStore {
     }
 
     static func deleteArtifact(_ db: Database, configHash: String) throws -> Bool {
-        try db.execute(sql: "DELETE FROM artifacts WHERE config_hash = ?", arguments: [configHash])
+        try db.execute(sql: "DELETE FROM job_artifacts WHERE job_id IN (SELECT id FROM jobs WHERE config_hash = ?)",
+                       arguments: [configHash])
         return db.changesCount > 0
     }
 
-    /// The model stored for the job with `configHash`, with its SHA-256, or nil.
-    public func artifact(configHash: String) throws -> (data: Data, sha256: String)? {
-        try pool.read { try Self.artifact($0, configHash: configHash) }
+    /// The accepted model of the job with `configHash` and `replica` (or, when that config has no
+    /// such replica, its lowest one: the model a fine-tuning job of that replica starts from), with
+    /// its SHA-256, or nil.
+    public func artifact(configHash: String, replica: Int = 0) throws -> (data: Data, sha256: String)? {
+        try pool.read { try Self.artifact($0, configHash: configHash, replica: replica) }
     }
 
-    static func artifact(_ db: Database, configHash: String) throws -> (data: Data, sha256: String)? {
-        try Row.fetchOne(db, sql: "SELECT data, sha256 FROM artifacts WHERE config_hash = ?", arguments: [configHash])
+    static func artifact(_ db: Database, configHash: String, replica: Int) throws -> (data: Data, sha256: String)? {
+        try Row.fetchOne(db, sql: """
+            SELECT a.data, a.sha256 FROM job_artifacts a
+            WHERE a.accepted = 1 AND a.job_id = COALESCE(
+                (SELECT pj.id FROM jobs pj WHERE pj.config_hash = ? AND pj.replica = ?),
+                (SELECT pj.id FROM jobs pj WHERE pj.config_hash = ? ORDER BY pj.replica LIMIT 1))
+            """, arguments: [configHash, replica, configHash])
             .map { (data: $0["data"], sha256: $0["sha256"]) }
     }
 }

@@ -12,7 +12,7 @@ extension JobStore {
             try Row.fetchAll(db, sql: """
                 SELECT j.id, s.name AS sweep, j.model, j.quantizer, j.dataset, j.split, j.seed, j.learning_rate,
                        j.state, j.last_epoch, j.epochs, r.test_accuracy, r.val_accuracy, r.train_seconds,
-                       r.images_per_second, (SELECT p.id FROM jobs p WHERE p.config_hash = j.parent_hash) AS parent,
+                       r.images_per_second, \(parentJob("j")) AS parent,
                        json_extract(r.result, '$.packedExact') AS packed_exact,
                        json_extract(r.result, '$.packed.latencyBatch64') AS packed_latency64,
                        json_extract(r.result, '$.packed.latencyBatch1') AS packed_latency1

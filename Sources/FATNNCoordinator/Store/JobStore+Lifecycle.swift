@@ -106,6 +106,7 @@ extension JobStore {
                                  result.trainSeconds, result.imagesPerSecond, result.host, result.threads, json, t])
             for e in result.epochs { try Self.record(db, job: id, epoch: e) }
             try db.cachedStatement(sql: GroupSummary.upsert).execute(arguments: [id])
+            try Self.acceptArtifact(db, job: id)
         }
     }
 
@@ -261,10 +262,10 @@ extension JobStore {
         repeat {
             try db.cachedStatement(sql: """
                 UPDATE jobs SET state = 'failed', updated_at = ?,
-                    error = 'the job it starts from (' || (SELECT p.id FROM jobs p WHERE p.config_hash = jobs.parent_hash) || ') ended ' ||
-                            (SELECT p.state FROM jobs p WHERE p.config_hash = jobs.parent_hash)
+                    error = 'the job it starts from (' || \(Self.parentJob("jobs")) || ') ended ' ||
+                            (SELECT p.state FROM jobs p WHERE p.id = \(Self.parentJob("jobs")))
                 WHERE state = 'queued' AND parent_hash IN (SELECT config_hash FROM jobs WHERE state IN ('failed', 'dead', 'cancelled'))
-                  AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.config_hash = jobs.parent_hash AND p.state NOT IN ('failed', 'dead', 'cancelled'))
+                  AND (SELECT p.state FROM jobs p WHERE p.id = \(Self.parentJob("jobs"))) IN ('failed', 'dead', 'cancelled')
                 """).execute(arguments: [t])
         } while db.changesCount > 0
     }

@@ -52,6 +52,7 @@ public final class JobStore: Sendable {
         migrator.registerMigration("v3") { db in try db.execute(sql: Schema.version3) }
         migrator.registerMigration("v4") { db in try db.execute(sql: Schema.version4) }
         migrator.registerMigration("v5") { db in try Schema.regroupFineTuningJobs(db) }
+        migrator.registerMigration("v6") { db in try db.execute(sql: Schema.version6) }
         try migrator.migrate(pool)
     }
 
@@ -198,8 +199,8 @@ public final class JobStore: Sendable {
                 WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
                             WHERE j.state = 'queued' AND s.paused = 0 AND (j.not_before IS NULL OR j.not_before <= ?)
                               AND (j.parent_hash IS NULL OR EXISTS (
-                                SELECT 1 FROM jobs p JOIN artifacts a ON a.config_hash = p.config_hash
-                                WHERE p.config_hash = j.parent_hash AND p.state = 'succeeded'))
+                                SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
+                                WHERE p.id = \(Self.parentJob("j")) AND p.state = 'succeeded'))
                             ORDER BY j.priority DESC, j.id LIMIT 1)
                 RETURNING id, config, attempts, replica
                 """), arguments: [token, worker, host, t, t + leaseSeconds, t, t, t]) else {

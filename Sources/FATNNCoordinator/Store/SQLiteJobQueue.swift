@@ -52,8 +52,8 @@ public struct SQLiteJobQueue: JobQueueStore {
     public func deleteArtifact(configHash: String) async throws -> Bool {
         try await store.batcher.write(durable: true) { try JobStore.deleteArtifact($0, configHash: configHash) }
     }
-    public func artifact(configHash: String) async throws -> (data: Data, sha256: String)? {
-        try await store.pool.read { try JobStore.artifact($0, configHash: configHash) }
+    public func artifact(configHash: String, replica: Int) async throws -> (data: Data, sha256: String)? {
+        try await store.pool.read { try JobStore.artifact($0, configHash: configHash, replica: replica) }
     }
     public func counts() async throws -> [String: Int] { try await store.pool.read(JobStore.counts) }
     public func leaderboard(limit: Int) async throws -> [LeaderboardRow] {

@@ -5,7 +5,7 @@ import GRDB
 /// ``all`` kept identical by a test.
 enum Schema {
     /// Every migration, in order, as one script.
-    static var all: String { version1 + version2 + version3 + version4 }
+    static var all: String { version1 + version2 + version3 + version4 + version6 }
 
     static var version4: String { GroupSummary.migration }
 
@@ -27,6 +27,26 @@ enum Schema {
         try db.execute(sql: "DELETE FROM group_results")
         try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "1"))
     }
+
+    static let version6 = """
+    -- Schema version 6: models kept per job (config hash and replica), each from one attempt, and
+    -- served only once that attempt's result is accepted (before, replicas of one config shared one
+    -- slot, and an attempt whose result was refused could leave its model there).
+    CREATE TABLE job_artifacts (
+        job_id      INTEGER PRIMARY KEY REFERENCES jobs(id),
+        attempt     INTEGER NOT NULL,          -- the attempt that uploaded it
+        accepted    INTEGER NOT NULL DEFAULT 0, -- 1 once that attempt's result is accepted
+        sha256      TEXT NOT NULL,             -- of data
+        size        INTEGER NOT NULL,
+        data        BLOB NOT NULL,             -- a FATNN model file
+        created_at  REAL NOT NULL
+    );
+    INSERT INTO job_artifacts (job_id, attempt, accepted, sha256, size, data, created_at)
+        SELECT a.job_id, j.attempts, j.state = 'succeeded', a.sha256, a.size, a.data, a.created_at
+        FROM artifacts a JOIN jobs j ON j.id = a.job_id;
+    DROP TABLE artifacts;
+
+    """
 
     static let version1 = """
     -- FATNN coordinator database, schema version 1 (SQLite, WAL mode).
