@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // C shims: system libraries, each in its own target.
@@ -40,6 +44,8 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -49,7 +55,16 @@ let package = Package(
         .target(name: "FATNNClient", dependencies: [
             "FATNNJobs",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // A lab certificate authority and server certificates (`fatnn-coord tls init`): kept apart
+        // because swift-certificates brings a second BoringSSL build.
+        .target(name: "FATNNCertificates", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
 
         // Command-line options shared by the executables that talk to a coordinator.
@@ -65,7 +80,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "fatnn-coord", dependencies: [
-            "FATNNCoordinator", "FATNNClient", "FATNNJobs", "FATNNCommandLine",
+            "FATNNCoordinator", "FATNNClient", "FATNNJobs", "FATNNCommandLine", "FATNNCertificates",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn-worker", dependencies: [
@@ -88,7 +103,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNTestSupport",
+            "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNTestSupport", "FATNNCertificates",
         ]),
     ]
 )

@@ -8,13 +8,20 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
     case badResponse(String)
     /// The coordinator URL is not an http(s) URL.
     case invalidURL(String)
+    /// The TLS handshake failed (the server's certificate is not trusted, or does not name the
+    /// host): not worth retrying until the CA file or URL changes.
+    case tls(url: String, reason: String)
+    /// The `--ca-file` cannot be used.
+    case badCAFile(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unreachable(url, reason): return "coordinator unreachable at \(url): \(reason)"
         case let .http(status, message): return "coordinator answered \(status): \(message)"
         case let .badResponse(why): return "unreadable answer from the coordinator: \(why)"
-        case let .invalidURL(url): return "'\(url)' is not a coordinator URL; expected http://HOST:PORT"
+        case let .invalidURL(url): return "'\(url)' is not a coordinator URL; expected http://HOST:PORT or https://HOST:PORT"
+        case let .tls(url, reason): return "TLS with the coordinator at \(url) failed: \(reason) (is --ca-file the coordinator's CA, and does its certificate name this host?)"
+        case let .badCAFile(path, reason): return "\(path): \(reason)"
         }
     }
 
@@ -23,7 +30,7 @@ public enum ClientError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .unreachable: return true
         case .http(let status, _): return status >= 500 || status == 429 || status == 408
-        case .badResponse, .invalidURL: return false
+        case .badResponse, .invalidURL, .tls, .badCAFile: return false
         }
     }
 

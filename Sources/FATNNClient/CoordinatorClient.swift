@@ -3,6 +3,7 @@ import FATNNJobs
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Client of the coordinator's HTTP API (see `CoordinatorRoutes`), for workers and the CLI.
 /// Every call carries the bearer token and has a timeout.
@@ -11,12 +12,17 @@ public struct CoordinatorClient: Sendable {
     public let baseURL: String
     private let token: String
     private let timeout: TimeAmount
+    private let tls: TLSConfiguration
 
     /// A client of the coordinator at `baseURL`.
     ///
     /// - Parameter timeoutSeconds: limit on each request, connection to last byte.
     /// - Throws: ``ClientError/invalidURL(_:)`` unless `baseURL` is http(s).
-    public init(baseURL: String, token: String, timeoutSeconds: Int64 = 30) throws {
+    /// - Parameter caFile: PEM certificates to trust for an `https` coordinator instead of the
+    ///   system's (the lab CA of `fatnn-coord tls init`); the server's certificate must also name
+    ///   the URL's host. TLS 1.2 or later.
+    /// - Throws: ``ClientError/badCAFile(path:reason:)`` when `caFile` holds no certificate.
+    public init(baseURL: String, token: String, timeoutSeconds: Int64 = 30, caFile: String? = nil) throws {
         var url = baseURL
         while url.hasSuffix("/") { url.removeLast() }
         guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
@@ -25,6 +31,21 @@ public struct CoordinatorClient: Sendable {
         self.baseURL = url
         self.token = token
         self.timeout = .seconds(timeoutSeconds)
+        if let caFile {
+            let roots: [NIOSSLCertificate]
+            do { roots = try NIOSSLCertificate.fromPEMFile(caFile) } catch {
+                throw ClientError.badCAFile(path: caFile, reason: "not a readable PEM certificate file (\(error))")
+            }
+            guard !roots.isEmpty else { throw ClientError.badCAFile(path: caFile, reason: "holds no certificate") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(roots)
+            tls.minimumTLSVersion = .tlsv12
+            self.tls = tls
+        } else {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
+            self.tls = tls
+        }
     }
 
     /// Submits a sweep document; `replicate` > 0 adds that many copies of every job.
@@ -183,6 +204,7 @@ public struct CoordinatorClient: Sendable {
                           headers extra: [String: String] = [:], timeout: TimeAmount? = nil) async throws -> (Data, HTTPHeaders) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        request.tlsConfiguration = tls
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         for (name, value) in extra { request.headers.add(name: name, value: value) }
         if let body {
@@ -194,6 +216,8 @@ public struct CoordinatorClient: Sendable {
         do {
             response = try await Self.http.execute(request, timeout: timeout ?? self.timeout)
             bytes = try await response.body.collect(upTo: 256 << 20)
+        } catch let e where e is NIOSSLError || e is BoringSSLError || e is NIOSSLExtraError {
+            throw ClientError.tls(url: baseURL, reason: Self.describe(e))
         } catch {
             throw ClientError.unreachable(url: baseURL, reason: Self.describe(error))
         }

@@ -3,7 +3,8 @@ import FATNNClient
 import Foundation
 
 /// The options of every command that talks to a coordinator (`fatnn-coord`'s client commands,
-/// `fatnn-worker`, `fatnn export --job`): where it is and which bearer token to send.
+/// `fatnn-worker`, `fatnn export --job`): where it is, which bearer token to send, and which CA
+/// to trust over https.
 public struct CoordinatorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Coordinator URL (default $FATNN_COORDINATOR or http://127.0.0.1:8470).", valueName: "url"))
     public var coordinator: String = ProcessInfo.processInfo.environment["FATNN_COORDINATOR"] ?? "http://127.0.0.1:8470"
@@ -14,6 +15,9 @@ public struct CoordinatorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bearer token (prefer --token-file or FATNN_TOKEN: arguments are visible to other users).", valueName: "token"))
     public var token: String?
 
+    @Option(help: ArgumentHelp("PEM certificate(s) to trust for an https coordinator (default $FATNN_CA_FILE, else the system's): the ca.pem of 'fatnn-coord tls init'.", valueName: "file"))
+    public var caFile: String? = ProcessInfo.processInfo.environment["FATNN_CA_FILE"]
+
     public init() {}
 
     /// The token from `--token`, `--token-file` or `FATNN_TOKEN`.
@@ -21,6 +25,6 @@ public struct CoordinatorOptions: ParsableArguments {
 
     /// A client of the coordinator.
     public func client(timeoutSeconds: Int64 = 30) throws -> CoordinatorClient {
-        try CoordinatorClient(baseURL: coordinator, token: resolvedToken(), timeoutSeconds: timeoutSeconds)
+        try CoordinatorClient(baseURL: coordinator, token: resolvedToken(), timeoutSeconds: timeoutSeconds, caFile: caFile)
     }
 }

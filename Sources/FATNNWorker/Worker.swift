@@ -34,11 +34,14 @@ public struct WorkerOptions: Sendable {
     public var concurrency: Int
     /// Limit on each HTTP request, seconds.
     public var requestTimeout: Int64
+    /// PEM certificates to trust for an https coordinator (nil: the system's).
+    public var caFile: String?
 
     public init(coordinator: String, token: String, name: String? = nil, once: Bool = false, exitWhenIdle: Bool = false,
                 pollSeconds: Double = 2, dataDirectory: String? = nil, checkpointDirectory: String? = nil,
                 spoolDirectory: String? = nil, concurrency: Int = 1, requestTimeout: Int64 = 30,
-                datasetSource: DatasetSource = .auto, datasetCacheDirectory: String? = nil) {
+                datasetSource: DatasetSource = .auto, datasetCacheDirectory: String? = nil, caFile: String? = nil) {
+        self.caFile = caFile
         self.datasetSource = datasetSource
         self.datasetCacheDirectory = datasetCacheDirectory
         self.checkpointDirectory = checkpointDirectory
@@ -74,7 +77,8 @@ public struct Worker: Sendable {
     public init(options: WorkerOptions, logger: Logger, retry: RetryPolicy = RetryPolicy(),
                 shutdown: ShutdownSignal = ShutdownSignal()) throws {
         self.options = options
-        self.client = try CoordinatorClient(baseURL: options.coordinator, token: options.token, timeoutSeconds: options.requestTimeout)
+        self.client = try CoordinatorClient(baseURL: options.coordinator, token: options.token, timeoutSeconds: options.requestTimeout,
+                                            caFile: options.caFile)
         self.logger = logger
         self.retry = retry
         self.cache = DatasetCache(dataDirectory: options.dataDirectory, source: options.datasetSource,

@@ -54,7 +54,7 @@ struct Bench: AsyncParsableCommand {
         logger.logLevel = .error
         let token = String(repeating: "b", count: 32)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = CoordinatorServer.application(store: store, token: token, port: 0, logger: logger) { continuation.yield($0) }
+        let app = try CoordinatorServer.application(store: store, token: token, port: 0, logger: logger) { continuation.yield($0) }
         let (workers, jobs, submitJobs, json, query) = (self.workers, self.jobs, self.submitJobs, self.json, self.query)
         if query {
             let t0 = DispatchTime.now().uptimeNanoseconds

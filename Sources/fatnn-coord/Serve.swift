@@ -57,6 +57,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Datasets served to workers that lack them: DIR/NAME for each dataset (default: each dataset's system directory, e.g. /usr/share/datasets/fashion-mnist).", valueName: "dir"))
     var dataDir: String?
 
+    @Option(help: ArgumentHelp("Serve https with this PEM certificate chain (leaf first; 'fatnn-coord tls init' writes server.pem).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (server-key.pem).", valueName: "file"))
+    var tlsKey: String?
+
+    @Flag(help: "Serve plain http on an address other workers can reach (tokens then travel in clear text). Without it, a non-loopback --host needs --tls-cert.")
+    var insecureHTTP = false
+
     @Option(help: "Close a connection that sends nothing for this many seconds (a stalled request head or body included).")
     var idleTimeout: Double = 60
 
@@ -83,11 +92,17 @@ struct Serve: AsyncParsableCommand {
             }
         }
         if let g = graceSeconds, !(0...86_400).contains(g) { throw ValidationError("--grace-seconds must be in 0...86400") }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if tlsCert == nil && !insecureHTTP && !Self.isLoopback(host) {
+            throw ValidationError("--host \(host) is reachable from other hosts: serve TLS (--tls-cert F --tls-key F; 'fatnn-coord tls init DIR HOST…' makes them) or accept clear text with --insecure-http")
+        }
         guard idleTimeout >= 1 && idleTimeout <= 3600 else { throw ValidationError("--idle-timeout must be in 1...3600 seconds, got \(idleTimeout)") }
         guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
         guard (1...64).contains(maxUploads) else { throw ValidationError("--max-uploads must be in 1...64, got \(maxUploads)") }
         guard (1...4096).contains(maxArtifactMib) else { throw ValidationError("--max-artifact-mib must be in 1...4096, got \(maxArtifactMib)") }
     }
+
+    static func isLoopback(_ host: String) -> Bool { ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -102,22 +117,25 @@ struct Serve: AsyncParsableCommand {
         let store = try JobStore(path: db, leaseSeconds: leaseSeconds, backoffSeconds: backoffSeconds)
         let extended = try store.extendLeases(grace: graceSeconds ?? leaseSeconds)
         if extended > 0 { logger.info("\(extended) running job(s) get \(graceSeconds ?? leaseSeconds) s for their workers to re-attach") }
-        if !["127.0.0.1", "localhost", "::1"].contains(host) {
-            logger.warning("binding to \(host): the API is reachable from other hosts (token required)")
+        let tls = try tlsCert.map { try CoordinatorTLS.load(certificateChain: $0, privateKey: tlsKey ?? "") }
+        if !Self.isLoopback(host) {
+            logger.warning("binding to \(host): the API is reachable from other hosts (token required\(tls == nil ? "; plain http: tokens travel in clear text" : ", TLS"))")
         }
+        let scheme = tls == nil ? "http" : "https"
         let db = self.db, host = self.host, portFile = self.portFile
         let faults = CoordinatorFaults(delayedResultAcks: faultDelayedResultAcks, resultAckDelay: faultResultAckDelay)
-        let app = CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token, worker: workerToken), host: host,
+        let app = try CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token, worker: workerToken), host: host,
                                                 port: port, logger: logger, faults: faults,
                                                 datasets: DatasetLibrary(dataDirectory: dataDir),
                                                 limits: CoordinatorLimits(idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
-                                                                          concurrentUploads: maxUploads, maxArtifactBytes: maxArtifactMib << 20)) { bound in
+                                                                          concurrentUploads: maxUploads, maxArtifactBytes: maxArtifactMib << 20),
+                                                tls: tls) { bound in
             if let portFile {
                 do { try "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8) } catch {
                     logger.error("\(portFile): cannot write the port file: \(error)")
                 }
             }
-            logger.info("fatnn-coord listening on http://\(host):\(bound) (db: \(db), journal: \((try? store.journalMode()) ?? "?"), admin token: \(tokenPath), worker token: \(workerTokenPath))")
+            logger.info("fatnn-coord listening on \(scheme)://\(host):\(bound) (db: \(db), journal: \((try? store.journalMode()) ?? "?"), admin token: \(tokenPath), worker token: \(workerTokenPath))")
         }
         let reapEvery = max(0.5, min(leaseSeconds / 4, 30))
         try await withThrowingTaskGroup(of: Void.self) { group in

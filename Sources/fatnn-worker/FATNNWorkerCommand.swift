@@ -93,7 +93,7 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
                                     dataDirectory: dataDir, checkpointDirectory: checkpointDir == "none" ? nil : checkpointDir,
                                     spoolDirectory: spoolDir == "none" ? nil : spoolDir, concurrency: concurrency,
                                     requestTimeout: requestTimeout, datasetSource: DatasetSource(rawValue: datasetSource) ?? .auto,
-                                    datasetCacheDirectory: datasetCacheDir)
+                                    datasetCacheDirectory: datasetCacheDir, caFile: connection.caFile)
         let logger = Logger(label: "fatnn-worker")
         let shutdown = ShutdownSignal()
         let signals = SignalHandlers.install { signal, count in

@@ -35,10 +35,12 @@ import Testing
         _ = try store.claim(worker: "live-worker", host: "h2")
     }
 
-    static func get(_ url: String, cookie: String? = nil) async throws -> (Int, String) {
+    /// A page, with `token` as a bearer header (the session cookie is tested in
+    /// `DashboardSessionTests`).
+    static func get(_ url: String, token: String? = nil) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: url)!)
         request.timeoutInterval = 60
-        if let cookie { request.setValue("fatnn_token=\(cookie)", forHTTPHeaderField: "Cookie") }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
@@ -51,7 +53,7 @@ import Testing
             let (bad, _) = try await Self.get(url + "/ui/login?token=not-the-token")
             #expect(bad == 401)
 
-            let (status, board) = try await Self.get(url + "/ui", cookie: testToken)
+            let (status, board) = try await Self.get(url + "/ui", token: testToken)
             #expect(status == 200 && board.contains("<table id=\"leaderboard\""))
             #expect(board.contains("<td>fatnn</td>") && board.contains("<td>fp</td>"))
             // The seeded fp result has no measured latency: the latency plot shows fatnn and lists
@@ -59,23 +61,23 @@ import Testing
             #expect(board.contains("Accuracy against measured latency") && board.contains("Accuracy against bit-operations"))
             #expect(board.components(separatedBy: "<g class=\"point\"").count - 1 == 3, "fatnn on the latency plot, both on the bit-operations plot")
             #expect(board.contains("id=\"pareto-not-plotted\"") && !board.contains("id=\"pareto-bops-not-plotted\""))
-            let (_, packedOnly) = try await Self.get(url + "/ui?where=quantizer%20%3D%20fatnn", cookie: testToken)
+            let (_, packedOnly) = try await Self.get(url + "/ui?where=quantizer%20%3D%20fatnn", token: testToken)
             #expect(packedOnly.contains("Accuracy against measured latency") && !packedOnly.contains("not-plotted"))
             #expect(!board.contains("w<1>"), "values are escaped")
 
-            let (_, filtered) = try await Self.get(url + "/ui?where=" + "quantizer = fatnn".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, cookie: testToken)
+            let (_, filtered) = try await Self.get(url + "/ui?where=" + "quantizer = fatnn".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, token: testToken)
             #expect(filtered.contains("<td>fatnn</td>") && !filtered.contains("<td>fp</td>"))
-            let (_, wrong) = try await Self.get(url + "/ui?where=model%20%3D%3D%20x", cookie: testToken)
+            let (_, wrong) = try await Self.get(url + "/ui?where=model%20%3D%3D%20x", token: testToken)
             #expect(wrong.contains("id=\"query-error\"") && wrong.contains("not an operator") && wrong.contains("^"))
 
-            let (_, progress) = try await Self.get(url + "/ui/progress", cookie: testToken)
+            let (_, progress) = try await Self.get(url + "/ui/progress", token: testToken)
             #expect(progress.contains("data-sweep=\"dash\"") && progress.contains("live-worker"))
             #expect(progress.contains("<meta http-equiv=\"refresh\" content=\"5\">"), "progress reloads itself")
-            let (_, still) = try await Self.get(url + "/ui/progress?refresh=0", cookie: testToken)
+            let (_, still) = try await Self.get(url + "/ui/progress?refresh=0", token: testToken)
             #expect(!still.contains("http-equiv=\"refresh\""))
-            let (badStatus, _) = try await Self.get(url + "/ui/progress?refresh=soon", cookie: testToken)
+            let (badStatus, _) = try await Self.get(url + "/ui/progress?refresh=soon", token: testToken)
             #expect(badStatus == 400)
-            let (_, job) = try await Self.get(url + "/ui/jobs/1", cookie: testToken)
+            let (_, job) = try await Self.get(url + "/ui/jobs/1", token: testToken)
             #expect(job.contains("id=\"curves\"") && job.components(separatedBy: "class=\"series\"").count - 1 == 3)
             #expect(job.contains("<table id=\"attempts\"") && job.contains("w&lt;1&gt;"))
         }

@@ -31,14 +31,14 @@ func quietWorker(_ url: String, name: String? = nil, dataDirectory: String? = ni
 
 /// A coordinator on a temporary database file and a real HTTP port, for the length of `body`.
 func withCoordinator<T: Sendable>(token: String = testToken, datasets: DatasetLibrary = DatasetLibrary(), port: Int = 0,
-                                  _ body: @Sendable (_ url: String, _ store: JobStore) async throws -> T) async throws -> T {
+                                  tls: CoordinatorTLS? = nil, _ body: @Sendable (_ url: String, _ store: JobStore) async throws -> T) async throws -> T {
     let dir = try temporaryFolder("fatnn-e2e")
     let store = try JobStore(path: dir + "/jobs.sqlite", leaseSeconds: 60)
     var logger = Logger(label: "test-coordinator")
     logger.logLevel = .critical  // cancelling the server at the end logs errors that mean nothing here
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token), port: port, logger: logger,
-                                            datasets: datasets) { continuation.yield($0) }
+    let app = try CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token), port: port, logger: logger,
+                                            datasets: datasets, tls: tls) { continuation.yield($0) }
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
             defer { continuation.finish() }
@@ -50,7 +50,7 @@ func withCoordinator<T: Sendable>(token: String = testToken, datasets: DatasetLi
             _ = try await group.next()  // the server ended before listening: surface its error
             throw CancellationError()
         }
-        let result = try await body("http://127.0.0.1:\(port)", store)
+        let result = try await body("\(tls == nil ? "http" : "https")://127.0.0.1:\(port)", store)
         group.cancelAll()
         return result
     }

@@ -1,17 +1,20 @@
+import FATNNJobs
 import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Dashboard pages accept the API tokens from a `fatnn_token` cookie (set by `/ui/login`) or an
-/// `Authorization: Bearer` header; a request without either is sent to the login page.
+/// Dashboard pages accept a session cookie (`fatnn_session`, set by `/ui/login` for a valid API
+/// token) or an `Authorization: Bearer` header with a token; a request without either is sent to
+/// the login page. The cookie holds a random session id, never the token, and is `Secure` when the
+/// coordinator serves TLS.
 struct DashboardAuth<Context: RequestContext>: RouterMiddleware {
     let tokens: [String]
+    let sessions: DashboardSessions
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        guard let given = bearer ?? Self.cookie(request, "fatnn_token"), Self.valid(given, tokens) else {
-            return Response(status: .seeOther, headers: [.location: "/ui/login"])
-        }
+        let ok = bearer.map { Self.valid($0, tokens) } ?? Self.cookie(request, DashboardSessions.cookie).map(sessions.isValid) ?? false
+        guard ok else { return Response(status: .seeOther, headers: [.location: "/ui/login"]) }
         return try await next(request, context)
     }
 
@@ -37,5 +40,52 @@ struct DashboardAuth<Context: RequestContext>: RouterMiddleware {
             if let k = kv.first { out[k] = kv.count > 1 ? kv[1] : "" }
         }
         return out
+    }
+}
+
+/// Logged-in dashboard sessions: random 256-bit ids, each valid for ``lifetime`` seconds, at most
+/// ``capacity`` at once (the oldest goes first). Kept in memory: a restarted coordinator asks
+/// everyone to log in again.
+final class DashboardSessions: @unchecked Sendable {
+    static let cookie = "fatnn_session"
+    let lifetime: Double
+    let capacity: Int
+    /// `Secure` cookies (the coordinator serves TLS).
+    let secure: Bool
+    private let lock = NSLock()
+    /// Session id → (expiry time, opening order).
+    private var expiry: [String: (time: Double, order: Int)] = [:]
+    private var opened = 0
+
+    init(secure: Bool, lifetime: Double = 12 * 3600, capacity: Int = 1000) {
+        self.secure = secure
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    private var now: Double { Date().timeIntervalSince1970 }
+
+    /// A new session and the `Set-Cookie` value that carries it.
+    func open() -> String {
+        let id = JobStore.newToken()
+        let t = now
+        lock.withLock {
+            expiry = expiry.filter { $0.value.time > t }
+            if expiry.count >= capacity, let oldest = expiry.min(by: { $0.value.order < $1.value.order })?.key { expiry[oldest] = nil }
+            opened += 1
+            expiry[id] = (t + lifetime, opened)
+        }
+        return "\(Self.cookie)=\(id); Path=/ui; Max-Age=\(Int(lifetime)); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
+
+    func isValid(_ id: String) -> Bool {
+        let t = now
+        return lock.withLock { (expiry[id]?.time ?? 0) > t }
+    }
+
+    /// Ends the session `id` and returns the `Set-Cookie` value that clears it.
+    func close(_ id: String?) -> String {
+        if let id { _ = lock.withLock { expiry.removeValue(forKey: id) } }
+        return "\(Self.cookie)=; Path=/ui; Max-Age=0; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
     }
 }

@@ -9,21 +9,23 @@ import Hummingbird
 /// training curves. Plain server-rendered HTML
 /// and SVG: no scripts, no external resources.
 enum DashboardRoutes {
-    static func add(to router: Router<BasicRequestContext>, store: any JobQueueStore, tokens: CoordinatorTokens) {
+    static func add(to router: Router<BasicRequestContext>, store: any JobQueueStore, tokens: CoordinatorTokens,
+                    sessions: DashboardSessions) {
         router.get("ui/login") { request, _ in
             if let token = request.uri.queryParameters.get("token") {
-                return login(token, tokens: tokens, next: request.uri.queryParameters.get("next"))
+                return login(token, tokens: tokens, sessions: sessions, next: request.uri.queryParameters.get("next"))
             }
             return html(loginPage(error: nil))
         }
         router.post("ui/login") { request, _ in
             let body = try await CoordinatorRoutes.bytes(request, limit: 4096)
-            return login(DashboardAuth<BasicRequestContext>.form(body)["token"] ?? "", tokens: tokens)
+            return login(DashboardAuth<BasicRequestContext>.form(body)["token"] ?? "", tokens: tokens, sessions: sessions)
         }
-        router.get("ui/logout") { _, _ in
-            Response(status: .seeOther, headers: [.location: "/ui/login", .setCookie: "fatnn_token=; Path=/ui; Max-Age=0; HttpOnly; SameSite=Strict"])
+        router.get("ui/logout") { request, _ in
+            let id = DashboardAuth<BasicRequestContext>.cookie(request, DashboardSessions.cookie)
+            return Response(status: .seeOther, headers: [.location: "/ui/login", .setCookie: sessions.close(id)])
         }
-        let ui = router.group("ui").add(middleware: DashboardAuth<BasicRequestContext>(tokens: tokens.all))
+        let ui = router.group("ui").add(middleware: DashboardAuth<BasicRequestContext>(tokens: tokens.all, sessions: sessions))
         ui.get { request, _ in try await leaderboard(request, store: store) }
         ui.get("compare") { request, _ in try await ComparePage.response(request, store: store) }
         ui.get("progress") { request, _ in
@@ -38,16 +40,16 @@ enum DashboardRoutes {
         }
     }
 
-    /// Sets the cookie and redirects to `next` (a dashboard path) or the leaderboard.
-    static func login(_ token: String, tokens: CoordinatorTokens, next: String? = nil) -> Response {
+    /// Opens a session (its id in the cookie, never the token) and redirects to `next` (a
+    /// dashboard path) or the leaderboard.
+    static func login(_ token: String, tokens: CoordinatorTokens, sessions: DashboardSessions, next: String? = nil) -> Response {
         guard DashboardAuth<BasicRequestContext>.valid(token, tokens.all) else {
             var r = html(loginPage(error: "That is not a token of this coordinator."))
             r.status = .unauthorized
             return r
         }
-        let value = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         let target = next.flatMap { $0.hasPrefix("/ui") && !$0.contains("//") && !$0.contains("\\") ? $0 : nil } ?? "/ui"
-        return Response(status: .seeOther, headers: [.location: target, .setCookie: "fatnn_token=\(value); Path=/ui; HttpOnly; SameSite=Strict"])
+        return Response(status: .seeOther, headers: [.location: target, .setCookie: sessions.open()])
     }
 
     static func html(_ page: String) -> Response {

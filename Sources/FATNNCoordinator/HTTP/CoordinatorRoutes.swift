@@ -40,7 +40,8 @@ public enum CoordinatorRoutes {
     public static func router(store: any JobQueueStore, tokens: CoordinatorTokens, logger: Logger,
                               faults: CoordinatorFaults = CoordinatorFaults(),
                               datasets: DatasetLibrary = DatasetLibrary(),
-                              uploads: ArtifactUploads = ArtifactUploads()) -> Router<BasicRequestContext> {
+                              uploads: ArtifactUploads = ArtifactUploads(),
+                              secureCookies: Bool = false) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in try json(API.Ack()) }
         let either = BearerTokenMiddleware<BasicRequestContext>(tokens: tokens.all, role: "worker or admin")
@@ -54,7 +55,7 @@ public enum CoordinatorRoutes {
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         addAdminRoutes(router.group("api").add(middleware: admin), store: store, logger: logger)
-        DashboardRoutes.add(to: router, store: store, tokens: tokens)
+        DashboardRoutes.add(to: router, store: store, tokens: tokens, sessions: DashboardSessions(secure: secureCookies))
         return router
     }
 

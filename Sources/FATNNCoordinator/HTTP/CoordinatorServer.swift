@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -21,12 +22,14 @@ public enum CoordinatorServer {
         store: any JobQueueStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
         datasets: DatasetLibrary = DatasetLibrary(), limits: CoordinatorLimits = CoordinatorLimits(),
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
+        tls: CoordinatorTLS? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
+        return Application(
             router: CoordinatorRoutes.router(store: store, tokens: tokens, logger: logger, faults: faults, datasets: datasets,
-                                             uploads: ArtifactUploads(limit: limits.concurrentUploads, maxBytes: limits.maxArtifactBytes)),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)))),
+                                             uploads: ArtifactUploads(limit: limits.concurrentUploads, maxBytes: limits.maxArtifactBytes),
+                                             secureCookies: tls != nil),
+            server: try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0.configuration) } ?? http1,
             configuration: .init(address: .hostname(host, port: port), serverName: "fatnn-coord",
                                  availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
@@ -38,19 +41,19 @@ public enum CoordinatorServer {
         store: JobStore, tokens: CoordinatorTokens, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), faults: CoordinatorFaults = CoordinatorFaults(),
         datasets: DatasetLibrary = DatasetLibrary(), limits: CoordinatorLimits = CoordinatorLimits(),
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        application(store: store.queue as any JobQueueStore, tokens: tokens, host: host, port: port, logger: logger,
-                    faults: faults, datasets: datasets, limits: limits, onRunning: onRunning)
+        tls: CoordinatorTLS? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        try application(store: store.queue as any JobQueueStore, tokens: tokens, host: host, port: port, logger: logger,
+                        faults: faults, datasets: datasets, limits: limits, tls: tls, onRunning: onRunning)
     }
 
     /// The application with one (admin) token.
     public static func application(
         store: JobStore, token: String, host: String = "127.0.0.1", port: Int = defaultPort,
         logger: Logger = Logger(label: "fatnn-coord"), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        application(store: store.queue as any JobQueueStore, tokens: CoordinatorTokens(admin: token), host: host, port: port,
-                    logger: logger, onRunning: onRunning)
+    ) throws -> some ApplicationProtocol {
+        try application(store: store.queue as any JobQueueStore, tokens: CoordinatorTokens(admin: token), host: host, port: port,
+                        logger: logger, onRunning: onRunning)
     }
 
     /// Runs `app` until `work` returns, then shuts it down gracefully (open connections are

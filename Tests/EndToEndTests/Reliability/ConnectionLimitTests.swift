@@ -43,7 +43,7 @@ import Testing
     func withServer(_ limits: CoordinatorLimits, _ body: @escaping @Sendable (Int) throws -> Void) async throws {
         let store = try JobStore(path: try temporaryFolder("fatnn-limits") + "/jobs.sqlite", leaseSeconds: 60)
         let port = PortBox()
-        let app = CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: "admin-token-0123456789"), port: 0,
+        let app = try CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: "admin-token-0123456789"), port: 0,
                                                 logger: Logger(label: "test"), limits: limits,
                                                 onRunning: { port.set($0) })
         try await CoordinatorServer.serve(app, logger: Logger(label: "test")) {

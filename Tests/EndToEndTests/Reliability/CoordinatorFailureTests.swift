@@ -103,9 +103,11 @@ struct CoordinatorFailureTests {
         #expect(denied != 0 && message.contains("admin token"), "\(message)")
     }
 
-    /// Workers on another host: the coordinator bound to a non-loopback address, workers in a
-    /// network namespace made by the test (root and `ip` needed; skipped otherwise). The first
-    /// fetches the dataset over HTTP into the host's cache; the second uses that copy.
+    /// Workers on another host, over TLS: the coordinator bound to a non-loopback address with a
+    /// certificate from `fatnn-coord tls init`, workers in a network namespace made by the test
+    /// (root and `ip` needed; skipped otherwise) trusting its CA. The first fetches the dataset
+    /// over https into the host's cache; the second uses that copy. Without TLS the coordinator
+    /// refuses that address; a worker without the CA is refused by TLS, not retried forever.
     @Test(.enabled(if: NetworkNamespace.available, "needs root and iproute2 to make a network namespace"))
     func workerInAnotherNetworkNamespaceRunsAJob() async throws {
         let ns = try NetworkNamespace.make()
@@ -114,7 +116,22 @@ struct CoordinatorFailureTests {
         defer { h.stopAll() }
         let (root, files) = try DatasetFetchTests.servedRoot()
         h.host = ns.hostAddress
-        try await h.startCoordinator(lease: 5, extra: ["--host", ns.hostAddress, "--data-dir", root])
+        let (plain, refusal) = try runCLI("fatnn-coord", ["serve", "--db", h.db, "--host", ns.hostAddress, "--port", "0"])
+        #expect(plain != 0 && refusal.contains("--insecure-http") && refusal.contains("--tls-cert"), "\(refusal)")
+        let certs = h.dir + "/certs"
+        let (made, madeOut) = try runCLI("fatnn-coord", ["tls", "init", certs, ns.hostAddress, "localhost"])
+        #expect(made == 0, "\(madeOut)")
+        let keyMode = try FileManager.default.attributesOfItem(atPath: certs + "/server-key.pem")[.posixPermissions] as? Int
+        #expect(keyMode == 0o600)
+        let (again, againOut) = try runCLI("fatnn-coord", ["tls", "init", certs, ns.hostAddress])
+        #expect(again != 0 && againOut.contains("exists"), "never overwritten: \(againOut)")
+        h.caFile = certs + "/ca.pem"
+        try await h.startCoordinator(lease: 5, extra: ["--host", ns.hostAddress, "--data-dir", root,
+                                                       "--tls-cert", certs + "/server.pem", "--tls-key", certs + "/server-key.pem"])
+        #expect(h.url.hasPrefix("https://"))
+        // Without the CA: refused by TLS at once (system roots do not hold the lab CA).
+        let untrusting = try CoordinatorClient(baseURL: h.url, token: h.adminToken)
+        await #expect { _ = try await untrusting.status() } throws: { ($0 as? ClientError).map { if case .tls = $0 { true } else { false } } ?? false }
         _ = try await h.submit(jobs: 2, epochs: 1, trainLimit: 500)
         let cache = h.dir + "/dataset-cache"
         for name in ["remote", "remote2"] {
@@ -125,7 +142,7 @@ struct CoordinatorFailureTests {
             let d = try await h.client().job(id)
             #expect(d.row.state == .succeeded && d.attempts.count == 1)
         }
-        #expect(h.log("coordinator").contains("reachable from other hosts"))
+        #expect(h.log("coordinator").contains("reachable from other hosts") && h.log("coordinator").contains("listening on https://"))
         #expect(h.log("remote").contains("fetched \(files.count) file(s)"), "\(h.log("remote"))")
         #expect(h.log("remote2").contains("using this host's cached copy"), "\(h.log("remote2"))")
         for file in files {

@@ -33,10 +33,14 @@ final class ProcessHarness: @unchecked Sendable {
 
     deinit { stopAll() }
 
-    var url: String { "http://\(host):\(port)" }
+    /// The CA of a coordinator serving TLS (then clients and workers use https and trust it).
+    var caFile: String?
+    var url: String { "\(caFile == nil ? "http" : "https")://\(host):\(port)" }
     var adminToken: String { (try? String(contentsOfFile: db + ".token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
     var workerTokenFile: String { db + ".worker-token" }
-    func client(timeout: Int64 = 10) throws -> CoordinatorClient { try CoordinatorClient(baseURL: url, token: adminToken, timeoutSeconds: timeout) }
+    func client(timeout: Int64 = 10) throws -> CoordinatorClient {
+        try CoordinatorClient(baseURL: url, token: adminToken, timeoutSeconds: timeout, caFile: caFile)
+    }
 
     /// Starts the coordinator (on the same port as before when restarting) and waits until it answers.
     func startCoordinator(lease: Double = 2, extra: [String] = []) async throws {
@@ -65,6 +69,7 @@ final class ProcessHarness: @unchecked Sendable {
     func startWorker(_ name: String, extra: [String] = [], inNamespace ns: String? = nil) throws -> Process {
         var args = ["--coordinator", url, "--token-file", workerTokenFile, "--threads", "1", "--name", name,
                     "--poll-seconds", "0.2", "--spool-dir", dir + "/spool-" + name, "--checkpoint-dir", "none"]
+        if let caFile { args += ["--ca-file", caFile] }
         args += extra
         let p = try launch("fatnn-worker", args, log: "\(name).log", inNamespace: ns)
         lock.withLock { workers[name] = p }
