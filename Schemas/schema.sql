@@ -219,3 +219,14 @@ INSERT INTO job_artifacts (job_id, attempt, accepted, sha256, size, data, create
     SELECT a.job_id, j.attempts, j.state = 'succeeded', a.sha256, a.size, a.data, a.created_at
     FROM artifacts a JOIN jobs j ON j.id = a.job_id;
 DROP TABLE artifacts;
+-- Schema version 7: worker identities. Named bearer tokens (only their SHA-256 is kept), and
+-- which token claimed each attempt and reported each result.
+CREATE TABLE tokens (
+    name        TEXT PRIMARY KEY,
+    role        TEXT NOT NULL CHECK (role IN ('worker', 'admin')),
+    sha256      TEXT NOT NULL UNIQUE,
+    created_at  REAL NOT NULL,
+    revoked_at  REAL
+);
+ALTER TABLE attempts ADD COLUMN identity TEXT;         -- the token that claimed
+ALTER TABLE attempts ADD COLUMN result_identity TEXT;  -- the token that reported the accepted result

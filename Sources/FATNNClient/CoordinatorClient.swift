@@ -71,6 +71,23 @@ public struct CoordinatorClient: Sendable {
         let _: API.Ack = try await send(.POST, "/api/sweeps/\(name)/\(paused ? "pause" : "resume")", body: Data())
     }
 
+    /// Creates a named token with `role` (admin token); the reply holds its value, shown once.
+    public func createToken(name: String, role: API.TokenRole) async throws -> API.CreateTokenResponse {
+        try await send(.POST, "/api/tokens", body: encode(API.CreateTokenRequest(name: name, role: role)))
+    }
+
+    /// Every token identity, the token files' built-in ones first (admin token).
+    public func tokens() async throws -> [API.TokenInfo] {
+        let r: API.TokensResponse = try await send(.GET, "/api/tokens", body: nil)
+        return r.tokens
+    }
+
+    /// Revokes a named token; its running claims go back to the queue (admin token).
+    public func revokeToken(name: String) async throws -> API.RevokeResponse {
+        let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+        return try await send(.POST, "/api/tokens/\(escaped)/revoke", body: Data())
+    }
+
     /// One job with its attempts, epochs and result.
     public func job(_ id: Int64) async throws -> API.JobDetail { try await send(.GET, "/api/jobs/\(id)", body: nil) }
 

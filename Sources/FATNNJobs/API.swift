@@ -191,9 +191,16 @@ public enum API {
         public var endedAt: Double?
         public var outcome: AttemptOutcome
         public var error: String?
-        public init(attempt: Int, worker: String, host: String, startedAt: Double, endedAt: Double?, outcome: AttemptOutcome, error: String?) {
+        /// Name of the bearer token that claimed it (`admin` and `worker` for the token files);
+        /// nil for attempts stored before identities existed.
+        public var identity: String?
+        /// For the attempt whose result was accepted: the token that reported it.
+        public var resultIdentity: String?
+        public init(attempt: Int, worker: String, host: String, startedAt: Double, endedAt: Double?, outcome: AttemptOutcome, error: String?,
+                    identity: String? = nil, resultIdentity: String? = nil) {
             self.attempt = attempt; self.worker = worker; self.host = host; self.startedAt = startedAt
             self.endedAt = endedAt; self.outcome = outcome; self.error = error
+            self.identity = identity; self.resultIdentity = resultIdentity
         }
     }
 

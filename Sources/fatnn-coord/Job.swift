@@ -5,7 +5,7 @@ import Foundation
 
 struct Job: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one job: its config, state, every attempt (worker, host, outcome, error) and its epochs.")
+        abstract: "Show one job: its config, state, every attempt (worker, host, token identity, outcome, error) and its epochs.")
 
     @Argument(help: "Job id.")
     var id: Int64
@@ -32,7 +32,8 @@ struct Job: AsyncParsableCommand {
         print("  attempts:")
         for a in d.attempts {
             let secs = a.endedAt.map { String(format: "%.1f s", $0 - a.startedAt) } ?? "running"
-            print("    #\(a.attempt) \(a.outcome.rawValue) on \(a.worker) (\(a.host)), \(secs)\(a.error.map { ": \($0)" } ?? "")")
+            let who = a.identity.map { ", token \($0)" + (a.resultIdentity.map { $0 == a.identity ? "" : ", result reported by token \($0)" } ?? "") } ?? ""
+            print("    #\(a.attempt) \(a.outcome.rawValue) on \(a.worker) (\(a.host)\(who)), \(secs)\(a.error.map { ": \($0)" } ?? "")")
         }
         for e in d.epochs {
             print(String(format: "  epoch %d: loss %.4f, train acc %.2f%%", e.epoch, e.trainLoss, e.trainAccuracy * 100)

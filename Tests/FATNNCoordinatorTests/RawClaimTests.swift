@@ -20,7 +20,7 @@ import Testing
             #expect((fromText.job == nil) == (raw.job == nil))
         }
         // Four jobs were handed out; the fifth claim found none, with jobs still leased.
-        let none = try await queue.claimJSON(worker: "w", host: "h")
+        let none = try await queue.claimJSON(worker: "w", host: "h", identity: nil)
         #expect(none.job == nil)
         #expect(String(decoding: none.body, as: UTF8.self) == #"{"pending":true}"#)
     }

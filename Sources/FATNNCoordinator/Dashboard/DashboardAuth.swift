@@ -7,19 +7,19 @@ import Hummingbird
 /// token) or an `Authorization: Bearer` header with a token; a request without either is sent to
 /// the login page. The cookie holds a random session id, never the token, and is `Secure` when the
 /// coordinator serves TLS.
-struct DashboardAuth<Context: RequestContext>: RouterMiddleware {
-    let tokens: [String]
+struct DashboardAuth: RouterMiddleware {
+    typealias Context = CoordinatorContext
+    let resolver: TokenResolver
     let sessions: DashboardSessions
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        let ok = bearer.map { Self.valid($0, tokens) } ?? Self.cookie(request, DashboardSessions.cookie).map(sessions.isValid) ?? false
+        let ok: Bool
+        if let bearer { ok = try await resolver.identity(for: bearer) != nil } else {
+            ok = Self.cookie(request, DashboardSessions.cookie).map(sessions.isValid) ?? false
+        }
         guard ok else { return Response(status: .seeOther, headers: [.location: "/ui/login"]) }
         return try await next(request, context)
-    }
-
-    static func valid(_ given: String, _ tokens: [String]) -> Bool {
-        BearerTokenMiddleware<Context>.matchesAny(Array(given.utf8), tokens.map { Array($0.utf8) })
     }
 
     static func cookie(_ request: Request, _ name: String) -> String? {

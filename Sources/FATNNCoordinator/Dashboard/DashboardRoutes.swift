@@ -9,23 +9,23 @@ import Hummingbird
 /// training curves. Plain server-rendered HTML
 /// and SVG: no scripts, no external resources.
 enum DashboardRoutes {
-    static func add(to router: Router<BasicRequestContext>, store: any JobQueueStore, tokens: CoordinatorTokens,
+    static func add(to router: Router<CoordinatorContext>, store: any JobQueueStore, resolver: TokenResolver,
                     sessions: DashboardSessions) {
         router.get("ui/login") { request, _ in
             if let token = request.uri.queryParameters.get("token") {
-                return login(token, tokens: tokens, sessions: sessions, next: request.uri.queryParameters.get("next"))
+                return try await login(token, resolver: resolver, sessions: sessions, next: request.uri.queryParameters.get("next"))
             }
             return html(loginPage(error: nil))
         }
         router.post("ui/login") { request, _ in
             let body = try await CoordinatorRoutes.bytes(request, limit: 4096)
-            return login(DashboardAuth<BasicRequestContext>.form(body)["token"] ?? "", tokens: tokens, sessions: sessions)
+            return try await login(DashboardAuth.form(body)["token"] ?? "", resolver: resolver, sessions: sessions)
         }
         router.get("ui/logout") { request, _ in
-            let id = DashboardAuth<BasicRequestContext>.cookie(request, DashboardSessions.cookie)
+            let id = DashboardAuth.cookie(request, DashboardSessions.cookie)
             return Response(status: .seeOther, headers: [.location: "/ui/login", .setCookie: sessions.close(id)])
         }
-        let ui = router.group("ui").add(middleware: DashboardAuth<BasicRequestContext>(tokens: tokens.all, sessions: sessions))
+        let ui = router.group("ui").add(middleware: DashboardAuth(resolver: resolver, sessions: sessions))
         ui.get { request, _ in try await leaderboard(request, store: store) }
         ui.get("compare") { request, _ in try await ComparePage.response(request, store: store) }
         ui.get("progress") { request, _ in
@@ -42,8 +42,8 @@ enum DashboardRoutes {
 
     /// Opens a session (its id in the cookie, never the token) and redirects to `next` (a
     /// dashboard path) or the leaderboard.
-    static func login(_ token: String, tokens: CoordinatorTokens, sessions: DashboardSessions, next: String? = nil) -> Response {
-        guard DashboardAuth<BasicRequestContext>.valid(token, tokens.all) else {
+    static func login(_ token: String, resolver: TokenResolver, sessions: DashboardSessions, next: String? = nil) async throws -> Response {
+        guard try await resolver.identity(for: token) != nil else {
             var r = html(loginPage(error: "That is not a token of this coordinator."))
             r.status = .unauthorized
             return r

@@ -17,9 +17,10 @@ enum JobPage {
             .init(name: "train accuracy", color: "#36c", points: d.epochs.map { (Double($0.epoch), $0.trainAccuracy) }),
             .init(name: "validation accuracy", color: "#393", points: d.epochs.compactMap { e in e.validationAccuracy.map { (Double(e.epoch), $0) } }),
         ], id: "curves", xLabel: "epoch", yLabel: "loss / accuracy")
-        s += "<h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>outcome</th><th>worker</th><th>host</th><th>seconds</th><th>error</th></tr></thead><tbody>"
+        s += "<h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>outcome</th><th>worker</th><th>host</th><th>token</th><th>seconds</th><th>error</th></tr></thead><tbody>"
         for a in d.attempts {
             s += "<tr><td>\(a.attempt)</td><td>\(HTML.escape(a.outcome.rawValue))</td><td>\(HTML.escape(a.worker))</td><td>\(HTML.escape(a.host))</td>"
+            s += "<td>\(HTML.escape(a.identity ?? "-"))\(a.resultIdentity.map { $0 == a.identity ? "" : " (result: \(HTML.escape($0)))" } ?? "")</td>"
             s += "<td class=\"num\">\(a.endedAt.map { String(format: "%.1f", $0 - a.startedAt) } ?? "running")</td><td>\(HTML.escape(a.error ?? ""))</td></tr>"
         }
         let encoder = JSONEncoder()

@@ -5,7 +5,7 @@ import Logging
 
 extension CoordinatorRoutes {
     /// Submit, cancel, retry, pause and resume: the routes that need the admin token.
-    static func addAdminRoutes(_ api: RouterGroup<BasicRequestContext>, store: any JobQueueStore, logger: Logger) {
+    static func addAdminRoutes(_ api: RouterGroup<CoordinatorContext>, store: any JobQueueStore, logger: Logger) {
         api.post("sweeps") { request, _ in
             var replicate = 0
             if let r = request.uri.queryParameters.get("replicate") {
@@ -37,6 +37,22 @@ extension CoordinatorRoutes {
             let ids = try await mapped { try await store.retry(states: req.states, sweep: req.sweep) }
             logger.info("re-queued \(ids.count) job(s) in state \(req.states.map(\.rawValue).joined(separator: ","))")
             return try json(API.JobsResponse(jobs: ids))
+        }
+        api.post("tokens") { request, _ in
+            let req = try await decode(API.CreateTokenRequest.self, request)
+            let token = try await mapped { try await store.createToken(name: req.name, role: req.role) }
+            logger.info("token '\(req.name)' created (\(req.role.rawValue))")
+            return try json(API.CreateTokenResponse(name: req.name, role: req.role, token: token), status: .created)
+        }
+        api.get("tokens") { _, _ in
+            let builtIn = JobStore.builtInIdentities.map { API.TokenInfo(name: $0, role: $0 == "admin" ? .admin : .worker, createdAt: 0, revokedAt: nil) }
+            return try json(API.TokensResponse(tokens: builtIn + (try await store.tokens())))
+        }
+        api.post("tokens/{name}/revoke") { _, context in
+            let name = try context.parameters.require("name")
+            let released = try await mapped { try await store.revokeToken(name: name) }
+            logger.warning("token '\(name)' revoked; \(released.count) running job(s) given back")
+            return try json(API.RevokeResponse(name: name, releasedJobs: released))
         }
         api.delete("artifacts/{hash}") { _, context in
             let hash = try configHash(context)

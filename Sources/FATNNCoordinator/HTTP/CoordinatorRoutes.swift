@@ -25,7 +25,13 @@ import Logging
 /// the bad key, metric, baseline or filter token),
 /// `GET /api/export[?sweep=NAME]` (JSON Lines of `ExportRecord`), `GET /metrics` (Prometheus text).
 ///
-/// Admin routes (admin token only): `POST /api/sweeps[?replicate=N]` (sweep document →
+/// Tokens: the two token files (identities `admin` and `worker`) and named tokens (`POST
+/// /api/tokens`), each with a role; the middleware records the identity in ``CoordinatorContext``,
+/// and every attempt and accepted result records which identity claimed and reported it.
+///
+/// Admin routes (admin token only): `POST /api/tokens` (`CreateTokenRequest` → the token, once),
+/// `GET /api/tokens`, `POST /api/tokens/{name}/revoke` (its running claims are released),
+/// `POST /api/sweeps[?replicate=N]` (sweep document →
 /// `SubmitResponse`), `POST /api/cancel` (`CancelRequest`), `POST /api/retry` (`RetryRequest`),
 /// `POST /api/sweeps/{name}/pause`, `POST /api/sweeps/{name}/resume`, `DELETE /api/artifacts/{configHash}`
 /// (removes a stored model; jobs that start from it wait for a new one).
@@ -41,11 +47,12 @@ public enum CoordinatorRoutes {
                               faults: CoordinatorFaults = CoordinatorFaults(),
                               datasets: DatasetLibrary = DatasetLibrary(),
                               uploads: ArtifactUploads = ArtifactUploads(),
-                              secureCookies: Bool = false) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+                              secureCookies: Bool = false) -> Router<CoordinatorContext> {
+        let router = Router(context: CoordinatorContext.self)
         router.get("/health") { _, _ in try json(API.Ack()) }
-        let either = BearerTokenMiddleware<BasicRequestContext>(tokens: tokens.all, role: "worker or admin")
-        let admin = BearerTokenMiddleware<BasicRequestContext>(tokens: [tokens.admin], role: "admin")
+        let resolver = TokenResolver(files: tokens, store: store)
+        let either = BearerTokenMiddleware(resolver: resolver, roles: [.worker, .admin])
+        let admin = BearerTokenMiddleware(resolver: resolver, roles: [.admin])
         addWorkerRoutes(router.group("api").add(middleware: either), store: store, logger: logger, faults: faults, uploads: uploads)
         addReadRoutes(router.group("api").add(middleware: either), store: store)
         addDatasetRoutes(router.group("api").add(middleware: either), library: datasets)
@@ -55,11 +62,11 @@ public enum CoordinatorRoutes {
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         addAdminRoutes(router.group("api").add(middleware: admin), store: store, logger: logger)
-        DashboardRoutes.add(to: router, store: store, tokens: tokens, sessions: DashboardSessions(secure: secureCookies))
+        DashboardRoutes.add(to: router, store: store, resolver: resolver, sessions: DashboardSessions(secure: secureCookies))
         return router
     }
 
-    static func addReadRoutes(_ api: RouterGroup<BasicRequestContext>, store: any JobQueueStore) {
+    static func addReadRoutes(_ api: RouterGroup<CoordinatorContext>, store: any JobQueueStore) {
         api.get("status") { _, _ in try json(API.StatusResponse(counts: try await store.counts())) }
         api.get("jobs") { _, _ in try json(API.LeaderboardResponse(rows: try await store.leaderboard(limit: 10_000))) }
         api.get("leaderboard") { request, _ in
@@ -117,7 +124,7 @@ public enum CoordinatorRoutes {
     static let encoder = JSONEncoder()
     static let decoder = JSONDecoder()
 
-    static func jobId(_ context: BasicRequestContext) throws -> Int64 {
+    static func jobId(_ context: CoordinatorContext) throws -> Int64 {
         guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
             throw HTTPError(.badRequest, message: "job id must be a positive integer")
         }

@@ -6,7 +6,7 @@ import Hummingbird
 extension CoordinatorRoutes {
     /// `GET datasets/{name}` (the manifest) and `GET datasets/{name}/{file}` (one file's bytes,
     /// with header `X-Content-SHA256`): how workers on hosts without a dataset fetch it.
-    static func addDatasetRoutes(_ api: RouterGroup<BasicRequestContext>, library: DatasetLibrary) {
+    static func addDatasetRoutes(_ api: RouterGroup<CoordinatorContext>, library: DatasetLibrary) {
         api.get("datasets/{name}") { _, context in
             let name = try context.parameters.require("name")
             return try json(try await served { try await library.manifest(name).manifest })

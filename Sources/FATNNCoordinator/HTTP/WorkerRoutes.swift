@@ -6,14 +6,14 @@ import Logging
 
 extension CoordinatorRoutes {
     /// Claim, heartbeat, result, fail, release and artifacts: the routes a worker uses.
-    static func addWorkerRoutes(_ api: RouterGroup<BasicRequestContext>, store: any JobQueueStore, logger: Logger,
+    static func addWorkerRoutes(_ api: RouterGroup<CoordinatorContext>, store: any JobQueueStore, logger: Logger,
                                 faults: CoordinatorFaults, uploads: ArtifactUploads) {
-        api.post("jobs/claim") { request, _ in
+        api.post("jobs/claim") { request, context in
             let req = try await decode(API.ClaimRequest.self, request)
             guard (1...200).contains(req.worker.count), (1...255).contains(req.host.count) else {
                 throw HTTPError(.badRequest, message: "worker must be 1-200 characters and host 1-255")
             }
-            let reply = try await store.claimJSON(worker: req.worker, host: req.host)
+            let reply = try await store.claimJSON(worker: req.worker, host: req.host, identity: context.identity?.name)
             if let job = reply.job { logger.info("job \(job.id) claimed by \(req.worker) (attempt \(job.attempt))") }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
         }
@@ -29,7 +29,7 @@ extension CoordinatorRoutes {
             let req = try await decode(API.CompleteRequest.self, request)
             try validToken(req.claimToken)
             do { try req.result.validate() } catch { throw HTTPError(.badRequest, message: "\(error)") }
-            try await mapped { try await store.complete(job: id, token: req.claimToken, result: req.result) }
+            try await mapped { try await store.complete(job: id, token: req.claimToken, result: req.result, identity: context.identity?.name) }
             logger.info("job \(id) succeeded: test accuracy \(String(format: "%.4f", req.result.testAccuracy))")
             if faults.resultAckDelay > 0, faults.remaining.take() {
                 logger.warning("fault injection: holding the acknowledgement of job \(id)'s result for \(faults.resultAckDelay) s")
@@ -87,7 +87,7 @@ extension CoordinatorRoutes {
         }
     }
 
-    static func configHash(_ context: BasicRequestContext) throws -> String {
+    static func configHash(_ context: CoordinatorContext) throws -> String {
         let hash = try context.parameters.require("hash")
         guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
             throw HTTPError(.badRequest, message: "expected a 64-character hex config hash")

@@ -13,11 +13,11 @@ public protocol JobQueueStore: Sendable {
     func claim(worker: String, host: String) async throws -> API.ClaimResponse
     /// ``claim(worker:host:)`` as the JSON body of its HTTP reply. The default encodes the
     /// response; a store that keeps configs as JSON text can send that text on.
-    func claimJSON(worker: String, host: String) async throws -> EncodedClaim
+    func claimJSON(worker: String, host: String, identity: String?) async throws -> EncodedClaim
     /// Extends a lease and records progress; the reply says whether to cancel.
     func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply
     /// Accepts a result exactly once.
-    func complete(job: Int64, token: String, result: JobResult) async throws
+    func complete(job: Int64, token: String, result: JobResult, identity: String?) async throws
     /// Records a job error (re-queued within budget, else failed).
     func fail(job: Int64, token: String, error: String) async throws
     /// Gives a job back unrun.
@@ -30,6 +30,14 @@ public protocol JobQueueStore: Sendable {
     func retry(states: [JobState], sweep: String?) async throws -> [Int64]
     /// Pauses or resumes a sweep.
     func setPaused(sweep: String, _ paused: Bool) async throws
+    /// The identity of an unrevoked named token, by the token's SHA-256.
+    func identity(sha256: String) async throws -> Identity?
+    /// Creates a named token; returns its value.
+    func createToken(name: String, role: API.TokenRole) async throws -> String
+    /// Every named token.
+    func tokens() async throws -> [API.TokenInfo]
+    /// Revokes a named token; returns the jobs its claims held, given back.
+    func revokeToken(name: String) async throws -> [Int64]
     /// The config of the job whose current claim is `token` (checked before an upload is read).
     func artifactClaim(job: Int64, token: String) async throws -> JobConfig
     /// Stores a job's trained model (`sha256`: its digest, when already computed).
@@ -67,7 +75,7 @@ public struct StoreMetrics: Sendable, Equatable {
 }
 
 extension JobQueueStore {
-    public func claimJSON(worker: String, host: String) async throws -> EncodedClaim {
+    public func claimJSON(worker: String, host: String, identity: String?) async throws -> EncodedClaim {
         let reply = try await claim(worker: worker, host: host)
         return EncodedClaim(body: try JSONEncoder().encode(reply), job: reply.job.map { ($0.id, $0.attempt) })
     }

@@ -73,14 +73,15 @@ extension JobStore {
 
     /// Attempts by job id, first first: of one job, or of every job when `id` is nil.
     static func attempts(_ db: Database, job id: Int64?) throws -> [Int64: [API.Attempt]] {
-        var sql = "SELECT job_id, attempt, worker, host, started_at, ended_at, outcome, error FROM attempts"
+        var sql = "SELECT job_id, attempt, worker, host, started_at, ended_at, outcome, error, identity, result_identity FROM attempts"
         var args = StatementArguments()
         if let id { sql += " WHERE job_id = ?"; args += [id] }
         var out: [Int64: [API.Attempt]] = [:]
         for r in try Row.fetchAll(db, sql: sql + " ORDER BY job_id, attempt", arguments: args) {
             out[r["job_id"], default: []].append(API.Attempt(attempt: r["attempt"], worker: r["worker"], host: r["host"],
                                                             startedAt: r["started_at"], endedAt: r["ended_at"],
-                                                            outcome: AttemptOutcome(rawValue: r["outcome"]) ?? .error, error: r["error"]))
+                                                            outcome: AttemptOutcome(rawValue: r["outcome"]) ?? .error, error: r["error"],
+                                                            identity: r["identity"], resultIdentity: r["result_identity"]))
         }
         return out
     }

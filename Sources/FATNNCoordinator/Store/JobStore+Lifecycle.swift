@@ -22,8 +22,8 @@ extension JobStore {
     /// a no-op, so a worker may resend a result whose acknowledgement it lost.
     ///
     /// - Throws: ``StoreError/staleClaim(_:)`` when `token` is not the job's current claim.
-    public func complete(job id: Int64, token: String, result: JobResult) throws {
-        try write(try completeOp(job: id, token: token, result: result))
+    public func complete(job id: Int64, token: String, result: JobResult, identity: String? = nil) throws {
+        try write(try completeOp(job: id, token: token, result: result, identity: identity))
     }
 
     /// Records a job error reported by the claiming worker: the job is re-queued (after a
@@ -92,7 +92,7 @@ extension JobStore {
         }
     }
 
-    func completeOp(job id: Int64, token: String, result: JobResult) throws -> @Sendable (Database) throws -> Void {
+    func completeOp(job id: Int64, token: String, result: JobResult, identity: String? = nil) throws -> @Sendable (Database) throws -> Void {
         let t = now()
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
         return { [self] db in
@@ -107,6 +107,9 @@ extension JobStore {
             for e in result.epochs { try Self.record(db, job: id, epoch: e) }
             try db.cachedStatement(sql: GroupSummary.upsert).execute(arguments: [id])
             try Self.acceptArtifact(db, job: id)
+            try db.cachedStatement(sql: """
+                UPDATE attempts SET result_identity = ? WHERE job_id = ? AND attempt = (SELECT attempts FROM jobs WHERE id = ?)
+                """).execute(arguments: [identity, id, id])
         }
     }
 

@@ -53,6 +53,7 @@ public final class JobStore: Sendable {
         migrator.registerMigration("v4") { db in try db.execute(sql: Schema.version4) }
         migrator.registerMigration("v5") { db in try Schema.regroupFineTuningJobs(db) }
         migrator.registerMigration("v6") { db in try db.execute(sql: Schema.version6) }
+        migrator.registerMigration("v7") { db in try db.execute(sql: Schema.version7) }
         try migrator.migrate(pool)
     }
 
@@ -181,7 +182,7 @@ public final class JobStore: Sendable {
 
     /// The claim with the job's config as stored (canonical JSON), not decoded: the HTTP layer
     /// sends it on as it is (``RawClaim/jsonBody()``), so the single writer spends no time on it.
-    func rawClaimOp(worker: String, host: String) -> @Sendable (Database) throws -> RawClaim {
+    func rawClaimOp(worker: String, host: String, identity: String? = nil) -> @Sendable (Database) throws -> RawClaim {
         let t = now()
         let token = Self.newToken()
         let reapFirst = lastClaimReap.update { last in
@@ -213,8 +214,8 @@ public final class JobStore: Sendable {
             let id: Int64 = row["id"]
             let attempt: Int = row["attempts"]
             try db.cachedStatement(sql: """
-                INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome) VALUES (?, ?, ?, ?, ?, 'running')
-                """).execute(arguments: [id, attempt, worker, host, t])
+                INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
+                """).execute(arguments: [id, attempt, worker, host, t, identity])
             return RawClaim(job: .init(id: id, claimToken: token, config: row["config"], leaseSeconds: leaseSeconds,
                                        attempt: attempt, replica: row["replica"]), pending: true)
         }

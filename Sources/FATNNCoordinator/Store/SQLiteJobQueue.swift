@@ -15,15 +15,15 @@ public struct SQLiteJobQueue: JobQueueStore {
     public func claim(worker: String, host: String) async throws -> API.ClaimResponse {
         try await store.batcher.write(durable: false, store.rawClaimOp(worker: worker, host: host)).response()
     }
-    public func claimJSON(worker: String, host: String) async throws -> EncodedClaim {
-        let raw = try await store.batcher.write(durable: false, store.rawClaimOp(worker: worker, host: host))
+    public func claimJSON(worker: String, host: String, identity: String?) async throws -> EncodedClaim {
+        let raw = try await store.batcher.write(durable: false, store.rawClaimOp(worker: worker, host: host, identity: identity))
         return EncodedClaim(body: raw.jsonBody(), job: raw.job.map { ($0.id, $0.attempt) })
     }
     public func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         try await store.batcher.write(durable: false, store.heartbeatOp(job: job, token: token, epoch: epoch))
     }
-    public func complete(job: Int64, token: String, result: JobResult) async throws {
-        try await store.batcher.write(durable: true, try store.completeOp(job: job, token: token, result: result))
+    public func complete(job: Int64, token: String, result: JobResult, identity: String?) async throws {
+        try await store.batcher.write(durable: true, try store.completeOp(job: job, token: token, result: result, identity: identity))
     }
     public func fail(job: Int64, token: String, error: String) async throws {
         try await store.batcher.write(durable: true, store.failOp(job: job, token: token, error: error))
@@ -42,6 +42,16 @@ public struct SQLiteJobQueue: JobQueueStore {
     }
     public func setPaused(sweep: String, _ paused: Bool) async throws {
         try await store.batcher.write(durable: true, store.pauseOp(sweep: sweep, paused))
+    }
+    public func identity(sha256: String) async throws -> Identity? {
+        try await store.pool.read { try JobStore.identity($0, sha256: sha256) }
+    }
+    public func createToken(name: String, role: API.TokenRole) async throws -> String {
+        try await store.batcher.write(durable: true, store.createTokenOp(name: name, role: role))
+    }
+    public func tokens() async throws -> [API.TokenInfo] { try await store.pool.read(JobStore.tokens) }
+    public func revokeToken(name: String) async throws -> [Int64] {
+        try await store.batcher.write(durable: true, store.revokeTokenOp(name: name))
     }
     public func artifactClaim(job: Int64, token: String) async throws -> JobConfig {
         try await store.pool.read { try JobStore.artifactClaim($0, job: job, token: token) }

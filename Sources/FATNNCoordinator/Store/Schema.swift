@@ -5,7 +5,7 @@ import GRDB
 /// ``all`` kept identical by a test.
 enum Schema {
     /// Every migration, in order, as one script.
-    static var all: String { version1 + version2 + version3 + version4 + version6 }
+    static var all: String { version1 + version2 + version3 + version4 + version6 + version7 }
 
     static var version4: String { GroupSummary.migration }
 
@@ -45,6 +45,21 @@ enum Schema {
         SELECT a.job_id, j.attempts, j.state = 'succeeded', a.sha256, a.size, a.data, a.created_at
         FROM artifacts a JOIN jobs j ON j.id = a.job_id;
     DROP TABLE artifacts;
+
+    """
+
+    static let version7 = """
+    -- Schema version 7: worker identities. Named bearer tokens (only their SHA-256 is kept), and
+    -- which token claimed each attempt and reported each result.
+    CREATE TABLE tokens (
+        name        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL CHECK (role IN ('worker', 'admin')),
+        sha256      TEXT NOT NULL UNIQUE,
+        created_at  REAL NOT NULL,
+        revoked_at  REAL
+    );
+    ALTER TABLE attempts ADD COLUMN identity TEXT;         -- the token that claimed
+    ALTER TABLE attempts ADD COLUMN result_identity TEXT;  -- the token that reported the accepted result
 
     """
 
