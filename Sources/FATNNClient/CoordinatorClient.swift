@@ -71,6 +71,12 @@ public struct CoordinatorClient: Sendable {
         let _: API.Ack = try await send(.POST, "/api/sweeps/\(name)/\(paused ? "pause" : "resume")", body: Data())
     }
 
+    /// Refuses succeeded jobs' results (admin token): they run again with fresh budgets; the old
+    /// results stay in their attempt history.
+    public func invalidate(jobs: [Int64], reason: String) async throws {
+        let _: API.JobsResponse = try await send(.POST, "/api/invalidate", body: encode(API.InvalidateRequest(jobs: jobs, reason: reason)))
+    }
+
     /// Creates a named token with `role` (admin token); the reply holds its value, shown once.
     public func createToken(name: String, role: API.TokenRole) async throws -> API.CreateTokenResponse {
         try await send(.POST, "/api/tokens", body: encode(API.CreateTokenRequest(name: name, role: role)))

@@ -196,12 +196,22 @@ public enum API {
         public var identity: String?
         /// For the attempt whose result was accepted: the token that reported it.
         public var resultIdentity: String?
+        /// When an administrator refused this attempt's accepted result, and that result.
+        public var invalidatedAt: Double?
+        public var invalidatedResult: JobResult?
         public init(attempt: Int, worker: String, host: String, startedAt: Double, endedAt: Double?, outcome: AttemptOutcome, error: String?,
                     identity: String? = nil, resultIdentity: String? = nil) {
             self.attempt = attempt; self.worker = worker; self.host = host; self.startedAt = startedAt
             self.endedAt = endedAt; self.outcome = outcome; self.error = error
             self.identity = identity; self.resultIdentity = resultIdentity
         }
+    }
+
+    /// `POST /api/invalidate` (admin): refuse succeeded jobs' results and run them again.
+    public struct InvalidateRequest: Codable, Sendable {
+        public var jobs: [Int64]
+        public var reason: String
+        public init(jobs: [Int64], reason: String) { self.jobs = jobs; self.reason = reason }
     }
 
     /// Plain acknowledgement.

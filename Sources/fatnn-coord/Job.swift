@@ -34,6 +34,7 @@ struct Job: AsyncParsableCommand {
             let secs = a.endedAt.map { String(format: "%.1f s", $0 - a.startedAt) } ?? "running"
             let who = a.identity.map { ", token \($0)" + (a.resultIdentity.map { $0 == a.identity ? "" : ", result reported by token \($0)" } ?? "") } ?? ""
             print("    #\(a.attempt) \(a.outcome.rawValue) on \(a.worker) (\(a.host)\(who)), \(secs)\(a.error.map { ": \($0)" } ?? "")")
+            if let r = a.invalidatedResult { print("      invalidated result: test accuracy \(String(format: "%.4f", r.testAccuracy))") }
         }
         for e in d.epochs {
             print(String(format: "  epoch %d: loss %.4f, train acc %.2f%%", e.epoch, e.trainLoss, e.trainAccuracy * 100)

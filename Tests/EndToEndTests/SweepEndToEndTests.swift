@@ -92,7 +92,7 @@ func withCoordinator<T: Sendable>(token: String = testToken, datasets: DatasetLi
                 _ = try await bad.status()
                 Issue.record("a wrong token was accepted")
             } catch let e as ClientError {
-                #expect(e == .http(status: 401, message: "wrong bearer token: this route needs the worker or admin token"))
+                #expect(e == .http(status: 401, message: "wrong or revoked bearer token: this route needs a worker or admin token"))
             }
         }
     }

@@ -38,6 +38,14 @@ extension CoordinatorRoutes {
             logger.info("re-queued \(ids.count) job(s) in state \(req.states.map(\.rawValue).joined(separator: ","))")
             return try json(API.JobsResponse(jobs: ids))
         }
+        api.post("invalidate") { request, _ in
+            let req = try await decode(API.InvalidateRequest.self, request)
+            guard (1...10_000).contains(req.jobs.count) else { throw HTTPError(.badRequest, message: "jobs: give 1 to 10000 job ids") }
+            guard !req.reason.isEmpty, req.reason.count <= 1000 else { throw HTTPError(.badRequest, message: "reason: 1-1000 characters") }
+            try await mapped { try await store.invalidate(jobs: req.jobs, reason: req.reason) }
+            logger.warning("invalidated the results of job(s) \(req.jobs.map(String.init).joined(separator: ", ")): \(req.reason)")
+            return try json(API.JobsResponse(jobs: req.jobs))
+        }
         api.post("tokens") { request, _ in
             let req = try await decode(API.CreateTokenRequest.self, request)
             let token = try await mapped { try await store.createToken(name: req.name, role: req.role) }

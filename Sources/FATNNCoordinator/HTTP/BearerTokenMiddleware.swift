@@ -50,8 +50,8 @@ struct BearerTokenMiddleware: RouterMiddleware {
             throw HTTPError(.unauthorized, message: "missing bearer token (send 'Authorization: Bearer TOKEN')")
         }
         guard let identity = try await resolver.identity(for: String(header.dropFirst(7))), roles.contains(identity.role) else {
-            let role = roles.contains(.worker) ? "worker or admin" : "admin"
-            throw HTTPError(.unauthorized, message: "wrong or revoked bearer token: this route needs a \(role) token")
+            let role = roles.contains(.worker) ? "a worker or admin" : "an admin"
+            throw HTTPError(.unauthorized, message: "wrong or revoked bearer token: this route needs \(role) token")
         }
         var context = context
         context.identity = identity

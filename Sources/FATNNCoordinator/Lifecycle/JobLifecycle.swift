@@ -126,8 +126,12 @@ public struct JobLifecycle: Equatable, Sendable {
             case .succeeded, .failed, .dead:
                 throw .notAllowed(state, "cancel")
             }
-        case .retry:
-            guard state == .failed || state == .dead || state == .cancelled else { throw .notAllowed(state, "retry") }
+        case .retry, .invalidate:
+            if event == .retry {
+                guard state == .failed || state == .dead || state == .cancelled else { throw .notAllowed(state, "retry") }
+            } else {
+                guard state == .succeeded else { throw .notAllowed(state, "invalidate") }
+            }
             next.state = .queued
             next.errorCount = 0
             next.lostCount = 0
@@ -200,6 +204,9 @@ public enum LifecycleEvent: Sendable, Equatable {
     case cancel
     /// A user re-queues an ended job with fresh budgets.
     case retry
+    /// An administrator refuses a succeeded job's result: the job is queued again with fresh
+    /// budgets (the store keeps the old result in the attempt's history).
+    case invalidate
 }
 
 /// The result of applying an event.

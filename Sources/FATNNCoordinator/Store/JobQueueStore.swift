@@ -28,6 +28,8 @@ public protocol JobQueueStore: Sendable {
     func cancel(jobs: [Int64], sweep: String?) async throws -> [Int64]
     /// Re-queues ended jobs in `states`.
     func retry(states: [JobState], sweep: String?) async throws -> [Int64]
+    /// Refuses succeeded jobs' results: back to the queue, old results kept in the attempt history.
+    func invalidate(jobs: [Int64], reason: String) async throws
     /// Pauses or resumes a sweep.
     func setPaused(sweep: String, _ paused: Bool) async throws
     /// The identity of an unrevoked named token, by the token's SHA-256.

@@ -73,7 +73,7 @@ extension JobStore {
 
     /// Attempts by job id, first first: of one job, or of every job when `id` is nil.
     static func attempts(_ db: Database, job id: Int64?) throws -> [Int64: [API.Attempt]] {
-        var sql = "SELECT job_id, attempt, worker, host, started_at, ended_at, outcome, error, identity, result_identity FROM attempts"
+        var sql = "SELECT job_id, attempt, worker, host, started_at, ended_at, outcome, error, identity, result_identity, invalidated_at, invalidated_result FROM attempts"
         var args = StatementArguments()
         if let id { sql += " WHERE job_id = ?"; args += [id] }
         var out: [Int64: [API.Attempt]] = [:]
@@ -82,6 +82,11 @@ extension JobStore {
                                                             startedAt: r["started_at"], endedAt: r["ended_at"],
                                                             outcome: AttemptOutcome(rawValue: r["outcome"]) ?? .error, error: r["error"],
                                                             identity: r["identity"], resultIdentity: r["result_identity"]))
+            if let at: Double = r["invalidated_at"], var last = out[r["job_id"]]?.popLast() {
+                last.invalidatedAt = at
+                last.invalidatedResult = try (r["invalidated_result"] as String?).map(decodeResult)
+                out[r["job_id"], default: []].append(last)
+            }
         }
         return out
     }

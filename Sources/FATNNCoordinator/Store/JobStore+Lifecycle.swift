@@ -167,6 +167,36 @@ extension JobStore {
         }
     }
 
+    /// Refuses the results of succeeded jobs: each goes back to the queue with fresh budgets; its
+    /// result moves to its attempt's history (`invalidated_result`), its model is deleted, and its
+    /// group's summary is recomputed. Jobs that already fine-tuned from its model are left as
+    /// they are.
+    ///
+    /// - Throws: ``StoreError/jobNotFound(_:)``, or ``StoreError/notAllowed(_:_:_:)`` unless succeeded.
+    public func invalidate(jobs ids: [Int64], reason: String) throws { try write(invalidateOp(jobs: ids, reason: reason)) }
+
+    func invalidateOp(jobs ids: [Int64], reason: String) -> @Sendable (Database) throws -> Void {
+        let t = now(), note = String(reason.prefix(1000))
+        return { [self] db in
+            for id in ids {
+                guard let group = try String.fetchOne(db, sql: "SELECT group_hash FROM jobs WHERE id = ?", arguments: [id]) else {
+                    throw StoreError.jobNotFound(id)
+                }
+                try db.execute(sql: """
+                    UPDATE attempts SET invalidated_at = ?, invalidated_result = (SELECT result FROM results WHERE job_id = ?),
+                                        error = 'result invalidated: ' || ?
+                    WHERE job_id = ? AND attempt = (SELECT attempts FROM jobs WHERE id = ?)
+                    """, arguments: [t, id, note, id, id])
+                _ = try apply(.invalidate, job: id, db, now: t)
+                for table in ["results", "job_artifacts", "epochs"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE job_id = ?", arguments: [id])
+                }
+                try db.execute(sql: "DELETE FROM group_results WHERE group_hash = ?", arguments: [group])
+                try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "j.group_hash = ?"), arguments: [group])
+            }
+        }
+    }
+
     func pauseOp(sweep name: String, _ paused: Bool) -> @Sendable (Database) throws -> Void {
         { [self] db in
             try db.cachedStatement(sql: "UPDATE sweeps SET paused = ? WHERE id = ?").execute(arguments: [paused, try sweepId(db, name)])

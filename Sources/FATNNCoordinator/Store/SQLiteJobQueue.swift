@@ -40,6 +40,9 @@ public struct SQLiteJobQueue: JobQueueStore {
     public func retry(states: [JobState], sweep: String?) async throws -> [Int64] {
         try await store.batcher.write(durable: true, try store.retryOp(states: states, sweep: sweep))
     }
+    public func invalidate(jobs: [Int64], reason: String) async throws {
+        try await store.batcher.write(durable: true, store.invalidateOp(jobs: jobs, reason: reason))
+    }
     public func setPaused(sweep: String, _ paused: Bool) async throws {
         try await store.batcher.write(durable: true, store.pauseOp(sweep: sweep, paused))
     }

@@ -50,7 +50,7 @@ enum Schema {
 
     static let version7 = """
     -- Schema version 7: worker identities. Named bearer tokens (only their SHA-256 is kept), and
-    -- which token claimed each attempt and reported each result.
+    -- which token claimed each attempt and reported each result; results refused afterwards.
     CREATE TABLE tokens (
         name        TEXT PRIMARY KEY,
         role        TEXT NOT NULL CHECK (role IN ('worker', 'admin')),
@@ -60,6 +60,8 @@ enum Schema {
     );
     ALTER TABLE attempts ADD COLUMN identity TEXT;         -- the token that claimed
     ALTER TABLE attempts ADD COLUMN result_identity TEXT;  -- the token that reported the accepted result
+    ALTER TABLE attempts ADD COLUMN invalidated_at REAL;   -- when an administrator refused its accepted result
+    ALTER TABLE attempts ADD COLUMN invalidated_result TEXT; -- that result (JSON), kept for the record
 
     """
 
