@@ -10,7 +10,8 @@
 #      workers, the reliability tests (real coordinator and worker processes killed and stopped)
 #      and the dashboard tests (a server and a headless browser), so that no compute-heavy test
 #      competes with their timing (beside them, an in-process coordinator can miss its clients'
-#      30 s deadlines on 2 cores).
+#      30 s deadlines on 2 cores);
+#   5. the fuzz targets for 60 s in all (scripts/fuzz.sh; long runs: scripts/fuzz.sh SECONDS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,4 @@ rm -rf "$smoke"
 endToEnd='^EndToEndTests\.'
 swift test --disable-xctest --skip "$endToEnd"
 swift test --disable-xctest --no-parallel --filter "$endToEnd"
+scripts/fuzz.sh 60

@@ -2,6 +2,9 @@ import CZlib
 
 /// Reads whole files, gzip-compressed or raw (zlib reads raw files through unchanged).
 enum FileReader {
+    /// Largest decompressed file read (a dataset file is far smaller; a gzip bomb is cut off).
+    static let maxBytes = 4 << 30
+
     /// The decompressed bytes of `path`.
     static func readAll(_ path: String) throws -> [UInt8] {
         guard let file = gzopen(path, "rb") else {
@@ -18,6 +21,9 @@ enum FileReader {
                 throw DataError.malformed(path: path, reason: "corrupt or truncated gzip data (\(msg))")
             }
             if n == 0 { break }
+            guard out.count + Int(n) <= maxBytes else {
+                throw DataError.malformed(path: path, reason: "decompresses to more than \(maxBytes >> 30) GiB; not a dataset file")
+            }
             out.append(contentsOf: chunk[0..<Int(n)])
         }
         return out

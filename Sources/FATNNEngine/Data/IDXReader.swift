@@ -5,7 +5,11 @@ public enum IDXReader {
     /// - Returns: count, rows, columns and the pixel bytes.
     /// - Throws: `DataError` naming the file when the header or the size is wrong.
     public static func readImages(path: String) throws -> (count: Int, rows: Int, cols: Int, pixels: [UInt8]) {
-        let bytes = try FileReader.readAll(path)
+        try images(try FileReader.readAll(path), name: path)
+    }
+
+    /// Images from the (decompressed) bytes of an `idx3-ubyte` file; errors name it `path`.
+    public static func images(_ bytes: [UInt8], name path: String) throws -> (count: Int, rows: Int, cols: Int, pixels: [UInt8]) {
         let dims = try header(bytes, path: path, expectedMagic: 0x0803, dimensions: 3)
         let (rc, o1) = dims[1].multipliedReportingOverflow(by: dims[2])
         let (expected, o2) = dims[0].multipliedReportingOverflow(by: rc)
@@ -18,7 +22,11 @@ public enum IDXReader {
 
     /// Labels from an `idx1-ubyte` file (magic 0x00000801), gzip or raw.
     public static func readLabels(path: String) throws -> [UInt8] {
-        let bytes = try FileReader.readAll(path)
+        try labels(try FileReader.readAll(path), name: path)
+    }
+
+    /// Labels from the (decompressed) bytes of an `idx1-ubyte` file; errors name it `path`.
+    public static func labels(_ bytes: [UInt8], name path: String) throws -> [UInt8] {
         let dims = try header(bytes, path: path, expectedMagic: 0x0801, dimensions: 1)
         try checkSize(bytes, headerSize: 8, expected: dims[0], path: path)
         return Array(bytes[8..<(8 + dims[0])])
