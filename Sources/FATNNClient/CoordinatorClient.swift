@@ -71,6 +71,12 @@ public struct CoordinatorClient: Sendable {
         let _: API.Ack = try await send(.POST, "/api/sweeps/\(name)/\(paused ? "pause" : "resume")", body: Data())
     }
 
+    /// Deletes the stored models of a config hash, every replica (admin token); jobs that start
+    /// from them wait for new ones.
+    public func deleteArtifact(configHash: String) async throws {
+        let _: API.Ack = try await send(.DELETE, "/api/artifacts/\(configHash)", body: nil)
+    }
+
     /// Refuses succeeded jobs' results (admin token): they run again with fresh budgets; the old
     /// results stay in their attempt history.
     public func invalidate(jobs: [Int64], reason: String) async throws {
@@ -90,7 +96,8 @@ public struct CoordinatorClient: Sendable {
 
     /// Revokes a named token; its running claims go back to the queue (admin token).
     public func revokeToken(name: String) async throws -> API.RevokeResponse {
-        let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+        // Token names are letters, digits, '.', '_' and '-': unreserved in a URL path.
+        let escaped = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._"))) ?? name
         return try await send(.POST, "/api/tokens/\(escaped)/revoke", body: Data())
     }
 

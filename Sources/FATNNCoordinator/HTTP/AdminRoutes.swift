@@ -57,7 +57,8 @@ extension CoordinatorRoutes {
             return try json(API.TokensResponse(tokens: builtIn + (try await store.tokens())))
         }
         api.post("tokens/{name}/revoke") { _, context in
-            let name = try context.parameters.require("name")
+            let raw = try context.parameters.require("name")
+            let name = raw.removingPercentEncoding ?? raw
             let released = try await mapped { try await store.revokeToken(name: name) }
             logger.warning("token '\(name)' revoked; \(released.count) running job(s) given back")
             return try json(API.RevokeResponse(name: name, releasedJobs: released))
