@@ -69,6 +69,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Close a connection that sends nothing for this many seconds (a stalled request head or body included).")
     var idleTimeout: Double = 60
 
+    @Option(help: "Close a connection whose next request head (request line and headers) has not fully arrived this many seconds after it opened or after the previous response, however slowly it trickles in.")
+    var requestHeadTimeout: Double = 30
+
     @Option(help: "Connections open at once; more wait in the listen backlog until one closes.")
     var maxConnections: Int = 512
 
@@ -97,6 +100,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--host \(host) is reachable from other hosts: serve TLS (--tls-cert F --tls-key F; 'fatnn-coord tls init DIR HOST…' makes them) or accept clear text with --insecure-http")
         }
         guard idleTimeout >= 1 && idleTimeout <= 3600 else { throw ValidationError("--idle-timeout must be in 1...3600 seconds, got \(idleTimeout)") }
+        guard requestHeadTimeout >= 1 && requestHeadTimeout <= 3600 else { throw ValidationError("--request-head-timeout must be in 1...3600 seconds, got \(requestHeadTimeout)") }
         guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
         guard (1...64).contains(maxUploads) else { throw ValidationError("--max-uploads must be in 1...64, got \(maxUploads)") }
         guard (1...4096).contains(maxArtifactMib) else { throw ValidationError("--max-artifact-mib must be in 1...4096, got \(maxArtifactMib)") }
@@ -127,7 +131,8 @@ struct Serve: AsyncParsableCommand {
         let app = try CoordinatorServer.application(store: store, tokens: CoordinatorTokens(admin: token, worker: workerToken), host: host,
                                                 port: port, logger: logger, faults: faults,
                                                 datasets: DatasetLibrary(dataDirectory: dataDir),
-                                                limits: CoordinatorLimits(idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
+                                                limits: CoordinatorLimits(idleTimeoutSeconds: idleTimeout, requestHeadTimeoutSeconds: requestHeadTimeout,
+                                                                          maxConnections: maxConnections,
                                                                           concurrentUploads: maxUploads, maxArtifactBytes: maxArtifactMib << 20),
                                                 tls: tls) { bound in
             if let portFile {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,7 +25,10 @@ public enum CoordinatorServer {
         datasets: DatasetLibrary = DatasetLibrary(), limits: CoordinatorLimits = CoordinatorLimits(),
         tls: CoordinatorTLS? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
+        let headTimeout = TimeAmount.milliseconds(Int64(limits.requestHeadTimeoutSeconds * 1000))
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headTimeout)],
+            idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000))))
         return Application(
             router: CoordinatorRoutes.router(store: store, tokens: tokens, logger: logger, faults: faults, datasets: datasets,
                                              uploads: ArtifactUploads(limit: limits.concurrentUploads, maxBytes: limits.maxArtifactBytes),
@@ -121,6 +125,9 @@ public struct CoordinatorLimits: Sendable {
     /// A connection that sends nothing (not even the rest of a request head or body) for this
     /// long is closed.
     public var idleTimeoutSeconds: Double
+    /// A request head (request line and headers) must have fully arrived this long after the
+    /// connection opened or the previous response ended, however slowly it trickles in.
+    public var requestHeadTimeoutSeconds: Double
     /// Connections open at once; further ones wait in the listen backlog.
     public var maxConnections: Int
     /// Model uploads received at once (more get 503 with `Retry-After`).
@@ -128,9 +135,10 @@ public struct CoordinatorLimits: Sendable {
     /// Largest model file accepted, in bytes.
     public var maxArtifactBytes: Int
 
-    public init(idleTimeoutSeconds: Double = 60, maxConnections: Int = 512, concurrentUploads: Int = 4,
-                maxArtifactBytes: Int = 256 << 20) {
+    public init(idleTimeoutSeconds: Double = 60, requestHeadTimeoutSeconds: Double = 30, maxConnections: Int = 512,
+                concurrentUploads: Int = 4, maxArtifactBytes: Int = 256 << 20) {
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.requestHeadTimeoutSeconds = requestHeadTimeoutSeconds
         self.maxConnections = maxConnections
         self.concurrentUploads = concurrentUploads
         self.maxArtifactBytes = maxArtifactBytes

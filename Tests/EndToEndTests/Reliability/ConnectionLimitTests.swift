@@ -73,6 +73,27 @@ import Testing
         }
     }
 
+    @Test func requestHeadTricklingInIsClosedAfterTheHeadTimeout() async throws {
+        try await withServer(CoordinatorLimits(idleTimeoutSeconds: 30, requestHeadTimeoutSeconds: 1)) { port in
+            let slow = try Socket(port: port)
+            slow.send("GET /health HTTP/1.1\r\n")
+            // One header byte every 0.2 s: never idle, never a whole head.
+            var closed = false
+            let started = Date()
+            while Date().timeIntervalSince(started) < 10 {
+                slow.send("X")
+                if slow.receive(within: 0.2) == "" { closed = true; break }
+            }
+            #expect(closed && Date().timeIntervalSince(started) < 5, "closed by the head timeout, not after the 30 s idle timeout")
+            // A connection that sends its head in time is served, and kept for the next request.
+            let normal = try Socket(port: port)
+            for _ in 0..<2 {
+                normal.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(normal.receive(within: 5)?.hasPrefix("HTTP/1.1 200") == true)
+            }
+        }
+    }
+
     @Test func connectionsPastTheCapWaitForOneToClose() async throws {
         // The server sees a closed connection as half-closed input and keeps it until the idle
         // timeout: 2 s here, so the first connection's slot frees at most 2 s after it closes.
