@@ -15,9 +15,15 @@ extension CoordinatorRoutes {
                 replicate = n
             }
             let body = try await bytes(request)
+            // Expanding up to 100,000 jobs is CPU work: done on a dispatch queue, not on a thread
+            // of the pool that serves every other request.
+            let parsed: Result<Sweep, SweepError> = await withCheckedContinuation { c in
+                DispatchQueue.global(qos: .userInitiated).async { c.resume(returning: Result { () throws(SweepError) in try Sweep.parse(body) }) }
+            }
             let sweep: Sweep
-            do { sweep = try Sweep.parse(body) } catch {
-                throw HTTPError(.badRequest, message: "invalid sweep: \(error)")
+            switch parsed {
+            case .success(let s): sweep = s
+            case .failure(let error): throw HTTPError(.badRequest, message: "invalid sweep: \(error)")
             }
             let reply = try await mapped { try await store.submit(sweep, document: String(decoding: body, as: UTF8.self), replicate: replicate) }
             logger.info("sweep '\(sweep.name)': \(reply.added) jobs added, \(reply.duplicates) already present")
