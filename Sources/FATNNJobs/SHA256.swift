@@ -30,6 +30,7 @@ public enum SHA256 {
         private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         private var pending: [UInt8] = []
         private var length: UInt64 = 0
+        private var schedule = [UInt32](repeating: 0, count: 64)
 
         public init() {}
 
@@ -40,7 +41,7 @@ public enum SHA256 {
             let whole = pending.count / 64 * 64
             guard whole > 0 else { return }
             pending.withUnsafeBufferPointer { p in
-                for chunk in stride(from: 0, to: whole, by: 64) { SHA256.compress(&h, p, at: chunk) }
+                for chunk in stride(from: 0, to: whole, by: 64) { SHA256.compress(&h, &schedule, p, at: chunk) }
             }
             pending.removeFirst(whole)
         }
@@ -53,7 +54,7 @@ public enum SHA256 {
             while tail.count % 64 != 56 { tail.append(0) }
             for s in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(s))) }
             tail.withUnsafeBufferPointer { p in
-                for chunk in stride(from: 0, to: tail.count, by: 64) { SHA256.compress(&h, p, at: chunk) }
+                for chunk in stride(from: 0, to: tail.count, by: 64) { SHA256.compress(&h, &schedule, p, at: chunk) }
             }
             return h.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> UInt32(24 - 8 * $0)) } }
         }
@@ -69,9 +70,8 @@ public enum SHA256 {
         }.joined()
     }
 
-    /// One 64-byte block of `msg` at `chunk` into the state `h`.
-    private static func compress(_ h: inout [UInt32], _ msg: UnsafeBufferPointer<UInt8>, at chunk: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
+    /// One 64-byte block of `msg` at `chunk` into the state `h` (`w`: a 64-word scratch schedule).
+    private static func compress(_ h: inout [UInt32], _ w: inout [UInt32], _ msg: UnsafeBufferPointer<UInt8>, at chunk: Int) {
         for i in 0..<16 {
             let o = chunk + 4 * i
             w[i] = UInt32(msg[o]) << 24 | UInt32(msg[o + 1]) << 16 | UInt32(msg[o + 2]) << 8 | UInt32(msg[o + 3])

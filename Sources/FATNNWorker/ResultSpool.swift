@@ -64,11 +64,11 @@ struct ResultSpool: Sendable {
                 reject(name, reason: "\(path(file)): unreadable spool entry: \(error)")
                 return nil
             }
+            guard entry.coordinator == coordinator else { return nil }
             if let problem = entry.problem {
                 reject(name, reason: "\(path(file)): \(problem)")
                 return nil
             }
-            guard entry.coordinator == coordinator else { return nil }
             let model = entry.modelFile.flatMap { FileManager.default.contents(atPath: path($0)) }
             return (name, entry, model)
         }

@@ -122,7 +122,15 @@ extension Worker {
         do {
             try await retry.run("report job \(entry.job)", logger: logger) {
                 if let result = entry.result {
-                    if let model { try await client.uploadArtifact(job: entry.job, token: entry.claimToken, data: model) }
+                    if let model {
+                        do { try await client.uploadArtifact(job: entry.job, token: entry.claimToken, data: model) } catch let e as ClientError
+                            where e.refusesReport && !e.isStaleClaim && e.status != 404 {
+                            // The coordinator refused the trained model (invalid, too large): the
+                            // job failed here, so say so instead of letting its lease run out.
+                            try await client.fail(job: entry.job, token: entry.claimToken, error: "the coordinator refused the trained model: \(e)")
+                            throw e
+                        }
+                    }
                     try await client.complete(job: entry.job, token: entry.claimToken, result: result)
                 } else {
                     try await client.fail(job: entry.job, token: entry.claimToken, error: entry.error ?? "unknown error")

@@ -103,10 +103,16 @@ struct Serve: AsyncParsableCommand {
         guard requestHeadTimeout >= 1 && requestHeadTimeout <= 3600 else { throw ValidationError("--request-head-timeout must be in 1...3600 seconds, got \(requestHeadTimeout)") }
         guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
         guard (1...64).contains(maxUploads) else { throw ValidationError("--max-uploads must be in 1...64, got \(maxUploads)") }
-        guard (1...4096).contains(maxArtifactMib) else { throw ValidationError("--max-artifact-mib must be in 1...4096, got \(maxArtifactMib)") }
+        guard (1...256).contains(maxArtifactMib) else { throw ValidationError("--max-artifact-mib must be in 1...256 (what workers download), got \(maxArtifactMib)") }
     }
 
-    static func isLoopback(_ host: String) -> Bool { ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.") }
+    /// `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8 (parsed, so a name that merely starts
+    /// with "127." is not loopback).
+    static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" { return true }
+        var a = in_addr()
+        return inet_pton(AF_INET, host, &a) == 1 && UInt32(bigEndian: a.s_addr) >> 24 == 127
+    }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }

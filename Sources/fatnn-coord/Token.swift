@@ -31,11 +31,19 @@ struct Token: AsyncParsableCommand {
         @OptionGroup var client: CoordinatorOptions
 
         func run() async throws {
-            let r = try await client.client().createToken(name: name, role: role)
+            // The file first: a token created but not written would be lost (and its name taken).
+            var fd: Int32 = -1
             if let output {
-                let fd = open(output, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+                fd = open(output, O_WRONLY | O_CREAT | O_EXCL, 0o600)
                 guard fd >= 0 else { throw ValidationError("\(output): cannot create (it may exist): \(String(cString: strerror(errno)))") }
-                defer { close(fd) }
+            }
+            defer { if fd >= 0 { close(fd) } }
+            let r: API.CreateTokenResponse
+            do { r = try await client.client().createToken(name: name, role: role) } catch {
+                if let output { unlink(output) }
+                throw error
+            }
+            if let output {
                 let line = Array((r.token + "\n").utf8)
                 guard write(fd, line, line.count) == line.count else { throw ValidationError("\(output): cannot write") }
                 print("token '\(r.name)' (\(r.role.rawValue)) written to \(output); give it to the worker as --token-file")

@@ -71,6 +71,10 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: spoolDir + "/rejected/\(name).json"))
             #expect(spool.pending(for: url).isEmpty)
             #expect(try store.artifact(configHash: job.config.configHash) == nil)
+            // The refused model failed the job on the spot (a job error), not by its lease running out.
+            let attempts = try store.attempts(job: job.id)
+            #expect(attempts.last?.outcome == .error && attempts.last?.error?.contains("refused the trained model") == true,
+                    "\(attempts)")
             // An entry that cannot be read is set aside the same way, not skipped forever.
             try Data("{\"job\": ".utf8).write(to: URL(fileURLWithPath: spoolDir + "/job-9-a1.json"))
             #expect(spool.pending(for: url).isEmpty)

@@ -47,7 +47,9 @@ import Testing
 
     @Test func sessionsAreCappedOldestFirst() {
         let sessions = DashboardSessions(secure: false, lifetime: 60, capacity: 2)
-        let ids = (0..<3).map { _ in String(sessions.open().dropFirst("fatnn_session=".count).prefix { $0 != ";" }) }
+        let ids = (0..<3).map { i in String(sessions.open(identity: i == 2 ? "gpu-1" : "admin").dropFirst("fatnn_session=".count).prefix { $0 != ";" }) }
         #expect(ids.map(sessions.isValid) == [false, true, true])
+        sessions.close(identity: "gpu-1")  // its token was revoked
+        #expect(ids.map(sessions.isValid) == [false, true, false])
     }
 }

@@ -156,11 +156,15 @@ import Testing
         var hash = ""
         do {
             let store = try JobStore(path: path, leaseSeconds: 60)
-            _ = try store.submit(try stagedSweep(), document: "{}")
-            let parent = try #require(try store.claim(worker: "w", host: "h"))
-            hash = parent.config.configHash
-            try store.storeArtifact(job: parent.id, token: parent.claimToken, data: Data("old model".utf8))
-            try store.complete(job: parent.id, token: parent.claimToken, result: sampleResult(0.9))
+            _ = try store.submit(try stagedSweep(), document: "{}", replicate: 2)
+            let parents = [try #require(try store.claim(worker: "w", host: "h")), try #require(try store.claim(worker: "w", host: "h"))]
+            hash = parents[0].config.configHash
+            for p in parents { try store.complete(job: p.id, token: p.claimToken, result: sampleResult(0.9)) }
+            // Version 5 kept one model per config hash: the replica that uploaded last.
+            try store.pool.write { db in
+                try db.execute(sql: "INSERT INTO job_artifacts (job_id, attempt, accepted, sha256, size, data, created_at) VALUES (?, 1, 1, 'x', 9, ?, 0)",
+                               arguments: [parents[1].id, Data("old model".utf8)])
+            }
             // Back to the version-5 layout: one slot per config hash.
             try store.pool.write { db in
                 try db.execute(sql: """
@@ -174,8 +178,12 @@ import Testing
             }
         }
         let reopened = try JobStore(path: path, leaseSeconds: 60)
-        #expect(try reopened.artifact(configHash: hash)?.data == Data("old model".utf8), "a succeeded job's model stays served")
-        #expect(try reopened.claim(worker: "w", host: "h")?.config.initFrom == hash)
+        for replica in [0, 1] {
+            #expect(try reopened.artifact(configHash: hash, replica: replica)?.data == Data("old model".utf8),
+                    "every succeeded replica keeps the shared model (replica \(replica))")
+        }
+        let children = [try reopened.claim(worker: "w", host: "h"), try reopened.claim(worker: "w", host: "h")]
+        #expect(children.compactMap { $0?.config.initFrom } == [hash, hash], "neither child waits forever")
     }
 
     @Test func onlyTheAcceptedAttemptsModelIsServed() throws {
@@ -195,6 +203,12 @@ import Testing
         #expect(try store.claim(worker: "w3", host: "h") == nil, "the child waits for a model of the accepted attempt")
         // The accepted attempt's retried upload is served at once.
         try store.storeArtifact(job: second.id, token: second.claimToken, data: Data("attempt 2".utf8))
+        #expect(try store.artifact(configHash: hash)?.data == Data("attempt 2".utf8))
+        // From then on the same bytes may be resent, but no other model replaces it.
+        try store.storeArtifact(job: second.id, token: second.claimToken, data: Data("attempt 2".utf8))
+        #expect(throws: StoreError.notAllowed(second.id, .succeeded, "replace the accepted model of")) {
+            try store.storeArtifact(job: second.id, token: second.claimToken, data: Data("something else".utf8))
+        }
         #expect(try store.artifact(configHash: hash)?.data == Data("attempt 2".utf8))
         #expect(try store.claim(worker: "w3", host: "h")?.config.initFrom == hash)
     }

@@ -53,8 +53,8 @@ final class DashboardSessions: @unchecked Sendable {
     /// `Secure` cookies (the coordinator serves TLS).
     let secure: Bool
     private let lock = NSLock()
-    /// Session id → (expiry time, opening order).
-    private var expiry: [String: (time: Double, order: Int)] = [:]
+    /// Session id → (expiry time, opening order, the identity that logged in).
+    private var expiry: [String: (time: Double, order: Int, identity: String)] = [:]
     private var opened = 0
 
     init(secure: Bool, lifetime: Double = 12 * 3600, capacity: Int = 1000) {
@@ -65,15 +65,15 @@ final class DashboardSessions: @unchecked Sendable {
 
     private var now: Double { Date().timeIntervalSince1970 }
 
-    /// A new session and the `Set-Cookie` value that carries it.
-    func open() -> String {
+    /// A new session of `identity` and the `Set-Cookie` value that carries it.
+    func open(identity: String) -> String {
         let id = JobStore.newToken()
         let t = now
         lock.withLock {
             expiry = expiry.filter { $0.value.time > t }
             if expiry.count >= capacity, let oldest = expiry.min(by: { $0.value.order < $1.value.order })?.key { expiry[oldest] = nil }
             opened += 1
-            expiry[id] = (t + lifetime, opened)
+            expiry[id] = (t + lifetime, opened, identity)
         }
         return "\(Self.cookie)=\(id); Path=/ui; Max-Age=\(Int(lifetime)); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
     }
@@ -81,6 +81,11 @@ final class DashboardSessions: @unchecked Sendable {
     func isValid(_ id: String) -> Bool {
         let t = now
         return lock.withLock { (expiry[id]?.time ?? 0) > t }
+    }
+
+    /// Ends every session of `identity` (its token was revoked).
+    func close(identity: String) {
+        lock.withLock { expiry = expiry.filter { $0.value.identity != identity } }
     }
 
     /// Ends the session `id` and returns the `Set-Cookie` value that clears it.

@@ -43,13 +43,13 @@ enum DashboardRoutes {
     /// Opens a session (its id in the cookie, never the token) and redirects to `next` (a
     /// dashboard path) or the leaderboard.
     static func login(_ token: String, resolver: TokenResolver, sessions: DashboardSessions, next: String? = nil) async throws -> Response {
-        guard try await resolver.identity(for: token) != nil else {
+        guard let identity = try await resolver.identity(for: token) else {
             var r = html(loginPage(error: "That is not a token of this coordinator."))
             r.status = .unauthorized
             return r
         }
         let target = next.flatMap { $0.hasPrefix("/ui") && !$0.contains("//") && !$0.contains("\\") ? $0 : nil } ?? "/ui"
-        return Response(status: .seeOther, headers: [.location: target, .setCookie: sessions.open()])
+        return Response(status: .seeOther, headers: [.location: target, .setCookie: sessions.open(identity: identity.name)])
     }
 
     static func html(_ page: String) -> Response {

@@ -5,7 +5,8 @@ import Logging
 
 extension CoordinatorRoutes {
     /// Submit, cancel, retry, pause and resume: the routes that need the admin token.
-    static func addAdminRoutes(_ api: RouterGroup<CoordinatorContext>, store: any JobQueueStore, logger: Logger) {
+    static func addAdminRoutes(_ api: RouterGroup<CoordinatorContext>, store: any JobQueueStore, logger: Logger,
+                               sessions: DashboardSessions) {
         api.post("sweeps") { request, _ in
             var replicate = 0
             if let r = request.uri.queryParameters.get("replicate") {
@@ -66,6 +67,7 @@ extension CoordinatorRoutes {
             let raw = try context.parameters.require("name")
             let name = raw.removingPercentEncoding ?? raw
             let released = try await mapped { try await store.revokeToken(name: name) }
+            sessions.close(identity: name)
             logger.warning("token '\(name)' revoked; \(released.count) running job(s) given back")
             return try json(API.RevokeResponse(name: name, releasedJobs: released))
         }

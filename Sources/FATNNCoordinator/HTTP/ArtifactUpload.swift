@@ -43,15 +43,18 @@ public final class ArtifactUploads: @unchecked Sendable {
 
     /// Streams `request`'s body to a temporary file, hashing it, and maps it back.
     ///
-    /// - Throws: 413 past ``maxBytes`` (nothing more is read), or 500 if the spool file cannot be
-    ///   written.
+    /// - Throws: 413 past ``maxBytes`` (this handler reads no further; the server discards the rest
+    ///   of the body before the connection's next request, for at most the request-head timeout),
+    ///   or 500 if the spool file cannot be written.
     func receive(_ request: Request) async throws -> Received {
         let path = (directory as NSString).appendingPathComponent("fatnn-upload-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: path) else {
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw HTTPError(.internalServerError, message: "cannot create an upload spool file in \(directory)")
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw HTTPError(.internalServerError, message: "cannot open the upload spool file \(path)")
+        }
         var hasher = SHA256.Hasher()
         var size = 0
         do {
@@ -65,8 +68,8 @@ public final class ArtifactUploads: @unchecked Sendable {
                 try handle.write(contentsOf: buffer.readableBytesView)
             }
         }
-        // Mapped, not read: the bytes stay in the page cache, not in this process's heap. The
-        // mapping outlives the unlinked file.
+        // Mapped, not read into a buffer here (SQLite copies it when it stores it). The mapping
+        // outlives the unlinked file.
         let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         return Received(data: data, sha256: hasher.finalizeHex())
     }

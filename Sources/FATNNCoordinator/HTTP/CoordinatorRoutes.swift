@@ -61,8 +61,9 @@ public enum CoordinatorRoutes {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        addAdminRoutes(router.group("api").add(middleware: admin), store: store, logger: logger)
-        DashboardRoutes.add(to: router, store: store, resolver: resolver, sessions: DashboardSessions(secure: secureCookies))
+        let sessions = DashboardSessions(secure: secureCookies)
+        addAdminRoutes(router.group("api").add(middleware: admin), store: store, logger: logger, sessions: sessions)
+        DashboardRoutes.add(to: router, store: store, resolver: resolver, sessions: sessions)
         return router
     }
 

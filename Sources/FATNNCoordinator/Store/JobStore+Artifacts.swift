@@ -48,6 +48,15 @@ extension JobStore {
         let digest = sha256 ?? SHA256.hex([UInt8](data))
         return { db in
             _ = try Self.artifactClaim(db, job: id, token: token)
+            // Once the job has succeeded, its accepted model is what its result describes: a
+            // resend of the same bytes is fine, different bytes are refused.
+            if let stored = try String.fetchOne(db, sql: """
+                SELECT a.sha256 FROM job_artifacts a JOIN jobs j ON j.id = a.job_id
+                WHERE a.job_id = ? AND a.accepted = 1 AND j.state = 'succeeded'
+                """, arguments: [id]) {
+                guard stored == digest else { throw StoreError.notAllowed(id, .succeeded, "replace the accepted model of") }
+                return
+            }
             try db.execute(sql: """
                 INSERT OR REPLACE INTO job_artifacts (job_id, attempt, accepted, sha256, size, data, created_at)
                 SELECT id, attempts, state = 'succeeded', ?, ?, ?, ? FROM jobs WHERE id = ?

@@ -41,9 +41,12 @@ enum Schema {
         data        BLOB NOT NULL,             -- a FATNN model file
         created_at  REAL NOT NULL
     );
+    -- The one shared model goes to the job that uploaded it and to every succeeded replica of its
+    -- config (their children would otherwise wait for a model that never comes).
     INSERT INTO job_artifacts (job_id, attempt, accepted, sha256, size, data, created_at)
-        SELECT a.job_id, j.attempts, j.state = 'succeeded', a.sha256, a.size, a.data, a.created_at
-        FROM artifacts a JOIN jobs j ON j.id = a.job_id;
+        SELECT j.id, j.attempts, j.state = 'succeeded', a.sha256, a.size, a.data, a.created_at
+        FROM artifacts a JOIN jobs j ON j.config_hash = a.config_hash
+        WHERE j.id = a.job_id OR j.state = 'succeeded';
     DROP TABLE artifacts;
 
     """
