@@ -92,10 +92,8 @@ public struct JobResult: Codable, Sendable, Equatable {
             throw SweepError(path: "result.packedExact", "must be absent when packed.error says the model could not be packed")
         }
         try unit(validationAccuracy, "validationAccuracy")
-        try nonNegative(trainSeconds, "trainSeconds")
         try nonNegative(testLoss, "testLoss")
         try nonNegative(trainLoss, "trainLoss")
-        try nonNegative(imagesPerSecond, "imagesPerSecond")
         try bounded(trainSeconds, "trainSeconds", 0...1e9)
         try bounded(imagesPerSecond, "imagesPerSecond", 0...1e12)
         guard (1...4096).contains(threads) else { throw SweepError(path: "result.threads", "must be in 1...4096, got \(threads)") }

@@ -32,7 +32,11 @@ public final class ArtifactUploads: @unchecked Sendable {
     ///
     /// - Throws: 503 when every slot is taken.
     func withSlot<T>(_ body: () async throws -> T) async throws -> T {
-        let taken = lock.withLock { active < limit ? { active += 1; return true }() : false }
+        let taken: Bool = lock.withLock {
+            guard active < limit else { return false }
+            active += 1
+            return true
+        }
         guard taken else {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],
                             message: "\(limit) model uploads are already being received; retry later")

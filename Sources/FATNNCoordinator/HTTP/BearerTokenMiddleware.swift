@@ -58,14 +58,7 @@ struct BearerTokenMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Whether `given` equals one of `tokens`. Every token is compared in constant time, so the
-    /// time tells neither how much of a token matched nor which one did.
-    static func matchesAny(_ given: [UInt8], _ tokens: [[UInt8]]) -> Bool {
-        var ok = false
-        for t in tokens { ok = constantTimeEqual(given, t) || ok }
-        return ok
-    }
-
+    /// Whether `a` equals `b`, in a time that does not depend on where they first differ.
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         var diff = UInt(bitPattern: a.count ^ b.count)
         for i in 0..<max(a.count, b.count) {

@@ -163,7 +163,6 @@ public struct CoordinatorTokens: Sendable {
     /// Worker access: claim, report, read; nil when only the admin token exists.
     public var worker: String?
     public init(admin: String, worker: String? = nil) { self.admin = admin; self.worker = worker }
-    var all: [String] { [admin] + (worker.map { [$0] } ?? []) }
 }
 
 /// Faults injected for reliability tests (`fatnn-coord serve --fault-…`): off by default.

@@ -76,12 +76,6 @@ public struct StoreMetrics: Sendable, Equatable {
     public var pausedSweeps: Int
 }
 
-extension JobQueueStore {
-    public func claimJSON(worker: String, host: String, identity: String?) async throws -> EncodedClaim {
-        let reply = try await claim(worker: worker, host: host)
-        return EncodedClaim(body: try JSONEncoder().encode(reply), job: reply.job.map { ($0.id, $0.attempt) })
-    }
-}
 
 /// A claim reply ready to send, and which job (and attempt) it hands out, for the log.
 public struct EncodedClaim: Sendable {

@@ -34,20 +34,25 @@ extension JobStore {
     }
 
     static func artifactClaim(_ db: Database, job id: Int64, token: String) throws -> JobConfig {
+        try JobConfig.fromCanonical(try claimedConfigJSON(db, job: id, token: token))
+    }
+
+    /// The stored config of the job whose current claim is `token`, as canonical JSON.
+    static func claimedConfigJSON(_ db: Database, job id: Int64, token: String) throws -> String {
         guard let config = try String.fetchOne(db, sql: """
             SELECT config FROM jobs WHERE id = ? AND state IN ('leased', 'succeeded') AND claim_token = ?
             """, arguments: [id, token]) else {
             throw try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE id = ?", arguments: [id]) == nil
                 ? StoreError.jobNotFound(id) : StoreError.staleClaim(id)
         }
-        return try JobConfig.fromCanonical(config)
+        return config
     }
 
     func artifactOp(job id: Int64, token: String, data: Data, sha256: String? = nil) -> @Sendable (Database) throws -> Void {
         let t = now()
         let digest = sha256 ?? SHA256.hex([UInt8](data))
         return { db in
-            _ = try Self.artifactClaim(db, job: id, token: token)
+            _ = try Self.claimedConfigJSON(db, job: id, token: token)  // the claim, checked; the config is not needed here
             // Once the job has succeeded, its accepted model is what its result describes: a
             // resend of the same bytes is fine, different bytes are refused.
             if let stored = try String.fetchOne(db, sql: """

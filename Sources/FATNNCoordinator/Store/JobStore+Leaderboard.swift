@@ -78,15 +78,12 @@ extension JobStore {
         if let id { sql += " WHERE job_id = ?"; args += [id] }
         var out: [Int64: [API.Attempt]] = [:]
         for r in try Row.fetchAll(db, sql: sql + " ORDER BY job_id, attempt", arguments: args) {
-            out[r["job_id"], default: []].append(API.Attempt(attempt: r["attempt"], worker: r["worker"], host: r["host"],
-                                                            startedAt: r["started_at"], endedAt: r["ended_at"],
-                                                            outcome: AttemptOutcome(rawValue: r["outcome"]) ?? .error, error: r["error"],
-                                                            identity: r["identity"], resultIdentity: r["result_identity"]))
-            if let at: Double = r["invalidated_at"], var last = out[r["job_id"]]?.popLast() {
-                last.invalidatedAt = at
-                last.invalidatedResult = try (r["invalidated_result"] as String?).map(decodeResult)
-                out[r["job_id"], default: []].append(last)
-            }
+            var a = API.Attempt(attempt: r["attempt"], worker: r["worker"], host: r["host"], startedAt: r["started_at"],
+                                endedAt: r["ended_at"], outcome: AttemptOutcome(rawValue: r["outcome"]) ?? .error, error: r["error"],
+                                identity: r["identity"], resultIdentity: r["result_identity"])
+            a.invalidatedAt = r["invalidated_at"]
+            a.invalidatedResult = try (r["invalidated_result"] as String?).map(decodeResult)
+            out[r["job_id"], default: []].append(a)
         }
         return out
     }
