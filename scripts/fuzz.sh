@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target (Tests/Fuzz) for SECONDS in all (default 60), split evenly, and
 # prints one line per target: executions, seconds, crashes. Builds with the fuzzer and address
-# sanitizers into .build-fuzz. Seeds: generated model, packed, result, claim, filter and IDX
+# sanitizers into .build-fuzz. Seeds: generated model, packed, result, claim, filter, IDX and kernel
 # inputs, and the sweep files of Jobs/. Crashes are kept as .build-fuzz/crash-TARGET-*; the
 # corpus grows in .build-fuzz/corpus/TARGET and is reused by the next run.
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 total=${1:-60}
-read -r -a targets <<< "${FATNN_FUZZ_TARGETS:-model packed sweep result claim filter idx}"
+read -r -a targets <<< "${FATNN_FUZZ_TARGETS:-model packed sweep result claim filter idx kernels}"
 per=$(( total / ${#targets[@]} )); (( per >= 1 )) || per=1
 runs=${FATNN_FUZZ_RUNS:-}
 

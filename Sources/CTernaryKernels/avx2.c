@@ -1,23 +1,18 @@
 /*
- * AVX2 kernels. AVX2 has no vector popcount, so bytes are counted with two 16-entry table
- * lookups (vpshufb) and summed in byte lanes for a few words at a time, then widened to the
- * 64-bit lanes with vpsadbw. A register holds one word of 4 pixels; a block of 8 pixels is
- * two registers, and TK_AVX2_ROWS weight rows share each activation load.
+ * AVX2 kernels, byte-lookup form: every word is counted with two nibble lookups and summed in
+ * byte lanes for a few words at a time, then widened to the 64-bit lanes with vpsadbw. A register
+ * holds one word of 4 pixels; a block of 8 pixels is two registers, and TK_AVX2_ROWS weight rows
+ * share each activation load. Best for short reductions (few words), where a carry-save tree
+ * (avx2_tree.c) cannot amortize its final counts. tk_gemm_avx2 picks between the two.
  */
 #if defined(__x86_64__)
-#include "kernels.h"
-#include <immintrin.h>
+#include "avx2_common.h"
 
-#define ATTR __attribute__((target("avx2"), always_inline)) static inline
+#define ATTR TK_AVX2_ATTR
 #define TK_AVX2_ROWS 2
 
-typedef struct { __m256i low, l1, l2, l4; } luts;
-
-ATTR __m256i pc8(__m256i v, __m256i lut, __m256i low) {
-    __m256i lo = _mm256_and_si256(v, low);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
-}
+typedef tk_luts luts;
+#define pc8 tk_pc8
 
 /* One word of 4 pixels against one weight word: the per-byte contribution of each kind. */
 ATTR __m256i step(tk_kind kind, __m256i x0, __m256i x1, __m256i w0, __m256i w1, const luts *t) {
@@ -77,32 +72,8 @@ ATTR __m256i widen(tk_kind kind, __m256i b) {
     return _mm256_sad_epu8(b, _mm256_setzero_si256());
 }
 
-ATTR void store(tk_kind kind, long kbits, int32_t *dst, __m256i lo, __m256i hi, long count) {
-    if (kind == TK_BINARY) {
-        __m256i k = _mm256_set1_epi64x(kbits);
-        lo = _mm256_sub_epi64(k, _mm256_slli_epi64(lo, 1));
-        hi = _mm256_sub_epi64(k, _mm256_slli_epi64(hi, 1));
-    }
-    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    __m128i l = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lo, even));
-    __m128i h = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(hi, even));
-    __m256i v = _mm256_set_m128i(h, l);
-    if (count == TK_BLOCK) {
-        _mm256_storeu_si256((__m256i *)dst, v);
-    } else {
-        int32_t tmp[TK_BLOCK];
-        _mm256_storeu_si256((__m256i *)tmp, v);
-        tk_store_partial(dst, tmp, count);
-    }
-}
-
 ATTR void kernel(const tk_args *a, const tk_kind kind) {
-    const luts t = {
-        _mm256_set1_epi8(0x0f),
-        _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4),
-        _mm256_setr_epi8(0, 2, 2, 4, 2, 4, 4, 6, 2, 4, 4, 6, 4, 6, 6, 8, 0, 2, 2, 4, 2, 4, 4, 6, 2, 4, 4, 6, 4, 6, 6, 8),
-        _mm256_setr_epi8(0, 4, 4, 8, 4, 8, 8, 12, 4, 8, 8, 12, 8, 12, 12, 16, 0, 4, 4, 8, 4, 8, 8, 12, 4, 8, 8, 12, 8, 12, 12, 16),
-    };
+    const luts t = tk_avx2_luts();
     const long kw = a->kw, step_words = chunk(kind);
     const int two = kind != TK_BINARY;
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {
@@ -136,12 +107,12 @@ ATTR void kernel(const tk_args *a, const tk_kind kind) {
                 }
             }
             for (int r = 0; r < TK_AVX2_ROWS && m + r < a->m_count; r++)
-                store(kind, a->kbits, a->out + (m + r) * a->ldc + nb * TK_BLOCK, sum[r][0], sum[r][1], valid);
+                tk_avx2_store(kind, a->kbits, a->out + (m + r) * a->ldc + nb * TK_BLOCK, sum[r][0], sum[r][1], valid);
         }
     }
 }
 
-__attribute__((target("avx2"))) void tk_gemm_avx2(const tk_args *a) {
+__attribute__((target("avx2"))) void tk_gemm_avx2_lookup(const tk_args *a) {
     switch (a->kind) {
     case TK_FATNN: kernel(a, TK_FATNN); break;
     case TK_TNN4: kernel(a, TK_TNN4); break;
@@ -150,5 +121,13 @@ __attribute__((target("avx2"))) void tk_gemm_avx2(const tk_args *a) {
     case TK_A2: kernel(a, TK_A2); break;
     default: kernel(a, TK_BINARY); break;
     }
+}
+
+/* Reductions of at least this many words go to the carry-save tree kernel. */
+#define TK_AVX2_TREE_MIN_WORDS 4
+
+void tk_gemm_avx2(const tk_args *a) {
+    if (a->kw >= TK_AVX2_TREE_MIN_WORDS && tk_gemm_avx2_tree(a) == 0) return;
+    tk_gemm_avx2_lookup(a);
 }
 #endif

@@ -112,6 +112,51 @@ import Testing
         }
     }
 
+    /// Every code pair held constant over long reductions: the sums reach the largest values any
+    /// lane counter or byte count of the vector paths holds (the AVX2 carry-save trees run in
+    /// blocks of 16, 8, 4, 2 and 1 words, so 38 words take every block size but 8).
+    @Test(arguments: PackedKernel.Kind.allCases)
+    func constantCodesOnLongReductionsDoNotOverflow(kind: PackedKernel.Kind) {
+        let weightCodes: [Int8], activationCodes: [Int8]
+        switch kind {
+        case .fatnn, .tnn4: (weightCodes, activationCodes) = ([-1, 0, 1], [0, 1, 2])
+        case .fatnnA2: (weightCodes, activationCodes) = ([-1, 0, 1], [0, 1, 2, 3])
+        case .twoBit: (weightCodes, activationCodes) = ([0, 1, 2, 3], [0, 1, 2, 3])
+        case .twoBitSigned: (weightCodes, activationCodes) = ([-2, -1, 0, 1], [0, 1, 2, 3])
+        case .binary: (weightCodes, activationCodes) = ([-1, 1], [-1, 1])
+        }
+        let bits = 38 * 64 - 5, rows = 3, columns = 9
+        for wc in weightCodes {
+            for ac in activationCodes {
+                let pw = PackedWeights(kind: kind, rows: rows, bits: bits, codes: [Int8](repeating: wc, count: rows * bits))
+                let px = PackedActivations(kind: kind, columns: columns, bits: bits) { _, _ in ac }
+                let expected = [Int32](repeating: Int32(bits) * Int32(wc) * Int32(ac), count: rows * columns)
+                for path in PackedKernel.Path.supported {
+                    #expect(PackedKernel.multiply(pw, px, path: path) == expected, "\(kind) on \(path), w \(wc), a \(ac)")
+                }
+            }
+        }
+    }
+
+    /// Random codes on reductions around the AVX2 tree's block sizes (15 to 72 words) and below
+    /// its threshold (1 to 3 words take the byte-lookup kernel).
+    @Test(arguments: PackedKernel.Kind.allCases, [1, 3, 4, 15, 16, 17, 31, 33, 47, 72])
+    func everyPathEqualsTheOracleAroundTreeBlocks(kind: PackedKernel.Kind, words: Int) {
+        let rows = 5, columns = 19, bits = words * 64 - 3
+        var rng = RandomSource(seed: UInt64(words * 7919 + (PackedKernel.Kind.allCases.firstIndex(of: kind) ?? 0)))
+        let w = (0..<rows * bits).map { _ in PackedKernel.randomWeightCode(kind, &rng) }
+        let x = (0..<bits * columns).map { _ in PackedKernel.randomActivationCode(kind, &rng) }
+        let pw = PackedWeights(kind: kind, rows: rows, bits: bits, codes: w)
+        let px = PackedActivations(kind: kind, columns: columns, bits: bits) { k, n in x[k * columns + n] }
+        let oracle = PackedKernel.multiply(pw, px, path: .scalar)
+        var first: Int32 = 0
+        for k in 0..<bits { first += Int32(w[k]) * Int32(x[k * columns]) }
+        #expect(oracle[0] == first)
+        for path in PackedKernel.Path.supported where path != .scalar {
+            #expect(PackedKernel.multiply(pw, px, path: path, threads: 2) == oracle, "\(kind) on \(path), \(words) words")
+        }
+    }
+
     /// The fast path a plain build chooses on an x86-64 CPU with AVX2, or on arm64, is not the
     /// scalar one; NEON exists only on arm64, AVX2 and AVX-512 only on x86-64.
     @Test func bestPathIsTheFastestSupported() {

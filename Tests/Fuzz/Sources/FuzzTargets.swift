@@ -8,9 +8,12 @@ import Foundation
 ///
 /// Targets: `model` (ModelFile, trained models and checkpoints), `packed` (PackedModelFile),
 /// `sweep` (sweep documents), `result` (a worker's result request), `claim` (a claim reply as a
-/// worker reads it), `filter` (the `--where` language), `idx` (IDX dataset files).
+/// worker reads it), `filter` (the `--where` language), `idx` (IDX dataset files), and one
+/// differential target, `kernels`: the bytes choose a kind, a shape and the codes, and every CPU
+/// path's packed product must equal the scalar oracle's (this build is optimized, as the
+/// benchmarks are; the unit tests run unoptimized C).
 enum FuzzTarget: String, CaseIterable {
-    case model, packed, sweep, result, claim, filter, idx
+    case model, packed, sweep, result, claim, filter, idx, kernels
 
     static let current: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["FATNN_FUZZ_TARGET"] ?? ""
@@ -40,6 +43,48 @@ enum FuzzTarget: String, CaseIterable {
         case .idx:
             _ = try? IDXReader.images(bytes, name: "fuzz")
             _ = try? IDXReader.labels(bytes, name: "fuzz")
+        case .kernels:
+            KernelCase(bytes).check()
+        }
+    }
+}
+
+/// A packed product drawn from bytes: kind, rows (1-6), reduction (1-96 words, a few lanes
+/// short of whole words), columns (1-24), then the codes, bytes taken two bits at a time.
+struct KernelCase {
+    let kind: PackedKernel.Kind
+    let rows: Int, bits: Int, columns: Int
+    let weights: [Int8], activations: [Int8]
+
+    init(_ bytes: [UInt8]) {
+        func at(_ i: Int) -> Int { i < bytes.count ? Int(bytes[i]) : 0 }
+        let kind = PackedKernel.Kind.allCases[at(0) % PackedKernel.Kind.allCases.count]
+        let rows = 1 + at(1) % 6, bits = max(1, (1 + at(2) % 96) * 64 - at(3) % 64), columns = 1 + at(4) % 24
+        let body = Array(bytes.dropFirst(5))
+        func code(_ i: Int, weight: Bool) -> Int8 {
+            let r = body.isEmpty ? 0 : Int8(body[(i / 4) % body.count] >> UInt8(2 * (i % 4)) & 3)
+            switch kind {
+            case .fatnn, .tnn4: return weight ? (r == 3 ? 1 : r - 1) : (r == 3 ? 2 : r)
+            case .fatnnA2: return weight ? (r == 3 ? 1 : r - 1) : r
+            case .twoBit: return r
+            case .twoBitSigned: return weight ? r - 2 : r
+            case .binary: return r & 1 == 0 ? -1 : 1
+            }
+        }
+        self.kind = kind
+        (self.rows, self.bits, self.columns) = (rows, bits, columns)
+        weights = (0..<rows * bits).map { code($0, weight: true) }
+        activations = (0..<bits * columns).map { code(rows * bits + $0, weight: false) }
+    }
+
+    func check() {
+        let pw = PackedWeights(kind: kind, rows: rows, bits: bits, codes: weights)
+        let px = PackedActivations(kind: kind, columns: columns, bits: bits) { k, n in activations[k * columns + n] }
+        let oracle = PackedKernel.multiply(pw, px, path: .scalar)
+        for path in PackedKernel.Path.supported where path != .scalar {
+            for threads in [1, 2] where PackedKernel.multiply(pw, px, path: path, threads: threads) != oracle {
+                fatalError("\(kind) \(rows)x\(bits)x\(columns): the \(path) path (\(threads) threads) differs from the scalar oracle")
+            }
         }
     }
 }
@@ -105,6 +150,12 @@ enum Seeds {
         images += (0..<18).map { UInt8($0 * 13) }
         try put(.idx, "images", images)
         try put(.idx, "labels", [0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 9])
+        for kind in 0..<PackedKernel.Kind.allCases.count {
+            // 1, 17 and 72 words: the byte-lookup kernel, the tree's odd blocks, the large shape's K.
+            for words in [0, 16, 71] {
+                try put(.kernels, "kind\(kind)-words\(words + 1)", [UInt8(kind), 4, UInt8(words), 3, 17] + (0..<64).map { UInt8(($0 * 37 + kind) & 0xff) })
+            }
+        }
     }
 }
 

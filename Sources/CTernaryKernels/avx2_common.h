@@ -1,0 +1,59 @@
+/* Internal: the pieces the two AVX2 kernels share (avx2.c: byte lookups per word; avx2_tree.c:
+ * carry-save adder trees). AVX2 has no vector popcount, so a word's bytes are counted with two
+ * 16-entry table lookups (vpshufb); vpsadbw sums byte lanes into the 64-bit lanes. */
+#ifndef FATNN_TK_AVX2_COMMON_H
+#define FATNN_TK_AVX2_COMMON_H
+#if defined(__x86_64__)
+#include "kernels.h"
+#include <immintrin.h>
+
+#define TK_AVX2_ATTR __attribute__((target("avx2,popcnt"), always_inline)) static inline
+
+/* The nibble mask and the nibble popcount tables scaled by 1, 2, 4 and 8. */
+typedef struct { __m256i low, l1, l2, l4, l8; } tk_luts;
+
+TK_AVX2_ATTR tk_luts tk_avx2_luts(void) {
+    const tk_luts t = {
+        _mm256_set1_epi8(0x0f),
+        _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4),
+        _mm256_setr_epi8(0, 2, 2, 4, 2, 4, 4, 6, 2, 4, 4, 6, 4, 6, 6, 8, 0, 2, 2, 4, 2, 4, 4, 6, 2, 4, 4, 6, 4, 6, 6, 8),
+        _mm256_setr_epi8(0, 4, 4, 8, 4, 8, 8, 12, 4, 8, 8, 12, 8, 12, 12, 16, 0, 4, 4, 8, 4, 8, 8, 12, 4, 8, 8, 12, 8, 12, 12, 16),
+        _mm256_setr_epi8(0, 8, 8, 16, 8, 16, 16, 24, 8, 16, 16, 24, 16, 24, 24, 32,
+                         0, 8, 8, 16, 8, 16, 16, 24, 8, 16, 16, 24, 16, 24, 24, 32),
+    };
+    return t;
+}
+
+/* Per byte: the popcount of v's byte, scaled by lut's factor. */
+TK_AVX2_ATTR __m256i tk_pc8(__m256i v, __m256i lut, __m256i low) {
+    __m256i lo = _mm256_and_si256(v, low);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+}
+
+/* Stores the 8 columns of a block: lo holds columns 0-3, hi 4-7, one 64-bit sum each. The binary
+ * kind turns its mismatch count c into kbits - 2c. */
+TK_AVX2_ATTR void tk_avx2_store(tk_kind kind, long kbits, int32_t *dst, __m256i lo, __m256i hi, long count) {
+    if (kind == TK_BINARY) {
+        __m256i k = _mm256_set1_epi64x(kbits);
+        lo = _mm256_sub_epi64(k, _mm256_slli_epi64(lo, 1));
+        hi = _mm256_sub_epi64(k, _mm256_slli_epi64(hi, 1));
+    }
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    __m128i l = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lo, even));
+    __m128i h = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(hi, even));
+    __m256i v = _mm256_set_m128i(h, l);
+    if (count == TK_BLOCK) {
+        _mm256_storeu_si256((__m256i *)dst, v);
+    } else {
+        int32_t tmp[TK_BLOCK];
+        _mm256_storeu_si256((__m256i *)tmp, v);
+        tk_store_partial(dst, tmp, count);
+    }
+}
+
+void tk_gemm_avx2_lookup(const tk_args *a);
+/* Returns -1 (nothing written) if its scratch memory cannot be allocated. */
+int tk_gemm_avx2_tree(const tk_args *a);
+#endif
+#endif
