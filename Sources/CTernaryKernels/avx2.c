@@ -14,43 +14,6 @@
 typedef tk_luts luts;
 #define pc8 tk_pc8
 
-/* One word of 4 pixels against one weight word: the per-byte contribution of each kind. */
-ATTR __m256i step(tk_kind kind, __m256i x0, __m256i x1, __m256i w0, __m256i w1, const luts *t) {
-    switch (kind) {
-    case TK_FATNN: {
-        __m256i m = _mm256_and_si256(x0, w0);
-        __m256i d = _mm256_and_si256(m, _mm256_xor_si256(x1, w1));
-        return _mm256_sub_epi8(pc8(m, t->l1, t->low), pc8(d, t->l2, t->low));   /* in [-8, 8] */
-    }
-    case TK_TNN4: {
-        __m256i p = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w0), t->l1, t->low),
-                                    pc8(_mm256_and_si256(x1, w0), t->l1, t->low));
-        __m256i n = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w1), t->l1, t->low),
-                                    pc8(_mm256_and_si256(x1, w1), t->l1, t->low));
-        return _mm256_sub_epi8(p, n);                                          /* in [-16, 16] */
-    }
-    case TK_2BIT: {
-        __m256i a = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w0), t->l1, t->low),
-                                    pc8(_mm256_and_si256(x1, w0), t->l2, t->low));
-        __m256i b = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w1), t->l2, t->low),
-                                    pc8(_mm256_and_si256(x1, w1), t->l4, t->low));
-        return _mm256_add_epi8(a, b);                                          /* in [0, 72] */
-    }
-    case TK_2BIT_SIGNED: {
-        __m256i p = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w0), t->l1, t->low),
-                                    pc8(_mm256_and_si256(x1, w0), t->l2, t->low));
-        __m256i n = _mm256_add_epi8(pc8(_mm256_and_si256(x0, w1), t->l2, t->low),
-                                    pc8(_mm256_and_si256(x1, w1), t->l4, t->low));
-        return _mm256_sub_epi8(p, n);                                          /* in [-48, 24] */
-    }
-    case TK_A2:
-        return _mm256_add_epi8(pc8(_mm256_andnot_si256(_mm256_xor_si256(x0, w1), w0), t->l1, t->low),
-                               pc8(_mm256_andnot_si256(_mm256_xor_si256(x1, w1), w0), t->l2, t->low));  /* in [0, 24] */
-    default:
-        return pc8(_mm256_xor_si256(x0, w0), t->l1, t->low);                  /* in [0, 8] */
-    }
-}
-
 /* Words summed in bytes before widening, so that no byte lane overflows. */
 ATTR long chunk(tk_kind kind) {
     switch (kind) {
@@ -97,8 +60,8 @@ ATTR void kernel(const tk_args *a, const tk_kind kind) {
                     for (int r = 0; r < TK_AVX2_ROWS; r++) {
                         __m256i ww0 = _mm256_set1_epi64x((long long)w0[r][k]);
                         __m256i ww1 = two ? _mm256_set1_epi64x((long long)w1[r][k]) : ww0;
-                        b[r][0] = _mm256_add_epi8(b[r][0], step(kind, x0lo, x1lo, ww0, ww1, &t));
-                        b[r][1] = _mm256_add_epi8(b[r][1], step(kind, x0hi, x1hi, ww0, ww1, &t));
+                        b[r][0] = _mm256_add_epi8(b[r][0], tk_avx2_step(kind, x0lo, x1lo, ww0, ww1, &t));
+                        b[r][1] = _mm256_add_epi8(b[r][1], tk_avx2_step(kind, x0hi, x1hi, ww0, ww1, &t));
                     }
                 }
                 for (int r = 0; r < TK_AVX2_ROWS; r++) {
@@ -123,10 +86,14 @@ __attribute__((target("avx2"))) void tk_gemm_avx2_lookup(const tk_args *a) {
     }
 }
 
-/* Reductions of at least this many words go to the carry-save tree kernel. */
-#define TK_AVX2_TREE_MIN_WORDS 4
+/* Reductions of at least this many words go to the carry-save tree kernel. Below it the tree's
+ * fixed cost per output (four counter lookups, part blocks) outweighs its cheaper words: on a
+ * Zen 4 running this path, resnet20's 3-9 word shapes ran 25-60% faster with lookups, and at 16
+ * words and more the tree was ahead for the 4-popcount kinds and even for FATNN (docs/BENCHMARKS.md). */
+#define TK_AVX2_TREE_MIN_WORDS 16
 
 void tk_gemm_avx2(const tk_args *a) {
+    if (a->kw == 1 && tk_gemm_avx2_fields(a) == 0) return;
     if (a->kw >= TK_AVX2_TREE_MIN_WORDS && tk_gemm_avx2_tree(a) == 0) return;
     tk_gemm_avx2_lookup(a);
 }

@@ -31,6 +31,44 @@ TK_AVX2_ATTR __m256i tk_pc8(__m256i v, __m256i lut, __m256i low) {
     return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
 }
 
+/* One word of 4 pixels against one weight word: the per-byte contribution of each kind (signed
+ * bytes for the kinds that subtract). */
+TK_AVX2_ATTR __m256i tk_avx2_step(tk_kind kind, __m256i x0, __m256i x1, __m256i w0, __m256i w1, const tk_luts *t) {
+    switch (kind) {
+    case TK_FATNN: {
+        __m256i m = _mm256_and_si256(x0, w0);
+        __m256i d = _mm256_and_si256(m, _mm256_xor_si256(x1, w1));
+        return _mm256_sub_epi8(tk_pc8(m, t->l1, t->low), tk_pc8(d, t->l2, t->low));   /* in [-8, 8] */
+    }
+    case TK_TNN4: {
+        __m256i p = _mm256_add_epi8(tk_pc8(_mm256_and_si256(x0, w0), t->l1, t->low),
+                                    tk_pc8(_mm256_and_si256(x1, w0), t->l1, t->low));
+        __m256i n = _mm256_add_epi8(tk_pc8(_mm256_and_si256(x0, w1), t->l1, t->low),
+                                    tk_pc8(_mm256_and_si256(x1, w1), t->l1, t->low));
+        return _mm256_sub_epi8(p, n);                                          /* in [-16, 16] */
+    }
+    case TK_2BIT: {
+        __m256i a = _mm256_add_epi8(tk_pc8(_mm256_and_si256(x0, w0), t->l1, t->low),
+                                    tk_pc8(_mm256_and_si256(x1, w0), t->l2, t->low));
+        __m256i b = _mm256_add_epi8(tk_pc8(_mm256_and_si256(x0, w1), t->l2, t->low),
+                                    tk_pc8(_mm256_and_si256(x1, w1), t->l4, t->low));
+        return _mm256_add_epi8(a, b);                                          /* in [0, 72] */
+    }
+    case TK_2BIT_SIGNED: {
+        __m256i p = _mm256_add_epi8(tk_pc8(_mm256_and_si256(x0, w0), t->l1, t->low),
+                                    tk_pc8(_mm256_and_si256(x1, w0), t->l2, t->low));
+        __m256i n = _mm256_add_epi8(tk_pc8(_mm256_and_si256(x0, w1), t->l2, t->low),
+                                    tk_pc8(_mm256_and_si256(x1, w1), t->l4, t->low));
+        return _mm256_sub_epi8(p, n);                                          /* in [-48, 24] */
+    }
+    case TK_A2:
+        return _mm256_add_epi8(tk_pc8(_mm256_andnot_si256(_mm256_xor_si256(x0, w1), w0), t->l1, t->low),
+                               tk_pc8(_mm256_andnot_si256(_mm256_xor_si256(x1, w1), w0), t->l2, t->low));  /* in [0, 24] */
+    default:
+        return tk_pc8(_mm256_xor_si256(x0, w0), t->l1, t->low);                  /* in [0, 8] */
+    }
+}
+
 /* Stores the 8 columns of a block: lo holds columns 0-3, hi 4-7, one 64-bit sum each. The binary
  * kind turns its mismatch count c into kbits - 2c. */
 TK_AVX2_ATTR void tk_avx2_store(tk_kind kind, long kbits, int32_t *dst, __m256i lo, __m256i hi, long count) {
@@ -55,5 +93,7 @@ TK_AVX2_ATTR void tk_avx2_store(tk_kind kind, long kbits, int32_t *dst, __m256i 
 void tk_gemm_avx2_lookup(const tk_args *a);
 /* Returns -1 (nothing written) if its scratch memory cannot be allocated. */
 int tk_gemm_avx2_tree(const tk_args *a);
+/* Returns -1 (nothing written) unless every lane of the reduction is in its first 32. */
+int tk_gemm_avx2_fields(const tk_args *a);
 #endif
 #endif

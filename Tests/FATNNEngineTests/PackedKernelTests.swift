@@ -157,6 +157,29 @@ import Testing
         }
     }
 
+    /// Reductions of at most 32 lanes (1x1 convs of 16 or 32 channels): the AVX2 path packs 4 or
+    /// 2 weight rows into each word; row counts off those groups, and partial column blocks.
+    @Test(arguments: PackedKernel.Kind.allCases, [1, 9, 16, 17, 32, 33])
+    func shortReductionsPackRowsExactly(kind: PackedKernel.Kind, bits: Int) {
+        for rows in [1, 3, 4, 5, 9] {
+            var rng = RandomSource(seed: UInt64(bits * 31 + rows))
+            let columns = 19
+            let w = (0..<rows * bits).map { _ in PackedKernel.randomWeightCode(kind, &rng) }
+            let x = (0..<bits * columns).map { _ in PackedKernel.randomActivationCode(kind, &rng) }
+            var expected = [Int32](repeating: 0, count: rows * columns)
+            for m in 0..<rows {
+                for n in 0..<columns {
+                    for k in 0..<bits { expected[m * columns + n] += Int32(w[m * bits + k]) * Int32(x[k * columns + n]) }
+                }
+            }
+            let pw = PackedWeights(kind: kind, rows: rows, bits: bits, codes: w)
+            let px = PackedActivations(kind: kind, columns: columns, bits: bits) { k, n in x[k * columns + n] }
+            for path in PackedKernel.Path.supported {
+                #expect(PackedKernel.multiply(pw, px, path: path) == expected, "\(kind) on \(path), \(rows) rows of \(bits) lanes")
+            }
+        }
+    }
+
     /// The fast path a plain build chooses on an x86-64 CPU with AVX2, or on arm64, is not the
     /// scalar one; NEON exists only on arm64, AVX2 and AVX-512 only on x86-64.
     @Test func bestPathIsTheFastestSupported() {
