@@ -25,6 +25,12 @@ void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih,
 void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
                              const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
                              uint64_t *m, uint64_t *s);
+void tk_runs_quantize_avx2(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
+                           const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
+                           uint64_t *m, uint64_t *s);
+void tk_runs_threshold_avx2(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+                            long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                            uint64_t *m, uint64_t *s);
 void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                               long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
                               uint64_t *m, uint64_t *s);

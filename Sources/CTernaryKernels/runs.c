@@ -61,6 +61,10 @@ int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end,
         tk_runs_quantize_avx512(x, img_begin, img_end, cin, ih, iw, pad, o0, a0, o1, a1, per_channel, m, s);
         return 0;
     }
+    if (path == TK_AVX2 && cin <= 64) {
+        tk_runs_quantize_avx2(x, img_begin, img_end, cin, ih, iw, pad, o0, a0, o1, a1, per_channel, m, s);
+        return 0;
+    }
 #endif
     long pw = (cin + 63) / 64, plane = ih * iw;
     for (long img = img_begin; img < img_end; img++) {
@@ -112,6 +116,10 @@ int tk_runs_threshold(tk_path path, const int32_t *raw, long columns, long img_b
 #if defined(__x86_64__)
     if (path == TK_AVX512 && cout <= 64) {
         tk_runs_threshold_avx512(raw, columns, img_begin, img_end, cout, oh, ow, pad, dir, t1, t2, m, s);
+        return 0;
+    }
+    if (path == TK_AVX2 && cout <= 64) {
+        tk_runs_threshold_avx2(raw, columns, img_begin, img_end, cout, oh, ow, pad, dir, t1, t2, m, s);
         return 0;
     }
 #endif

@@ -1,0 +1,106 @@
+/*
+ * AVX2 producers of activation runs (see CTernaryKernels.h) for runs of one word (at most 64
+ * channels): 8 pixels of a row at a time, channel by channel, each channel's code bits set in two
+ * 32-bit halves per pixel and the halves joined into the pixels' words at the end. The float
+ * quantizer uses the engine's single-precision operations in its order (no FMA contraction), so
+ * the codes equal the portable loop's.
+ */
+#pragma clang fp contract(off)
+#if defined(__x86_64__)
+#include "kernels.h"
+#include <immintrin.h>
+
+#define ATTR __attribute__((target("avx2"), always_inline)) static inline
+
+/* The planes' bits of channel c (M = [code != 1] = ~(c1 ^ c2), S = [code = 0] = ~(c1 | c2), for the
+ * two step comparisons c1, c2 as all-ones lanes) ORed into the half words of 8 pixels. */
+ATTR void set_bits(__m256i c1, __m256i c2, long c, __m256i *m, __m256i *s) {
+    const __m256i bit = _mm256_set1_epi32((int)(1u << (c & 31)));
+    const int h = c >= 32;
+    m[h] = _mm256_or_si256(m[h], _mm256_andnot_si256(_mm256_xor_si256(c1, c2), bit));
+    s[h] = _mm256_or_si256(s[h], _mm256_andnot_si256(_mm256_or_si256(c1, c2), bit));
+}
+
+/* Joins the halves of 8 pixels into their 64-bit words and stores them at dst[0..7]. */
+ATTR void store_words(uint64_t *dst, __m256i lo, __m256i hi) {
+    __m256i a = _mm256_unpacklo_epi32(lo, hi), b = _mm256_unpackhi_epi32(lo, hi);   /* pixels 0,1,4,5 | 2,3,6,7 */
+    _mm256_storeu_si256((__m256i *)dst, _mm256_permute2x128_si256(a, b, 0x20));
+    _mm256_storeu_si256((__m256i *)(dst + 4), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/* Sets lane `shift` of run word `at` to the planes of `code` (the tail pixels of a row). */
+ATTR void put_code(uint64_t *m, uint64_t *s, long at, unsigned shift, int code) {
+    m[at] |= (uint64_t)(code != 1) << shift;
+    s[at] |= (uint64_t)(code == 0) << shift;
+}
+
+ATTR long interior_row(long img, long y, long ih, long iw, long pad) {
+    return (img * (ih + 2 * pad) + y + pad) * (iw + 2 * pad) + pad;
+}
+
+__attribute__((target("avx2"))) void tk_runs_quantize_avx2(const float *x, long img_begin, long img_end, long cin, long ih,
+                                                        long iw, long pad, const float *o0, const float *a0, const float *o1,
+                                                        const float *a1, long per_channel, uint64_t *m, uint64_t *s) {
+    const long plane = ih * iw;
+    const __m256 half = _mm256_set1_ps(0.5f);
+    for (long img = img_begin; img < img_end; img++) {
+        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 1);
+        for (long y = 0; y < ih; y++) {
+            const long row = interior_row(img, y, ih, iw, pad);
+            const float *src = x + img * cin * plane + y * iw;
+            long i = 0;
+            for (; i + 8 <= iw; i += 8) {
+                __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
+                for (long c = 0; c < cin; c++) {
+                    const long g = per_channel ? c : 0;
+                    const __m256 v = _mm256_loadu_ps(src + c * plane + i);
+                    /* (v - o)·α > 0.5, as the training quantizer computes it */
+                    __m256 t1 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o0[g])), _mm256_set1_ps(a0[g]));
+                    __m256 t2 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o1[g])), _mm256_set1_ps(a1[g]));
+                    set_bits(_mm256_castps_si256(_mm256_cmp_ps(t1, half, _CMP_GT_OQ)),
+                             _mm256_castps_si256(_mm256_cmp_ps(t2, half, _CMP_GT_OQ)), c, mw, sw);
+                }
+                store_words(m + row + i, mw[0], mw[1]);
+                store_words(s + row + i, sw[0], sw[1]);
+            }
+            for (; i < iw; i++) {
+                for (long c = 0; c < cin; c++) {
+                    const long g = per_channel ? c : 0;
+                    const float v = src[c * plane + i];
+                    const int code = ((v - o0[g]) * a0[g] > 0.5f) + ((v - o1[g]) * a1[g] > 0.5f);
+                    put_code(m, s, row + i, (unsigned)c, code);
+                }
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2"))) void tk_runs_threshold_avx2(const int32_t *raw, long columns, long img_begin, long img_end,
+                                                         long cout, long oh, long ow, long pad, const int32_t *dir,
+                                                         const int32_t *t1, const int32_t *t2, uint64_t *m, uint64_t *s) {
+    const long plane = oh * ow;
+    for (long img = img_begin; img < img_end; img++) {
+        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad, 1);
+        for (long y = 0; y < oh; y++) {
+            const long row = interior_row(img, y, oh, ow, pad);
+            const int32_t *src = raw + img * plane + y * ow;
+            long i = 0;
+            for (; i + 8 <= ow; i += 8) {
+                __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
+                for (long c = 0; c < cout; c++) {
+                    const __m256i r = _mm256_mullo_epi32(_mm256_set1_epi32(dir[c]), _mm256_loadu_si256((const __m256i *)(src + c * columns + i)));
+                    set_bits(_mm256_cmpgt_epi32(r, _mm256_set1_epi32(t1[c])), _mm256_cmpgt_epi32(r, _mm256_set1_epi32(t2[c])), c, mw, sw);
+                }
+                store_words(m + row + i, mw[0], mw[1]);
+                store_words(s + row + i, sw[0], sw[1]);
+            }
+            for (; i < ow; i++) {
+                for (long c = 0; c < cout; c++) {
+                    const int32_t r = dir[c] * src[c * columns + i];
+                    put_code(m, s, row + i, (unsigned)c, (r > t1[c]) + (r > t2[c]));
+                }
+            }
+        }
+    }
+}
+#endif
