@@ -44,11 +44,45 @@ static void norm_join_portable(const int32_t *raw, long columns, long img_begin,
 }
 
 #if defined(__x86_64__)
+#include <immintrin.h>
+/* The same operations 8 values at a time (the compiler does not vectorize the loop above);
+ * max(v, 0) is v > 0 ? v : 0, NaN and -0 included. */
 __attribute__((target("avx2"))) static void norm_join_avx2(const int32_t *raw, long columns, long img_begin, long img_end,
                                                          long cout, long plane, const int32_t *sums, const float *scales,
                                                          const float *mean, const float *inv, const float *gamma,
                                                          const float *beta, const float *residual, int relu, float *y) {
-    norm_join(raw, columns, img_begin, img_end, cout, plane, sums, scales, mean, inv, gamma, beta, residual, relu, y);
+    const __m256 zero = _mm256_setzero_ps();
+    for (long img = img_begin; img < img_end; img++) {
+        for (long m = 0; m < cout; m++) {
+            const int32_t *a = raw + m * columns + img * plane;
+            const float *r = residual ? residual + (img * cout + m) * plane : 0;
+            float *d = y + (img * cout + m) * plane;
+            const __m256i s = _mm256_set1_epi32(sums[m]);
+            const __m256 sc = _mm256_set1_ps(scales ? scales[m] : 1), mm = _mm256_set1_ps(mean[m]), iv = _mm256_set1_ps(inv[m]);
+            const __m256 gm = _mm256_set1_ps(gamma[m]), bm = _mm256_set1_ps(beta[m]);
+            long j = 0;
+            for (; j + 8 <= plane; j += 8) {
+                __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(a + j)), s));
+                if (scales) v = _mm256_mul_ps(v, sc);
+                v = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(v, mm), iv), gm), bm);
+                if (r) {
+                    v = _mm256_add_ps(v, _mm256_loadu_ps(r + j));
+                    if (relu) v = _mm256_max_ps(v, zero);
+                }
+                _mm256_storeu_ps(d + j, v);
+            }
+            for (; j < plane; j++) {
+                float v = (float)(a[j] + sums[m]);
+                if (scales) v = v * scales[m];
+                v = ((v - mean[m]) * inv[m]) * gamma[m] + beta[m];
+                if (r) {
+                    v = v + r[j];
+                    if (relu) v = v > 0 ? v : 0;
+                }
+                d[j] = v;
+            }
+        }
+    }
 }
 #endif
 

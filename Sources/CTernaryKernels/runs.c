@@ -163,6 +163,10 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
         tk_runs_pack_avx512(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1);
         return 0;
     }
+    if (path == TK_AVX2 && pw == 1 && 64 % cin == 0) {
+        tk_runs_pack_avx2(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1);
+        return 0;
+    }
 #endif
     long n_end = nb_end * TK_BLOCK < columns ? nb_end * TK_BLOCK : columns;
     long img = nb_begin * TK_BLOCK / (oh * ow), oy = nb_begin * TK_BLOCK % (oh * ow) / ow, ox = nb_begin * TK_BLOCK % ow;

@@ -79,7 +79,7 @@ int tk_gemm(tk_kind kind, tk_path path,
 /** Runs of images [img_begin, img_end) of `x` (NCHW floats) under the FATNN ternary activation
  *  quantizer, with exactly its float arithmetic: code = [(v - o0)·a0 > 0.5] + [(v - o1)·a1 > 0.5].
  *  Parameters are per channel (per_channel = 1: cin of each) or per layer (one of each).
- *  TK_AVX512 has a vector path for cin <= 64; every other case runs the portable loop.
+ *  TK_AVX512 and TK_AVX2 have vector paths for cin <= 64; every other case runs the portable loop.
  *  Returns 0, or -1 for a bad shape or an unsupported path. */
 int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
                      const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
@@ -110,7 +110,7 @@ int tk_gemm_threshold(tk_path path, tk_kind kind, const uint64_t *w0, const uint
  *  + pixel, in the block layout of tk_gemm with `kw` words per column) of
  *  column blocks [nb_begin, nb_end) of `images` images, from their runs (grids of gh x gw pixels
  *  that include the conv's padding). Every word of those blocks is written (columns past the
- *  end get zeros), so the planes need no clearing beforehand. TK_AVX512 has a vector path when cin divides 64. Returns 0, or -1 if kw is too
+ *  end get zeros), so the planes need no clearing beforehand. TK_AVX512 and TK_AVX2 have vector paths when cin divides 64. Returns 0, or -1 if kw is too
  *  small, the windows leave the grid, the block range is out of range or the path unsupported. */
 int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                  long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);
