@@ -35,7 +35,36 @@ ATTR __m256i widen(tk_kind kind, __m256i b) {
     return _mm256_sad_epu8(b, _mm256_setzero_si256());
 }
 
-ATTR void kernel(const tk_args *a, const tk_kind kind) {
+/* Folded thresholds as the kernel's epilogue (tk_gemm_threshold): the codes of each column's
+ * channels go into its word of the next conv's runs instead of raw sums into `out`. */
+typedef struct {
+    const int32_t *dir, *t1, *t2;
+    long oh, ow, pad;
+    uint64_t *m, *s;
+} thresholds;
+
+/* Writes the run words of a block's columns (those below n_count) into the grids' interiors. */
+ATTR void put_runs(const thresholds *th, long nb, long n_count, __m256i mw[2], __m256i sw[2]) {
+    uint64_t mb[TK_BLOCK], sb[TK_BLOCK];
+    tk_avx2_join_words(mb, mw[0], mw[1]);
+    tk_avx2_join_words(sb, sw[0], sw[1]);
+    const long plane = th->oh * th->ow, gw = th->ow + 2 * th->pad, grid = (th->oh + 2 * th->pad) * gw;
+    long n = nb * TK_BLOCK, img = n / plane, oy = n % plane / th->ow, ox = n % th->ow;
+    for (long j = 0; j < TK_BLOCK && n < n_count; j++, n++) {
+        const long idx = img * grid + (oy + th->pad) * gw + ox + th->pad;
+        th->m[idx] = mb[j];
+        th->s[idx] = sb[j];
+        if (++ox == th->ow) {
+            ox = 0;
+            if (++oy == th->oh) {
+                oy = 0;
+                img++;
+            }
+        }
+    }
+}
+
+ATTR void kernel(const tk_args *a, const tk_kind kind, const thresholds *th) {
     const luts t = tk_avx2_luts();
     const long kw = a->kw, step_words = chunk(kind);
     const int two = kind != TK_BINARY;
@@ -43,6 +72,7 @@ ATTR void kernel(const tk_args *a, const tk_kind kind) {
         const tk_column_block blk = tk_block(a, nb);
         const uint64_t *x0 = blk.x0, *x1 = blk.x1;
         const long valid = blk.valid;
+        __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
         for (long m = 0; m < a->m_count; m += TK_AVX2_ROWS) {
             const uint64_t *w0[TK_AVX2_ROWS], *w1[TK_AVX2_ROWS];
             tk_row_block(a, m, TK_AVX2_ROWS, w0, w1);
@@ -69,21 +99,44 @@ ATTR void kernel(const tk_args *a, const tk_kind kind) {
                     sum[r][1] = _mm256_add_epi64(sum[r][1], widen(kind, b[r][1]));
                 }
             }
-            for (int r = 0; r < TK_AVX2_ROWS && m + r < a->m_count; r++)
-                tk_avx2_store(kind, a->kbits, a->out + (m + r) * a->ldc + nb * TK_BLOCK, sum[r][0], sum[r][1], valid);
+            for (int r = 0; r < TK_AVX2_ROWS && m + r < a->m_count; r++) {
+                const __m256i v = tk_avx2_pack8(kind, a->kbits, sum[r][0], sum[r][1]);
+                if (!th) {
+                    tk_avx2_store8(a->out + (m + r) * a->ldc + nb * TK_BLOCK, v, valid);
+                    continue;
+                }
+                const long c = m + r;   /* code = [d·r > t1] + [d·r > t2], as tk_runs_threshold */
+                const __m256i d = _mm256_mullo_epi32(_mm256_set1_epi32(th->dir[c]), v);
+                tk_avx2_code_bits(_mm256_cmpgt_epi32(d, _mm256_set1_epi32(th->t1[c])),
+                                  _mm256_cmpgt_epi32(d, _mm256_set1_epi32(th->t2[c])), c, mw, sw);
+            }
         }
+        if (th) put_runs(th, nb, a->n_count, mw, sw);
     }
 }
 
-__attribute__((target("avx2"))) void tk_gemm_avx2_lookup(const tk_args *a) {
+__attribute__((target("avx2,popcnt"))) void tk_gemm_avx2_lookup(const tk_args *a) {
     switch (a->kind) {
-    case TK_FATNN: kernel(a, TK_FATNN); break;
-    case TK_TNN4: kernel(a, TK_TNN4); break;
-    case TK_2BIT: kernel(a, TK_2BIT); break;
-    case TK_2BIT_SIGNED: kernel(a, TK_2BIT_SIGNED); break;
-    case TK_A2: kernel(a, TK_A2); break;
-    default: kernel(a, TK_BINARY); break;
+    case TK_FATNN: kernel(a, TK_FATNN, 0); break;
+    case TK_TNN4: kernel(a, TK_TNN4, 0); break;
+    case TK_2BIT: kernel(a, TK_2BIT, 0); break;
+    case TK_2BIT_SIGNED: kernel(a, TK_2BIT_SIGNED, 0); break;
+    case TK_A2: kernel(a, TK_A2, 0); break;
+    default: kernel(a, TK_BINARY, 0); break;
     }
+}
+
+/* tk_gemm_threshold on the AVX2 path (the byte-lookup kernel, any reduction length), kinds
+ * TK_FATNN and TK_TNN4, m_count <= 64 (checked by the caller). */
+__attribute__((target("avx2,popcnt"))) void tk_gemm_threshold_avx2(tk_kind kind, const uint64_t *w0, const uint64_t *w1,
+                                                                 const uint64_t *x0, const uint64_t *x1, long m_count,
+                                                                 long n_count, long kw, long nb_begin, long nb_end,
+                                                                 const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                                                                 long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs) {
+    const tk_args a = {kind, w0, w1, x0, x1, 0, n_count, m_count, n_count, kw, kw * 64, nb_begin, nb_end};
+    const thresholds th = {dir, t1, t2, oh, ow, pad, m_runs, s_runs};
+    if (kind == TK_TNN4) kernel(&a, TK_TNN4, &th);
+    else kernel(&a, TK_FATNN, &th);
 }
 
 /* Reductions of at least this many words go to the carry-save tree kernel. Below it the tree's

@@ -69,9 +69,9 @@ TK_AVX2_ATTR __m256i tk_avx2_step(tk_kind kind, __m256i x0, __m256i x1, __m256i 
     }
 }
 
-/* Stores the 8 columns of a block: lo holds columns 0-3, hi 4-7, one 64-bit sum each. The binary
+/* The 8 columns of a block as int32: lo holds columns 0-3, hi 4-7, one 64-bit sum each. The binary
  * kind turns its mismatch count c into kbits - 2c. */
-TK_AVX2_ATTR void tk_avx2_store(tk_kind kind, long kbits, int32_t *dst, __m256i lo, __m256i hi, long count) {
+TK_AVX2_ATTR __m256i tk_avx2_pack8(tk_kind kind, long kbits, __m256i lo, __m256i hi) {
     if (kind == TK_BINARY) {
         __m256i k = _mm256_set1_epi64x(kbits);
         lo = _mm256_sub_epi64(k, _mm256_slli_epi64(lo, 1));
@@ -80,7 +80,11 @@ TK_AVX2_ATTR void tk_avx2_store(tk_kind kind, long kbits, int32_t *dst, __m256i 
     const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
     __m128i l = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lo, even));
     __m128i h = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(hi, even));
-    __m256i v = _mm256_set_m128i(h, l);
+    return _mm256_set_m128i(h, l);
+}
+
+/* Stores the first `count` (<= 8) of 8 int32 values at dst. */
+TK_AVX2_ATTR void tk_avx2_store8(int32_t *dst, __m256i v, long count) {
     if (count == TK_BLOCK) {
         _mm256_storeu_si256((__m256i *)dst, v);
     } else {
@@ -88,6 +92,27 @@ TK_AVX2_ATTR void tk_avx2_store(tk_kind kind, long kbits, int32_t *dst, __m256i 
         _mm256_storeu_si256((__m256i *)tmp, v);
         tk_store_partial(dst, tmp, count);
     }
+}
+
+TK_AVX2_ATTR void tk_avx2_store(tk_kind kind, long kbits, int32_t *dst, __m256i lo, __m256i hi, long count) {
+    tk_avx2_store8(dst, tk_avx2_pack8(kind, kbits, lo, hi), count);
+}
+
+/* Channel c's FATNN run bits of 8 pixels, from the two step comparisons c1, c2 (all-ones lanes):
+ * M = [code != 1] = ~(c1 ^ c2), S = [code = 0] = ~(c1 | c2), ORed into the pixels' 32-bit half
+ * words (half 0: channels 0-31, half 1: 32-63). */
+TK_AVX2_ATTR void tk_avx2_code_bits(__m256i c1, __m256i c2, long c, __m256i m[2], __m256i s[2]) {
+    const __m256i bit = _mm256_set1_epi32((int)(1u << (c & 31)));
+    const int h = c >= 32;
+    m[h] = _mm256_or_si256(m[h], _mm256_andnot_si256(_mm256_xor_si256(c1, c2), bit));
+    s[h] = _mm256_or_si256(s[h], _mm256_andnot_si256(_mm256_or_si256(c1, c2), bit));
+}
+
+/* Joins the half words of 8 pixels into their 64-bit words, dst[0..7]. */
+TK_AVX2_ATTR void tk_avx2_join_words(uint64_t *dst, __m256i lo, __m256i hi) {
+    __m256i a = _mm256_unpacklo_epi32(lo, hi), b = _mm256_unpackhi_epi32(lo, hi);   /* pixels 0,1,4,5 | 2,3,6,7 */
+    _mm256_storeu_si256((__m256i *)dst, _mm256_permute2x128_si256(a, b, 0x20));
+    _mm256_storeu_si256((__m256i *)(dst + 4), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
 void tk_gemm_avx2_lookup(const tk_args *a);

@@ -33,6 +33,10 @@ void tk_runs_threshold_avx2(const int32_t *raw, long columns, long img_begin, lo
                             uint64_t *m, uint64_t *s);
 void tk_runs_pack_avx2(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                        long gh, long gw, long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1);
+void tk_gemm_threshold_avx2(tk_kind kind, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
+                            long m_count, long n_count, long kw, long nb_begin, long nb_end,
+                            const int32_t *dir, const int32_t *t1, const int32_t *t2,
+                            long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs);
 void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                               long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
                               uint64_t *m, uint64_t *s);

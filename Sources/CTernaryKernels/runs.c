@@ -98,10 +98,13 @@ int tk_gemm_threshold(tk_path path, tk_kind kind, const uint64_t *w0, const uint
                       long images, long oh, long ow, long pad, uint64_t *m, uint64_t *s) {
 #if defined(__x86_64__)
     long blocks = (n_count + TK_BLOCK - 1) / TK_BLOCK;
-    if (path != TK_AVX512 || !tk_path_supported(path) || m_count <= 0 || m_count > 64 || kw < 0 || oh <= 0 || ow <= 0 ||
-        pad < 0 || n_count != images * oh * ow || nb_begin < 0 || nb_begin > nb_end || nb_end > blocks) return -1;
+    if ((path != TK_AVX512 && path != TK_AVX2) || !tk_path_supported(path) || m_count <= 0 || m_count > 64 || kw < 0 ||
+        oh <= 0 || ow <= 0 || pad < 0 || n_count != images * oh * ow || nb_begin < 0 || nb_begin > nb_end || nb_end > blocks) return -1;
     if (kind != TK_FATNN && kind != TK_TNN4) return -1;
-    tk_gemm_threshold_avx512(kind, w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m, s);
+    if (path == TK_AVX2)
+        tk_gemm_threshold_avx2(kind, w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m, s);
+    else
+        tk_gemm_threshold_avx512(kind, w0, w1, x0, x1, m_count, n_count, kw, nb_begin, nb_end, dir, t1, t2, oh, ow, pad, m, s);
     return 0;
 #else
     (void)path; (void)kind; (void)w0; (void)w1; (void)x0; (void)x1; (void)m_count; (void)n_count; (void)kw; (void)nb_begin;

@@ -7,26 +7,9 @@
  */
 #pragma clang fp contract(off)
 #if defined(__x86_64__)
-#include "kernels.h"
-#include <immintrin.h>
+#include "avx2_common.h"
 
 #define ATTR __attribute__((target("avx2"), always_inline)) static inline
-
-/* The planes' bits of channel c (M = [code != 1] = ~(c1 ^ c2), S = [code = 0] = ~(c1 | c2), for the
- * two step comparisons c1, c2 as all-ones lanes) ORed into the half words of 8 pixels. */
-ATTR void set_bits(__m256i c1, __m256i c2, long c, __m256i *m, __m256i *s) {
-    const __m256i bit = _mm256_set1_epi32((int)(1u << (c & 31)));
-    const int h = c >= 32;
-    m[h] = _mm256_or_si256(m[h], _mm256_andnot_si256(_mm256_xor_si256(c1, c2), bit));
-    s[h] = _mm256_or_si256(s[h], _mm256_andnot_si256(_mm256_or_si256(c1, c2), bit));
-}
-
-/* Joins the halves of 8 pixels into their 64-bit words and stores them at dst[0..7]. */
-ATTR void store_words(uint64_t *dst, __m256i lo, __m256i hi) {
-    __m256i a = _mm256_unpacklo_epi32(lo, hi), b = _mm256_unpackhi_epi32(lo, hi);   /* pixels 0,1,4,5 | 2,3,6,7 */
-    _mm256_storeu_si256((__m256i *)dst, _mm256_permute2x128_si256(a, b, 0x20));
-    _mm256_storeu_si256((__m256i *)(dst + 4), _mm256_permute2x128_si256(a, b, 0x31));
-}
 
 /* Sets lane `shift` of run word `at` to the planes of `code` (the tail pixels of a row). */
 ATTR void put_code(uint64_t *m, uint64_t *s, long at, unsigned shift, int code) {
@@ -57,11 +40,11 @@ __attribute__((target("avx2"))) void tk_runs_quantize_avx2(const float *x, long 
                     /* (v - o)·α > 0.5, as the training quantizer computes it */
                     __m256 t1 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o0[g])), _mm256_set1_ps(a0[g]));
                     __m256 t2 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o1[g])), _mm256_set1_ps(a1[g]));
-                    set_bits(_mm256_castps_si256(_mm256_cmp_ps(t1, half, _CMP_GT_OQ)),
+                    tk_avx2_code_bits(_mm256_castps_si256(_mm256_cmp_ps(t1, half, _CMP_GT_OQ)),
                              _mm256_castps_si256(_mm256_cmp_ps(t2, half, _CMP_GT_OQ)), c, mw, sw);
                 }
-                store_words(m + row + i, mw[0], mw[1]);
-                store_words(s + row + i, sw[0], sw[1]);
+                tk_avx2_join_words(m + row + i, mw[0], mw[1]);
+                tk_avx2_join_words(s + row + i, sw[0], sw[1]);
             }
             for (; i < iw; i++) {
                 for (long c = 0; c < cin; c++) {
@@ -89,10 +72,10 @@ __attribute__((target("avx2"))) void tk_runs_threshold_avx2(const int32_t *raw, 
                 __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
                 for (long c = 0; c < cout; c++) {
                     const __m256i r = _mm256_mullo_epi32(_mm256_set1_epi32(dir[c]), _mm256_loadu_si256((const __m256i *)(src + c * columns + i)));
-                    set_bits(_mm256_cmpgt_epi32(r, _mm256_set1_epi32(t1[c])), _mm256_cmpgt_epi32(r, _mm256_set1_epi32(t2[c])), c, mw, sw);
+                    tk_avx2_code_bits(_mm256_cmpgt_epi32(r, _mm256_set1_epi32(t1[c])), _mm256_cmpgt_epi32(r, _mm256_set1_epi32(t2[c])), c, mw, sw);
                 }
-                store_words(m + row + i, mw[0], mw[1]);
-                store_words(s + row + i, sw[0], sw[1]);
+                tk_avx2_join_words(m + row + i, mw[0], mw[1]);
+                tk_avx2_join_words(s + row + i, sw[0], sw[1]);
             }
             for (; i < ow; i++) {
                 for (long c = 0; c < cout; c++) {

@@ -99,7 +99,7 @@ int tk_runs_border(uint64_t *m, uint64_t *s, long img_begin, long img_end, long 
  *  epilogue: instead of raw outputs r, the interior pixels of the next conv's FATNN runs (M, S;
  *  grids of (oh + 2 pad) x (ow + 2 pad), one word per pixel) get code = [d·r > t1] + [d·r > t2]
  *  of each channel, for the columns of blocks [nb_begin, nb_end). Borders are the caller's
- *  (tk_runs_border). AVX-512 only, m_count <= 64. Returns 0, or -1 for another path or kind, an
+ *  (tk_runs_border). AVX-512 and AVX2 only, m_count <= 64. Returns 0, or -1 for another path or kind, an
  *  unsupported CPU or a bad shape. */
 int tk_gemm_threshold(tk_path path, tk_kind kind, const uint64_t *w0, const uint64_t *w1, const uint64_t *x0, const uint64_t *x1,
                       long m_count, long n_count, long kw, long nb_begin, long nb_end,

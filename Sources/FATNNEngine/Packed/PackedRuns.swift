@@ -215,14 +215,14 @@ public struct PackedRuns: Sendable {
 
     /// The runs of the next conv (padded by `padding`) from `conv` over `windows` through folded
     /// thresholds `t`: the codes of ``threshold(raw:_:shape:images:padding:path:)`` on the
-    /// kernel's output. On AVX-512 with at most 64 output channels the thresholds are the kernel's
-    /// epilogue (no accumulators are stored); elsewhere the two steps run one after the other.
+    /// kernel's output. On AVX-512 and AVX2 with at most 64 output channels the thresholds are the
+    /// kernel's epilogue (no accumulators are stored); elsewhere the two steps run one after the other.
     public static func convolve(_ windows: PackedActivations, _ conv: PackedConv, thresholds t: FoldedThresholds, padding: Int,
                                 path: PackedKernel.Path = .best) -> PackedRuns {
         let shape = conv.output, w = conv.weights
         precondition(windows.columns % shape.plane == 0 && t.channels == shape.channels)
         let images = windows.columns / shape.plane
-        guard path == .avx512, path.isSupported, shape.channels <= 64, w.kind == .fatnn || w.kind == .tnn4 else {
+        guard path == .avx512 || path == .avx2, path.isSupported, shape.channels <= 64, w.kind == .fatnn || w.kind == .tnn4 else {
             let raw = PackedKernel.multiplyRaw(w, windows, path: path)
             return threshold(raw: raw, t, shape: shape, images: images, padding: padding, path: path)
         }
