@@ -1,7 +1,7 @@
 /*
  * AVX2 producers of activation runs (see CTernaryKernels.h) for runs of one word (at most 64
- * channels): 8 pixels of a row at a time, channel by channel, each channel's code bits set in two
- * 32-bit halves per pixel and the halves joined into the pixels' words at the end. The float
+ * channels): 8 pixels of a plane at a time, channel by channel, each channel's code bits set in
+ * two 32-bit halves per pixel and the halves joined into the pixels' words at the end. The float
  * quantizer uses the engine's single-precision operations in its order (no FMA contraction), so
  * the codes equal the portable loop's.
  */
@@ -11,49 +11,56 @@
 
 #define ATTR __attribute__((target("avx2"), always_inline)) static inline
 
-/* Sets lane `shift` of run word `at` to the planes of `code` (the tail pixels of a row). */
-ATTR void put_code(uint64_t *m, uint64_t *s, long at, unsigned shift, int code) {
-    m[at] |= (uint64_t)(code != 1) << shift;
-    s[at] |= (uint64_t)(code == 0) << shift;
+/* Stores the run words of pixels p0 .. p0+count-1 of an ih x iw plane (count <= 8) into the
+ * interior of image grids padded by `pad` (gm, gs: the image's grids). */
+ATTR void store_runs(uint64_t *gm, uint64_t *gs, const __m256i mw[2], const __m256i sw[2], long p0, long count, long iw,
+                     long pad) {
+    uint64_t mb[TK_BLOCK], sb[TK_BLOCK];
+    tk_avx2_join_words(mb, mw[0], mw[1]);
+    tk_avx2_join_words(sb, sw[0], sw[1]);
+    const long gw = iw + 2 * pad;
+    long x = p0 % iw, idx = (p0 / iw + pad) * gw + x + pad;
+    for (long j = 0; j < count; j++) {
+        gm[idx] = mb[j];
+        gs[idx] = sb[j];
+        idx++;
+        if (++x == iw) {
+            x = 0;
+            idx += 2 * pad;
+        }
+    }
 }
 
-ATTR long interior_row(long img, long y, long ih, long iw, long pad) {
-    return (img * (ih + 2 * pad) + y + pad) * (iw + 2 * pad) + pad;
+/* The lanes below `count` (all ones), for masked loads of a plane's last pixels. */
+ATTR __m256i live_lanes(long count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/* Pixel by pixel over each image's plane (8 at a time, rows of the grid notwithstanding), as the
+ * AVX-512 path does: the run words are then scattered to their grid positions. */
 __attribute__((target("avx2"))) void tk_runs_quantize_avx2(const float *x, long img_begin, long img_end, long cin, long ih,
                                                         long iw, long pad, const float *o0, const float *a0, const float *o1,
                                                         const float *a1, long per_channel, uint64_t *m, uint64_t *s) {
-    const long plane = ih * iw;
+    const long plane = ih * iw, grid = (ih + 2 * pad) * (iw + 2 * pad);
     const __m256 half = _mm256_set1_ps(0.5f);
     for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 1);
-        for (long y = 0; y < ih; y++) {
-            const long row = interior_row(img, y, ih, iw, pad);
-            const float *src = x + img * cin * plane + y * iw;
-            long i = 0;
-            for (; i + 8 <= iw; i += 8) {
-                __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
-                for (long c = 0; c < cin; c++) {
-                    const long g = per_channel ? c : 0;
-                    const __m256 v = _mm256_loadu_ps(src + c * plane + i);
-                    /* (v - o)·α > 0.5, as the training quantizer computes it */
-                    __m256 t1 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o0[g])), _mm256_set1_ps(a0[g]));
-                    __m256 t2 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o1[g])), _mm256_set1_ps(a1[g]));
-                    tk_avx2_code_bits(_mm256_castps_si256(_mm256_cmp_ps(t1, half, _CMP_GT_OQ)),
-                             _mm256_castps_si256(_mm256_cmp_ps(t2, half, _CMP_GT_OQ)), c, mw, sw);
-                }
-                tk_avx2_join_words(m + row + i, mw[0], mw[1]);
-                tk_avx2_join_words(s + row + i, sw[0], sw[1]);
+        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 0);
+        const float *src = x + img * cin * plane;
+        for (long p0 = 0; p0 < plane; p0 += TK_BLOCK) {
+            const long count = plane - p0 < TK_BLOCK ? plane - p0 : TK_BLOCK;
+            const __m256i live = live_lanes(count);
+            __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
+            for (long c = 0; c < cin; c++) {
+                const long g = per_channel ? c : 0;
+                const __m256 v = count == TK_BLOCK ? _mm256_loadu_ps(src + c * plane + p0)
+                                                   : _mm256_maskload_ps(src + c * plane + p0, live);
+                /* (v - o)·α > 0.5, as the training quantizer computes it */
+                __m256 u0 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o0[g])), _mm256_set1_ps(a0[g]));
+                __m256 u1 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o1[g])), _mm256_set1_ps(a1[g]));
+                tk_avx2_code_bits(_mm256_castps_si256(_mm256_cmp_ps(u0, half, _CMP_GT_OQ)),
+                                  _mm256_castps_si256(_mm256_cmp_ps(u1, half, _CMP_GT_OQ)), c, mw, sw);
             }
-            for (; i < iw; i++) {
-                for (long c = 0; c < cin; c++) {
-                    const long g = per_channel ? c : 0;
-                    const float v = src[c * plane + i];
-                    const int code = ((v - o0[g]) * a0[g] > 0.5f) + ((v - o1[g]) * a1[g] > 0.5f);
-                    put_code(m, s, row + i, (unsigned)c, code);
-                }
-            }
+            store_runs(m + img * grid, s + img * grid, mw, sw, p0, count, iw, pad);
         }
     }
 }
@@ -61,28 +68,22 @@ __attribute__((target("avx2"))) void tk_runs_quantize_avx2(const float *x, long 
 __attribute__((target("avx2"))) void tk_runs_threshold_avx2(const int32_t *raw, long columns, long img_begin, long img_end,
                                                          long cout, long oh, long ow, long pad, const int32_t *dir,
                                                          const int32_t *t1, const int32_t *t2, uint64_t *m, uint64_t *s) {
-    const long plane = oh * ow;
+    const long plane = oh * ow, grid = (oh + 2 * pad) * (ow + 2 * pad);
     for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad, 1);
-        for (long y = 0; y < oh; y++) {
-            const long row = interior_row(img, y, oh, ow, pad);
-            const int32_t *src = raw + img * plane + y * ow;
-            long i = 0;
-            for (; i + 8 <= ow; i += 8) {
-                __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
-                for (long c = 0; c < cout; c++) {
-                    const __m256i r = _mm256_mullo_epi32(_mm256_set1_epi32(dir[c]), _mm256_loadu_si256((const __m256i *)(src + c * columns + i)));
-                    tk_avx2_code_bits(_mm256_cmpgt_epi32(r, _mm256_set1_epi32(t1[c])), _mm256_cmpgt_epi32(r, _mm256_set1_epi32(t2[c])), c, mw, sw);
-                }
-                tk_avx2_join_words(m + row + i, mw[0], mw[1]);
-                tk_avx2_join_words(s + row + i, sw[0], sw[1]);
+        tk_runs_prepare_grid(m, s, img, cout, oh, ow, pad, 0);
+        const int32_t *src = raw + img * plane;
+        for (long p0 = 0; p0 < plane; p0 += TK_BLOCK) {
+            const long count = plane - p0 < TK_BLOCK ? plane - p0 : TK_BLOCK;
+            const __m256i live = live_lanes(count);
+            __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
+            for (long c = 0; c < cout; c++) {
+                const int32_t *at = src + c * columns + p0;
+                const __m256i v = count == TK_BLOCK ? _mm256_loadu_si256((const __m256i *)at) : _mm256_maskload_epi32(at, live);
+                const __m256i r = _mm256_mullo_epi32(_mm256_set1_epi32(dir[c]), v);
+                tk_avx2_code_bits(_mm256_cmpgt_epi32(r, _mm256_set1_epi32(t1[c])), _mm256_cmpgt_epi32(r, _mm256_set1_epi32(t2[c])),
+                                  c, mw, sw);
             }
-            for (; i < ow; i++) {
-                for (long c = 0; c < cout; c++) {
-                    const int32_t r = dir[c] * src[c * columns + i];
-                    put_code(m, s, row + i, (unsigned)c, (r > t1[c]) + (r > t2[c]));
-                }
-            }
+            store_runs(m + img * grid, s + img * grid, mw, sw, p0, count, ow, pad);
         }
     }
 }
