@@ -37,6 +37,8 @@ void tk_gemm_threshold_avx2(tk_kind kind, const uint64_t *w0, const uint64_t *w1
                             long m_count, long n_count, long kw, long nb_begin, long nb_end,
                             const int32_t *dir, const int32_t *t1, const int32_t *t2,
                             long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs);
+int tk_quantize_runs_avx2(tk_kind kind, const tk_code_quantizer *q, const float *x, const tk_norm_source *ns,
+                          long img_begin, long img_end, long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1);
 void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                               long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
                               uint64_t *m, uint64_t *s);
