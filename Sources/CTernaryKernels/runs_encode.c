@@ -306,12 +306,12 @@ static int check_quantizer(tk_kind kind, const tk_code_quantizer *q) {
 static int quantize_on(tk_path path, tk_kind kind, const tk_code_quantizer *q, const value_source *src, long img_begin,
                        long img_end, long cin, long ih, long iw, long pad, uint64_t *p0, uint64_t *p1) {
 #if defined(__x86_64__)
-    if (path == TK_AVX512) return quantize_avx512(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
-    if (path == TK_AVX2 && cin <= 64) {
+    if ((path == TK_AVX2 || path == TK_AVX512) && cin <= 64) {
         /* the vector form writes the interiors; the borders here */
         for (long img = img_begin; img < img_end; img++) prepare_grid(kind, p0, p1, img, cin, ih, iw, pad, 0);
         return tk_quantize_runs_avx2(kind, q, src->x, src->norm, img_begin, img_end, cin, ih, iw, pad, p0, p1);
     }
+    if (path == TK_AVX512) return quantize_avx512(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
     if (path == TK_AVX2) return quantize_avx2(kind, q, src, img_begin, img_end, cin, ih, iw, pad, p0, p1);
 #endif
     (void)path;
