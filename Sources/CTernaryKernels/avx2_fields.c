@@ -27,13 +27,7 @@ ATTR void store16(tk_kind kind, long kbits, int32_t *dst, long ldc, long rows, l
     for (long r = 0; r < rows; r++) {
         __m256i v = _mm256_cvtepi16_epi32(per_row[r]);
         if (kind == TK_BINARY) v = _mm256_sub_epi32(_mm256_set1_epi32((int)kbits), _mm256_slli_epi32(v, 1));
-        if (count == TK_BLOCK) {
-            _mm256_storeu_si256((__m256i *)(dst + r * ldc), v);
-        } else {
-            int32_t tmp[TK_BLOCK];
-            _mm256_storeu_si256((__m256i *)tmp, v);
-            tk_store_partial(dst + r * ldc, tmp, count);
-        }
+        tk_avx2_store8(dst + r * ldc, v, count);
     }
 }
 
@@ -46,13 +40,7 @@ ATTR void store32(tk_kind kind, long kbits, int32_t *dst, long ldc, long rows, l
     for (long r = 0; r < rows; r++) {
         __m256i v = per_row[r];
         if (kind == TK_BINARY) v = _mm256_sub_epi32(_mm256_set1_epi32((int)kbits), _mm256_slli_epi32(v, 1));
-        if (count == TK_BLOCK) {
-            _mm256_storeu_si256((__m256i *)(dst + r * ldc), v);
-        } else {
-            int32_t tmp[TK_BLOCK];
-            _mm256_storeu_si256((__m256i *)tmp, v);
-            tk_store_partial(dst + r * ldc, tmp, count);
-        }
+        tk_avx2_store8(dst + r * ldc, v, count);
     }
 }
 
