@@ -17,9 +17,16 @@ per=$(( total / ${#targets[@]} )); (( per >= 1 )) || per=1
 runs=${FATNN_FUZZ_RUNS:-}
 
 echo "fuzz: building the targets (release, -sanitize=fuzzer,address)" >&2
-swift build -c release --package-path Tests/Fuzz --scratch-path .build-fuzz --sanitize fuzzer --sanitize address 2>&1 | tail -1 >&2
 bin=.build-fuzz/release/fatnn-fuzz
 work=.build-fuzz
+mkdir -p "$work"
+if ! swift build -c release --package-path Tests/Fuzz --scratch-path .build-fuzz --sanitize fuzzer --sanitize address \
+    >"$work/build.log" 2>&1; then
+  echo "fuzz: the build failed (full log: $work/build.log):" >&2
+  tail -20 "$work/build.log" >&2
+  exit 1
+fi
+tail -1 "$work/build.log" >&2
 rm -rf "$work/seeds"
 (cd "$work" && FATNN_FUZZ_WRITE_SEEDS=seeds FATNN_FUZZ_TARGET=model release/fatnn-fuzz -runs=1 >/dev/null 2>&1) || true
 [[ -d "$work/seeds/model" ]] || { echo "fuzz: the seed writer failed" >&2; exit 1; }
