@@ -64,9 +64,9 @@ ATTR void put_runs(const thresholds *th, long nb, long n_count, __m256i mw[2], _
     }
 }
 
-ATTR void kernel(const tk_args *a, const tk_kind kind, const thresholds *th) {
+ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, const long kw) {
     const luts t = tk_avx2_luts();
-    const long kw = a->kw, step_words = chunk(kind);
+    const long step_words = chunk(kind);
     const int two = kind != TK_BINARY;
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {
         const tk_column_block blk = tk_block(a, nb);
@@ -112,6 +112,18 @@ ATTR void kernel(const tk_args *a, const tk_kind kind, const thresholds *th) {
             }
         }
         if (th) put_runs(th, nb, a->n_count, mw, sw);
+    }
+}
+
+/* The reductions of 3x3 convs over 16, 32 and 64 channels (3, 5 and 9 words) compiled with their
+ * length known, so the word loop unrolls: 2-20% faster on those shapes (this file's fixed cost per
+ * output matters most when reductions are short). */
+ATTR void kernel(const tk_args *a, const tk_kind kind, const thresholds *th) {
+    switch (a->kw) {
+    case 3: kernel_kw(a, kind, th, 3); break;
+    case 5: kernel_kw(a, kind, th, 5); break;
+    case 9: kernel_kw(a, kind, th, 9); break;
+    default: kernel_kw(a, kind, th, a->kw); break;
     }
 }
 
