@@ -43,27 +43,6 @@ typedef struct {
     uint64_t *m, *s;
 } thresholds;
 
-/* Writes the run words of a block's columns (those below n_count) into the grids' interiors. */
-ATTR void put_runs(const thresholds *th, long nb, long n_count, __m256i mw[2], __m256i sw[2]) {
-    uint64_t mb[TK_BLOCK], sb[TK_BLOCK];
-    tk_avx2_join_words(mb, mw[0], mw[1]);
-    tk_avx2_join_words(sb, sw[0], sw[1]);
-    const long plane = th->oh * th->ow, gw = th->ow + 2 * th->pad, grid = (th->oh + 2 * th->pad) * gw;
-    long n = nb * TK_BLOCK, img = n / plane, oy = n % plane / th->ow, ox = n % th->ow;
-    for (long j = 0; j < TK_BLOCK && n < n_count; j++, n++) {
-        const long idx = img * grid + (oy + th->pad) * gw + ox + th->pad;
-        th->m[idx] = mb[j];
-        th->s[idx] = sb[j];
-        if (++ox == th->ow) {
-            ox = 0;
-            if (++oy == th->oh) {
-                oy = 0;
-                img++;
-            }
-        }
-    }
-}
-
 ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, const long kw) {
     const luts t = tk_avx2_luts();
     const long step_words = chunk(kind);
@@ -111,7 +90,11 @@ ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, 
                                   _mm256_cmpgt_epi32(d, _mm256_set1_epi32(th->t2[c])), c, mw, sw);
             }
         }
-        if (th) put_runs(th, nb, a->n_count, mw, sw);
+        if (th) {
+            const long n = nb * TK_BLOCK;
+            tk_avx2_store_runs(th->m, th->s, mw, sw, n, a->n_count - n < TK_BLOCK ? a->n_count - n : TK_BLOCK, th->oh, th->ow,
+                               th->pad);
+        }
     }
 }
 

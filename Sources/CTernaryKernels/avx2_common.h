@@ -115,6 +115,21 @@ TK_AVX2_ATTR void tk_avx2_join_words(uint64_t *dst, __m256i lo, __m256i hi) {
     _mm256_storeu_si256((__m256i *)(dst + 4), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
+/* Joins the half words of 8 pixels' runs and writes the first `count` into their grid interiors
+ * (tk_put_run_words: pixels n, n + 1, ... of h x w images, gs may be NULL). */
+TK_AVX2_ATTR void tk_avx2_store_runs(uint64_t *gm, uint64_t *gs, const __m256i mw[2], const __m256i sw[2], long n, long count,
+                                     long h, long w, long pad) {
+    uint64_t mb[TK_BLOCK], sb[TK_BLOCK];
+    tk_avx2_join_words(mb, mw[0], mw[1]);
+    tk_avx2_join_words(sb, sw[0], sw[1]);
+    tk_put_run_words(gm, gs, mb, sb, n, count, h, w, pad);
+}
+
+/* The int32 lanes below `count` (all ones), for masked loads of a plane's last pixels. */
+TK_AVX2_ATTR __m256i tk_avx2_live_lanes(long count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 void tk_gemm_avx2_lookup(const tk_args *a);
 /* Returns -1 (nothing written) if its scratch memory cannot be allocated. */
 int tk_gemm_avx2_tree(const tk_args *a);

@@ -118,7 +118,6 @@ ATTR void gemm_threshold(tk_kind kind, const uint64_t *w0, const uint64_t *w1, c
                          long m_count, long n_count, long kw, long nb_begin, long nb_end,
                          const int32_t *dir, const int32_t *t1, const int32_t *t2,
                          long oh, long ow, long pad, uint64_t *m_runs, uint64_t *s_runs) {
-    long plane = oh * ow, gw = ow + 2 * pad, grid = (oh + 2 * pad) * gw;
     for (long nb = nb_begin; nb < nb_end; nb++) {
         const uint64_t *xb0 = x0 + nb * kw * TK_BLOCK, *xb1 = x1 + nb * kw * TK_BLOCK;
         __m512i rm = _mm512_setzero_si512(), rs = rm;
@@ -153,19 +152,8 @@ ATTR void gemm_threshold(tk_kind kind, const uint64_t *w0, const uint64_t *w1, c
         uint64_t mb[TK_BLOCK], sb[TK_BLOCK];
         _mm512_storeu_si512(mb, rm);
         _mm512_storeu_si512(sb, rs);
-        long n = nb * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
-        for (long j = 0; j < TK_BLOCK && n < n_count; j++, n++) {
-            long idx = img * grid + (oy + pad) * gw + ox + pad;
-            m_runs[idx] = mb[j];
-            s_runs[idx] = sb[j];
-            if (++ox == ow) {
-                ox = 0;
-                if (++oy == oh) {
-                    oy = 0;
-                    img++;
-                }
-            }
-        }
+        const long n = nb * TK_BLOCK;
+        tk_put_run_words(m_runs, s_runs, mb, sb, n, n_count - n < TK_BLOCK ? n_count - n : TK_BLOCK, oh, ow, pad);
     }
 }
 /* The epilogue kernel on FATNN's 2-popcount kernel or on the 4-popcount thermometer kernel (the

@@ -25,9 +25,6 @@ void tk_runs_prepare_grid(uint64_t *m, uint64_t *s, long img, long cin, long ih,
 void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
                              const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
                              uint64_t *m, uint64_t *s);
-void tk_runs_quantize_avx2(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
-                           const float *o0, const float *a0, const float *o1, const float *a1, long per_channel,
-                           uint64_t *m, uint64_t *s);
 void tk_runs_threshold_avx2(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                             long ow, long pad, const int32_t *dir, const int32_t *t1, const int32_t *t2,
                             uint64_t *m, uint64_t *s);
@@ -76,6 +73,44 @@ static inline void tk_row_block(const tk_args *a, long m, int rows, const uint64
         long row = m + r < a->m_count ? m + r : m;
         w0[r] = a->w0 + row * a->kw;
         w1[r] = two ? a->w1 + row * a->kw : w0[r];
+    }
+}
+
+/* Writes `count` run words (m0[j], and s0[j] unless s is NULL) of the pixels n, n + 1, ... of
+ * images of h x w pixels into the interiors of their grids (padded by `pad`, one word per pixel;
+ * m and s: image 0's grid), stepping across rows and images. */
+static inline void tk_put_run_words(uint64_t *m, uint64_t *s, const uint64_t *m0, const uint64_t *s0, long n, long count,
+                                    long h, long w, long pad) {
+    const long plane = h * w, gw = w + 2 * pad, grid = (h + 2 * pad) * gw;
+    long img = n / plane, y = n % plane / w, x = n % w;
+    for (long j = 0; j < count; j++) {
+        const long idx = img * grid + (y + pad) * gw + x + pad;
+        m[idx] = m0[j];
+        if (s) s[idx] = s0[j];
+        if (++x == w) {
+            x = 0;
+            if (++y == h) {
+                y = 0;
+                img++;
+            }
+        }
+    }
+}
+
+/* Window packing's walk over output columns: the grid offsets (in words) of the TK_BLOCK columns
+ * starting at the walk's column n = (img, oy, ox), the walk advanced past them. Columns from
+ * `columns` on (never the first) repeat the last real one. */
+static inline void tk_block_bases(long *base, long *n, long *img, long *oy, long *ox, long columns, long oh, long ow,
+                                  long stride, long gw, long grid) {
+    for (long j = 0; j < TK_BLOCK; j++, (*n)++) {
+        base[j] = *n < columns ? *img * grid + *oy * stride * gw + *ox * stride : base[j - 1];
+        if (++*ox == ow) {
+            *ox = 0;
+            if (++*oy == oh) {
+                *oy = 0;
+                (*img)++;
+            }
+        }
     }
 }
 

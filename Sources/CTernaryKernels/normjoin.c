@@ -8,44 +8,38 @@
 #pragma clang fp contract(off)
 #include "kernels.h"
 
-/* The portable loop; compiled a second time for AVX2 below (8 lanes, the same operations). */
-__attribute__((always_inline)) static inline void norm_join(const int32_t *raw, long columns, long img_begin, long img_end,
-                                                            long cout, long plane, const int32_t *sums, const float *scales,
-                                                            const float *mean, const float *inv, const float *gamma,
-                                                            const float *beta, const float *residual, int relu, float *y) {
-    for (long img = img_begin; img < img_end; img++) {
-        for (long m = 0; m < cout; m++) {
-            const int32_t *a = raw + m * columns + img * plane;
-            const float *r = residual ? residual + (img * cout + m) * plane : 0;
-            float *d = y + (img * cout + m) * plane;
-            int32_t s = sums[m];
-            float mm = mean[m], sc = inv[m], gm = gamma[m], bm = beta[m];
-            for (long j = 0; j < plane; j++) {
-                float v = (float)(a[j] + s);
-                if (scales) v = v * scales[m];   /* the quantized conv's output scale, its own rounding */
-                v = v - mm;
-                v = v * sc;
-                v = v * gm;
-                v = v + bm;
-                if (r) {
-                    v = v + r[j];
-                    if (relu) v = v > 0 ? v : 0;
-                }
-                d[j] = v;
-            }
+/* Values j = from ..< plane of one channel of one image: a the raw sums, r the residual (or NULL),
+ * d the output. The portable path, and the AVX2 path's tail. */
+static inline void norm_row(const int32_t *a, const float *r, float *d, long from, long plane, int32_t s, const float *scale,
+                            float mm, float sc, float gm, float bm, int relu) {
+    for (long j = from; j < plane; j++) {
+        float v = (float)(a[j] + s);
+        if (scale) v = v * *scale;   /* the quantized conv's output scale, its own rounding */
+        v = v - mm;
+        v = v * sc;
+        v = v * gm;
+        v = v + bm;
+        if (r) {
+            v = v + r[j];
+            if (relu) v = v > 0 ? v : 0;
         }
+        d[j] = v;
     }
 }
 
 static void norm_join_portable(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long plane,
                                const int32_t *sums, const float *scales, const float *mean, const float *inv,
                                const float *gamma, const float *beta, const float *residual, int relu, float *y) {
-    norm_join(raw, columns, img_begin, img_end, cout, plane, sums, scales, mean, inv, gamma, beta, residual, relu, y);
+    for (long img = img_begin; img < img_end; img++)
+        for (long m = 0; m < cout; m++)
+            norm_row(raw + m * columns + img * plane, residual ? residual + (img * cout + m) * plane : 0,
+                     y + (img * cout + m) * plane, 0, plane, sums[m], scales ? scales + m : 0, mean[m], inv[m], gamma[m],
+                     beta[m], relu);
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-/* The same operations 8 values at a time (the compiler does not vectorize the loop above);
+/* The same operations 8 values at a time (the compiler does not vectorize norm_row);
  * max(v, 0) is v > 0 ? v : 0, NaN and -0 included. */
 __attribute__((target("avx2"))) static void norm_join_avx2(const int32_t *raw, long columns, long img_begin, long img_end,
                                                          long cout, long plane, const int32_t *sums, const float *scales,
@@ -71,16 +65,7 @@ __attribute__((target("avx2"))) static void norm_join_avx2(const int32_t *raw, l
                 }
                 _mm256_storeu_ps(d + j, v);
             }
-            for (; j < plane; j++) {
-                float v = (float)(a[j] + sums[m]);
-                if (scales) v = v * scales[m];
-                v = ((v - mean[m]) * inv[m]) * gamma[m] + beta[m];
-                if (r) {
-                    v = v + r[j];
-                    if (relu) v = v > 0 ? v : 0;
-                }
-                d[j] = v;
-            }
+            norm_row(a, r, d, j, plane, sums[m], scales ? scales + m : 0, mean[m], inv[m], gamma[m], beta[m], relu);
         }
     }
 }

@@ -62,8 +62,16 @@ int tk_runs_quantize(tk_path path, const float *x, long img_begin, long img_end,
         return 0;
     }
     if (path == TK_AVX2 && cin <= 64) {
-        tk_runs_quantize_avx2(x, img_begin, img_end, cin, ih, iw, pad, o0, a0, o1, a1, per_channel, m, s);
-        return 0;
+        /* the generic vector quantizer with FATNN's two ramps, interleaved as it takes them */
+        float o[128], a[128];
+        const long groups = per_channel ? cin : 1;
+        for (long g = 0; g < groups; g++) {
+            o[2 * g] = o0[g], o[2 * g + 1] = o1[g];
+            a[2 * g] = a0[g], a[2 * g + 1] = a1[g];
+        }
+        const tk_code_quantizer q = {TK_QUANT_RAMPS, 2, per_channel, o, a, 0, 0};
+        for (long img = img_begin; img < img_end; img++) tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 0);
+        return tk_quantize_runs_avx2(TK_FATNN, &q, x, 0, img_begin, img_end, cin, ih, iw, pad, m, s);
     }
 #endif
     long pw = (cin + 63) / 64, plane = ih * iw;

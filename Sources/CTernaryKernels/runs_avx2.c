@@ -1,70 +1,17 @@
 /*
  * AVX2 producers of activation runs (see CTernaryKernels.h) for runs of one word (at most 64
- * channels): 8 pixels of a plane at a time, channel by channel, each channel's code bits set in
- * two 32-bit halves per pixel and the halves joined into the pixels' words at the end. The float
- * quantizer uses the engine's single-precision operations in its order (no FMA contraction), so
- * the codes equal the portable loop's.
+ * channels): the folded thresholds 8 pixels of a plane at a time, channel by channel, each
+ * channel's code bits set in two 32-bit halves per pixel and the halves joined into the pixels'
+ * words at the end (the float quantizer is runs_encode_avx2.c's, through tk_runs_quantize); and
+ * window packing from runs.
  */
-#pragma clang fp contract(off)
 #if defined(__x86_64__)
 #include "avx2_common.h"
 
 #define ATTR __attribute__((target("avx2"), always_inline)) static inline
 
-/* Stores the run words of pixels p0 .. p0+count-1 of an ih x iw plane (count <= 8) into the
- * interior of image grids padded by `pad` (gm, gs: the image's grids). */
-ATTR void store_runs(uint64_t *gm, uint64_t *gs, const __m256i mw[2], const __m256i sw[2], long p0, long count, long iw,
-                     long pad) {
-    uint64_t mb[TK_BLOCK], sb[TK_BLOCK];
-    tk_avx2_join_words(mb, mw[0], mw[1]);
-    tk_avx2_join_words(sb, sw[0], sw[1]);
-    const long gw = iw + 2 * pad;
-    long x = p0 % iw, idx = (p0 / iw + pad) * gw + x + pad;
-    for (long j = 0; j < count; j++) {
-        gm[idx] = mb[j];
-        gs[idx] = sb[j];
-        idx++;
-        if (++x == iw) {
-            x = 0;
-            idx += 2 * pad;
-        }
-    }
-}
-
-/* The lanes below `count` (all ones), for masked loads of a plane's last pixels. */
-ATTR __m256i live_lanes(long count) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /* Pixel by pixel over each image's plane (8 at a time, rows of the grid notwithstanding), as the
  * AVX-512 path does: the run words are then scattered to their grid positions. */
-__attribute__((target("avx2"))) void tk_runs_quantize_avx2(const float *x, long img_begin, long img_end, long cin, long ih,
-                                                        long iw, long pad, const float *o0, const float *a0, const float *o1,
-                                                        const float *a1, long per_channel, uint64_t *m, uint64_t *s) {
-    const long plane = ih * iw, grid = (ih + 2 * pad) * (iw + 2 * pad);
-    const __m256 half = _mm256_set1_ps(0.5f);
-    for (long img = img_begin; img < img_end; img++) {
-        tk_runs_prepare_grid(m, s, img, cin, ih, iw, pad, 0);
-        const float *src = x + img * cin * plane;
-        for (long p0 = 0; p0 < plane; p0 += TK_BLOCK) {
-            const long count = plane - p0 < TK_BLOCK ? plane - p0 : TK_BLOCK;
-            const __m256i live = live_lanes(count);
-            __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
-            for (long c = 0; c < cin; c++) {
-                const long g = per_channel ? c : 0;
-                const __m256 v = count == TK_BLOCK ? _mm256_loadu_ps(src + c * plane + p0)
-                                                   : _mm256_maskload_ps(src + c * plane + p0, live);
-                /* (v - o)·α > 0.5, as the training quantizer computes it */
-                __m256 u0 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o0[g])), _mm256_set1_ps(a0[g]));
-                __m256 u1 = _mm256_mul_ps(_mm256_sub_ps(v, _mm256_set1_ps(o1[g])), _mm256_set1_ps(a1[g]));
-                tk_avx2_code_bits(_mm256_castps_si256(_mm256_cmp_ps(u0, half, _CMP_GT_OQ)),
-                                  _mm256_castps_si256(_mm256_cmp_ps(u1, half, _CMP_GT_OQ)), c, mw, sw);
-            }
-            store_runs(m + img * grid, s + img * grid, mw, sw, p0, count, iw, pad);
-        }
-    }
-}
-
 __attribute__((target("avx2"))) void tk_runs_threshold_avx2(const int32_t *raw, long columns, long img_begin, long img_end,
                                                          long cout, long oh, long ow, long pad, const int32_t *dir,
                                                          const int32_t *t1, const int32_t *t2, uint64_t *m, uint64_t *s) {
@@ -74,7 +21,7 @@ __attribute__((target("avx2"))) void tk_runs_threshold_avx2(const int32_t *raw, 
         const int32_t *src = raw + img * plane;
         for (long p0 = 0; p0 < plane; p0 += TK_BLOCK) {
             const long count = plane - p0 < TK_BLOCK ? plane - p0 : TK_BLOCK;
-            const __m256i live = live_lanes(count);
+            const __m256i live = tk_avx2_live_lanes(count);
             __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
             for (long c = 0; c < cout; c++) {
                 const int32_t *at = src + c * columns + p0;
@@ -83,7 +30,7 @@ __attribute__((target("avx2"))) void tk_runs_threshold_avx2(const int32_t *raw, 
                 tk_avx2_code_bits(_mm256_cmpgt_epi32(r, _mm256_set1_epi32(t1[c])), _mm256_cmpgt_epi32(r, _mm256_set1_epi32(t2[c])),
                                   c, mw, sw);
             }
-            store_runs(m + img * grid, s + img * grid, mw, sw, p0, count, ow, pad);
+            tk_avx2_store_runs(m + img * grid, s + img * grid, mw, sw, p0, count, oh, ow, pad);
         }
     }
 }
@@ -120,19 +67,9 @@ __attribute__((target("avx2"))) void tk_runs_pack_avx2(const uint64_t *m, const 
     const long kk = kernel * kernel, per = 64 / cin, plane = oh * ow, columns = images * plane, grid = gh * gw;
     long n = nb_begin * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
     for (long nb = nb_begin; nb < nb_end; nb++) {
-        long long base[TK_BLOCK];
+        long base[TK_BLOCK];
         const long first_ox = ox, n0 = nb * TK_BLOCK;
-        for (long j = 0; j < TK_BLOCK; j++, n++) {
-            /* Past the end (never at j = 0): repeat the last column; its words are zeroed below. */
-            base[j] = n < columns ? img * grid + oy * stride * gw + ox * stride : base[j - 1];
-            if (++ox == ow) {
-                ox = 0;
-                if (++oy == oh) {
-                    oy = 0;
-                    img++;
-                }
-            }
-        }
+        tk_block_bases(base, &n, &img, &oy, &ox, columns, oh, ow, stride, gw, grid);   /* past the end: zeroed below */
         int layout = GATHER;
         if (n0 + TK_BLOCK <= columns && ow - first_ox >= TK_BLOCK &&
             (stride == 1 || (stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) <= gw)))

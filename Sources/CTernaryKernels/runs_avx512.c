@@ -23,23 +23,13 @@ TARGET static inline void set_bits(__m512i *lo, __m512i *hi, __mmask16 k, __m512
 /* Stores `count` runs of pixels p0, p0 + 1, ... of an ih x iw plane into the interior of a grid
  * padded by `pad`. */
 TARGET static inline void store_runs(uint64_t *gm, uint64_t *gs, __m512i mlo, __m512i mhi, __m512i slo, __m512i shi,
-                                     long p0, long count, long iw, long pad) {
+                                     long p0, long count, long iw, long ih, long pad) {
     uint64_t mb[16], sb[16];
     _mm512_storeu_si512(mb, mlo);
     _mm512_storeu_si512(mb + 8, mhi);
     _mm512_storeu_si512(sb, slo);
     _mm512_storeu_si512(sb + 8, shi);
-    long gw = iw + 2 * pad, y = p0 / iw, x = p0 % iw;
-    long idx = (y + pad) * gw + x + pad;
-    for (long j = 0; j < count; j++) {
-        gm[idx] = mb[j];
-        gs[idx] = sb[j];
-        idx++;
-        if (++x == iw) {
-            x = 0;
-            idx += 2 * pad;
-        }
-    }
+    tk_put_run_words(gm, gs, mb, sb, p0, count, ih, iw, pad);
 }
 
 TARGET void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end, long cin, long ih, long iw, long pad,
@@ -66,7 +56,7 @@ TARGET void tk_runs_quantize_avx512(const float *x, long img_begin, long img_end
                 set_bits(&mlo, &mhi, (__mmask16)~(k0 ^ k1), bit);
                 set_bits(&slo, &shi, (__mmask16)~(k0 | k1), bit);
             }
-            store_runs(m + img * grid, s + img * grid, mlo, mhi, slo, shi, p0, count, iw, pad);
+            store_runs(m + img * grid, s + img * grid, mlo, mhi, slo, shi, p0, count, iw, ih, pad);
         }
     }
 }
@@ -90,7 +80,7 @@ TARGET void tk_runs_threshold_avx512(const int32_t *raw, long columns, long img_
                 set_bits(&mlo, &mhi, (__mmask16)~(k0 ^ k1), bit);
                 set_bits(&slo, &shi, (__mmask16)~(k0 | k1), bit);
             }
-            store_runs(m + img * grid, s + img * grid, mlo, mhi, slo, shi, p0, count, ow, pad);
+            store_runs(m + img * grid, s + img * grid, mlo, mhi, slo, shi, p0, count, ow, oh, pad);
         }
     }
 }
@@ -126,22 +116,11 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
     long grid = gh * gw, offsets[64];
     for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
     /* The column the walk is at, as (image, output row, output column): divided out once, then
-     * stepped (divisions per column would cost more than the packing). */
+     * stepped by tk_block_bases (divisions per column would cost more than the packing). */
     long n = nb_begin * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
     for (long nb = nb_begin; nb < nb_end; nb++) {
         long base[TK_BLOCK], first_ox = ox;
-        for (long j = 0; j < TK_BLOCK; j++, n++) {
-            /* Past the end (never at j = 0, since a block starts below `columns`): repeat the
-             * last column. */
-            base[j] = n < columns ? img * grid + oy * stride * gw + ox * stride : base[j - 1];
-            if (++ox == ow) {
-                ox = 0;
-                if (++oy == oh) {
-                    oy = 0;
-                    img++;
-                }
-            }
-        }
+        tk_block_bases(base, &n, &img, &oy, &ox, columns, oh, ow, stride, gw, grid);
         /* A row when the block's 8 columns are one row's consecutive pixels (stride 2 reads 16
          * words per tap, so only where they stay inside the grid's row); two rows at stride 1 when
          * the rest fits the next row (which may start the next image). */

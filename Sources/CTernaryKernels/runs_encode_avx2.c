@@ -95,30 +95,18 @@ ATTR void plane_bits(tk_kind kind, __m256i code, __m256i *b0, __m256i *b1) {
 
 ATTR void quantize(tk_kind kind, tk_quant_type type, const tk_code_quantizer *q, const float *x, const tk_norm_source *ns,
                    long img_begin, long img_end, long cin, long ih, long iw, long pad, uint64_t *g0, uint64_t *g1) {
-    const long plane = ih * iw, gw = iw + 2 * pad, grid = (ih + 2 * pad) * gw;
+    const long plane = ih * iw, grid = (ih + 2 * pad) * (iw + 2 * pad);
     for (long img = img_begin; img < img_end; img++) {
         for (long p0 = 0; p0 < plane; p0 += TK_BLOCK) {
             const long count = plane - p0 < TK_BLOCK ? plane - p0 : TK_BLOCK;
-            const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            const __m256i live = tk_avx2_live_lanes(count);
             __m256i w0[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, w1[2] = {w0[0], w0[0]};
             for (long c = 0; c < cin; c++) {
                 __m256i b0, b1;
                 plane_bits(kind, codes(type, q, c, values(x, ns, img, c, cin, plane, p0, live, count == TK_BLOCK)), &b0, &b1);
                 put_bits(b0, b1, c, w0, w1);
             }
-            uint64_t m0[TK_BLOCK], m1[TK_BLOCK];
-            tk_avx2_join_words(m0, w0[0], w0[1]);
-            tk_avx2_join_words(m1, w1[0], w1[1]);
-            long xx = p0 % iw, idx = img * grid + (p0 / iw + pad) * gw + xx + pad;
-            for (long j = 0; j < count; j++) {
-                g0[idx] = m0[j];
-                if (g1) g1[idx] = m1[j];
-                idx++;
-                if (++xx == iw) {
-                    xx = 0;
-                    idx += 2 * pad;
-                }
-            }
+            tk_avx2_store_runs(g0 + img * grid, g1 ? g1 + img * grid : 0, w0, w1, p0, count, ih, iw, pad);
         }
     }
 }
