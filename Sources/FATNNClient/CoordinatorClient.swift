@@ -31,21 +31,17 @@ public struct CoordinatorClient: Sendable {
         self.baseURL = url
         self.token = token
         self.timeout = .seconds(timeoutSeconds)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
         if let caFile {
             let roots: [NIOSSLCertificate]
             do { roots = try NIOSSLCertificate.fromPEMFile(caFile) } catch {
                 throw ClientError.badCAFile(path: caFile, reason: "not a readable PEM certificate file (\(error))")
             }
             guard !roots.isEmpty else { throw ClientError.badCAFile(path: caFile, reason: "holds no certificate") }
-            var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(roots)
-            tls.minimumTLSVersion = .tlsv12
-            self.tls = tls
-        } else {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.minimumTLSVersion = .tlsv12
-            self.tls = tls
         }
+        self.tls = tls
     }
 
     /// Submits a sweep document; `replicate` > 0 adds that many copies of every job.
@@ -245,7 +241,7 @@ public struct CoordinatorClient: Sendable {
         let bytes: ByteBuffer
         do {
             response = try await Self.http.execute(request, timeout: timeout ?? self.timeout)
-            bytes = try await response.body.collect(upTo: 256 << 20)
+            bytes = try await response.body.collect(upTo: API.maxArtifactBytes)
         } catch let e where e is NIOSSLError || e is BoringSSLError || e is NIOSSLExtraError {
             throw ClientError.tls(url: baseURL, reason: Self.describe(e))
         } catch {

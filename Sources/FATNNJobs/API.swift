@@ -1,6 +1,9 @@
 /// Request and response bodies of the coordinator's HTTP API, shared by server and clients.
 /// All bodies are JSON. Every route requires `Authorization: Bearer TOKEN`.
 public enum API {
+    /// The largest model file a coordinator accepts from a worker and a client downloads.
+    public static let maxArtifactBytes = 256 << 20
+
     /// `POST /api/sweeps` responds with this; the request body is the sweep document itself.
     public struct SubmitResponse: Codable, Sendable, Equatable {
         public var sweepId: Int64

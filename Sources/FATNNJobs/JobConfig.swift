@@ -92,6 +92,11 @@ public struct JobConfig: Codable, Sendable, Hashable {
     ///
     /// - Parameter path: JSON path of `json` inside its file, used in errors.
     /// - Throws: ``SweepError`` naming the first invalid field and what is allowed.
+    /// Whether `text` has a config hash's form: 64 lowercase hex digits.
+    public static func isConfigHash(_ text: String) -> Bool {
+        text.count == 64 && text.allSatisfy { "0123456789abcdef".contains($0) }
+    }
+
     public static func validated(from json: JSONValue, path: String = "") throws(SweepError) -> JobConfig {
         var r = try ObjectReader(json, path: path)
         let model = try r.string("model", allowed: models)
@@ -174,7 +179,7 @@ public struct JobConfig: Codable, Sendable, Hashable {
         var initFrom: String?
         if r.has("initFrom") {
             let hash = try r.string("initFrom")
-            guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+            guard isConfigHash(hash) else {
                 throw SweepError(path: r.at("initFrom"), "expected the 64-character lowercase hex config hash of the job to start from")
             }
             initFrom = hash

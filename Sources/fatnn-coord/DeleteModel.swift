@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNCommandLine
+import FATNNJobs
 
 struct DeleteModel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,7 @@ struct DeleteModel: AsyncParsableCommand {
     @OptionGroup var client: CoordinatorOptions
 
     func validate() throws {
-        guard configHash.count == 64, configHash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+        guard JobConfig.isConfigHash(configHash) else {
             throw ValidationError("'\(configHash)' is not a config hash (64 lowercase hex digits; 'fatnn-coord job ID' shows it)")
         }
     }

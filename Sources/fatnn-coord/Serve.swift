@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNCoordinator
+import FATNNJobs
 import Foundation
 import Logging
 
@@ -67,19 +68,19 @@ struct Serve: AsyncParsableCommand {
     var insecureHTTP = false
 
     @Option(help: "Close a connection that sends nothing for this many seconds (a stalled request head or body included).")
-    var idleTimeout: Double = 60
+    var idleTimeout: Double = CoordinatorLimits().idleTimeoutSeconds
 
     @Option(help: "Close a connection whose next request head (request line and headers) has not fully arrived this many seconds after it opened or after the previous response, however slowly it trickles in.")
-    var requestHeadTimeout: Double = 30
+    var requestHeadTimeout: Double = CoordinatorLimits().requestHeadTimeoutSeconds
 
     @Option(help: "Connections open at once; more wait in the listen backlog until one closes.")
-    var maxConnections: Int = 512
+    var maxConnections: Int = CoordinatorLimits().maxConnections
 
     @Option(help: "Model uploads received at once; more are answered 503 with Retry-After (workers retry).")
-    var maxUploads: Int = 4
+    var maxUploads: Int = CoordinatorLimits().concurrentUploads
 
     @Option(help: ArgumentHelp("Largest model file accepted from a worker, in MiB.", valueName: "MiB"))
-    var maxArtifactMib: Int = 256
+    var maxArtifactMib: Int = API.maxArtifactBytes >> 20
 
     @Option(help: .hidden) var faultDelayedResultAcks: Int = 0
     @Option(help: .hidden) var faultResultAckDelay: Double = 0
@@ -103,7 +104,9 @@ struct Serve: AsyncParsableCommand {
         guard requestHeadTimeout >= 1 && requestHeadTimeout <= 3600 else { throw ValidationError("--request-head-timeout must be in 1...3600 seconds, got \(requestHeadTimeout)") }
         guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...100000, got \(maxConnections)") }
         guard (1...64).contains(maxUploads) else { throw ValidationError("--max-uploads must be in 1...64, got \(maxUploads)") }
-        guard (1...256).contains(maxArtifactMib) else { throw ValidationError("--max-artifact-mib must be in 1...256 (what workers download), got \(maxArtifactMib)") }
+        guard (1...(API.maxArtifactBytes >> 20)).contains(maxArtifactMib) else {
+            throw ValidationError("--max-artifact-mib must be in 1...\(API.maxArtifactBytes >> 20) (what workers download), got \(maxArtifactMib)")
+        }
     }
 
     /// `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8 (parsed, so a name that merely starts

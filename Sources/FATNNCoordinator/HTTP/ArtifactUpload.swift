@@ -16,7 +16,7 @@ public final class ArtifactUploads: @unchecked Sendable {
     private let lock = NSLock()
     private var active = 0
 
-    public init(limit: Int = 4, maxBytes: Int = 256 << 20, directory: String = NSTemporaryDirectory()) {
+    public init(limit: Int = 4, maxBytes: Int = API.maxArtifactBytes, directory: String = NSTemporaryDirectory()) {
         self.limit = limit
         self.maxBytes = maxBytes
         self.directory = directory

@@ -1,3 +1,4 @@
+import FATNNJobs
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -136,7 +137,7 @@ public struct CoordinatorLimits: Sendable {
     public var maxArtifactBytes: Int
 
     public init(idleTimeoutSeconds: Double = 60, requestHeadTimeoutSeconds: Double = 30, maxConnections: Int = 512,
-                concurrentUploads: Int = 4, maxArtifactBytes: Int = 256 << 20) {
+                concurrentUploads: Int = 4, maxArtifactBytes: Int = API.maxArtifactBytes) {
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.requestHeadTimeoutSeconds = requestHeadTimeoutSeconds
         self.maxConnections = maxConnections

@@ -89,7 +89,7 @@ extension CoordinatorRoutes {
 
     static func configHash(_ context: CoordinatorContext) throws -> String {
         let hash = try context.parameters.require("hash")
-        guard hash.count == 64, hash.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+        guard JobConfig.isConfigHash(hash) else {
             throw HTTPError(.badRequest, message: "expected a 64-character hex config hash")
         }
         return hash

@@ -9,10 +9,9 @@ import Foundation
 public protocol JobQueueStore: Sendable {
     /// Stores a sweep's jobs (deduplicated by config hash unless `replicate` > 0).
     func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse
-    /// Leases the next claimable job to `worker`, or says whether any is still pending.
-    func claim(worker: String, host: String) async throws -> API.ClaimResponse
-    /// ``claim(worker:host:)`` as the JSON body of its HTTP reply. The default encodes the
-    /// response; a store that keeps configs as JSON text can send that text on.
+    /// Leases the next claimable job to `worker` (recording the claiming token's `identity`), or
+    /// says whether any is still pending, as the JSON body of its HTTP reply (a store that keeps
+    /// configs as JSON text can send that text on).
     func claimJSON(worker: String, host: String, identity: String?) async throws -> EncodedClaim
     /// Extends a lease and records progress; the reply says whether to cancel.
     func heartbeat(job: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply

@@ -8,10 +8,14 @@ extension JobStore {
     /// SQL for the id of the job whose model the job aliased `alias` starts from: the job with its
     /// parent's config hash and the same replica, or, when the parent config has no such replica,
     /// its lowest replica.
-    static func parentJob(_ alias: String) -> String {
+    static func parentJob(_ alias: String) -> String { replicaJob(hash: "\(alias).parent_hash", replica: "\(alias).replica") }
+
+    /// SQL for the id of the job with config hash `hash` and replica `replica` (SQL expressions or
+    /// `?`), or, when that config has no such replica, its lowest one.
+    static func replicaJob(hash: String, replica: String) -> String {
         """
-        COALESCE((SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(alias).parent_hash AND pj.replica = \(alias).replica), \
-        (SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(alias).parent_hash ORDER BY pj.replica LIMIT 1))
+        COALESCE((SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(hash) AND pj.replica = \(replica)), \
+        (SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(hash) ORDER BY pj.replica LIMIT 1))
         """
     }
 
@@ -102,9 +106,7 @@ extension JobStore {
     static func artifact(_ db: Database, configHash: String, replica: Int) throws -> (data: Data, sha256: String)? {
         try Row.fetchOne(db, sql: """
             SELECT a.data, a.sha256 FROM job_artifacts a
-            WHERE a.accepted = 1 AND a.job_id = COALESCE(
-                (SELECT pj.id FROM jobs pj WHERE pj.config_hash = ? AND pj.replica = ?),
-                (SELECT pj.id FROM jobs pj WHERE pj.config_hash = ? ORDER BY pj.replica LIMIT 1))
+            WHERE a.accepted = 1 AND a.job_id = \(replicaJob(hash: "?", replica: "?"))
             """, arguments: [configHash, replica, configHash])
             .map { (data: $0["data"], sha256: $0["sha256"]) }
     }

@@ -178,6 +178,7 @@ extension JobStore {
     func invalidateOp(jobs ids: [Int64], reason: String) -> @Sendable (Database) throws -> Void {
         let t = now(), note = String(reason.prefix(1000))
         return { [self] db in
+            var groups = Set<String>()   /* summaries recomputed once per group, after every job */
             for id in ids {
                 guard let group = try String.fetchOne(db, sql: "SELECT group_hash FROM jobs WHERE id = ?", arguments: [id]) else {
                     throw StoreError.jobNotFound(id)
@@ -191,6 +192,9 @@ extension JobStore {
                 for table in ["results", "job_artifacts", "epochs"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE job_id = ?", arguments: [id])
                 }
+                groups.insert(group)
+            }
+            for group in groups {
                 try db.execute(sql: "DELETE FROM group_results WHERE group_hash = ?", arguments: [group])
                 try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "j.group_hash = ?"), arguments: [group])
             }

@@ -12,9 +12,6 @@ public struct SQLiteJobQueue: JobQueueStore {
     public func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse {
         try await store.batcher.write(durable: true, store.submitOp(sweep, document: document, replicate: replicate))
     }
-    public func claim(worker: String, host: String) async throws -> API.ClaimResponse {
-        try await store.batcher.write(durable: false, store.rawClaimOp(worker: worker, host: host)).response()
-    }
     public func claimJSON(worker: String, host: String, identity: String?) async throws -> EncodedClaim {
         let raw = try await store.batcher.write(durable: false, store.rawClaimOp(worker: worker, host: host, identity: identity))
         return EncodedClaim(body: raw.jsonBody(), job: raw.job.map { ($0.id, $0.attempt) })
