@@ -33,9 +33,13 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Packed bit-plane kernels in C: scalar, AVX2 and AVX-512 paths chosen at run time.
         .target(name: "CTernaryKernels"),
+        // Direct float convolution kernels in C: scalar and AVX2 + FMA paths chosen at run time.
+        // Optimized in every configuration: training in debug test builds runs on them (at -O0
+        // a resnet step is ~20x slower), and the tests then check the code that release runs.
+        .target(name: "CFloatKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
         // The engine: tensors, data, models, training. No networking, no database.
-        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS", "CMalloc", "CTernaryKernels"]),
+        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS", "CMalloc", "CTernaryKernels", "CFloatKernels"]),
 
         // Job, sweep and result types shared by coordinator and worker.
         .target(name: "FATNNJobs"),
@@ -98,7 +102,7 @@ let package = Package(
 
         // Fixtures shared by the test targets (small IDX datasets in the real formats).
         .target(name: "FATNNTestSupport", dependencies: ["CZlib"], path: "Tests/FATNNTestSupport"),
-        .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNTestSupport"]),
+        .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNTestSupport", "CFloatKernels"]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
             "FATNNCoordinator", "FATNNJobs", "FATNNEngine",

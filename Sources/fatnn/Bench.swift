@@ -5,7 +5,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure engine speed (build with -c release).",
-        subcommands: [BenchTrain.self, BenchKernels.self, BenchInference.self])
+        subcommands: [BenchTrain.self, BenchConv.self, BenchKernels.self, BenchInference.self])
 }
 
 struct BenchTrain: ParsableCommand {

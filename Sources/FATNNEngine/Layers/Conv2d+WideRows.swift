@@ -129,11 +129,13 @@ struct WideRows {
     }
 
     /// The inverse of ``narrow(_:into:channels:epilogue:)`` for gradients: CHW into wide rows
-    /// whose garbage columns must already be zero (they are never written).
-    func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, channels count: Int) {
+    /// whose garbage columns must already be zero (they are never written), channels
+    /// `channelStride` apart (``wideCount`` unless the caller keeps margins between them).
+    func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, channels count: Int, channelStride: Int? = nil) {
+        let stride = channelStride ?? wideCount
         for c in 0..<count {
             for y in 0..<outHeight {
-                (wide + c * wideCount + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
+                (wide + c * stride + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
             }
         }
     }

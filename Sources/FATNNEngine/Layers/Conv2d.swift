@@ -1,9 +1,11 @@
 /// 2-D convolution without bias over NCHW batches (each row of the batch matrix is one CHW image),
 /// per image, images split over the engine's threads.
 ///
-/// A convolution runs one SGEMM per kernel tap over a zero-padded copy of the image (split into
-/// phases for strides above 1) with wide rows (`Conv2d+Taps.swift`, ``WideRows``): no column
-/// matrix is built. 1x1 stride-1 unpadded ones are one SGEMM on the image itself. Per-thread
+/// A convolution sums the kernel taps over a zero-padded copy of the image (split into phases for
+/// strides above 1) with wide rows (``WideRows``), where each tap's input is a strided view of the
+/// copy: no column matrix is built. The sums run on direct C kernels (`Conv2d+Direct.swift`) or
+/// as one OpenBLAS SGEMM per tap (`Conv2d+Taps.swift`), per ``path``. 1x1 stride-1 unpadded
+/// convolutions work on the image itself. Per-thread
 /// weight gradients are summed in thread order, so results depend only on the thread count.
 public final class Conv2d: Layer {
     /// Input image shape.
@@ -21,9 +23,12 @@ public final class Conv2d: Layer {
     /// The value of the pixels of the spatial padding (0 by default). A binary quantized conv pads
     /// its codes with +1, the code of a zero input (`FATNN.md` §3: pad before quantizing).
     public var padValue: Float = 0
+    /// How the products are computed: the direct C kernels or OpenBLAS per tap (same sums,
+    /// different rounding order).
+    public var path: FloatConvolution.Path = FloatConvolution.defaultPath
     private var cachedInput = Matrix(rows: 0, cols: 0)
     /// The tap path's geometry; nil for pointwise convolutions.
-    private let wide: WideRows?
+    let wide: WideRows?
 
     /// A square-kernel convolution with PyTorch's default (Kaiming-uniform) initialization.
     public init(name: String, input: ImageShape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -62,12 +67,15 @@ public final class Conv2d: Layer {
     func forward(_ x: Matrix, epilogue: Epilogue?) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
         var y = Matrix(rows: x.rows, cols: output.count, fill: { _ in })  // every path writes all of it
-        let taps = tapWeights()
+        let direct = path == .direct
+        let taps = direct ? packedForward() : tapWeights()
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in
                 y.data.withUnsafeMutableBufferPointer { yb in
                     let (X, T, Y) = (xb.baseAddress!, tb.baseAddress!, yb.baseAddress!)
-                    Parallel.chunks(x.rows) { _, images in forward(images, X, T, Y, epilogue) }
+                    Parallel.chunks(x.rows) { _, images in
+                        if direct { directForward(images, X, T, Y, epilogue) } else { forward(images, X, T, Y, epilogue) }
+                    }
                 }
             }
         }
@@ -94,7 +102,8 @@ public final class Conv2d: Layer {
         var partials = [Float](repeating: 0, count: threads * size)
         // Both paths write all of dx, unless it is not needed (then it stays zero).
         var dx = needsInputGradient ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
-        let taps = tapWeights()
+        let direct = path == .direct
+        let taps = direct ? packedBackward() : tapWeights()
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in
                 gradOutput.data.withUnsafeBufferPointer { gb in
@@ -102,7 +111,11 @@ public final class Conv2d: Layer {
                         partials.withUnsafeMutableBufferPointer { pb in
                             let (X, T, G, DX, P) = (xb.baseAddress!, tb.baseAddress!, gb.baseAddress!, db.baseAddress!, pb.baseAddress!)
                             Parallel.chunks(x.rows, into: threads) { chunk, images in
-                                backward(images, X, T, G, DX, P + chunk * size)
+                                if direct {
+                                    directBackward(images, X, T, G, DX, P + chunk * size)
+                                } else {
+                                    backward(images, X, T, G, DX, P + chunk * size)
+                                }
                             }
                         }
                     }

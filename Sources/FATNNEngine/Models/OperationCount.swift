@@ -13,20 +13,14 @@ public struct OperationCount: Sendable, Equatable, Codable {
     /// The count of `model`, a network whose quantized convolutions use `kind`.
     public init(_ model: Sequential, kind: QuantizerSettings.Kind) {
         var float = 0, quantized = 0
-        func walk(_ layers: [any Layer]) {
-            for layer in layers {
-                switch layer {
-                case let c as QuantizedConv2d: quantized += Self.macs(c.conv)
-                case let c as Conv2d: float += Self.macs(c)
-                case let l as Linear: float += l.inFeatures * l.outFeatures
-                case let b as BasicBlock:
-                    walk(b.main.layers)
-                    walk(b.shortcut?.layers ?? [])
-                default: break
-                }
+        for layer in model.leafLayers {
+            switch layer {
+            case let c as QuantizedConv2d: quantized += Self.macs(c.conv)
+            case let c as Conv2d: float += Self.macs(c)
+            case let l as Linear: float += l.inFeatures * l.outFeatures
+            default: break
             }
         }
-        walk(model.layers)
         floatMACs = float
         quantizedMACs = quantized
         let bits = Self.bits(kind)

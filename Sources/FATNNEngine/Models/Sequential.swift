@@ -6,6 +6,14 @@ public final class Sequential {
     /// A network of `layers`.
     public init(_ layers: [any Layer]) { self.layers = layers }
 
+    /// The layers with residual blocks opened up (their main path, then their shortcut), in order.
+    public var leafLayers: [any Layer] {
+        layers.flatMap { layer -> [any Layer] in
+            guard let block = layer as? BasicBlock else { return [layer] }
+            return block.main.leafLayers + (block.shortcut?.leafLayers ?? [])
+        }
+    }
+
     /// The output of the last layer. Evaluation fuses each convolution with the BatchNorm and
     /// ReLU after it (bit-identical to running them apart; see `Conv2d+Epilogue.swift`).
     ///

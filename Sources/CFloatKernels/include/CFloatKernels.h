@@ -1,0 +1,61 @@
+#ifndef FATNN_CFLOATKERNELS_H
+#define FATNN_CFLOATKERNELS_H
+/*
+ * Direct convolution kernels for the float engine (training and float evaluation).
+ *
+ * Conv2d's wide-row layout (Conv2d+WideRows.swift) makes what kernel tap t sees of every input
+ * channel k one contiguous run x[k*ldx + off[t] + p] over the output positions p. A convolution
+ * is then a sum of strided products, which these kernels compute without copying (packing) the
+ * image operand, with all taps accumulated in registers:
+ *
+ *   fk_conv_taps:        y[r*ldy + p]  (+)=  sum_t sum_k A_t[r][k] * x[k*ldx + off[t] + p]
+ *   fk_conv_weight_grad: dw[(t*rows + r)*depth + k]  +=  sum_p dy[r*ldy + p] * x[k*ldx + off[t] + p]
+ *
+ * for r < rows, k < depth, t < taps, p < n. The forward pass is fk_conv_taps with A = the weights
+ * (rows = output channels, depth = input channels); the input gradient is fk_conv_taps once per
+ * tap with A = that tap's weights transposed, x = the output gradient, y = the padded input
+ * gradient shifted by the tap's offset, accumulating; the weight gradient is fk_conv_weight_grad.
+ *
+ * A is given packed (fk_pack_rows): rows in blocks of FK_ROWS, each block [t][k][row], so the
+ * kernel reads its weights in order. Offsets may be any values that keep every access inside
+ * the caller's buffers. Sums run in float; the order differs between paths (results agree to
+ * rounding, not bit for bit: float training is not bit-exact across paths, packed inference is).
+ *
+ * Paths: FK_SCALAR is plain portable C (the oracle); FK_AVX2 (AVX2 + FMA, 16 positions x 6
+ * rows of registers) is compiled with function-level target attributes and chosen at run time.
+ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Rows of A per register block (the packing's block height). */
+#define FK_ROWS 6
+
+typedef enum { FK_SCALAR = 0, FK_AVX2 = 1 } fk_path;
+
+/** 1 if this CPU can run the path, else 0. FK_SCALAR is always 1. */
+int fk_path_supported(fk_path path);
+
+/** The fastest supported path, unless FATNN_FLOAT_PATH (scalar, avx2) asks for a supported one. */
+fk_path fk_best_path(void);
+
+/**
+ * Packs A_t[r][k] = a[t*tstride + r*rstride + k*kstride] (t < taps, r < rows, k < depth) into
+ * out, rows*depth*taps floats: the rows in blocks of FK_ROWS (the last one shorter), block b of
+ * height h at out + b*FK_ROWS*taps*depth, as [t][k][h].
+ */
+void fk_pack_rows(const float *a, long rows, long depth, long taps, long tstride, long rstride, long kstride, float *out);
+
+/** The tap product above with A packed by fk_pack_rows; accumulate = 0 overwrites y.
+ *  Returns 0, or -1 for an unsupported path or invalid sizes. */
+int fk_conv_taps(fk_path path, const float *x, long ldx, long depth, const long *off, long taps,
+                 const float *packed, long rows, float *y, long ldy, long n, int accumulate);
+
+/** The weight gradient above, added onto dw (layout [t][r][k]). Returns 0, or -1. */
+int fk_conv_weight_grad(fk_path path, const float *x, long ldx, long depth, const long *off, long taps,
+                        const float *dy, long ldy, long rows, float *dw, long n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,16 @@
+/* Declarations shared by the float kernel paths (not part of the public header). */
+#ifndef FATNN_CFLOATKERNELS_INTERNAL_H
+#define FATNN_CFLOATKERNELS_INTERNAL_H
+#include "include/CFloatKernels.h"
+
+void fk_conv_taps_scalar(const float *x, long ldx, long depth, const long *off, long taps,
+                         const float *packed, long rows, float *y, long ldy, long n, int accumulate);
+void fk_conv_weight_grad_scalar(const float *x, long ldx, long depth, const long *off, long taps,
+                                const float *dy, long ldy, long rows, float *dw, long n);
+#if defined(__x86_64__)
+void fk_conv_taps_avx2(const float *x, long ldx, long depth, const long *off, long taps,
+                       const float *packed, long rows, float *y, long ldy, long n, int accumulate);
+void fk_conv_weight_grad_avx2(const float *x, long ldx, long depth, const long *off, long taps,
+                              const float *dy, long ldy, long rows, float *dw, long n);
+#endif
+#endif

@@ -1,0 +1,161 @@
+import CFloatKernels
+import Foundation
+
+/// ``Conv2d``'s direct path (`CFloatKernels`): the same wide-row sums as the tap path
+/// (`Conv2d+Taps.swift`), computed by one C kernel that reads the padded image in place and keeps
+/// every tap's contribution in registers, instead of one OpenBLAS SGEMM per tap (which copies
+/// both operands into its own layout on every call and writes the output once per tap). Used
+/// wherever the CPU has a vector path (AVX2 + FMA) (``FloatConvolution/defaultPath``); measured
+/// against the tap path in docs/BENCHMARKS.md (`fatnn bench conv`).
+///
+/// - forward: `Y = Σ_t W_t · X_t` in one pass (`fk_conv_taps`);
+/// - weight gradient: `dW_t = dY · X_tᵀ` (`fk_conv_weight_grad`), in the tap layout;
+/// - input gradient: for stride 1, `dX = Σ_t W_tᵀ · dY_{-t}` gathered in one pass from a copy of
+///   `dY` with zero margins (`fk_conv_taps` with the offsets negated); for larger strides, per
+///   tap, `dX_t += W_tᵀ · dY` onto the padded gradient buffer shifted by the tap's offset.
+public enum FloatConvolution {
+    /// How a ``Conv2d`` computes its products.
+    public enum Path: String, Sendable, CaseIterable {
+        /// One OpenBLAS SGEMM per kernel tap (`Conv2d+Taps.swift`).
+        case openblas
+        /// The direct C kernels (`CFloatKernels`), on the CPU's best kernel path.
+        case direct
+    }
+
+    /// The C kernels' path on this CPU (`FATNN_FLOAT_PATH=scalar` forces the portable one).
+    static let kernelPath: fk_path = fk_best_path()
+
+    /// The kernel path's name: `avx2` or `scalar`.
+    public static var kernelName: String { kernelPath == FK_AVX2 ? "avx2" : "scalar" }
+
+    /// The path new convolutions take: direct where the CPU has a vector kernel path (AVX2 +
+    /// FMA), else OpenBLAS (arm64, old x86). `FATNN_CONV=openblas` or `FATNN_CONV=direct`
+    /// forces one.
+    public static let defaultPath: Path = {
+        if let forced = ProcessInfo.processInfo.environment["FATNN_CONV"], let path = Path(rawValue: forced) { return path }
+        return kernelPath == FK_SCALAR ? .openblas : .direct
+    }()
+}
+
+extension Conv2d {
+    /// Offsets of the taps in the image the kernels read: the wide-row offsets, or `[0]` for a
+    /// pointwise convolution (the image itself).
+    var directOffsets: [Int] {
+        guard let wide = wide else { return [0] }
+        return (0..<(kernel * kernel)).map { wide.offset($0) }
+    }
+
+    /// The weights packed for the forward kernel (rows = output channels, depth = input channels).
+    func packedForward() -> [Float] {
+        let taps = kernel * kernel, cin = input.channels, cout = output.channels
+        var packed = [Float](repeating: 0, count: taps * cout * cin)
+        weight.value.withUnsafeBufferPointer { w in
+            packed.withUnsafeMutableBufferPointer { p in
+                fk_pack_rows(w.baseAddress!, cout, cin, taps, 1, cin * taps, taps, p.baseAddress!)
+            }
+        }
+        return packed
+    }
+
+    /// Whether the input gradient is gathered (every tap summed in registers, from a margined
+    /// copy of the output gradient) rather than scattered tap by tap: for stride 1. There, a
+    /// position that a tap's shift moves off a row lands in a garbage column (zero gradient),
+    /// because a wide row has at least `W + pad` columns, so the gather adds exactly the
+    /// scatter's terms.
+    var gathersInputGradient: Bool { wide != nil && stride == 1 }
+
+    /// The weights transposed (rows = input channels, depth = output channels) and packed for
+    /// the input-gradient kernel: all taps in one pack for the gather, else one pack of
+    /// `cin·cout` floats per tap.
+    func packedBackward() -> [Float] {
+        let taps = kernel * kernel, cin = input.channels, cout = output.channels
+        var packed = [Float](repeating: 0, count: taps * cout * cin)
+        weight.value.withUnsafeBufferPointer { w in
+            packed.withUnsafeMutableBufferPointer { p in
+                if gathersInputGradient {
+                    fk_pack_rows(w.baseAddress!, cin, cout, taps, 1, taps, cin * taps, p.baseAddress!)
+                    return
+                }
+                for t in 0..<taps {
+                    fk_pack_rows(w.baseAddress! + t, cin, cout, 1, 0, taps, cin * taps, p.baseAddress! + t * cout * cin)
+                }
+            }
+        }
+        return packed
+    }
+
+    /// Forward for one chunk of images on the direct kernels; `P` is ``packedForward()``.
+    func directForward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ P: UnsafePointer<Float>,
+                       _ Y: UnsafeMutablePointer<Float>, _ epilogue: Epilogue?) {
+        let cin = input.channels, cout = output.channels, taps = kernel * kernel
+        let offsets = directOffsets
+        guard let wide = wide else {
+            let p = output.plane
+            for b in images {
+                let y = Y + b * output.count
+                check(fk_conv_taps(FloatConvolution.kernelPath, X + b * input.count, p, cin, offsets, 1, P, cout, y, p, p, 0))
+                epilogue?.apply(inPlace: y, channels: cout, plane: p)
+            }
+            return
+        }
+        let n = wide.wideCount
+        let padded = wide.allocatePadded(fill: padValue), yw = UnsafeMutablePointer<Float>.allocate(capacity: cout * n)
+        defer { padded.deallocate(); yw.deallocate() }
+        for b in images {
+            wide.pad(X + b * input.count, into: padded)
+            check(fk_conv_taps(FloatConvolution.kernelPath, padded, wide.plane, cin, offsets, taps, P, cout, yw, n, n, 0))
+            wide.narrow(yw, into: Y + b * output.count, channels: cout, epilogue: epilogue)
+        }
+    }
+
+    /// Backward for one chunk of images on the direct kernels: adds this chunk's `dW` (tap
+    /// layout) onto `dw` and writes the images' input gradients when ``needsInputGradient``;
+    /// `PT` is ``packedBackward()``.
+    func directBackward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ PT: UnsafePointer<Float>,
+                        _ G: UnsafePointer<Float>, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
+        let cin = input.channels, cout = output.channels, taps = kernel * kernel, path = FloatConvolution.kernelPath
+        let offsets = directOffsets, zero = [0]
+        guard let wide = wide else {
+            let p = output.plane
+            for b in images {
+                let x = X + b * input.count, dy = G + b * output.count
+                check(fk_conv_weight_grad(path, x, p, cin, offsets, 1, dy, p, cout, dw, p))
+                if needsInputGradient { check(fk_conv_taps(path, dy, p, cout, zero, 1, PT, cin, DX + b * input.count, p, p, 0)) }
+            }
+            return
+        }
+        // The output gradient's channels `stride` apart with `margin` zeros before each: the
+        // gather reads up to the largest tap offset before and after a channel's wide rows.
+        let gather = gathersInputGradient, backOffsets = gather ? offsets.map { -$0 } : zero
+        let n = wide.wideCount, margin = gather ? offsets[taps - 1] : 0, channelStride = n + margin
+        let padded = wide.allocatePadded(fill: padValue), gradPadded = wide.allocatePadded()
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: margin + cout * channelStride)
+        buffer.initialize(repeating: 0, count: margin + cout * channelStride)  // margins and garbage columns stay zero
+        defer { padded.deallocate(); gradPadded.deallocate(); buffer.deallocate() }
+        let dyw = buffer + margin
+        // The gather computes the padded rows that hold the image (the others are never read).
+        let first = wide.padding * wide.paddedWidth, count = wide.height * wide.paddedWidth
+        for b in images {
+            wide.pad(X + b * input.count, into: padded)
+            wide.widen(G + b * output.count, into: dyw, channels: cout, channelStride: channelStride)
+            check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, dyw, channelStride, cout, dw, n))
+            guard needsInputGradient else { continue }
+            if gather {
+                check(fk_conv_taps(path, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
+                                   wide.plane, count, 0))
+            } else {
+                gradPadded.update(repeating: 0, count: wide.paddedCount)
+                for t in 0..<taps {
+                    check(fk_conv_taps(path, dyw, channelStride, cout, zero, 1, PT + t * cout * cin, cin, gradPadded + offsets[t],
+                                       wide.plane, n, 1))
+                }
+            }
+            wide.unpad(gradPadded, into: DX + b * input.count)
+        }
+    }
+
+    /// The kernels refuse only sizes this layer never passes (it built them itself).
+    private func check(_ status: Int32) {
+        precondition(status == 0, "CFloatKernels refused the sizes of \(input) -> \(output)")
+    }
+}

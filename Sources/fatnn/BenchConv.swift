@@ -1,0 +1,63 @@
+import ArgumentParser
+import FATNNEngine
+import Foundation
+
+struct BenchConv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv",
+        abstract: "Float convolution speed, direct C kernels against OpenBLAS per tap, per layer shape.",
+        discussion: """
+            For each distinct convolution shape of the models (float networks), times forward and \
+            backward (weight and input gradients) of Conv2d on both paths, alternating them, with \
+            the engine's threads; GFLOP/s count useful multiply-adds only. 'diff' is the largest \
+            difference between the paths' outputs and weight gradients relative to the largest \
+            value (rounding order). The training default is the direct path where the CPU has \
+            AVX2 + FMA; FATNN_FLOAT_PATH=scalar forces the portable kernels, FATNN_CONV=openblas \
+            the old path. With --json, one JSON object per line.
+            """)
+
+    @Option(help: "Models, comma-separated: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String = "cnn-s,resnet20"
+
+    @Option(help: "Dataset whose image shape is used: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var dataset: String = "fashion-mnist"
+
+    @Option(help: "Images per call.") var batch: Int = 128
+    @Option(help: "Engine threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Minimum seconds of timing per shape, path and pass.") var seconds: Double = 0.3
+    @Flag(help: "One JSON object per line instead of a table.") var json = false
+
+    func validate() throws {
+        for m in model.split(separator: ",") where ModelArchitecture(rawValue: String(m)) == nil {
+            throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown") }
+        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1...4096") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        guard seconds > 0 && seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let shape = DatasetName(rawValue: dataset)!.imageShape
+        if !json {
+            print("kernel path: \(FloatConvolution.kernelName); default conv path: \(FloatConvolution.defaultPath.rawValue)")
+            print("model     shape                                         layers  path      fwd GFLOP/s  bwd GFLOP/s  direct/openblas fwd  bwd   diff")
+        }
+        for m in model.split(separator: ",") {
+            let arch = ModelArchitecture(rawValue: String(m))!
+            let rows = ConvBenchmark(architecture: arch, input: shape, batch: batch, minSeconds: seconds).run()
+            for (i, r) in rows.enumerated() {
+                if json { try printJSONLine(r); continue }
+                // Rows come in pairs (openblas, direct) per shape: print the ratio on the direct row.
+                let ratio = r.path == FloatConvolution.Path.direct.rawValue && i > 0
+                    ? String(format: "%19.2fx %5.2fx", rows[i - 1].forwardSeconds / r.forwardSeconds, rows[i - 1].backwardSeconds / r.backwardSeconds)
+                    : String(repeating: " ", count: 26)
+                print(String(m).padding(toLength: 9, withPad: " ", startingAt: 0) + " "
+                      + r.shape.padding(toLength: 45, withPad: " ", startingAt: 0)
+                      + String(format: " %6d  %-8@ %11.1f  %11.1f", r.layers, r.path as NSString, r.forwardGFLOPS, r.backwardGFLOPS)
+                      + ratio + String(format: "  %.0e", r.relativeDifference))
+            }
+        }
+    }
+}
