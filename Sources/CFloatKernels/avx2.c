@@ -93,26 +93,28 @@ FK_ATTR __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
 
 /* dw[(t*rows + r0 + i)*depth + k0 + j] += sum_p dy[(r0+i)*ldy + p] x[(k0+j)*ldx + off + p], i < rb, j < kb. */
 FK_ATTR void grad_block(const int rb, const int kb, const float *x, long ldx, long off, const float *dy, long ldy,
-                        float *dw, long depth, long n) {
+                        float *dw, long depth, long n, long images, long ximage, long dyimage) {
     __m256 c[3][4];
     UNROLL for (int i = 0; i < rb; i++) UNROLL for (int j = 0; j < kb; j++) c[i][j] = _mm256_setzero_ps();
-    const float *xs = x + off;
-    long p = 0;
-    for (; p + 8 <= n; p += 8) {
-        __m256 a[3];  /* the rows held, the depth steps streamed: 12 + 3 + 1 registers */
-        UNROLL for (int i = 0; i < rb; i++) a[i] = _mm256_loadu_ps(dy + i * ldy + p);
-        UNROLL for (int j = 0; j < kb; j++) {
-            __m256 b = _mm256_loadu_ps(xs + j * ldx + p);
-            UNROLL for (int i = 0; i < rb; i++) c[i][j] = _mm256_fmadd_ps(a[i], b, c[i][j]);
+    for (long im = 0; im < images; im++, x += ximage, dy += dyimage) {
+        const float *xs = x + off;
+        long p = 0;
+        for (; p + 8 <= n; p += 8) {
+            __m256 a[3];  /* the rows held, the depth steps streamed: 12 + 3 + 1 registers */
+            UNROLL for (int i = 0; i < rb; i++) a[i] = _mm256_loadu_ps(dy + i * ldy + p);
+            UNROLL for (int j = 0; j < kb; j++) {
+                __m256 b = _mm256_loadu_ps(xs + j * ldx + p);
+                UNROLL for (int i = 0; i < rb; i++) c[i][j] = _mm256_fmadd_ps(a[i], b, c[i][j]);
+            }
         }
-    }
-    if (p < n) {
-        __m256i m = lanes_below(n - p);
-        __m256 a[3];
-        UNROLL for (int i = 0; i < rb; i++) a[i] = _mm256_maskload_ps(dy + i * ldy + p, m);
-        UNROLL for (int j = 0; j < kb; j++) {
-            __m256 b = _mm256_maskload_ps(xs + j * ldx + p, m);
-            UNROLL for (int i = 0; i < rb; i++) c[i][j] = _mm256_fmadd_ps(a[i], b, c[i][j]);
+        if (p < n) {
+            __m256i m = lanes_below(n - p);
+            __m256 a[3];
+            UNROLL for (int i = 0; i < rb; i++) a[i] = _mm256_maskload_ps(dy + i * ldy + p, m);
+            UNROLL for (int j = 0; j < kb; j++) {
+                __m256 b = _mm256_maskload_ps(xs + j * ldx + p, m);
+                UNROLL for (int i = 0; i < rb; i++) c[i][j] = _mm256_fmadd_ps(a[i], b, c[i][j]);
+            }
         }
     }
     UNROLL for (int i = 0; i < rb; i++) {
@@ -125,17 +127,17 @@ FK_ATTR void grad_block(const int rb, const int kb, const float *x, long ldx, lo
     }
 }
 
-#define GRAD_K(RB)                                                                                                \
+#define GRAD_K(RB) \
     switch (kb) {                                                                                                 \
-    case 4: grad_block(RB, 4, xk, ldx, off[t], g, ldy, d, depth, n); break;                                      \
-    case 3: grad_block(RB, 3, xk, ldx, off[t], g, ldy, d, depth, n); break;                                      \
-    case 2: grad_block(RB, 2, xk, ldx, off[t], g, ldy, d, depth, n); break;                                      \
-    default: grad_block(RB, 1, xk, ldx, off[t], g, ldy, d, depth, n); break;                                     \
+    case 4: grad_block(RB, 4, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;                                      \
+    case 3: grad_block(RB, 3, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;                                      \
+    case 2: grad_block(RB, 2, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;                                      \
+    default: grad_block(RB, 1, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;                                     \
     }
 
 __attribute__((target("avx2,fma")))
 void fk_conv_weight_grad_avx2(const float *x, long ldx, long depth, const long *off, long taps,
-                              const float *dy, long ldy, long rows, float *dw, long n) {
+                              const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage) {
     for (long t = 0; t < taps; t++)
         for (long r0 = 0; r0 < rows; r0 += 3) {
             long rb = rows - r0 < 3 ? rows - r0 : 3;

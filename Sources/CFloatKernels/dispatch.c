@@ -52,12 +52,13 @@ int fk_conv_taps(fk_path path, const float *x, long ldx, long depth, const long 
 }
 
 int fk_conv_weight_grad(fk_path path, const float *x, long ldx, long depth, const long *off, long taps,
-                        const float *dy, long ldy, long rows, float *dw, long n) {
+                        const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage) {
     if (!fk_path_supported(path) || !sizes_ok(x, ldx, depth, off, taps, dy, rows, dw, ldy, n) || !dw) return -1;
-    if (rows == 0 || n == 0 || depth == 0) return 0;
+    if (images < 0 || ximage < 0 || dyimage < 0) return -1;
+    if (rows == 0 || n == 0 || depth == 0 || images == 0) return 0;
 #if defined(__x86_64__)
-    if (path == FK_AVX2) { fk_conv_weight_grad_avx2(x, ldx, depth, off, taps, dy, ldy, rows, dw, n); return 0; }
+    if (path == FK_AVX2) { fk_conv_weight_grad_avx2(x, ldx, depth, off, taps, dy, ldy, rows, dw, n, images, ximage, dyimage); return 0; }
 #endif
-    fk_conv_weight_grad_scalar(x, ldx, depth, off, taps, dy, ldy, rows, dw, n);
+    fk_conv_weight_grad_scalar(x, ldx, depth, off, taps, dy, ldy, rows, dw, n, images, ximage, dyimage);
     return 0;
 }

@@ -6,11 +6,11 @@
 void fk_conv_taps_scalar(const float *x, long ldx, long depth, const long *off, long taps,
                          const float *packed, long rows, float *y, long ldy, long n, int accumulate);
 void fk_conv_weight_grad_scalar(const float *x, long ldx, long depth, const long *off, long taps,
-                                const float *dy, long ldy, long rows, float *dw, long n);
+                                const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage);
 #if defined(__x86_64__)
 void fk_conv_taps_avx2(const float *x, long ldx, long depth, const long *off, long taps,
                        const float *packed, long rows, float *y, long ldy, long n, int accumulate);
 void fk_conv_weight_grad_avx2(const float *x, long ldx, long depth, const long *off, long taps,
-                              const float *dy, long ldy, long rows, float *dw, long n);
+                              const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage);
 #endif
 #endif

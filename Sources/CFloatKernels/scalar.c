@@ -21,13 +21,15 @@ void fk_conv_taps_scalar(const float *x, long ldx, long depth, const long *off, 
 }
 
 void fk_conv_weight_grad_scalar(const float *x, long ldx, long depth, const long *off, long taps,
-                                const float *dy, long ldy, long rows, float *dw, long n) {
+                                const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage) {
     for (long t = 0; t < taps; t++)
         for (long r = 0; r < rows; r++)
             for (long k = 0; k < depth; k++) {
-                const float *xs = x + k * ldx + off[t], *g = dy + r * ldy;
                 float s = 0;
-                for (long p = 0; p < n; p++) s += g[p] * xs[p];
+                for (long i = 0; i < images; i++) {
+                    const float *xs = x + i * ximage + k * ldx + off[t], *g = dy + i * dyimage + r * ldy;
+                    for (long p = 0; p < n; p++) s += g[p] * xs[p];
+                }
                 dw[(t * rows + r) * depth + k] += s;
             }
 }

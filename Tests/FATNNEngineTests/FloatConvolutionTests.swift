@@ -50,31 +50,35 @@ import Testing
         }
     }
 
-    /// Random weight gradients: rows 1-8, depth 1-10 (every block remainder), 1-70 positions.
+    /// Random weight gradients: rows 1-8, depth 1-10 (every block remainder), 1-70 positions,
+    /// 1-3 images summed in one call.
     @Test(arguments: Array(0..<40))
     func weightGradientsMatchThePortablePath(seed: Int) {
         var rng = RandomSource(seed: UInt64(seed + 100))
         func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
-        let rows = pick(1...8), depth = pick(1...10), taps = pick(1...3), n = pick(1...70)
+        let rows = pick(1...8), depth = pick(1...10), taps = pick(1...3), n = pick(1...70), images = pick(1...3)
         let offsets = (0..<taps).map { _ in pick(0...9) }
         let ldx = n + 9 + pick(0...3), ldy = n + pick(0...4)
-        let x = (0..<(depth * ldx)).map { _ in rng.nextGaussian() }
-        let dy = (0..<(rows * ldy)).map { _ in rng.nextGaussian() }
+        let ximage = depth * ldx + pick(0...3), dyimage = rows * ldy + pick(0...3)
+        let x = (0..<(images * ximage)).map { _ in rng.nextGaussian() }
+        let dy = (0..<(images * dyimage)).map { _ in rng.nextGaussian() }
         let start = (0..<(taps * rows * depth)).map { _ in rng.nextGaussian() }
         var expected = start
-        #expect(fk_conv_weight_grad(FK_SCALAR, x, ldx, depth, offsets, taps, dy, ldy, rows, &expected, n) == 0)
+        #expect(fk_conv_weight_grad(FK_SCALAR, x, ldx, depth, offsets, taps, dy, ldy, rows, &expected, n, images, ximage, dyimage) == 0)
         for t in 0..<taps {
             for r in 0..<rows {
                 for k in 0..<depth {
                     var s = Double(start[(t * rows + r) * depth + k])
-                    for p in 0..<n { s += Double(dy[r * ldy + p]) * Double(x[k * ldx + offsets[t] + p]) }
+                    for i in 0..<images {
+                        for p in 0..<n { s += Double(dy[i * dyimage + r * ldy + p]) * Double(x[i * ximage + k * ldx + offsets[t] + p]) }
+                    }
                     #expect(abs(Double(expected[(t * rows + r) * depth + k]) - s) <= 1e-4 * max(1, abs(s)))
                 }
             }
         }
         for path in vectorPaths {
             var dw = start
-            #expect(fk_conv_weight_grad(path, x, ldx, depth, offsets, taps, dy, ldy, rows, &dw, n) == 0)
+            #expect(fk_conv_weight_grad(path, x, ldx, depth, offsets, taps, dy, ldy, rows, &dw, n, images, ximage, dyimage) == 0)
             #expect(relativeError(dw, expected) < 1e-5, "rows \(rows) depth \(depth) taps \(taps) n \(n)")
         }
     }
@@ -84,7 +88,8 @@ import Testing
         let x = [Float](repeating: 1, count: 8), a = [Float](repeating: 1, count: 8)
         #expect(fk_conv_taps(FK_SCALAR, x, 8, 1, [0], 1, a, 1, &y, 4, 8, 0) == -1)  // ldy < n
         #expect(fk_conv_taps(FK_SCALAR, x, 8, -1, [0], 1, a, 1, &y, 8, 8, 0) == -1)
-        #expect(fk_conv_weight_grad(FK_SCALAR, x, 8, 1, [0], 1, a, 8, 1, &y, -1) == -1)
+        #expect(fk_conv_weight_grad(FK_SCALAR, x, 8, 1, [0], 1, a, 8, 1, &y, -1, 1, 0, 0) == -1)
+        #expect(fk_conv_weight_grad(FK_SCALAR, x, 8, 1, [0], 1, a, 8, 1, &y, 8, -1, 0, 0) == -1)
     }
 
     /// Conv2d's direct path against its OpenBLAS path: forward, weight and input gradients, on

@@ -9,9 +9,10 @@
  * image operand, with all taps accumulated in registers:
  *
  *   fk_conv_taps:        y[r*ldy + p]  (+)=  sum_t sum_k A_t[r][k] * x[k*ldx + off[t] + p]
- *   fk_conv_weight_grad: dw[(t*rows + r)*depth + k]  +=  sum_p dy[r*ldy + p] * x[k*ldx + off[t] + p]
+ *   fk_conv_weight_grad: dw[(t*rows + r)*depth + k]  +=  sum_i sum_p dy_i[r*ldy + p] * x_i[k*ldx + off[t] + p]
  *
- * for r < rows, k < depth, t < taps, p < n. The forward pass is fk_conv_taps with A = the weights
+ * for r < rows, k < depth, t < taps, p < n, and images i < images (x_i = x + i*ximage, dy_i = dy +
+ * i*dyimage: small maps sum several images per register block). The forward pass is fk_conv_taps with A = the weights
  * (rows = output channels, depth = input channels); the input gradient is fk_conv_taps once per
  * tap with A = that tap's weights transposed, x = the output gradient, y = the padded input
  * gradient shifted by the tap's offset, accumulating; the weight gradient is fk_conv_weight_grad.
@@ -51,9 +52,9 @@ void fk_pack_rows(const float *a, long rows, long depth, long taps, long tstride
 int fk_conv_taps(fk_path path, const float *x, long ldx, long depth, const long *off, long taps,
                  const float *packed, long rows, float *y, long ldy, long n, int accumulate);
 
-/** The weight gradient above, added onto dw (layout [t][r][k]). Returns 0, or -1. */
+/** The weight gradient above over `images` images, added onto dw (layout [t][r][k]). Returns 0, or -1. */
 int fk_conv_weight_grad(fk_path path, const float *x, long ldx, long depth, const long *off, long taps,
-                        const float *dy, long ldy, long rows, float *dw, long n);
+                        const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage);
 
 #ifdef __cplusplus
 }

@@ -116,43 +116,61 @@ extension Conv2d {
         let cin = input.channels, cout = output.channels, taps = kernel * kernel, path = FloatConvolution.kernelPath
         let offsets = directOffsets, zero = [0]
         guard let wide = wide else {
-            let p = output.plane
+            let p = output.plane, group = Self.weightGradientGroup(positions: p)
+            for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
+                let count = min(group, images.upperBound - start)
+                check(fk_conv_weight_grad(path, X + start * input.count, p, cin, offsets, 1, G + start * output.count, p, cout, dw, p,
+                                          count, input.count, output.count))
+            }
+            guard needsInputGradient else { return }
             for b in images {
-                let x = X + b * input.count, dy = G + b * output.count
-                check(fk_conv_weight_grad(path, x, p, cin, offsets, 1, dy, p, cout, dw, p))
-                if needsInputGradient { check(fk_conv_taps(path, dy, p, cout, zero, 1, PT, cin, DX + b * input.count, p, p, 0)) }
+                check(fk_conv_taps(path, G + b * output.count, p, cout, zero, 1, PT, cin, DX + b * input.count, p, p, 0))
             }
             return
         }
-        // The output gradient's channels `stride` apart with `margin` zeros before each: the
-        // gather reads up to the largest tap offset before and after a channel's wide rows.
+        // The output gradient's channels `channelStride` apart with `margin` zeros before each:
+        // the gather reads up to the largest tap offset before and after a channel's wide rows.
         let gather = gathersInputGradient, backOffsets = gather ? offsets.map { -$0 } : zero
         let n = wide.wideCount, margin = gather ? offsets[taps - 1] : 0, channelStride = n + margin
-        let padded = wide.allocatePadded(fill: padValue), gradPadded = wide.allocatePadded()
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: margin + cout * channelStride)
-        buffer.initialize(repeating: 0, count: margin + cout * channelStride)  // margins and garbage columns stay zero
+        // Small maps sum the weight gradient of `group` images per register block.
+        let group = Self.weightGradientGroup(positions: n), paddedSize = wide.paddedCount, gradSize = margin + cout * channelStride
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: group * paddedSize), gradPadded = wide.allocatePadded()
+        padded.initialize(repeating: padValue, count: group * paddedSize)
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
+        buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
         defer { padded.deallocate(); gradPadded.deallocate(); buffer.deallocate() }
-        let dyw = buffer + margin
         // The gather computes the padded rows that hold the image (the others are never read).
-        let first = wide.padding * wide.paddedWidth, count = wide.height * wide.paddedWidth
-        for b in images {
-            wide.pad(X + b * input.count, into: padded)
-            wide.widen(G + b * output.count, into: dyw, channels: cout, channelStride: channelStride)
-            check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, dyw, channelStride, cout, dw, n))
-            guard needsInputGradient else { continue }
-            if gather {
-                check(fk_conv_taps(path, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
-                                   wide.plane, count, 0))
-            } else {
-                gradPadded.update(repeating: 0, count: wide.paddedCount)
-                for t in 0..<taps {
-                    check(fk_conv_taps(path, dyw, channelStride, cout, zero, 1, PT + t * cout * cin, cin, gradPadded + offsets[t],
-                                       wide.plane, n, 1))
-                }
+        let first = wide.padding * wide.paddedWidth, rows = wide.height * wide.paddedWidth
+        for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
+            let count = min(group, images.upperBound - start)
+            for i in 0..<count {
+                wide.pad(X + (start + i) * input.count, into: padded + i * paddedSize)
+                wide.widen(G + (start + i) * output.count, into: buffer + i * gradSize + margin, channels: cout, channelStride: channelStride)
             }
-            wide.unpad(gradPadded, into: DX + b * input.count)
+            check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, buffer + margin, channelStride, cout, dw, n,
+                                      count, paddedSize, gradSize))
+            guard needsInputGradient else { continue }
+            for i in 0..<count {
+                let dyw = buffer + i * gradSize + margin
+                if gather {
+                    check(fk_conv_taps(path, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
+                                       wide.plane, rows, 0))
+                } else {
+                    gradPadded.update(repeating: 0, count: paddedSize)
+                    for t in 0..<taps {
+                        check(fk_conv_taps(path, dyw, channelStride, cout, zero, 1, PT + t * cout * cin, cin, gradPadded + offsets[t],
+                                           wide.plane, n, 1))
+                    }
+                }
+                wide.unpad(gradPadded, into: DX + (start + i) * input.count)
+            }
         }
     }
+
+    /// Images whose weight gradients one kernel call sums: enough for ~256 positions per register
+    /// block (a block's horizontal sum then costs little next to its multiply-adds), at most 8 (the
+    /// group's images stay in cache across blocks).
+    static func weightGradientGroup(positions: Int) -> Int { min(8, max(1, 256 / max(positions, 1))) }
 
     /// The kernels refuse only sizes this layer never passes (it built them itself).
     private func check(_ status: Int32) {
