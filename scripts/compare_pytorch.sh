@@ -8,7 +8,7 @@
 # (default .build/release/fatnn). Prints the median of the rounds for each framework, model and
 # figure. AVX2_ONLY=1 measures the AVX2 class on an AVX-512 machine: both frameworks are held to
 # AVX2 code (PyTorch: ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA, MKL_ENABLE_INSTRUCTIONS; FATNN:
-# FATNN_KERNEL_PATH=avx2; OpenBLAS: OPENBLAS_CORETYPE=Haswell). The core is still the AVX-512
+# FATNN_KERNEL_PATH=avx2, FATNN_FLOAT_PATH=avx2; OpenBLAS: OPENBLAS_CORETYPE=Haswell). The core is still the AVX-512
 # machine's (caches, ports), so this stands in for, and does not replace, a real AVX2-only CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ qat=""; for a in "$@"; do case "$a" in fatnn|tnn|lsq2|binary|fatnn-a2) qat="--qa
 fatnn=${FATNN_BIN:-.build/release/fatnn}
 [ -x "$fatnn" ] || { echo "compare_pytorch: no binary at $fatnn; build first: swift build -c release" >&2; exit 1; }
 if [ "${AVX2_ONLY:-0}" = 1 ]; then
-  export ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 FATNN_KERNEL_PATH=avx2 OPENBLAS_CORETYPE=Haswell
+  export ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 FATNN_KERNEL_PATH=avx2 FATNN_FLOAT_PATH=avx2 OPENBLAS_CORETYPE=Haswell
 fi
 "$python" -c "import torch" 2>/dev/null || { echo "compare_pytorch: no PyTorch at $python (see the header of this script)" >&2; exit 1; }
 for _ in $(seq "$rounds"); do

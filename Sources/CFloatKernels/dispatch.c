@@ -8,6 +8,7 @@ int fk_path_supported(fk_path path) {
     case FK_SCALAR: return 1;
 #if defined(__x86_64__)
     case FK_AVX2: return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+    case FK_AVX512: return __builtin_cpu_supports("avx512f") ? 1 : 0;
 #endif
     default: return 0;
     }
@@ -18,7 +19,11 @@ fk_path fk_best_path(void) {
     if (forced) {
         if (strcmp(forced, "scalar") == 0) return FK_SCALAR;
         if (strcmp(forced, "avx2") == 0 && fk_path_supported(FK_AVX2)) return FK_AVX2;
+        if (strcmp(forced, "avx512") == 0 && fk_path_supported(FK_AVX512)) return FK_AVX512;
     }
+    /* AVX2 even where AVX-512 exists: on Zen 4 (double-pumped 512-bit FMA) the AVX-512 kernels
+     * measured 0.8-1.0x the AVX2 ones (docs/BENCHMARKS.md); cores with full-width units are
+     * unmeasured, so AVX-512 is opt-in until they are. */
     return fk_path_supported(FK_AVX2) ? FK_AVX2 : FK_SCALAR;
 }
 
@@ -45,6 +50,7 @@ int fk_conv_taps(fk_path path, const float *x, long ldx, long depth, const long 
     if (!fk_path_supported(path) || !sizes_ok(x, ldx, depth, off, taps, packed, rows, y, ldy, n)) return -1;
     if (rows == 0 || n == 0) return 0;
 #if defined(__x86_64__)
+    if (path == FK_AVX512) { fk_conv_taps_avx512(x, ldx, depth, off, taps, packed, rows, y, ldy, n, accumulate); return 0; }
     if (path == FK_AVX2) { fk_conv_taps_avx2(x, ldx, depth, off, taps, packed, rows, y, ldy, n, accumulate); return 0; }
 #endif
     fk_conv_taps_scalar(x, ldx, depth, off, taps, packed, rows, y, ldy, n, accumulate);
@@ -57,6 +63,7 @@ int fk_conv_weight_grad(fk_path path, const float *x, long ldx, long depth, cons
     if (images < 0 || ximage < 0 || dyimage < 0) return -1;
     if (rows == 0 || n == 0 || depth == 0 || images == 0) return 0;
 #if defined(__x86_64__)
+    if (path == FK_AVX512) { fk_conv_weight_grad_avx512(x, ldx, depth, off, taps, dy, ldy, rows, dw, n, images, ximage, dyimage); return 0; }
     if (path == FK_AVX2) { fk_conv_weight_grad_avx2(x, ldx, depth, off, taps, dy, ldy, rows, dw, n, images, ximage, dyimage); return 0; }
 #endif
     fk_conv_weight_grad_scalar(x, ldx, depth, off, taps, dy, ldy, rows, dw, n, images, ximage, dyimage);

@@ -12,5 +12,9 @@ void fk_conv_taps_avx2(const float *x, long ldx, long depth, const long *off, lo
                        const float *packed, long rows, float *y, long ldy, long n, int accumulate);
 void fk_conv_weight_grad_avx2(const float *x, long ldx, long depth, const long *off, long taps,
                               const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage);
+void fk_conv_taps_avx512(const float *x, long ldx, long depth, const long *off, long taps,
+                         const float *packed, long rows, float *y, long ldy, long n, int accumulate);
+void fk_conv_weight_grad_avx512(const float *x, long ldx, long depth, const long *off, long taps,
+                                const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage);
 #endif
 #endif

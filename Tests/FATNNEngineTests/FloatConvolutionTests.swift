@@ -12,7 +12,8 @@ import Testing
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } / scale
     }
 
-    private var vectorPaths: [fk_path] { fk_path_supported(FK_AVX2) == 1 ? [FK_AVX2] : [] }
+    /// The vector paths this CPU runs (a path it lacks is untested here).
+    private var vectorPaths: [fk_path] { [FK_AVX2, FK_AVX512].filter { fk_path_supported($0) == 1 } }
 
     /// Random tap products: rows 1-14 (every block height and remainder), depth 1-9, 1-4 taps at
     /// random offsets, 1-53 positions (every tail length), output rows with a gap after them

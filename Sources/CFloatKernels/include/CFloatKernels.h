@@ -22,8 +22,9 @@
  * the caller's buffers. Sums run in float; the order differs between paths (results agree to
  * rounding, not bit for bit: float training is not bit-exact across paths, packed inference is).
  *
- * Paths: FK_SCALAR is plain portable C (the oracle); FK_AVX2 (AVX2 + FMA, 16 positions x 6
- * rows of registers) is compiled with function-level target attributes and chosen at run time.
+ * Paths: FK_SCALAR is plain portable C (the oracle); FK_AVX2 (AVX2 + FMA, 16 positions x 6 rows
+ * of registers) and FK_AVX512 (AVX-512F, 32 x 6) are one source (vector_kernels.h) compiled with
+ * function-level target attributes, chosen at run time (FK_AVX512 only on request).
  */
 #ifdef __cplusplus
 extern "C" {
@@ -32,12 +33,13 @@ extern "C" {
 /** Rows of A per register block (the packing's block height). */
 #define FK_ROWS 6
 
-typedef enum { FK_SCALAR = 0, FK_AVX2 = 1 } fk_path;
+typedef enum { FK_SCALAR = 0, FK_AVX2 = 1, FK_AVX512 = 2 } fk_path;
 
 /** 1 if this CPU can run the path, else 0. FK_SCALAR is always 1. */
 int fk_path_supported(fk_path path);
 
-/** The fastest supported path, unless FATNN_FLOAT_PATH (scalar, avx2) asks for a supported one. */
+/** FK_AVX2 where supported (also on AVX-512 CPUs: see dispatch.c), else FK_SCALAR, unless
+ *  FATNN_FLOAT_PATH (scalar, avx2, avx512) asks for a supported one. */
 fk_path fk_best_path(void);
 
 /**

@@ -22,11 +22,18 @@ public enum FloatConvolution {
         case direct
     }
 
-    /// The C kernels' path on this CPU (`FATNN_FLOAT_PATH=scalar` forces the portable one).
+    /// The C kernels' path on this CPU: AVX2 where there is AVX2 + FMA, else the portable one;
+    /// `FATNN_FLOAT_PATH=scalar|avx2|avx512` forces a supported one.
     static let kernelPath: fk_path = fk_best_path()
 
-    /// The kernel path's name: `avx2` or `scalar`.
-    public static var kernelName: String { kernelPath == FK_AVX2 ? "avx2" : "scalar" }
+    /// The kernel path's name: `avx512`, `avx2` or `scalar`.
+    public static var kernelName: String {
+        switch kernelPath {
+        case FK_AVX512: return "avx512"
+        case FK_AVX2: return "avx2"
+        default: return "scalar"
+        }
+    }
 
     /// The path new convolutions take: direct where the CPU has a vector kernel path (AVX2 +
     /// FMA), else OpenBLAS (arm64, old x86). `FATNN_CONV=openblas` or `FATNN_CONV=direct`

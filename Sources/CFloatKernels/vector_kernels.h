@@ -1,0 +1,138 @@
+/* The vector kernels, written once over a vector type of FK_LANES floats. Included by avx2.c and
+ * avx512.c after they define: fk_vec, fk_mask, FK_LANES, FK_ATTR (target + always_inline),
+ * FK_TARGET_ATTR (target only), FK_NAME(base), and the helpers vzero, vload, vload_masked,
+ * vstore, vstore_masked, vbroadcast, vfma, mask_all, mask_below, vsum, vsum4_add.
+ *
+ * fk_conv_taps: blocks of 2·FK_LANES positions (two registers; then one, then a masked one) by
+ * up to FK_ROWS rows, 12 accumulators, every tap and depth step summed in registers before one
+ * store; the image operand is read in place (no packing), the weights as packed.
+ * fk_conv_weight_grad: blocks of 3 rows by 4 depth steps, FK_LANES positions per step, over
+ * `images` images, the four sums of a row reduced together. A last partial register uses masked
+ * loads and stores, so nothing outside [0, n) is touched. */
+#define UNROLL _Pragma("GCC unroll 8")
+
+FK_ATTR fk_vec load(const float *p, int masked, fk_mask m) { return masked ? vload_masked(p, m) : vload(p); }
+
+FK_ATTR void store(float *p, fk_vec v, int masked, fk_mask m) {
+    if (masked) vstore_masked(p, v, m); else vstore(p, v);
+}
+
+/* Rows [0, h) of one block of FK_LANES·v positions (v = 1 or 2) at p0; w is the packed block ([t][k][h]). */
+FK_ATTR void taps_block(const int h, const int v, const int masked, fk_mask m0, fk_mask m1, const float *x, long ldx,
+                        long depth, const long *off, long taps, const float *w, float *y, long ldy, long p0, int accumulate) {
+    fk_vec c[FK_ROWS][2];
+    UNROLL for (int r = 0; r < h; r++) {
+        c[r][0] = accumulate ? load(y + r * ldy + p0, masked, m0) : vzero();
+        if (v == 2) c[r][1] = accumulate ? load(y + r * ldy + p0 + FK_LANES, masked, m1) : vzero();
+    }
+    for (long t = 0; t < taps; t++) {
+        const float *xs = x + off[t] + p0;
+        for (long k = 0; k < depth; k++, w += h) {
+            fk_vec b0 = load(xs + k * ldx, masked, m0), b1 = v == 2 ? load(xs + k * ldx + FK_LANES, masked, m1) : b0;
+            UNROLL for (int r = 0; r < h; r++) {
+                fk_vec a = vbroadcast(w + r);
+                c[r][0] = vfma(a, b0, c[r][0]);
+                if (v == 2) c[r][1] = vfma(a, b1, c[r][1]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < h; r++) {
+        store(y + r * ldy + p0, c[r][0], masked, m0);
+        if (v == 2) store(y + r * ldy + p0 + FK_LANES, c[r][1], masked, m1);
+    }
+}
+
+/* Every row block of A for the positions at p0: v registers wide, masked or not. */
+#define TAPS_ROWS(V, MASKED)                                                                                      \
+    for (long r0 = 0; r0 < rows; r0 += FK_ROWS) {                                                                 \
+        const float *w = packed + r0 * taps * depth;                                                              \
+        float *yr = y + r0 * ldy;                                                                                 \
+        switch (rows - r0 < FK_ROWS ? rows - r0 : FK_ROWS) {                                                      \
+        case 6: taps_block(6, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \
+        case 5: taps_block(5, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \
+        case 4: taps_block(4, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \
+        case 3: taps_block(3, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \
+        case 2: taps_block(2, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \
+        default: taps_block(1, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;   \
+        }                                                                                                         \
+    }
+
+FK_TARGET_ATTR
+void FK_NAME(fk_conv_taps)(const float *x, long ldx, long depth, const long *off, long taps,
+                           const float *packed, long rows, float *y, long ldy, long n, int accumulate) {
+    long full = n / (2 * FK_LANES) * (2 * FK_LANES), p0 = 0;
+    fk_mask m0 = mask_all(), m1 = m0;
+    for (; p0 < full; p0 += 2 * FK_LANES) { TAPS_ROWS(2, 0) }
+    if (n - p0 >= FK_LANES) {  /* a whole register left */
+        TAPS_ROWS(1, 0)
+        p0 += FK_LANES;
+    }
+    if (p0 < n) {  /* fewer than FK_LANES positions left */
+        m0 = mask_below(n - p0);
+        TAPS_ROWS(1, 1)
+    }
+}
+
+/* dw[(t*rows + r0 + i)*depth + k0 + j] += sum_im sum_p dy_im[(r0+i)*ldy + p] x_im[(k0+j)*ldx + off + p], i < rb, j < kb. */
+FK_ATTR void grad_block(const int rb, const int kb, const float *x, long ldx, long off, const float *dy, long ldy,
+                        float *dw, long depth, long n, long images, long ximage, long dyimage) {
+    fk_vec c[3][4];
+    UNROLL for (int i = 0; i < rb; i++) UNROLL for (int j = 0; j < kb; j++) c[i][j] = vzero();
+    for (long im = 0; im < images; im++, x += ximage, dy += dyimage) {
+        const float *xs = x + off;
+        long p = 0;
+        for (; p + FK_LANES <= n; p += FK_LANES) {
+            fk_vec a[3];  /* the rows held, the depth steps streamed: 12 + 3 + 1 registers */
+            UNROLL for (int i = 0; i < rb; i++) a[i] = vload(dy + i * ldy + p);
+            UNROLL for (int j = 0; j < kb; j++) {
+                fk_vec b = vload(xs + j * ldx + p);
+                UNROLL for (int i = 0; i < rb; i++) c[i][j] = vfma(a[i], b, c[i][j]);
+            }
+        }
+        if (p < n) {
+            fk_mask m = mask_below(n - p);
+            fk_vec a[3];
+            UNROLL for (int i = 0; i < rb; i++) a[i] = vload_masked(dy + i * ldy + p, m);
+            UNROLL for (int j = 0; j < kb; j++) {
+                fk_vec b = vload_masked(xs + j * ldx + p, m);
+                UNROLL for (int i = 0; i < rb; i++) c[i][j] = vfma(a[i], b, c[i][j]);
+            }
+        }
+    }
+    UNROLL for (int i = 0; i < rb; i++) {
+        float *d = dw + i * depth;
+        if (kb == 4) {
+            vsum4_add(d, c[i][0], c[i][1], c[i][2], c[i][3]);
+        } else {
+            UNROLL for (int j = 0; j < kb; j++) d[j] += vsum(c[i][j]);
+        }
+    }
+}
+
+#define GRAD_K(RB)                                                                                    \
+    switch (kb) {                                                                                     \
+    case 4: grad_block(RB, 4, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;  \
+    case 3: grad_block(RB, 3, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;  \
+    case 2: grad_block(RB, 2, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;  \
+    default: grad_block(RB, 1, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break; \
+    }
+
+FK_TARGET_ATTR
+void FK_NAME(fk_conv_weight_grad)(const float *x, long ldx, long depth, const long *off, long taps,
+                                  const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage) {
+    for (long t = 0; t < taps; t++)
+        for (long r0 = 0; r0 < rows; r0 += 3) {
+            long rb = rows - r0 < 3 ? rows - r0 : 3;
+            const float *g = dy + r0 * ldy;
+            for (long k0 = 0; k0 < depth; k0 += 4) {
+                long kb = depth - k0 < 4 ? depth - k0 : 4;
+                const float *xk = x + k0 * ldx;
+                float *d = dw + (t * rows + r0) * depth + k0;
+                switch (rb) {
+                case 3: GRAD_K(3) break;
+                case 2: GRAD_K(2) break;
+                default: GRAD_K(1) break;
+                }
+            }
+        }
+}
