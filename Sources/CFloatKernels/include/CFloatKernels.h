@@ -58,6 +58,11 @@ int fk_conv_taps(fk_path path, const float *x, long ldx, long depth, const long 
 int fk_conv_weight_grad(fk_path path, const float *x, long ldx, long depth, const long *off, long taps,
                         const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage);
 
+/** Copies `planes` x `rows` rows of `width` floats: row r of plane c from src + c*src_plane +
+ *  r*src_row to dst + c*dst_plane + r*dst_row. The rows must not overlap. */
+void fk_copy_rows(const float *src, long src_plane, long src_row, float *dst, long dst_plane, long dst_row,
+                  long planes, long rows, long width);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,5 @@
+import CFloatKernels
+
 /// The geometry of ``Conv2d``'s tap path: a zero-padded copy of the image and "wide" output rows,
 /// so that what each kernel tap sees for the whole output is one strided matrix of the copy.
 ///
@@ -97,20 +99,23 @@ struct WideRows {
     /// Moves a CHW image into the buffer's interior (`intoBuffer`) or back out of it (then
     /// `image` is written and `buffer` only read).
     private func transfer(_ image: UnsafeMutablePointer<Float>, _ buffer: UnsafeMutablePointer<Float>, intoBuffer: Bool) {
-        let phased = stride > 1 ? phaseOffsets : nil
+        guard stride > 1 else {
+            let inside = buffer + padding * paddedWidth + padding, imagePlane = height * width
+            if intoBuffer {
+                fk_copy_rows(image, imagePlane, width, inside, plane, paddedWidth, channels, height, width)
+            } else {
+                fk_copy_rows(inside, plane, paddedWidth, image, imagePlane, width, channels, height, width)
+            }
+            return
+        }
+        let (rows, columns) = phaseOffsets
         for c in 0..<channels {
             for y in 0..<height {
-                let line = image + (c * height + y) * width
-                if let (rows, columns) = phased {
-                    let row = buffer + (c * plane + rows[y])
-                    if intoBuffer {
-                        for x in 0..<width { row[columns[x]] = line[x] }
-                    } else {
-                        for x in 0..<width { line[x] = row[columns[x]] }
-                    }
+                let line = image + (c * height + y) * width, row = buffer + (c * plane + rows[y])
+                if intoBuffer {
+                    for x in 0..<width { row[columns[x]] = line[x] }
                 } else {
-                    let row = buffer + (c * plane + (y + padding) * paddedWidth + padding)
-                    if intoBuffer { row.update(from: line, count: width) } else { line.update(from: row, count: width) }
+                    for x in 0..<width { line[x] = row[columns[x]] }
                 }
             }
         }
@@ -120,10 +125,12 @@ struct WideRows {
     /// there is one.
     func narrow(_ wide: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, channels count: Int,
                 epilogue: Conv2d.Epilogue? = nil) {
+        guard let epilogue else {
+            return fk_copy_rows(wide, wideCount, paddedWidth, dst, outHeight * outWidth, outWidth, count, outHeight, outWidth)
+        }
         for c in 0..<count {
             for y in 0..<outHeight {
-                let d = dst + (c * outHeight + y) * outWidth, s = wide + c * wideCount + y * paddedWidth
-                if let epilogue { epilogue.apply(channel: c, s, d, outWidth) } else { d.update(from: s, count: outWidth) }
+                epilogue.apply(channel: c, wide + c * wideCount + y * paddedWidth, dst + (c * outHeight + y) * outWidth, outWidth)
             }
         }
     }
@@ -132,11 +139,6 @@ struct WideRows {
     /// whose garbage columns must already be zero (they are never written), channels
     /// `channelStride` apart (``wideCount`` unless the caller keeps margins between them).
     func widen(_ src: UnsafePointer<Float>, into wide: UnsafeMutablePointer<Float>, channels count: Int, channelStride: Int? = nil) {
-        let stride = channelStride ?? wideCount
-        for c in 0..<count {
-            for y in 0..<outHeight {
-                (wide + c * stride + y * paddedWidth).update(from: src + (c * outHeight + y) * outWidth, count: outWidth)
-            }
-        }
+        fk_copy_rows(src, outHeight * outWidth, outWidth, wide, channelStride ?? wideCount, paddedWidth, count, outHeight, outWidth)
     }
 }
