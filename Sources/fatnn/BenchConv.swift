@@ -12,8 +12,9 @@ struct BenchConv: ParsableCommand {
             the engine's threads; GFLOP/s count useful multiply-adds only. 'diff' is the largest \
             difference between the paths' outputs and weight gradients relative to the largest \
             value (rounding order). The training default is the direct path where the CPU has \
-            AVX2 + FMA; FATNN_FLOAT_PATH=scalar forces the portable kernels, FATNN_CONV=openblas \
-            the old path. With --json, one JSON object per line.
+            AVX2 + FMA; FATNN_FLOAT_PATH=scalar|avx2|avx512 picks the direct kernels' CPU path \
+            (AVX-512 is opt-in), FATNN_CONV=openblas|direct the path for everything. With --json, \
+            one JSON object per line.
             """)
 
     @Option(help: "Models, comma-separated: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -47,6 +48,7 @@ struct BenchConv: ParsableCommand {
         for m in model.split(separator: ",") {
             let arch = ModelArchitecture(rawValue: String(m))!
             let rows = ConvBenchmark(architecture: arch, input: shape, batch: batch, minSeconds: seconds).run()
+            if rows.isEmpty { FileHandle.standardError.write(Data("\(m) has no convolutions\n".utf8)) }
             for (i, r) in rows.enumerated() {
                 if json { try printJSONLine(r); continue }
                 // Rows come in pairs (openblas, direct) per shape: print the ratio on the direct row.
