@@ -26,3 +26,9 @@ for src in "${sources[@]}"; do
 done
 aarch64-linux-gnu-gcc -static "$out"/*.o -o "$out/check"
 qemu-aarch64 "$out/check"
+# The float kernels must build for arm64 too (there they have only the portable path, and the
+# engine's convolutions default to OpenBLAS).
+for src in Sources/CFloatKernels/*.c; do
+    clang --target=aarch64-linux-gnu --sysroot=/usr/aarch64-linux-gnu -std=gnu11 -O2 -Wall -Werror \
+        -ISources/CFloatKernels/include -c "$src" -o "$out/float_$(basename "$src" .c).o"
+done
