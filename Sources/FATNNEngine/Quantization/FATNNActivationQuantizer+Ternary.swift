@@ -39,18 +39,27 @@ enum TernaryActivationKernel {
         let (O0, A0, O1, A1, C01) = (SIMD8(repeating: o0), SIMD8(repeating: a0), SIMD8(repeating: o1), SIMD8(repeating: a1),
                                      SIMD8(repeating: c01))
         let zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= count {
+        // Two sets of sums, so consecutive vectors do not wait on each other's additions.
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        @inline(__always) func step(_ i: Int, _ a: inout SIMD8<Float>, _ b: inout SIMD8<Float>) {
             let v = load(x, i), gv = load(g, i)
             let d0 = v - O0, u0 = d0 * A0, d1 = v - O1, u1 = d1 * A1
             let r0 = (u0 .>= zero) .& (u0 .<= one), r1 = (u1 .>= zero) .& (u1 .<= one)
             store(gv * (zero.replacing(with: A0, where: r0) + zero.replacing(with: A1, where: r1)), dx, i)
-            s0 += gv * (zero.replacing(with: d0, where: r0) + zero.replacing(with: C01, where: r1))
-            s1 += gv * zero.replacing(with: d1, where: r1)
+            a += gv * (zero.replacing(with: d0, where: r0) + zero.replacing(with: C01, where: r1))
+            b += gv * zero.replacing(with: d1, where: r1)
+        }
+        var i = 0
+        while i + 16 <= count {
+            step(i, &s0, &s1)
+            step(i + 8, &s2, &s3)
+            i += 16
+        }
+        if i + 8 <= count {
+            step(i, &s0, &s1)
             i += 8
         }
-        var t0 = s0.sum(), t1 = s1.sum()
+        var t0 = (s0 + s2).sum(), t1 = (s1 + s3).sum()
         while i < count {
             let v = x[i], gi = g[i]
             let d0 = v - o0, u0 = d0 * a0, d1 = v - o1, u1 = d1 * a1
