@@ -6,8 +6,8 @@
  * fk_conv_taps: blocks of 2·FK_LANES positions (two registers; then one, then a masked one) by
  * up to FK_ROWS rows, 12 accumulators, every tap and depth step summed in registers before one
  * store; the image operand is read in place (no packing), the weights as packed.
- * fk_conv_weight_grad: blocks of 3 rows by 4 depth steps, FK_LANES positions per step, over
- * `images` images, the four sums of a row reduced together. A last partial register uses masked
+ * fk_conv_weight_grad: blocks of 3 rows by 4 depth steps (or, for 1-3 input channels, 4 taps),
+ * FK_LANES positions per step, over `images` images, the four sums of a row reduced together. A last partial register uses masked
  * loads and stores, so nothing outside [0, n) is touched. */
 #define UNROLL _Pragma("GCC unroll 8")
 
@@ -73,19 +73,24 @@ void FK_NAME(fk_conv_taps)(const float *x, long ldx, long depth, const long *off
     }
 }
 
-/* dw[(t*rows + r0 + i)*depth + k0 + j] += sum_im sum_p dy_im[(r0+i)*ldy + p] x_im[(k0+j)*ldx + off + p], i < rb, j < kb. */
-FK_ATTR void grad_block(const int rb, const int kb, const float *x, long ldx, long off, const float *dy, long ldy,
-                        float *dw, long depth, long n, long images, long ximage, long dyimage) {
+/* d[i*drow + j*dstep] += sum_im sum_p dy_im[i*ldy + p] x_im[col_j + p] for i < rb, j < kb: a block
+ * of rows by kb columns. The columns are input channels of one tap (by_taps = 0: col_j = j*xstep,
+ * dstep = 1) or, for 1-3 input channels as in a network's first convolution, taps of one channel
+ * (by_taps = 1: col_j = toff[j], dstep = rows*depth). */
+FK_ATTR void grad_block(const int rb, const int kb, const int by_taps, const float *x, long xstep, const long *toff,
+                        const float *dy, long ldy, float *d, long drow, long dstep, long n, long images, long ximage,
+                        long dyimage) {
     fk_vec c[3][4];
+    long col[4];
+    UNROLL for (int j = 0; j < kb; j++) col[j] = by_taps ? toff[j] : j * xstep;
     UNROLL for (int i = 0; i < rb; i++) UNROLL for (int j = 0; j < kb; j++) c[i][j] = vzero();
     for (long im = 0; im < images; im++, x += ximage, dy += dyimage) {
-        const float *xs = x + off;
         long p = 0;
         for (; p + FK_LANES <= n; p += FK_LANES) {
-            fk_vec a[3];  /* the rows held, the depth steps streamed: 12 + 3 + 1 registers */
+            fk_vec a[3];  /* the rows held, the columns streamed: 12 + 3 + 1 registers */
             UNROLL for (int i = 0; i < rb; i++) a[i] = vload(dy + i * ldy + p);
             UNROLL for (int j = 0; j < kb; j++) {
-                fk_vec b = vload(xs + j * ldx + p);
+                fk_vec b = vload(x + col[j] + p);
                 UNROLL for (int i = 0; i < rb; i++) c[i][j] = vfma(a[i], b, c[i][j]);
             }
         }
@@ -94,47 +99,65 @@ FK_ATTR void grad_block(const int rb, const int kb, const float *x, long ldx, lo
             fk_vec a[3];
             UNROLL for (int i = 0; i < rb; i++) a[i] = vload_masked(dy + i * ldy + p, m);
             UNROLL for (int j = 0; j < kb; j++) {
-                fk_vec b = vload_masked(xs + j * ldx + p, m);
+                fk_vec b = vload_masked(x + col[j] + p, m);
                 UNROLL for (int i = 0; i < rb; i++) c[i][j] = vfma(a[i], b, c[i][j]);
             }
         }
     }
     UNROLL for (int i = 0; i < rb; i++) {
-        float *d = dw + i * depth;
-        if (kb == 4) {
-            vsum4_add(d, c[i][0], c[i][1], c[i][2], c[i][3]);
+        float *di = d + i * drow;
+        if (kb == 4 && !by_taps) {
+            vsum4_add(di, c[i][0], c[i][1], c[i][2], c[i][3]);
         } else {
-            UNROLL for (int j = 0; j < kb; j++) d[j] += vsum(c[i][j]);
+            UNROLL for (int j = 0; j < kb; j++) di[j * dstep] += vsum(c[i][j]);
         }
     }
 }
 
-#define GRAD_K(RB)                                                                                    \
-    switch (kb) {                                                                                     \
-    case 4: grad_block(RB, 4, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;  \
-    case 3: grad_block(RB, 3, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;  \
-    case 2: grad_block(RB, 2, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break;  \
-    default: grad_block(RB, 1, xk, ldx, off[t], g, ldy, d, depth, n, images, ximage, dyimage); break; \
+#define GRAD_COLUMNS(RB, BY_TAPS)                                                                                  \
+    switch (kb) {                                                                                                  \
+    case 4: grad_block(RB, 4, BY_TAPS, xb, ldx, toff, g, ldy, d, depth, dstep, n, images, ximage, dyimage); break;  \
+    case 3: grad_block(RB, 3, BY_TAPS, xb, ldx, toff, g, ldy, d, depth, dstep, n, images, ximage, dyimage); break;  \
+    case 2: grad_block(RB, 2, BY_TAPS, xb, ldx, toff, g, ldy, d, depth, dstep, n, images, ximage, dyimage); break;  \
+    default: grad_block(RB, 1, BY_TAPS, xb, ldx, toff, g, ldy, d, depth, dstep, n, images, ximage, dyimage); break; \
+    }
+
+#define GRAD_BLOCK(BY_TAPS)                                                                                        \
+    switch (rb) {                                                                                                  \
+    case 3: GRAD_COLUMNS(3, BY_TAPS) break;                                                                        \
+    case 2: GRAD_COLUMNS(2, BY_TAPS) break;                                                                        \
+    default: GRAD_COLUMNS(1, BY_TAPS) break;                                                                       \
     }
 
 FK_TARGET_ATTR
 void FK_NAME(fk_conv_weight_grad)(const float *x, long ldx, long depth, const long *off, long taps,
                                   const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage) {
-    /* Taps innermost: a block's 3 gradient rows and 4 image rows (of every image) are read once
-     * per tap while they are still in L1, instead of streaming from L2 once per tap. */
     for (long r0 = 0; r0 < rows; r0 += 3) {
         long rb = rows - r0 < 3 ? rows - r0 : 3;
         const float *g = dy + r0 * ldy;
+        if (depth < 4) {
+            /* Few input channels: blocks of 4 taps of one channel (12 accumulators, not 3-9). */
+            const long dstep = rows * depth;
+            for (long k = 0; k < depth; k++)
+                for (long t0 = 0; t0 < taps; t0 += 4) {
+                    long kb = taps - t0 < 4 ? taps - t0 : 4;
+                    const float *xb = x + k * ldx;
+                    const long *toff = off + t0;
+                    float *d = dw + (t0 * rows + r0) * depth + k;
+                    GRAD_BLOCK(1)
+                }
+            continue;
+        }
+        /* Taps innermost: a block's 3 gradient rows and 4 image rows (of every image) are read once
+         * per tap while they are still in L1, instead of streaming from L2 once per tap. */
+        const long dstep = 1;
+        const long *toff = off;
         for (long k0 = 0; k0 < depth; k0 += 4) {
             long kb = depth - k0 < 4 ? depth - k0 : 4;
-            const float *xk = x + k0 * ldx;
             for (long t = 0; t < taps; t++) {
+                const float *xb = x + k0 * ldx + off[t];
                 float *d = dw + (t * rows + r0) * depth + k0;
-                switch (rb) {
-                case 3: GRAD_K(3) break;
-                case 2: GRAD_K(2) break;
-                default: GRAD_K(1) break;
-                }
+                GRAD_BLOCK(0)
             }
         }
     }
