@@ -5,7 +5,8 @@
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
 #   (setup also installs chromium, for the dashboard test in a headless browser, and the aarch64
 #   cross compiler's libc and qemu-user, for the NEON check)
-#   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST;
+#   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST; then the direct float
+#      convolution tests again on the scalar and AVX-512 kernel paths (FATNN_FLOAT_PATH);
 #   4. the end-to-end tests one suite at a time: sweeps over HTTP with in-process coordinators and
 #      workers, the reliability tests (real coordinator and worker processes killed and stopped)
 #      and the dashboard tests (a server and a headless browser), so that no compute-heavy test
@@ -24,5 +25,10 @@ RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.jso
 rm -rf "$smoke"
 endToEnd='^EndToEndTests\.'
 swift test --disable-xctest --skip "$endToEnd"
+# The direct float kernels' other CPU paths under Conv2d (the run above takes the default, AVX2;
+# a path this CPU lacks falls back to the default).
+for path in scalar avx512; do
+  FATNN_FLOAT_PATH=$path swift test --disable-xctest --skip-build --filter 'FloatConvolutionTests|ConvolutionTests/convGradients'
+done
 swift test --disable-xctest --no-parallel --filter "$endToEnd"
 scripts/fuzz.sh 60

@@ -16,36 +16,41 @@ import Testing
     private var vectorPaths: [fk_path] { [FK_AVX2, FK_AVX512].filter { fk_path_supported($0) == 1 } }
 
     /// Random tap products: rows 1-14 (every block height and remainder), depth 1-9, 1-4 taps at
-    /// random offsets, 1-53 positions (every tail length), output rows with a gap after them
-    /// that must stay untouched.
+    /// random offsets (negative ones too), 1-53 positions (every tail length), output rows with a
+    /// gap after them that must stay untouched.
     @Test(arguments: Array(0..<60))
     func tapProductsMatchThePortablePath(seed: Int) {
         var rng = RandomSource(seed: UInt64(seed + 1))
         func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
         let rows = pick(1...14), depth = pick(1...9), taps = pick(1...4), n = pick(1...53), accumulate = Int32(seed % 2)
-        let offsets = (0..<taps).map { _ in pick(0...20) }
-        let ldx = n + 20 + pick(0...5), ldy = n + pick(1...9)
-        let x = (0..<(depth * ldx)).map { _ in rng.nextGaussian() }
+        // Offsets from -20 to 20 (the gathered input gradient reads before its base pointer).
+        let offsets = (0..<taps).map { _ in pick(0...40) - 20 }
+        let ldx = n + 40 + pick(0...5), ldy = n + pick(1...9)
+        let storage = (0..<(depth * ldx + 20)).map { _ in rng.nextGaussian() }
         let a = (0..<(taps * rows * depth)).map { _ in rng.nextGaussian() }  // [t][r][k]
         var packed = [Float](repeating: 0, count: a.count)
         fk_pack_rows(a, rows, depth, taps, rows * depth, depth, 1, &packed)
         let sentinel = Float(12345)
         let start = (0..<(rows * ldy)).map { $0 % ldy < n ? rng.nextGaussian() : sentinel }
         var expected = start
-        #expect(fk_conv_taps(FK_SCALAR, x, ldx, depth, offsets, taps, packed, rows, &expected, ldy, n, accumulate) == 0)
+        storage.withUnsafeBufferPointer { sb in
+            #expect(fk_conv_taps(FK_SCALAR, sb.baseAddress! + 20, ldx, depth, offsets, taps, packed, rows, &expected, ldy, n, accumulate) == 0)
+        }
         // The portable path against the definition.
         for r in 0..<rows {
             for p in 0..<n {
                 var s: Double = accumulate == 1 ? Double(start[r * ldy + p]) : 0
                 for t in 0..<taps {
-                    for k in 0..<depth { s += Double(a[(t * rows + r) * depth + k]) * Double(x[k * ldx + offsets[t] + p]) }
+                    for k in 0..<depth { s += Double(a[(t * rows + r) * depth + k]) * Double(storage[20 + k * ldx + offsets[t] + p]) }
                 }
                 #expect(abs(Double(expected[r * ldy + p]) - s) <= 1e-4 * max(1, abs(s)))
             }
         }
         for path in vectorPaths {
             var y = start
-            #expect(fk_conv_taps(path, x, ldx, depth, offsets, taps, packed, rows, &y, ldy, n, accumulate) == 0)
+            storage.withUnsafeBufferPointer { sb in
+                #expect(fk_conv_taps(path, sb.baseAddress! + 20, ldx, depth, offsets, taps, packed, rows, &y, ldy, n, accumulate) == 0)
+            }
             #expect(relativeError(y, expected) < 1e-5, "rows \(rows) depth \(depth) taps \(taps) n \(n)")
             for i in y.indices where i % ldy >= n { #expect(y[i] == sentinel, "wrote outside [0, n) at row \(i / ldy)") }
         }
@@ -101,20 +106,24 @@ import Testing
         (3, 1, 1, 5, 7, 9, 9), (3, 1, 1, 16, 16, 7, 7), (3, 1, 1, 3, 13, 14, 14), (3, 2, 1, 6, 5, 15, 11), (1, 1, 0, 7, 11, 6, 5),
         (1, 2, 0, 5, 6, 9, 9), (5, 1, 2, 4, 3, 2, 3), (3, 1, 0, 2, 7, 9, 17), (2, 1, 1, 3, 4, 5, 6), (3, 3, 1, 5, 4, 10, 10),
         (1, 1, 1, 3, 5, 4, 4), (5, 2, 2, 4, 6, 2, 2),
+        (3, 1, 3, 3, 4, 4, 5), (2, 1, 2, 2, 3, 3, 3), (3, 2, 4, 2, 3, 5, 4),  // padding >= kernel: no garbage columns
     ])
     func directPathMatchesOpenBLAS(kernel: Int, stride: Int, padding: Int, cin: Int, cout: Int, height: Int, width: Int) {
-        for first in [false, true] {
+        // Batches of 3 and of 11 images (one thread's share then ends in a partial weight-gradient
+        // group), zero padding and a binary conv's +1 padding, and a first layer.
+        for (first, images, padValue) in [(false, 3, Float(0)), (true, 3, 0), (false, 11, 1)] {
             var rng = RandomSource(seed: UInt64(kernel * 1000 + stride * 100 + cin * 10 + cout))
-            let x = Matrix(rows: 3, cols: cin * height * width) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
+            let x = Matrix(rows: images, cols: cin * height * width) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
             let convs = FloatConvolution.Path.allCases.map { path -> Conv2d in
                 var seed = RandomSource(seed: 9)
                 let c = Conv2d(name: "c", input: ImageShape(channels: cin, height: height, width: width), outChannels: cout,
                                kernel: kernel, stride: stride, padding: padding, rng: &seed)
                 c.path = path
                 c.needsInputGradient = !first
+                c.padValue = padValue
                 return c
             }
-            let g = Matrix(rows: 3, cols: convs[0].output.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
+            let g = Matrix(rows: images, cols: convs[0].output.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
             let results = convs.map { c -> (y: [Float], dw: [Float], dx: [Float]) in
                 let y = c.forward(x, training: true)
                 let dx = c.backward(g)

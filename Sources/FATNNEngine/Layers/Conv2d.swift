@@ -40,7 +40,10 @@ public final class Conv2d: Layer {
         self.padding = padding
         let oh = (input.height + 2 * padding - kernel) / stride + 1
         let ow = (input.width + 2 * padding - kernel) / stride + 1
-        precondition(oh >= 1 && ow >= 1, "Conv2d \(name): kernel \(kernel) does not fit input \(input)")
+        // Checked before dividing: with a stride above 1, Swift's truncating division would give
+        // a size of 1 to a kernel up to `stride - 1` wider than the padded input (PyTorch rejects it).
+        precondition(input.height + 2 * padding >= kernel && input.width + 2 * padding >= kernel && oh >= 1 && ow >= 1,
+                     "Conv2d \(name): kernel \(kernel) does not fit input \(input) with padding \(padding)")
         output = ImageShape(channels: outChannels, height: oh, width: ow)
         let fanIn = input.channels * kernel * kernel
         let bound = 1 / Float(fanIn).squareRoot()
