@@ -29,7 +29,7 @@ fk_path fk_best_path(void) {
 
 void fk_pack_rows(const float *a, long rows, long depth, long taps, long tstride, long rstride, long kstride, float *out) {
     for (long r0 = 0; r0 < rows; r0 += FK_ROWS) {
-        long h = rows - r0 < FK_ROWS ? rows - r0 : FK_ROWS;
+        long h = fk_block_height(rows, r0);
         float *block = out + r0 * taps * depth;
         for (long t = 0; t < taps; t++)
             for (long k = 0; k < depth; k++)

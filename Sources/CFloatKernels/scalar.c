@@ -4,7 +4,7 @@
 void fk_conv_taps_scalar(const float *x, long ldx, long depth, const long *off, long taps,
                          const float *packed, long rows, float *y, long ldy, long n, int accumulate) {
     for (long r0 = 0; r0 < rows; r0 += FK_ROWS) {
-        long h = rows - r0 < FK_ROWS ? rows - r0 : FK_ROWS;
+        long h = fk_block_height(rows, r0);
         const float *block = packed + r0 * taps * depth;
         for (long r = 0; r < h; r++) {
             float *yr = y + (r0 + r) * ldy;

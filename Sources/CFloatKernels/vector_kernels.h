@@ -47,7 +47,7 @@ FK_ATTR void taps_block(const int h, const int v, const int masked, fk_mask m0, 
     for (long r0 = 0; r0 < rows; r0 += FK_ROWS) {                                                                 \
         const float *w = packed + r0 * taps * depth;                                                              \
         float *yr = y + r0 * ldy;                                                                                 \
-        switch (rows - r0 < FK_ROWS ? rows - r0 : FK_ROWS) {                                                      \
+        switch (fk_block_height(rows, r0)) {                                                                      \
         case 6: taps_block(6, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \
         case 5: taps_block(5, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \
         case 4: taps_block(4, V, MASKED, m0, m1, x, ldx, depth, off, taps, w, yr, ldy, p0, accumulate); break;    \

@@ -35,13 +35,11 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Also print the time spent per layer kind, forward and backward.") var profile = false
 
     func validate() throws {
-        for m in model.split(separator: ",") where ModelArchitecture(rawValue: String(m)) == nil {
-            throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        _ = try BenchOptions.models(model)
         for q in quantizer.split(separator: ",") where QuantizerSettings.Kind(rawValue: String(q)) == nil {
             throw ValidationError("--quantizer '\(q)' is unknown; known: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown") }
+        _ = try BenchOptions.dataset(dataset)
         guard (2...4096).contains(batch) else { throw ValidationError("--batch must be in 2...4096") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1...10000") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
@@ -49,11 +47,11 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
-        let shape = DatasetName(rawValue: dataset)!.imageShape
+        let shape = try BenchOptions.dataset(dataset).imageShape
         if !json { print("model      quantizer  input    batch  threads  train img/s  eval img/s  train step ms") }
         let kinds = quantizer.split(separator: ",").map { QuantizerSettings(kind: .init(rawValue: String($0))!) }
-        for (m, q) in model.split(separator: ",").flatMap({ m in kinds.map { (m, $0) } }) {
-            let arch = ModelArchitecture(rawValue: String(m))!
+        for (arch, q) in try BenchOptions.models(model).flatMap({ m in kinds.map { (m, $0) } }) {
+            let m = arch.rawValue
             guard arch.supports(q) else {
                 FileHandle.standardError.write(Data("skipping \(m) with \(q.kind.rawValue): \(m) has no convolutions to quantize\n".utf8))
                 continue
@@ -76,5 +74,26 @@ struct BenchTrain: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// The `--model` list and `--dataset` name of the bench commands, checked and parsed in one place.
+enum BenchOptions {
+    /// The architectures of a comma-separated `--model` list.
+    static func models(_ list: String) throws -> [ModelArchitecture] {
+        try list.split(separator: ",").map { m in
+            guard let arch = ModelArchitecture(rawValue: String(m)) else {
+                throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return arch
+        }
+    }
+
+    /// The dataset of `--dataset`.
+    static func dataset(_ name: String) throws -> DatasetName {
+        guard let dataset = DatasetName(rawValue: name) else {
+            throw ValidationError("--dataset '\(name)' is unknown; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return dataset
     }
 }

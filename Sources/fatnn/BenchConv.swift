@@ -29,10 +29,8 @@ struct BenchConv: ParsableCommand {
     @Flag(help: "One JSON object per line instead of a table.") var json = false
 
     func validate() throws {
-        for m in model.split(separator: ",") where ModelArchitecture(rawValue: String(m)) == nil {
-            throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown") }
+        _ = try BenchOptions.models(model)
+        _ = try BenchOptions.dataset(dataset)
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1...4096") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
         guard seconds > 0 && seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
@@ -40,13 +38,13 @@ struct BenchConv: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
-        let shape = DatasetName(rawValue: dataset)!.imageShape
+        let shape = try BenchOptions.dataset(dataset).imageShape
         if !json {
             print("kernel path: \(FloatConvolution.kernelName); default conv path: \(FloatConvolution.defaultPath.rawValue)")
             print("model     shape                                         layers  path      fwd GFLOP/s  bwd GFLOP/s  direct/openblas fwd  bwd   diff")
         }
-        for m in model.split(separator: ",") {
-            let arch = ModelArchitecture(rawValue: String(m))!
+        for arch in try BenchOptions.models(model) {
+            let m = arch.rawValue
             let rows = ConvBenchmark(architecture: arch, input: shape, batch: batch, minSeconds: seconds).run()
             if rows.isEmpty { FileHandle.standardError.write(Data("\(m) has no convolutions\n".utf8)) }
             for (i, r) in rows.enumerated() {
@@ -55,7 +53,7 @@ struct BenchConv: ParsableCommand {
                 let ratio = r.path == FloatConvolution.Path.direct.rawValue && i > 0
                     ? String(format: "%19.2fx %5.2fx", rows[i - 1].forwardSeconds / r.forwardSeconds, rows[i - 1].backwardSeconds / r.backwardSeconds)
                     : String(repeating: " ", count: 26)
-                print(String(m).padding(toLength: 9, withPad: " ", startingAt: 0) + " "
+                print(m.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
                       + r.shape.padding(toLength: 45, withPad: " ", startingAt: 0)
                       + String(format: " %6d  %-8@ %11.1f  %11.1f", r.layers, r.path as NSString, r.forwardGFLOPS, r.backwardGFLOPS)
                       + ratio + String(format: "  %.0e", r.relativeDifference))

@@ -6,11 +6,9 @@ import Testing
 /// The direct float convolution kernels (`CFloatKernels`): every path against the portable one,
 /// nothing written outside its range, and Conv2d's direct path against its OpenBLAS path.
 @Suite struct FloatConvolutionTests {
-    /// Largest |a - b| over the largest |b| (sums in a different order differ by rounding only).
-    private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        let scale = max(b.reduce(0) { max($0, abs($1)) }, 1e-20)
-        return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } / scale
-    }
+    /// Largest |a - b| over the largest |b| (sums in a different order differ by rounding only):
+    /// the measure `fatnn bench conv` reports.
+    private func relativeError(_ a: [Float], _ b: [Float]) -> Double { ConvBenchmark.relativeDifference(b, a) }
 
     /// The vector paths this CPU runs (a path it lacks is untested here).
     private var vectorPaths: [fk_path] { [FK_AVX2, FK_AVX512].filter { fk_path_supported($0) == 1 } }

@@ -104,6 +104,7 @@ public struct ConvBenchmark: Sendable {
         return rows
     }
 
+    /// Largest |a - b| over the largest |a|.
     static func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
         let scale = max(a.reduce(0) { max($0, abs($1)) }, 1e-30)
         return Double(zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } / scale)
