@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "fatnn", targets: ["fatnn"]),
         .library(name: "FATNNEngine", targets: ["FATNNEngine"]),
         .library(name: "FATNNJobs", targets: ["FATNNJobs"]),
+        .library(name: "FATNNVocabulary", targets: ["FATNNVocabulary"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -38,15 +39,19 @@ let package = Package(
         // a resnet step is ~20x slower), and the tests then check the code that release runs.
         .target(name: "CFloatKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
+        // The closed sets of names (models, datasets, quantizer kinds and their parameters,
+        // optimizers, schedules) that the engine, jobs and commands share. No dependencies.
+        .target(name: "FATNNVocabulary"),
+
         // The engine: tensors, data, models, training. No networking, no database.
-        .target(name: "FATNNEngine", dependencies: ["CZlib", "COpenBLAS", "CMalloc", "CTernaryKernels", "CFloatKernels"]),
+        .target(name: "FATNNEngine", dependencies: ["FATNNVocabulary", "CZlib", "COpenBLAS", "CMalloc", "CTernaryKernels", "CFloatKernels"]),
 
         // Job, sweep and result types shared by coordinator and worker.
-        .target(name: "FATNNJobs"),
+        .target(name: "FATNNJobs", dependencies: ["FATNNVocabulary"]),
 
         // SQLite store, HTTP API, leaderboard queries. The engine only to check uploaded models.
         .target(name: "FATNNCoordinator", dependencies: [
-            "FATNNJobs", "FATNNEngine",
+            "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -83,7 +88,7 @@ let package = Package(
 
         // The worker's run loop: claim, train, report.
         .target(name: "FATNNWorker", dependencies: [
-            "FATNNEngine", "FATNNJobs", "FATNNClient", "FATNNCommandLine",
+            "FATNNEngine", "FATNNJobs", "FATNNVocabulary", "FATNNClient", "FATNNCommandLine",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -96,22 +101,22 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn", dependencies: [
-            "FATNNEngine", "FATNNJobs", "FATNNClient", "FATNNCommandLine",
+            "FATNNEngine", "FATNNJobs", "FATNNVocabulary", "FATNNClient", "FATNNCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Fixtures shared by the test targets (small IDX datasets in the real formats).
         .target(name: "FATNNTestSupport", dependencies: ["CZlib"], path: "Tests/FATNNTestSupport"),
-        .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNTestSupport", "CFloatKernels"]),
-        .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs"]),
+        .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNVocabulary", "FATNNTestSupport", "CFloatKernels"]),
+        .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs", "FATNNVocabulary"], exclude: ["Fixtures"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
-            "FATNNCoordinator", "FATNNJobs", "FATNNEngine",
+            "FATNNCoordinator", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNTestSupport", "FATNNCertificates",
+            "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNVocabulary", "FATNNTestSupport", "FATNNCertificates",
         ]),
     ]
 )

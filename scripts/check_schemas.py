@@ -2,7 +2,8 @@
 """Checks Schemas/*.schema.json against the Swift validation rules they document.
 
 - both schemas are valid draft 2020-12 schemas;
-- their allowed values agree with the lists in Sources/FATNNJobs/JobConfig.swift;
+- (their closed sets and quantizer parameters agree with Sources/FATNNVocabulary: that check is
+  the Swift suite SchemaVocabularyTests, which reads the types themselves);
 - every Jobs/*.json validates against sweep.schema.json;
 - built-in sweeps that the Swift code accepts pass, and ones it rejects fail;
 - a sample result passes result.schema.json, and broken ones fail.
@@ -14,7 +15,6 @@ import copy
 import glob
 import json
 import os
-import re
 import sys
 
 try:
@@ -57,42 +57,6 @@ if len(schemas) < 2:
     sys.exit(1)
 sweep_v = Draft202012Validator(schemas["sweep"])
 result_v = Draft202012Validator(schemas["result"])
-
-# --- allowed values agree with JobConfig.swift -----------------------------------------------
-job_swift = os.path.join(ROOT, "Sources/FATNNJobs/JobConfig.swift")
-try:
-    with open(job_swift, encoding="utf-8") as f:
-        swift = f.read()
-except OSError as e:
-    swift = None
-    problems.append(f"cannot read {job_swift}: {e}")
-
-
-def swift_list(name):
-    m = re.search(r"static let " + name + r"\s*=\s*\[(.*?)\]", swift, re.S)
-    return re.findall(r'"([^"]*)"', m.group(1)) if m else None
-
-
-if swift is not None:
-    job = schemas["sweep"]["$defs"]["job"]["properties"]
-    pairs = {
-        "models": job["model"]["enum"],
-        "datasets": job["dataset"]["properties"]["name"]["enum"],
-        "quantizerKinds": job["quantizer"]["properties"]["kind"]["enum"],
-        "optimizers": job["training"]["properties"]["optimizer"]["enum"],
-        "schedules": job["training"]["properties"]["schedule"]["enum"],
-        "gridKeyPaths": schemas["sweep"]["properties"]["grid"]["propertyNames"]["anyOf"][0]["enum"],
-    }
-    for name, in_schema in pairs.items():
-        in_swift = swift_list(name)
-        in_schema = [v for v in in_schema if v is not None]
-        if in_swift is None:
-            problems.append(f"JobConfig.swift: cannot find 'static let {name}'")
-        elif sorted(in_swift) != sorted(in_schema):
-            problems.append(f"JobConfig.{name} is {in_swift} but the sweep schema allows {in_schema}")
-    grid_props = set(schemas["sweep"]["properties"]["grid"]["properties"])
-    if swift_list("gridKeyPaths") and grid_props != set(swift_list("gridKeyPaths")):
-        problems.append(f"grid.properties keys {sorted(grid_props)} differ from JobConfig.gridKeyPaths")
 
 # --- repository sweep files -------------------------------------------------------------------
 sweep_files = sorted(glob.glob(os.path.join(ROOT, "Jobs", "*.json")))

@@ -220,7 +220,7 @@ public struct CoordinatorClient: Sendable {
 
     private func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> T {
         let (data, _) = try await exchange(method, path, body: body)
-        do { return try Self.decoder.decode(T.self, from: data) } catch {
+        do { return try Self.decoder.decode(T.self, from: data) } catch let e as API.UnreadableClaim { throw e } catch {
             throw ClientError.badResponse("\(T.self): \(error)")
         }
     }

@@ -42,6 +42,48 @@ public enum API {
             self.id = id; self.claimToken = claimToken; self.config = config; self.leaseSeconds = leaseSeconds
             self.attempt = attempt; self.replica = replica
         }
+
+        /// Decodes a claim; a config this build cannot read throws ``UnreadableClaim`` (with
+        /// the job's id and token, so that the worker can fail the job with the reason).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(Int64.self, forKey: .id)
+            claimToken = try c.decode(String.self, forKey: .claimToken)
+            leaseSeconds = try c.decode(Double.self, forKey: .leaseSeconds)
+            attempt = try c.decode(Int.self, forKey: .attempt)
+            replica = try c.decode(Int.self, forKey: .replica)
+            do { config = try c.decode(JobConfig.self, forKey: .config) } catch {
+                throw UnreadableClaim(id: id, claimToken: claimToken, attempt: attempt, reason: Self.describe(error))
+            }
+        }
+
+        /// A decoding error as `path: what`, e.g. `config.quantizer.kind: cannot read 'x'`.
+        static func describe(_ error: any Error) -> String {
+            // Coding paths start at the top of the document (`job.config.…`): keep `config.…`.
+            func path(_ keys: [any CodingKey]) -> String {
+                let names = keys.map(\.stringValue)
+                return (["config"] + names[((names.firstIndex(of: "config") ?? -1) + 1)...]).joined(separator: ".")
+            }
+            switch error {
+            case DecodingError.dataCorrupted(let c), DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+                return "\(path(c.codingPath)): \(c.debugDescription)"
+            case DecodingError.keyNotFound(let key, let c):
+                return "\(path(c.codingPath + [key])): required field is missing"
+            default:
+                return "\(error)"
+            }
+        }
+    }
+
+    /// A claimed job whose config this build cannot read: a name from a newer vocabulary (a
+    /// coordinator ahead of its workers). The worker fails the job with ``reason`` instead of
+    /// leaving it leased.
+    public struct UnreadableClaim: Error, Sendable, CustomStringConvertible {
+        public var id: Int64
+        public var claimToken: String
+        public var attempt: Int
+        public var reason: String
+        public var description: String { "job \(id): this worker cannot read its config: \(reason)" }
     }
 
     /// Response of a claim: no job when none can be handed out now.

@@ -14,11 +14,11 @@ struct CanonicalEncoder {
     static let capacity = 4096
 
     mutating func json(_ c: JobConfig) -> String {
-        guard Self.isPlain(c.model), c.initFrom.map(Self.isPlain) ?? true else { return JobConfig.encodedCanonically(c) }
+        guard Self.isPlain(c.model.rawValue), c.initFrom.map(Self.isPlain) ?? true else { return JobConfig.encodedCanonically(c) }
         var s = #"{"dataset":"#
         s += Self.cached(&datasets, c.dataset)
         if let from = c.initFrom { s += #","initFrom":""# + from + "\"" }
-        s += #","model":""# + c.model + #"","quantizer":"#
+        s += #","model":""# + c.model.rawValue + #"","quantizer":"#
         s += Self.cached(&quantizers, c.quantizer)
         s += #","seed":"# + String(c.seed) + #","training":"#
         s += Self.cached(&trainings, c.training)

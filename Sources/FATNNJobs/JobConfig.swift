@@ -1,3 +1,5 @@
+import FATNNVocabulary
+
 /// Everything that defines one experiment: the unit the coordinator stores, hashes and hands out.
 ///
 /// Two configs that are equal after defaults are filled in are the same experiment (same
@@ -5,8 +7,8 @@
 public struct JobConfig: Codable, Sendable, Hashable {
     /// Dataset and split.
     public struct DatasetSpec: Codable, Sendable, Hashable {
-        /// Dataset name: one of ``JobConfig/datasets``.
-        public var name: String
+        /// Dataset name.
+        public var name: DatasetName
         /// Fraction of the official training set held out for validation, in [0, 0.5].
         public var validationFraction: Double
         /// Seed that chooses the holdout.
@@ -21,10 +23,10 @@ public struct JobConfig: Codable, Sendable, Hashable {
 
     /// Quantizer kind and parameters.
     public struct QuantizerSpec: Codable, Sendable, Hashable {
-        /// One of ``JobConfig/quantizerKinds``.
-        public var kind: String
-        /// Numeric parameters of the kind.
-        public var params: [String: Double]
+        /// Quantizer kind.
+        public var kind: QuantizerKind
+        /// Numeric parameters of the kind (only those ``QuantizerKind/parameters`` lists).
+        public var params: [QuantizerParameter: Double]
     }
 
     /// Optimizer and schedule.
@@ -32,13 +34,11 @@ public struct JobConfig: Codable, Sendable, Hashable {
         public var epochs: Int
         public var batchSize: Int
         public var learningRate: Double
-        /// One of ``JobConfig/optimizers``.
-        public var optimizer: String
+        public var optimizer: OptimizerKind
         public var momentum: Double
         public var nesterov: Bool
         public var weightDecay: Double
-        /// One of ``JobConfig/schedules``.
-        public var schedule: String
+        public var schedule: LearningRateSchedule
         /// Epochs of linear learning-rate warm-up; nil when 0, so that configs written before
         /// the field existed keep their hash.
         public var warmupEpochs: Int?
@@ -50,8 +50,8 @@ public struct JobConfig: Codable, Sendable, Hashable {
         public var quantizerWarmupEpochs: Int?
     }
 
-    /// Model architecture: one of ``JobConfig/models``.
-    public var model: String
+    /// Model architecture.
+    public var model: ModelArchitecture
     public var dataset: DatasetSpec
     public var quantizer: QuantizerSpec
     public var training: TrainingSpec
@@ -61,22 +61,6 @@ public struct JobConfig: Codable, Sendable, Hashable {
     /// start from the seed's initialization. The coordinator hands the job out only after that
     /// job has succeeded and stored its model.
     public var initFrom: String?
-
-    /// Allowed values, kept in one place for validation, help and the JSON Schema.
-    public static let models = ["mlp", "cnn-s", "resnet20"]
-    public static let datasets = ["fashion-mnist", "mnist", "cifar10"]
-    public static let quantizerKinds = ["fp", "fatnn", "tnn", "lsq2", "fatnn-a2", "binary"]
-    /// The `quantizer.params` each kind accepts, with their allowed values (switches are 0 or 1).
-    public static let quantizerParams: [String: [String: ClosedRange<Double>]] = {
-        let fatnn: [String: ClosedRange<Double>] = [
-            "activationInit": 0.01...100, "activationInitFromData": 0...1, "weightInit": 0.01...100, "perChannelActivations": 0...1, "perChannelWeights": 0...1,
-        ]
-        return ["fp": [:], "fatnn": fatnn, "fatnn-a2": fatnn, "tnn": [:], "lsq2": [:], "binary": [:]]
-    }()
-    /// Parameters that are switches: 0 (off) or 1 (on).
-    public static let quantizerSwitches: Set<String> = ["activationInitFromData", "perChannelActivations", "perChannelWeights"]
-    public static let optimizers = ["sgd", "adam"]
-    public static let schedules = ["constant", "cosine"]
 
     /// Dotted key paths a sweep's `grid` may vary (`quantizer.params.NAME` is also allowed).
     public static let gridKeyPaths = [
@@ -99,18 +83,20 @@ public struct JobConfig: Codable, Sendable, Hashable {
 
     public static func validated(from json: JSONValue, path: String = "") throws(SweepError) -> JobConfig {
         var r = try ObjectReader(json, path: path)
-        let model = try r.string("model", allowed: models)
+        let model = try r.term("model", as: ModelArchitecture.self)
         guard var d = try r.object("dataset") else { throw SweepError(path: r.at("dataset"), "required field is missing") }
         let explicitFraction = d.has("validationFraction")
         var dataset = DatasetSpec(
-            name: try d.string("name", allowed: datasets),
+            name: try d.term("name", as: DatasetName.self),
             validationFraction: try d.double("validationFraction", default: 0.1, min: 0, max: 0.5),
             splitSeed: try d.int("splitSeed", default: 0, min: 0, max: Int(Int32.max)),
             trainLimit: try d.optionalInt("trainLimit", min: 2, max: 10_000_000),
             folds: try d.optionalInt("folds", min: 2, max: 100),
             fold: try d.optionalInt("fold", min: 0, max: 99))
         if let k = dataset.folds {
-            guard !explicitFraction else {
+            // A stored k-fold config carries validationFraction = 1/k (defaults are written
+            // out); read back (`revalidated`, the worker's check of a claim) it must pass.
+            guard !explicitFraction || dataset.validationFraction == 1 / Double(k) else {
                 throw SweepError(path: d.at("folds"), "give either validationFraction (holdout) or folds (k-fold), not both")
             }
             guard let f = dataset.fold, f < k else {
@@ -123,25 +109,21 @@ public struct JobConfig: Codable, Sendable, Hashable {
         try d.finish()
         let emptyQuantizer = try ObjectReader(.object([:]), path: r.at("quantizer"))
         var q = try r.object("quantizer") ?? emptyQuantizer
-        let kind = try q.string("kind", default: "fp", allowed: quantizerKinds)
-        if kind != "fp" && model == "mlp" {
+        let kind = try q.term("kind", default: QuantizerKind.fp)
+        if !model.supports(kind) {
             throw SweepError(path: q.at("kind"), "model mlp has no convolutions to quantize (its first and last layers stay full precision); use cnn-s or resnet20")
         }
-        var params: [String: Double] = [:]
+        var params: [QuantizerParameter: Double] = [:]
         if var p = try q.object("params") {
-            let allowed = quantizerParams[kind] ?? [:]
+            let allowed = kind.parameters
             for (k, v) in p.all() {
-                guard let range = allowed[k] else {
-                    throw SweepError(path: p.at(k), allowed.isEmpty ? "quantizer kind '\(kind)' takes no parameters"
-                                     : "unknown parameter of quantizer kind '\(kind)'; allowed: \(allowed.keys.sorted().joined(separator: ", "))")
+                guard let parameter = QuantizerParameter(rawValue: k), allowed.contains(parameter) else {
+                    throw SweepError(path: p.at(k), allowed.isEmpty ? "quantizer kind '\(kind.rawValue)' takes no parameters"
+                                     : "unknown parameter of quantizer kind '\(kind.rawValue)'; allowed: \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
                 }
                 guard case .number(let n) = v, n.isFinite else { throw SweepError(path: p.at(k), "expected a number, got \(v.typeName)") }
-                if quantizerSwitches.contains(k) {
-                    guard n == 0 || n == 1 else { throw SweepError(path: p.at(k), "\(n) is not a switch value; use 0 or 1") }
-                } else {
-                    guard range.contains(n) else { throw SweepError(path: p.at(k), "\(n) is out of range \(range.lowerBound)...\(range.upperBound)") }
-                }
-                params[k] = n
+                if let problem = parameter.problem(with: n) { throw SweepError(path: p.at(k), problem) }
+                params[parameter] = n
             }
         }
         try q.finish()
@@ -150,17 +132,17 @@ public struct JobConfig: Codable, Sendable, Hashable {
             epochs: try t.int("epochs", min: 1, max: 1000),
             batchSize: try t.int("batchSize", default: 128, min: 2, max: 65536),
             learningRate: try t.double("learningRate", min: 0, max: 10, exclusiveMin: true),
-            optimizer: try t.string("optimizer", default: "sgd", allowed: optimizers),
+            optimizer: try t.term("optimizer", default: OptimizerKind.sgd),
             momentum: try t.double("momentum", default: 0.9, min: 0, max: 1, exclusiveMax: true),
             nesterov: try t.bool("nesterov", default: false),
             weightDecay: try t.double("weightDecay", default: 5e-4, min: 0, max: 1),
-            schedule: try t.string("schedule", default: "cosine", allowed: schedules),
+            schedule: try t.term("schedule", default: LearningRateSchedule.cosine),
             warmupEpochs: try t.int("warmupEpochs", default: 0, min: 0, max: 1000),
             cropPadding: try t.int("cropPadding", default: 0, min: 0, max: 16),
             horizontalFlip: try t.bool("horizontalFlip", default: false),
             quantizerWarmupEpochs: try t.int("quantizerWarmupEpochs", default: 0, min: 0, max: 1000))
         if training.quantizerWarmupEpochs! > 0 {
-            guard kind != "fp" else {
+            guard kind.quantizes else {
                 throw SweepError(path: t.at("quantizerWarmupEpochs"), "needs a quantizer; kind 'fp' has none to bypass")
             }
             guard training.quantizerWarmupEpochs! < training.epochs else {

@@ -1,3 +1,5 @@
+import FATNNVocabulary
+
 /// Reads the fields of one JSON object with typed, range-checked accessors, and rejects fields
 /// it was not asked for, so that a misspelt key is an error rather than a silent default.
 struct ObjectReader {
@@ -31,6 +33,14 @@ struct ObjectReader {
             throw SweepError(path: at(key), "'\(s)' is not allowed; allowed: \(allowed.joined(separator: ", "))")
         }
         return s
+    }
+
+    /// A name from a closed set (``VocabularyTerm``): errors list the allowed names.
+    mutating func term<T: VocabularyTerm>(_ key: String, as type: T.Type = T.self, default def: T? = nil) throws(SweepError) -> T {
+        let names = T.allCases.map(\.rawValue)
+        let s = try string(key, default: def?.rawValue, allowed: names)
+        guard let value = T(rawValue: s) else { throw SweepError(path: at(key), "'\(s)' is not allowed; allowed: \(T.names)") }
+        return value
     }
 
     mutating func double(_ key: String, default def: Double? = nil, min lo: Double, max hi: Double,

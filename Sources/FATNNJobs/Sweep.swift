@@ -1,3 +1,4 @@
+import FATNNVocabulary
 import Foundation
 
 /// A declared family of experiments: a base job, a grid of values for some of its fields, and
@@ -158,7 +159,7 @@ public struct Sweep: Sendable, Equatable {
 
     /// What a fine-tuning job and its parent share.
     private struct ParentKey: Hashable {
-        let model: String, dataset: JobConfig.DatasetSpec, seed: Int
+        let model: ModelArchitecture, dataset: JobConfig.DatasetSpec, seed: Int
         init(_ job: JobConfig) { model = job.model; dataset = job.dataset; seed = job.seed }
     }
 

@@ -1,6 +1,7 @@
 import FATNNClient
 import FATNNEngine
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 import Logging
 
@@ -41,10 +42,8 @@ actor DatasetCache {
         self.retry = retry
     }
 
-    func dataset(_ name: String) async throws -> Dataset {
-        guard let which = DatasetName(rawValue: name) else {
-            throw DataError.unknownDataset(name, known: DatasetName.allCases.map(\.rawValue))
-        }
+    func dataset(_ which: DatasetName) async throws -> Dataset {
+        let name = which.rawValue
         if let task = loaded[name] { return try await task.value }
         // Jobs that ask while the first load runs wait for it instead of loading again.
         let task = Task { try await self.load(which) }

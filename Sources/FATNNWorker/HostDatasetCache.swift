@@ -1,4 +1,5 @@
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 import Logging
 

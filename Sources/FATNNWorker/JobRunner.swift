@@ -1,65 +1,26 @@
 import FATNNEngine
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 
 /// Turns a job config into an engine run and runs it off the cooperative thread pool.
 enum JobRunner {
-    /// Why a job's config cannot run on this engine.
-    struct UnsupportedConfig: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// Why a fine-tuning job cannot start from its parent's model.
     struct InitializationFailure: Error, CustomStringConvertible {
         let description: String
     }
 
-    /// Engine settings for a job.
-    static func plan(_ config: JobConfig) throws -> (ModelArchitecture, QuantizerSettings, TrainingSettings) {
-        guard let arch = ModelArchitecture(rawValue: config.model) else {
-            throw UnsupportedConfig(description: "model '\(config.model)' is not supported by this worker's engine")
-        }
-        let quantizer = try quantizerSettings(config.quantizer)
-        guard arch.supports(quantizer) else {
-            throw UnsupportedConfig(description: "model '\(config.model)' cannot be quantized with '\(config.quantizer.kind)'")
-        }
-        guard let schedule = LearningRateSchedule(rawValue: config.training.schedule) else {
-            throw UnsupportedConfig(description: "schedule '\(config.training.schedule)' is not supported")
-        }
-        guard let optimizer = OptimizerKind(rawValue: config.training.optimizer) else {
-            throw UnsupportedConfig(description: "optimizer '\(config.training.optimizer)' is not supported")
-        }
+    /// Engine settings for a job. Total: a validated config names only models, kinds,
+    /// parameters, optimizers and schedules of the shared vocabulary, which the engine builds.
+    static func plan(_ config: JobConfig) -> (ModelArchitecture, QuantizerSettings, TrainingSettings) {
         let t = config.training
         let settings = TrainingSettings(epochs: t.epochs, batchSize: t.batchSize, learningRate: Float(t.learningRate),
                                         momentum: Float(t.momentum), nesterov: t.nesterov,
-                                        weightDecay: Float(t.weightDecay), schedule: schedule, optimizer: optimizer,
+                                        weightDecay: Float(t.weightDecay), schedule: t.schedule, optimizer: t.optimizer,
                                         warmupEpochs: t.warmupEpochs ?? 0,
                                         augmentation: Augmentation(cropPadding: t.cropPadding ?? 0, horizontalFlip: t.horizontalFlip ?? false),
                                         quantizerWarmupEpochs: t.quantizerWarmupEpochs ?? 0, seed: UInt64(config.seed))
-        return (arch, quantizer, settings)
-    }
-
-    /// The engine's quantizer settings for a job's quantizer spec.
-    static func quantizerSettings(_ spec: JobConfig.QuantizerSpec) throws -> QuantizerSettings {
-        guard let kind = QuantizerSettings.Kind(rawValue: spec.kind) else {
-            throw UnsupportedConfig(description: "quantizer '\(spec.kind)' is not supported by this worker's engine")
-        }
-        var q = QuantizerSettings(kind: kind)
-        let known = Set(QuantizerSettings.parameterNames(for: kind))
-        for (name, value) in spec.params {
-            guard known.contains(name) else {
-                throw UnsupportedConfig(description: "quantizer '\(spec.kind)' parameter '\(name)' is not supported by this worker's engine")
-            }
-            switch name {
-            case "activationInit": q.activationInit = Float(value)
-            case "activationInitFromData": q.activationInitFromData = value != 0
-            case "weightInit": q.weightInit = Float(value)
-            case "perChannelActivations": q.perChannelActivations = value != 0
-            case "perChannelWeights": q.perChannelWeights = value != 0
-            default: break
-            }
-        }
-        return q
+        return (config.model, QuantizerSettings(kind: config.quantizer.kind, parameters: config.quantizer.params), settings)
     }
 
     /// Trains and evaluates `config` on `dataset` on a dedicated thread.
@@ -74,12 +35,11 @@ enum JobRunner {
     ///     run starts from (ignored when resuming from a checkpoint).
     /// - Returns: the report, and the trained model as a model file's bytes (nil if the run stopped
     ///   early).
-    /// - Throws: ``UnsupportedConfig`` for a config this engine cannot run; ``InitializationFailure``
-    ///   when `initialModel` does not fit the job.
+    /// - Throws: ``InitializationFailure`` when `initialModel` does not fit the job.
     static func run(_ config: JobConfig, dataset: Dataset, stop: StopFlag, checkpoint: String? = nil, initialModel: Data? = nil,
                     onResume: @escaping @Sendable (Int) -> Void = { _ in },
                     onEpoch: @escaping @Sendable (EpochStats) -> Void) async throws -> (TrainingReport, Data?) {
-        let (arch, quantizer, settings) = try plan(config)
+        let (arch, quantizer, settings) = plan(config)
         let d = config.dataset
         let split: DataSplit
         if let k = d.folds, let f = d.fold {

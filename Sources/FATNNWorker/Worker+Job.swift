@@ -17,7 +17,6 @@ extension Worker {
         logger.info("job \(job.id) (attempt \(job.attempt)): \(c.model) \(c.quantizer.kind) on \(c.dataset.name) lr=\(c.training.learningRate) seed=\(c.seed), \(c.training.epochs) epoch(s)")
         let dataset: Dataset
         do {
-            _ = try JobRunner.plan(c)
             dataset = try await cache.dataset(c.dataset.name)
         } catch {
             // A problem of this host, not of the job: give it back and stop, so that one
@@ -101,6 +100,15 @@ extension Worker {
         logger.error("job \(job.id) failed: \(message)")
         try await send(SpoolEntry(coordinator: options.coordinator, job: job.id, attempt: job.attempt,
                                   claimToken: job.claimToken, error: message), model: nil)
+        return true
+    }
+
+    /// Fails a claimed job whose config this build cannot read (as ``report(_:error:)`` does
+    /// for a config that fails validation).
+    func report(_ claim: API.UnreadableClaim) async throws -> Bool {
+        logger.error("job \(claim.id) failed: invalid config from the coordinator: \(claim.reason)")
+        try await send(SpoolEntry(coordinator: options.coordinator, job: claim.id, attempt: claim.attempt,
+                                  claimToken: claim.claimToken, error: "invalid config from the coordinator: \(claim.reason)"), model: nil)
         return true
     }
 

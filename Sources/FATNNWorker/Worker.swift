@@ -114,8 +114,13 @@ public struct Worker: Sendable {
     func loop(name: String) async throws -> Int {
         var finished = 0
         while !Task.isCancelled && !shutdown.isRequested {
-            let reply = try await retry.run("claim", logger: logger) {
-                try await client.claimNext(worker: name, host: host)
+            let reply: API.ClaimResponse
+            do {
+                reply = try await retry.run("claim", logger: logger) { try await client.claimNext(worker: name, host: host) }
+            } catch let e as API.UnreadableClaim {
+                if try await report(e) { finished += 1 }
+                if options.once { return finished }
+                continue
             }
             guard let job = reply.job else {
                 if (options.once || options.exitWhenIdle) && !reply.pending {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNEngine
+import FATNNVocabulary
 import Foundation
 
 struct Bench: ParsableCommand {
@@ -19,13 +20,13 @@ struct BenchTrain: ParsableCommand {
             train_images_per_s, eval_images_per_s, train_step_s.
             """)
 
-    @Option(help: "Models, comma-separated: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Models, comma-separated: \(ModelArchitecture.names).")
     var model: String = "cnn-s,resnet20"
 
-    @Option(help: "Quantizers, comma-separated: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", ")) (defaults for their settings). Each model runs with each.")
+    @Option(help: "Quantizers, comma-separated: \(QuantizerKind.names) (defaults for their settings). Each model runs with each.")
     var quantizer: String = "fp"
 
-    @Option(help: "Dataset whose image shape is used: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Dataset whose image shape is used: \(DatasetName.names).")
     var dataset: String = "fashion-mnist"
 
     @Option(help: "Batch size.") var batch: Int = 128
@@ -36,8 +37,8 @@ struct BenchTrain: ParsableCommand {
 
     func validate() throws {
         _ = try BenchOptions.models(model)
-        for q in quantizer.split(separator: ",") where QuantizerSettings.Kind(rawValue: String(q)) == nil {
-            throw ValidationError("--quantizer '\(q)' is unknown; known: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        for q in quantizer.split(separator: ",") where QuantizerKind(rawValue: String(q)) == nil {
+            throw ValidationError("--quantizer '\(q)' is unknown; known: \(QuantizerKind.names)")
         }
         _ = try BenchOptions.dataset(dataset)
         guard (2...4096).contains(batch) else { throw ValidationError("--batch must be in 2...4096") }
@@ -83,7 +84,7 @@ enum BenchOptions {
     static func models(_ list: String) throws -> [ModelArchitecture] {
         try list.split(separator: ",").map { m in
             guard let arch = ModelArchitecture(rawValue: String(m)) else {
-                throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError("--model '\(m)' is unknown; known: \(ModelArchitecture.names)")
             }
             return arch
         }
@@ -92,7 +93,7 @@ enum BenchOptions {
     /// The dataset of `--dataset`.
     static func dataset(_ name: String) throws -> DatasetName {
         guard let dataset = DatasetName(rawValue: name) else {
-            throw ValidationError("--dataset '\(name)' is unknown; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError("--dataset '\(name)' is unknown; known: \(DatasetName.names)")
         }
         return dataset
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNEngine
+import FATNNVocabulary
 import Foundation
 
 struct BenchConv: ParsableCommand {
@@ -17,10 +18,10 @@ struct BenchConv: ParsableCommand {
             one JSON object per line.
             """)
 
-    @Option(help: "Models, comma-separated: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Models, comma-separated: \(ModelArchitecture.names).")
     var model: String = "cnn-s,resnet20"
 
-    @Option(help: "Dataset whose image shape is used: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Dataset whose image shape is used: \(DatasetName.names).")
     var dataset: String = "fashion-mnist"
 
     @Option(help: "Images per call.") var batch: Int = 128

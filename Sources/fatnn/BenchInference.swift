@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNEngine
+import FATNNVocabulary
 import Foundation
 
 struct BenchInference: ParsableCommand {
@@ -23,8 +24,8 @@ struct BenchInference: ParsableCommand {
             """)
 
     @Option(help: "Architecture when no model file is given: cnn-s or resnet20.") var model: String = "resnet20"
-    @Option(help: "Networks, comma-separated: fp, fatnn, tnn, tnn4, fatnn4, lsq2, fatnn-a2, binary.")
-    var quantizer: String = "fp,fatnn,fatnn4,tnn,tnn4,lsq2,fatnn-a2,binary"
+    @Option(help: "Networks, comma-separated: \(Self.networks.joined(separator: ", ")).")
+    var quantizer: String = Self.networks.joined(separator: ",")
     @Option(help: ArgumentHelp("A trained model file to pack and time instead of fresh networks.", valueName: "file"))
     var modelFile: String?
     @Option(help: "Batch sizes, comma-separated.") var batch: String = "1,64"
@@ -37,7 +38,8 @@ struct BenchInference: ParsableCommand {
     @Flag(help: "Also print where each packed network's time goes, and its largest conv's kernel in MAC/cycle/core.")
     var profile = false
 
-    static let networks = ["fp", "fatnn", "tnn", "tnn4", "fatnn4", "lsq2", "fatnn-a2", "binary"]
+    /// Every quantizer kind, and fatnn and tnn packed for the 4-popcount kernel (`tnn4`, `fatnn4`).
+    static let networks = QuantizerKind.allCases.map(\.rawValue) + ["tnn4", "fatnn4"]
     var batches: [Int] { batch.split(separator: ",").compactMap { Int($0) } }
     var names: [String] { quantizer.split(separator: ",").map(String.init) }
 
@@ -50,7 +52,9 @@ struct BenchInference: ParsableCommand {
     }
 
     func validate() throws {
-        guard ["cnn-s", "resnet20"].contains(model) else { throw ValidationError("--model must be cnn-s or resnet20, got '\(model)'") }
+        guard let arch = ModelArchitecture(rawValue: model), arch.supports(.fatnn) else {
+            throw ValidationError("--model must be one with quantizable convolutions (\(ModelArchitecture.allCases.filter { $0.supports(.fatnn) }.map(\.rawValue).joined(separator: ", "))), got '\(model)'")
+        }
         for n in names where !Self.networks.contains(n) {
             throw ValidationError("--quantizer '\(n)' is unknown; known: \(Self.networks.joined(separator: ", "))")
         }
@@ -131,7 +135,7 @@ struct BenchInference: ParsableCommand {
         let images = Matrix(rows: checkImages, cols: input.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
         return (arch, input, try names.map { name in
             if name == "fp" { return Candidate(name: name, network: arch.build(input: input, classes: 10, seed: 1), packed: nil, exact: nil) }
-            let kind: QuantizerSettings.Kind = name == "tnn4" ? .tnn : name == "fatnn4" ? .fatnn : QuantizerSettings.Kind(rawValue: name) ?? .fatnn
+            let kind: QuantizerKind = name == "tnn4" ? .tnn : name == "fatnn4" ? .fatnn : QuantizerKind(rawValue: name) ?? .fatnn
             let net = arch.build(input: input, classes: 10, seed: 1, quantizer: .init(kind: kind))
             return try candidate(name, net, name.hasSuffix("4") ? .tnn4 : .fatnn, images)
         })

@@ -21,7 +21,7 @@ struct Inspect: ParsableCommand {
         let q = file.quantizer
         let count = file.model.parameters.reduce(0) { $0 + $1.value.count }
         print("\(modelFile): \(file.architecture.rawValue) on \(file.dataset.rawValue) (\(file.input)), quantizer \(q.kind.rawValue), \(count) parameters")
-        if q.kind == .fatnn || q.kind == .fatnnA2 {
+        if !q.kind.parameters.isEmpty {  // the settings its quantizer.params set
             print("  initial α: activations \(q.activationInitFromData ? "from the first training batch" : "\(q.activationInit)"), weights \(q.weightInit); per-channel activations \(q.perChannelActivations), weights \(q.perChannelWeights)")
         }
         if let t = file.training { print("  training checkpoint after epoch \(t.epoch)") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FATNNEngine
+import FATNNVocabulary
 import Foundation
 
 struct Train: ParsableCommand {
@@ -7,10 +8,10 @@ struct Train: ParsableCommand {
         abstract: "Train a model on a dataset and report test accuracy.",
         discussion: "Deterministic: the same seed and --threads give the same run. Saves the model with --output for 'fatnn eval'.")
 
-    @Option(help: "Model: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Model: \(ModelArchitecture.names).")
     var model: String = "mlp"
 
-    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Dataset: \(DatasetName.names).")
     var dataset: String = "fashion-mnist"
 
     @Option(help: ArgumentHelp("Directory holding the dataset's IDX files (gzip or raw).", valueName: "dir"))
@@ -21,8 +22,8 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Base learning rate.") var learningRate: Float = 0.1
     @Option var momentum: Float = 0.9
     @Option var weightDecay: Float = 5e-4
-    @Option(help: "Learning-rate schedule: constant, cosine.") var schedule: String = "cosine"
-    @Option(help: "Optimizer: sgd, adam.") var optimizer: String = "sgd"
+    @Option(help: "Learning-rate schedule: \(LearningRateSchedule.names).") var schedule: String = LearningRateSchedule.cosine.rawValue
+    @Option(help: "Optimizer: \(OptimizerKind.names).") var optimizer: String = OptimizerKind.sgd.rawValue
     @Option(help: "Epochs of linear learning-rate warm-up.") var warmupEpochs: Int = 0
     @Option(help: "Random-crop padding in pixels (0: no crop).") var cropPadding: Int = 0
     @Flag(help: "Random horizontal flips.") var horizontalFlip = false
@@ -33,12 +34,14 @@ struct Train: ParsableCommand {
     @Option(help: "With --folds: which fold validates (0-based).") var fold: Int = 0
     @Option(help: "Engine threads (OpenBLAS).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Save the trained model here.", valueName: "file")) var output: String?
-    @Option(help: "Quantizer: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", ")). All convolutions but the first are quantized.")
-    var quantizer: String = "fp"
-    @Option(help: "FATNN activation steps' initial α (thresholds 0.5/α and 1/α + 0.5/α).") var activationInit: Float = 2
+    @Option(help: "Quantizer: \(QuantizerKind.names). All convolutions but the first are quantized.")
+    var quantizer: String = QuantizerKind.fp.rawValue
+    @Option(help: "FATNN activation steps' initial α (thresholds 0.5/α and 1/α + 0.5/α; default \(Self.defaultText(.activationInit)), allowed \(Self.valuesText(.activationInit))).")
+    var activationInit: Double?
     @Flag(help: "FATNN: set the activation steps from the first training batch, where tnn and lsq2 start their thresholds (replaces --activation-init).")
     var activationInitFromData = false
-    @Option(help: "FATNN weight thresholds' initial α (thresholds ±0.5/α on standardized weights).") var weightInit: Float = 1
+    @Option(help: "FATNN weight thresholds' initial α (thresholds ±0.5/α on standardized weights; default \(Self.defaultText(.weightInit)), allowed \(Self.valuesText(.weightInit))).")
+    var weightInit: Double?
     @Flag(help: "FATNN: activation steps per input channel instead of per layer.") var perChannelActivations = false
     @Flag(help: "FATNN: weight thresholds per output channel instead of per layer.") var perChannelWeights = false
     @Option(help: "Epochs at the start with the quantizers bypassed (full-precision training).") var quantizerWarmupEpochs: Int = 0
@@ -46,11 +49,11 @@ struct Train: ParsableCommand {
     var initFrom: String?
 
     func validate() throws {
-        guard ModelArchitecture(rawValue: model) != nil else { throw ValidationError("--model '\(model)' is unknown; known: \(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))") }
-        guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown; known: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))") }
-        guard LearningRateSchedule(rawValue: schedule) != nil else { throw ValidationError("--schedule must be constant or cosine") }
+        guard ModelArchitecture(rawValue: model) != nil else { throw ValidationError("--model '\(model)' is unknown; known: \(ModelArchitecture.names)") }
+        guard DatasetName(rawValue: dataset) != nil else { throw ValidationError("--dataset '\(dataset)' is unknown; known: \(DatasetName.names)") }
+        guard LearningRateSchedule(rawValue: schedule) != nil else { throw ValidationError("--schedule '\(schedule)' is unknown; known: \(LearningRateSchedule.names)") }
         guard (0...16).contains(cropPadding) else { throw ValidationError("--crop-padding must be in 0...16, got \(cropPadding)") }
-        guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd or adam") }
+        guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer '\(optimizer)' is unknown; known: \(OptimizerKind.names)") }
         guard warmupEpochs >= 0 && warmupEpochs < epochs else { throw ValidationError("--warmup-epochs must be in 0..<--epochs, got \(warmupEpochs)") }
         guard (1...1000).contains(epochs) else { throw ValidationError("--epochs must be in 1...1000, got \(epochs)") }
         guard (2...65536).contains(batchSize) else { throw ValidationError("--batch-size must be in 2...65536, got \(batchSize)") }
@@ -63,26 +66,51 @@ struct Train: ParsableCommand {
         }
         if let trainLimit, trainLimit < 2 { throw ValidationError("--train-limit must be at least 2, got \(trainLimit)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256, got \(threads)") }
-        guard let kind = QuantizerSettings.Kind(rawValue: quantizer) else {
-            throw ValidationError("--quantizer '\(quantizer)' is unknown; known: \(QuantizerSettings.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard let kind = QuantizerKind(rawValue: quantizer) else {
+            throw ValidationError("--quantizer '\(quantizer)' is unknown; known: \(QuantizerKind.names)")
         }
-        guard ModelArchitecture(rawValue: model)!.supports(QuantizerSettings(kind: kind)) else {
+        guard ModelArchitecture(rawValue: model)?.supports(kind) == true else {
             throw ValidationError("--model \(model) has no convolutions to quantize; use cnn-s or resnet20")
         }
-        guard !activationInitFromData || kind == .fatnn || kind == .fatnnA2 else {
-            throw ValidationError("--activation-init-from-data applies to --quantizer fatnn or fatnn-a2, not \(quantizer)")
+        for (parameter, flag, value) in quantizerFlags {
+            guard kind.parameters.contains(parameter) else {
+                let takers = QuantizerKind.allCases.filter { $0.parameters.contains(parameter) }.map(\.rawValue)
+                throw ValidationError("\(flag) applies to --quantizer \(takers.joined(separator: " or ")), not \(quantizer)")
+            }
+            if let problem = parameter.problem(with: value) { throw ValidationError("\(flag): \(problem)") }
         }
-        guard activationInit >= 0.01 && activationInit <= 100 else { throw ValidationError("--activation-init must be in 0.01...100, got \(activationInit)") }
-        guard quantizerWarmupEpochs == 0 || (kind != .fp && quantizerWarmupEpochs < epochs) else {
+        guard quantizerWarmupEpochs == 0 || (kind.quantizes && quantizerWarmupEpochs < epochs) else {
             throw ValidationError("--quantizer-warmup-epochs needs a quantizer and must be less than --epochs, got \(quantizerWarmupEpochs)")
         }
         guard quantizerWarmupEpochs >= 0 else { throw ValidationError("--quantizer-warmup-epochs must not be negative") }
-        guard weightInit >= 0.01 && weightInit <= 100 else { throw ValidationError("--weight-init must be in 0.01...100, got \(weightInit)") }
     }
 
+    /// The quantizer parameters given on the command line (``QuantizerParameter``), with their flags.
+    var quantizerFlags: [(parameter: QuantizerParameter, flag: String, value: Double)] {
+        let given: [(QuantizerParameter, String, Double?)] = [
+            (.activationInit, "--activation-init", activationInit),
+            (.activationInitFromData, "--activation-init-from-data", activationInitFromData ? 1 : nil),
+            (.weightInit, "--weight-init", weightInit),
+            (.perChannelActivations, "--per-channel-activations", perChannelActivations ? 1 : nil),
+            (.perChannelWeights, "--per-channel-weights", perChannelWeights ? 1 : nil),
+        ]
+        return given.compactMap { p, flag, v in v.map { (p, flag, $0) } }
+    }
+
+    /// The engine's settings: the kind, with the parameters given and defaults for the rest.
     var quantizerSettings: QuantizerSettings {
-        QuantizerSettings(kind: QuantizerSettings.Kind(rawValue: quantizer)!, activationInit: activationInit,
-                          activationInitFromData: activationInitFromData, weightInit: weightInit, perChannelActivations: perChannelActivations, perChannelWeights: perChannelWeights)
+        // validate() has checked the kind.
+        QuantizerSettings(kind: QuantizerKind(rawValue: quantizer) ?? .fp,
+                          parameters: Dictionary(quantizerFlags.map { ($0.parameter, $0.value) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    static func defaultText(_ p: QuantizerParameter) -> String { String(format: "%g", p.defaultValue) }
+
+    static func valuesText(_ p: QuantizerParameter) -> String {
+        switch p.values {
+        case .number(let r): String(format: "%g...%g", r.lowerBound, r.upperBound)
+        case .onOff: "on/off"
+        }
     }
 
     func run() throws {

@@ -1,6 +1,7 @@
 import FATNNClient
 import FATNNCoordinator
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -19,7 +20,7 @@ import Testing
             """.utf8)), document: "{}")
         for _ in 0..<4 {
             let job = try #require(try store.claim(worker: "w<1>", host: "h"))
-            let fatnn = job.config.quantizer.kind == "fatnn"
+            let fatnn = job.config.quantizer.kind == .fatnn
             var r = JobResult(testAccuracy: (fatnn ? 0.86 : 0.9) + Double(job.config.seed) / 100, testLoss: 0.3, validationAccuracy: 0.85,
                               trainLoss: 0.2, trainSeconds: 10, imagesPerSecond: 500,
                               epochs: [EpochReport(epoch: 1, trainLoss: 0.6, trainAccuracy: 0.7, validationAccuracy: 0.75, learningRate: 0.1, seconds: 5),

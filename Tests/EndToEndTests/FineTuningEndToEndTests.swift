@@ -3,6 +3,7 @@ import FATNNCoordinator
 import FATNNEngine
 import FATNNJobs
 import FATNNTestSupport
+import FATNNVocabulary
 import Foundation
 import Testing
 

@@ -32,10 +32,10 @@ import Testing
         // fashion-mnist resolves to ROOT/fashion-mnist (empty here, so the IDX file is missing);
         // mnist has no folder and is refused rather than read from ROOT.
         await #expect(throws: DataError.cannotOpen(path: root + "/fashion-mnist/train-images-idx3-ubyte", reason: "No such file or directory")) {
-            try await cache.dataset("fashion-mnist")
+            try await cache.dataset(.fashionMNIST)
         }
         do {
-            _ = try await cache.dataset("mnist")
+            _ = try await cache.dataset(.mnist)
             Issue.record("mnist read from a foreign folder")
         } catch let e as DataError {
             #expect(e.description.contains("has no mnist/ directory"))

@@ -41,7 +41,7 @@ import Testing
                                  client: try testClient(url), logger: Self.quiet,
                                  retry: RetryPolicy(initialDelay: 0.2, maxDelay: 0.5, maxAttempts: 60))
         // Asked while nothing listens: the fetch keeps trying until the coordinator comes up.
-        let fetch = Task { try await cache.dataset("fashion-mnist") }
+        let fetch = Task { try await cache.dataset(.fashionMNIST) }
         try await Task.sleep(nanoseconds: 1_000_000_000)
         try await withCoordinator(datasets: DatasetLibrary(dataDirectory: root), port: port) { _, _ in
             let dataset = try await fetch.value

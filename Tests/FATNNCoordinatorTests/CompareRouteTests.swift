@@ -1,5 +1,6 @@
 @testable import FATNNCoordinator
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -20,7 +21,7 @@ import Testing
         let store = try TestClock().store()
         // tnn and fatnn over seeds 1, 2: fatnn − tnn = 0.02 and 0.04.
         try finish(store, cnnSweep("r", grid: #""quantizer.kind": ["tnn", "fatnn"]"#, seeds: [1, 2])) { c, _ in
-            let a = 0.8 + (c.quantizer.kind == "fatnn" ? 0.02 * Double(c.seed) : 0)
+            let a = 0.8 + (c.quantizer.kind == .fatnn ? 0.02 * Double(c.seed) : 0)
             return (a, a)
         }
         try await app(store).test(.router) { client in

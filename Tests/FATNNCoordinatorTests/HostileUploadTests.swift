@@ -1,6 +1,7 @@
 @testable import FATNNCoordinator
 @testable import FATNNEngine
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -29,7 +30,7 @@ import Testing
     }
 
     /// A model file of `arch` and `kind`, optionally with its header patched.
-    static func model(_ arch: ModelArchitecture = .cnnS, kind: QuantizerSettings.Kind = .fatnn, patch: (String, String)? = nil) throws -> [UInt8] {
+    static func model(_ arch: ModelArchitecture = .cnnS, kind: QuantizerKind = .fatnn, patch: (String, String)? = nil) throws -> [UInt8] {
         let shape = ImageShape(channels: 1, height: 28, width: 28), settings = QuantizerSettings(kind: kind)
         let net = arch.build(input: shape, classes: 10, seed: 1, quantizer: settings)
         let bytes = [UInt8](try ModelFile(architecture: arch, dataset: .fashionMNIST, input: shape, model: net, quantizer: settings).encoded())

@@ -1,5 +1,6 @@
 @testable import FATNNCoordinator
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 import GRDB
 import Testing
@@ -18,7 +19,7 @@ import Testing
               "grid": {"quantizer.kind": ["fp", "fatnn"], "training.learningRate": [0.05, 0.1]}, "seeds": [1, 2, 3] }
             """.utf8)), document: "{}")
         while let job = try store.claim(worker: "w", host: "h") {
-            let acc = 0.80 + (job.config.quantizer.kind == "fatnn" ? 0.05 : 0) + (job.config.training.learningRate == 0.1 ? 0.01 : 0)
+            let acc = 0.80 + (job.config.quantizer.kind == .fatnn ? 0.05 : 0) + (job.config.training.learningRate == 0.1 ? 0.01 : 0)
                 + Double(job.config.seed) / 100
             try store.complete(job: job.id, token: job.claimToken, result: sampleResult(acc))
         }

@@ -22,8 +22,8 @@ import Testing
             "lsq2": [0.05: (0.60, 0.61), 0.1: (0.60, 0.62)],
         ]
         let acc = { (c: JobConfig, _: Int) -> (test: Double, val: Double) in
-            let (val, test) = table[c.quantizer.kind]?[c.training.learningRate] ?? (0, 0)
-            let offset = c.quantizer.kind == "lsq2" ? 0 : Double(c.seed) / 1000
+            let (val, test) = table[c.quantizer.kind.rawValue]?[c.training.learningRate] ?? (0, 0)
+            let offset = c.quantizer.kind == .lsq2 ? 0 : Double(c.seed) / 1000
             return (test + offset, val + offset)
         }
         try finish(store, cnnSweep("sel", grid: #""quantizer.kind": ["fatnn", "tnn"], "training.learningRate": [0.05, 0.1]"#, seeds: [1, 2]), acc)

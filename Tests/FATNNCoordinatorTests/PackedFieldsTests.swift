@@ -13,10 +13,10 @@ import Testing
         while let job = try store.claim(worker: "w", host: "h") {
             var r = sampleResult(0.9)
             switch job.config.quantizer.kind {
-            case "fp":
+            case .fp:
                 r.packed = PackedInference(kernelPath: nil, kernel: "float", cpu: "c", testImages: nil, latencyBatch1: 0.004,
                                            latencyBatch64: 0.064, floatLatencyBatch1: 0.004, floatLatencyBatch64: 0.064)
-            case "lsq2":
+            case .lsq2:
                 r.packedExact = true
                 r.packed = PackedInference(kernelPath: "avx512", kernel: "2bit-signed", cpu: "c", testImages: 10, latencyBatch1: 0.002,
                                            latencyBatch64: 0.032, floatLatencyBatch1: 0.004, floatLatencyBatch64: 0.064)

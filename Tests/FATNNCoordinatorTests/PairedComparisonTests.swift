@@ -19,7 +19,7 @@ import Testing
         store = try TestClock().store()
         let table: [String: [Int: Double]] = ["tnn": [1: 0.80, 2: 0.82, 3: 0.84], "fatnn": [1: 0.81, 2: 0.85, 3: 0.85], "fp": [1: 0.90]]
         let acc = { (c: JobConfig, replica: Int) -> (test: Double, val: Double) in
-            let a = c.training.learningRate == 0.05 ? 0.5 : replica == 1 ? 0.87 : table[c.quantizer.kind]?[c.seed] ?? 0
+            let a = c.training.learningRate == 0.05 ? 0.5 : replica == 1 ? 0.87 : table[c.quantizer.kind.rawValue]?[c.seed] ?? 0
             return (a, a - 0.01)
         }
         try finish(store, cnnSweep("pairs", grid: #""quantizer.kind": ["tnn", "fatnn"]"#, seeds: [1, 2, 3]), acc)
@@ -88,7 +88,7 @@ import Testing
         while let job = try store.claim(worker: "w", host: "h") {
             try store.storeArtifact(job: job.id, token: job.claimToken, data: Data("model".utf8))
             let kind = job.config.quantizer.kind
-            let acc = kind == "fp" ? 0.90 : kind == "fatnn" ? 0.86 + Double(job.config.seed) / 100 : 0.85
+            let acc = kind == .fp ? 0.90 : kind == .fatnn ? 0.86 + Double(job.config.seed) / 100 : 0.85
             try store.complete(job: job.id, token: job.claimToken, result: sampleResult(acc))
         }
         let c = try store.compare(CompareQuery(by: "quantizer", baseline: "tnn"))

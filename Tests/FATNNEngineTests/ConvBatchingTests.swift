@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNVocabulary
 import Testing
 
 /// Convolutions over a batch match one image at a time, and evaluation and training fuse

@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNVocabulary
 import Testing
 
 /// Float64 re-implementations of every quantizer and of a direct convolution, written from the

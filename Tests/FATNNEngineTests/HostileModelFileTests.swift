@@ -1,5 +1,6 @@
 import CZlib
 @testable import FATNNEngine
+import FATNNVocabulary
 import Foundation
 import Testing
 

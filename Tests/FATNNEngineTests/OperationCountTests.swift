@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNVocabulary
 import Testing
 
 @Suite struct OperationCountTests {

@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNVocabulary
 import Testing
 
 /// The packed kernels (`FATNN.md` §4): the spec's test vectors, and every kernel on every CPU

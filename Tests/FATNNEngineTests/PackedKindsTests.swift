@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNVocabulary
 import Testing
 
 /// Every quantizer kind packed (`tnn` on the 2- and the 4-popcount ternary kernels, `lsq2` on the
@@ -88,7 +89,7 @@ import Testing
     }
 
     /// The network variants: a quantizer kind, and the ternary kernel its ternary convs use.
-    static let variants: [(QuantizerSettings.Kind, PackedKernel.Kind)] = [
+    static let variants: [(QuantizerKind, PackedKernel.Kind)] = [
         (.tnn, .fatnn), (.tnn, .tnn4), (.fatnn, .tnn4), (.lsq2, .fatnn), (.fatnnA2, .fatnn), (.binary, .fatnn),
     ]
 

@@ -1,5 +1,6 @@
 @testable import FATNNEngine
 import FATNNTestSupport
+import FATNNVocabulary
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 @testable import FATNNEngine
 import FATNNTestSupport
+import FATNNVocabulary
 import Testing
 
 /// Activation runs (the packed network's conv inputs): every path writes the codes the float

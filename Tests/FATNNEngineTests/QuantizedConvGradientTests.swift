@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNVocabulary
 import Testing
 
 /// The whole gradient of a ``QuantizedConv2d`` (input, latent weights, both quantizers'
@@ -32,7 +33,7 @@ import Testing
     private static let shape = ImageShape(channels: 3, height: 4, width: 4)
     private static let batch = 2, outChannels = 2, kernel = 3, fanIn = 27
 
-    private static func setup(_ kind: QuantizerSettings.Kind) -> Setup {
+    private static func setup(_ kind: QuantizerKind) -> Setup {
         switch kind {
         case .fatnn: Setup(activations: .fatnn(steps: 2), weights: .fatnn, activationParameters: [2, -1.3],
                            weightParameters: [0.9, -0.7], inputRange: -0.3...1.6, weightScale: 1)
@@ -51,10 +52,10 @@ import Testing
     /// For `binary` this encodes the spec's padding semantics (pad the float input with 0, then
     /// quantize: padded activations are +1): expected to fail on an engine that pads binary codes
     /// with 0.
-    @Test(arguments: [QuantizerSettings.Kind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
-    func layerGradientsMatchTheFloat64Surrogate(kind: QuantizerSettings.Kind) throws {
+    @Test(arguments: [QuantizerKind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
+    func layerGradientsMatchTheFloat64Surrogate(kind: QuantizerKind) throws {
         let s = Self.setup(kind), shape = Self.shape, batch = Self.batch
-        var rng = RandomSource(seed: 600 + UInt64(QuantizerSettings.Kind.allCases.firstIndex(of: kind)!))
+        var rng = RandomSource(seed: 600 + UInt64(QuantizerKind.allCases.firstIndex(of: kind)!))
         let layer = QuantizedConv2d(name: "q", input: shape, outChannels: Self.outChannels, kernel: Self.kernel, padding: 1,
                                     quantizer: QuantizerSettings(kind: kind), rng: &rng)
         let ap = layer.activations.parameters, wp = layer.weights.parameters

@@ -1,6 +1,7 @@
 @testable import FATNNEngine
 import FATNNTestSupport
 import FATNNTestSupport
+import FATNNVocabulary
 import Foundation
 import Testing
 
@@ -38,8 +39,8 @@ import Testing
         #expect(quantized(cnn)[0].weight.value == (fp.layers[3] as! Conv2d).weight.value)
     }
 
-    @Test(arguments: [QuantizerSettings.Kind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
-    func quantizedCNNBeatsChanceOnRealData(kind: QuantizerSettings.Kind) throws {
+    @Test(arguments: [QuantizerKind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
+    func quantizedCNNBeatsChanceOnRealData(kind: QuantizerKind) throws {
         BLAS.setThreads(1)
         // The first 1,000 training and 500 test images of the real set: debug builds are slow.
         let data = try fashionMNISTHead(train: 1000, test: 500)

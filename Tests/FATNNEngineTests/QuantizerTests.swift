@@ -1,4 +1,5 @@
 @testable import FATNNEngine
+import FATNNVocabulary
 import Foundation
 import Testing
 
@@ -54,8 +55,8 @@ import Testing
 
     /// With initialization from data, a FATNN quantizer starts where the LSQ baseline with as many
     /// levels starts on the same batch (same thresholds, hence the same codes), once only.
-    @Test(arguments: [(QuantizerSettings.Kind.fatnn, QuantizerSettings.Kind.tnn), (.fatnnA2, .lsq2)])
-    func initializationFromDataStartsAtTheLSQBaselinesThresholds(kind: QuantizerSettings.Kind, baseline: QuantizerSettings.Kind) {
+    @Test(arguments: [(QuantizerKind.fatnn, QuantizerKind.tnn), (.fatnnA2, .lsq2)])
+    func initializationFromDataStartsAtTheLSQBaselinesThresholds(kind: QuantizerKind, baseline: QuantizerKind) {
         // Per channel: each channel starts where LSQ would on that channel alone.
         let channels = ImageShape(channels: 2, height: 3, width: 3)
         var r = RandomSource(seed: 12)
@@ -236,8 +237,8 @@ import Testing
         #expect(abs(Double(q.step.grad[0]) - ds * scale) < 1e-3, "\(q.step.grad[0]) vs \(ds * scale)")
     }
 
-    @Test(arguments: [QuantizerSettings.Kind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
-    func quantizedValuesAreScaledCodesInTheAllowedSet(kind: QuantizerSettings.Kind) {
+    @Test(arguments: [QuantizerKind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
+    func quantizedValuesAreScaledCodesInTheAllowedSet(kind: QuantizerKind) {
         let shape = ImageShape(channels: 3, height: 4, width: 4)
         let settings = QuantizerSettings(kind: kind)
         let act = settings.activationQuantizer(prefix: "c", shape: shape)

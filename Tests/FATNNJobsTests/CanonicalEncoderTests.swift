@@ -43,11 +43,12 @@ import Testing
         folds.dataset.folds = 5
         folds.dataset.fold = 4
         folds.dataset.trainLimit = nil
-        // Strings JSON must escape take the JSONEncoder path whole.
+        // Strings JSON must escape take the JSONEncoder path whole (only initFrom can hold one:
+        // every other string is a vocabulary name).
         var odd = sweep.jobs[2]
-        odd.model = "a\"b/c\\d é"
+        odd.initFrom = "a\"b/c\\d é"
         expectSameBytes([withParent, folds, odd])
-        #expect(!CanonicalEncoder.isPlain(odd.model))
+        #expect(!CanonicalEncoder.isPlain(odd.initFrom ?? ""))
     }
 
     /// The SHA-256 (by `sha256sum`) of the canonical JSON the code before the fast encoder

@@ -12,7 +12,7 @@ import Testing
         let s = try parse(#"{ "name": "q", \#(base), "seeds": [1, 2], "stages": [ {"name": "fp"}, {"name": "ternary", "from": "fp", "base": {"training": {"learningRate": 0.01}}, "grid": {"quantizer.kind": ["fatnn", "tnn"]}} ] }"#)
         #expect(s.jobs.count == 2 + 4)
         let parents = Array(s.jobs[0..<2]), children = Array(s.jobs[2...])
-        #expect(parents.allSatisfy { $0.quantizer.kind == "fp" && $0.initFrom == nil && $0.training.learningRate == 0.1 })
+        #expect(parents.allSatisfy { $0.quantizer.kind == .fp && $0.initFrom == nil && $0.training.learningRate == 0.1 })
         for c in children {
             #expect(c.training.learningRate == 0.01 && c.training.epochs == 2, "stage base merges over the shared base")
             let parent = try #require(parents.first { $0.configHash == c.initFrom })

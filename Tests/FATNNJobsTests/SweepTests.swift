@@ -27,7 +27,7 @@ private let base = """
         #expect(s.jobs.count == 1)
         #expect(s.jobs[0].seed == 7)
         #expect(s.jobs[0].training.batchSize == 128)
-        #expect(s.jobs[0].quantizer.kind == "fp")
+        #expect(s.jobs[0].quantizer.kind == .fp)
         #expect(s.jobs[0].dataset.validationFraction == 0.1)
     }
 
@@ -172,7 +172,7 @@ private let base = """
         #expect(plain.configHash == zero.configHash)
         #expect(!plain.canonicalJSON.contains("warmupEpochs"))
         let adam = try Sweep.parse(Data(#"{ "name": "w", \#(base), "grid": {"training.optimizer": ["sgd", "adam"], "training.warmupEpochs": [1]}, "seeds": [1] }"#.utf8)).jobs
-        #expect(adam.map(\.training.optimizer) == ["sgd", "adam"] && adam.allSatisfy { $0.training.warmupEpochs == 1 })
+        #expect(adam.map(\.training.optimizer) == [.sgd, .adam] && adam.allSatisfy { $0.training.warmupEpochs == 1 })
         do {
             _ = try Sweep.parse(Data(#"{ "name": "w", \#(base), "grid": {"training.warmupEpochs": [2]}, "seeds": [1] }"#.utf8))
             Issue.record("warm-up as long as training accepted")

@@ -10,6 +10,7 @@ let package = Package(
         .executableTarget(name: "fatnn-fuzz", dependencies: [
             .product(name: "FATNNEngine", package: "FATNN"),
             .product(name: "FATNNJobs", package: "FATNN"),
+            .product(name: "FATNNVocabulary", package: "FATNN"),
         ], path: "Sources"),
     ]
 )

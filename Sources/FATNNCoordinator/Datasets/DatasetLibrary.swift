@@ -1,11 +1,12 @@
 import Dispatch
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 
 /// The dataset files a coordinator serves to workers on hosts that lack them.
 ///
 /// Dataset NAME is the regular files of `dataDirectory/NAME` (or of `dataDirectory` when it is
-/// named NAME; default `/usr/share/datasets/NAME`) and of its subfolders one level down (CIFAR-10
+/// named NAME; default ``DatasetName/defaultDirectory``, `/usr/share/datasets/NAME`) and of its subfolders one level down (CIFAR-10
 /// unpacks into `cifar-10-batches-bin/`), served flat under their own names. The coordinator
 /// does not parse them: the worker's engine does. Each file's SHA-256 is computed on first
 /// request, off the server's threads, and kept until its size or modification time changes.
@@ -22,7 +23,7 @@ public actor DatasetLibrary {
         public var description: String {
             switch self {
             case let .unknownDataset(name):
-                return "unknown dataset '\(name)'; known: \(JobConfig.datasets.joined(separator: ", "))"
+                return "unknown dataset '\(name)'; known: \(DatasetName.names)"
             case let .unavailable(reason): return "this coordinator cannot serve it: \(reason)"
             case let .unknownFile(dataset, file): return "'\(file)' is not a file of dataset \(dataset)"
             }
@@ -42,8 +43,8 @@ public actor DatasetLibrary {
 
     /// The files of dataset `name`, with their sizes and checksums, and where each is on disk.
     public func manifest(_ name: String) async throws -> (manifest: API.DatasetManifest, paths: [String: String]) {
-        guard JobConfig.datasets.contains(name) else { throw Failure.unknownDataset(name) }
-        let dir = try folder(name)
+        guard let dataset = DatasetName(rawValue: name) else { throw Failure.unknownDataset(name) }
+        let dir = try folder(dataset)
         var files: [API.DatasetFile] = [], byName: [String: String] = [:]
         for path in try Self.regularFiles(dir) {
             let base = (path as NSString).lastPathComponent
@@ -56,10 +57,11 @@ public actor DatasetLibrary {
         return (API.DatasetManifest(name: name, files: files), byName)
     }
 
-    private func folder(_ name: String) throws -> String {
+    private func folder(_ dataset: DatasetName) throws -> String {
+        let name = dataset.rawValue
         guard let root = dataDirectory else {
             var isDir: ObjCBool = false
-            let dir = "/usr/share/datasets/" + name
+            let dir = dataset.defaultDirectory
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 throw Failure.unavailable("\(dir): no such directory")
             }

@@ -88,13 +88,13 @@ public final class ArtifactUploads: @unchecked Sendable {
         }
         func refuse(_ why: String) -> HTTPError { HTTPError(.badRequest, message: "model of job \(id): \(why)") }
         guard file.training == nil else { throw refuse("is a training checkpoint, not a trained model") }
-        guard file.architecture.rawValue == config.model else {
+        guard file.architecture == config.model else {
             throw refuse("architecture is \(file.architecture.rawValue); the job trains \(config.model)")
         }
-        guard file.dataset.rawValue == config.dataset.name else {
+        guard file.dataset == config.dataset.name else {
             throw refuse("dataset is \(file.dataset.rawValue); the job trains on \(config.dataset.name)")
         }
-        guard file.quantizer.kind.rawValue == config.quantizer.kind else {
+        guard file.quantizer.kind == config.quantizer.kind else {
             throw refuse("quantizer is \(file.quantizer.kind.rawValue); the job uses \(config.quantizer.kind)")
         }
     }

@@ -1,4 +1,5 @@
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 import GRDB
 
@@ -9,16 +10,18 @@ extension JobStore {
     /// --query`), never for real sweeps.
     public func insertSyntheticJobs(count: Int, seedsPerGroup: Int = 10) throws {
         let t = now()
+        // Every model and quantizer kind of the vocabulary (mlp with kind fp only would be
+        // truer, but the queries only need the spread).
+        let models = ModelArchitecture.allCases.map(\.rawValue), kinds = QuantizerKind.allCases.map(\.rawValue)
         try write { db in
             try db.execute(sql: "INSERT INTO sweeps (name, document, submitted_at) VALUES ('synthetic', '{}', ?)", arguments: [t])
             let sweep = db.lastInsertedRowID
             try db.execute(sql: """
                 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?),
                 v AS (SELECT i, i / ? AS g, i % ? AS seed,
-                             CASE (i / ?) % 3 WHEN 0 THEN 'mlp' WHEN 1 THEN 'cnn-s' ELSE 'resnet20' END AS model,
-                             CASE (i / ? / 3) % 6 WHEN 0 THEN 'fp' WHEN 1 THEN 'fatnn' WHEN 2 THEN 'tnn' WHEN 3 THEN 'lsq2'
-                                                  WHEN 4 THEN 'fatnn-a2' ELSE 'binary' END AS quantizer,
-                             0.001 * (1 + (i / ? / 18) % 200) AS lr FROM n)
+                             \(Self.sqlCase("(i / ?) % \(models.count)", models)) AS model,
+                             \(Self.sqlCase("(i / ? / \(models.count)) % \(kinds.count)", kinds)) AS quantizer,
+                             0.001 * (1 + (i / ? / \(models.count * kinds.count)) % 200) AS lr FROM n)
                 INSERT INTO jobs (id, sweep_id, config_hash, replica, group_hash, config, model, dataset, split, quantizer,
                                   learning_rate, seed, epochs, state, created_at, updated_at)
                 SELECT i + 1, ?, printf('c%d', i), 0, printf('g%d', g),
@@ -37,5 +40,12 @@ extension JobStore {
                 """, arguments: [t, sweep])
             try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "j.sweep_id = ?"), arguments: [sweep])
         }
+    }
+
+    /// `CASE expression WHEN 0 THEN 'names[0]' … ELSE 'names[last]' END`; the names are the
+    /// vocabulary's raw values (letters, digits, `-`), never input.
+    static func sqlCase(_ expression: String, _ names: [String]) -> String {
+        let whens = names.dropLast().enumerated().map { "WHEN \($0.offset) THEN '\($0.element)'" }
+        return "CASE \(expression) \(whens.joined(separator: " ")) ELSE '\(names.last ?? "")' END"
     }
 }

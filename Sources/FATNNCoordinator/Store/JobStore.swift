@@ -147,8 +147,8 @@ public final class JobStore: Sendable {
                     replicas = Array(next..<(next + replicate))
                 }
                 for replica in replicas {
-                    try insert.execute(arguments: [sweepId, id.configHash, replica, group, id.canonicalJSON, job.model,
-                                                   job.dataset.name, job.splitLabel, job.quantizer.kind, job.training.learningRate,
+                    try insert.execute(arguments: [sweepId, id.configHash, replica, group, id.canonicalJSON, job.model.rawValue,
+                                                   job.dataset.name.rawValue, job.splitLabel, job.quantizer.kind.rawValue, job.training.learningRate,
                                                    job.seed, job.training.epochs, job.initFrom, p.priority, p.errorRetries,
                                                    p.lostRetries, p.timeoutSeconds, t, t])
                     added += db.changesCount

@@ -1,4 +1,5 @@
 import CZlib
+import FATNNVocabulary
 import Foundation
 
 /// A trained full-precision model on disk: architecture, dataset, and every parameter and buffer.

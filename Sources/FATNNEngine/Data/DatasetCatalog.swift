@@ -1,23 +1,8 @@
+import FATNNVocabulary
 import Foundation
 
-/// The datasets the engine knows, where their files live, and how to normalize them.
-public enum DatasetName: String, CaseIterable, Sendable {
-    /// Fashion-MNIST, from the Debian package `dataset-fashion-mnist`.
-    case fashionMNIST = "fashion-mnist"
-    /// MNIST, same IDX layout.
-    case mnist = "mnist"
-    /// CIFAR-10 in its binary version (`data_batch_1.bin` … `data_batch_5.bin`, `test_batch.bin`).
-    case cifar10 = "cifar10"
-
-    /// Directory searched when no `--data-dir` is given.
-    public var defaultDirectory: String {
-        switch self {
-        case .fashionMNIST: return "/usr/share/datasets/fashion-mnist"
-        case .mnist: return "/usr/share/datasets/mnist"
-        case .cifar10: return "/usr/share/datasets/cifar10"
-        }
-    }
-
+/// How the engine reads the datasets (``DatasetName``, the shared vocabulary).
+extension DatasetName {
     /// Shape of one image.
     public var imageShape: ImageShape {
         switch self {
@@ -34,9 +19,6 @@ public enum DatasetName: String, CaseIterable, Sendable {
         case .cifar10: return Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
         }
     }
-
-    /// Number of classes.
-    public var classes: Int { 10 }
 }
 
 /// A dataset's official training and test sets.

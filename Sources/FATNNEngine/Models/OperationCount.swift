@@ -1,3 +1,5 @@
+import FATNNVocabulary
+
 /// Multiply-accumulates of one forward pass for one image, and the bit-operations they cost:
 /// `BOPs = MACs x weight bits x activation bits` (32 x 32 for float layers; the first convolution
 /// and the classifier stay float in quantized networks). Ternary and 2-bit codes count 2 bits
@@ -11,7 +13,7 @@ public struct OperationCount: Sendable, Equatable, Codable {
     public var bitOps: Double
 
     /// The count of `model`, a network whose quantized convolutions use `kind`.
-    public init(_ model: Sequential, kind: QuantizerSettings.Kind) {
+    public init(_ model: Sequential, kind: QuantizerKind) {
         var float = 0, quantized = 0
         for layer in model.leafLayers {
             switch layer {
@@ -28,7 +30,7 @@ public struct OperationCount: Sendable, Equatable, Codable {
     }
 
     /// Bits of a weight and of an activation code.
-    public static func bits(_ kind: QuantizerSettings.Kind) -> (weights: Int, activations: Int) {
+    public static func bits(_ kind: QuantizerKind) -> (weights: Int, activations: Int) {
         switch kind {
         case .fp: return (32, 32)
         case .fatnn, .tnn, .lsq2, .fatnnA2: return (2, 2)

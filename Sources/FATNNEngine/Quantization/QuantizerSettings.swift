@@ -1,33 +1,16 @@
+import FATNNVocabulary
+
 /// Which quantizer a network uses, and its settings.
 ///
 /// The policy follows the method spec (`FATNN.md` §3): the first convolution and the last fully
 /// connected layer stay full precision, as do BatchNorms and residual adds; every other
 /// convolution (including 1x1 downsampling shortcuts) quantizes its own input and its weights.
 public struct QuantizerSettings: Sendable, Hashable, Codable {
-    /// The quantizer kinds, by the names jobs use.
-    public enum Kind: String, CaseIterable, Sendable, Codable {
-        /// No quantization.
-        case fp
-        /// The FATNN quantizer: ternary activation codes {0,1,2} with two learned steps, ternary
-        /// weight codes {-1,0,+1} with two learned thresholds; the conv runs on integer codes.
-        case fatnn
-        /// Conventional ternary: Ternary Weight Networks weights, LSQ activations {0,1,2}·s.
-        case tnn
-        /// 2-bit LSQ for weights (signed, 4 levels) and activations (unsigned, 4 levels).
-        case lsq2
-        /// FATNN's 2-bit activation quantizer (codes 0...3, three learned steps) with FATNN ternary
-        /// weights.
-        case fatnnA2 = "fatnn-a2"
-        /// Binary: sign weights with a per-channel mean-|W| scale, sign activations with the
-        /// clipped straight-through estimator; no ReLU before quantized convs (Bi-Real style).
-        case binary
-    }
-
     /// Whether ReLUs that feed quantized convolutions stay. Binary activations are signs, which
     /// are constant on post-ReLU values, so binary networks feed the BatchNorm output directly.
     public var keepsReLUsBeforeQuantizedConvs: Bool { kind != .binary }
 
-    public var kind: Kind
+    public var kind: QuantizerKind
     /// Initial `α0 = α1 (= α2)` of FATNN activation quantizers (2.0: thresholds 0.25 and 0.75).
     public var activationInit: Float
     /// Set FATNN activation steps from the first training batch instead of `activationInit`:
@@ -41,8 +24,9 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
     /// One pair of weight thresholds per output channel instead of per layer.
     public var perChannelWeights: Bool
 
-    /// Settings with the spec's defaults for `kind`.
-    public init(kind: Kind, activationInit: Float = 2, activationInitFromData: Bool = false, weightInit: Float = 1,
+    /// Settings with the spec's defaults for `kind` (``QuantizerParameter/defaultValue``).
+    public init(kind: QuantizerKind, activationInit: Float = Float(QuantizerParameter.activationInit.defaultValue),
+                activationInitFromData: Bool = false, weightInit: Float = Float(QuantizerParameter.weightInit.defaultValue),
                 perChannelActivations: Bool = false, perChannelWeights: Bool = false) {
         self.kind = kind
         self.activationInit = activationInit
@@ -55,7 +39,7 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
     /// Reads settings written before `activationInitFromData` existed (it is then off).
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        kind = try c.decode(Kind.self, forKey: .kind)
+        kind = try c.decode(QuantizerKind.self, forKey: .kind)
         activationInit = try c.decode(Float.self, forKey: .activationInit)
         activationInitFromData = try c.decodeIfPresent(Bool.self, forKey: .activationInitFromData) ?? false
         weightInit = try c.decode(Float.self, forKey: .weightInit)
@@ -76,12 +60,22 @@ public struct QuantizerSettings: Sendable, Hashable, Codable {
         return nil
     }
 
-    /// Names of the numeric settings a job's `quantizer.params` may carry for `kind`.
-    public static func parameterNames(for kind: Kind) -> [String] {
-        switch kind {
-        case .fp: []
-        case .fatnn, .fatnnA2: ["activationInit", "activationInitFromData", "weightInit", "perChannelActivations", "perChannelWeights"]
-        case .tnn, .lsq2, .binary: []
+    /// Settings for `kind` with the given `quantizer.params` (the others at their defaults).
+    /// Parameters that `kind` does not take (``QuantizerKind/parameters``) are not expected
+    /// here: job validation refuses them.
+    public init(kind: QuantizerKind, parameters: [QuantizerParameter: Double]) {
+        self.init(kind: kind)
+        for (p, value) in parameters { set(p, to: value) }
+    }
+
+    /// Sets the setting that `parameter` names (switches: any value but 0 is on).
+    public mutating func set(_ parameter: QuantizerParameter, to value: Double) {
+        switch parameter {
+        case .activationInit: activationInit = Float(value)
+        case .activationInitFromData: activationInitFromData = value != 0
+        case .weightInit: weightInit = Float(value)
+        case .perChannelActivations: perChannelActivations = value != 0
+        case .perChannelWeights: perChannelWeights = value != 0
         }
     }
 

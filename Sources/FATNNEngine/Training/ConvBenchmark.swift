@@ -1,3 +1,4 @@
+import FATNNVocabulary
 import Foundation
 
 /// Side-by-side speed of ``Conv2d``'s two paths (``FloatConvolution/Path``) on every distinct

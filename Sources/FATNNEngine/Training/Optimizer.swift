@@ -4,14 +4,6 @@ public protocol Optimizer: AnyObject {
     func step(_ parameters: [Parameter], learningRate: Float)
 }
 
-/// The optimizers a run can use, by the names jobs use.
-public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
-    /// SGD with (Nesterov) momentum.
-    case sgd
-    /// Adam (Kingma & Ba), with L2 weight decay added to the gradient as PyTorch's `Adam` does.
-    case adam
-}
-
 /// Adam: `m = β1·m + (1-β1)·g`, `v = β2·v + (1-β2)·g²`, `w -= lr·m̂/(√v̂ + ε)` with bias-corrected
 /// `m̂ = m/(1-β1ᵗ)`, `v̂ = v/(1-β2ᵗ)`; `g` includes `λ·w` for parameters that decay.
 public final class Adam: Optimizer {

@@ -1,3 +1,4 @@
+import FATNNVocabulary
 import Foundation
 
 /// Measures training and inference throughput of an architecture on random images of a

@@ -1,11 +1,4 @@
-/// Learning-rate schedule over the whole run.
-public enum LearningRateSchedule: String, CaseIterable, Sendable, Codable {
-    /// The base rate throughout.
-    case constant
-    /// Cosine decay from the base rate to zero over all steps.
-    case cosine
-}
-
+import FATNNVocabulary
 /// Hyper-parameters of one training run.
 public struct TrainingSettings: Sendable, Equatable {
     /// Passes over the training split.

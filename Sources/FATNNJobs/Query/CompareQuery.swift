@@ -1,3 +1,4 @@
+import FATNNVocabulary
 import Foundation
 
 /// What `fatnn-coord compare` and `GET /api/compare` ask for: a paired comparison of the values
@@ -80,7 +81,7 @@ public struct ComparisonKey: Sendable, Equatable {
 
     /// Every key accepted: the short names, the grid's key paths and `quantizer.params.NAME`.
     public static var allowed: [String] {
-        let params = Set(JobConfig.quantizerParams.values.flatMap(\.keys)).map { "quantizer.params." + $0 }
+        let params = QuantizerParameter.allCases.map { "quantizer.params." + $0.rawValue }
         return Array(Set(names.keys).union(JobConfig.gridKeyPaths).union(params)).sorted()
     }
 

@@ -1,5 +1,6 @@
 import FATNNEngine
 import FATNNJobs
+import FATNNVocabulary
 import Foundation
 
 /// One libFuzzer entry point for every target; `FATNN_FUZZ_TARGET` picks which decoder the
