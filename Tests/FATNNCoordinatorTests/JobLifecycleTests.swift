@@ -102,4 +102,47 @@ import Testing
         #expect(throws: LifecycleError.notAllowed(.leased, "retry")) { try leased.applying(.retry, at: 1, timing: timing) }
         #expect(throws: LifecycleError.notAllowed(.queued, "retry")) { try JobLifecycle().applying(.retry, at: 1, timing: timing) }
     }
+
+    /// Each transition lists what the store must do besides writing the new state.
+    @Test func effectsTellTheStoreWhatToDo() throws {
+        let c = try JobLifecycle(maxErrorRetries: 0, maxLostRetries: 0, timeoutSeconds: 100).applying(.claim(token: "t1"), at: 0, timing: timing)
+        #expect(c.effects == [.openAttempt(1)] && c.started)
+        let f = try c.after.applying(.jobError(token: "t1", message: "x"), at: 1, timing: timing)
+        #expect(f.effects == [.closeAttempt(1, .error, error: "x"), .failDependents] && f.after.state == .failed && f.failsDependents)
+        let lost = try c.after.applying(.expire, at: 61, timing: timing)
+        #expect(lost.after.state == .dead && lost.failsDependents && lost.ended == .lost)
+        let released = try c.after.applying(.release(token: "t1"), at: 1, timing: timing)
+        #expect(released.effects == [.closeAttempt(1, .released, error: nil), .checkParent])
+        let ok = try c.after.applying(.succeed(token: "t1"), at: 1, timing: timing)
+        #expect(ok.effects == [.closeAttempt(1, .ok, error: nil)] && !ok.failsDependents)
+        // Within the budget the job waits out its backoff, and its dependents keep waiting; a job
+        // queued again must fail if the job it starts from has ended without success meanwhile.
+        let retried = try claimed().applying(.jobError(token: "t1", message: "y"), at: 1, timing: timing)
+        #expect(retried.effects == [.closeAttempt(1, .error, error: "y"), .checkParent] && retried.after.state == .queued)
+        #expect(try f.after.applying(.retry, at: 2, timing: timing).effects == [.checkParent])
+    }
+
+    @Test func aQueuedJobFailsWithItsParent() throws {
+        let child = try JobLifecycle().applying(.parentEnded(7, .dead), at: 2, timing: timing)
+        #expect(child.after.state == .failed && child.after.error == "the job it starts from (7) ended dead")
+        #expect(child.effects == [.failDependents], "down chains of stages")
+        #expect(throws: LifecycleError.notAllowed(.leased, "fail with its parent")) {
+            try claimed().applying(.parentEnded(7, .failed), at: 2, timing: timing)
+        }
+        #expect(throws: LifecycleError.notAllowed(.queued, "fail with its parent")) {
+            try JobLifecycle().applying(.parentEnded(7, .succeeded), at: 2, timing: timing)
+        }
+    }
+
+    /// A state's data exists only in that state: no lease on a queued job, no backoff on a
+    /// leased one, the accepted claim's token on a succeeded one.
+    @Test func phasesCarryOnlyTheirData() throws {
+        let backoff = try claimed().applying(.jobError(token: "t1", message: "z"), at: 3, timing: timing).after
+        #expect(backoff.phase == .queued(notBefore: 5) && backoff.lease == nil && backoff.claimToken == nil && !backoff.cancelRequested)
+        let again = try claimed(backoff, token: "t2", at: 6)
+        #expect(again.phase == .leased(.init(token: "t2", since: 6, expiresAt: 16)) && again.notBefore == nil)
+        let done = try again.applying(.succeed(token: "t2"), at: 7, timing: timing).after
+        #expect(done.phase == .succeeded(token: "t2") && done.leasedAt == nil && done.leaseExpiresAt == nil)
+        #expect(try done.applying(.invalidate, at: 8, timing: timing).after.phase == .queued(notBefore: nil))
+    }
 }

@@ -116,16 +116,16 @@ extension JobStore {
     func failOp(job id: Int64, token: String, error message: String) -> @Sendable (Database) throws -> Void {
         let t = now()
         return { [self] db in
-            _ = try apply(.jobError(token: token, message: String(message.prefix(4000))), job: id, db, now: t)
-            try failOrphans(db, now: t)
+            let tr = try apply(.jobError(token: token, message: String(message.prefix(4000))), job: id, db, now: t)
+            if tr.needsDependencyCheck { try failOrphans(db, now: t) }
         }
     }
 
     func releaseOp(job id: Int64, token: String) -> @Sendable (Database) throws -> Void {
         let t = now()
         return { [self] db in
-            _ = try apply(.release(token: token), job: id, db, now: t)
-            try failOrphans(db, now: t)
+            let tr = try apply(.release(token: token), job: id, db, now: t)
+            if tr.needsDependencyCheck { try failOrphans(db, now: t) }
         }
     }
 
@@ -137,32 +137,35 @@ extension JobStore {
                 throw StoreError.jobNotFound(id)
             }
             if let sweep { targets += try Int64.fetchAll(db, sql: "SELECT id FROM jobs WHERE sweep_id = ? AND state IN ('queued', 'leased')", arguments: [try sweepId(db, sweep)]) }
-            var done: [Int64] = []
+            var done: [Int64] = [], dependents = false
             for id in targets {
                 do {
                     let tr = try apply(.cancel, job: id, db, now: t)
                     if !tr.repeated { done.append(id) }
+                    dependents = dependents || tr.needsDependencyCheck
                 } catch StoreError.notAllowed where sweep != nil || ids.count > 1 {
                     continue
                 }
             }
-            try failOrphans(db, now: t)
+            if dependents { try failOrphans(db, now: t) }
             return done
         }
     }
 
     func retryOp(states: [JobState], sweep: String?) throws -> @Sendable (Database) throws -> [Int64] {
         let t = now()
-        let allowed: Set<JobState> = [.failed, .dead, .cancelled]
+        let allowed = JobLifecycle.retryableStates
         if let bad = states.first(where: { !allowed.contains($0) }) {
-            throw StoreError.invalid(SweepError(path: "state", "'\(bad.rawValue)' cannot be retried; allowed: failed, dead, cancelled"))
+            throw StoreError.invalid(SweepError(path: "state", "'\(bad.rawValue)' cannot be retried; allowed: \(allowed.map(\.rawValue).joined(separator: ", "))"))
         }
         return { [self] db in
             var sql = "SELECT id FROM jobs WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
             var args = StatementArguments(states.map(\.rawValue))
             if let sweep { sql += " AND sweep_id = ?"; args += [try sweepId(db, sweep)] }
             let ids = try Int64.fetchAll(db, sql: sql + " ORDER BY id", arguments: args)
-            for id in ids { _ = try apply(.retry, job: id, db, now: t) }
+            var dependents = false
+            for id in ids { dependents = try apply(.retry, job: id, db, now: t).needsDependencyCheck || dependents }
+            if dependents { try failOrphans(db, now: t) }
             return ids
         }
     }
@@ -178,7 +181,7 @@ extension JobStore {
     func invalidateOp(jobs ids: [Int64], reason: String) -> @Sendable (Database) throws -> Void {
         let t = now(), note = String(reason.prefix(1000))
         return { [self] db in
-            var groups = Set<String>()   /* summaries recomputed once per group, after every job */
+            var groups = Set<String>(), dependents = false   /* summaries recomputed once per group, after every job */
             for id in ids {
                 guard let group = try String.fetchOne(db, sql: "SELECT group_hash FROM jobs WHERE id = ?", arguments: [id]) else {
                     throw StoreError.jobNotFound(id)
@@ -188,12 +191,13 @@ extension JobStore {
                                         error = 'result invalidated: ' || ?
                     WHERE job_id = ? AND attempt = (SELECT attempts FROM jobs WHERE id = ?)
                     """, arguments: [t, id, note, id, id])
-                _ = try apply(.invalidate, job: id, db, now: t)
+                dependents = try apply(.invalidate, job: id, db, now: t).needsDependencyCheck || dependents
                 for table in ["results", "job_artifacts", "epochs"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE job_id = ?", arguments: [id])
                 }
                 groups.insert(group)
             }
+            if dependents { try failOrphans(db, now: t) }
             for group in groups {
                 try db.execute(sql: "DELETE FROM group_results WHERE group_hash = ?", arguments: [group])
                 try db.execute(sql: "INSERT INTO group_results " + GroupSummary.select(where: "j.group_hash = ?"), arguments: [group])
@@ -214,20 +218,28 @@ extension JobStore {
 
     @discardableResult
     func reap(_ db: Database, now t: Double) throws -> Int {
-        let ids = try Int64.fetchAll(db.cachedStatement(sql: """
-            SELECT id FROM jobs WHERE state = 'leased' AND (lease_expires_at < ? OR leased_at + timeout_seconds < ?)
-            """), arguments: [t, t])
+        let ids = try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM jobs j WHERE " + JobLifecycle.overdueSQL("j")),
+                                     arguments: [t, t])
+        var dependents = false
         for id in ids {
             guard let event = try load(db, id)?.overdueEvent(at: t) else { continue }
-            _ = try apply(event, job: id, db, now: t)
+            dependents = try apply(event, job: id, db, now: t).needsDependencyCheck || dependents
         }
-        if !ids.isEmpty { try failOrphans(db, now: t) }
+        if dependents { try failOrphans(db, now: t) }
         return ids.count
     }
 
-    /// Applies `event` to job `id` inside the caller's transaction.
+    /// Who makes a claim, for the attempt row a claim opens.
+    struct Claimant {
+        var worker: String, host: String, identity: String?
+    }
+
+    /// Applies `event` to job `id` inside the caller's transaction: writes the new state and
+    /// the attempt rows its effects open and close. The dependency effects are left to the caller
+    /// (``Transition/needsDependencyCheck``), which runs ``failOrphans(_:now:)`` once after all its
+    /// events.
     func apply(_ event: LifecycleEvent, job id: Int64, _ db: Database, now t: Double,
-               extra: [(column: String, value: (any DatabaseValueConvertible)?)] = []) throws -> Transition {
+               extra: [(column: String, value: (any DatabaseValueConvertible)?)] = [], claimant: Claimant? = nil) throws -> Transition {
         guard let before = try load(db, id) else { throw StoreError.jobNotFound(id) }
         let tr: Transition
         do { tr = try before.applying(event, at: t, timing: timing) } catch {
@@ -238,10 +250,18 @@ extension JobStore {
         }
         if tr.repeated { return tr }
         try save(db, id, from: before, to: tr.after, now: t, extra: extra)
-        if let outcome = tr.ended {
-            let message = outcome == .ok || outcome == .released ? nil : tr.after.error
-            try db.cachedStatement(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?")
-                .execute(arguments: [t, outcome.rawValue, message, id, before.attempts])
+        for effect in tr.effects {
+            switch effect {
+            case .openAttempt(let n):
+                try db.cachedStatement(sql: """
+                    INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
+                    """).execute(arguments: [id, n, claimant?.worker ?? "", claimant?.host ?? "", t, claimant?.identity])
+            case .closeAttempt(let n, let outcome, let message):
+                try db.cachedStatement(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?")
+                    .execute(arguments: [t, outcome.rawValue, message, id, n])
+            case .failDependents, .checkParent:
+                break
+            }
         }
         return tr
     }
@@ -254,15 +274,20 @@ extension JobStore {
             """), arguments: [id]) else { return nil }
         var l = JobLifecycle(maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
                              timeoutSeconds: r["timeout_seconds"])
-        l.state = JobState(rawValue: r["state"]) ?? .failed
+        switch JobState(rawValue: r["state"]) ?? .failed {
+        case .queued: l.phase = .queued(notBefore: r["not_before"])
+        case .leased:
+            // A leased row always has its claim's fields; one without them is reaped at once.
+            l.phase = .leased(.init(token: r["claim_token"] ?? "", since: r["leased_at"] ?? 0, expiresAt: r["lease_expires_at"] ?? 0,
+                                    cancelRequested: r["cancel_requested"]))
+        case .succeeded: l.phase = .succeeded(token: r["claim_token"])
+        case .failed: l.phase = .failed
+        case .dead: l.phase = .dead
+        case .cancelled: l.phase = .cancelled
+        }
         l.attempts = r["attempts"]
         l.errorCount = r["error_count"]
         l.lostCount = r["lost_count"]
-        l.claimToken = r["claim_token"]
-        l.leasedAt = r["leased_at"]
-        l.leaseExpiresAt = r["lease_expires_at"]
-        l.notBefore = r["not_before"]
-        l.cancelRequested = r["cancel_requested"]
         l.error = r["error"]
         return l
     }
@@ -294,15 +319,17 @@ extension JobStore {
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
     }
 
-    /// Fails every queued job whose parent ended without success (repeatedly, down chains of stages).
+    /// ``LifecycleEffect/failDependents`` and ``LifecycleEffect/checkParent`` in bulk:
+    /// ``LifecycleEvent/parentEnded(_:_:)`` applied to every queued job whose parent ended without success (repeatedly, down chains of stages).
+    /// A queued job has no open attempt and keeps its counters, so only the state and error change.
     func failOrphans(_ db: Database, now t: Double) throws {
+        let ended = JobLifecycle.sqlList(JobLifecycle.unsuccessfulEnds), parent = Self.parentJob("jobs")
         repeat {
             try db.cachedStatement(sql: """
-                UPDATE jobs SET state = 'failed', updated_at = ?,
-                    error = 'the job it starts from (' || \(Self.parentJob("jobs")) || ') ended ' ||
-                            (SELECT p.state FROM jobs p WHERE p.id = \(Self.parentJob("jobs")))
-                WHERE state = 'queued' AND parent_hash IN (SELECT config_hash FROM jobs WHERE state IN ('failed', 'dead', 'cancelled'))
-                  AND (SELECT p.state FROM jobs p WHERE p.id = \(Self.parentJob("jobs"))) IN ('failed', 'dead', 'cancelled')
+                UPDATE jobs SET state = '\(JobState.failed.rawValue)', not_before = NULL, updated_at = ?,
+                    error = \(JobLifecycle.parentEndedMessageSQL(parent: parent, state: "(SELECT p.state FROM jobs p WHERE p.id = \(parent))"))
+                WHERE state = '\(JobState.queued.rawValue)' AND parent_hash IN (SELECT config_hash FROM jobs WHERE state IN \(ended))
+                  AND (SELECT p.state FROM jobs p WHERE p.id = \(parent)) IN \(ended)
                 """).execute(arguments: [t])
         } while db.changesCount > 0
     }

@@ -69,7 +69,9 @@ extension JobStore {
                 SELECT j.id, j.claim_token FROM jobs j JOIN attempts a ON a.job_id = j.id AND a.attempt = j.attempts
                 WHERE j.state = 'leased' AND a.identity = ?
                 """, arguments: [name])
-            for c in claims { _ = try apply(.release(token: c["claim_token"]), job: c["id"], db, now: t) }
+            var dependents = false
+            for c in claims { dependents = try apply(.release(token: c["claim_token"]), job: c["id"], db, now: t).needsDependencyCheck || dependents }
+            if dependents { try failOrphans(db, now: t) }
             return claims.map { $0["id"] }
         }
     }

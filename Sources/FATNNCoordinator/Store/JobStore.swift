@@ -165,9 +165,9 @@ public final class JobStore: Sendable {
     ///
     /// Claimable: queued, past its backoff, in a sweep that is not paused, and (for a
     /// fine-tuning job) with a parent that succeeded and stored its model. Overdue leases are
-    /// reaped first. The pick and the claim are one `UPDATE … RETURNING` in one transaction, so
-    /// two workers can never hold the same job; the claim's fields are those of
-    /// ``JobLifecycle``'s `claim` transition.
+    /// reaped first. The pick (``JobLifecycle/claimableSQL(_:)``) and the claim (the lifecycle's
+    /// `claim` transition, applied as every other event is) run in one write transaction, so two
+    /// workers can never hold the same job.
     public func claim(worker: String, host: String) throws -> API.ClaimedJob? {
         try write(durable: false, claimOp(worker: worker, host: host)).job
     }
@@ -193,31 +193,31 @@ public final class JobStore: Sendable {
         let leaseSeconds = timing.leaseSeconds
         return { [self] db in
             if reapFirst { try reap(db, now: t) }
+            // The pick: the lifecycle's claimable rule, in an unpaused sweep, with a parent (for a
+            // fine-tuning job) that succeeded and stored its model; highest priority, oldest first.
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                UPDATE jobs SET state = 'leased', claim_token = ?, worker = ?, host = ?, leased_at = ?, lease_expires_at = ?,
-                                not_before = NULL, cancel_requested = 0, attempts = attempts + 1, last_epoch = NULL,
-                                last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
-                WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
-                            WHERE j.state = 'queued' AND s.paused = 0 AND (j.not_before IS NULL OR j.not_before <= ?)
-                              AND (j.parent_hash IS NULL OR EXISTS (
-                                SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
-                                WHERE p.id = \(Self.parentJob("j")) AND p.state = 'succeeded'))
-                            ORDER BY j.priority DESC, j.id LIMIT 1)
-                RETURNING id, config, attempts, replica
-                """), arguments: [token, worker, host, t, t + leaseSeconds, t, t, t]) else {
+                SELECT j.id, j.config, j.replica FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
+                WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
+                  AND (j.parent_hash IS NULL OR EXISTS (
+                    SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
+                    WHERE p.id = \(Self.parentJob("j")) AND p.state = 'succeeded'))
+                ORDER BY j.priority DESC, j.id LIMIT 1
+                """), arguments: [t]) else {
                 let pending = try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
                         OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0)
                     """)) ?? false
                 return RawClaim(job: nil, pending: pending)
             }
+            // The claim itself is the lifecycle's `claim` transition (state, lease, attempt count,
+            // the attempt row), plus the progress columns a new attempt starts from.
             let id: Int64 = row["id"]
-            let attempt: Int = row["attempts"]
-            try db.cachedStatement(sql: """
-                INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
-                """).execute(arguments: [id, attempt, worker, host, t, identity])
+            let tr = try apply(.claim(token: token), job: id, db, now: t,
+                               extra: [("worker", worker), ("host", host), ("last_epoch", nil), ("last_loss", nil),
+                                       ("last_accuracy", nil), ("last_heartbeat_at", t)],
+                               claimant: Claimant(worker: worker, host: host, identity: identity))
             return RawClaim(job: .init(id: id, claimToken: token, config: row["config"], leaseSeconds: leaseSeconds,
-                                       attempt: attempt, replica: row["replica"]), pending: true)
+                                       attempt: tr.after.attempts, replica: row["replica"]), pending: true)
         }
     }
 

@@ -1,0 +1,29 @@
+import FATNNJobs
+
+/// The lifecycle's rules as SQL, for a store's bulk steps (picking a job to claim, finding
+/// overdue leases, selecting jobs to retry, failing the dependents of an unsuccessful job).
+/// Each is written next to the Swift rule it restates, over the columns of `Schemas/schema.sql`;
+/// `LifecycleParityTests` runs the SQLite store and the value type on the same events and
+/// compares every row.
+extension JobLifecycle {
+    /// ``isClaimable(at:)`` for the `jobs` row aliased `t`; one parameter: now.
+    public static func claimableSQL(_ t: String) -> String {
+        "\(t).state = '\(JobState.queued.rawValue)' AND (\(t).not_before IS NULL OR \(t).not_before <= ?)"
+    }
+
+    /// ``overdueEvent(at:)`` is not nil, for the `jobs` row aliased `t`; two parameters: now, now.
+    public static func overdueSQL(_ t: String) -> String {
+        "\(t).state = '\(JobState.leased.rawValue)' AND (\(t).lease_expires_at < ? OR \(t).leased_at + \(t).timeout_seconds < ?)"
+    }
+
+    /// `('failed', 'dead', …)`: a list of states for `IN`.
+    public static func sqlList(_ states: [JobState]) -> String {
+        "(" + states.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+    }
+
+    /// The message of ``LifecycleEvent/parentEnded(_:_:)`` as an SQL expression, from the
+    /// parent's id and state expressions (the same text as ``parentEndedMessage(parent:state:)``).
+    public static func parentEndedMessageSQL(parent: String, state: String) -> String {
+        "'the job it starts from (' || \(parent) || ') ended ' || \(state)"
+    }
+}
