@@ -1,7 +1,7 @@
 import FATNNJobs
 
-/// The lifecycle's rules as SQL, for a store's bulk steps (picking a job to claim, finding
-/// overdue leases, selecting jobs to retry, failing the dependents of an unsuccessful job).
+/// The lifecycle's rules as SQL, for a store's bulk and hot steps (picking and claiming a job in
+/// one statement, finding overdue leases, failing the dependents of an unsuccessful job).
 /// Each is written next to the Swift rule it restates, over the columns of `Schemas/schema.sql`;
 /// `LifecycleParityTests` runs the SQLite store and the value type on the same events and
 /// compares every row.
@@ -15,6 +15,15 @@ extension JobLifecycle {
     public static func overdueSQL(_ t: String) -> String {
         "\(t).state = '\(JobState.leased.rawValue)' AND (\(t).lease_expires_at < ? OR \(t).leased_at + \(t).timeout_seconds < ?)"
     }
+
+    /// The `claim` transition as the SET list of an `UPDATE jobs` of the claimed row (the pick is
+    /// ``claimableSQL(_:)``), so that a claim is one statement; three parameters: the token, now,
+    /// now + the lease. The transition's effect, ``LifecycleEffect/openAttempt(_:)`` with the new
+    /// `attempts`, is the store's to carry out.
+    public static let claimSetSQL = """
+        state = '\(JobState.leased.rawValue)', claim_token = ?, leased_at = ?, lease_expires_at = ?, not_before = NULL, \
+        cancel_requested = 0, attempts = attempts + 1
+        """
 
     /// `('failed', 'dead', …)`: a list of states for `IN`.
     public static func sqlList(_ states: [JobState]) -> String {

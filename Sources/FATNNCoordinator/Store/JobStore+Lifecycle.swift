@@ -234,6 +234,13 @@ extension JobStore {
         var worker: String, host: String, identity: String?
     }
 
+    /// ``LifecycleEffect/openAttempt(_:)``: attempt `n` of job `id` starts running now.
+    static func openAttempt(_ db: Database, job id: Int64, _ n: Int, _ who: Claimant, now t: Double) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
+            """).execute(arguments: [id, n, who.worker, who.host, t, who.identity])
+    }
+
     /// Applies `event` to job `id` inside the caller's transaction: writes the new state and
     /// the attempt rows its effects open and close. The dependency effects are left to the caller
     /// (``Transition/needsDependencyCheck``), which runs ``failOrphans(_:now:)`` once after all its
@@ -253,9 +260,7 @@ extension JobStore {
         for effect in tr.effects {
             switch effect {
             case .openAttempt(let n):
-                try db.cachedStatement(sql: """
-                    INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
-                    """).execute(arguments: [id, n, claimant?.worker ?? "", claimant?.host ?? "", t, claimant?.identity])
+                try Self.openAttempt(db, job: id, n, claimant ?? Claimant(worker: "", host: "", identity: nil), now: t)
             case .closeAttempt(let n, let outcome, let message):
                 try db.cachedStatement(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?")
                     .execute(arguments: [t, outcome.rawValue, message, id, n])
@@ -266,12 +271,19 @@ extension JobStore {
         return tr
     }
 
+    /// The `jobs` columns a ``JobLifecycle`` is loaded from, for the row aliased `t`.
+    static func lifecycleColumns(_ t: String) -> String {
+        ["state", "attempts", "error_count", "lost_count", "claim_token", "leased_at", "lease_expires_at", "not_before",
+         "cancel_requested", "error", "max_error_retries", "max_lost_retries", "timeout_seconds"].map { "\(t).\($0)" }.joined(separator: ", ")
+    }
+
     func load(_ db: Database, _ id: Int64) throws -> JobLifecycle? {
-        guard let r = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT state, attempts, error_count, lost_count, claim_token, leased_at, lease_expires_at, not_before,
-                   cancel_requested, error, max_error_retries, max_lost_retries, timeout_seconds
-            FROM jobs WHERE id = ?
-            """), arguments: [id]) else { return nil }
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.lifecycleColumns("j")) FROM jobs j WHERE j.id = ?"), arguments: [id])
+            .map(Self.lifecycle(from:))
+    }
+
+    /// The lifecycle in a row holding ``lifecycleColumns(_:)``.
+    static func lifecycle(from r: Row) -> JobLifecycle {
         var l = JobLifecycle(maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
                              timeoutSeconds: r["timeout_seconds"])
         switch JobState(rawValue: r["state"]) ?? .failed {

@@ -165,9 +165,10 @@ public final class JobStore: Sendable {
     ///
     /// Claimable: queued, past its backoff, in a sweep that is not paused, and (for a
     /// fine-tuning job) with a parent that succeeded and stored its model. Overdue leases are
-    /// reaped first. The pick (``JobLifecycle/claimableSQL(_:)``) and the claim (the lifecycle's
-    /// `claim` transition, applied as every other event is) run in one write transaction, so two
-    /// workers can never hold the same job.
+    /// reaped first. The pick (``JobLifecycle/claimableSQL(_:)``) and the claim
+    /// (``JobLifecycle/claimSetSQL``, the lifecycle's `claim` transition restated, checked by
+    /// `LifecycleParityTests`) are one `UPDATE … RETURNING` in one transaction, so two workers
+    /// can never hold the same job.
     public func claim(worker: String, host: String) throws -> API.ClaimedJob? {
         try write(durable: false, claimOp(worker: worker, host: host)).job
     }
@@ -193,31 +194,33 @@ public final class JobStore: Sendable {
         let leaseSeconds = timing.leaseSeconds
         return { [self] db in
             if reapFirst { try reap(db, now: t) }
-            // The pick: the lifecycle's claimable rule, in an unpaused sweep, with a parent (for a
-            // fine-tuning job) that succeeded and stored its model; highest priority, oldest first.
+            // One statement picks and claims: the lifecycle's claimable rule, in an unpaused sweep,
+            // with a parent (for a fine-tuning job) that succeeded and stored its model, highest
+            // priority and oldest first; the SET list is the `claim` transition
+            // (JobLifecycle.claimSetSQL) plus the progress columns a new attempt starts from.
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT j.id, j.config, j.replica FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
-                WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
-                  AND (j.parent_hash IS NULL OR EXISTS (
-                    SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
-                    WHERE p.id = \(Self.parentJob("j")) AND p.state = 'succeeded'))
-                ORDER BY j.priority DESC, j.id LIMIT 1
-                """), arguments: [t]) else {
+                UPDATE jobs SET \(JobLifecycle.claimSetSQL), worker = ?, host = ?, last_epoch = NULL,
+                                last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
+                WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
+                            WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
+                              AND (j.parent_hash IS NULL OR EXISTS (
+                                SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
+                                WHERE p.id = \(Self.parentJob("j")) AND p.state = 'succeeded'))
+                            ORDER BY j.priority DESC, j.id LIMIT 1)
+                RETURNING id, config, attempts, replica
+                """), arguments: [token, t, t + leaseSeconds, worker, host, t, t, t]) else {
                 let pending = try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
                         OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0)
                     """)) ?? false
                 return RawClaim(job: nil, pending: pending)
             }
-            // The claim itself is the lifecycle's `claim` transition (state, lease, attempt count,
-            // the attempt row), plus the progress columns a new attempt starts from.
+            // The transition's effect: open the attempt.
             let id: Int64 = row["id"]
-            let tr = try apply(.claim(token: token), job: id, db, now: t,
-                               extra: [("worker", worker), ("host", host), ("last_epoch", nil), ("last_loss", nil),
-                                       ("last_accuracy", nil), ("last_heartbeat_at", t)],
-                               claimant: Claimant(worker: worker, host: host, identity: identity))
+            let attempt: Int = row["attempts"]
+            try Self.openAttempt(db, job: id, attempt, Claimant(worker: worker, host: host, identity: identity), now: t)
             return RawClaim(job: .init(id: id, claimToken: token, config: row["config"], leaseSeconds: leaseSeconds,
-                                       attempt: tr.after.attempts, replica: row["replica"]), pending: true)
+                                       attempt: attempt, replica: row["replica"]), pending: true)
         }
     }
 
