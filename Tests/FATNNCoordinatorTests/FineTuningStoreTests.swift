@@ -42,6 +42,26 @@ import Testing
         #expect(try store.claim(worker: "w1", host: "h") == nil)
     }
 
+    /// A child running when its parent ends without success fails as soon as it is queued again
+    /// (``LifecycleEffect/checkParent``), instead of waiting for a parent that cannot succeed.
+    @Test func aChildQueuedAgainAfterItsParentEndedFails() throws {
+        let store = try TestClock().store()
+        _ = try store.submit(try stagedSweep(), document: "{}")
+        let parent = try #require(try store.claim(worker: "w1", host: "h"))
+        try store.storeArtifact(job: parent.id, token: parent.claimToken, data: model)
+        try store.complete(job: parent.id, token: parent.claimToken, result: sampleResult(0.9))
+        let child = try #require(try store.claim(worker: "w2", host: "h"))
+        try store.invalidate(jobs: [parent.id], reason: "bad data")
+        #expect(try store.cancel(jobs: [parent.id]) == [parent.id])
+        #expect(try store.jobDetail(child.id)?.row.state == .leased, "a running child finishes its attempt")
+        try store.release(job: child.id, token: child.claimToken)
+        let detail = try #require(try store.jobDetail(child.id))
+        #expect(detail.row.state == .failed && detail.error == "the job it starts from (\(parent.id)) ended cancelled")
+        // Retrying the child alone while the parent stays cancelled fails it again at once.
+        #expect(try store.retry(states: [.failed]) == [child.id])
+        #expect(try store.jobDetail(child.id)?.row.state == .failed)
+    }
+
     @Test func onlyTheCurrentClaimStoresAModel() throws {
         let clock = TestClock()
         let store = try clock.store()
