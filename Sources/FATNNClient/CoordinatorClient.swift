@@ -249,9 +249,7 @@ public struct CoordinatorClient: Sendable {
         }
         let data = Data(bytes.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
-            let message = (try? JSONDecoder().decode(API.ErrorBody.self, from: data).error.message)
-                ?? String(decoding: data.prefix(500), as: UTF8.self)
-            throw ClientError.http(status: Int(response.status.code), message: message)
+            throw ClientError.reply(status: Int(response.status.code), body: Array(data))
         }
         return (data, response.headers)
     }

@@ -15,8 +15,12 @@ public struct CoordinatorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bearer token (prefer --token-file or FATNN_TOKEN: arguments are visible to other users).", valueName: "token"))
     public var token: String?
 
-    @Option(help: ArgumentHelp("PEM certificate(s) to trust for an https coordinator (default $FATNN_CA_FILE, else the system's): the ca.pem of 'fatnn-coord tls init'.", valueName: "file"))
-    public var caFile: String? = ProcessInfo.processInfo.environment["FATNN_CA_FILE"]
+    @Option(name: .customLong("ca-file"),
+            help: ArgumentHelp("PEM certificate(s) to trust for an https coordinator (default $FATNN_CA_FILE, else the system's): the ca.pem of 'fatnn-coord tls init'.", valueName: "file"))
+    public var caFileOption: String?
+
+    /// `--ca-file`, else `$FATNN_CA_FILE`, else nil (the system's roots).
+    public var caFile: String? { caFileOption ?? ProcessInfo.processInfo.environment["FATNN_CA_FILE"] }
 
     public init() {}
 

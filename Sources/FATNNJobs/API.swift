@@ -278,10 +278,6 @@ public enum API {
     }
 
     /// Error body of every non-2xx response.
-    public struct ErrorBody: Codable, Sendable {
-        public struct Detail: Codable, Sendable { public var message: String }
-        public var error: Detail
-    }
 }
 
 /// One job on the leaderboard.

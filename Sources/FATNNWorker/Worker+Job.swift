@@ -132,7 +132,7 @@ extension Worker {
                 if let result = entry.result {
                     if let model {
                         do { try await client.uploadArtifact(job: entry.job, token: entry.claimToken, data: model) } catch let e as ClientError
-                            where e.refusesReport && !e.isStaleClaim && e.status != 404 {
+                            where e.refusesModel {
                             // The coordinator refused the trained model (invalid, too large): the
                             // job failed here, so say so instead of letting its lease run out.
                             try await client.fail(job: entry.job, token: entry.claimToken, error: "the coordinator refused the trained model: \(e)")
@@ -209,7 +209,7 @@ extension Worker {
             let reply = try await client.progress(job: job.id, token: job.claimToken, epoch: epoch)
             if reply.cancel { stop.set(.cancelled) }
         } catch let e as ClientError {
-            if e.isStaleClaim || e.status == 404 { stop.set(.claimLost) }
+            if e.meansClaimLost { stop.set(.claimLost) }
             if !Task.isCancelled { logger.warning("job \(job.id): heartbeat failed: \(e)") }
         } catch {
             logger.warning("job \(job.id): heartbeat failed: \(error)")

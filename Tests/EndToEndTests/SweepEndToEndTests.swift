@@ -92,7 +92,7 @@ func withCoordinator<T: Sendable>(token: String = testToken, datasets: DatasetLi
                 _ = try await bad.status()
                 Issue.record("a wrong token was accepted")
             } catch let e as ClientError {
-                #expect(e == .http(status: 401, message: "wrong or revoked bearer token: this route needs a worker or admin token"))
+                #expect(e == .http(status: 401, code: .unauthorized, message: "wrong or revoked bearer token: this route needs a worker or admin token"))
             }
         }
     }
@@ -105,7 +105,7 @@ func withCoordinator<T: Sendable>(token: String = testToken, datasets: DatasetLi
                 _ = try await client.submit(document: Data(doc.utf8))
                 Issue.record("invalid sweep accepted")
             } catch let e as ClientError {
-                guard case .http(400, let message) = e else { Issue.record("unexpected \(e)"); return }
+                guard case .http(_, .invalidSweep, let message) = e else { Issue.record("unexpected \(e)"); return }
                 #expect(message.contains("base.training.epochs"))
             }
             #expect(try store.counts().values.reduce(0, +) == 0)

@@ -112,9 +112,9 @@ import Testing
     @Test func uploadsBeyondTheLimitGet503() async throws {
         let uploads = ArtifactUploads(limit: 1)
         let refused = try await uploads.withSlot {
-            do { _ = try await uploads.withSlot { 0 }; return nil as HTTPError? } catch let e as HTTPError { return e }
+            do { _ = try await uploads.withSlot { 0 }; return nil as APIError? } catch let e as APIError { return e }
         }
-        #expect(refused?.status == .serviceUnavailable && refused?.headers[.retryAfter] == "5")
+        #expect(refused?.code == .busy && refused?.status == .serviceUnavailable && refused?.headers[.retryAfter] == "5")
         // The slot is free again afterwards.
         #expect(try await uploads.withSlot { 7 } == 7)
     }

@@ -33,7 +33,7 @@ enum DashboardRoutes {
         }
         ui.get("jobs/{id}") { request, context in
             let id = try CoordinatorRoutes.jobId(context)
-            guard let d = try await store.jobDetail(id) else { throw HTTPError(.notFound, message: "job \(id) does not exist") }
+            guard let d = try await store.jobDetail(id) else { throw APIError(.jobNotFound, "job \(id) does not exist") }
             // A job still queued or running reloads itself; a finished one stays put.
             let open = d.row.state == .queued || d.row.state == .leased
             return html(JobPage.render(d, refresh: open ? try refreshSeconds(request, default: 5) : nil))
@@ -109,7 +109,7 @@ enum DashboardRoutes {
     static func refreshSeconds(_ request: Request, default value: Int) throws -> Int? {
         guard let text = request.uri.queryParameters["refresh"].map(String.init) else { return value }
         guard let n = Int(text), (0...3600).contains(n) else {
-            throw HTTPError(.badRequest, message: "refresh: '\(text)' is not a whole number of seconds from 0 (off) to 3600")
+            throw APIError(.invalidRequest, "refresh: '\(text)' is not a whole number of seconds from 0 (off) to 3600")
         }
         return n == 0 ? nil : n
     }

@@ -38,8 +38,8 @@ public final class ArtifactUploads: @unchecked Sendable {
             return true
         }
         guard taken else {
-            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"],
-                            message: "\(limit) model uploads are already being received; retry later")
+            throw APIError(.busy, "\(limit) model uploads are already being received; retry later",
+                           headers: [.retryAfter: "5"])
         }
         defer { lock.withLock { active -= 1 } }
         return try await body()
@@ -53,11 +53,11 @@ public final class ArtifactUploads: @unchecked Sendable {
     func receive(_ request: Request) async throws -> Received {
         let path = (directory as NSString).appendingPathComponent("fatnn-upload-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw HTTPError(.internalServerError, message: "cannot create an upload spool file in \(directory)")
+            throw APIError(.internal, "cannot create an upload spool file in \(directory)")
         }
         defer { try? FileManager.default.removeItem(atPath: path) }
         guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw HTTPError(.internalServerError, message: "cannot open the upload spool file \(path)")
+            throw APIError(.internal, "cannot open the upload spool file \(path)")
         }
         var hasher = SHA256.Hasher()
         var size = 0
@@ -66,7 +66,7 @@ public final class ArtifactUploads: @unchecked Sendable {
             for try await buffer in request.body {
                 size += buffer.readableBytes
                 guard size <= maxBytes else {
-                    throw HTTPError(.contentTooLarge, message: "model file exceeds \(maxBytes) bytes")
+                    throw APIError(.tooLarge, "model file exceeds \(maxBytes) bytes")
                 }
                 buffer.withUnsafeReadableBytes { raw in hasher.update(raw) }
                 try handle.write(contentsOf: buffer.readableBytesView)
@@ -84,9 +84,9 @@ public final class ArtifactUploads: @unchecked Sendable {
     static func validate(_ data: Data, job id: Int64, config: JobConfig) throws {
         let file: ModelFile
         do { file = try ModelFile.decode(data, name: "model of job \(id)") } catch {
-            throw HTTPError(.badRequest, message: "\(error)")
+            throw APIError(.invalidModel, "\(error)")
         }
-        func refuse(_ why: String) -> HTTPError { HTTPError(.badRequest, message: "model of job \(id): \(why)") }
+        func refuse(_ why: String) -> APIError { APIError(.invalidModel, "model of job \(id): \(why)") }
         guard file.training == nil else { throw refuse("is a training checkpoint, not a trained model") }
         guard file.architecture == config.model else {
             throw refuse("architecture is \(file.architecture.rawValue); the job trains \(config.model)")

@@ -47,11 +47,11 @@ struct BearerTokenMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw HTTPError(.unauthorized, message: "missing bearer token (send 'Authorization: Bearer TOKEN')")
+            throw APIError(.unauthorized, "missing bearer token (send 'Authorization: Bearer TOKEN')")
         }
         guard let identity = try await resolver.identity(for: String(header.dropFirst(7))), roles.contains(identity.role) else {
             let role = roles.contains(.worker) ? "a worker or admin" : "an admin"
-            throw HTTPError(.unauthorized, message: "wrong or revoked bearer token: this route needs \(role) token")
+            throw APIError(.unauthorized, "wrong or revoked bearer token: this route needs \(role) token")
         }
         var context = context
         context.identity = identity

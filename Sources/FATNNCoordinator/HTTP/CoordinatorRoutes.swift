@@ -36,7 +36,8 @@ import Logging
 /// `POST /api/sweeps/{name}/pause`, `POST /api/sweeps/{name}/resume`, `DELETE /api/artifacts/{configHash}`
 /// (removes a stored model; jobs that start from it wait for a new one).
 ///
-/// `GET /health` needs no token. Every error is JSON `{"error": {"message": …}}`.
+/// `GET /health` needs no token. Every error is JSON `{"error": {"code": …, "message": …}}`, the
+/// code an ``API/ErrorCode`` that fixes the status (`ErrorReplies.swift`).
 public enum CoordinatorRoutes {
     /// Largest request body accepted, in bytes.
     public static let maxBodyBytes = Sweep.maxDocumentBytes
@@ -49,6 +50,7 @@ public enum CoordinatorRoutes {
                               uploads: ArtifactUploads = ArtifactUploads(),
                               secureCookies: Bool = false) -> Router<CoordinatorContext> {
         let router = Router(context: CoordinatorContext.self)
+        router.add(middleware: ErrorCodeMiddleware())
         router.get("/health") { _, _ in try json(API.Ack()) }
         let resolver = TokenResolver(files: tokens, store: store)
         let either = BearerTokenMiddleware(resolver: resolver, roles: [.worker, .admin])
@@ -72,27 +74,18 @@ public enum CoordinatorRoutes {
         api.get("jobs") { _, _ in try json(API.LeaderboardResponse(rows: try await store.leaderboard(limit: 10_000))) }
         api.get("leaderboard") { request, _ in
             let items = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-            do {
-                let q = try LeaderboardQuery.from(items: items)
-                return try json(try await store.query(q))
-            } catch let e as QueryError {
-                throw HTTPError(.badRequest, message: e.description)
-            }
+            return try json(try await store.query(try LeaderboardQuery.from(items: items)))
         }
         api.get("compare") { request, _ in
             let items = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-            do {
-                return try json(try await store.compare(try CompareQuery.from(items: items)))
-            } catch let e as QueryError {
-                throw HTTPError(.badRequest, message: e.description)
-            }
+            return try json(try await store.compare(try CompareQuery.from(items: items)))
         }
         api.get("export") { request, _ in
             let sweep = request.uri.queryParameters.get("sweep")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var body = ByteBuffer()
-            for record in try await mapped({ try await store.export(sweep: sweep) }) {
+            for record in try await store.export(sweep: sweep) {
                 body.writeBytes(try encoder.encode(record))
                 body.writeString("\n")
             }
@@ -100,7 +93,7 @@ public enum CoordinatorRoutes {
         }
         api.get("jobs/{id}") { _, context in
             let id = try jobId(context)
-            guard let detail = try await store.jobDetail(id) else { throw HTTPError(.notFound, message: "job \(id) does not exist") }
+            guard let detail = try await store.jobDetail(id) else { throw APIError(.jobNotFound, "job \(id) does not exist") }
             return try json(detail)
         }
     }
@@ -110,14 +103,14 @@ public enum CoordinatorRoutes {
             let buffer = try await request.body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
         } catch {
-            throw HTTPError(.contentTooLarge, message: "request body exceeds \(limit) bytes")
+            throw APIError(.tooLarge, "request body exceeds \(limit) bytes")
         }
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
         let body = try await bytes(request)
         do { return try decoder.decode(T.self, from: body) } catch {
-            throw HTTPError(.badRequest, message: "invalid \(T.self) body: \(error)")
+            throw APIError(.invalidRequest, "invalid \(T.self) body: \(error)")
         }
     }
 
@@ -127,7 +120,7 @@ public enum CoordinatorRoutes {
 
     static func jobId(_ context: CoordinatorContext) throws -> Int64 {
         guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
-            throw HTTPError(.badRequest, message: "job id must be a positive integer")
+            throw APIError(.invalidRequest, "job id must be a positive integer")
         }
         return id
     }
@@ -135,7 +128,7 @@ public enum CoordinatorRoutes {
     /// A claim token as issued: 64 lowercase hex digits.
     static func validToken(_ token: String) throws {
         guard token.utf8.count == 64, token.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-            throw HTTPError(.badRequest, message: "claimToken must be the 64 hex digits the claim returned")
+            throw APIError(.invalidRequest, "claimToken must be the 64 hex digits the claim returned")
         }
     }
 
@@ -143,16 +136,6 @@ public enum CoordinatorRoutes {
         let data = try encoder.encode(value)
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func mapped<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let e as StoreError {
-            switch e {
-            case .jobNotFound, .sweepNotFound: throw HTTPError(.notFound, message: e.description)
-            case .staleClaim, .notAllowed: throw HTTPError(.conflict, message: e.description)
-            case .invalid: throw HTTPError(.badRequest, message: e.description)
-            }
-        }
     }
 }
 

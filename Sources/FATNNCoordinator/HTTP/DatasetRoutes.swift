@@ -9,23 +9,17 @@ extension CoordinatorRoutes {
     static func addDatasetRoutes(_ api: RouterGroup<CoordinatorContext>, library: DatasetLibrary) {
         api.get("datasets/{name}") { _, context in
             let name = try context.parameters.require("name")
-            return try json(try await served { try await library.manifest(name).manifest })
+            return try json(try await library.manifest(name).manifest)
         }
         api.get("datasets/{name}/{file}") { _, context in
             let name = try context.parameters.require("name"), file = try context.parameters.require("file")
             guard API.DatasetFile.isValidName(file) else {
-                throw HTTPError(.badRequest, message: "'\(file)' is not a dataset file name")
+                throw APIError(.invalidRequest, "'\(file)' is not a dataset file name")
             }
-            let (data, entry) = try await served { try await library.contents(name, file) }
+            let (data, entry) = try await library.contents(name, file)
             return Response(status: .ok, headers: [.contentType: "application/octet-stream",
                                                    HTTPField.Name("X-Content-SHA256")!: entry.sha256],
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
-    }
-
-    private static func served<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let e as DatasetLibrary.Failure {
-            throw HTTPError(.notFound, message: e.description)
         }
     }
 }
