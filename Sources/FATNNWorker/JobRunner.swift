@@ -106,11 +106,11 @@ enum JobRunner {
 /// A flag set from one thread and read from another; the first reason given wins.
 final class StopFlag: @unchecked Sendable {
     private let lock = NSLock()
-    private var value: StopReason?
+    private var value: AbandonReason?
 
     var isSet: Bool { lock.withLock { value != nil } }
-    var reason: StopReason? { lock.withLock { value } }
-    func set(_ reason: StopReason = .claimLost) { lock.withLock { if value == nil { value = reason } } }
+    var reason: AbandonReason? { lock.withLock { value } }
+    func set(_ reason: AbandonReason = .claimLost) { lock.withLock { if value == nil { value = reason } } }
 }
 
 extension EpochReport {

@@ -28,8 +28,8 @@ struct SpoolEntry: Codable, Sendable {
 }
 
 /// The spool directory: one `job-ID-aN.json` per unacknowledged report (written atomically)
-/// and its `.model` file. Acknowledged entries are deleted; entries the coordinator refuses
-/// (any 4xx but a wrong token's or a transient one), and entries that cannot be read, are moved
+/// and its `.model` file. Acknowledged entries are deleted; entries the coordinator refuses for
+/// what they say (an error code that `refusesRequest`), and entries that cannot be read, are moved
 /// to `rejected/` with the reason in `NAME.reason` and a log line, never silently dropped.
 struct ResultSpool: Sendable {
     let directory: String

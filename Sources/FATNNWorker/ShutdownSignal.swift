@@ -1,7 +1,8 @@
 import Foundation
 
-/// Why a running attempt was stopped before it finished.
-enum StopReason: Sendable, Equatable {
+/// Why the worker stops an attempt it holds before training finishes (the engine's own reason
+/// for ending a run early is `TrainingStop`).
+enum AbandonReason: Sendable, Equatable {
     /// The coordinator refused a heartbeat: the claim is no longer this worker's.
     case claimLost
     /// A user cancelled the job (told by a heartbeat reply).

@@ -43,48 +43,24 @@ extension Worker {
         } catch let e as JobRunner.InitializationFailure {
             return try await self.report(job, error: e.description)
         }
-        switch report.stoppedEarly {
-        case .requested?:
-            switch stop.reason ?? .shutdown {
-            case .claimLost:
-                logger.warning("job \(job.id): claim lost (lease expired or job ended elsewhere); result discarded")
-            case .cancelled:
-                logger.warning("job \(job.id): cancelled by a user; giving it back")
-                try await finish(job) { try await client.release(job: job.id, token: job.claimToken, reason: "cancelled") }
-            case .shutdown:
-                logger.warning("job \(job.id): worker shutting down; giving the job back (its checkpoint stays on this host)")
-                try await finish(job, patient: false) {
-                    try await client.release(job: job.id, token: job.claimToken, reason: "\(options.name) shutting down")
-                }
-            }
+        let host = AfterRun.Host(name: self.host, threads: BLAS.threads, cpu: CPUInfo.modelName, code: CodeVersion.current)
+        let result: JobResult
+        switch AfterRun.decide(report, abandoned: stop.reason, hasModel: trained != nil, worker: options.name, host: host) {
+        case .discard(let why):
+            logger.warning("job \(job.id): \(why)")
             return false
-        case .diverged(let epoch)?:
-            return try await self.report(job, error: "training diverged at epoch \(epoch): loss \(report.epochs.last?.trainLoss ?? .nan)")
-        case nil:
-            break
+        case .release(let reason, let shuttingDown):
+            logger.warning("job \(job.id): \(shuttingDown ? "worker shutting down; giving the job back (its checkpoint stays on this host)" : "cancelled by a user; giving it back")")
+            try await finish(job, patient: !shuttingDown) { try await client.release(job: job.id, token: job.claimToken, reason: reason) }
+            return false
+        case .fail(let message):
+            return try await self.report(job, error: message)
+        case .report(let r):
+            result = r
         }
-        var result = JobResult(testAccuracy: report.testAccuracy, testLoss: report.testLoss,
-                               validationAccuracy: report.validationAccuracy, trainLoss: report.epochs.last?.trainLoss ?? 0,
-                               trainSeconds: report.trainSeconds, imagesPerSecond: report.imagesPerSecond,
-                               epochs: report.epochs.map(EpochReport.init), host: host, threads: BLAS.threads)
-        result.cpu = CPUInfo.modelName
-        result.codeVersion = CodeVersion.current
-        result.operations = report.operations.map { Operations(floatMACs: $0.floatMACs, quantizedMACs: $0.quantizedMACs, bitOps: $0.bitOps) }
         if let p = report.packed {
-            result.packedExact = p.exact
-            if let error = p.error {
-                result.packed = PackedInference(cpu: CPUInfo.modelName, error: String(error.prefix(1000)))
-                logger.error("job \(job.id): the model could not be packed: \(error)")
-            } else {
-                result.packed = PackedInference(kernelPath: p.path?.rawValue, kernel: p.kernel, cpu: CPUInfo.modelName,
-                                                testImages: p.exact == nil ? nil : p.testImages,
-                                                latencyBatch1: p.packedLatency1, latencyBatch64: p.packedLatency64,
-                                                floatLatencyBatch1: p.floatLatency1, floatLatencyBatch64: p.floatLatency64)
-            }
+            if let error = p.error { logger.error("job \(job.id): the model could not be packed: \(error)") }
             if p.exact == false { logger.error("job \(job.id): the packed network differs from the trained one (packed_exact false)") }
-        }
-        do { try result.validate() } catch {
-            return try await self.report(job, error: "result out of range: \(error)")
         }
         guard let trained else { return try await self.report(job, error: "the trained model could not be encoded") }
         let entry = SpoolEntry(coordinator: options.coordinator, job: job.id, attempt: job.attempt, claimToken: job.claimToken,

@@ -33,7 +33,7 @@ public struct TrainingReport: Sendable {
     /// Training throughput, images per second.
     public var imagesPerSecond: Double
     /// Why training ended before `settings.epochs`, if it did; the test metrics are then zero.
-    public var stoppedEarly: StopReason?
+    public var stoppedEarly: TrainingStop?
     /// For packable (`fatnn`) models, filled in by whoever packs and measures the trained model.
     public var packed: PackedReport? = nil
     /// MACs and bit-operations of the trained network for one image (set by the job runner).
@@ -66,8 +66,8 @@ public struct TrainingState: Sendable, Equatable, Codable {
     }
 }
 
-/// Why a run ended early.
-public enum StopReason: Sendable, Equatable {
+/// Why a training run ended early.
+public enum TrainingStop: Sendable, Equatable {
     /// The caller's `shouldStop` returned true.
     case requested
     /// The epoch's training loss was NaN, infinite, or above ``Trainer/divergedLoss``.
@@ -197,7 +197,7 @@ public final class Trainer {
     /// - Returns: the report; when training stopped early (requested, or the loss diverged) it
     ///   says why, covers the epochs run, and skips the test evaluation.
     public func run(progress: (EpochStats) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> TrainingReport {
-        var stopped: StopReason?
+        var stopped: TrainingStop?
         while epoch < settings.epochs {
             if shouldStop() { stopped = .requested; break }
             let e = trainEpoch()
