@@ -101,7 +101,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn", dependencies: [
-            "FATNNEngine", "FATNNJobs", "FATNNVocabulary", "FATNNClient", "FATNNCommandLine",
+            "FATNNEngine", "FATNNJobs", "FATNNVocabulary", "FATNNWorker", "FATNNClient", "FATNNCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

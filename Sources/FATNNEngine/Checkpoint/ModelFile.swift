@@ -17,6 +17,14 @@ import Foundation
 /// A training checkpoint is the same file with a `training` header field (``TrainingState``) and
 /// more tensors: `NAME.velocity` for every parameter and `NAME.adam_v` for Adam's second moments.
 public struct ModelFile {
+    /// Encodes headers with sorted keys, so that the same model gives the same bytes in every
+    /// process (Swift seeds its dictionary hashing per process).
+    static let headerEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
     /// The file's magic number, which also fixes its version.
     public static let magic = Array("FATNNMD1".utf8)
 
@@ -76,7 +84,7 @@ public struct ModelFile {
                             input: input, classes: dataset.classes,
                             tensors: values.map { .init(name: $0.0, count: $0.1.count) }, training: training,
                             quantizer: quantizer.kind == .fp ? nil : quantizer)
-        let json = try JSONEncoder().encode(header)
+        let json = try ModelFile.headerEncoder.encode(header)
         var bytes = Self.magic
         appendLE(&bytes, UInt32(json.count))
         bytes += json

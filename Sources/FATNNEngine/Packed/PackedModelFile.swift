@@ -61,7 +61,7 @@ public struct PackedModelFile {
                             convs: convs.map { .init(input: $0.input, outChannels: $0.output.channels, kernel: $0.kernel,
                                                      stride: $0.stride, padding: $0.padding) },
                             folds: folds.map(\.channels))
-        let json = try JSONEncoder().encode(header)
+        let json = try ModelFile.headerEncoder.encode(header)
         var out = ByteWriter()
         out.bytes = magic
         out.u32(UInt32(json.count))
