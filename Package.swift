@@ -94,6 +94,7 @@ let package = Package(
 
         .executableTarget(name: "fatnn-coord", dependencies: [
             "FATNNCoordinator", "FATNNClient", "FATNNJobs", "FATNNCommandLine", "FATNNCertificates",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "fatnn-worker", dependencies: [
@@ -114,6 +115,7 @@ let package = Package(
             "FATNNCoordinator", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [

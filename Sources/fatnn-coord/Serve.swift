@@ -3,6 +3,7 @@ import FATNNCoordinator
 import FATNNJobs
 import Foundation
 import Logging
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -151,24 +152,11 @@ struct Serve: AsyncParsableCommand {
             }
             logger.info("fatnn-coord listening on \(scheme)://\(host):\(bound) (db: \(db), journal: \((try? store.journalMode()) ?? "?"), admin token: \(tokenPath), worker token: \(workerTokenPath))")
         }
-        let reapEvery = max(0.5, min(leaseSeconds / 4, 30))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
-            // Jobs of workers that stopped sending heartbeats go back to the queue even while no
-            // worker is claiming, so that status and results show them as queued.
-            group.addTask {
-                while true {
-                    try await Task.sleep(nanoseconds: UInt64(reapEvery * 1e9))
-                    do {
-                        let n = try await store.queue.reap()
-                        if n > 0 { logger.warning("reaped \(n) job(s) whose lease expired or that ran past their timeout") }
-                    } catch {
-                        logger.error("lease reaper: \(error)")
-                    }
-                }
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        // The server and the lease reaper, stopped together by SIGTERM or SIGINT (the server
+        // finishes its open requests first).
+        let services = ServiceGroup(configuration: .init(
+            services: [app, LeaseReaper(store: store.queue, leaseSeconds: leaseSeconds, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
     }
 }

@@ -148,7 +148,8 @@ func sampleResult(_ acc: Double) -> JobResult {
     }
 }
 
-@Suite struct LeaseReaperTests {
+/// The store's reap and release (the `LeaseReaper` service that calls `reap` is `LeaseReaperTests`).
+@Suite struct JobStoreReapTests {
     let clock = TestClock()
     let store: JobStore
 
