@@ -4,43 +4,6 @@ import Foundation
 import GRDB
 import Testing
 
-/// A clock the test moves by hand.
-final class TestClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var t: Double = 1_000_000
-    var now: Double { lock.withLock { t } }
-    func advance(_ s: Double) { lock.withLock { t += s } }
-}
-
-extension TestClock {
-    /// A store on a fresh temporary database that reads this clock, with 60-second leases.
-    func store() throws -> JobStore {
-        try JobStore(path: temporaryDatabase(), leaseSeconds: 60, backoffSeconds: 0, clock: { [self] in now })
-    }
-}
-
-func temporaryDatabase() -> String {
-    let dir = NSTemporaryDirectory() + "fatnn-store-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir + "/jobs.sqlite"
-}
-
-func sampleSweep(name: String = "s", seeds: [Int] = [1, 2], rates: [Double] = [0.05, 0.1]) throws -> Sweep {
-    try Sweep.parse(Data("""
-        { "name": "\(name)", "base": { "model": "mlp", "dataset": {"name": "fashion-mnist"}, "training": {"epochs": 2, "learningRate": 0.1} },
-          "grid": {"training.learningRate": [\(rates.map { "\($0)" }.joined(separator: ","))]}, "seeds": [\(seeds.map(String.init).joined(separator: ","))] }
-        """.utf8))
-}
-
-func sampleResult(_ acc: Double) -> JobResult {
-    JobResult(testAccuracy: acc, testLoss: 0.4, validationAccuracy: acc - 0.01, trainLoss: 0.3, trainSeconds: 12,
-              imagesPerSecond: 4000, epochs: [EpochReport(epoch: 1, trainLoss: 0.5, trainAccuracy: 0.8, validationAccuracy: 0.8,
-                                                        learningRate: 0.1, seconds: 6),
-                                              EpochReport(epoch: 2, trainLoss: 0.3, trainAccuracy: 0.85, validationAccuracy: acc - 0.01,
-                                                          learningRate: 0, seconds: 6)],
-              host: "h", threads: 1)
-}
-
 @Suite struct JobStoreTests {
     let clock = TestClock()
     let store: JobStore
@@ -145,39 +108,5 @@ func sampleResult(_ acc: Double) -> JobResult {
         // FATNN_WRITE_SCHEMA=1 swift test --filter schemaFileMatchesMigration rewrites the file after a schema change.
         if ProcessInfo.processInfo.environment["FATNN_WRITE_SCHEMA"] == "1" { try Schema.all.write(to: file, atomically: true, encoding: .utf8) }
         #expect(try String(contentsOf: file, encoding: .utf8) == Schema.all)
-    }
-}
-
-/// The store's reap and release (the `LeaseReaper` service that calls `reap` is `LeaseReaperTests`).
-@Suite struct JobStoreReapTests {
-    let clock = TestClock()
-    let store: JobStore
-
-    init() throws { store = try clock.store() }
-
-    @Test func expiredLeasesAreRequeuedWithoutAClaim() throws {
-        _ = try store.submit(try sampleSweep(), document: "{}")
-        let a = try #require(try store.claim(worker: "w1", host: "h"))
-        let b = try #require(try store.claim(worker: "w2", host: "h"))
-        clock.advance(30)
-        try store.heartbeat(job: b.id, token: b.claimToken, epoch: nil)
-        clock.advance(31)
-        #expect(try store.reap() == 1)
-        #expect(try store.counts() == ["queued": 3, "leased": 1, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0])
-        #expect(throws: StoreError.staleClaim(a.id)) { try store.heartbeat(job: a.id, token: a.claimToken, epoch: nil) }
-        #expect(try store.reap() == 0)
-    }
-
-    @Test func releaseRequeuesWithoutChargingABudget() throws {
-        _ = try store.submit(try sampleSweep(seeds: [1], rates: [0.1]), document: "{}")
-        let a = try #require(try store.claim(worker: "w1", host: "h"))
-        try store.release(job: a.id, token: a.claimToken)
-        #expect(try store.counts()["queued"] == 1)
-        #expect(throws: StoreError.staleClaim(a.id)) { try store.release(job: a.id, token: a.claimToken) }
-        let used = try store.pool.read { try Int.fetchOne($0, sql: "SELECT error_count + lost_count FROM jobs WHERE id = ?", arguments: [a.id]) }
-        #expect(used == 0)
-        #expect(try store.attempts(job: a.id).map(\.outcome) == [.released])
-        let again = try #require(try store.claim(worker: "w2", host: "h"))
-        #expect(again.id == a.id)
     }
 }
