@@ -109,7 +109,7 @@ let package = Package(
         // Fixtures shared by the test targets (small IDX datasets in the real formats).
         .target(name: "FATNNTestSupport", dependencies: ["CZlib"], path: "Tests/FATNNTestSupport"),
         .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNVocabulary", "FATNNTestSupport", "CFloatKernels"]),
-        .testTarget(name: "FATNNWorkerTests", dependencies: ["FATNNWorker", "FATNNEngine", "FATNNJobs", "FATNNVocabulary"]),
+        .testTarget(name: "FATNNWorkerTests", dependencies: ["FATNNWorker", "FATNNClient", "FATNNEngine", "FATNNJobs", "FATNNVocabulary"]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs", "FATNNVocabulary"], exclude: ["Fixtures"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
             "FATNNCoordinator", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",

@@ -9,11 +9,15 @@ public struct RetryPolicy: Sendable {
     public var maxDelay: Double
     /// Give up after this many attempts (nil: keep trying until cancelled).
     public var maxAttempts: Int?
+    /// Waits the given seconds between attempts (tests pass a clock of their own).
+    public var sleep: @Sendable (Double) async throws -> Void
 
-    public init(initialDelay: Double = 0.5, maxDelay: Double = 30, maxAttempts: Int? = nil) {
+    public init(initialDelay: Double = 0.5, maxDelay: Double = 30, maxAttempts: Int? = nil,
+                sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(nanoseconds: UInt64($0 * 1e9)) }) {
         self.initialDelay = initialDelay
         self.maxDelay = maxDelay
         self.maxAttempts = maxAttempts
+        self.sleep = sleep
     }
 
     /// Runs `operation`, retrying transient ``ClientError``s with backoff and a log line each time.
@@ -25,7 +29,7 @@ public struct RetryPolicy: Sendable {
             do { return try await operation() } catch let e as ClientError where e.isTransient {
                 if let maxAttempts, attempt >= maxAttempts { throw e }
                 logger.warning("\(what): \(e); retrying in \(String(format: "%.1f", delay)) s (attempt \(attempt))")
-                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                try await sleep(delay)
                 delay = min(delay * 2, maxDelay)
                 attempt += 1
             }
