@@ -1,5 +1,6 @@
 import FATNNEngine
 import FATNNJobs
+import Foundation
 
 /// What the worker does once a claimed job's run has returned: a pure function of how training
 /// ended, why the worker stopped it (if it did) and what it produced, so that every branch is
@@ -12,17 +13,18 @@ enum AfterRun: Equatable {
     case release(reason: String, shuttingDown: Bool)
     /// Report a job error.
     case fail(String)
-    /// Report the result and upload the trained model.
-    case report(JobResult)
+    /// Report the result and upload the trained model (a model file's bytes).
+    case report(JobResult, model: Data)
 
     /// Where the result was measured, recorded with it.
     struct Host: Equatable {
         var name: String, threads: Int, cpu: String, code: CodeVersion?
     }
 
-    /// The action for a run of the worker named `worker` that returned `report` (and a trained
-    /// model file when `hasModel`), after the worker stopped it for `abandoned`, if it did.
-    static func decide(_ report: TrainingReport, abandoned: AbandonReason?, hasModel: Bool, worker: String, host: Host) -> AfterRun {
+    /// The action for a run of the worker named `worker` that returned `report` and the trained
+    /// `model` file (nil if it could not be encoded), after the worker stopped it for `abandoned`,
+    /// if it did.
+    static func decide(_ report: TrainingReport, abandoned: AbandonReason?, model: Data?, worker: String, host: Host) -> AfterRun {
         switch report.stoppedEarly {
         case .requested?:
             switch abandoned ?? .shutdown {
@@ -37,8 +39,8 @@ enum AfterRun: Equatable {
         }
         let result = Self.result(report, host: host)
         do { try result.validate() } catch { return .fail("result out of range: \(error)") }
-        guard hasModel else { return .fail("the trained model could not be encoded") }
-        return .report(result)
+        guard let model else { return .fail("the trained model could not be encoded") }
+        return .report(result, model: model)
     }
 
     /// The result to report for a finished run.

@@ -44,8 +44,8 @@ extension Worker {
             return try await self.report(job, error: e.description)
         }
         let host = AfterRun.Host(name: self.host, threads: BLAS.threads, cpu: CPUInfo.modelName, code: CodeVersion.current)
-        let result: JobResult
-        switch AfterRun.decide(report, abandoned: stop.reason, hasModel: trained != nil, worker: options.name, host: host) {
+        let result: JobResult, model: Data
+        switch AfterRun.decide(report, abandoned: stop.reason, model: trained, worker: options.name, host: host) {
         case .discard(let why):
             logger.warning("job \(job.id): \(why)")
             return false
@@ -55,17 +55,16 @@ extension Worker {
             return false
         case .fail(let message):
             return try await self.report(job, error: message)
-        case .report(let r):
-            result = r
+        case .report(let r, let m):
+            (result, model) = (r, m)
         }
         if let p = report.packed {
             if let error = p.error { logger.error("job \(job.id): the model could not be packed: \(error)") }
             if p.exact == false { logger.error("job \(job.id): the packed network differs from the trained one (packed_exact false)") }
         }
-        guard let trained else { return try await self.report(job, error: "the trained model could not be encoded") }
         let entry = SpoolEntry(coordinator: options.coordinator, job: job.id, attempt: job.attempt, claimToken: job.claimToken,
                                result: result)
-        try await send(entry, model: trained)
+        try await send(entry, model: model)
         if let path = checkpointPath(job) { try? FileManager.default.removeItem(atPath: path) }
         logger.info("job \(job.id) done: test accuracy \(String(format: "%.2f%%", report.testAccuracy * 100)), \(String(format: "%.0f", report.imagesPerSecond)) images/s")
         return true
@@ -73,18 +72,19 @@ extension Worker {
 
     /// Reports a job error (through the spool, like a result).
     func report(_ job: API.ClaimedJob, error message: String) async throws -> Bool {
-        logger.error("job \(job.id) failed: \(message)")
-        try await send(SpoolEntry(coordinator: options.coordinator, job: job.id, attempt: job.attempt,
-                                  claimToken: job.claimToken, error: message), model: nil)
-        return true
+        try await reportError(job: job.id, attempt: job.attempt, token: job.claimToken, message)
     }
 
     /// Fails a claimed job whose config this build cannot read (as ``report(_:error:)`` does
     /// for a config that fails validation).
     func report(_ claim: API.UnreadableClaim) async throws -> Bool {
-        logger.error("job \(claim.id) failed: invalid config from the coordinator: \(claim.reason)")
-        try await send(SpoolEntry(coordinator: options.coordinator, job: claim.id, attempt: claim.attempt,
-                                  claimToken: claim.claimToken, error: "invalid config from the coordinator: \(claim.reason)"), model: nil)
+        try await reportError(job: claim.id, attempt: claim.attempt, token: claim.claimToken,
+                              "invalid config from the coordinator: \(claim.reason)")
+    }
+
+    private func reportError(job id: Int64, attempt: Int, token: String, _ message: String) async throws -> Bool {
+        logger.error("job \(id) failed: \(message)")
+        try await send(SpoolEntry(coordinator: options.coordinator, job: id, attempt: attempt, claimToken: token, error: message), model: nil)
         return true
     }
 

@@ -9,23 +9,8 @@ import Testing
 /// `fatnn train` is the job runner with flags: its flags make the job config a sweep would hold
 /// (same checks), and the run is the worker's (same model, bit for bit).
 @Suite struct TrainCommandTests {
-    static var fatnn: String? {
-        ProcessHarness.binDir.map { $0 + "/fatnn" }.flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
-    }
-
-    /// Runs `fatnn` with `args`; returns its exit status and output.
-    static func run(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(fatnn, "no fatnn binary next to the tests or in .build/debug"))
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: out, as: UTF8.self))
-    }
+    /// Runs `fatnn` with `args` (``runCLI(_:_:)``); returns its exit status and output.
+    static func run(_ args: [String]) throws -> (status: Int32, output: String) { try runCLI("fatnn", args) }
 
     @Test func theCommandTrainsWhatAWorkerTrainsForTheSameConfig() throws {
         let dir = IDXFixtures.dataset(train: 250, test: 50, gzip: true)

@@ -10,7 +10,7 @@ import Testing
 /// Every error reply carries its machine code and the status the code fixes: requests that
 /// provoke each code the routes can produce, in-process (HummingbirdTesting).
 @Suite struct ErrorReplyTests {
-    static let admin = "admin-token-0123456789", worker = "worker-token-0123456789"
+    static let admin = RouteFixtures.admin, worker = RouteFixtures.worker
     static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
 
     static func body(_ r: TestResponse) -> API.ErrorBody.Detail? {
@@ -22,8 +22,7 @@ import Testing
         _ = try store.submit(try Sweep.parse(Data(cnnSweep("e", grid: #""quantizer.kind": ["fatnn"]"#, seeds: [1, 2]).utf8)), document: "{}")
         let job = try #require(try store.claim(worker: "w", host: "h"))
         try store.complete(job: job.id, token: job.claimToken, result: sampleResult(0.9))
-        let app = Application(router: CoordinatorRoutes.router(store: store.queue, tokens: CoordinatorTokens(admin: Self.admin, worker: Self.worker),
-                                                                logger: Logger(label: "test"), datasets: DatasetLibrary(dataDirectory: NSTemporaryDirectory())))
+        let app = RouteFixtures.app(store)
         let stale = String(repeating: "0", count: 64)
         let cases: [(String, HTTPRequest.Method, String, String?, String, API.ErrorCode)] = [
             ("/api/status", .get, "", nil, "no token", .unauthorized),

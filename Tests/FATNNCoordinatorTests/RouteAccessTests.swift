@@ -11,7 +11,7 @@ import Testing
 /// a route refuses exactly the callers its role table says (`unauthorized`), and lets the others
 /// through to its handler (whatever that then answers about the request itself).
 @Suite struct RouteAccessTests {
-    static let admin = "admin-token-0123456789", worker = "worker-token-0123456789"
+    static let admin = RouteFixtures.admin, worker = RouteFixtures.worker
 
     enum Access { case anyone, workerOrAdmin, adminOnly }
 
@@ -49,8 +49,7 @@ import Testing
     @Test func everyRouteRefusesExactlyTheCallersItsRoleExcludes() async throws {
         let store = try TestClock().store()
         _ = try store.submit(try sampleSweep(seeds: [1], rates: [0.1]), document: "{}")
-        let app = Application(router: CoordinatorRoutes.router(store: store.queue, tokens: CoordinatorTokens(admin: Self.admin, worker: Self.worker),
-                                                                logger: Logger(label: "test"), datasets: DatasetLibrary(dataDirectory: NSTemporaryDirectory())))
+        let app = RouteFixtures.app(store)
         try await app.test(.router) { client in
             for (method, uri, body, access) in Self.routes {
                 for (caller, token) in [("no token", nil), ("worker token", Self.worker), ("admin token", Self.admin)] as [(String, String?)] {

@@ -229,16 +229,12 @@ extension JobStore {
         return ids.count
     }
 
-    /// Who makes a claim, for the attempt row a claim opens.
-    struct Claimant {
-        var worker: String, host: String, identity: String?
-    }
-
-    /// ``LifecycleEffect/openAttempt(_:)``: attempt `n` of job `id` starts running now.
-    static func openAttempt(_ db: Database, job id: Int64, _ n: Int, _ who: Claimant, now t: Double) throws {
+    /// ``LifecycleEffect/openAttempt(_:)`` of a claim (``rawClaimOp(worker:host:identity:)``):
+    /// attempt `n` of job `id` starts running now on `worker` at `host`.
+    static func openAttempt(_ db: Database, job id: Int64, _ n: Int, worker: String, host: String, identity: String?, now t: Double) throws {
         try db.cachedStatement(sql: """
             INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
-            """).execute(arguments: [id, n, who.worker, who.host, t, who.identity])
+            """).execute(arguments: [id, n, worker, host, t, identity])
     }
 
     /// Applies `event` to job `id` inside the caller's transaction: writes the new state and
@@ -246,7 +242,7 @@ extension JobStore {
     /// (``Transition/needsDependencyCheck``), which runs ``failOrphans(_:now:)`` once after all its
     /// events.
     func apply(_ event: LifecycleEvent, job id: Int64, _ db: Database, now t: Double,
-               extra: [(column: String, value: (any DatabaseValueConvertible)?)] = [], claimant: Claimant? = nil) throws -> Transition {
+               extra: [(column: String, value: (any DatabaseValueConvertible)?)] = []) throws -> Transition {
         guard let before = try load(db, id) else { throw StoreError.jobNotFound(id) }
         let tr: Transition
         do { tr = try before.applying(event, at: t, timing: timing) } catch {
@@ -259,8 +255,9 @@ extension JobStore {
         try save(db, id, from: before, to: tr.after, now: t, extra: extra)
         for effect in tr.effects {
             switch effect {
-            case .openAttempt(let n):
-                try Self.openAttempt(db, job: id, n, claimant ?? Claimant(worker: "", host: "", identity: nil), now: t)
+            case .openAttempt:
+                // Only `claim` opens an attempt, and claims are one statement (rawClaimOp), never applied here.
+                preconditionFailure("claims go through rawClaimOp, which opens the attempt itself")
             case .closeAttempt(let n, let outcome, let message):
                 try db.cachedStatement(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?")
                     .execute(arguments: [t, outcome.rawValue, message, id, n])
@@ -271,19 +268,12 @@ extension JobStore {
         return tr
     }
 
-    /// The `jobs` columns a ``JobLifecycle`` is loaded from, for the row aliased `t`.
-    static func lifecycleColumns(_ t: String) -> String {
-        ["state", "attempts", "error_count", "lost_count", "claim_token", "leased_at", "lease_expires_at", "not_before",
-         "cancel_requested", "error", "max_error_retries", "max_lost_retries", "timeout_seconds"].map { "\(t).\($0)" }.joined(separator: ", ")
-    }
-
     func load(_ db: Database, _ id: Int64) throws -> JobLifecycle? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.lifecycleColumns("j")) FROM jobs j WHERE j.id = ?"), arguments: [id])
-            .map(Self.lifecycle(from:))
-    }
-
-    /// The lifecycle in a row holding ``lifecycleColumns(_:)``.
-    static func lifecycle(from r: Row) -> JobLifecycle {
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT state, attempts, error_count, lost_count, claim_token, leased_at, lease_expires_at, not_before,
+                   cancel_requested, error, max_error_retries, max_lost_retries, timeout_seconds
+            FROM jobs WHERE id = ?
+            """), arguments: [id]) else { return nil }
         var l = JobLifecycle(maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
                              timeoutSeconds: r["timeout_seconds"])
         switch JobState(rawValue: r["state"]) ?? .failed {

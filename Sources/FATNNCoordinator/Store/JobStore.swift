@@ -218,7 +218,7 @@ public final class JobStore: Sendable {
             // The transition's effect: open the attempt.
             let id: Int64 = row["id"]
             let attempt: Int = row["attempts"]
-            try Self.openAttempt(db, job: id, attempt, Claimant(worker: worker, host: host, identity: identity), now: t)
+            try Self.openAttempt(db, job: id, attempt, worker: worker, host: host, identity: identity, now: t)
             return RawClaim(job: .init(id: id, claimToken: token, config: row["config"], leaseSeconds: leaseSeconds,
                                        attempt: attempt, replica: row["replica"]), pending: true)
         }
