@@ -90,6 +90,8 @@ let package = Package(
         .target(name: "FATNNWorker", dependencies: [
             "FATNNEngine", "FATNNJobs", "FATNNVocabulary", "FATNNClient", "FATNNCommandLine",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
         .executableTarget(name: "fatnn-coord", dependencies: [
@@ -100,6 +102,8 @@ let package = Package(
         .executableTarget(name: "fatnn-worker", dependencies: [
             "FATNNWorker", "FATNNClient", "FATNNEngine", "FATNNCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "fatnn", dependencies: [
             "FATNNEngine", "FATNNJobs", "FATNNVocabulary", "FATNNWorker", "FATNNClient", "FATNNCommandLine",
@@ -109,7 +113,12 @@ let package = Package(
         // Fixtures shared by the test targets (small IDX datasets in the real formats).
         .target(name: "FATNNTestSupport", dependencies: ["CZlib"], path: "Tests/FATNNTestSupport"),
         .testTarget(name: "FATNNEngineTests", dependencies: ["FATNNEngine", "FATNNVocabulary", "FATNNTestSupport", "CFloatKernels"]),
-        .testTarget(name: "FATNNWorkerTests", dependencies: ["FATNNWorker", "FATNNClient", "FATNNEngine", "FATNNJobs", "FATNNVocabulary"]),
+        .testTarget(name: "FATNNWorkerTests", dependencies: [
+            "FATNNWorker", "FATNNClient", "FATNNEngine", "FATNNJobs", "FATNNVocabulary",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs", "FATNNVocabulary"], exclude: ["Fixtures"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
             "FATNNCoordinator", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
@@ -120,6 +129,7 @@ let package = Package(
         ]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "FATNNCoordinator", "FATNNClient", "FATNNWorker", "FATNNJobs", "FATNNEngine", "FATNNVocabulary", "FATNNTestSupport", "FATNNCertificates",
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
         ]),
     ]
 )

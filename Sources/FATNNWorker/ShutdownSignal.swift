@@ -7,24 +7,25 @@ enum AbandonReason: Sendable, Equatable {
     case claimLost
     /// A user cancelled the job (told by a heartbeat reply).
     case cancelled
-    /// The worker is shutting down (SIGTERM or SIGINT).
+    /// The worker is shutting down (its service group's graceful shutdown).
     case shutdown
 }
 
-/// A request to stop the worker, set from a signal handler and read by every job loop: no new
-/// claims, and running attempts stop at their next epoch boundary and give their jobs back.
-public final class ShutdownSignal: @unchecked Sendable {
+/// A request to stop the worker, set by the graceful-shutdown handler of ``Worker/run()`` and
+/// read by every job loop: no new claims, and running attempts stop at their next epoch boundary
+/// and give their jobs back.
+final class ShutdownSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var requested = false
     private var running: [ObjectIdentifier: StopFlag] = [:]
 
-    public init() {}
+    init() {}
 
     /// Whether shutdown was requested.
-    public var isRequested: Bool { lock.withLock { requested } }
+    var isRequested: Bool { lock.withLock { requested } }
 
     /// Requests shutdown: stops every running attempt.
-    public func request() {
+    func request() {
         let flags = lock.withLock { () -> [StopFlag] in
             requested = true
             return Array(running.values)

@@ -3,6 +3,7 @@ import FATNNEngine
 import FATNNJobs
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// How a worker runs.
 public struct WorkerOptions: Sendable {
@@ -61,8 +62,9 @@ public struct WorkerOptions: Sendable {
 
 /// Pulls jobs from a coordinator, trains and evaluates them with the engine, and reports
 /// progress and results. Waits out an unreachable coordinator with backoff; keeps every
-/// finished report in its spool until the coordinator acknowledges it; on ``ShutdownSignal``
-/// stops claiming, gives running jobs back and returns.
+/// finished report in its spool until the coordinator acknowledges it; at a graceful shutdown
+/// (swift-service-lifecycle's, see ``WorkerService``) stops claiming, gives running jobs back and
+/// returns.
 public struct Worker: Sendable {
     let options: WorkerOptions
     let client: CoordinatorClient
@@ -74,8 +76,7 @@ public struct Worker: Sendable {
     let host = ProcessInfo.processInfo.hostName
 
     /// A worker; nothing happens until ``run()``.
-    public init(options: WorkerOptions, logger: Logger, retry: RetryPolicy = RetryPolicy(),
-                shutdown: ShutdownSignal = ShutdownSignal()) throws {
+    public init(options: WorkerOptions, logger: Logger, retry: RetryPolicy = RetryPolicy()) throws {
         self.options = options
         self.client = try CoordinatorClient(baseURL: options.coordinator, token: options.token, timeoutSeconds: options.requestTimeout,
                                             caFile: options.caFile)
@@ -84,12 +85,13 @@ public struct Worker: Sendable {
         self.cache = DatasetCache(dataDirectory: options.dataDirectory, source: options.datasetSource,
                                   cacheDirectory: options.datasetCacheDirectory, client: client, logger: logger, retry: retry)
         self.spool = try options.spoolDirectory.map { try ResultSpool(directory: $0) }
-        self.shutdown = shutdown
+        self.shutdown = ShutdownSignal()
     }
 
     /// Sends what the spool holds, then runs `concurrency` job loops until the queue is empty
-    /// (with `exitWhenIdle`), one job is done (with `once`), shutdown is requested, or the task
-    /// is cancelled. The engine uses the process's OpenBLAS thread count (`BLAS.setThreads`, set
+    /// (with `exitWhenIdle`), one job is done (with `once`), a graceful shutdown is triggered
+    /// (running jobs stop at their next epoch boundary and are given back), or the task is
+    /// cancelled. The engine uses the process's OpenBLAS thread count (`BLAS.setThreads`, set
     /// once by the executable).
     ///
     /// - Returns: the number of jobs this worker finished (succeeded or failed).
@@ -98,15 +100,20 @@ public struct Worker: Sendable {
     @discardableResult
     public func run() async throws -> Int {
         logger.info("worker \(options.name) polling \(options.coordinator): \(options.concurrency) job(s) at a time, \(BLAS.threads) engine thread(s), code \(CodeVersion.current.commit.prefix(12))\(CodeVersion.current.dirty ? "+dirty" : "")")
-        try await drainSpool()
-        if options.concurrency == 1 || options.once { return try await loop(name: options.name) }
-        return try await withThrowingTaskGroup(of: Int.self) { group in
-            for slot in 0..<options.concurrency {
-                group.addTask { try await loop(name: "\(options.name)/\(slot)") }
+        let shutdown = self.shutdown
+        return try await withGracefulShutdownHandler {
+            try await drainSpool()
+            if options.concurrency == 1 || options.once { return try await loop(name: options.name) }
+            return try await withThrowingTaskGroup(of: Int.self) { group in
+                for slot in 0..<options.concurrency {
+                    group.addTask { try await loop(name: "\(options.name)/\(slot)") }
+                }
+                var total = 0
+                for try await n in group { total += n }
+                return total
             }
-            var total = 0
-            for try await n in group { total += n }
-            return total
+        } onGracefulShutdown: {
+            shutdown.request()
         }
     }
 
@@ -127,7 +134,9 @@ public struct Worker: Sendable {
                     logger.info("\(name): queue empty; exiting after \(finished) job(s)")
                     return finished
                 }
-                try? await Task.sleep(nanoseconds: UInt64(options.pollSeconds * 1e9))
+                // A graceful shutdown ends the wait (and the loop with it).
+                let pause = UInt64(options.pollSeconds * 1e9)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: pause) }
                 continue
             }
             if try await process(job) { finished += 1 }

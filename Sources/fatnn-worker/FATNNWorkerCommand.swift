@@ -5,6 +5,8 @@ import FATNNEngine
 import FATNNWorker
 import Foundation
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 @main
 struct FATNNWorkerCommand: AsyncParsableCommand {
@@ -95,18 +97,19 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
                                     requestTimeout: requestTimeout, datasetSource: DatasetSource(rawValue: datasetSource) ?? .auto,
                                     datasetCacheDirectory: datasetCacheDir, caFile: connection.caFile)
         let logger = Logger(label: "fatnn-worker")
-        let shutdown = ShutdownSignal()
-        let signals = SignalHandlers.install { signal, count in
-            if count == 1 {
-                logger.warning("\(signal): finishing up: no new jobs; running jobs stop at their next epoch and are given back (again to exit at once)")
-                shutdown.request()
-            } else {
-                logger.warning("\(signal) again: exiting now; the coordinator re-runs the jobs when their leases expire")
-                Foundation.exit(130)
-            }
-        }
-        defer { signals.cancel() }
-        let worker = try Worker(options: options, logger: logger, shutdown: shutdown)
-        try await worker.run()
+        let worker = try Worker(options: options, logger: logger)
+        // SIGTERM or SIGINT: the group's graceful shutdown (the worker gives its jobs back); a
+        // second one: SecondSignalExit leaves at once. The worker ending on its own (--once,
+        // --exit-when-idle) or with an error ends the group, and its error is the command's.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let watcher = SecondSignalExit(signals: signals, logger: logger) { _ in Foundation.exit(130) }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: watcher),
+                .init(service: WorkerService(worker: worker),
+                      successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

@@ -77,6 +77,27 @@ struct WorkerFailureTests {
         #expect(h.log("b").contains("resuming after epoch"), "worker b resumed from worker a's checkpoint")
     }
 
+    /// A second signal during the shutdown: the worker exits 130 at once, mid-epoch, without
+    /// giving the job back (its lease runs out as after a crash). SIGTERM then SIGINT, sent
+    /// together: two different signals cannot merge into one delivery.
+    @Test func secondSignalExitsAtOnceLeavingTheLease() async throws {
+        let h = try ProcessHarness("sig2")
+        defer { h.stopAll() }
+        try await h.startCoordinator(lease: 60)
+        _ = try await h.submit(jobs: 1, epochs: 20, trainLimit: 20000)
+        try h.startWorker("a")
+        let c = try h.client()
+        try await waitUntil("worker a finished an epoch", timeout: 120) { ((try? await c.job(1))?.epochs.count ?? 0) >= 1 }
+        let epochs = try await c.job(1).epochs.count
+        h.signal("a", SIGTERM)
+        h.signal("a", SIGINT)
+        #expect(try await h.waitForWorker("a", timeout: 10) == 130)
+        let d = try await c.job(1)
+        #expect(d.row.state == .leased && d.attempts.map(\.outcome) == [.running], "the job was not given back: \(d.attempts)")
+        #expect(d.epochs.count <= epochs + 1, "the worker left mid-run")
+        #expect(h.log("a").contains("again: exiting now"), "\(h.log("a").suffix(1000))")
+    }
+
     /// cancel while running: the worker hears it on its next heartbeat, stops, gives the job
     /// back, and the job ends cancelled; `retry --state cancelled` runs it to success.
     @Test func cancellingARunningJobStopsItsWorker() async throws {
