@@ -7,13 +7,15 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-/// Every route of the API, in-process, with no token, the worker token and the admin token:
-/// a route refuses exactly the callers its role table says (`unauthorized`), and lets the others
-/// through to its handler (whatever that then answers about the request itself).
+/// Every route of the API and the dashboard, in-process, with no token, the worker token and the
+/// admin token: a route refuses exactly the callers its role table says (`unauthorized`; the
+/// dashboard redirects to its login page), and lets the others through to its handler (whatever
+/// that then answers about the request itself). The table is checked against the router's own
+/// list, so a route added without a row fails here.
 @Suite struct RouteAccessTests {
     static let admin = RouteFixtures.admin, worker = RouteFixtures.worker
 
-    enum Access { case anyone, workerOrAdmin, adminOnly }
+    enum Access { case anyone, workerOrAdmin, adminOnly, dashboard }
 
     /// Every route the router serves, with a request for it and who may call it.
     static let routes: [(HTTPRequest.Method, String, String?, Access)] = [
@@ -44,7 +46,33 @@ import Testing
         (.delete, "/api/artifacts/\(String(repeating: "a", count: 64))", nil, .adminOnly),
         (.post, "/api/sweeps/nope/pause", nil, .adminOnly),
         (.post, "/api/sweeps/nope/resume", nil, .adminOnly),
+        (.get, "/ui", nil, .dashboard),
+        (.get, "/ui/compare", nil, .dashboard),
+        (.get, "/ui/progress", nil, .dashboard),
+        (.get, "/ui/jobs/1", nil, .dashboard),
+        (.get, "/ui/login", nil, .anyone),
+        (.post, "/ui/login", "token=\(admin)", .anyone),
+        (.get, "/ui/logout", nil, .anyone),
     ]
+
+    /// Whether `uri` (query ignored) is an instance of the router's `pattern` (`{name}` is one
+    /// segment).
+    static func matches(_ uri: String, _ pattern: String) -> Bool {
+        let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+        let a = path.split(separator: "/"), b = pattern.split(separator: "/")
+        return a.count == b.count && zip(a, b).allSatisfy { $1.hasPrefix("{") && $1.hasSuffix("}") || $0 == $1 }
+    }
+
+    @Test func theTableHasOneRowPerRouteTheRouterServes() throws {
+        let served = RouteFixtures.router(try TestClock().store()).routes.map { ($0.method, $0.path.description) }
+        #expect(served.count >= 30)
+        for (method, pattern) in served {
+            #expect(Self.routes.contains { $0.0 == method && Self.matches($0.1, pattern) }, "\(method) \(pattern) has no row in the table")
+        }
+        for (method, uri, _, _) in Self.routes {
+            #expect(served.filter { $0.0 == method && Self.matches(uri, $0.1) }.count == 1, "\(method) \(uri): not one route of the router")
+        }
+    }
 
     @Test func everyRouteRefusesExactlyTheCallersItsRoleExcludes() async throws {
         let store = try TestClock().store()
@@ -55,7 +83,7 @@ import Testing
                 for (caller, token) in [("no token", nil), ("worker token", Self.worker), ("admin token", Self.admin)] as [(String, String?)] {
                     let allowed = switch access {
                     case .anyone: true
-                    case .workerOrAdmin: token != nil
+                    case .workerOrAdmin, .dashboard: token != nil
                     case .adminOnly: token == Self.admin
                     }
                     var headers: HTTPFields = [.contentType: "application/json"]
@@ -65,6 +93,8 @@ import Testing
                         if allowed {
                             #expect(r.status != .unauthorized && code != .unauthorized && r.status != .internalServerError,
                                     "\(method) \(uri) with \(caller): \(r.status) \(code?.rawValue ?? "")")
+                        } else if access == .dashboard {
+                            #expect(r.status == .seeOther && r.headers[.location] == "/ui/login", "\(method) \(uri) with \(caller): \(r.status)")
                         } else {
                             #expect(r.status == .unauthorized && code == .unauthorized, "\(method) \(uri) with \(caller): \(r.status)")
                         }

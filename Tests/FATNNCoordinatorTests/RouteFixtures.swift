@@ -8,8 +8,10 @@ import Logging
 enum RouteFixtures {
     static let admin = "admin-token-0123456789", worker = "worker-token-0123456789"
 
-    static func app(_ store: JobStore) -> some ApplicationProtocol {
-        Application(router: CoordinatorRoutes.router(store: store.queue, tokens: CoordinatorTokens(admin: admin, worker: worker),
-                                                     logger: Logger(label: "test"), datasets: DatasetLibrary(dataDirectory: NSTemporaryDirectory())))
+    static func router(_ store: JobStore) -> Router<CoordinatorContext> {
+        CoordinatorRoutes.router(store: store.queue, tokens: CoordinatorTokens(admin: admin, worker: worker),
+                                 logger: Logger(label: "test"), datasets: DatasetLibrary(dataDirectory: NSTemporaryDirectory()))
     }
+
+    static func app(_ store: JobStore) -> some ApplicationProtocol { Application(router: router(store)) }
 }
