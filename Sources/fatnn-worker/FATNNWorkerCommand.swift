@@ -29,7 +29,8 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
             the host shares that copy.
 
             SIGTERM or SIGINT: stop claiming, stop running jobs at their next epoch boundary, give \
-            them back to the coordinator, and exit 0. A second signal exits at once.
+            them back to the coordinator, and exit 0. A second signal exits at once (status 130); \
+            its jobs stay leased until their leases expire, as after a crash.
 
             Use the coordinator's worker token (DB.worker-token): it can claim and report jobs but \
             not submit, cancel or retry them.
