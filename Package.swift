@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C shims: system libraries, each in its own target.
@@ -87,6 +88,14 @@ let package = Package(
         ]),
 
         // The worker's run loop: claim, train, report.
+        // The PostgreSQL job store (several coordinators on one database), beside the SQLite one.
+        .target(name: "FATNNPostgresStore", dependencies: [
+            "FATNNCoordinator", "FATNNJobs", "FATNNVocabulary",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "FATNNWorker", dependencies: [
             "FATNNEngine", "FATNNJobs", "FATNNVocabulary", "FATNNClient", "FATNNCommandLine",
             .product(name: "Logging", package: "swift-log"),
@@ -121,7 +130,7 @@ let package = Package(
         ]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs", "FATNNVocabulary"], exclude: ["Fixtures"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
-            "FATNNCoordinator", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
+            "FATNNCoordinator", "FATNNPostgresStore", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

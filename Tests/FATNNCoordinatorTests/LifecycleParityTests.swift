@@ -1,11 +1,12 @@
 @testable import FATNNCoordinator
 import FATNNJobs
 import Foundation
-import GRDB
+import FATNNPostgresStore
 import Testing
 
 /// The lifecycle is one rulebook (``JobLifecycle``) that every store must implement. This suite
-/// drives the SQLite store and a model built only from the value type's rules with the same
+/// drives each store backend (SQLite; PostgreSQL when `FATNN_TEST_POSTGRES` names a server)
+/// through ``JobLifecycleStore`` and a model built only from the value type's rules with the same
 /// random events (claims, heartbeats, results, errors, releases, stale tokens, time passing and
 /// reaping, cancels, retries, invalidations, pauses) and compares, after every step, each job's
 /// lifecycle row and its attempt rows. The store's own SQL (the claim pick, the reaper's
@@ -25,7 +26,7 @@ import Testing
         var attempts: [Int64: [Attempt]] = [:]
         let timing: LifecycleTiming
 
-        struct Attempt: Equatable { var outcome: String; var error: String? }
+        typealias Attempt = StoredLifecycle.Attempt
 
         /// The job the claim rule picks at `now`: claimable, in an unpaused sweep, with no parent
         /// or a parent that succeeded and stored its model; highest priority, then lowest id.
@@ -88,44 +89,63 @@ import Testing
           "seeds": [1, 2], "retries": {"errors": 0, "lostWorkers": 0} }
         """
 
-    /// Six seeded walks of 400 steps; together they must reach every state and every attempt
-    /// outcome, so that every rule is compared.
-    @Test func theStoreFollowsTheRulebook() throws {
+    /// Six seeded walks of 400 steps on each backend; together they must reach every state and
+    /// every attempt outcome, so that every rule is compared.
+    @Test func theSQLiteStoreFollowsTheRulebook() async throws {
+        try await walks { clock, body in
+            try await body(try JobStore(path: temporaryDatabase(), leaseSeconds: 60, backoffSeconds: 7, clock: { clock.now }).queue)
+        }
+    }
+
+    @Test(.enabled(if: PostgresFixtures.url != nil, PostgresFixtures.skipReason))
+    func thePostgreSQLStoreFollowsTheRulebook() async throws {
+        try await walks { clock, body in
+            try await PostgresFixtures.withStore(leaseSeconds: 60, backoffSeconds: 7, clock: clock) { try await body($0) }
+        }
+    }
+
+    /// A store of one backend for the length of a walk.
+    typealias StoreMaker = (TestClock, (any JobLifecycleStore) async throws -> Void) async throws -> Void
+
+    func walks(_ make: StoreMaker) async throws {
         var outcomes = Set<String>(), states = Set<JobState>()
         for seed in 1...6 as ClosedRange<UInt64> {
-            let (o, s) = try walk(seed: seed, steps: 400)
-            outcomes.formUnion(o)
-            states.formUnion(s)
+            let clock = TestClock()
+            try await make(clock) { store in
+                let (o, s) = try await walk(store, clock: clock, seed: seed, steps: 400)
+                outcomes.formUnion(o)
+                states.formUnion(s)
+            }
         }
         #expect(outcomes == Set(AttemptOutcome.allCases.map(\.rawValue)), "outcomes seen: \(outcomes)")
         #expect(states == Set(JobState.allCases), "states seen: \(states)")
     }
 
     /// One walk; returns the attempt outcomes and job states it reached.
-    func walk(seed: UInt64, steps: Int) throws -> (outcomes: Set<String>, states: Set<JobState>) {
-        let clock = TestClock()
-        let store = try JobStore(path: temporaryDatabase(), leaseSeconds: 60, backoffSeconds: 7, clock: { clock.now })
-        var model = Model(timing: store.timing)
-        for text in [Self.staged, Self.urgent] { _ = try store.submit(try Sweep.parse(Data(text.utf8)), document: "{}") }
-        // The model starts from the submitted jobs: queued, with their budgets and parents.
-        try store.pool.read { db in
-            for r in try Row.fetchAll(db, sql: """
-                SELECT j.id, s.name AS sweep, j.priority, j.max_error_retries, j.max_lost_retries, j.timeout_seconds,
-                       CASE WHEN j.parent_hash IS NULL THEN NULL ELSE \(JobStore.parentJob("j")) END AS parent
-                FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
-                """) {
-                let id: Int64 = r["id"]
-                model.jobs[id] = JobLifecycle(maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
-                                              timeoutSeconds: r["timeout_seconds"])
-                model.sweep[id] = r["sweep"]
-                model.priority[id] = r["priority"]
-                model.parent[id] = r["parent"]
+    func walk(_ store: any JobLifecycleStore, clock: TestClock, seed: UInt64, steps: Int) async throws -> (outcomes: Set<String>, states: Set<JobState>) {
+        var model = Model(timing: LifecycleTiming(leaseSeconds: 60, backoffSeconds: 7, maxBackoffSeconds: 448))
+        // The model starts from the submitted jobs, numbered 1, 2, … in submission order: queued,
+        // with their sweep's budgets and priority, and their parents.
+        var hashes: [String: Int64] = [:]
+        for text in [Self.staged, Self.urgent] {
+            let sweep = try Sweep.parse(Data(text.utf8))
+            _ = try await store.submit(sweep, document: "{}", replicate: 0)
+            for job in sweep.jobs {
+                let id = Int64(model.jobs.count + 1)
+                hashes[job.configHash] = id
+                model.jobs[id] = JobLifecycle(maxErrorRetries: sweep.policy.errorRetries, maxLostRetries: sweep.policy.lostRetries,
+                                              timeoutSeconds: sweep.policy.timeoutSeconds)
+                model.sweep[id] = sweep.name
+                model.priority[id] = sweep.policy.priority
+                model.parent[id] = job.initFrom.flatMap { hashes[$0] }
             }
         }
         #expect(model.jobs.count == 8 && model.parent.count == 4)
+        try await expectSameRows(store, model, step: -1, after: "submit")
 
         var rng = SplitMix(state: seed)
         var log: [String] = [], states = Set<JobState>()
+        let stale = String(repeating: "0", count: 64)
         for step in 0..<steps {
             let t = clock.now
             let leased = model.jobs.filter { $0.value.state == .leased }.keys.sorted()
@@ -136,70 +156,71 @@ import Testing
             switch roll {
             case 0..<20:
                 what = "claim"
-                try store.reap()
+                _ = try await store.reap()
                 model.reap(at: t)
-                let claimed = try store.claim(worker: "w", host: "h")
+                let body = try await store.claimJSON(worker: "w", host: "h", identity: nil).body
+                let claimed = try JSONDecoder().decode(API.ClaimResponse.self, from: body).job
                 let expected = model.pick(at: t)
                 #expect(claimed?.id == expected, "step \(step): the store claimed \(claimed.map { String($0.id) } ?? "nothing"), the rules pick \(expected.map { String($0) } ?? "nothing")")
                 if let c = claimed, c.id == expected { try model.apply(.claim(token: c.claimToken), c.id, at: t) }
             case 20..<30:
                 guard let id = someLeased, let token = model.jobs[id]?.claimToken else { continue }
                 what = "heartbeat \(id)"
-                _ = try store.heartbeat(job: id, token: token, epoch: nil)
+                _ = try await store.heartbeat(job: id, token: token, epoch: nil)
                 try model.apply(.heartbeat(token: token), id, at: t)
             case 30..<40:
                 guard let id = someLeased, let token = model.jobs[id]?.claimToken else { continue }
                 what = "complete \(id)"
                 if Bool.random(using: &rng) {
-                    try store.storeArtifact(job: id, token: token, data: Data("model \(id)".utf8))
+                    try await store.storeArtifact(job: id, token: token, data: Data("model \(id)".utf8), sha256: nil)
                     model.models.insert(id)
                 }
-                try store.complete(job: id, token: token, result: sampleResult(0.9))
+                try await store.complete(job: id, token: token, result: sampleResult(0.9), identity: nil)
                 try model.apply(.succeed(token: token), id, at: t)
                 // The store keeps a model only with a result: one stored by an earlier attempt was dropped.
             case 40..<47:
                 guard let id = someLeased, let token = model.jobs[id]?.claimToken else { continue }
                 what = "fail \(id)"
-                try store.fail(job: id, token: token, error: "boom \(step)")
+                try await store.fail(job: id, token: token, error: "boom \(step)")
                 try model.apply(.jobError(token: token, message: "boom \(step)"), id, at: t)
             case 47..<53:
                 guard let id = someLeased, let token = model.jobs[id]?.claimToken else { continue }
                 what = "release \(id)"
-                try store.release(job: id, token: token)
+                try await store.release(job: id, token: token)
                 try model.apply(.release(token: token), id, at: t)
             case 53..<57:
                 what = "stale heartbeat \(anyJob)"
-                #expect(throws: StoreError.self) { try store.heartbeat(job: anyJob, token: String(repeating: "0", count: 64), epoch: nil) }
-                #expect(throws: LifecycleError.staleClaim) { try model.jobs[anyJob]!.applying(.heartbeat(token: String(repeating: "0", count: 64)), at: t, timing: model.timing) }
+                await #expect(throws: StoreError.self) { _ = try await store.heartbeat(job: anyJob, token: stale, epoch: nil) }
+                #expect(throws: LifecycleError.staleClaim) { try model.jobs[anyJob]!.applying(.heartbeat(token: stale), at: t, timing: model.timing) }
             case 57..<79:
                 // Most running workers send a heartbeat first, so that some jobs live long
                 // enough to run past their timeout while others lose their lease.
                 for id in leased where Int.random(in: 0..<10, using: &rng) < 7 {
                     let token = model.jobs[id]!.claimToken!
-                    _ = try store.heartbeat(job: id, token: token, epoch: nil)
+                    _ = try await store.heartbeat(job: id, token: token, epoch: nil)
                     try model.apply(.heartbeat(token: token), id, at: t)
                 }
                 let dt = Double(Int.random(in: 1...60, using: &rng))
                 what = "heartbeats, advance \(dt) s and reap"
                 clock.advance(dt)
-                try store.reap()
+                _ = try await store.reap()
                 model.reap(at: clock.now)
             case 79..<86:
                 what = "cancel \(anyJob)"
                 var storeRefused = false, rulesRefused = false
-                do { _ = try store.cancel(jobs: [anyJob]) } catch { storeRefused = true }
+                do { _ = try await store.cancel(jobs: [anyJob], sweep: nil) } catch { storeRefused = true }
                 do { try model.apply(.cancel, anyJob, at: t) } catch { rulesRefused = true }
                 #expect(storeRefused == rulesRefused, "step \(step): store and rules disagree on cancelling job \(anyJob)")
             case 86..<91:
                 what = "retry"
-                let ids = try store.retry(states: JobLifecycle.retryableStates)
+                let ids = try await store.retry(states: JobLifecycle.retryableStates, sweep: nil)
                 let expected = model.jobs.keys.sorted().filter { JobLifecycle.retryableStates.contains(model.jobs[$0]!.state) }
                 #expect(ids == expected, "step \(step)")
                 for id in expected { try model.apply(.retry, id, at: t) }
             case 91..<94:
                 guard let id = model.jobs.keys.sorted().first(where: { model.jobs[$0]!.state == .succeeded }) else { continue }
                 what = "invalidate \(id)"
-                try store.invalidate(jobs: [id], reason: "checked \(step)")
+                try await store.invalidate(jobs: [id], reason: "checked \(step)")
                 try model.apply(.invalidate, id, at: t)
                 let last = model.jobs[id]!.attempts
                 model.attempts[id]![last - 1].error = "result invalidated: checked \(step)"
@@ -208,26 +229,23 @@ import Testing
                 let name = Bool.random(using: &rng) ? "staged" : "urgent"
                 let pause = !model.paused.contains(name)
                 what = "\(pause ? "pause" : "resume") \(name)"
-                try store.setPaused(sweep: name, pause)
+                try await store.setPaused(sweep: name, pause)
                 if pause { model.paused.insert(name) } else { model.paused.remove(name) }
             }
             log.append(what)
             states.formUnion(model.jobs.values.map(\.state))
-            try expectSameRows(store, model, step: step, after: log.suffix(3).joined(separator: "; "))
+            try await expectSameRows(store, model, step: step, after: log.suffix(3).joined(separator: "; "))
         }
-        let seen = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT outcome FROM attempts") }
-        return (Set(seen), states)
+        var seen = Set<String>()
+        for id in model.jobs.keys { seen.formUnion(try await store.lifecycle(of: id)?.attempts.map(\.outcome) ?? []) }
+        return (seen, states)
     }
 
-    func expectSameRows(_ store: JobStore, _ model: Model, step: Int, after: String) throws {
-        try store.pool.read { db in
-            for id in model.jobs.keys.sorted() {
-                let row = try store.load(db, id)
-                #expect(row == model.jobs[id], "step \(step) (\(after)): job \(id) is \(String(describing: row)) in the store, \(String(describing: model.jobs[id])) by the rules")
-                let attempts = try Row.fetchAll(db, sql: "SELECT outcome, error FROM attempts WHERE job_id = ? ORDER BY attempt", arguments: [id])
-                    .map { Model.Attempt(outcome: $0["outcome"], error: $0["error"]) }
-                #expect(attempts == model.attempts[id, default: []], "step \(step) (\(after)): attempts of job \(id)")
-            }
+    func expectSameRows(_ store: any JobLifecycleStore, _ model: Model, step: Int, after: String) async throws {
+        for id in model.jobs.keys.sorted() {
+            let stored = try await store.lifecycle(of: id)
+            #expect(stored?.lifecycle == model.jobs[id], "step \(step) (\(after)): job \(id) is \(String(describing: stored?.lifecycle)) in the store, \(String(describing: model.jobs[id])) by the rules")
+            #expect(stored?.attempts == model.attempts[id, default: []], "step \(step) (\(after)): attempts of job \(id)")
         }
     }
 }

@@ -1,12 +1,17 @@
 import FATNNJobs
 import Foundation
 
-/// Every operation the coordinator's HTTP layer needs from a job store: the one narrow
-/// interface a second backend (PostgreSQL, for labs that outgrow one coordinator) implements.
-/// The lifecycle rules themselves are ``JobLifecycle``'s and are shared by every backend.
-/// Every method is async: an implementation must not block its caller's thread (the HTTP
-/// event loops), and answers a write only once it is committed.
-public protocol JobQueueStore: Sendable {
+/// Every operation the coordinator's HTTP layer needs from a job store: the lifecycle, named
+/// tokens and the reads. A second backend (PostgreSQL, for labs that outgrow one coordinator)
+/// implements the same parts; the lifecycle rules themselves are ``JobLifecycle``'s and are
+/// shared by every backend. Every method is async: an implementation must not block its caller's
+/// thread (the HTTP event loops), and answers a write only once it is committed.
+public protocol JobQueueStore: JobLifecycleStore, JobTokenStore, JobReadStore {}
+
+/// The job lifecycle of a store: submitting, claiming, reporting, reaping and the users'
+/// commands, and the models jobs produce. ``lifecycle(of:)`` shows a job's lifecycle as stored,
+/// which `LifecycleParityTests` compares with the rules on every backend.
+public protocol JobLifecycleStore: Sendable {
     /// Stores a sweep's jobs (deduplicated by config hash unless `replicate` > 0).
     func submit(_ sweep: Sweep, document: String, replicate: Int) async throws -> API.SubmitResponse
     /// Leases the next claimable job to `worker` (recording the claiming token's `identity`), or
@@ -31,14 +36,6 @@ public protocol JobQueueStore: Sendable {
     func invalidate(jobs: [Int64], reason: String) async throws
     /// Pauses or resumes a sweep.
     func setPaused(sweep: String, _ paused: Bool) async throws
-    /// The identity of an unrevoked named token, by the token's SHA-256.
-    func identity(sha256: String) async throws -> Identity?
-    /// Creates a named token; returns its value.
-    func createToken(name: String, role: API.TokenRole) async throws -> String
-    /// Every named token.
-    func tokens() async throws -> [API.TokenInfo]
-    /// Revokes a named token; returns the jobs its claims held, given back.
-    func revokeToken(name: String) async throws -> [Int64]
     /// The config of the job whose current claim is `token` (checked before an upload is read).
     func artifactClaim(job: Int64, token: String) async throws -> JobConfig
     /// Stores a job's trained model (`sha256`: its digest, when already computed).
@@ -47,6 +44,24 @@ public protocol JobQueueStore: Sendable {
     func deleteArtifact(configHash: String) async throws -> Bool
     /// A stored model and its SHA-256.
     func artifact(configHash: String, replica: Int) async throws -> (data: Data, sha256: String)?
+    /// A job's lifecycle and its attempts as stored (nil: no such job).
+    func lifecycle(of job: Int64) async throws -> StoredLifecycle?
+}
+
+/// Named bearer tokens (worker identities).
+public protocol JobTokenStore: Sendable {
+    /// The identity of an unrevoked named token, by the token's SHA-256.
+    func identity(sha256: String) async throws -> Identity?
+    /// Creates a named token; returns its value.
+    func createToken(name: String, role: API.TokenRole) async throws -> String
+    /// Every named token.
+    func tokens() async throws -> [API.TokenInfo]
+    /// Revokes a named token; returns the jobs its claims held, given back.
+    func revokeToken(name: String) async throws -> [Int64]
+}
+
+/// What the leaderboard, the dashboard, `/metrics` and the CLI read.
+public protocol JobReadStore: Sendable {
     /// Jobs per state.
     func counts() async throws -> [String: Int]
     /// Answers a leaderboard query (filter, sort, columns, grouping over seeds).
@@ -75,6 +90,22 @@ public struct StoreMetrics: Sendable, Equatable {
     public var pausedSweeps: Int
 }
 
+
+/// A job's lifecycle as a store holds it: the rulebook's value read back from the row, and the
+/// outcome and error of each attempt, in order.
+public struct StoredLifecycle: Equatable, Sendable {
+    public var lifecycle: JobLifecycle
+    public var attempts: [Attempt]
+
+    /// One attempt's ending, as stored (`running` while open).
+    public struct Attempt: Equatable, Sendable {
+        public var outcome: String
+        public var error: String?
+        public init(outcome: String, error: String?) { self.outcome = outcome; self.error = error }
+    }
+
+    public init(lifecycle: JobLifecycle, attempts: [Attempt]) { self.lifecycle = lifecycle; self.attempts = attempts }
+}
 
 /// A claim reply ready to send, and which job (and attempt) it hands out, for the log.
 public struct EncodedClaim: Sendable {

@@ -5,19 +5,8 @@ import GRDB
 /// Trained models stored for the jobs that fine-tune from them: one per job (config hash and
 /// replica), from the attempt that uploaded it, served only once that attempt's result is accepted.
 extension JobStore {
-    /// SQL for the id of the job whose model the job aliased `alias` starts from: the job with its
-    /// parent's config hash and the same replica, or, when the parent config has no such replica,
-    /// its lowest replica.
-    static func parentJob(_ alias: String) -> String { replicaJob(hash: "\(alias).parent_hash", replica: "\(alias).replica") }
-
-    /// SQL for the id of the job with config hash `hash` and replica `replica` (SQL expressions or
-    /// `?`), or, when that config has no such replica, its lowest one.
-    static func replicaJob(hash: String, replica: String) -> String {
-        """
-        COALESCE((SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(hash) AND pj.replica = \(replica)), \
-        (SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(hash) ORDER BY pj.replica LIMIT 1))
-        """
-    }
+    static func parentJob(_ alias: String) -> String { JobsSQL.parentJob(alias) }
+    static func replicaJob(hash: String, replica: String) -> String { JobsSQL.replicaJob(hash: hash, replica: replica) }
 
     /// Stores the model a claimed job produced, for the claim's attempt. Storing again (a retried
     /// upload) replaces it; it is served once the attempt's result is accepted (at once if it

@@ -269,51 +269,31 @@ extension JobStore {
     }
 
     func load(_ db: Database, _ id: Int64) throws -> JobLifecycle? {
-        guard let r = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT state, attempts, error_count, lost_count, claim_token, leased_at, lease_expires_at, not_before,
-                   cancel_requested, error, max_error_retries, max_lost_retries, timeout_seconds
-            FROM jobs WHERE id = ?
-            """), arguments: [id]) else { return nil }
-        var l = JobLifecycle(maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
-                             timeoutSeconds: r["timeout_seconds"])
-        switch JobState(rawValue: r["state"]) ?? .failed {
-        case .queued: l.phase = .queued(notBefore: r["not_before"])
-        case .leased:
-            // A leased row always has its claim's fields; one without them is reaped at once.
-            l.phase = .leased(.init(token: r["claim_token"] ?? "", since: r["leased_at"] ?? 0, expiresAt: r["lease_expires_at"] ?? 0,
-                                    cancelRequested: r["cancel_requested"]))
-        case .succeeded: l.phase = .succeeded(token: r["claim_token"])
-        case .failed: l.phase = .failed
-        case .dead: l.phase = .dead
-        case .cancelled: l.phase = .cancelled
-        }
-        l.attempts = r["attempts"]
-        l.errorCount = r["error_count"]
-        l.lostCount = r["lost_count"]
-        l.error = r["error"]
-        return l
+        guard let r = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?"),
+                                       arguments: [id]) else { return nil }
+        return JobLifecycle(row: .init(state: r["state"], attempts: r["attempts"], errorCount: r["error_count"], lostCount: r["lost_count"],
+                                       claimToken: r["claim_token"], leasedAt: r["leased_at"], leaseExpiresAt: r["lease_expires_at"],
+                                       notBefore: r["not_before"], cancelRequested: r["cancel_requested"], error: r["error"],
+                                       maxErrorRetries: r["max_error_retries"], maxLostRetries: r["max_lost_retries"],
+                                       timeoutSeconds: r["timeout_seconds"]))
     }
 
-    /// Writes the lifecycle fields that changed from `before` to `after`, plus `extra` columns,
-    /// in one UPDATE. Unchanged columns stay out of the SET list, so SQLite leaves the indexes on
-    /// them alone (a heartbeat changes only the lease; every index on `state` was rewritten when
-    /// all fields were set). One prepared statement per distinct set of columns.
+    /// Writes the lifecycle fields that changed from `before` to `after`
+    /// (``JobLifecycle/changes(from:to:)``), plus `extra` columns, in one UPDATE. Unchanged
+    /// columns stay out of the SET list, so SQLite leaves the indexes on them alone (a heartbeat
+    /// changes only the lease). One prepared statement per distinct set of columns.
     private func save(_ db: Database, _ id: Int64, from before: JobLifecycle, to after: JobLifecycle, now t: Double,
                       extra: [(column: String, value: (any DatabaseValueConvertible)?)] = []) throws {
         var columns: [String] = [], values: [(any DatabaseValueConvertible)?] = []
-        func set<V: Equatable & DatabaseValueConvertible>(_ column: String, _ old: V?, _ new: V?) {
-            if old != new { columns.append(column); values.append(new) }
+        for (c, v) in JobLifecycle.changes(from: before, to: after) {
+            columns.append(c)
+            switch v {
+            case .null: values.append(nil)
+            case .integer(let i): values.append(i)
+            case .real(let d): values.append(d)
+            case .text(let s): values.append(s)
+            }
         }
-        set("state", before.state.rawValue, after.state.rawValue)
-        set("attempts", before.attempts, after.attempts)
-        set("error_count", before.errorCount, after.errorCount)
-        set("lost_count", before.lostCount, after.lostCount)
-        set("claim_token", before.claimToken, after.claimToken)
-        set("leased_at", before.leasedAt, after.leasedAt)
-        set("lease_expires_at", before.leaseExpiresAt, after.leaseExpiresAt)
-        set("not_before", before.notBefore, after.notBefore)
-        set("cancel_requested", before.cancelRequested, after.cancelRequested)
-        set("error", before.error, after.error)
         for (c, v) in extra { columns.append(c); values.append(v) }
         columns.append("updated_at"); values.append(t)
         values.append(id)

@@ -232,7 +232,7 @@ public final class JobStore: Sendable {
     }
 
     /// A fresh 256-bit random token, as 64 hex digits.
-    static func newToken() -> String {
+    public static func newToken() -> String {
         var g = SystemRandomNumberGenerator()
         return (0..<4).map { _ in
             let s = String(g.next() as UInt64, radix: 16)

@@ -87,4 +87,12 @@ public struct SQLiteJobQueue: JobQueueStore {
     }
     public func jobDetail(_ id: Int64) async throws -> API.JobDetail? { try await store.pool.read { try JobStore.jobDetail($0, id) } }
     public func metrics() async throws -> StoreMetrics { try await store.pool.read(JobStore.metrics) }
+    public func lifecycle(of job: Int64) async throws -> StoredLifecycle? {
+        try await store.pool.read { db in
+            guard let l = try store.load(db, job) else { return nil }
+            let attempts = try Row.fetchAll(db, sql: "SELECT outcome, error FROM attempts WHERE job_id = ? ORDER BY attempt", arguments: [job])
+                .map { StoredLifecycle.Attempt(outcome: $0["outcome"], error: $0["error"]) }
+            return StoredLifecycle(lifecycle: l, attempts: attempts)
+        }
+    }
 }

@@ -1,0 +1,93 @@
+import FATNNCoordinator
+import FATNNJobs
+import PostgresNIO
+
+/// The rulebook applied to stored rows: load a job's lifecycle with its row locked, apply an
+/// event (``JobLifecycle/applying(_:at:timing:)``), write back the columns that changed and
+/// close the attempt the transition closes, in the caller's transaction. The same steps as the
+/// SQLite store's, over the same columns (``JobLifecycle/selectList``).
+extension PostgresJobStore {
+    /// The job's lifecycle, its row locked until the transaction ends (nil: no such job).
+    func load(_ tx: PostgresTx, _ id: Int64, lock: Bool = true) async throws -> JobLifecycle? {
+        guard let r = try await tx.row("SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?\(lock ? " FOR UPDATE" : "")", [id]) else {
+            return nil
+        }
+        return JobLifecycle(row: .init(
+            state: try r.get("state"), attempts: try r.get("attempts"), errorCount: try r.get("error_count"),
+            lostCount: try r.get("lost_count"), claimToken: try r.get("claim_token"), leasedAt: try r.get("leased_at"),
+            leaseExpiresAt: try r.get("lease_expires_at"), notBefore: try r.get("not_before"),
+            cancelRequested: try r.get("cancel_requested", as: Int.self) != 0, error: try r.get("error"),
+            maxErrorRetries: try r.get("max_error_retries"), maxLostRetries: try r.get("max_lost_retries"),
+            timeoutSeconds: try r.get("timeout_seconds")))
+    }
+
+    /// Applies `event` to job `id`: writes the new state (and `extra` columns) and closes the
+    /// attempt the transition closes. The dependency effects are the caller's
+    /// (``Transition/needsDependencyCheck``, then ``failOrphans(_:now:)`` once).
+    func apply(_ event: LifecycleEvent, job id: Int64, _ tx: PostgresTx, now t: Double,
+               extra: [(column: String, value: SQLValue)] = []) async throws -> Transition {
+        guard let before = try await load(tx, id) else { throw StoreError.jobNotFound(id) }
+        let tr: Transition
+        do { tr = try before.applying(event, at: t, timing: timing) } catch {
+            switch error {
+            case .staleClaim: throw StoreError.staleClaim(id)
+            case .notAllowed(let state, let what): throw StoreError.notAllowed(id, state, what)
+            }
+        }
+        if tr.repeated { return tr }
+        let changes = JobLifecycle.changes(from: before, to: tr.after) + extra + [("updated_at", .real(t))]
+        try await tx.execute("UPDATE jobs SET " + changes.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?",
+                             changes.map(\.value) + [SQLValue.integer(id)])
+        for effect in tr.effects {
+            if case .closeAttempt(let n, let outcome, let message) = effect {
+                try await tx.execute("UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?",
+                                     [t, outcome.rawValue, message, id, n])
+            }
+            // openAttempt comes only from a claim, which is one statement (claim); the
+            // dependency effects are the caller's.
+        }
+        return tr
+    }
+
+    /// ``LifecycleEvent/parentEnded(_:_:)`` for every queued job whose parent ended without
+    /// success, repeatedly down chains of stages (the SQLite store's statement).
+    func failOrphans(_ tx: PostgresTx, now t: Double) async throws {
+        let ended = JobLifecycle.sqlList(JobLifecycle.unsuccessfulEnds), parent = JobsSQL.parentJob("jobs")
+        while try await !tx.rows("""
+            UPDATE jobs SET state = '\(JobState.failed.rawValue)', not_before = NULL, updated_at = ?,
+                error = \(JobLifecycle.parentEndedMessageSQL(parent: "(\(parent))::text", state: "(SELECT p.state FROM jobs p WHERE p.id = \(parent))"))
+            WHERE state = '\(JobState.queued.rawValue)' AND parent_hash IN (SELECT config_hash FROM jobs WHERE state IN \(ended))
+              AND (SELECT p.state FROM jobs p WHERE p.id = \(parent)) IN \(ended)
+            RETURNING id
+            """, [t]).isEmpty {}
+    }
+
+    /// Re-queues or ends every overdue lease by the lifecycle's budgets; each job is re-checked
+    /// under its row lock, so coordinators reaping at the same time apply each event once.
+    func reap(_ tx: PostgresTx, now t: Double) async throws -> Int {
+        let ids = try await tx.rows("SELECT id FROM jobs j WHERE \(JobLifecycle.overdueSQL("j")) ORDER BY id", [t, t])
+            .map { try $0.get("id", as: Int64.self) }
+        var dependents = false, reaped = 0
+        for id in ids {
+            guard let event = try await load(tx, id)?.overdueEvent(at: t) else { continue }
+            dependents = try await apply(event, job: id, tx, now: t).needsDependencyCheck || dependents
+            reaped += 1
+        }
+        if dependents { try await failOrphans(tx, now: t) }
+        return reaped
+    }
+
+    func sweepId(_ tx: PostgresTx, _ name: String) async throws -> Int64 {
+        guard let r = try await tx.row("SELECT id FROM sweeps WHERE name = ?", [name]) else { throw StoreError.sweepNotFound(name) }
+        return try r.get("id")
+    }
+
+    func record(_ tx: PostgresTx, job id: Int64, epoch e: EpochReport) async throws {
+        try await tx.execute("""
+            INSERT INTO epochs (job_id, epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (job_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, train_accuracy = excluded.train_accuracy,
+                val_accuracy = excluded.val_accuracy, learning_rate = excluded.learning_rate, seconds = excluded.seconds
+            """, [id, e.epoch, e.trainLoss, e.trainAccuracy, e.validationAccuracy, e.learningRate, e.seconds])
+    }
+}

@@ -1,0 +1,173 @@
+import FATNNCoordinator
+import FATNNJobs
+import Foundation
+
+/// The lifecycle operations of ``JobLifecycleStore``, each one transaction. Group summaries for
+/// the leaderboard are not kept yet (the reads are not built on PostgreSQL).
+extension PostgresJobStore: JobLifecycleStore {
+    public func claimJSON(worker: String, host: String, identity: String?) async throws -> EncodedClaim {
+        let raw = try await claim(worker: worker, host: host, identity: identity)
+        return EncodedClaim(body: raw.jsonBody(), job: raw.job.map { ($0.id, $0.attempt) })
+    }
+
+    /// Reaps overdue leases, then picks and leases the highest-priority, oldest claimable job in
+    /// one statement (``JobLifecycle/claimableSQL(_:)`` and ``JobLifecycle/claimSetSQL``, as the
+    /// SQLite store): `FOR UPDATE SKIP LOCKED` makes concurrent claims take different jobs.
+    public func claim(worker: String, host: String, identity: String? = nil) async throws -> RawClaim {
+        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds
+        return try await transaction { tx in
+            _ = try await reap(tx, now: t)
+            guard let row = try await tx.row("""
+                UPDATE jobs SET \(JobLifecycle.claimSetSQL), worker = ?, host = ?, last_epoch = NULL,
+                                last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
+                WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
+                            WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
+                              AND (j.parent_hash IS NULL OR EXISTS (
+                                SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
+                                WHERE p.id = \(JobsSQL.parentJob("j")) AND p.state = 'succeeded'))
+                            ORDER BY j.priority DESC, j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED)
+                RETURNING id, config, attempts, replica
+                """, [token, t, t + lease, worker, host, t, t, t]) else {
+                let pending = try await tx.row("""
+                    SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
+                        OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0) AS pending
+                    """)?.get("pending", as: Bool.self) ?? false
+                return RawClaim(job: nil, pending: pending)
+            }
+            let id: Int64 = try row.get("id"), attempt: Int = try row.get("attempts")
+            try await tx.execute("""
+                INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
+                """, [id, attempt, worker, host, t, identity])
+            return RawClaim(job: .init(id: id, claimToken: token, config: try row.get("config"), leaseSeconds: lease,
+                                       attempt: attempt, replica: try row.get("replica")), pending: true)
+        }
+    }
+
+    public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
+        let t = now()
+        return try await transaction { tx in
+            var progress: [(column: String, value: SQLValue)] = [("last_heartbeat_at", .real(t))]
+            if let e = epoch {
+                progress += [("last_epoch", e.epoch.sqlValue), ("last_loss", e.trainLoss.sqlValue),
+                             ("last_accuracy", (e.validationAccuracy ?? e.trainAccuracy).sqlValue)]
+            }
+            let tr = try await apply(.heartbeat(token: token), job: id, tx, now: t, extra: progress)
+            if let e = epoch { try await record(tx, job: id, epoch: e) }
+            return API.HeartbeatReply(cancel: tr.after.cancelRequested)
+        }
+    }
+
+    public func complete(job id: Int64, token: String, result: JobResult, identity: String?) async throws {
+        let t = now()
+        let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        try await transaction { tx in
+            let tr = try await apply(.succeed(token: token), job: id, tx, now: t)
+            if tr.repeated { return }
+            try await tx.execute("""
+                INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
+                                     images_per_second, host, threads, result, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [id, result.testAccuracy, result.testLoss, result.validationAccuracy, result.trainLoss, result.trainSeconds,
+                      result.imagesPerSecond, result.host, result.threads, json, t])
+            for e in result.epochs { try await record(tx, job: id, epoch: e) }
+            try await tx.execute("DELETE FROM job_artifacts WHERE job_id = ? AND attempt != (SELECT attempts FROM jobs WHERE id = ?)", [id, id])
+            try await tx.execute("UPDATE job_artifacts SET accepted = 1 WHERE job_id = ?", [id])
+            try await tx.execute("""
+                UPDATE attempts SET result_identity = ? WHERE job_id = ? AND attempt = (SELECT attempts FROM jobs WHERE id = ?)
+                """, [identity, id, id])
+        }
+    }
+
+    public func fail(job id: Int64, token: String, error message: String) async throws {
+        try await event(.jobError(token: token, message: String(message.prefix(4000))), job: id)
+    }
+
+    public func release(job id: Int64, token: String) async throws {
+        try await event(.release(token: token), job: id)
+    }
+
+    /// One event on one job, then the dependents it may have failed.
+    func event(_ e: LifecycleEvent, job id: Int64) async throws {
+        let t = now()
+        try await transaction { tx in
+            if try await apply(e, job: id, tx, now: t).needsDependencyCheck { try await failOrphans(tx, now: t) }
+        }
+    }
+
+    public func reap() async throws -> Int {
+        let t = now()
+        return try await transaction { tx in try await reap(tx, now: t) }
+    }
+
+    public func cancel(jobs ids: [Int64], sweep: String?) async throws -> [Int64] {
+        let t = now()
+        return try await transaction { tx in
+            var targets = ids
+            for id in ids where try await tx.row("SELECT 1 AS x FROM jobs WHERE id = ?", [id]) == nil { throw StoreError.jobNotFound(id) }
+            if let sweep {
+                targets += try await tx.rows("SELECT id FROM jobs WHERE sweep_id = ? AND state IN ('queued', 'leased') ORDER BY id",
+                                             [try await sweepId(tx, sweep)]).map { try $0.get("id", as: Int64.self) }
+            }
+            var done: [Int64] = [], dependents = false
+            for id in targets {
+                do {
+                    let tr = try await apply(.cancel, job: id, tx, now: t)
+                    if !tr.repeated { done.append(id) }
+                    dependents = dependents || tr.needsDependencyCheck
+                } catch StoreError.notAllowed where sweep != nil || ids.count > 1 {
+                    continue
+                }
+            }
+            if dependents { try await failOrphans(tx, now: t) }
+            return done
+        }
+    }
+
+    public func retry(states: [JobState], sweep: String?) async throws -> [Int64] {
+        let t = now(), allowed = JobLifecycle.retryableStates
+        if let bad = states.first(where: { !allowed.contains($0) }) {
+            throw StoreError.invalid(SweepError(path: "state", "'\(bad.rawValue)' cannot be retried; allowed: \(allowed.map(\.rawValue).joined(separator: ", "))"))
+        }
+        return try await transaction { tx in
+            var sql = "SELECT id FROM jobs WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
+            var args: [any SQLBindable] = states.map(\.rawValue)
+            if let sweep { sql += " AND sweep_id = ?"; args.append(try await sweepId(tx, sweep)) }
+            let ids = try await tx.rows(sql + " ORDER BY id", args).map { try $0.get("id", as: Int64.self) }
+            var dependents = false
+            for id in ids { dependents = try await apply(.retry, job: id, tx, now: t).needsDependencyCheck || dependents }
+            if dependents { try await failOrphans(tx, now: t) }
+            return ids
+        }
+    }
+
+    public func invalidate(jobs ids: [Int64], reason: String) async throws {
+        let t = now(), note = String(reason.prefix(1000))
+        try await transaction { tx in
+            var dependents = false
+            for id in ids {
+                guard try await tx.row("SELECT 1 AS x FROM jobs WHERE id = ?", [id]) != nil else { throw StoreError.jobNotFound(id) }
+                try await tx.execute("""
+                    UPDATE attempts SET invalidated_at = ?, invalidated_result = (SELECT result FROM results WHERE job_id = ?),
+                                        error = 'result invalidated: ' || ?
+                    WHERE job_id = ? AND attempt = (SELECT attempts FROM jobs WHERE id = ?)
+                    """, [t, id, note, id, id])
+                dependents = try await apply(.invalidate, job: id, tx, now: t).needsDependencyCheck || dependents
+                for table in ["results", "job_artifacts", "epochs"] { try await tx.execute("DELETE FROM \(table) WHERE job_id = ?", [id]) }
+            }
+            if dependents { try await failOrphans(tx, now: t) }
+        }
+    }
+
+    public func setPaused(sweep name: String, _ paused: Bool) async throws {
+        try await transaction { tx in try await tx.execute("UPDATE sweeps SET paused = ? WHERE id = ?", [paused, try await sweepId(tx, name)]) }
+    }
+
+    public func lifecycle(of job: Int64) async throws -> StoredLifecycle? {
+        try await read { tx in
+            guard let l = try await load(tx, job, lock: false) else { return nil }
+            let attempts = try await tx.rows("SELECT outcome, error FROM attempts WHERE job_id = ? ORDER BY attempt", [job])
+                .map { StoredLifecycle.Attempt(outcome: try $0.get("outcome"), error: try $0.get("error")) }
+            return StoredLifecycle(lifecycle: l, attempts: attempts)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import FATNNCoordinator
+import FATNNJobs
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The job store on a PostgreSQL database, for several coordinator processes sharing one
+/// database: the same lifecycle (``JobLifecycle``, the same columns and the same lifecycle SQL)
+/// as the SQLite store, with row locks where SQLite has its single writer. A claim picks with
+/// `FOR UPDATE SKIP LOCKED`, so concurrent coordinators never lease one job twice; every other
+/// event locks its job's row (`SELECT … FOR UPDATE`) before applying the rules.
+///
+/// Times come from the injected clock, never from the database's `now()`, so that tests drive
+/// both stores with one clock. The connection pool (`PostgresClient`) must be running: run this
+/// store as a `Service` (``run()``) in the caller's service group or task group.
+public final class PostgresJobStore: Service, Sendable {
+    let client: PostgresClient
+    /// Lease and backoff timing.
+    public let timing: LifecycleTiming
+    let now: @Sendable () -> Double
+    let logger: Logger
+    /// The PostgreSQL schema (namespace) holding the tables; nil: the database's default.
+    public let schema: String?
+
+    /// A store on the database `url` names (``PostgresURL``); nothing is opened until ``run()``
+    /// and ``migrate()``.
+    ///
+    /// - Parameters:
+    ///   - schema: keep the tables in this PostgreSQL schema (created by ``migrate()``), so that
+    ///     several stores share one database; lower-case letters, digits and `_`.
+    ///   - leaseSeconds: lease length granted by claims and extended by heartbeats.
+    ///   - backoffSeconds: wait before the first re-run of a failed attempt (doubles per retry).
+    ///   - clock: current time in Unix seconds (injectable for tests).
+    public init(url: String, schema: String? = nil, leaseSeconds: Double = 120, backoffSeconds: Double = 5, maxConnections: Int = 16,
+                logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
+        var configuration = try PostgresURL.configuration(url)
+        configuration.options.maximumConnections = maxConnections
+        if let schema {
+            let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_")
+            guard (1...63).contains(schema.count), schema.allSatisfy({ allowed.contains($0) }), !schema.first!.isNumber else {
+                throw PostgresURL.Invalid(url: url, reason: "schema '\(schema)' must be 1-63 lower-case letters, digits or '_', not starting with a digit")
+            }
+            configuration.options.additionalStartupParameters.append(("search_path", schema))
+        }
+        self.schema = schema
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.timing = LifecycleTiming(leaseSeconds: leaseSeconds, backoffSeconds: backoffSeconds,
+                                      maxBackoffSeconds: max(backoffSeconds, min(600, backoffSeconds * 64)))
+        self.now = clock
+        self.logger = logger
+    }
+
+    /// Runs the connection pool until cancelled (or the service group shuts down).
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.client.run() }
+    }
+
+    /// Reads on one pooled connection, outside a transaction (each statement sees what was
+    /// committed when it started).
+    func read<T: Sendable>(_ body: (PostgresTx) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(PostgresTx(connection: connection, logger: logger)) }
+    }
+
+    /// One transaction (`READ COMMITTED`; the operations lock the rows they change). A
+    /// transaction the server aborted as a deadlock or serialization failure (two coordinators
+    /// locking the same jobs in different orders) is run again, up to 5 times.
+    func transaction<T: Sendable>(_ body: (PostgresTx) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    try await body(PostgresTx(connection: connection, logger: logger))
+                }
+            } catch let e as PostgresTransactionError {
+                // The operation's own error (a stale claim, a missing job) is what the caller needs.
+                let error = e.closureError ?? e.commitError ?? e.beginError ?? e
+                if attempt < 5, let p = error as? PSQLError, let state = p.serverInfo?[.sqlState], ["40001", "40P01"].contains(state) {
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+}

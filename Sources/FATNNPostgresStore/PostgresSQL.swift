@@ -1,0 +1,89 @@
+import FATNNCoordinator
+import Foundation
+import Logging
+import PostgresNIO
+
+/// SQL written with `?` placeholders (as the shared lifecycle SQL is) sent to PostgreSQL with
+/// numbered parameters; every value is bound, never spliced into the text.
+enum PostgresSQL {
+    /// `sql` with its `?` placeholders numbered `$1`, `$2`, … (a `?` inside a quoted literal is left alone).
+    static func numbered(_ sql: String) -> String {
+        var out = "", n = 0, quoted = false
+        out.reserveCapacity(sql.count + 16)
+        for c in sql {
+            if c == "'" { quoted.toggle() }
+            if c == "?" && !quoted { n += 1; out += "$\(n)" } else { out.append(c) }
+        }
+        return out
+    }
+
+    /// A query of `sql` with `values` bound in order.
+    static func query(_ sql: String, _ values: [SQLValue]) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: values.count)
+        for v in values {
+            switch v {
+            case .null: binds.appendNull()
+            case .integer(let i): binds.append(i)
+            case .real(let d): binds.append(d)
+            case .text(let s): binds.append(s)
+            }
+        }
+        return PostgresQuery(unsafeSQL: numbered(sql), binds: binds)
+    }
+}
+
+/// Values that bind as ``SQLValue``s, so that statements read as `[id, token, t]`.
+protocol SQLBindable { var sqlValue: SQLValue { get } }
+extension Int64: SQLBindable { var sqlValue: SQLValue { .integer(self) } }
+extension Int: SQLBindable { var sqlValue: SQLValue { .integer(Int64(self)) } }
+extension Double: SQLBindable { var sqlValue: SQLValue { .real(self) } }
+extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
+extension Bool: SQLBindable { var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
+extension SQLValue: SQLBindable { var sqlValue: SQLValue { self } }
+extension Optional: SQLBindable where Wrapped: SQLBindable { var sqlValue: SQLValue { self?.sqlValue ?? .null } }
+
+/// One transaction's connection, with the store's logger.
+struct PostgresTx {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// The rows `sql` returns.
+    func rows(_ sql: String, _ args: [any SQLBindable] = []) async throws -> [PostgresRandomAccessRow] {
+        try await connection.query(PostgresSQL.query(sql, args.map(\.sqlValue)), logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    /// The first row `sql` returns, or nil.
+    func row(_ sql: String, _ args: [any SQLBindable] = []) async throws -> PostgresRandomAccessRow? {
+        try await rows(sql, args).first
+    }
+
+    /// Runs `sql` (its rows, if any, are dropped).
+    func execute(_ sql: String, _ args: [any SQLBindable] = []) async throws {
+        _ = try await rows(sql, args)
+    }
+
+    /// Runs `sql` with binary `data` bound as a `bytea` parameter between `args` and `after`
+    /// (the one type ``SQLValue`` does not carry).
+    func execute(_ sql: String, _ args: [any SQLBindable], data: Data, after: [any SQLBindable] = []) async throws {
+        var binds = PostgresBindings(capacity: args.count + 1 + after.count)
+        func bind(_ v: SQLValue) {
+            switch v {
+            case .null: binds.appendNull()
+            case .integer(let i): binds.append(i)
+            case .real(let d): binds.append(d)
+            case .text(let s): binds.append(s)
+            }
+        }
+        for a in args { bind(a.sqlValue) }
+        binds.append(ByteBuffer(bytes: data))
+        for a in after { bind(a.sqlValue) }
+        _ = try await connection.query(PostgresQuery(unsafeSQL: PostgresSQL.numbered(sql), binds: binds), logger: logger).collect()
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The value of `column` as `T` (nil for SQL NULL when `T` is optional).
+    func get<T: PostgresDecodable>(_ column: String, as: T.Type = T.self) throws -> T {
+        try self[column].decode(T.self)
+    }
+}
