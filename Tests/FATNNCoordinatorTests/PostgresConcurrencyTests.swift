@@ -1,0 +1,45 @@
+@testable import FATNNCoordinator
+import FATNNJobs
+import FATNNPostgresStore
+import Foundation
+import Testing
+
+/// Several coordinators on one PostgreSQL database (two stores with their own connection pools,
+/// migrating at the same moment), many claims at once: no job is leased twice, and overdue
+/// leases reaped by both at once are each reaped once.
+@Suite(.enabled(if: PostgresFixtures.url != nil, PostgresFixtures.skipReason))
+struct PostgresConcurrencyTests {
+    @Test func concurrentClaimsFromTwoCoordinatorsNeverShareAJob() async throws {
+        let clock = TestClock()
+        try await PostgresFixtures.withStores(2, leaseSeconds: 30, clock: clock) { stores in
+            _ = try await stores[0].submit(try sampleSweep(seeds: Array(1...20), rates: [0.05, 0.1, 0.2]), document: "{}", replicate: 0)
+            // 2 stores x 6 claimers, each claiming until the queue is empty.
+            let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for (s, store) in stores.enumerated() {
+                    for c in 0..<6 {
+                        group.addTask {
+                            var mine: [Int64] = []
+                            while let job = try await store.claim(worker: "w\(s)-\(c)", host: "h").job { mine.append(job.id) }
+                            return mine
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0 += $1 }
+            }
+            #expect(claims.count == 60 && Set(claims).count == 60, "\(claims.count) claims of \(Set(claims).count) jobs")
+            for id in Set(claims) { #expect(try await stores[1].lifecycle(of: id)?.attempts.map(\.outcome) == ["running"]) }
+
+            // Every lease runs out; both coordinators reap at once: each job is lost once.
+            clock.advance(31)
+            let reaped = try await withThrowingTaskGroup(of: Int.self) { group in
+                for store in stores { group.addTask { try await store.reap() } }
+                return try await group.reduce(0, +)
+            }
+            #expect(reaped == 60)
+            for id in Set(claims) {
+                let l = try #require(try await stores[0].lifecycle(of: id))
+                #expect(l.attempts.map(\.outcome) == ["lost"] && l.lifecycle.lostCount == 1 && l.lifecycle.state == .queued)
+            }
+        }
+    }
+}
