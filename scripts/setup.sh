@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what FATNN needs from Debian's packages, skipping what is present.
 # Used by scripts/quickstart.sh and scripts/test.sh; safe to run again.
-#   scripts/setup.sh [--browser] [--arm64]
+#   scripts/setup.sh [--browser] [--arm64] [--postgres]
 #     --browser  also chromium (the dashboard's browser test)
+#     --postgres also the PostgreSQL server (the PostgreSQL store's tests, scripts/postgres.sh)
 #     --arm64    also, on x86-64, the aarch64 cross compiler's libc and qemu-user (scripts/test_neon.sh)
 set -euo pipefail
 
@@ -11,7 +12,8 @@ for flag in "$@"; do
   case "$flag" in
     --browser) packages+=(chromium) ;;
     --arm64) [ "$(uname -m)" = aarch64 ] || packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
-    *) echo "setup: unknown option $flag (known: --browser, --arm64)" >&2; exit 2 ;;
+    --postgres) packages+=(postgresql) ;;
+    *) echo "setup: unknown option $flag (known: --browser, --arm64, --postgres)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -5,7 +5,8 @@
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
 #   (setup also installs chromium, for the dashboard test in a headless browser, and the aarch64
 #   cross compiler's libc and qemu-user, for the NEON check)
-#   3. swift test: units, the SQLite store, the engine on real Fashion-MNIST; then the direct float
+#   3. swift test: units, the SQLite store and the PostgreSQL store (a throwaway server started by
+#      scripts/postgres.sh, FATNN_TEST_POSTGRES), the engine on real Fashion-MNIST; then the direct float
 #      convolution tests again on the scalar and AVX-512 kernel paths (FATNN_FLOAT_PATH);
 #   4. the end-to-end tests one suite at a time: sweeps over HTTP with in-process coordinators and
 #      workers, the reliability tests (real coordinator and worker processes killed and stopped)
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh --browser --arm64
+scripts/setup.sh --browser --arm64 --postgres
 swift build --build-tests
 python3 scripts/check_schemas.py
 scripts/test_neon.sh
@@ -24,6 +25,13 @@ smoke=$(mktemp -d)
 RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.json || { echo "test.sh: quickstart smoke run failed; logs in $smoke" >&2; exit 1; }
 rm -rf "$smoke"
 endToEnd='^EndToEndTests\.'
+pg=$(mktemp -d)
+trap 'scripts/postgres.sh stop "$pg" >/dev/null 2>&1 || true; rm -rf "$pg"' EXIT
+export FATNN_TEST_POSTGRES
+if ! FATNN_TEST_POSTGRES=$(scripts/postgres.sh start "$pg"); then
+  echo "test.sh: no PostgreSQL server (see above): the PostgreSQL store's tests are skipped" >&2
+  FATNN_TEST_POSTGRES=""
+fi
 swift test --disable-xctest --skip "$endToEnd"
 # The direct float kernels' other CPU paths under Conv2d (the run above takes the default, AVX2;
 # a path this CPU lacks falls back to the default).

@@ -8,6 +8,20 @@ public struct Identity: Sendable, Equatable {
     public var name: String
     public var role: API.TokenRole
     public init(name: String, role: API.TokenRole) { self.name = name; self.role = role }
+
+    /// Refuses a name a new token cannot take: not 1-64 letters, digits, '.', '_' or '-', or one
+    /// of the token files' identities (``JobStore/builtInIdentities``).
+    ///
+    /// - Throws: ``StoreError/invalid(_:)`` naming the rule.
+    public static func checkNewName(_ name: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard (1...64).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
+            throw StoreError.invalid(SweepError(path: "name", "'\(name)' must be 1-64 letters, digits, '.', '_' or '-'"))
+        }
+        guard !JobStore.builtInIdentities.contains(name) else {
+            throw StoreError.invalid(SweepError(path: "name", "a token named '\(name)' exists (revoked tokens keep their names)"))
+        }
+    }
 }
 
 /// Named bearer tokens (worker identities): created with a random value shown once, kept as
@@ -26,12 +40,8 @@ extension JobStore {
     func createTokenOp(name: String, role: API.TokenRole) -> @Sendable (Database) throws -> String {
         let t = now(), token = Self.newToken()
         return { db in
-            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-            guard (1...64).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
-                throw StoreError.invalid(SweepError(path: "name", "'\(name)' must be 1-64 letters, digits, '.', '_' or '-'"))
-            }
-            guard !Self.builtInIdentities.contains(name),
-                  try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE name = ?", arguments: [name]) == nil else {
+            try Identity.checkNewName(name)
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE name = ?", arguments: [name]) == nil else {
                 throw StoreError.invalid(SweepError(path: "name", "a token named '\(name)' exists (revoked tokens keep their names)"))
             }
             try db.execute(sql: "INSERT INTO tokens (name, role, sha256, created_at) VALUES (?, ?, ?, ?)",
