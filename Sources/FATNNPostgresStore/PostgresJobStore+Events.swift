@@ -28,12 +28,7 @@ extension PostgresJobStore {
                extra: [(column: String, value: SQLValue)] = []) async throws -> Transition {
         guard let before = try await load(tx, id) else { throw StoreError.jobNotFound(id) }
         let tr: Transition
-        do { tr = try before.applying(event, at: t, timing: timing) } catch {
-            switch error {
-            case .staleClaim: throw StoreError.staleClaim(id)
-            case .notAllowed(let state, let what): throw StoreError.notAllowed(id, state, what)
-            }
-        }
+        do { tr = try before.applying(event, at: t, timing: timing) } catch { throw StoreError(error, job: id) }
         if tr.repeated { return tr }
         let changes = JobLifecycle.changes(from: before, to: tr.after) + extra + [("updated_at", .real(t))]
         try await tx.execute("UPDATE jobs SET " + changes.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?",

@@ -11,27 +11,15 @@ extension PostgresJobStore: JobLifecycleStore {
     }
 
     /// Reaps overdue leases, then picks and leases the highest-priority, oldest claimable job in
-    /// one statement (``JobLifecycle/claimableSQL(_:)`` and ``JobLifecycle/claimSetSQL``, as the
-    /// SQLite store): `FOR UPDATE SKIP LOCKED` makes concurrent claims take different jobs.
+    /// one statement (``JobsSQL/claim(lock:)``, as the SQLite store): `FOR UPDATE SKIP LOCKED`
+    /// makes concurrent claims take different jobs.
     public func claim(worker: String, host: String, identity: String? = nil) async throws -> RawClaim {
         let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds
         return try await transaction { tx in
             _ = try await reap(tx, now: t)
-            guard let row = try await tx.row("""
-                UPDATE jobs SET \(JobLifecycle.claimSetSQL), worker = ?, host = ?, last_epoch = NULL,
-                                last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
-                WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
-                            WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
-                              AND (j.parent_hash IS NULL OR EXISTS (
-                                SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
-                                WHERE p.id = \(JobsSQL.parentJob("j")) AND p.state = 'succeeded'))
-                            ORDER BY j.priority DESC, j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED)
-                RETURNING id, config, attempts, replica
-                """, [token, t, t + lease, worker, host, t, t, t]) else {
-                let pending = try await tx.row("""
-                    SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
-                        OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0) AS pending
-                    """)?.get("pending", as: Bool.self) ?? false
+            guard let row = try await tx.row(Self.claimSQL,
+                                             [token, t, t + lease, worker, host, t, t, t]) else {
+                let pending = try await tx.row(JobsSQL.pending)?.get("pending", as: Bool.self) ?? false
                 return RawClaim(job: nil, pending: pending)
             }
             let id: Int64 = try row.get("id"), attempt: Int = try row.get("attempts")
@@ -42,6 +30,9 @@ extension PostgresJobStore: JobLifecycleStore {
                                        attempt: attempt, replica: try row.get("replica")), pending: true)
         }
     }
+
+    /// The claim statement, its pick locking the row it takes and skipping rows others hold.
+    static let claimSQL = JobsSQL.claim(lock: "FOR UPDATE OF j SKIP LOCKED")
 
     public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         let t = now()

@@ -84,3 +84,6 @@ public final class PostgresJobStore: Service, Sendable {
         }
     }
 }
+
+/// Every part of the store interface: the coordinator's HTTP layer can serve from PostgreSQL.
+extension PostgresJobStore: JobQueueStore {}

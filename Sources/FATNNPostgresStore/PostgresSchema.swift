@@ -155,11 +155,15 @@ extension PostgresJobStore {
 public enum PostgresStoreError: Error, CustomStringConvertible {
     /// The database was migrated by a newer build.
     case newerSchema(found: Int, known: Int)
+    /// A query returned a column of a type the store does not read (a bug in its SQL).
+    case unexpectedColumn(String, String)
 
     public var description: String {
         switch self {
         case .newerSchema(let found, let known):
             "the database's schema is version \(found), newer than this build's \(known): upgrade fatnn-coord"
+        case .unexpectedColumn(let column, let type):
+            "column \(column) came back as \(type), which the store does not read"
         }
     }
 }

@@ -11,7 +11,14 @@ enum QueryFields {
         let metric: Bool
     }
 
-    static let all: [String: Field] = {
+    /// The fields in SQLite's SQL.
+    static let all = fields(.sqlite)
+    /// The fields in PostgreSQL's SQL.
+    static let allPostgreSQL = fields(.postgresql)
+
+    static func all(_ d: SQLDialect) -> [String: Field] { d == .sqlite ? all : allPostgreSQL }
+
+    static func fields(_ d: SQLDialect) -> [String: Field] {
         var f: [String: Field] = [
             "id": Field(sql: "j.id", numeric: true, metric: false),
             "sweep": Field(sql: "s.name", numeric: false, metric: false),
@@ -28,27 +35,32 @@ enum QueryFields {
             "priority": Field(sql: "j.priority", numeric: true, metric: false),
             "host": Field(sql: "r.host", numeric: false, metric: false),
             // What the worker packed the model for (kernel kind, or float for fp), or why it could not.
-            "packed_kernel": Field(sql: "json_extract(r.result, '$.packed.kernel')", numeric: false, metric: false),
-            "packed_error": Field(sql: "json_extract(r.result, '$.packed.error')", numeric: false, metric: false),
+            "packed_kernel": Field(sql: d.json("r.result", ["packed", "kernel"], as: .text), numeric: false, metric: false),
+            "packed_error": Field(sql: d.json("r.result", ["packed", "error"], as: .text), numeric: false, metric: false),
         ]
-        for (name, sql) in metrics { f[name] = Field(sql: sql, numeric: true, metric: true) }
+        for (name, sql) in metrics(d) { f[name] = Field(sql: sql, numeric: true, metric: true) }
         for (alias, name) in aliases { f[alias] = f[name] }
         return f
-    }()
+    }
+
+    /// Metrics in display order, with their SQLite SQL.
+    static let metrics = metrics(.sqlite)
 
     /// Metrics in display order, with their SQL.
-    static let metrics: [(String, String)] = [
-        ("test_acc", "r.test_accuracy"),
-        ("val_acc", "r.val_accuracy"),
-        ("test_loss", "r.test_loss"),
-        ("train_loss", "r.train_loss"),
-        ("train_seconds", "r.train_seconds"),
-        ("images_per_s", "r.images_per_second"),
-        ("packed_img_s", "64.0 / json_extract(r.result, '$.packed.latencyBatch64')"),
-        ("packed_latency_ms", "1000.0 * json_extract(r.result, '$.packed.latencyBatch1')"),
-        ("packed_exact", "json_extract(r.result, '$.packedExact')"),
-        ("gbops", "json_extract(r.result, '$.operations.bitOps') / 1e9"),
-    ]
+    static func metrics(_ d: SQLDialect) -> [(String, String)] {
+        [
+            ("test_acc", "r.test_accuracy"),
+            ("val_acc", "r.val_accuracy"),
+            ("test_loss", "r.test_loss"),
+            ("train_loss", "r.train_loss"),
+            ("train_seconds", "r.train_seconds"),
+            ("images_per_s", "r.images_per_second"),
+            ("packed_img_s", "64.0 / \(d.json("r.result", ["packed", "latencyBatch64"], as: .number))"),
+            ("packed_latency_ms", "1000.0 * \(d.json("r.result", ["packed", "latencyBatch1"], as: .number))"),
+            ("packed_exact", d.json("r.result", ["packedExact"], as: .bool)),
+            ("gbops", "\(d.json("r.result", ["operations", "bitOps"], as: .number)) / 1e9"),
+        ]
+    }
 
     /// Config key paths with a column of their own.
     static let aliases: [String: String] = [

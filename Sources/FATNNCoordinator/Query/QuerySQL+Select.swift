@@ -1,5 +1,4 @@
 import FATNNJobs
-import GRDB
 
 extension QuerySQL {
     /// Group keys a selection can pick within (constant within a group; a group's sweep is not).
@@ -10,7 +9,7 @@ extension QuerySQL {
     /// of the selection metric (ties: more finished jobs, then the lower group hash), sorted and
     /// limited as asked. Groups without the metric take no part. The `by` keys are shown first
     /// when `columns` leaves them out.
-    static func selecting(_ q: LeaderboardQuery) throws(QueryError) -> CompiledQuery {
+    static func selecting(_ q: LeaderboardQuery, dialect d: SQLDialect = .sqlite) throws(QueryError) -> CompiledQuery {
         guard let select = q.select, let by = q.by, !by.isEmpty else {
             throw QueryError(parameter: q.select == nil
                              ? "by: needs select (the metric to pick the best config by, e.g. select=val_acc)"
@@ -42,14 +41,12 @@ extension QuerySQL {
         inner.columns = columns + [criterion, "n", sortColumn].filter { !columns.contains($0) }
         inner.sort = criterion + ":" + direction
         inner.limit = LeaderboardQuery.maxLimit
-        let all = try compile(inner)
+        let all = try compile(inner, dialect: d)
         // Every name spliced below is one of the fixed column names checked above.
         let partition = by.map { "w.\"\($0)\"" }.joined(separator: ", ")
         let pick = "row_number() OVER (PARTITION BY \(partition) ORDER BY w.\"\(criterion)\" \(direction.uppercased()), w.\"n\" DESC, w.gh)"
-        let sql = "SELECT * FROM (SELECT w.*, \(pick) AS pick FROM (\(all.sql)) w WHERE w.\"\(criterion)\" IS NOT NULL) WHERE pick = 1"
+        let sql = "SELECT * FROM (SELECT w.*, \(pick) AS pick FROM (\(all.sql)) w WHERE w.\"\(criterion)\" IS NOT NULL) p WHERE pick = 1"
             + " ORDER BY \"\(sortColumn)\" IS NULL, \"\(sortColumn)\" \(descending ? "DESC" : "ASC"), gh LIMIT ?"
-        var args = all.arguments
-        args += [q.limit]
-        return CompiledQuery(sql: sql, arguments: args, columns: columns)
+        return CompiledQuery(sql: sql, arguments: all.arguments + [.integer(Int64(q.limit))], columns: columns, dialect: d)
     }
 }

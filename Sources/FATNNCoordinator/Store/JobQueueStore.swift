@@ -6,7 +6,7 @@ import Foundation
 /// implements the same parts; the lifecycle rules themselves are ``JobLifecycle``'s and are
 /// shared by every backend. Every method is async: an implementation must not block its caller's
 /// thread (the HTTP event loops), and answers a write only once it is committed.
-public protocol JobQueueStore: JobLifecycleStore, JobTokenStore, JobReadStore {}
+public protocol JobQueueStore: JobLifecycleStore, JobTokenStore, JobReadStore, JobQueryStore {}
 
 /// The job lifecycle of a store: submitting, claiming, reporting, reaping and the users'
 /// commands, and the models jobs produce. ``lifecycle(of:)`` shows a job's lifecycle as stored,
@@ -60,14 +60,18 @@ public protocol JobTokenStore: Sendable {
     func revokeToken(name: String) async throws -> [Int64]
 }
 
-/// What the leaderboard, the dashboard, `/metrics` and the CLI read.
-public protocol JobReadStore: Sendable {
-    /// Jobs per state.
-    func counts() async throws -> [String: Int]
+/// The query language's answers: leaderboard queries and paired comparisons.
+public protocol JobQueryStore: Sendable {
     /// Answers a leaderboard query (filter, sort, columns, grouping over seeds).
     func query(_ q: LeaderboardQuery) async throws -> QueryTable
     /// Answers a paired comparison of one config key's values against a baseline value.
     func compare(_ q: CompareQuery) async throws -> PairedComparison
+}
+
+/// What the dashboard, `/metrics`, `status`, `job` and `export` read.
+public protocol JobReadStore: Sendable {
+    /// Jobs per state.
+    func counts() async throws -> [String: Int]
     /// Every job with its config, attempts and result.
     func export(sweep: String?) async throws -> [API.ExportRecord]
     /// Jobs per state per sweep, and the running jobs.
@@ -88,6 +92,10 @@ public struct StoreMetrics: Sendable, Equatable {
     public var attempts: [AttemptOutcome: Int]
     /// Sweeps currently paused.
     public var pausedSweeps: Int
+
+    public init(jobs: [JobState: Int], attempts: [AttemptOutcome: Int], pausedSweeps: Int) {
+        self.jobs = jobs; self.attempts = attempts; self.pausedSweeps = pausedSweeps
+    }
 }
 
 

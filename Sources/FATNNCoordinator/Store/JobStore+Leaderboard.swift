@@ -21,19 +21,13 @@ extension JobStore {
                 ORDER BY r.test_accuracy IS NULL, r.test_accuracy DESC, j.id
                 LIMIT ?
                 """, arguments: arguments + [limit]).map { row in
-                // Never a non-finite number (JSON has none): such a figure, from a row stored before
-                // results were range-checked, reads as missing.
-                func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
-                var r = LeaderboardRow(id: row["id"], sweep: row["sweep"], model: row["model"], quantizer: row["quantizer"],
-                               dataset: row["dataset"], split: row["split"], seed: row["seed"],
-                               learningRate: finite(row["learning_rate"]) ?? 0, testAccuracy: finite(row["test_accuracy"]),
-                               validationAccuracy: finite(row["val_accuracy"]), trainSeconds: finite(row["train_seconds"]),
-                               imagesPerSecond: finite(row["images_per_second"]), state: JobState(rawValue: row["state"]) ?? .failed,
-                               epoch: row["last_epoch"], epochs: row["epochs"], parent: row["parent"])
-                r.packedExact = (row["packed_exact"] as Int64?).map { $0 != 0 }
-                r.packedImagesPerSecond = finite((row["packed_latency64"] as Double?).flatMap { $0 > 0 ? 64 / $0 : nil })
-                r.packedLatencyBatch1 = finite(row["packed_latency1"])
-                return r
+                LeaderboardRow.stored(id: row["id"], sweep: row["sweep"], model: row["model"], quantizer: row["quantizer"],
+                                      dataset: row["dataset"], split: row["split"], seed: row["seed"], learningRate: row["learning_rate"],
+                                      testAccuracy: row["test_accuracy"], validationAccuracy: row["val_accuracy"],
+                                      trainSeconds: row["train_seconds"], imagesPerSecond: row["images_per_second"], state: row["state"],
+                                      epoch: row["last_epoch"], epochs: row["epochs"], parent: row["parent"],
+                                      packedExact: (row["packed_exact"] as Int64?).map { $0 != 0 },
+                                      packedLatency64: row["packed_latency64"], packedLatency1: row["packed_latency1"])
             }
     }
 
@@ -92,7 +86,7 @@ extension JobStore {
         try String.fetchOne(db, sql: "SELECT result FROM results WHERE job_id = ?", arguments: [id]).map(decodeResult)
     }
 
-    static func decodeResult(_ json: String) throws -> JobResult {
+    public static func decodeResult(_ json: String) throws -> JobResult {
         try JSONDecoder().decode(JobResult.self, from: Data(json.utf8))
     }
 
@@ -112,5 +106,26 @@ extension JobStore {
         }
         let paused = try Int.fetchOne(db, sql: "SELECT count(*) FROM sweeps WHERE paused = 1") ?? 0
         return StoreMetrics(jobs: try stateCounts(db), attempts: attempts, pausedSweeps: paused)
+    }
+}
+
+extension LeaderboardRow {
+    /// A leaderboard row from a store's columns (every backend builds it here). Never a
+    /// non-finite number (JSON has none): such a figure, from a row stored before results were
+    /// range-checked, reads as missing; packed images per second are 64 over the batch-64 latency.
+    public static func stored(id: Int64, sweep: String, model: String, quantizer: String, dataset: String, split: String, seed: Int,
+                              learningRate: Double, testAccuracy: Double?, validationAccuracy: Double?, trainSeconds: Double?,
+                              imagesPerSecond: Double?, state: String, epoch: Int?, epochs: Int, parent: Int64?,
+                              packedExact: Bool?, packedLatency64: Double?, packedLatency1: Double?) -> LeaderboardRow {
+        func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+        var r = LeaderboardRow(id: id, sweep: sweep, model: model, quantizer: quantizer, dataset: dataset, split: split, seed: seed,
+                               learningRate: finite(learningRate) ?? 0, testAccuracy: finite(testAccuracy),
+                               validationAccuracy: finite(validationAccuracy), trainSeconds: finite(trainSeconds),
+                               imagesPerSecond: finite(imagesPerSecond), state: JobState(rawValue: state) ?? .failed,
+                               epoch: epoch, epochs: epochs, parent: parent)
+        r.packedExact = packedExact
+        r.packedImagesPerSecond = finite(packedLatency64.flatMap { $0 > 0 ? 64 / $0 : nil })
+        r.packedLatencyBatch1 = finite(packedLatency1)
+        return r
     }
 }

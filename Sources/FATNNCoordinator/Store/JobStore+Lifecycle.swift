@@ -245,12 +245,7 @@ extension JobStore {
                extra: [(column: String, value: (any DatabaseValueConvertible)?)] = []) throws -> Transition {
         guard let before = try load(db, id) else { throw StoreError.jobNotFound(id) }
         let tr: Transition
-        do { tr = try before.applying(event, at: t, timing: timing) } catch {
-            switch error {
-            case .staleClaim: throw StoreError.staleClaim(id)
-            case .notAllowed(let state, let what): throw StoreError.notAllowed(id, state, what)
-            }
-        }
+        do { tr = try before.applying(event, at: t, timing: timing) } catch { throw StoreError(error, job: id) }
         if tr.repeated { return tr }
         try save(db, id, from: before, to: tr.after, now: t, extra: extra)
         for effect in tr.effects {

@@ -12,11 +12,10 @@ extension JobStore {
     }
 
     static func run(_ c: CompiledQuery, _ db: Database) throws -> QueryTable {
-        var fetched = try Row.fetchAll(db, sql: c.sql, arguments: c.arguments)
+        var fetched = try Row.fetchAll(db, sql: c.sql, arguments: StatementArguments(sqlValues: c.arguments))
         if let rest = c.rest, fetched.count < rest.limit {
-            var args = rest.arguments
-            args += [rest.limit - fetched.count]
-            fetched += try Row.fetchAll(db, sql: rest.sql, arguments: args)
+            fetched += try Row.fetchAll(db, sql: rest.sql,
+                                        arguments: StatementArguments(sqlValues: rest.arguments + [.integer(Int64(rest.limit - fetched.count))]))
         }
         let rows = fetched.map { row in
             c.columns.map { name -> JSONValue in
@@ -31,5 +30,19 @@ extension JobStore {
             }
         }
         return QueryTable(columns: c.columns, rows: rows)
+    }
+}
+
+extension StatementArguments {
+    /// Library-neutral values as GRDB arguments.
+    init(sqlValues: [SQLValue]) {
+        self.init(sqlValues.map { v -> (any DatabaseValueConvertible)? in
+            switch v {
+            case .null: nil
+            case .integer(let i): i
+            case .real(let d): d
+            case .text(let s): s
+            }
+        })
     }
 }

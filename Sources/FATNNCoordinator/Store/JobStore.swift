@@ -194,25 +194,10 @@ public final class JobStore: Sendable {
         let leaseSeconds = timing.leaseSeconds
         return { [self] db in
             if reapFirst { try reap(db, now: t) }
-            // One statement picks and claims: the lifecycle's claimable rule, in an unpaused sweep,
-            // with a parent (for a fine-tuning job) that succeeded and stored its model, highest
-            // priority and oldest first; the SET list is the `claim` transition
-            // (JobLifecycle.claimSetSQL) plus the progress columns a new attempt starts from.
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                UPDATE jobs SET \(JobLifecycle.claimSetSQL), worker = ?, host = ?, last_epoch = NULL,
-                                last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
-                WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
-                            WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
-                              AND (j.parent_hash IS NULL OR EXISTS (
-                                SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
-                                WHERE p.id = \(Self.parentJob("j")) AND p.state = 'succeeded'))
-                            ORDER BY j.priority DESC, j.id LIMIT 1)
-                RETURNING id, config, attempts, replica
-                """), arguments: [token, t, t + leaseSeconds, worker, host, t, t, t]) else {
-                let pending = try Bool.fetchOne(db.cachedStatement(sql: """
-                    SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
-                        OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0)
-                    """)) ?? false
+            // One statement picks and claims (JobsSQL.claim: the claimable rule and the `claim` transition).
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: Self.claimSQL),
+                                             arguments: [token, t, t + leaseSeconds, worker, host, t, t, t]) else {
+                let pending = try Bool.fetchOne(db.cachedStatement(sql: JobsSQL.pending)) ?? false
                 return RawClaim(job: nil, pending: pending)
             }
             // The transition's effect: open the attempt.
@@ -230,6 +215,9 @@ public final class JobStore: Sendable {
     static func counts(_ db: Database) throws -> [String: Int] {
         Dictionary(uniqueKeysWithValues: try stateCounts(db).map { ($0.key.rawValue, $0.value) })
     }
+
+    /// The claim statement (built once; SQLite's single writer needs no row lock).
+    static let claimSQL = JobsSQL.claim()
 
     /// A fresh 256-bit random token, as 64 hex digits.
     public static func newToken() -> String {

@@ -14,4 +14,34 @@ public enum JobsSQL {
         (SELECT pj.id FROM jobs pj WHERE pj.config_hash = \(hash) ORDER BY pj.replica LIMIT 1))
         """
     }
+
+    /// The claim as one statement: picks the highest-priority, oldest job that the lifecycle's
+    /// claimable rule allows, in an unpaused sweep, with a parent (for a fine-tuning job) that
+    /// succeeded and stored its model, and sets the `claim` transition
+    /// (``JobLifecycle/claimSetSQL``) plus the progress columns a new attempt starts from.
+    /// Parameters: token, now, now + lease, worker, host, now, now, now. Returns the job's id,
+    /// config, attempts and replica.
+    ///
+    /// - Parameter lock: appended to the pick (PostgreSQL: `FOR UPDATE OF j SKIP LOCKED`, so that
+    ///   concurrent claims take different jobs; SQLite has one writer and needs none).
+    public static func claim(lock: String = "") -> String {
+        """
+        UPDATE jobs SET \(JobLifecycle.claimSetSQL), worker = ?, host = ?, last_epoch = NULL,
+                        last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
+        WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
+                    WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
+                      AND (j.parent_hash IS NULL OR EXISTS (
+                        SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
+                        WHERE p.id = \(parentJob("j")) AND p.state = 'succeeded'))
+                    ORDER BY j.priority DESC, j.id LIMIT 1 \(lock))
+        RETURNING id, config, attempts, replica
+        """
+    }
+
+    /// Whether jobs are pending (queued in an unpaused sweep, or leased), as column `pending`:
+    /// what a claim that found nothing tells idle workers.
+    public static let pending = """
+        SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'leased')
+            OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0) AS pending
+        """
 }

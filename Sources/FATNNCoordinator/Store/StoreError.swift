@@ -24,3 +24,13 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension StoreError {
+    /// The store's refusal of a lifecycle event on job `id` that the rules refused.
+    public init(_ error: LifecycleError, job id: Int64) {
+        switch error {
+        case .staleClaim: self = .staleClaim(id)
+        case .notAllowed(let state, let what): self = .notAllowed(id, state, what)
+        }
+    }
+}
