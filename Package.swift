@@ -104,7 +104,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "fatnn-coord", dependencies: [
-            "FATNNCoordinator", "FATNNClient", "FATNNJobs", "FATNNCommandLine", "FATNNCertificates",
+            "FATNNCoordinator", "FATNNPostgresStore", "FATNNClient", "FATNNJobs", "FATNNCommandLine", "FATNNCertificates",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

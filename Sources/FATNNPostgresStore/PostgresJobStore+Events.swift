@@ -86,3 +86,17 @@ extension PostgresJobStore {
             """, [id, e.epoch, e.trainLoss, e.trainAccuracy, e.validationAccuracy, e.learningRate, e.seconds])
     }
 }
+
+extension PostgresJobStore {
+    /// Gives every running job at least `grace` seconds of lease from now (a coordinator
+    /// starting: workers that could not reach it re-attach with their next heartbeat). With
+    /// several coordinators on one database, any one starting extends every lease.
+    @discardableResult
+    public func extendLeases(grace: Double) async throws -> Int {
+        let t = now()
+        return try await transaction { tx in
+            try await tx.rows("UPDATE jobs SET lease_expires_at = GREATEST(lease_expires_at, ?) WHERE state = 'leased' RETURNING id",
+                              [t + grace]).count
+        }
+    }
+}

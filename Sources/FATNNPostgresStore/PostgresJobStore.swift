@@ -56,6 +56,25 @@ public final class PostgresJobStore: Service, Sendable {
         await cancelWhenGracefulShutdown { await self.client.run() }
     }
 
+    /// Runs the connection pool, migrates the schema (``migrate()``) and runs `body`; stops the
+    /// pool when `body` returns or throws.
+    ///
+    /// - Parameter connectSeconds: how long the migration may wait for the database (a wrong
+    ///   URL or a server that is down fails here, naming the URL, instead of waiting forever).
+    public func withRunning<T: Sendable>(connectSeconds: Double = 30, _ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            defer { group.cancelAll() }
+            try await withThrowingTaskGroup(of: Bool.self) { race in
+                race.addTask { try await self.migrate(); return true }
+                race.addTask { try await Task.sleep(nanoseconds: UInt64(connectSeconds * 1e9)); return false }
+                defer { race.cancelAll() }
+                guard try await race.next() == true else { throw PostgresStoreError.unreachable(seconds: connectSeconds) }
+            }
+            return try await body()
+        }
+    }
+
     /// Reads on one pooled connection, outside a transaction (each statement sees what was
     /// committed when it started).
     func read<T: Sendable>(_ body: (PostgresTx) async throws -> T) async throws -> T {

@@ -157,6 +157,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     case newerSchema(found: Int, known: Int)
     /// A query returned a column of a type the store does not read (a bug in its SQL).
     case unexpectedColumn(String, String)
+    /// No connection to the database (or no migration) within the given time.
+    case unreachable(seconds: Double)
 
     public var description: String {
         switch self {
@@ -164,6 +166,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             "the database's schema is version \(found), newer than this build's \(known): upgrade fatnn-coord"
         case .unexpectedColumn(let column, let type):
             "column \(column) came back as \(type), which the store does not read"
+        case .unreachable(let seconds):
+            "no answer from the database within \(Int(seconds)) s (is the server running, and the URL's host, socket folder, user and database right?)"
         }
     }
 }
