@@ -6,29 +6,29 @@ import NIOHTTP1
 import NIOSSL
 
 /// Client of the coordinator's HTTP API (see `CoordinatorRoutes`), for workers and the CLI.
-/// Every call carries the bearer token and has a timeout.
+/// Every call carries the bearer token and has a timeout. Given several coordinators (of one
+/// PostgreSQL store), a request that gets no answer from the one in use goes to the next.
 public struct CoordinatorClient: Sendable {
-    /// Base URL, e.g. `http://127.0.0.1:8470`.
-    public let baseURL: String
+    private let endpoints: CoordinatorEndpoints
+    /// The coordinator requests go to now, e.g. `http://127.0.0.1:8470`.
+    public var baseURL: String { endpoints.current }
+    /// Every coordinator given, in order.
+    public var baseURLs: [String] { endpoints.all }
     private let token: String
     private let timeout: TimeAmount
     private let tls: TLSConfiguration
 
-    /// A client of the coordinator at `baseURL`.
+    /// A client of the coordinator at `baseURL`, or of several (`URL1,URL2,…`: coordinators of
+    /// one PostgreSQL store, tried in order when one stops answering).
     ///
     /// - Parameter timeoutSeconds: limit on each request, connection to last byte.
-    /// - Throws: ``ClientError/invalidURL(_:)`` unless `baseURL` is http(s).
+    /// - Throws: ``ClientError/invalidURL(_:)`` unless every URL is http(s).
     /// - Parameter caFile: PEM certificates to trust for an `https` coordinator instead of the
     ///   system's (the lab CA of `fatnn-coord tls init`); the server's certificate must also name
     ///   the URL's host. TLS 1.2 or later.
     /// - Throws: ``ClientError/badCAFile(path:reason:)`` when `caFile` holds no certificate.
     public init(baseURL: String, token: String, timeoutSeconds: Int64 = 30, caFile: String? = nil) throws {
-        var url = baseURL
-        while url.hasSuffix("/") { url.removeLast() }
-        guard url.hasPrefix("http://") || url.hasPrefix("https://"), URL(string: url)?.host != nil else {
-            throw ClientError.invalidURL(baseURL)
-        }
-        self.baseURL = url
+        self.endpoints = try CoordinatorEndpoints(baseURL)
         self.token = token
         self.timeout = .seconds(timeoutSeconds)
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -225,9 +225,23 @@ public struct CoordinatorClient: Sendable {
         }
     }
 
-    /// One request: the reply body and headers of a 2xx reply, else a ``ClientError``.
+    /// One request: the reply body and headers of a 2xx reply, else a ``ClientError``. A
+    /// coordinator that does not answer is left for the next one given, each tried once.
     private func exchange(_ method: HTTPMethod, _ path: String, body: Data?, contentType: String = "application/json",
                           headers extra: [String: String] = [:], timeout: TimeAmount? = nil) async throws -> (Data, HTTPHeaders) {
+        var url = endpoints.current
+        for _ in 1..<endpoints.all.count {
+            do {
+                return try await exchange(url, method, path, body: body, contentType: contentType, headers: extra, timeout: timeout)
+            } catch ClientError.unreachable {
+                url = endpoints.failover(from: url)
+            }
+        }
+        return try await exchange(url, method, path, body: body, contentType: contentType, headers: extra, timeout: timeout)
+    }
+
+    private func exchange(_ baseURL: String, _ method: HTTPMethod, _ path: String, body: Data?, contentType: String,
+                          headers extra: [String: String], timeout: TimeAmount?) async throws -> (Data, HTTPHeaders) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.tlsConfiguration = tls

@@ -6,7 +6,7 @@ import Foundation
 /// `fatnn-worker`, `fatnn export --job`): where it is, which bearer token to send, and which CA
 /// to trust over https.
 public struct CoordinatorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Coordinator URL (default $FATNN_COORDINATOR or http://127.0.0.1:8470).", valueName: "url"))
+    @Option(help: ArgumentHelp("Coordinator URL (default $FATNN_COORDINATOR or http://127.0.0.1:8470); several, comma-separated, for coordinators of one PostgreSQL store: a request that gets no answer goes to the next.", valueName: "url[,url…]"))
     public var coordinator: String = ProcessInfo.processInfo.environment["FATNN_COORDINATOR"] ?? "http://127.0.0.1:8470"
 
     @Option(help: ArgumentHelp("File holding the bearer token ('fatnn-coord serve' writes DB.token and DB.worker-token).", valueName: "file"))
