@@ -28,7 +28,8 @@ public final class PostgresJobStore: Service, Sendable {
     ///
     /// - Parameters:
     ///   - schema: keep the tables in this PostgreSQL schema (created by ``migrate()``), so that
-    ///     several stores share one database; lower-case letters, digits and `_`.
+    ///     several stores share one database; lower-case letters, digits and `_` (default: the
+    ///     URL's `schema=` parameter, else the database's default schema).
     ///   - leaseSeconds: lease length granted by claims and extended by heartbeats.
     ///   - backoffSeconds: wait before the first re-run of a failed attempt (doubles per retry).
     ///   - clock: current time in Unix seconds (injectable for tests).
@@ -36,11 +37,9 @@ public final class PostgresJobStore: Service, Sendable {
                 logger: Logger, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         var configuration = try PostgresURL.configuration(url)
         configuration.options.maximumConnections = maxConnections
+        let schema = try schema ?? PostgresURL.schema(url)
         if let schema {
-            let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_")
-            guard (1...63).contains(schema.count), schema.allSatisfy({ allowed.contains($0) }), !schema.first!.isNumber else {
-                throw PostgresURL.Invalid(url: url, reason: "schema '\(schema)' must be 1-63 lower-case letters, digits or '_', not starting with a digit")
-            }
+            if let problem = PostgresURL.schemaProblem(schema) { throw PostgresURL.Invalid(url: url, reason: problem) }
             configuration.options.additionalStartupParameters.append(("search_path", schema))
         }
         self.schema = schema

@@ -6,7 +6,9 @@ import PostgresNIO
 /// - `postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE` over TCP (TLS required unless the host
 ///   is loopback, where it is preferred);
 /// - `postgresql://USER@/DATABASE?host=/path/to/socket/dir` over the Unix socket in that folder
-///   (what `scripts/postgres.sh` prints).
+///   (what `scripts/postgres.sh` prints);
+/// - either with `schema=NAME` (`?schema=lab2`, or `&schema=…` after `host=`): the tables live in
+///   that PostgreSQL schema, so several FATNN stores can share one database.
 public enum PostgresURL {
     /// Why a URL was refused.
     public struct Invalid: Error, CustomStringConvertible {
@@ -26,9 +28,10 @@ public enum PostgresURL {
         let database = String(c.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty, !database.contains("/") else { throw Invalid(url: url, reason: "no database name after the host (…/DATABASE)") }
         let socketDir = c.queryItems?.first(where: { $0.name == "host" })?.value
-        if let extra = c.queryItems?.first(where: { $0.name != "host" }) {
-            throw Invalid(url: url, reason: "unknown parameter '\(extra.name)' (only host=SOCKET_DIR is understood)")
+        if let extra = c.queryItems?.first(where: { $0.name != "host" && $0.name != "schema" }) {
+            throw Invalid(url: url, reason: "unknown parameter '\(extra.name)' (host=SOCKET_DIR and schema=NAME are understood)")
         }
+        if let schema = try schema(url), let problem = schemaProblem(schema) { throw Invalid(url: url, reason: problem) }
         if let dir = socketDir {
             guard dir.hasPrefix("/") else { throw Invalid(url: url, reason: "host= must be an absolute socket folder") }
             guard c.host?.isEmpty ?? true else { throw Invalid(url: url, reason: "give either a host name or host=SOCKET_DIR, not both") }
@@ -40,6 +43,22 @@ public enum PostgresURL {
         let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
         let tls: PostgresClient.Configuration.TLS = loopback ? .prefer(.makeClientConfiguration()) : .require(.makeClientConfiguration())
         return .init(host: host, port: c.port ?? 5432, username: user, password: c.password, database: database, tls: tls)
+    }
+
+    /// The `schema=` parameter of `url`, if any.
+    public static func schema(_ url: String) throws -> String? {
+        guard let c = URLComponents(string: url) else { throw Invalid(url: url, reason: "not a URL") }
+        return c.queryItems?.first(where: { $0.name == "schema" })?.value
+    }
+
+    /// Why `name` cannot be a schema name (nil: it can): 1-63 lower-case letters, digits or '_',
+    /// not starting with a digit (so it is never quoted, and never SQL).
+    public static func schemaProblem(_ name: String) -> String? {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_")
+        guard (1...63).contains(name.count), name.allSatisfy({ allowed.contains($0) }), !(name.first?.isNumber ?? true) else {
+            return "schema '\(name)' must be 1-63 lower-case letters, digits or '_', not starting with a digit"
+        }
+        return nil
     }
 
     /// `url` with its password replaced by `***`, for messages and logs.

@@ -15,6 +15,8 @@ final class ProcessHarness: @unchecked Sendable {
     var host = "127.0.0.1"
     private(set) var coordinator: Process?
     private(set) var workers: [String: Process] = [:]
+    /// Other processes (more coordinators), by name.
+    private(set) var others: [String: Process] = [:]
     private let lock = NSLock()
 
     /// Where the executables were built (next to the test bundle, or `.build/debug`).
@@ -100,8 +102,24 @@ final class ProcessHarness: @unchecked Sendable {
         return try await client().submit(document: Data(doc.utf8))
     }
 
+    /// Starts `binary` with exactly `args` as process `name` (log `NAME.log`), for tests that run
+    /// more than one coordinator; `stopAll` kills it too.
+    @discardableResult
+    func start(_ name: String, _ binary: String, _ args: [String]) throws -> Process {
+        let p = try launch(binary, args, log: name + ".log")
+        lock.withLock { others[name] = p }
+        return p
+    }
+
+    /// Kills process `name` (started by ``start(_:_:_:)``) with `signal` and waits for it to exit.
+    func stop(_ name: String, _ signal: Int32 = SIGKILL) async throws {
+        guard let p = lock.withLock({ others[name] }) else { return }
+        kill(p.processIdentifier, signal)
+        try await waitUntil("\(name) exits", timeout: 30) { !p.isRunning }
+    }
+
     func stopAll() {
-        let all = lock.withLock { (coordinator.map { [$0] } ?? []) + Array(workers.values) }
+        let all = lock.withLock { (coordinator.map { [$0] } ?? []) + Array(workers.values) + Array(others.values) }
         for p in all where p.isRunning {
             kill(p.processIdentifier, SIGCONT)
             kill(p.processIdentifier, SIGKILL)

@@ -1,0 +1,81 @@
+import FATNNClient
+import FATNNJobs
+import Foundation
+import Testing
+
+/// Two `fatnn-coord serve` processes on one PostgreSQL store, workers given both
+/// (`--coordinator A,B` or `B,A`), real (small) training jobs: coordinator A is killed with
+/// SIGKILL mid-sweep and started again later. Every job ends succeeded with exactly one accepted
+/// attempt, both coordinators answer alike, and the workers carried on through B.
+@Suite(.serialized, .enabled(if: ProcessHarness.binDir != nil && postgresURL != nil,
+                             "needs the built fatnn-coord and fatnn-worker and FATNN_TEST_POSTGRES"))
+struct PostgresCoordinatorsTests {
+    @Test func killingOneCoordinatorLosesNothing() async throws {
+        let h = try ProcessHarness("pg2")
+        defer { h.stopAll() }
+        let schema = "rel" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        let store = try #require(postgresURL) + "&schema=" + schema
+        let admin = h.dir + "/admin.token", worker = h.dir + "/worker.token"
+        try JobStoreTokens.write(admin, worker)
+        func startCoordinator(_ name: String) async throws -> String {
+            let portFile = h.dir + "/" + name + ".port"
+            try? FileManager.default.removeItem(atPath: portFile)
+            try h.start(name, "fatnn-coord", ["serve", "--store", store, "--token-file", admin, "--worker-token-file", worker,
+                                              "--port", "0", "--port-file", portFile, "--lease-seconds", "3", "--backoff-seconds", "0"])
+            try await waitUntil("\(name) writes its port file", timeout: 60) { FileManager.default.fileExists(atPath: portFile) }
+            let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            return "http://127.0.0.1:\(port)"
+        }
+        let a = try await startCoordinator("coord-a"), b = try await startCoordinator("coord-b")
+        let token = try String(contentsOfFile: admin, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let viaB = try CoordinatorClient(baseURL: b, token: token)
+        let sweep = """
+            { "name": "pg", "base": { "model": "mlp", "dataset": {"name": "fashion-mnist", "validationFraction": 0.1, "trainLimit": 500},
+              "training": {"epochs": 4, "batchSize": 50, "learningRate": 0.1} }, "seeds": [1, 2, 3, 4, 5, 6, 7, 8],
+              "retries": {"errors": 0, "lostWorkers": 5} }
+            """
+        _ = try await CoordinatorClient(baseURL: a, token: token).submit(document: Data(sweep.utf8))
+        for (i, order) in ["\(a),\(b)", "\(a),\(b)", "\(b),\(a)"].enumerated() {
+            try h.start("w\(i)", "fatnn-worker", ["--coordinator", order, "--token-file", worker, "--threads", "1", "--name", "w\(i)",
+                                                 "--poll-seconds", "0.2", "--spool-dir", h.dir + "/spool-\(i)", "--checkpoint-dir", "none",
+                                                 "--exit-when-idle", "--request-timeout", "5"])
+        }
+        try await waitUntil("two jobs succeeded", timeout: 180) { ((try? await viaB.status())?.counts["succeeded"] ?? 0) >= 2 }
+        try await h.stop("coord-a")
+        let killedAt = Date().timeIntervalSince1970
+        try await waitUntil("every job succeeded through B", timeout: 240) { (try? await viaB.status())?.counts["succeeded"] == 8 }
+        let again = try CoordinatorClient(baseURL: try await startCoordinator("coord-a2"), token: token)
+
+        var failedOver = false
+        for id in 1...8 as ClosedRange<Int64> {
+            let d = try await viaB.job(id)
+            #expect(d.row.state == .succeeded && d.result != nil)
+            #expect(d.attempts.filter { $0.outcome == .ok }.count == 1, "job \(id): \(d.attempts.map(\.outcome))")
+            failedOver = failedOver || d.attempts.contains { $0.outcome == .ok && $0.worker != "w2" && $0.startedAt > killedAt }
+        }
+        #expect(failedOver, "a worker given A first ran a job through B after A died")
+        #expect(try await again.status() == (try await viaB.status()))
+        #expect(try await again.leaderboard().filter { $0.testAccuracy != nil }.count == 8)
+        for i in 0..<3 { #expect(try await waitForExit(h, "w\(i)") == 0, "worker \(i) exits 0 once the queue is empty") }
+    }
+
+    func waitForExit(_ h: ProcessHarness, _ name: String) async throws -> Int32 {
+        let p = try #require(h.others[name])
+        try await waitUntil("\(name) exits", timeout: 60) { !p.isRunning }
+        return p.terminationStatus
+    }
+}
+
+/// The PostgreSQL server of the store tests (`scripts/test.sh` starts one).
+let postgresURL = ProcessInfo.processInfo.environment["FATNN_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+
+/// Two fresh random token files, as `fatnn-coord serve` would create them.
+enum JobStoreTokens {
+    static func write(_ admin: String, _ worker: String) throws {
+        for path in [admin, worker] {
+            let token = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: .min ... .max)) }.joined()
+            try token.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o600)
+        }
+    }
+}
