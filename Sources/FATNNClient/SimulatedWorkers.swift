@@ -17,10 +17,17 @@ public enum SimulatedWorkers {
     /// Runs `workers` concurrent loops of claim → heartbeat → result until the queue is empty or
     /// `limit` jobs are done.
     public static func run(client: CoordinatorClient, workers: Int, limit: Int = .max) async throws -> Outcome {
+        try await run(clients: [client], workers: workers, limit: limit)
+    }
+
+    /// The same with the workers spread over several coordinators (worker `w` talks to
+    /// `clients[w % clients.count]`).
+    public static func run(clients: [CoordinatorClient], workers: Int, limit: Int = .max) async throws -> Outcome {
         let budget = Budget(limit)
         let start = DispatchTime.now().uptimeNanoseconds
         let parts = try await withThrowingTaskGroup(of: ([Int64], [Double]).self) { group in
             for w in 0..<workers {
+                let client = clients[w % clients.count]
                 group.addTask {
                     var ids: [Int64] = [], latencies: [Double] = []
                     while budget.take() {

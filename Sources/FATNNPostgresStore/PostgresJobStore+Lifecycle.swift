@@ -10,13 +10,13 @@ extension PostgresJobStore: JobLifecycleStore {
         return EncodedClaim(body: raw.jsonBody(), job: raw.job.map { ($0.id, $0.attempt) })
     }
 
-    /// Reaps overdue leases, then picks and leases the highest-priority, oldest claimable job in
+    /// Reaps overdue leases (at most once a second), then picks and leases the highest-priority, oldest claimable job in
     /// one statement (``JobsSQL/claim(lock:)``, as the SQLite store): `FOR UPDATE SKIP LOCKED`
     /// makes concurrent claims take different jobs.
     public func claim(worker: String, host: String, identity: String? = nil) async throws -> RawClaim {
-        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds
-        return try await transaction { tx in
-            _ = try await reap(tx, now: t)
+        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds, reapFirst = lastClaimReap.due(at: t)
+        return try await transaction(durable: false) { tx in
+            if reapFirst { _ = try await reap(tx, now: t) }
             guard let row = try await tx.row(Self.claimSQL,
                                              [token, t, t + lease, worker, host, t, t, t]) else {
                 let pending = try await tx.row(JobsSQL.pending)?.get("pending", as: Bool.self) ?? false
@@ -36,7 +36,7 @@ extension PostgresJobStore: JobLifecycleStore {
 
     public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         let t = now()
-        return try await transaction { tx in
+        return try await transaction(durable: false) { tx in
             var progress: [(column: String, value: SQLValue)] = [("last_heartbeat_at", .real(t))]
             if let e = epoch {
                 progress += [("last_epoch", e.epoch.sqlValue), ("last_loss", e.trainLoss.sqlValue),

@@ -14,7 +14,7 @@ extension PostgresJobStore {
         guard total <= Sweep.maxJobs else {
             throw StoreError.invalid(SweepError(path: "replicate", "\(sweep.jobs.count) jobs x \(replicate) copies is \(total) jobs; the limit is \(Sweep.maxJobs) per submission"))
         }
-        return try await transaction { tx in
+        let response = try await transaction { tx in
             let sweepId: Int64 = try await tx.row("""
                 INSERT INTO sweeps (name, document, submitted_at) VALUES (?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET document = excluded.document, submitted_at = excluded.submitted_at
@@ -62,6 +62,10 @@ extension PostgresJobStore {
             try await failOrphans(tx, now: t)
             return API.SubmitResponse(sweepId: sweepId, name: sweep.name, jobs: sweep.jobs.count, added: added, duplicates: total - added)
         }
+        // Fresh statistics after a large submission: with the old ones the planner walks every
+        // queued job for each claim (15 ms per claim at 20,000 jobs) instead of the claim index.
+        if response.added >= 1000 { try await read { tx in try await tx.execute("ANALYZE jobs, sweeps") } }
+        return response
     }
 
     public func artifactClaim(job id: Int64, token: String) async throws -> JobConfig {

@@ -22,6 +22,8 @@ public final class PostgresJobStore: Service, Sendable {
     let logger: Logger
     /// The PostgreSQL schema (namespace) holding the tables; nil: the database's default.
     public let schema: String?
+    /// When a claim last reaped overdue leases (claims reap at most once a second, as on SQLite).
+    let lastClaimReap = ReapClock()
 
     /// A store on the database `url` names (``PostgresURL``); nothing is opened until ``run()``
     /// and ``migrate()``.
@@ -83,13 +85,21 @@ public final class PostgresJobStore: Service, Sendable {
     /// One transaction (`READ COMMITTED`; the operations lock the rows they change). A
     /// transaction the server aborted as a deadlock or serialization failure (two coordinators
     /// locking the same jobs in different orders) is run again, up to 5 times.
-    func transaction<T: Sendable>(_ body: (PostgresTx) async throws -> T) async throws -> T {
+    ///
+    /// - Parameter durable: false commits without waiting for the WAL flush
+    ///   (`synchronous_commit = off`, for claims and heartbeats, as the SQLite store commits them
+    ///   with `synchronous=NORMAL`): atomic and safe from a coordinator crash; a crash of the
+    ///   database server may lose the last fraction of a second of them, and then the worker's
+    ///   next call is refused, which is safe.
+    func transaction<T: Sendable>(durable: Bool = true, _ body: (PostgresTx) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return try await client.withTransaction(logger: logger) { connection in
-                    try await body(PostgresTx(connection: connection, logger: logger))
+                    let tx = PostgresTx(connection: connection, logger: logger)
+                    if !durable { try await tx.execute("SET LOCAL synchronous_commit = off") }
+                    return try await body(tx)
                 }
             } catch let e as PostgresTransactionError {
                 // The operation's own error (a stale claim, a missing job) is what the caller needs.
@@ -105,3 +115,18 @@ public final class PostgresJobStore: Service, Sendable {
 
 /// Every part of the store interface: the coordinator's HTTP layer can serve from PostgreSQL.
 extension PostgresJobStore: JobQueueStore {}
+
+/// The time of the last reap done by a claim.
+final class ReapClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = -Double.infinity
+
+    /// Whether a claim at `now` should reap first (at most once a second); records it if so.
+    func due(at now: Double) -> Bool {
+        lock.withLock {
+            guard now - last >= 1 else { return false }
+            last = now
+            return true
+        }
+    }
+}

@@ -159,6 +159,8 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     case unexpectedColumn(String, String)
     /// No connection to the database (or no migration) within the given time.
     case unreachable(seconds: Double)
+    /// Dropping the schema of a store that has none of its own.
+    case noSchemaToDrop
 
     public var description: String {
         switch self {
@@ -166,8 +168,19 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             "the database's schema is version \(found), newer than this build's \(known): upgrade fatnn-coord"
         case .unexpectedColumn(let column, let type):
             "column \(column) came back as \(type), which the store does not read"
+        case .noSchemaToDrop:
+            "this store is in the database's default schema; it is not dropped"
         case .unreachable(let seconds):
             "no answer from the database within \(Int(seconds)) s (is the server running, and the URL's host, socket folder, user and database right?)"
         }
+    }
+}
+
+extension PostgresJobStore {
+    /// Drops this store's schema and everything in it (`fatnn-coord bench` removes its scratch
+    /// schema so). Refused for a store in the database's default schema.
+    public func dropSchema() async throws {
+        guard let schema else { throw PostgresStoreError.noSchemaToDrop }
+        try await transaction { tx in try await tx.execute("DROP SCHEMA \(schema) CASCADE") }  // a checked name (init)
     }
 }
