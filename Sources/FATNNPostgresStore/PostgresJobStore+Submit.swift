@@ -100,7 +100,7 @@ extension PostgresJobStore {
                 SELECT id, attempts, CASE WHEN state = 'succeeded' THEN 1 ELSE 0 END, ?, ?, ?, ? FROM jobs WHERE id = ?
                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, accepted = excluded.accepted, sha256 = excluded.sha256,
                     size = excluded.size, created_at = excluded.created_at, data = excluded.data
-                """, [digest, data.count, t], data: data, after: [id])
+                """, [digest, data.count, t, data, id])
         }
     }
 

@@ -26,6 +26,7 @@ enum PostgresSQL {
             case .integer(let i): binds.append(i)
             case .real(let d): binds.append(d)
             case .text(let s): binds.append(s)
+            case .blob(let b): binds.append(ByteBuffer(bytes: b))
             }
         }
         return PostgresQuery(unsafeSQL: numbered(sql), binds: binds)
@@ -40,6 +41,7 @@ extension Double: SQLBindable { var sqlValue: SQLValue { .real(self) } }
 extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
 extension Bool: SQLBindable { var sqlValue: SQLValue { .integer(self ? 1 : 0) } }
 extension SQLValue: SQLBindable { var sqlValue: SQLValue { self } }
+extension Data: SQLBindable { var sqlValue: SQLValue { .blob(self) } }
 extension Optional: SQLBindable where Wrapped: SQLBindable { var sqlValue: SQLValue { self?.sqlValue ?? .null } }
 
 /// One transaction's connection, with the store's logger.
@@ -62,23 +64,6 @@ struct PostgresTx {
         _ = try await rows(sql, args)
     }
 
-    /// Runs `sql` with binary `data` bound as a `bytea` parameter between `args` and `after`
-    /// (the one type ``SQLValue`` does not carry).
-    func execute(_ sql: String, _ args: [any SQLBindable], data: Data, after: [any SQLBindable] = []) async throws {
-        var binds = PostgresBindings(capacity: args.count + 1 + after.count)
-        func bind(_ v: SQLValue) {
-            switch v {
-            case .null: binds.appendNull()
-            case .integer(let i): binds.append(i)
-            case .real(let d): binds.append(d)
-            case .text(let s): binds.append(s)
-            }
-        }
-        for a in args { bind(a.sqlValue) }
-        binds.append(ByteBuffer(bytes: data))
-        for a in after { bind(a.sqlValue) }
-        _ = try await connection.query(PostgresQuery(unsafeSQL: PostgresSQL.numbered(sql), binds: binds), logger: logger).collect()
-    }
 }
 
 extension PostgresRandomAccessRow {

@@ -161,6 +161,10 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     case unreachable(seconds: Double)
     /// Dropping the schema of a store that has none of its own.
     case noSchemaToDrop
+    /// A copy into a store that already holds this many jobs and sweeps.
+    case notEmpty(Int)
+    /// After a copy, a table holds another number of rows than its source.
+    case countMismatch(String, source: Int, copied: Int)
 
     public var description: String {
         switch self {
@@ -168,6 +172,10 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             "the database's schema is version \(found), newer than this build's \(known): upgrade fatnn-coord"
         case .unexpectedColumn(let column, let type):
             "column \(column) came back as \(type), which the store does not read"
+        case .notEmpty(let n):
+            "the target store is not empty (\(n) jobs and sweeps): copy into a new database or schema (schema=NAME)"
+        case .countMismatch(let table, let source, let copied):
+            "table \(table): \(source) rows in the source, \(copied) copied (did the source change during the copy? stop its coordinator first)"
         case .noSchemaToDrop:
             "this store is in the database's default schema; it is not dropped"
         case .unreachable(let seconds):

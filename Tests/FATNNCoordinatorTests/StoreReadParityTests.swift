@@ -27,6 +27,12 @@ struct StoreReadParityTests {
 
     /// Runs the events and returns every read, JSON-encoded with sorted keys.
     static func script(_ store: some JobLifecycleStore & JobReadStore, clock: TestClock) async throws -> [String: String] {
+        try await events(store, clock: clock)
+        return try await reads(store)
+    }
+
+    /// The script's events.
+    static func events(_ store: some JobLifecycleStore, clock: TestClock) async throws {
         for text in [LifecycleParityTests.staged, LifecycleParityTests.urgent] {
             _ = try await store.submit(try Sweep.parse(Data(text.utf8)), document: text, replicate: 0)
         }
@@ -62,7 +68,10 @@ struct StoreReadParityTests {
         try await store.invalidate(jobs: [7], reason: "checked by hand")
         try await store.setPaused(sweep: "urgent", true)
         clock.advance(5)
+    }
 
+    /// Every read, JSON-encoded with sorted keys.
+    static func reads(_ store: some JobReadStore) async throws -> [String: String] {
         let json = JSONEncoder()
         json.outputFormatting = [.sortedKeys]
         func text(_ v: some Encodable) throws -> String { String(decoding: try json.encode(v), as: UTF8.self) }

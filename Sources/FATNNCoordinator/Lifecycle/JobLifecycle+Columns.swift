@@ -1,4 +1,5 @@
 import FATNNJobs
+import Foundation
 
 /// A value a store writes to a column, independent of the database library.
 public enum SQLValue: Equatable, Sendable {
@@ -6,6 +7,7 @@ public enum SQLValue: Equatable, Sendable {
     case integer(Int64)
     case real(Double)
     case text(String)
+    case blob(Data)
 }
 
 /// A job's lifecycle as the columns of its `jobs` row (`Schemas/schema.sql`): the one mapping

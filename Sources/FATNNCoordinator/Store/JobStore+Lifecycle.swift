@@ -287,6 +287,7 @@ extension JobStore {
             case .integer(let i): values.append(i)
             case .real(let d): values.append(d)
             case .text(let s): values.append(s)
+            case .blob(let b): values.append(b)
             }
         }
         for (c, v) in extra { columns.append(c); values.append(v) }

@@ -42,6 +42,7 @@ extension StatementArguments {
             case .integer(let i): i
             case .real(let d): d
             case .text(let s): s
+            case .blob(let b): b
             }
         })
     }
