@@ -32,11 +32,12 @@ if ! FATNN_TEST_POSTGRES=$(scripts/postgres.sh start "$pg"); then
   echo "test.sh: no PostgreSQL server (see above): the PostgreSQL store's tests are skipped" >&2
   FATNN_TEST_POSTGRES=""
 fi
-swift test --disable-xctest --skip "$endToEnd"
+# Built above: --skip-build saves SwiftPM's second look at the build graph (about 15 s a run).
+swift test --disable-xctest --skip-build --skip "$endToEnd"
 # The direct float kernels' other CPU paths under Conv2d (the run above takes the default, AVX2;
 # a path this CPU lacks falls back to the default).
 for path in scalar avx512; do
   FATNN_FLOAT_PATH=$path swift test --disable-xctest --skip-build --filter 'FloatConvolutionTests|ConvolutionTests/convGradients'
 done
-swift test --disable-xctest --no-parallel --filter "$endToEnd"
+swift test --disable-xctest --skip-build --no-parallel --filter "$endToEnd"
 scripts/fuzz.sh 60
