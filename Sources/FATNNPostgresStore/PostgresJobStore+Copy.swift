@@ -24,14 +24,15 @@ extension PostgresJobStore {
                 // server's 65,535 parameters per statement).
                 let batch = table == "job_artifacts" ? 4 : 500
                 var after: Int64 = 0, n = 0
+                let columns = try await source.columns(of: table)
+                let row = "(" + columns.map { _ in "?" }.joined(separator: ", ") + ")"
                 while true {
-                    let chunk = try await source.rows(of: table, after: after, limit: batch)
-                    guard let last = chunk.rows.last else { break }
-                    let row = "(" + chunk.columns.map { _ in "?" }.joined(separator: ", ") + ")"
-                    try await tx.execute("INSERT INTO \(table) (\(chunk.columns.joined(separator: ", "))) VALUES "
-                                         + Array(repeating: row, count: chunk.rows.count).joined(separator: ", "),
-                                         chunk.rows.flatMap(\.values))
-                    n += chunk.rows.count
+                    let rows = try await source.rows(of: table, columns: columns, after: after, limit: batch)
+                    guard let last = rows.last else { break }
+                    try await tx.execute("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+                                         + Array(repeating: row, count: rows.count).joined(separator: ", "),
+                                         rows.flatMap(\.values))
+                    n += rows.count
                     after = last.rowid
                     progress(table, n)
                 }

@@ -14,7 +14,7 @@ extension PostgresJobStore: JobLifecycleStore {
     /// one statement (``JobsSQL/claim(lock:)``, as the SQLite store): `FOR UPDATE SKIP LOCKED`
     /// makes concurrent claims take different jobs.
     public func claim(worker: String, host: String, identity: String? = nil) async throws -> RawClaim {
-        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds, reapFirst = lastClaimReap.due(at: t)
+        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds, reapFirst = claimReaps.due(at: t)
         return try await transaction(durable: false) { tx in
             if reapFirst { _ = try await reap(tx, now: t) }
             guard let row = try await tx.row(Self.claimSQL,

@@ -23,7 +23,7 @@ public final class PostgresJobStore: Service, Sendable {
     /// The PostgreSQL schema (namespace) holding the tables; nil: the database's default.
     public let schema: String?
     /// When a claim last reaped overdue leases (claims reap at most once a second, as on SQLite).
-    let lastClaimReap = ReapClock()
+    let claimReaps = ClaimReapThrottle()
 
     /// A store on the database `url` names (``PostgresURL``); nothing is opened until ``run()``
     /// and ``migrate()``.
@@ -115,18 +115,3 @@ public final class PostgresJobStore: Service, Sendable {
 
 /// Every part of the store interface: the coordinator's HTTP layer can serve from PostgreSQL.
 extension PostgresJobStore: JobQueueStore {}
-
-/// The time of the last reap done by a claim.
-final class ReapClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = -Double.infinity
-
-    /// Whether a claim at `now` should reap first (at most once a second); records it if so.
-    func due(at now: Double) -> Bool {
-        lock.withLock {
-            guard now - last >= 1 else { return false }
-            last = now
-            return true
-        }
-    }
-}

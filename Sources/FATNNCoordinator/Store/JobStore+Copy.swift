@@ -8,17 +8,25 @@ extension JobStore {
     /// (`group_results`) are derived from them and are not copied.
     public static let copiedTables = ["sweeps", "jobs", "epochs", "results", "attempts", "job_artifacts", "tokens"]
 
-    /// Up to `limit` rows of `table` (one of ``copiedTables``) after SQLite row id `after`, in
-    /// row-id order, with the column names.
-    public func rows(of table: String, after: Int64, limit: Int) async throws -> CopiedRows {
+    /// The columns of `table` (one of ``copiedTables``), in order.
+    public func columns(of table: String) async throws -> [String] {
         guard Self.copiedTables.contains(table) else { throw StoreError.invalid(SweepError(path: "table", "'\(table)' is not copied")) }
+        return try await pool.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] as String } }
+    }
+
+    /// Up to `limit` rows of `table`'s `columns` (from ``columns(of:)``) after SQLite row id
+    /// `after`, in row-id order.
+    public func rows(of table: String, columns: [String], after: Int64, limit: Int) async throws -> [(rowid: Int64, values: [SQLValue])] {
+        guard Self.copiedTables.contains(table) else { throw StoreError.invalid(SweepError(path: "table", "'\(table)' is not copied")) }
+        // Names go into the statement: plain identifiers only (what PRAGMA table_info gives).
+        guard columns.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLowercase || $0.isNumber)) } }) else {
+            throw StoreError.invalid(SweepError(path: "columns", "not plain column names: \(columns)"))
+        }
         return try await pool.read { db in
-            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))").map { $0["name"] as String }
-            let rows = try Row.fetchAll(db, sql: "SELECT rowid AS fatnn_rowid, \(columns.joined(separator: ", ")) FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                                        arguments: [after, limit]).map { row in
+            try Row.fetchAll(db, sql: "SELECT rowid AS fatnn_rowid, \(columns.joined(separator: ", ")) FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                             arguments: [after, limit]).map { row in
                 (rowid: row["fatnn_rowid"] as Int64, values: columns.map { SQLValue(row[$0] as DatabaseValue) })
             }
-            return CopiedRows(columns: columns, rows: rows)
         }
     }
 
@@ -30,12 +38,6 @@ extension JobStore {
             return out
         }
     }
-}
-
-/// A batch of one table's rows, with their SQLite row ids.
-public struct CopiedRows: Sendable {
-    public var columns: [String]
-    public var rows: [(rowid: Int64, values: [SQLValue])]
 }
 
 extension SQLValue {

@@ -22,7 +22,7 @@ public final class JobStore: Sendable {
     let now: @Sendable () -> Double
     let batcher: WriteBatcher
     /// When a claim last reaped overdue leases (claims reap at most once a second).
-    private let lastClaimReap = LockedValue(-Double.infinity)
+    private let claimReaps = ClaimReapThrottle()
 
     /// This store as the HTTP layer's ``JobQueueStore``: writes group-committed, reads async.
     public var queue: SQLiteJobQueue { SQLiteJobQueue(store: self) }
@@ -186,11 +186,7 @@ public final class JobStore: Sendable {
     func rawClaimOp(worker: String, host: String, identity: String? = nil) -> @Sendable (Database) throws -> RawClaim {
         let t = now()
         let token = Self.newToken()
-        let reapFirst = lastClaimReap.update { last in
-            guard t - last >= 1 else { return false }
-            last = t
-            return true
-        }
+        let reapFirst = claimReaps.due(at: t)
         let leaseSeconds = timing.leaseSeconds
         return { [self] db in
             if reapFirst { try reap(db, now: t) }
@@ -235,4 +231,20 @@ final class LockedValue<T>: @unchecked Sendable {
     private var value: T
     init(_ v: T) { value = v }
     func update<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&value) } }
+}
+
+/// Claims reap overdue leases first, at most once a second (every store backend).
+public final class ClaimReapThrottle: Sendable {
+    private let last = LockedValue(-Double.infinity)
+
+    public init() {}
+
+    /// Whether a claim at `now` should reap first; records it if so.
+    public func due(at now: Double) -> Bool {
+        last.update { last in
+            guard now - last >= 1 else { return false }
+            last = now
+            return true
+        }
+    }
 }
