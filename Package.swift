@@ -103,8 +103,11 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
 
+        // Launchers: sbatch scripts and Kubernetes manifests of workers (no dependencies).
+        .target(name: "FATNNLaunch"),
+
         .executableTarget(name: "fatnn-coord", dependencies: [
-            "FATNNCoordinator", "FATNNPostgresStore", "FATNNClient", "FATNNJobs", "FATNNCommandLine", "FATNNCertificates",
+            "FATNNCoordinator", "FATNNLaunch", "FATNNPostgresStore", "FATNNClient", "FATNNJobs", "FATNNCommandLine", "FATNNCertificates",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -129,6 +132,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs", "FATNNVocabulary"], exclude: ["Fixtures"]),
+        .testTarget(name: "FATNNLaunchTests", dependencies: ["FATNNLaunch"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
             "FATNNCoordinator", "FATNNPostgresStore", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -10,5 +10,5 @@ struct FATNNCoord: AsyncParsableCommand {
             writes the database. The other commands talk to it over HTTP with the bearer token that \
             'serve' writes to DB.token (or --token-file).
             """,
-        subcommands: [Serve.self, Submit.self, Status.self, Results.self, Compare.self, Job.self, Cancel.self, Retry.self, Pause.self, Resume.self, Export.self, Bench.self, TLS.self, Token.self, Invalidate.self, DeleteModel.self, Migrate.self])
+        subcommands: [Serve.self, Submit.self, Status.self, Results.self, Compare.self, Job.self, Cancel.self, Retry.self, Pause.self, Resume.self, Export.self, Bench.self, TLS.self, Token.self, Invalidate.self, DeleteModel.self, Migrate.self, Launch.self])
 }
