@@ -132,7 +132,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "FATNNJobsTests", dependencies: ["FATNNJobs", "FATNNVocabulary"], exclude: ["Fixtures"]),
-        .testTarget(name: "FATNNLaunchTests", dependencies: ["FATNNLaunch"]),
+        .testTarget(name: "FATNNLaunchTests", dependencies: ["FATNNLaunch"], exclude: ["Fixtures"]),
         .testTarget(name: "FATNNCoordinatorTests", dependencies: [
             "FATNNCoordinator", "FATNNPostgresStore", "FATNNJobs", "FATNNEngine", "FATNNVocabulary",
             .product(name: "Hummingbird", package: "hummingbird"),

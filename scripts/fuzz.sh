@@ -5,7 +5,7 @@
 # inputs, and the sweep files of Jobs/. Crashes are kept as .build-fuzz/crash-TARGET-*; the
 # corpus grows in .build-fuzz/corpus/TARGET and is reused by the next run.
 #
-#   scripts/fuzz.sh            # 60 s in all (the short run scripts/test.sh makes)
+#   scripts/fuzz.sh            # 60 s in all (scripts/test.sh runs `scripts/fuzz.sh 30`)
 #   scripts/fuzz.sh 7200       # two hours
 #   FATNN_FUZZ_TARGETS="model sweep" scripts/fuzz.sh 600
 #   FATNN_FUZZ_RUNS=1000000 scripts/fuzz.sh   # each target until 10^6 executions instead

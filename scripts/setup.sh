@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what FATNN needs from Debian's packages, skipping what is present.
 # Used by scripts/quickstart.sh and scripts/test.sh; safe to run again.
-#   scripts/setup.sh [--browser] [--arm64] [--postgres]
+#   scripts/setup.sh [--browser] [--arm64] [--postgres] [--slurm]
 #     --browser  also chromium (the dashboard's browser test)
 #     --postgres also the PostgreSQL server (the PostgreSQL store's tests, scripts/postgres.sh)
+#     --slurm    also Slurm and munge (the Slurm launcher's test, scripts/slurm.sh)
 #     --arm64    also, on x86-64, the aarch64 cross compiler's libc and qemu-user (scripts/test_neon.sh)
 set -euo pipefail
 
@@ -13,7 +14,8 @@ for flag in "$@"; do
     --browser) packages+=(chromium) ;;
     --arm64) [ "$(uname -m)" = aarch64 ] || packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
     --postgres) packages+=(postgresql) ;;
-    *) echo "setup: unknown option $flag (known: --browser, --arm64, --postgres)" >&2; exit 2 ;;
+    --slurm) packages+=(slurm-wlm munge) ;;
+    *) echo "setup: unknown option $flag (known: --browser, --arm64, --postgres, --slurm)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs the whole test suite:
-#   1. the JSON Schemas against the example sweeps (skipped without the Python package jsonschema),
-#      and the arm64 NEON kernels against the scalar oracle under qemu-aarch64 (scripts/test_neon.sh);
+#   1. the JSON Schemas against the example sweeps, and `fatnn-coord launch k8s`'s manifests
+#      against Kubernetes' Job and Secret schemas (both skipped without the Python packages
+#      jsonschema and PyYAML), and the arm64 NEON kernels against the scalar oracle under
+#      qemu-aarch64 (scripts/test_neon.sh);
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
 #   (setup also installs chromium, for the dashboard test in a headless browser, and the aarch64
 #   cross compiler's libc and qemu-user, for the NEON check)
@@ -12,25 +14,33 @@
 #      workers, the reliability tests (real coordinator and worker processes killed and stopped)
 #      and the dashboard tests (a server and a headless browser), so that no compute-heavy test
 #      competes with their timing (beside them, an in-process coordinator can miss its clients'
-#      30 s deadlines on 2 cores);
-#   5. the fuzz targets for 60 s in all (scripts/fuzz.sh; long runs: scripts/fuzz.sh SECONDS).
+#      30 s deadlines on 2 cores); among them the Slurm launcher's test on a one-node Slurm
+#      cluster started by scripts/slurm.sh (FATNN_TEST_SLURM; needs root, else skipped);
+#   5. the fuzz targets for 30 s in all (scripts/fuzz.sh; long runs: scripts/fuzz.sh SECONDS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh --browser --arm64 --postgres
+scripts/setup.sh --browser --arm64 --postgres --slurm
 swift build --build-tests
 python3 scripts/check_schemas.py
+python3 scripts/check_kubernetes.py "$(swift build --show-bin-path)/fatnn-coord"
 scripts/test_neon.sh
 smoke=$(mktemp -d)
 RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.json || { echo "test.sh: quickstart smoke run failed; logs in $smoke" >&2; exit 1; }
 rm -rf "$smoke"
 endToEnd='^EndToEndTests\.'
-pg=$(mktemp -d)
-trap 'scripts/postgres.sh stop "$pg" >/dev/null 2>&1 || true; rm -rf "$pg"' EXIT
-export FATNN_TEST_POSTGRES
+pg=$(mktemp -d); slurm=$(mktemp -d)
+trap 'scripts/postgres.sh stop "$pg" >/dev/null 2>&1 || true; scripts/slurm.sh stop "$slurm" >/dev/null 2>&1 || true; rm -rf "$pg" "$slurm"' EXIT
+export FATNN_TEST_POSTGRES FATNN_TEST_SLURM
 if ! FATNN_TEST_POSTGRES=$(scripts/postgres.sh start "$pg"); then
   echo "test.sh: no PostgreSQL server (see above): the PostgreSQL store's tests are skipped" >&2
   FATNN_TEST_POSTGRES=""
+fi
+FATNN_TEST_SLURM=""
+if [[ $(id -u) != 0 ]]; then
+  echo "test.sh: not root: the Slurm launcher's test is skipped (scripts/slurm.sh starts slurmd, which runs jobs as their users)" >&2
+else
+  FATNN_TEST_SLURM=$(scripts/slurm.sh start "$slurm")
 fi
 # Built above: --skip-build saves SwiftPM's second look at the build graph (about 15 s a run).
 swift test --disable-xctest --skip-build --skip "$endToEnd"
@@ -40,4 +50,4 @@ for path in scalar avx512; do
   FATNN_FLOAT_PATH=$path swift test --disable-xctest --skip-build --filter 'FloatConvolutionTests|ConvolutionTests/convGradients'
 done
 swift test --disable-xctest --skip-build --no-parallel --filter "$endToEnd"
-scripts/fuzz.sh 60
+scripts/fuzz.sh 30
