@@ -41,6 +41,7 @@ case "$cmd" in
     host=$(hostname -s)
     cpus=$(nproc)
     mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
+    chmod go+x "$dir"   # munged (the munge user) must reach its socket folder, even in a mktemp -d folder
     chown munge:munge "$dir/munge"; chmod 0711 "$dir/munge"
     cat > "$conf" <<EOF
 ClusterName=fatnn-test
