@@ -9,9 +9,9 @@ import PostgresNIO
 extension PostgresJobStore {
     /// The job's lifecycle, its row locked until the transaction ends (nil: no such job).
     func load(_ tx: PostgresTx, _ id: Int64, lock: Bool = true) async throws -> JobLifecycle? {
-        guard let r = try await tx.row("SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?\(lock ? " FOR UPDATE" : "")", [id]) else {
-            return nil
-        }
+        let rows = lock ? try await tx.rows(LockJob(args: [.integer(id)]))
+                        : try await tx.rows("SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?", [id])
+        guard let r = rows.first else { return nil }
         return JobLifecycle(row: .init(
             state: try r.get("state"), attempts: try r.get("attempts"), errorCount: try r.get("error_count"),
             lostCount: try r.get("lost_count"), claimToken: try r.get("claim_token"), leasedAt: try r.get("leased_at"),
@@ -21,27 +21,43 @@ extension PostgresJobStore {
             timeoutSeconds: try r.get("timeout_seconds")))
     }
 
-    /// Applies `event` to job `id`: writes the new state (and `extra` columns) and closes the
-    /// attempt the transition closes. The dependency effects are the caller's
-    /// (``Transition/needsDependencyCheck``, then ``failOrphans(_:now:)`` once).
+    /// Applies `event` to job `id`: writes the new state (and `extra` columns), closes the
+    /// attempt the transition closes (setting `closeExtra` columns too), and runs the
+    /// statements `also` returns for the transition, all as one statement (``combined(_:)``).
+    /// The dependency effects are the caller's (``Transition/needsDependencyCheck``, then
+    /// ``failOrphans(_:now:)`` once).
     func apply(_ event: LifecycleEvent, job id: Int64, _ tx: PostgresTx, now t: Double,
-               extra: [(column: String, value: SQLValue)] = []) async throws -> Transition {
+               extra: [(column: String, value: SQLValue)] = [], closeExtra: [(column: String, value: SQLValue)] = [],
+               also: (Transition) -> [SQLStatement] = { _ in [] }) async throws -> Transition {
         guard let before = try await load(tx, id) else { throw StoreError.jobNotFound(id) }
         let tr: Transition
         do { tr = try before.applying(event, at: t, timing: timing) } catch { throw StoreError(error, job: id) }
         if tr.repeated { return tr }
         let changes = JobLifecycle.changes(from: before, to: tr.after) + extra + [("updated_at", .real(t))]
-        try await tx.execute("UPDATE jobs SET " + changes.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?",
-                             changes.map(\.value) + [SQLValue.integer(id)])
+        var statements = [SQLStatement("UPDATE jobs SET " + changes.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?",
+                                       changes.map(\.value) + [.integer(id)])]
         for effect in tr.effects {
             if case .closeAttempt(let n, let outcome, let message) = effect {
-                try await tx.execute("UPDATE attempts SET ended_at = ?, outcome = ?, error = ? WHERE job_id = ? AND attempt = ?",
-                                     [t, outcome.rawValue, message, id, n])
+                let set: [(column: String, value: SQLValue)] = [("ended_at", .real(t)), ("outcome", .text(outcome.rawValue)),
+                                                               ("error", message.map(SQLValue.text) ?? .null)] + closeExtra
+                statements.append(SQLStatement("UPDATE attempts SET " + set.map { $0.column + " = ?" }.joined(separator: ", ")
+                                               + " WHERE job_id = ? AND attempt = ?", set.map(\.value) + [.integer(id), .integer(Int64(n))]))
             }
             // openAttempt comes only from a claim, which is one statement (claim); the
             // dependency effects are the caller's.
         }
+        statements += also(tr)
+        try await tx.execute(combined(statements))
         return tr
+    }
+
+    /// Data-modifying statements as one: all but the last as `WITH` queries, which PostgreSQL
+    /// runs whether or not they are referenced, on the same snapshot (so no two may change the
+    /// same row, and none sees another's changes). One round trip instead of one each.
+    func combined(_ statements: [SQLStatement]) -> SQLStatement {
+        guard statements.count > 1, let last = statements.last else { return statements.first ?? SQLStatement("SELECT 1", []) }
+        let with = statements.dropLast().enumerated().map { "s\($0.offset) AS (\($0.element.sql))" }.joined(separator: ",\n     ")
+        return SQLStatement("WITH " + with + "\n" + last.sql, statements.flatMap(\.args))
     }
 
     /// ``LifecycleEvent/parentEnded(_:_:)`` for every queued job whose parent ended without
@@ -77,14 +93,30 @@ extension PostgresJobStore {
         return try r.get("id")
     }
 
-    func record(_ tx: PostgresTx, job id: Int64, epoch e: EpochReport) async throws {
-        try await tx.execute("""
+    /// Upserts epoch reports of job `id` in one statement (one report per epoch: the last given wins).
+    func recordEpochs(job id: Int64, _ reports: [EpochReport]) -> SQLStatement? {
+        var byEpoch: [Int: EpochReport] = [:]
+        for e in reports { byEpoch[e.epoch] = e }
+        guard !byEpoch.isEmpty else { return nil }
+        let rows = byEpoch.keys.sorted().compactMap { byEpoch[$0] }
+        return SQLStatement("""
             INSERT INTO epochs (job_id, epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", "))
             ON CONFLICT (job_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, train_accuracy = excluded.train_accuracy,
                 val_accuracy = excluded.val_accuracy, learning_rate = excluded.learning_rate, seconds = excluded.seconds
-            """, [id, e.epoch, e.trainLoss, e.trainAccuracy, e.validationAccuracy, e.learningRate, e.seconds])
+            """, rows.flatMap { e -> [SQLValue] in
+                [.integer(id), e.epoch.sqlValue, e.trainLoss.sqlValue, e.trainAccuracy.sqlValue, e.validationAccuracy.sqlValue,
+                 e.learningRate.sqlValue, e.seconds.sqlValue]
+            })
     }
+}
+
+/// The job's lifecycle columns, its row locked (``PostgresJobStore/load(_:_:lock:)``).
+struct LockJob: StorePreparedStatement {
+    static let text = "SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ? FOR UPDATE"
+    static let bindingDataTypes: [PostgresDataType] = [.int8]
+    static let sql = PostgresSQL.numbered(text)
+    let args: [SQLValue]
 }
 
 extension PostgresJobStore {

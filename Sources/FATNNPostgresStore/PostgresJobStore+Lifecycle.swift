@@ -1,6 +1,7 @@
 import FATNNCoordinator
 import FATNNJobs
 import Foundation
+import PostgresNIO
 
 /// The lifecycle operations of ``JobLifecycleStore``, each one transaction. Group summaries for
 /// the leaderboard are not kept yet (the reads are not built on PostgreSQL).
@@ -10,30 +11,30 @@ extension PostgresJobStore: JobLifecycleStore {
         return EncodedClaim(body: raw.jsonBody(), job: raw.job.map { ($0.id, $0.attempt) })
     }
 
-    /// Reaps overdue leases (at most once a second), then picks and leases the highest-priority, oldest claimable job in
-    /// one statement (``JobsSQL/claim(lock:)``, as the SQLite store): `FOR UPDATE SKIP LOCKED`
-    /// makes concurrent claims take different jobs.
+    /// Reaps overdue leases (at most once a second, in a transaction of its own), then picks and
+    /// leases the highest-priority, oldest claimable job and opens its attempt in one statement
+    /// (``claimSQL``, the claim of ``JobsSQL/claim(lock:)`` as on SQLite, and the attempt's
+    /// INSERT as a data-modifying `WITH`): `FOR UPDATE SKIP LOCKED` makes concurrent claims take
+    /// different jobs. Only a claim that finds nothing asks whether jobs are pending.
     public func claim(worker: String, host: String, identity: String? = nil) async throws -> RawClaim {
-        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds, reapFirst = claimReaps.due(at: t)
-        return try await transaction(durable: false) { tx in
-            if reapFirst { _ = try await reap(tx, now: t) }
-            guard let row = try await tx.row(Self.claimSQL,
-                                             [token, t, t + lease, worker, host, t, t, t]) else {
-                let pending = try await tx.row(JobsSQL.pending)?.get("pending", as: Bool.self) ?? false
-                return RawClaim(job: nil, pending: pending)
-            }
-            let id: Int64 = try row.get("id"), attempt: Int = try row.get("attempts")
-            try await tx.execute("""
-                INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity) VALUES (?, ?, ?, ?, ?, 'running', ?)
-                """, [id, attempt, worker, host, t, identity])
-            return RawClaim(job: .init(id: id, claimToken: token, config: try row.get("config"), leaseSeconds: lease,
-                                       attempt: attempt, replica: try row.get("replica")), pending: true)
+        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds
+        if claimReaps.due(at: t) { _ = try await transaction(durable: false) { tx in try await reap(tx, now: t) } }
+        let values: [any SQLBindable] = [token, t, t + lease, worker, host, t, t, t, worker, host, t, identity]
+        let claim = ClaimJob(args: values.map(\.sqlValue))
+        guard let row = try await statement(durable: false, claim).first else {
+            let pending = try await read { tx in try await tx.row(JobsSQL.pending)?.get("pending", as: Bool.self) } ?? false
+            return RawClaim(job: nil, pending: pending)
         }
+        return RawClaim(job: .init(id: try row.get("id"), claimToken: token, config: try row.get("config"), leaseSeconds: lease,
+                                   attempt: try row.get("attempts"), replica: try row.get("replica")), pending: true)
     }
 
-    /// The claim statement, its pick locking the row it takes and skipping rows others hold.
-    static let claimSQL = JobsSQL.claim(lock: "FOR UPDATE OF j SKIP LOCKED")
+    /// The claim statement, its pick locking the row it takes and skipping rows others hold, with
+    /// the new attempt's row inserted by the same statement.
+    static let claimSQL = ClaimJob.text
 
+    /// One transaction of three statements on the fast pool: the job's row locked and read, then
+    /// its new lease (and the epoch's report) written in one statement.
     public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         let t = now()
         return try await transaction(durable: false) { tx in
@@ -42,30 +43,37 @@ extension PostgresJobStore: JobLifecycleStore {
                 progress += [("last_epoch", e.epoch.sqlValue), ("last_loss", e.trainLoss.sqlValue),
                              ("last_accuracy", (e.validationAccuracy ?? e.trainAccuracy).sqlValue)]
             }
-            let tr = try await apply(.heartbeat(token: token), job: id, tx, now: t, extra: progress)
-            if let e = epoch { try await record(tx, job: id, epoch: e) }
+            let tr = try await apply(.heartbeat(token: token), job: id, tx, now: t, extra: progress) { _ in
+                epoch.flatMap { recordEpochs(job: id, [$0]) }.map { [$0] } ?? []
+            }
             return API.HeartbeatReply(cancel: tr.after.cancelRequested)
         }
     }
 
+    /// One durable transaction: the job's row locked and read, then one statement that ends the
+    /// job, closes its attempt (recording the reporting identity), stores the result and its
+    /// epochs, and keeps only the accepted attempt's models, marked accepted.
     public func complete(job id: Int64, token: String, result: JobResult, identity: String?) async throws {
         let t = now()
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
         try await transaction { tx in
-            let tr = try await apply(.succeed(token: token), job: id, tx, now: t)
-            if tr.repeated { return }
-            try await tx.execute("""
-                INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
-                                     images_per_second, host, threads, result, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [id, result.testAccuracy, result.testLoss, result.validationAccuracy, result.trainLoss, result.trainSeconds,
-                      result.imagesPerSecond, result.host, result.threads, json, t])
-            for e in result.epochs { try await record(tx, job: id, epoch: e) }
-            try await tx.execute("DELETE FROM job_artifacts WHERE job_id = ? AND attempt != (SELECT attempts FROM jobs WHERE id = ?)", [id, id])
-            try await tx.execute("UPDATE job_artifacts SET accepted = 1 WHERE job_id = ?", [id])
-            try await tx.execute("""
-                UPDATE attempts SET result_identity = ? WHERE job_id = ? AND attempt = (SELECT attempts FROM jobs WHERE id = ?)
-                """, [identity, id, id])
+            _ = try await apply(.succeed(token: token), job: id, tx, now: t, closeExtra: [("result_identity", identity.sqlValue)]) { tr in
+                // The attempt that succeeds is the job's current one (`attempts`, unchanged by succeeding).
+                let attempt = SQLValue.integer(Int64(tr.after.attempts))
+                var also = [
+                    SQLStatement("""
+                        INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
+                                             images_per_second, host, threads, result, finished_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [.integer(id), result.testAccuracy.sqlValue, result.testLoss.sqlValue, result.validationAccuracy.sqlValue,
+                              result.trainLoss.sqlValue, result.trainSeconds.sqlValue, result.imagesPerSecond.sqlValue,
+                              result.host.sqlValue, result.threads.sqlValue, .text(json), .real(t)]),
+                    SQLStatement("DELETE FROM job_artifacts WHERE job_id = ? AND attempt != ?", [.integer(id), attempt]),
+                    SQLStatement("UPDATE job_artifacts SET accepted = 1 WHERE job_id = ? AND attempt = ?", [.integer(id), attempt]),
+                ]
+                if let epochs = recordEpochs(job: id, result.epochs) { also.append(epochs) }
+                return also
+            }
         }
     }
 
@@ -161,4 +169,21 @@ extension PostgresJobStore: JobLifecycleStore {
             return StoredLifecycle(lifecycle: l, attempts: attempts)
         }
     }
+}
+
+/// ``PostgresJobStore/claimSQL`` as a prepared statement (its planning costs about 1 ms).
+struct ClaimJob: StorePreparedStatement {
+    static let text = """
+        WITH c AS (\(JobsSQL.claim(lock: "FOR UPDATE OF j SKIP LOCKED"))),
+             a AS (INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity)
+                   SELECT id, attempts, ?::text, ?::text, ?::double precision, 'running', ?::text FROM c)
+        SELECT id, config, attempts, replica FROM c
+        """
+    /// The parameters' types, fixed when the statement is prepared: token, leased at, lease
+    /// ends, worker, host, heartbeat, updated, now (claimable), then the attempt's worker, host,
+    /// start and identity.
+    static let bindingDataTypes: [PostgresDataType] = [.text, .float8, .float8, .text, .text, .float8, .float8, .float8,
+                                                       .text, .text, .float8, .text]
+    static let sql = PostgresSQL.numbered(text)
+    let args: [SQLValue]
 }

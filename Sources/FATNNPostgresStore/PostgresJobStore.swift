@@ -15,7 +15,13 @@ import ServiceLifecycle
 /// both stores with one clock. The connection pool (`PostgresClient`) must be running: run this
 /// store as a `Service` (``run()``) in the caller's service group or task group.
 public final class PostgresJobStore: Service, Sendable {
+    /// The pool of durable operations (results, job errors, submissions, admin changes): a
+    /// commit returns once the WAL is flushed.
     let client: PostgresClient
+    /// The pool of claims and heartbeats: its connections start with `synchronous_commit = off`
+    /// (see ``transaction(durable:_:)``), so that a claim is one statement, with no transaction
+    /// block around it to set that in.
+    let fastClient: PostgresClient
     /// Lease and backoff timing.
     public let timing: LifecycleTiming
     let now: @Sendable () -> Double
@@ -46,15 +52,25 @@ public final class PostgresJobStore: Service, Sendable {
         }
         self.schema = schema
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        var fast = configuration
+        fast.options.additionalStartupParameters.append(("synchronous_commit", "off"))
+        fastClient = PostgresClient(configuration: fast, backgroundLogger: logger)
         self.timing = LifecycleTiming(leaseSeconds: leaseSeconds, backoffSeconds: backoffSeconds,
                                       maxBackoffSeconds: max(backoffSeconds, min(600, backoffSeconds * 64)))
         self.now = clock
         self.logger = logger
     }
 
-    /// Runs the connection pool until cancelled (or the service group shuts down).
+    /// Runs the connection pools until cancelled (or the service group shuts down).
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.client.run() }
+        await cancelWhenGracefulShutdown { await self.runPools() }
+    }
+
+    func runPools() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.fastClient.run() }
+        }
     }
 
     /// Runs the connection pool, migrates the schema (``migrate()``) and runs `body`; stops the
@@ -64,7 +80,7 @@ public final class PostgresJobStore: Service, Sendable {
     ///   URL or a server that is down fails here, naming the URL, instead of waiting forever).
     public func withRunning<T: Sendable>(connectSeconds: Double = 30, _ body: () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.client.run() }
+            group.addTask { await self.runPools() }
             defer { group.cancelAll() }
             try await withThrowingTaskGroup(of: Bool.self) { race in
                 race.addTask { try await self.migrate(); return true }
@@ -86,9 +102,9 @@ public final class PostgresJobStore: Service, Sendable {
     /// transaction the server aborted as a deadlock or serialization failure (two coordinators
     /// locking the same jobs in different orders) is run again, up to 5 times.
     ///
-    /// - Parameter durable: false commits without waiting for the WAL flush
-    ///   (`synchronous_commit = off`, for claims and heartbeats, as the SQLite store commits them
-    ///   with `synchronous=NORMAL`): atomic and safe from a coordinator crash; a crash of the
+    /// - Parameter durable: false runs on ``fastClient``, whose commits do not wait for the WAL
+    ///   flush (`synchronous_commit = off`, for claims and heartbeats, as the SQLite store commits
+    ///   them with `synchronous=NORMAL`): atomic and safe from a coordinator crash; a crash of the
     ///   database server may lose the last fraction of a second of them, and then the worker's
     ///   next call is refused, which is safe.
     func transaction<T: Sendable>(durable: Bool = true, _ body: (PostgresTx) async throws -> T) async throws -> T {
@@ -96,20 +112,40 @@ public final class PostgresJobStore: Service, Sendable {
         while true {
             attempt += 1
             do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    let tx = PostgresTx(connection: connection, logger: logger)
-                    if !durable { try await tx.execute("SET LOCAL synchronous_commit = off") }
-                    return try await body(tx)
+                return try await (durable ? client : fastClient).withTransaction(logger: logger) { connection in
+                    try await body(PostgresTx(connection: connection, logger: logger))
                 }
             } catch let e as PostgresTransactionError {
                 // The operation's own error (a stale claim, a missing job) is what the caller needs.
                 let error = e.closureError ?? e.commitError ?? e.beginError ?? e
-                if attempt < 5, let p = error as? PSQLError, let state = p.serverInfo?[.sqlState], ["40001", "40P01"].contains(state) {
-                    continue
-                }
+                if attempt < 5, Self.isRetryable(error) { continue }
                 throw error
             }
         }
+    }
+
+    /// One statement outside a transaction block (atomic by itself), on the pool `durable`
+    /// chooses; retried like ``transaction(durable:_:)``.
+    func statement<S: StorePreparedStatement>(durable: Bool, _ statement: S) async throws -> [PostgresRandomAccessRow] {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await (durable ? client : fastClient).withConnection { connection in
+                    try await PostgresTx(connection: connection, logger: logger).rows(statement)
+                }
+            } catch {
+                if attempt < 5, Self.isRetryable(error) { continue }
+                throw error
+            }
+        }
+    }
+
+    /// A deadlock or serialization failure (two coordinators locking the same jobs in different
+    /// orders): the server aborted the statement, and running it again is safe.
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let p = error as? PSQLError, let state = p.serverInfo?[.sqlState] else { return false }
+        return ["40001", "40P01"].contains(state)
     }
 }
 
