@@ -12,7 +12,13 @@ extension PostgresJobStore {
         let rows = lock ? try await tx.rows(LockJob(args: [.integer(id)]))
                         : try await tx.rows("SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?", [id])
         guard let r = rows.first else { return nil }
-        return JobLifecycle(row: try Self.lifecycleRow(r))
+        return JobLifecycle(row: .init(
+            state: try r.get("state"), attempts: try r.get("attempts"), errorCount: try r.get("error_count"),
+            lostCount: try r.get("lost_count"), claimToken: try r.get("claim_token"), leasedAt: try r.get("leased_at"),
+            leaseExpiresAt: try r.get("lease_expires_at"), notBefore: try r.get("not_before"),
+            cancelRequested: try r.get("cancel_requested", as: Int.self) != 0, error: try r.get("error"),
+            maxErrorRetries: try r.get("max_error_retries"), maxLostRetries: try r.get("max_lost_retries"),
+            timeoutSeconds: try r.get("timeout_seconds")))
     }
 
     /// Applies `event` to job `id`: writes the new state (and `extra` columns), closes the
@@ -22,17 +28,25 @@ extension PostgresJobStore {
     /// ``failOrphans(_:now:)`` once).
     func apply(_ event: LifecycleEvent, job id: Int64, _ tx: PostgresTx, now t: Double,
                extra: [(column: String, value: SQLValue)] = [], closeExtra: [(column: String, value: SQLValue)] = [],
-               also: (Transition) -> [GatedStatement] = { _ in [] }) async throws -> Transition {
+               also: (Transition) -> [SQLStatement] = { _ in [] }) async throws -> Transition {
         guard let before = try await load(tx, id) else { throw StoreError.jobNotFound(id) }
         let tr: Transition
         do { tr = try before.applying(event, at: t, timing: timing) } catch { throw StoreError(error, job: id) }
         if tr.repeated { return tr }
         let changes = JobLifecycle.changes(from: before, to: tr.after) + extra + [("updated_at", .real(t))]
-        // openAttempt comes only from a claim, which is one statement (claim); the dependency
-        // effects are the caller's.
-        let statements = [SQLStatement("UPDATE jobs SET " + changes.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?",
+        var statements = [SQLStatement("UPDATE jobs SET " + changes.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?",
                                        changes.map(\.value) + [.integer(id)])]
-            + (Self.attemptCloses(tr, job: id, now: t, closeExtra: closeExtra) + also(tr)).map { $0.gated("TRUE") }
+        for effect in tr.effects {
+            if case .closeAttempt(let n, let outcome, let message) = effect {
+                let set: [(column: String, value: SQLValue)] = [("ended_at", .real(t)), ("outcome", .text(outcome.rawValue)),
+                                                               ("error", message.map(SQLValue.text) ?? .null)] + closeExtra
+                statements.append(SQLStatement("UPDATE attempts SET " + set.map { $0.column + " = ?" }.joined(separator: ", ")
+                                               + " WHERE job_id = ? AND attempt = ?", set.map(\.value) + [.integer(id), .integer(Int64(n))]))
+            }
+            // openAttempt comes only from a claim, which is one statement (claim); the
+            // dependency effects are the caller's.
+        }
+        statements += also(tr)
         try await tx.execute(combined(statements))
         return tr
     }
@@ -79,18 +93,15 @@ extension PostgresJobStore {
         return try r.get("id")
     }
 
-    /// Upserts epoch reports of job `id` in one statement (one report per epoch: the last given
-    /// wins), gated (``GatedStatement``).
-    func recordEpochs(job id: Int64, _ reports: [EpochReport]) -> GatedStatement? {
+    /// Upserts epoch reports of job `id` in one statement (one report per epoch: the last given wins).
+    func recordEpochs(job id: Int64, _ reports: [EpochReport]) -> SQLStatement? {
         var byEpoch: [Int: EpochReport] = [:]
         for e in reports { byEpoch[e.epoch] = e }
         guard !byEpoch.isEmpty else { return nil }
         let rows = byEpoch.keys.sorted().compactMap { byEpoch[$0] }
-        // Typed placeholders: a VALUES list under SELECT would read an untyped NULL as text.
-        let row = "(?::bigint, ?::integer, ?::double precision, ?::double precision, ?::double precision, ?::double precision, ?::double precision)"
-        return GatedStatement("""
+        return SQLStatement("""
             INSERT INTO epochs (job_id, epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds)
-            SELECT * FROM (VALUES \(Array(repeating: row, count: rows.count).joined(separator: ", "))) v WHERE {gate}
+            VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", "))
             ON CONFLICT (job_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, train_accuracy = excluded.train_accuracy,
                 val_accuracy = excluded.val_accuracy, learning_rate = excluded.learning_rate, seconds = excluded.seconds
             """, rows.flatMap { e -> [SQLValue] in

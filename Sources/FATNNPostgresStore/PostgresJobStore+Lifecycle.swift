@@ -33,45 +33,47 @@ extension PostgresJobStore: JobLifecycleStore {
     /// the new attempt's row inserted by the same statement.
     static let claimSQL = ClaimJob.text
 
-    /// Two statements on the fast pool (``applyAtomically``): the job's row read, then its new
-    /// lease (and the epoch's report) written if the row is unchanged.
+    /// One transaction of three statements on the fast pool: the job's row locked and read, then
+    /// its new lease (and the epoch's report) written in one statement.
     public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         let t = now()
-        var progress: [(column: String, value: SQLValue)] = [("last_heartbeat_at", .real(t))]
-        if let e = epoch {
-            progress += [("last_epoch", e.epoch.sqlValue), ("last_loss", e.trainLoss.sqlValue),
-                         ("last_accuracy", (e.validationAccuracy ?? e.trainAccuracy).sqlValue)]
+        return try await transaction(durable: false) { tx in
+            var progress: [(column: String, value: SQLValue)] = [("last_heartbeat_at", .real(t))]
+            if let e = epoch {
+                progress += [("last_epoch", e.epoch.sqlValue), ("last_loss", e.trainLoss.sqlValue),
+                             ("last_accuracy", (e.validationAccuracy ?? e.trainAccuracy).sqlValue)]
+            }
+            let tr = try await apply(.heartbeat(token: token), job: id, tx, now: t, extra: progress) { _ in
+                epoch.flatMap { recordEpochs(job: id, [$0]) }.map { [$0] } ?? []
+            }
+            return API.HeartbeatReply(cancel: tr.after.cancelRequested)
         }
-        let tr = try await applyAtomically(.heartbeat(token: token), job: id, durable: false, now: t, extra: progress) { _ in
-            epoch.flatMap { recordEpochs(job: id, [$0]) }.map { [$0] } ?? []
-        }
-        return API.HeartbeatReply(cancel: tr.after.cancelRequested)
     }
 
-    /// Two durable statements (``applyAtomically``): the job's row read, then one statement
-    /// that ends the job, closes its attempt (recording the reporting identity), stores the
-    /// result and its epochs, and keeps only the accepted attempt's models, marked accepted.
+    /// One durable transaction: the job's row locked and read, then one statement that ends the
+    /// job, closes its attempt (recording the reporting identity), stores the result and its
+    /// epochs, and keeps only the accepted attempt's models, marked accepted.
     public func complete(job id: Int64, token: String, result: JobResult, identity: String?) async throws {
         let t = now()
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        _ = try await applyAtomically(.succeed(token: token), job: id, durable: true, now: t,
-                                      closeExtra: [("result_identity", identity.sqlValue)]) { tr in
-            // The attempt that succeeds is the job's current one (`attempts`, unchanged by succeeding).
-            let attempt = SQLValue.integer(Int64(tr.after.attempts))
-            var also = [
-                GatedStatement("""
-                    INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
-                                         images_per_second, host, threads, result, finished_at)
-                    SELECT ?::bigint, ?::double precision, ?::double precision, ?::double precision, ?::double precision,
-                           ?::double precision, ?::double precision, ?::text, ?::integer, ?::text, ?::double precision WHERE {gate}
-                    """, [.integer(id), result.testAccuracy.sqlValue, result.testLoss.sqlValue, result.validationAccuracy.sqlValue,
-                          result.trainLoss.sqlValue, result.trainSeconds.sqlValue, result.imagesPerSecond.sqlValue,
-                          result.host.sqlValue, result.threads.sqlValue, .text(json), .real(t)]),
-                GatedStatement("DELETE FROM job_artifacts WHERE job_id = ? AND attempt != ? AND {gate}", [.integer(id), attempt]),
-                GatedStatement("UPDATE job_artifacts SET accepted = 1 WHERE job_id = ? AND attempt = ? AND {gate}", [.integer(id), attempt]),
-            ]
-            if let epochs = recordEpochs(job: id, result.epochs) { also.append(epochs) }
-            return also
+        try await transaction { tx in
+            _ = try await apply(.succeed(token: token), job: id, tx, now: t, closeExtra: [("result_identity", identity.sqlValue)]) { tr in
+                // The attempt that succeeds is the job's current one (`attempts`, unchanged by succeeding).
+                let attempt = SQLValue.integer(Int64(tr.after.attempts))
+                var also = [
+                    SQLStatement("""
+                        INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
+                                             images_per_second, host, threads, result, finished_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [.integer(id), result.testAccuracy.sqlValue, result.testLoss.sqlValue, result.validationAccuracy.sqlValue,
+                              result.trainLoss.sqlValue, result.trainSeconds.sqlValue, result.imagesPerSecond.sqlValue,
+                              result.host.sqlValue, result.threads.sqlValue, .text(json), .real(t)]),
+                    SQLStatement("DELETE FROM job_artifacts WHERE job_id = ? AND attempt != ?", [.integer(id), attempt]),
+                    SQLStatement("UPDATE job_artifacts SET accepted = 1 WHERE job_id = ? AND attempt = ?", [.integer(id), attempt]),
+                ]
+                if let epochs = recordEpochs(job: id, result.epochs) { also.append(epochs) }
+                return also
+            }
         }
     }
 

@@ -165,13 +165,9 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     case notEmpty(Int)
     /// After a copy, a table holds another number of rows than its source.
     case countMismatch(String, source: Int, copied: Int)
-    /// A job's row changed under 20 attempts in a row to apply one event to it.
-    case contended(job: Int64)
 
     public var description: String {
         switch self {
-        case .contended(let job):
-            "job \(job) changed under 20 attempts in a row to apply one event: the database is overloaded; try again"
         case .newerSchema(let found, let known):
             "the database's schema is version \(found), newer than this build's \(known): upgrade fatnn-coord"
         case .unexpectedColumn(let column, let type):

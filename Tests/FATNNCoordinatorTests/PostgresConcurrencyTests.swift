@@ -42,4 +42,34 @@ struct PostgresConcurrencyTests {
             }
         }
     }
+
+    /// Heartbeats through one coordinator racing the other's reaper over expired leases: each
+    /// job ends one way only: heartbeat accepted and still leased, or reaped (lost) and the
+    /// heartbeat refused. A heartbeat written over a reaped row would show both.
+    @Test func heartbeatsRacingAReaperAreEachAppliedOrRefused() async throws {
+        let clock = TestClock()
+        try await PostgresFixtures.withStores(2, leaseSeconds: 30, maxConnections: 8, clock: clock) { stores in
+            _ = try await stores[0].submit(try sampleSweep(seeds: Array(1...20), rates: [0.05, 0.1]), document: "{}", replicate: 0)
+            var claims: [(Int64, String)] = []
+            while let job = try await stores[0].claim(worker: "w", host: "h").job { claims.append((job.id, job.claimToken)) }
+            #expect(claims.count == 40)
+            clock.advance(31)
+            let accepted = try await withThrowingTaskGroup(of: (Int64, Bool)?.self) { group in
+                group.addTask { _ = try await stores[1].reap(); return nil }
+                for (id, token) in claims {
+                    group.addTask { (id, (try? await stores[0].heartbeat(job: id, token: token, epoch: nil)) != nil) }
+                }
+                return try await group.reduce(into: [Int64: Bool]()) { if let (id, ok) = $1 { $0[id] = ok } }
+            }
+            _ = try await stores[1].reap()  // whatever the first reap did not reach (leases not renewed)
+            for (id, _) in claims {
+                let l = try #require(try await stores[1].lifecycle(of: id))
+                if accepted[id] == true {
+                    #expect(l.lifecycle.state == .leased && l.lifecycle.lostCount == 0 && l.attempts.map(\.outcome) == ["running"], "job \(id)")
+                } else {
+                    #expect(l.lifecycle.state == .queued && l.lifecycle.lostCount == 1 && l.attempts.map(\.outcome) == ["lost"], "job \(id)")
+                }
+            }
+        }
+    }
 }
