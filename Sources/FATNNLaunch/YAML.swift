@@ -91,7 +91,7 @@ public enum YAMLWriter {
     /// A key written plain when it is a plain identifier, else quoted.
     static func key(_ k: String) -> String {
         let plain = k.first.map { $0.isASCII && ($0.isLetter || $0 == "_") } == true
-            && k.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSetLite.word.contains($0) || "./-".unicodeScalars.contains($0)) }
+            && k.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_./-".unicodeScalars.contains($0)) }
             && !["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(k.lowercased())
         return plain ? k : quoted(k)
     }
@@ -116,10 +116,4 @@ public enum YAMLWriter {
         }
         return out + "\""
     }
-}
-
-/// ASCII letters, digits and '_'.
-enum CharacterSetLite {
-    struct Word { func contains(_ u: Unicode.Scalar) -> Bool { u.isASCII && (u.properties.isAlphabetic || ("0"..."9").contains(u) || u == "_") } }
-    static let word = Word()
 }
