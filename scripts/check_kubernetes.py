@@ -87,7 +87,7 @@ def generate(binary):
         base = [binary, "launch", "k8s", "--coordinator", "https://coord.example:8470", "--token-file", token]
         for extra in (["--workers", "1", "--image", "fatnn-worker:dev"],
                       ["--workers", "64", "--image", "registry.example/lab/fatnn-worker:1.2", "--cpu", "1500m", "--memory", "6Gi",
-                       "--namespace", "ml", "--name", "sweep-7", "--grace-seconds", "900", "--backoff-limit", "0",
+                       "--namespace", "ml", "--name", "sweep-7", "--grace-seconds", "900", "--backoff-limit", "0", "--uid", "2000",
                        "--ca-file", ca, "--", "--concurrency", "2", "--poll-seconds", "5"]):
             r = subprocess.run(base + extra, capture_output=True, text=True, timeout=60)
             if r.returncode != 0:

@@ -22,6 +22,9 @@ public struct KubernetesLaunch: Sendable, Equatable {
     public var graceSeconds = 300
     /// Pod failures tolerated before the Job fails.
     public var backoffLimit = 6
+    /// The user (and group, and `fsGroup`) the pods run as: the image's `fatnn` user. The token
+    /// file is group-readable by it (a Secret's files are owned by root).
+    public var uid = 10001
     public var worker: WorkerLaunch
 
     public init(workers: Int, image: String, worker: WorkerLaunch) {
@@ -68,7 +71,7 @@ public struct KubernetesLaunch: Sendable, Equatable {
             .map([("name", .string("tmp")), ("mountPath", .string("/tmp"))]),
         ]
         let volumes: [YAMLNode] = [
-            .map([("name", .string("token")), ("secret", .map([("secretName", .string(secretName)), ("defaultMode", .int(0o400))]))]),
+            .map([("name", .string("token")), ("secret", .map([("secretName", .string(secretName)), ("defaultMode", .int(0o440))]))]),
             .map([("name", .string("cache")), ("emptyDir", .map([]))]),
             .map([("name", .string("tmp")), ("emptyDir", .map([]))]),
         ]
@@ -104,6 +107,8 @@ public struct KubernetesLaunch: Sendable, Equatable {
                         ("restartPolicy", .string("OnFailure")),
                         ("terminationGracePeriodSeconds", .int(graceSeconds)),
                         ("automountServiceAccountToken", .bool(false)),
+                        ("securityContext", .map([("runAsUser", .int(uid)), ("runAsGroup", .int(uid)), ("fsGroup", .int(uid)),
+                                                  ("runAsNonRoot", .bool(true))])),
                         ("containers", .list([container])),
                         ("volumes", .list(volumes)),
                     ])),
@@ -130,6 +135,7 @@ public struct KubernetesLaunch: Sendable, Equatable {
         guard (1...1000).contains(workers) else { throw LaunchError("--workers", "\(workers): give 1...1000") }
         guard (1...86400).contains(graceSeconds) else { throw LaunchError("--grace-seconds", "\(graceSeconds): give 1...86400") }
         guard (0...1000).contains(backoffLimit) else { throw LaunchError("--backoff-limit", "\(backoffLimit): give 0...1000") }
+        guard (1...2_147_483_647).contains(uid) else { throw LaunchError("--uid", "\(uid): give a non-root user id (1...2147483647)") }
         guard name.wholeMatch(of: Self.labelPattern) != nil else {
             throw LaunchError("--name", "'\(name)': a DNS label of at most 52 lowercase letters, digits or '-' (Kubernetes adds pod suffixes)")
         }

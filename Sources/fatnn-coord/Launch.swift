@@ -145,7 +145,8 @@ struct LaunchKubernetes: ParsableCommand {
             Apply with: fatnn-coord launch k8s … | kubectl apply -f -  (the output holds the \
             token: keep it out of version control; --output writes a 0600 file). One pod per \
             worker, all at once; each requests and is limited to --cpu and --memory and runs the \
-            CPU limit, rounded up, as engine threads. The token Secret is mounted read-only; \
+            CPU limit, rounded up, as engine threads. The token Secret is mounted read-only, \
+            readable by the pod's group (--uid, also its fsGroup); \
             datasets, checkpoints and the result spool live in an emptyDir. Deleting the Job (or \
             draining a node) sends SIGTERM: the worker gives its job back within \
             --grace-seconds. Build the image with scripts/container/Containerfile (see README).
@@ -174,6 +175,9 @@ struct LaunchKubernetes: ParsableCommand {
     @Option(help: "Pod failures tolerated before the Job fails.")
     var backoffLimit = 6
 
+    @Option(help: "User, group and fsGroup of the pods (the image's fatnn user is 10001); the token file is readable by the group.")
+    var uid = 10001
+
     @Option(help: ArgumentHelp("Write the YAML to this new file (mode 0600) instead of printing it.", valueName: "file"))
     var output: String?
 
@@ -185,6 +189,7 @@ struct LaunchKubernetes: ParsableCommand {
         launch.namespace = namespace
         launch.graceSeconds = graceSeconds
         launch.backoffLimit = backoffLimit
+        launch.uid = uid
         let text = YAMLWriter.documents(try usage { () throws(LaunchError) in try launch.manifests() })
         guard let output else { print(text, terminator: ""); return }
         let fd = open(output, O_WRONLY | O_CREAT | O_EXCL, 0o600)

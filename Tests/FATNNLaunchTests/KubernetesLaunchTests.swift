@@ -20,7 +20,10 @@ import Testing
         let pod = try #require(job["spec", "template", "spec"])
         #expect(pod["terminationGracePeriodSeconds"]?.int == 300)
         #expect(pod["volumes", 0, "secret", "secretName"]?.string == "fatnn-workers-token")
-        #expect(pod["volumes", 0, "secret", "defaultMode"]?.int == 0o400)
+        // Secret files are root's: readable by the pod's group, which is its fsGroup.
+        #expect(pod["volumes", 0, "secret", "defaultMode"]?.int == 0o440)
+        #expect(pod["securityContext", "runAsUser"]?.int == 10001 && pod["securityContext", "fsGroup"]?.int == 10001
+                && pod["securityContext", "runAsGroup"]?.int == 10001)
         let c = try #require(pod["containers", 0])
         #expect(c["resources", "limits", "cpu"]?.string == "1500m" && c["resources", "requests", "cpu"]?.string == "1500m")
         #expect(c["volumeMounts", 0, "mountPath"]?.string == KubernetesLaunch.tokenDirectory)
@@ -43,6 +46,7 @@ import Testing
         ("--memory", { @Sendable (k: inout KubernetesLaunch) in k.memory = "2 GB" }),
         ("--grace-seconds", { @Sendable (k: inout KubernetesLaunch) in k.graceSeconds = 0 }),
         ("--workers", { @Sendable (k: inout KubernetesLaunch) in k.workers = 0 }),
+        ("--uid", { @Sendable (k: inout KubernetesLaunch) in k.uid = 0 }),
     ] as [(String, @Sendable (inout KubernetesLaunch) -> Void)])
     func badOptionsAreRefusedNamingTheOption(option: String, change: @Sendable (inout KubernetesLaunch) -> Void) throws {
         let t = try TokenFolder(); defer { t.remove() }
