@@ -12,7 +12,12 @@ extension PostgresJobStore {
         let rows = lock ? try await tx.rows(LockJob(args: [.integer(id)]))
                         : try await tx.rows("SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?", [id])
         guard let r = rows.first else { return nil }
-        return JobLifecycle(row: .init(
+        return try Self.lifecycle(r)
+    }
+
+    /// The lifecycle of a row of ``JobLifecycle/selectList``.
+    static func lifecycle(_ r: PostgresRandomAccessRow) throws -> JobLifecycle {
+        JobLifecycle(row: .init(
             state: try r.get("state"), attempts: try r.get("attempts"), errorCount: try r.get("error_count"),
             lostCount: try r.get("lost_count"), claimToken: try r.get("claim_token"), leasedAt: try r.get("leased_at"),
             leaseExpiresAt: try r.get("lease_expires_at"), notBefore: try r.get("not_before"),
@@ -91,23 +96,6 @@ extension PostgresJobStore {
     func sweepId(_ tx: PostgresTx, _ name: String) async throws -> Int64 {
         guard let r = try await tx.row("SELECT id FROM sweeps WHERE name = ?", [name]) else { throw StoreError.sweepNotFound(name) }
         return try r.get("id")
-    }
-
-    /// Upserts epoch reports of job `id` in one statement (one report per epoch: the last given wins).
-    func recordEpochs(job id: Int64, _ reports: [EpochReport]) -> SQLStatement? {
-        var byEpoch: [Int: EpochReport] = [:]
-        for e in reports { byEpoch[e.epoch] = e }
-        guard !byEpoch.isEmpty else { return nil }
-        let rows = byEpoch.keys.sorted().compactMap { byEpoch[$0] }
-        return SQLStatement("""
-            INSERT INTO epochs (job_id, epoch, train_loss, train_accuracy, val_accuracy, learning_rate, seconds)
-            VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", "))
-            ON CONFLICT (job_id, epoch) DO UPDATE SET train_loss = excluded.train_loss, train_accuracy = excluded.train_accuracy,
-                val_accuracy = excluded.val_accuracy, learning_rate = excluded.learning_rate, seconds = excluded.seconds
-            """, rows.flatMap { e -> [SQLValue] in
-                [.integer(id), e.epoch.sqlValue, e.trainLoss.sqlValue, e.trainAccuracy.sqlValue, e.validationAccuracy.sqlValue,
-                 e.learningRate.sqlValue, e.seconds.sqlValue]
-            })
     }
 }
 

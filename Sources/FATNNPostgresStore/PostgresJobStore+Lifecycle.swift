@@ -33,48 +33,35 @@ extension PostgresJobStore: JobLifecycleStore {
     /// the new attempt's row inserted by the same statement.
     static let claimSQL = ClaimJob.text
 
-    /// One transaction of three statements on the fast pool: the job's row locked and read, then
-    /// its new lease (and the epoch's report) written in one statement.
+    /// Through the heartbeat batcher (``EventBatcher``): heartbeats arriving together share one
+    /// transaction on the fast pool.
     public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         let t = now()
-        return try await transaction(durable: false) { tx in
-            var progress: [(column: String, value: SQLValue)] = [("last_heartbeat_at", .real(t))]
-            if let e = epoch {
-                progress += [("last_epoch", e.epoch.sqlValue), ("last_loss", e.trainLoss.sqlValue),
-                             ("last_accuracy", (e.validationAccuracy ?? e.trainAccuracy).sqlValue)]
-            }
-            let tr = try await apply(.heartbeat(token: token), job: id, tx, now: t, extra: progress) { _ in
-                epoch.flatMap { recordEpochs(job: id, [$0]) }.map { [$0] } ?? []
-            }
-            return API.HeartbeatReply(cancel: tr.after.cancelRequested)
+        var e = BatchedEvent(job: id, event: .heartbeat(token: token), now: t)
+        e.extra = [("last_heartbeat_at", .real(t))]
+        if let epoch {
+            e.extra += [("last_epoch", epoch.epoch.sqlValue), ("last_loss", epoch.trainLoss.sqlValue),
+                        ("last_accuracy", (epoch.validationAccuracy ?? epoch.trainAccuracy).sqlValue)]
+            e.epochs = [epoch]
         }
+        let tr = try await heartbeatBatches.submit(e) { [self] in await writeBatch($0, durable: false) }
+        return API.HeartbeatReply(cancel: tr.after.cancelRequested)
     }
 
-    /// One durable transaction: the job's row locked and read, then one statement that ends the
-    /// job, closes its attempt (recording the reporting identity), stores the result and its
-    /// epochs, and keeps only the accepted attempt's models, marked accepted.
+    /// Through the result batcher (``EventBatcher``): results arriving together share one
+    /// durable transaction that ends each job, closes its attempt (recording the reporting
+    /// identity), stores the result and its epochs, and keeps only the accepted attempt's models,
+    /// marked accepted.
     public func complete(job id: Int64, token: String, result: JobResult, identity: String?) async throws {
         let t = now()
         let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        try await transaction { tx in
-            _ = try await apply(.succeed(token: token), job: id, tx, now: t, closeExtra: [("result_identity", identity.sqlValue)]) { tr in
-                // The attempt that succeeds is the job's current one (`attempts`, unchanged by succeeding).
-                let attempt = SQLValue.integer(Int64(tr.after.attempts))
-                var also = [
-                    SQLStatement("""
-                        INSERT INTO results (job_id, test_accuracy, test_loss, val_accuracy, train_loss, train_seconds,
-                                             images_per_second, host, threads, result, finished_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, [.integer(id), result.testAccuracy.sqlValue, result.testLoss.sqlValue, result.validationAccuracy.sqlValue,
-                              result.trainLoss.sqlValue, result.trainSeconds.sqlValue, result.imagesPerSecond.sqlValue,
-                              result.host.sqlValue, result.threads.sqlValue, .text(json), .real(t)]),
-                    SQLStatement("DELETE FROM job_artifacts WHERE job_id = ? AND attempt != ?", [.integer(id), attempt]),
-                    SQLStatement("UPDATE job_artifacts SET accepted = 1 WHERE job_id = ? AND attempt = ?", [.integer(id), attempt]),
-                ]
-                if let epochs = recordEpochs(job: id, result.epochs) { also.append(epochs) }
-                return also
-            }
-        }
+        var e = BatchedEvent(job: id, event: .succeed(token: token), now: t)
+        e.closeExtra = [("result_identity", identity.sqlValue)]
+        e.epochs = result.epochs
+        e.result = [.integer(id), result.testAccuracy.sqlValue, result.testLoss.sqlValue, result.validationAccuracy.sqlValue,
+                    result.trainLoss.sqlValue, result.trainSeconds.sqlValue, result.imagesPerSecond.sqlValue,
+                    result.host.sqlValue, result.threads.sqlValue, .text(json), .real(t)]
+        _ = try await resultBatches.submit(e) { [self] in await writeBatch($0, durable: true) }
     }
 
     public func fail(job id: Int64, token: String, error message: String) async throws {

@@ -30,6 +30,9 @@ public final class PostgresJobStore: Service, Sendable {
     public let schema: String?
     /// When a claim last reaped overdue leases (claims reap at most once a second, as on SQLite).
     let claimReaps = ClaimReapThrottle()
+    /// Group writes of heartbeats (fast pool) and of results (durable pool).
+    let heartbeatBatches = EventBatcher()
+    let resultBatches = EventBatcher()
 
     /// A store on the database `url` names (``PostgresURL``); nothing is opened until ``run()``
     /// and ``migrate()``.

@@ -72,4 +72,37 @@ struct PostgresConcurrencyTests {
             }
         }
     }
+
+    /// Results sent together go in shared batches (one transaction each): every caller gets its
+    /// own answer. Half are sent with a stale token: refused, nothing stored for them; the rest
+    /// are stored once, with their epochs, and a result sent again is a no-op.
+    @Test func resultsSentTogetherAreEachAcceptedOrRefused() async throws {
+        let clock = TestClock()
+        try await PostgresFixtures.withStore(leaseSeconds: 60, clock: clock) { store in
+            _ = try await store.submit(try sampleSweep(seeds: Array(1...20), rates: [0.05, 0.1]), document: "{}", replicate: 0)
+            var claims: [(Int64, String)] = []
+            while let job = try await store.claim(worker: "w", host: "h").job { claims.append((job.id, job.claimToken)) }
+            let outcomes = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
+                for (i, (id, token)) in claims.enumerated() {
+                    group.addTask {
+                        let ok = (try? await store.complete(job: id, token: i % 2 == 0 ? token : "stale", result: sampleResult(0.5 + Double(i) / 100),
+                                                            identity: "id\(i)")) != nil
+                        return (id, ok)
+                    }
+                }
+                return try await group.reduce(into: [Int64: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            for (i, (id, token)) in claims.enumerated() {
+                let l = try #require(try await store.lifecycle(of: id))
+                if i % 2 == 0 {
+                    #expect(outcomes[id] == true && l.lifecycle.state == .succeeded && l.attempts.map(\.outcome) == ["ok"], "job \(id)")
+                    try await store.complete(job: id, token: token, result: sampleResult(0.1), identity: nil)  // resent: no-op
+                } else {
+                    #expect(outcomes[id] == false && l.lifecycle.state == .leased && l.attempts.map(\.outcome) == ["running"], "job \(id)")
+                }
+            }
+            let accuracies = try await store.leaderboard(limit: 100).compactMap(\.testAccuracy)
+            #expect(accuracies.count == 20 && Set(accuracies).count == 20, "20 results, each its own: \(accuracies)")
+        }
+    }
 }
