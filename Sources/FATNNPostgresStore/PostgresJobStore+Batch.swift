@@ -2,7 +2,7 @@ import FATNNCoordinator
 import FATNNJobs
 import PostgresNIO
 
-/// The writes of a batch of events (``EventBatcher``), set-wise: one `UPDATE … FROM (VALUES …)`
+/// The writes of a batch of events (``GroupWriter``), set-wise: one `UPDATE … FROM (VALUES …)`
 /// per set of changed columns, one INSERT per table, all as one statement.
 extension PostgresJobStore {
     /// The columns of a `results` row, in ``BatchedEvent/result`` order.

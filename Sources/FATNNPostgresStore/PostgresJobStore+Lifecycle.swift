@@ -11,29 +11,70 @@ extension PostgresJobStore: JobLifecycleStore {
         return EncodedClaim(body: raw.jsonBody(), job: raw.job.map { ($0.id, $0.attempt) })
     }
 
-    /// Reaps overdue leases (at most once a second, in a transaction of its own), then picks and
-    /// leases the highest-priority, oldest claimable job and opens its attempt in one statement
-    /// (``claimSQL``, the claim of ``JobsSQL/claim(lock:)`` as on SQLite, and the attempt's
-    /// INSERT as a data-modifying `WITH`): `FOR UPDATE SKIP LOCKED` makes concurrent claims take
-    /// different jobs. Only a claim that finds nothing asks whether jobs are pending.
+    /// Through the claim batcher (``GroupWriter``): claims arriving together are one statement
+    /// (``claimBatch(_:)``).
     public func claim(worker: String, host: String, identity: String? = nil) async throws -> RawClaim {
-        let t = now(), token = JobStore.newToken(), lease = timing.leaseSeconds
-        if claimReaps.due(at: t) { _ = try await transaction(durable: false) { tx in try await reap(tx, now: t) } }
-        let values: [any SQLBindable] = [token, t, t + lease, worker, host, t, t, t, worker, host, t, identity]
-        let claim = ClaimJob(args: values.map(\.sqlValue))
-        guard let row = try await statement(durable: false, claim).first else {
-            let pending = try await read { tx in try await tx.row(JobsSQL.pending)?.get("pending", as: Bool.self) } ?? false
-            return RawClaim(job: nil, pending: pending)
+        try await claimBatches.submit(ClaimRequest(token: JobStore.newToken(), worker: worker, host: host, identity: identity)) { [self] in
+            await claimBatch($0)
         }
-        return RawClaim(job: .init(id: try row.get("id"), claimToken: token, config: try row.get("config"), leaseSeconds: lease,
-                                   attempt: try row.get("attempts"), replica: try row.get("replica")), pending: true)
     }
 
-    /// The claim statement, its pick locking the row it takes and skipping rows others hold, with
-    /// the new attempt's row inserted by the same statement.
-    static let claimSQL = ClaimJob.text
+    /// Reaps overdue leases (at most once a second, in a transaction of its own), then picks and
+    /// leases the best claimable jobs for `requests`, one each as far as they go, and opens their
+    /// attempts in one statement (``batchClaimSQL(count:)``): `FOR UPDATE SKIP LOCKED` makes
+    /// concurrent claims of other coordinators take different jobs. Requests left without a job
+    /// learn whether jobs are pending (one more read).
+    func claimBatch(_ requests: [ClaimRequest]) async -> [Result<RawClaim, any Error>] {
+        let t = now(), lease = timing.leaseSeconds
+        do {
+            if claimReaps.due(at: t) { _ = try await transaction(durable: false) { tx in try await reap(tx, now: t) } }
+            var args: [SQLValue] = [.real(t)]
+            for r in requests { args += [.text(r.token), .text(r.worker), .text(r.host), r.identity.map(SQLValue.text) ?? .null] }
+            args += [.real(t), .real(t + lease), .real(t), .real(t), .real(t)]
+            let rows = try await fastClient.withConnection { connection in
+                try await PostgresTx(connection: connection, logger: logger).rows(Self.batchClaimSQL(count: requests.count), args)
+            }
+            var byRequest: [Int: RawClaim] = [:]
+            for row in rows {
+                let n = Int(try row.get("n", as: Int64.self))
+                byRequest[n] = RawClaim(job: .init(id: try row.get("id"), claimToken: requests[n - 1].token, config: try row.get("config"),
+                                                   leaseSeconds: lease, attempt: try row.get("attempts"), replica: try row.get("replica")),
+                                        pending: true)
+            }
+            var pending: Bool?
+            var out: [Result<RawClaim, any Error>] = []
+            for n in 1...requests.count {
+                if let claim = byRequest[n] { out.append(.success(claim)); continue }
+                if pending == nil { pending = try await read { tx in try await tx.row(JobsSQL.pending)?.get("pending", as: Bool.self) } ?? false }
+                out.append(.success(RawClaim(job: nil, pending: pending ?? false)))
+            }
+            return out
+        } catch {
+            return requests.map { _ in .failure(error) }
+        }
+    }
 
-    /// Through the heartbeat batcher (``EventBatcher``): heartbeats arriving together share one
+    /// `count` claims as one statement: the best `count` claimable jobs (``JobsSQL/claimPick``,
+    /// locked, skipping rows others hold) numbered in order, each leased to the request of its
+    /// number (``JobLifecycle/claimSet(token:)`` with that request's token), and an attempt row
+    /// for each. Parameters: now; token, worker, host, identity of each request; now, now + lease,
+    /// now, now; now.
+    static func batchClaimSQL(count: Int) -> String {
+        let requests = (1...count).map { "(\($0)::bigint, ?::text, ?::text, ?::text, ?::text)" }.joined(separator: ", ")
+        return """
+            WITH picked AS (\(JobsSQL.claimPick(columns: "j.id, j.priority", limit: String(count), lock: "FOR UPDATE OF j SKIP LOCKED"))),
+                 ranked AS (SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n FROM picked),
+                 req (n, token, worker, host, identity) AS (VALUES \(requests)),
+                 c AS (UPDATE jobs SET \(JobLifecycle.claimSet(token: "req.token")), \(JobsSQL.claimProgressSQL(worker: "req.worker", host: "req.host"))
+                       FROM ranked JOIN req ON req.n = ranked.n WHERE jobs.id = ranked.id
+                       RETURNING jobs.id, jobs.config, jobs.attempts, jobs.replica, req.n, req.worker, req.host, req.identity),
+                 a AS (INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity)
+                       SELECT id, attempts, worker, host, ?::double precision, 'running', identity FROM c)
+            SELECT id, config, attempts, replica, n FROM c
+            """
+    }
+
+    /// Through the heartbeat batcher (``GroupWriter``): heartbeats arriving together share one
     /// transaction on the fast pool.
     public func heartbeat(job id: Int64, token: String, epoch: EpochReport?) async throws -> API.HeartbeatReply {
         let t = now()
@@ -48,7 +89,7 @@ extension PostgresJobStore: JobLifecycleStore {
         return API.HeartbeatReply(cancel: tr.after.cancelRequested)
     }
 
-    /// Through the result batcher (``EventBatcher``): results arriving together share one
+    /// Through the result batcher (``GroupWriter``): results arriving together share one
     /// durable transaction that ends each job, closes its attempt (recording the reporting
     /// identity), stores the result and its epochs, and keeps only the accepted attempt's models,
     /// marked accepted.
@@ -158,19 +199,10 @@ extension PostgresJobStore: JobLifecycleStore {
     }
 }
 
-/// ``PostgresJobStore/claimSQL`` as a prepared statement (its planning costs about 1 ms).
-struct ClaimJob: StorePreparedStatement {
-    static let text = """
-        WITH c AS (\(JobsSQL.claim(lock: "FOR UPDATE OF j SKIP LOCKED"))),
-             a AS (INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity)
-                   SELECT id, attempts, ?::text, ?::text, ?::double precision, 'running', ?::text FROM c)
-        SELECT id, config, attempts, replica FROM c
-        """
-    /// The parameters' types, fixed when the statement is prepared: token, leased at, lease
-    /// ends, worker, host, heartbeat, updated, now (claimable), then the attempt's worker, host,
-    /// start and identity.
-    static let bindingDataTypes: [PostgresDataType] = [.text, .float8, .float8, .text, .text, .float8, .float8, .float8,
-                                                       .text, .text, .float8, .text]
-    static let sql = PostgresSQL.numbered(text)
-    let args: [SQLValue]
+/// One worker's claim waiting for its batch (``PostgresJobStore/claimBatch(_:)``).
+struct ClaimRequest: Sendable {
+    let token: String
+    let worker: String
+    let host: String
+    let identity: String?
 }

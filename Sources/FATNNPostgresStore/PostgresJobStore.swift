@@ -30,9 +30,10 @@ public final class PostgresJobStore: Service, Sendable {
     public let schema: String?
     /// When a claim last reaped overdue leases (claims reap at most once a second, as on SQLite).
     let claimReaps = ClaimReapThrottle()
-    /// Group writes of heartbeats (fast pool) and of results (durable pool).
-    let heartbeatBatches = EventBatcher()
-    let resultBatches = EventBatcher()
+    /// Group writes of heartbeats (fast pool), of results (durable pool) and of claims (fast pool).
+    let heartbeatBatches = GroupWriter<BatchedEvent, Transition>(key: { $0.job })
+    let resultBatches = GroupWriter<BatchedEvent, Transition>(key: { $0.job })
+    let claimBatches = GroupWriter<ClaimRequest, RawClaim>()
 
     /// A store on the database `url` names (``PostgresURL``); nothing is opened until ``run()``
     /// and ``migrate()``.

@@ -20,10 +20,16 @@ extension JobLifecycle {
     /// ``claimableSQL(_:)``), so that a claim is one statement; three parameters: the token, now,
     /// now + the lease. The transition's effect, ``LifecycleEffect/openAttempt(_:)`` with the new
     /// `attempts`, is the store's to carry out.
-    public static let claimSetSQL = """
-        state = '\(JobState.leased.rawValue)', claim_token = ?, leased_at = ?, lease_expires_at = ?, not_before = NULL, \
+    public static let claimSetSQL = claimSet(token: "?")
+
+    /// ``claimSetSQL`` with the claim token taken from `token` (a placeholder or a column).
+    /// Parameters after the token: now, now + lease.
+    public static func claimSet(token: String) -> String {
+        """
+        state = '\(JobState.leased.rawValue)', claim_token = \(token), leased_at = ?, lease_expires_at = ?, not_before = NULL, \
         cancel_requested = 0, attempts = attempts + 1
         """
+    }
 
     /// `('failed', 'dead', …)`: a list of states for `IN`.
     public static func sqlList(_ states: [JobState]) -> String {

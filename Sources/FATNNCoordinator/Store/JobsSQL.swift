@@ -26,15 +26,31 @@ public enum JobsSQL {
     ///   concurrent claims take different jobs; SQLite has one writer and needs none).
     public static func claim(lock: String = "") -> String {
         """
-        UPDATE jobs SET \(JobLifecycle.claimSetSQL), worker = ?, host = ?, last_epoch = NULL,
-                        last_loss = NULL, last_accuracy = NULL, last_heartbeat_at = ?, updated_at = ?
-        WHERE id = (SELECT j.id FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
-                    WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
-                      AND (j.parent_hash IS NULL OR EXISTS (
-                        SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
-                        WHERE p.id = \(parentJob("j")) AND p.state = 'succeeded'))
-                    ORDER BY j.priority DESC, j.id LIMIT 1 \(lock))
+        UPDATE jobs SET \(JobLifecycle.claimSet(token: "?")), \(claimProgressSQL(worker: "?", host: "?"))
+        WHERE id = (\(claimPick(columns: "j.id", limit: "1", lock: lock)))
         RETURNING id, config, attempts, replica
+        """
+    }
+
+    /// The claimable jobs a claim takes, best first: `columns` of at most `limit` jobs (a
+    /// literal or a placeholder) of `jobs j`, with `lock` appended. One parameter: now.
+    public static func claimPick(columns: String, limit: String, lock: String = "") -> String {
+        """
+        SELECT \(columns) FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
+        WHERE \(JobLifecycle.claimableSQL("j")) AND s.paused = 0
+          AND (j.parent_hash IS NULL OR EXISTS (
+            SELECT 1 FROM jobs p JOIN job_artifacts a ON a.job_id = p.id AND a.accepted = 1
+            WHERE p.id = \(parentJob("j")) AND p.state = 'succeeded'))
+        ORDER BY j.priority DESC, j.id LIMIT \(limit) \(lock)
+        """
+    }
+
+    /// The columns a claim sets besides the lifecycle's: who runs the attempt, and its progress
+    /// cleared. Parameters: now (heartbeat), now (updated).
+    public static func claimProgressSQL(worker: String, host: String) -> String {
+        """
+        worker = \(worker), host = \(host), last_epoch = NULL, last_loss = NULL, last_accuracy = NULL, \
+        last_heartbeat_at = ?, updated_at = ?
         """
     }
 
