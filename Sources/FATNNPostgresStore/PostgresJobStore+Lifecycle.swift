@@ -21,18 +21,18 @@ extension PostgresJobStore: JobLifecycleStore {
 
     /// Reaps overdue leases (at most once a second, in a transaction of its own), then picks and
     /// leases the best claimable jobs for `requests`, one each as far as they go, and opens their
-    /// attempts in one statement (``batchClaimSQL(count:)``): `FOR UPDATE SKIP LOCKED` makes
+    /// attempts in one statement (``ClaimJobs``): `FOR UPDATE SKIP LOCKED` makes
     /// concurrent claims of other coordinators take different jobs. Requests left without a job
     /// learn whether jobs are pending (one more read).
     func claimBatch(_ requests: [ClaimRequest]) async -> [Result<RawClaim, any Error>] {
         let t = now(), lease = timing.leaseSeconds
         do {
             if claimReaps.due(at: t) { _ = try await transaction(durable: false) { tx in try await reap(tx, now: t) } }
-            var args: [SQLValue] = [.real(t)]
-            for r in requests { args += [.text(r.token), .text(r.worker), .text(r.host), r.identity.map(SQLValue.text) ?? .null] }
-            args += [.real(t), .real(t + lease), .real(t), .real(t), .real(t)]
+            let statement = ClaimJobs(now: t, lease: lease, requests: requests)
             let rows = try await fastClient.withConnection { connection in
-                try await PostgresTx(connection: connection, logger: logger).rows(Self.batchClaimSQL(count: requests.count), args)
+                var out: [PostgresRandomAccessRow] = []
+                for try await row in try await connection.execute(statement, logger: logger) { out.append(row) }
+                return out
             }
             var byRequest: [Int: RawClaim] = [:]
             for row in rows {
@@ -52,26 +52,6 @@ extension PostgresJobStore: JobLifecycleStore {
         } catch {
             return requests.map { _ in .failure(error) }
         }
-    }
-
-    /// `count` claims as one statement: the best `count` claimable jobs (``JobsSQL/claimPick``,
-    /// locked, skipping rows others hold) numbered in order, each leased to the request of its
-    /// number (``JobLifecycle/claimSet(token:)`` with that request's token), and an attempt row
-    /// for each. Parameters: now; token, worker, host, identity of each request; now, now + lease,
-    /// now, now; now.
-    static func batchClaimSQL(count: Int) -> String {
-        let requests = (1...count).map { "(\($0)::bigint, ?::text, ?::text, ?::text, ?::text)" }.joined(separator: ", ")
-        return """
-            WITH picked AS (\(JobsSQL.claimPick(columns: "j.id, j.priority", limit: String(count), lock: "FOR UPDATE OF j SKIP LOCKED"))),
-                 ranked AS (SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n FROM picked),
-                 req (n, token, worker, host, identity) AS (VALUES \(requests)),
-                 c AS (UPDATE jobs SET \(JobLifecycle.claimSet(token: "req.token")), \(JobsSQL.claimProgressSQL(worker: "req.worker", host: "req.host"))
-                       FROM ranked JOIN req ON req.n = ranked.n WHERE jobs.id = ranked.id
-                       RETURNING jobs.id, jobs.config, jobs.attempts, jobs.replica, req.n, req.worker, req.host, req.identity),
-                 a AS (INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity)
-                       SELECT id, attempts, worker, host, ?::double precision, 'running', identity FROM c)
-            SELECT id, config, attempts, replica, n FROM c
-            """
     }
 
     /// Through the heartbeat batcher (``GroupWriter``): heartbeats arriving together share one
@@ -205,4 +185,46 @@ struct ClaimRequest: Sendable {
     let worker: String
     let host: String
     let identity: String?
+}
+
+/// Claims as one prepared statement (planned once per connection; its planning costs about
+/// 1 ms): the best claimable jobs, as many as there are requests (``JobsSQL/claimPick``, locked,
+/// skipping rows others hold), numbered in order, each leased to the request of its number
+/// (``JobLifecycle/claimSet(token:)`` with that request's token; the requests come as arrays),
+/// and an attempt row for each.
+struct ClaimJobs: PostgresPreparedStatement {
+    static let sql = PostgresSQL.numbered("""
+        WITH picked AS (\(JobsSQL.claimPick(columns: "j.id, j.priority", limit: "?", lock: "FOR UPDATE OF j SKIP LOCKED"))),
+             ranked AS (SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n FROM picked),
+             req AS (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS r(token, worker, host, identity, n)),
+             c AS (UPDATE jobs SET \(JobLifecycle.claimSet(token: "req.token")), \(JobsSQL.claimProgressSQL(worker: "req.worker", host: "req.host"))
+                   FROM ranked JOIN req ON req.n = ranked.n WHERE jobs.id = ranked.id
+                   RETURNING jobs.id, jobs.config, jobs.attempts, jobs.replica, req.n, req.worker, req.host, req.identity),
+             a AS (INSERT INTO attempts (job_id, attempt, worker, host, started_at, outcome, identity)
+                   SELECT id, attempts, worker, host, ?::double precision, 'running', NULLIF(identity, '') FROM c)
+        SELECT id, config, attempts, replica, n FROM c
+        """)
+    /// now (claimable), how many, the requests' tokens, workers, hosts and identities ('' for
+    /// none), now, now + lease, now (heartbeat), now (updated), now (attempt start).
+    static let bindingDataTypes: [PostgresDataType] = [.float8, .int8, .textArray, .textArray, .textArray, .textArray,
+                                                       .float8, .float8, .float8, .float8, .float8]
+    typealias Row = PostgresRandomAccessRow
+
+    let now: Double
+    let lease: Double
+    let requests: [ClaimRequest]
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 11)
+        b.append(now)
+        b.append(Int64(requests.count))
+        b.append(requests.map(\.token))
+        b.append(requests.map(\.worker))
+        b.append(requests.map(\.host))
+        b.append(requests.map { $0.identity ?? "" })
+        for v in [now, now + lease, now, now, now] { b.append(v) }
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow { row.makeRandomAccess() }
 }
