@@ -58,6 +58,9 @@ public final class PostgresJobStore: Service, Sendable {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         var fast = configuration
         fast.options.additionalStartupParameters.append(("synchronous_commit", "off"))
+        // Its prepared statements (claims, row locks) take one generic plan: with custom plans
+        // PostgreSQL planned the claim again on every call (about 0.4 ms each, pg_stat_statements).
+        fast.options.additionalStartupParameters.append(("plan_cache_mode", "force_generic_plan"))
         fastClient = PostgresClient(configuration: fast, backgroundLogger: logger)
         self.timing = LifecycleTiming(leaseSeconds: leaseSeconds, backoffSeconds: backoffSeconds,
                                       maxBackoffSeconds: max(backoffSeconds, min(600, backoffSeconds * 64)))
