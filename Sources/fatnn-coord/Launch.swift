@@ -33,12 +33,13 @@ struct LaunchWorkerOptions: ParsableArguments {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("Extra fatnn-worker options, after '--'.", valueName: "worker-option"))
     var workerArguments: [String] = []
 
-    func launch() throws -> WorkerLaunch {
+    /// - Parameter warn: print the loopback warning (once, from `run`, not from `validate`).
+    func launch(warn: Bool = true) throws -> WorkerLaunch {
         guard let url = coordinator ?? ProcessInfo.processInfo.environment["FATNN_COORDINATOR"] else {
             throw ValidationError("--coordinator: give the coordinator's URL as the workers reach it (or set FATNN_COORDINATOR)")
         }
         let w = WorkerLaunch(coordinator: url, tokenFile: tokenFile, caFile: caFile, workerArguments: workerArguments)
-        if w.onlyLoopback {
+        if warn && w.onlyLoopback {
             FileHandle.standardError.write(Data("warning: --coordinator \(url) is a loopback address: workers on other hosts cannot reach it\n".utf8))
         }
         return w
@@ -97,17 +98,30 @@ struct LaunchSlurm: ParsableCommand {
     @Flag(help: "Submit the script with sbatch and print the job id.")
     var submit = false
 
-    func run() throws {
-        let cwd = FileManager.default.currentDirectoryPath
-        func absolute(_ p: String) -> String { p.hasPrefix("/") ? p : URL(fileURLWithPath: cwd).appendingPathComponent(p).standardized.path }
-        var launch = SlurmLaunch(workers: common.workers, logDirectory: absolute(logDir ?? cwd),
-                                 workerBinary: try workerBinary.map(absolute) ?? Self.defaultWorkerBinary(), worker: try common.launch())
+    /// Bad values are usage errors of this subcommand (its usage is printed), before anything is written.
+    func validate() throws {
+        let launch = try makeLaunch(warn: false)
+        _ = try usage { () throws(LaunchError) in try launch.script() }
+    }
+
+    func makeLaunch(warn: Bool) throws -> SlurmLaunch {
+        var launch = SlurmLaunch(workers: common.workers, logDirectory: absolute(logDir ?? FileManager.default.currentDirectoryPath),
+                                 workerBinary: try workerBinary.map(absolute) ?? Self.defaultWorkerBinary(), worker: try common.launch(warn: warn))
         launch.cpusPerTask = cpusPerTask
         launch.time = time
         launch.partition = partition
         launch.account = account
         launch.jobName = jobName
         launch.stopSeconds = stopSeconds
+        return launch
+    }
+
+    func absolute(_ p: String) -> String {
+        p.hasPrefix("/") ? p : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(p).standardized.path
+    }
+
+    func run() throws {
+        let launch = try makeLaunch(warn: true)
         let text = try usage { () throws(LaunchError) in try launch.script() }
         if !FileManager.default.isExecutableFile(atPath: launch.workerBinary) {
             FileHandle.standardError.write(Data("warning: \(launch.workerBinary) is not an executable here; it must be on the compute nodes\n".utf8))
@@ -181,8 +195,14 @@ struct LaunchKubernetes: ParsableCommand {
     @Option(help: ArgumentHelp("Write the YAML to this new file (mode 0600) instead of printing it.", valueName: "file"))
     var output: String?
 
-    func run() throws {
-        var launch = KubernetesLaunch(workers: common.workers, image: image, worker: try common.launch())
+    /// Bad values are usage errors of this subcommand (its usage is printed), before anything is printed.
+    func validate() throws {
+        let launch = try makeLaunch(warn: false)
+        _ = try usage { () throws(LaunchError) in try launch.manifests() }
+    }
+
+    func makeLaunch(warn: Bool) throws -> KubernetesLaunch {
+        var launch = KubernetesLaunch(workers: common.workers, image: image, worker: try common.launch(warn: warn))
         launch.cpu = cpu
         launch.memory = memory
         launch.name = name
@@ -190,6 +210,11 @@ struct LaunchKubernetes: ParsableCommand {
         launch.graceSeconds = graceSeconds
         launch.backoffLimit = backoffLimit
         launch.uid = uid
+        return launch
+    }
+
+    func run() throws {
+        let launch = try makeLaunch(warn: true)
         let text = YAMLWriter.documents(try usage { () throws(LaunchError) in try launch.manifests() })
         guard let output else { print(text, terminator: ""); return }
         let fd = open(output, O_WRONLY | O_CREAT | O_EXCL, 0o600)
