@@ -36,12 +36,26 @@ extension PostgresJobStore {
         }
     }
 
+    /// `events` (distinct jobs) in the caller's transaction: their rows locked, then
+    /// ``apply(_:to:_:)``.
     func applyBatch(_ events: [BatchedEvent], _ tx: PostgresTx) async throws -> [Result<Transition, any Error>] {
-        let ids = events.map(\.job)
+        try await apply(events, to: try await lockedLifecycles(events.map(\.job), tx), tx)
+    }
+
+    /// The lifecycles of jobs `ids`, their rows locked in id order until the transaction ends
+    /// (a job that does not exist is absent).
+    func lockedLifecycles(_ ids: [Int64], _ tx: PostgresTx) async throws -> [Int64: JobLifecycle] {
+        guard !ids.isEmpty else { return [:] }
         let rows = try await tx.rows("SELECT id, \(JobLifecycle.selectList) FROM jobs WHERE id IN ("
                                      + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ") ORDER BY id FOR UPDATE", ids)
         var lifecycles: [Int64: JobLifecycle] = [:]
         for r in rows { lifecycles[try r.get("id")] = try Self.lifecycle(r) }
+        return lifecycles
+    }
+
+    /// The rules applied to each of `events` on its job's locked lifecycle, every change written
+    /// in one statement. An event the rules refuse gets its error and writes nothing.
+    func apply(_ events: [BatchedEvent], to lifecycles: [Int64: JobLifecycle], _ tx: PostgresTx) async throws -> [Result<Transition, any Error>] {
         var writes = BatchWrites()
         var out: [Result<Transition, any Error>] = []
         for e in events {

@@ -7,12 +7,9 @@ import PostgresNIO
 /// close the attempt the transition closes, in the caller's transaction. The same steps as the
 /// SQLite store's, over the same columns (``JobLifecycle/selectList``).
 extension PostgresJobStore {
-    /// The job's lifecycle, its row locked until the transaction ends (nil: no such job).
-    func load(_ tx: PostgresTx, _ id: Int64, lock: Bool = true) async throws -> JobLifecycle? {
-        let rows = lock ? try await tx.rows(LockJob(args: [.integer(id)]))
-                        : try await tx.rows("SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?", [id])
-        guard let r = rows.first else { return nil }
-        return try Self.lifecycle(r)
+    /// The job's lifecycle as committed (no lock; nil: no such job).
+    func load(_ tx: PostgresTx, _ id: Int64) async throws -> JobLifecycle? {
+        try await tx.row("SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ?", [id]).map(Self.lifecycle)
     }
 
     /// The lifecycle of a row of ``JobLifecycle/selectList``.
@@ -26,43 +23,12 @@ extension PostgresJobStore {
             timeoutSeconds: try r.get("timeout_seconds")))
     }
 
-    /// Applies `event` to job `id`: writes the new state (and `extra` columns), closes the
-    /// attempt the transition closes (setting `closeExtra` columns too), and runs the
-    /// statements `also` returns for the transition, all as one statement (``combined(_:)``).
-    /// The dependency effects are the caller's (``Transition/needsDependencyCheck``, then
-    /// ``failOrphans(_:now:)`` once).
-    func apply(_ event: LifecycleEvent, job id: Int64, _ tx: PostgresTx, now t: Double,
-               extra: [(column: String, value: SQLValue)] = [], closeExtra: [(column: String, value: SQLValue)] = [],
-               also: (Transition) -> [SQLStatement] = { _ in [] }) async throws -> Transition {
-        guard let before = try await load(tx, id) else { throw StoreError.jobNotFound(id) }
-        let tr: Transition
-        do { tr = try before.applying(event, at: t, timing: timing) } catch { throw StoreError(error, job: id) }
-        if tr.repeated { return tr }
-        let changes = JobLifecycle.changes(from: before, to: tr.after) + extra + [("updated_at", .real(t))]
-        var statements = [SQLStatement("UPDATE jobs SET " + changes.map { $0.column + " = ?" }.joined(separator: ", ") + " WHERE id = ?",
-                                       changes.map(\.value) + [.integer(id)])]
-        for effect in tr.effects {
-            if case .closeAttempt(let n, let outcome, let message) = effect {
-                let set: [(column: String, value: SQLValue)] = [("ended_at", .real(t)), ("outcome", .text(outcome.rawValue)),
-                                                               ("error", message.map(SQLValue.text) ?? .null)] + closeExtra
-                statements.append(SQLStatement("UPDATE attempts SET " + set.map { $0.column + " = ?" }.joined(separator: ", ")
-                                               + " WHERE job_id = ? AND attempt = ?", set.map(\.value) + [.integer(id), .integer(Int64(n))]))
-            }
-            // openAttempt comes only from a claim, which is one statement (claim); the
-            // dependency effects are the caller's.
-        }
-        statements += also(tr)
-        try await tx.execute(combined(statements))
-        return tr
-    }
-
-    /// Data-modifying statements as one: all but the last as `WITH` queries, which PostgreSQL
-    /// runs whether or not they are referenced, on the same snapshot (so no two may change the
-    /// same row, and none sees another's changes). One round trip instead of one each.
-    func combined(_ statements: [SQLStatement]) -> SQLStatement {
-        guard statements.count > 1, let last = statements.last else { return statements.first ?? SQLStatement("SELECT 1", []) }
-        let with = statements.dropLast().enumerated().map { "s\($0.offset) AS (\($0.element.sql))" }.joined(separator: ",\n     ")
-        return SQLStatement("WITH " + with + "\n" + last.sql, statements.flatMap(\.args))
+    /// Applies `event` to job `id` in the caller's transaction: a batch of one
+    /// (``applyBatch(_:_:)``: row locked, rules applied, changes written, the attempt it closes
+    /// closed). The dependency effects are the caller's (``Transition/needsDependencyCheck``,
+    /// then ``failOrphans(_:now:)`` once).
+    func apply(_ event: LifecycleEvent, job id: Int64, _ tx: PostgresTx, now t: Double) async throws -> Transition {
+        try await applyBatch([BatchedEvent(job: id, event: event, now: t)], tx)[0].get()
     }
 
     /// ``LifecycleEvent/parentEnded(_:_:)`` for every queued job whose parent ended without
@@ -83,28 +49,18 @@ extension PostgresJobStore {
     func reap(_ tx: PostgresTx, now t: Double) async throws -> Int {
         let ids = try await tx.rows("SELECT id FROM jobs j WHERE \(JobLifecycle.overdueSQL("j")) ORDER BY id", [t, t])
             .map { try $0.get("id", as: Int64.self) }
-        var dependents = false, reaped = 0
-        for id in ids {
-            guard let event = try await load(tx, id)?.overdueEvent(at: t) else { continue }
-            dependents = try await apply(event, job: id, tx, now: t).needsDependencyCheck || dependents
-            reaped += 1
-        }
+        let locked = try await lockedLifecycles(ids, tx)
+        let events = ids.compactMap { id in locked[id]?.overdueEvent(at: t).map { BatchedEvent(job: id, event: $0, now: t) } }
+        var dependents = false
+        for result in try await apply(events, to: locked, tx) { dependents = try result.get().needsDependencyCheck || dependents }
         if dependents { try await failOrphans(tx, now: t) }
-        return reaped
+        return events.count
     }
 
     func sweepId(_ tx: PostgresTx, _ name: String) async throws -> Int64 {
         guard let r = try await tx.row("SELECT id FROM sweeps WHERE name = ?", [name]) else { throw StoreError.sweepNotFound(name) }
         return try r.get("id")
     }
-}
-
-/// The job's lifecycle columns, its row locked (``PostgresJobStore/load(_:_:lock:)``).
-struct LockJob: StorePreparedStatement {
-    static let text = "SELECT \(JobLifecycle.selectList) FROM jobs WHERE id = ? FOR UPDATE"
-    static let bindingDataTypes: [PostgresDataType] = [.int8]
-    static let sql = PostgresSQL.numbered(text)
-    let args: [SQLValue]
 }
 
 extension PostgresJobStore {

@@ -28,12 +28,7 @@ extension PostgresJobStore: JobLifecycleStore {
         let t = now(), lease = timing.leaseSeconds
         do {
             if claimReaps.due(at: t) { _ = try await transaction(durable: false) { tx in try await reap(tx, now: t) } }
-            let statement = ClaimJobs(now: t, lease: lease, requests: requests)
-            let rows = try await fastClient.withConnection { connection in
-                var out: [PostgresRandomAccessRow] = []
-                for try await row in try await connection.execute(statement, logger: logger) { out.append(row) }
-                return out
-            }
+            let rows = try await statement(durable: false, ClaimJobs(now: t, lease: lease, requests: requests))
             var byRequest: [Int: RawClaim] = [:]
             for row in rows {
                 let n = Int(try row.get("n", as: Int64.self))
@@ -171,7 +166,7 @@ extension PostgresJobStore: JobLifecycleStore {
 
     public func lifecycle(of job: Int64) async throws -> StoredLifecycle? {
         try await read { tx in
-            guard let l = try await load(tx, job, lock: false) else { return nil }
+            guard let l = try await load(tx, job) else { return nil }
             let attempts = try await tx.rows("SELECT outcome, error FROM attempts WHERE job_id = ? ORDER BY attempt", [job])
                 .map { StoredLifecycle.Attempt(outcome: try $0.get("outcome"), error: try $0.get("error")) }
             return StoredLifecycle(lifecycle: l, attempts: attempts)

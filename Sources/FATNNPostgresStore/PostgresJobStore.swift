@@ -133,7 +133,8 @@ public final class PostgresJobStore: Service, Sendable {
 
     /// One statement outside a transaction block (atomic by itself), on the pool `durable`
     /// chooses; retried like ``transaction(durable:_:)``.
-    func statement<S: StorePreparedStatement>(durable: Bool, _ statement: S) async throws -> [PostgresRandomAccessRow] {
+    func statement<S: PostgresPreparedStatement>(durable: Bool, _ statement: S) async throws -> [PostgresRandomAccessRow]
+    where S.Row == PostgresRandomAccessRow {
         var attempt = 0
         while true {
             attempt += 1

@@ -93,24 +93,9 @@ extension PostgresRandomAccessRow {
     }
 }
 
-/// A statement PostgreSQL parses and plans once per connection (a named prepared statement,
-/// kept by postgres-nio per connection) instead of on every use: the claim, whose planning
-/// costs about 1 ms, and the lifecycle's row lock and read.
-protocol StorePreparedStatement: PostgresPreparedStatement where Row == PostgresRandomAccessRow {
-    /// The statement with `?` placeholders (``sql`` is it numbered, computed once: postgres-nio
-    /// reads `sql` on every execution).
-    static var text: String { get }
-    var args: [SQLValue] { get }
-}
-
-extension StorePreparedStatement {
-    func makeBindings() throws -> PostgresBindings { PostgresSQL.query("", args).binds }
-    func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow { row.makeRandomAccess() }
-}
-
 extension PostgresTx {
     /// The rows of a prepared statement.
-    func rows<S: StorePreparedStatement>(_ statement: S) async throws -> [PostgresRandomAccessRow] {
+    func rows<S: PostgresPreparedStatement>(_ statement: S) async throws -> [PostgresRandomAccessRow] where S.Row == PostgresRandomAccessRow {
         var out: [PostgresRandomAccessRow] = []
         for try await row in try await connection.execute(statement, logger: logger) { out.append(row) }
         return out
