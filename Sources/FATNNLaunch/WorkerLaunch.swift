@@ -88,7 +88,8 @@ public struct WorkerLaunch: Sendable, Equatable {
         return token
     }
 
-    static func absolute(_ path: String) -> String {
+    /// `path` made absolute against the current directory (and standardized).
+    public static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
     }
 

@@ -105,8 +105,8 @@ struct LaunchSlurm: ParsableCommand {
     }
 
     func makeLaunch(warn: Bool) throws -> SlurmLaunch {
-        var launch = SlurmLaunch(workers: common.workers, logDirectory: absolute(logDir ?? FileManager.default.currentDirectoryPath),
-                                 workerBinary: try workerBinary.map(absolute) ?? Self.defaultWorkerBinary(), worker: try common.launch(warn: warn))
+        var launch = SlurmLaunch(workers: common.workers, logDirectory: WorkerLaunch.absolute(logDir ?? FileManager.default.currentDirectoryPath),
+                                 workerBinary: try workerBinary.map(WorkerLaunch.absolute) ?? Self.defaultWorkerBinary(), worker: try common.launch(warn: warn))
         launch.cpusPerTask = cpusPerTask
         launch.time = time
         launch.partition = partition
@@ -114,10 +114,6 @@ struct LaunchSlurm: ParsableCommand {
         launch.jobName = jobName
         launch.stopSeconds = stopSeconds
         return launch
-    }
-
-    func absolute(_ p: String) -> String {
-        p.hasPrefix("/") ? p : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(p).standardized.path
     }
 
     func run() throws {
@@ -135,7 +131,7 @@ struct LaunchSlurm: ParsableCommand {
             print("wrote \(script) (\(launch.workers) workers); submit it with: sbatch \(script)")
             return
         }
-        let id = try Sbatch.submit(script: absolute(script))
+        let id = try Sbatch.submit(script: WorkerLaunch.absolute(script))
         print("submitted Slurm job array \(id): \(launch.workers) workers; logs \(launch.logDirectory)/fatnn-worker-\(id)_*.log; stop them with: scancel \(id)")
     }
 
