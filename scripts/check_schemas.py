@@ -133,6 +133,12 @@ accepted = [
         "model": ["mlp"], "dataset.name": ["mnist"], "training.epochs": [3], "training.learningRate": [0.1]})),
     ("integral float seeds", sweep(seeds=[0, 2.0, 2147483647])),
     ("name of 100 characters", sweep(name="a._-Z9" + "b" * 94)),
+    ("sampled and pruned", sweep(sample={"method": "sobol", "count": 8, "seed": 3, "space": {"training.learningRate": {"logUniform": [0.001, 0.3]}, "training.momentum": {"uniform": [0.8, 0.99]}, "training.batchSize": {"intUniform": [64, 256]}, "training.optimizer": {"choice": ["sgd", "adam"]}}}, pruning={"method": "asha", "metric": "val_acc", "minEpochs": 1, "reductionFactor": 3})),
+    ("learning rate only sampled", sweep(base=base(training__learningRate=REMOVE),
+                                          sample={"method": "random", "count": 2, "space": {"training.learningRate": {"uniform": [0.01, 0.1]}}})),
+    ("stage sample and pruning off", sweep(base=base(model="cnn-s"), pruning={"method": "median", "minJobs": 2}, stages=[
+        {"name": "fp", "sample": {"method": "random", "count": 3, "space": {"training.weightDecay": {"logUniform": [1e-5, 1e-3]}}}},
+        {"name": "q", "from": "fp", "pruning": None, "base": {"quantizer": {"kind": "tnn"}}}])),
 ]
 
 rejected = [
@@ -194,6 +200,19 @@ rejected = [
     ("nesterov a number", sweep(base=base(training__nesterov=1))),
     ("schedule unknown", sweep(base=base(training__schedule="step"))),
     ("description a number", sweep(description=3)),
+    ("sample method unknown", sweep(sample={"method": "grid", "count": 2, "space": {"training.momentum": {"uniform": [0, 0.5]}}})),
+    ("sample count 0", sweep(sample={"method": "random", "count": 0, "space": {"training.momentum": {"uniform": [0, 0.5]}}})),
+    ("sample space empty", sweep(sample={"method": "random", "count": 2, "space": {}})),
+    ("sample key unknown", sweep(sample={"method": "random", "count": 2, "space": {"training.colour": {"uniform": [0, 1]}}})),
+    ("sample distribution unknown", sweep(sample={"method": "random", "count": 2, "space": {"training.momentum": {"normal": [0, 1]}}})),
+    ("logUniform from 0", sweep(sample={"method": "random", "count": 2, "space": {"training.learningRate": {"logUniform": [0, 0.1]}}})),
+    ("intUniform fractions", sweep(sample={"method": "random", "count": 2, "space": {"training.batchSize": {"intUniform": [1.5, 8]}}})),
+    ("sample with stages", sweep(sample={"method": "random", "count": 2, "space": {"training.momentum": {"uniform": [0, 0.5]}}},
+                                 stages=[{"name": "a"}])),
+    ("pruning method unknown", sweep(pruning={"method": "hyperband"})),
+    ("pruning metric unknown", sweep(pruning={"method": "asha", "metric": "test_acc"})),
+    ("median with a reduction factor", sweep(pruning={"method": "median", "reductionFactor": 3})),
+    ("reduction factor 1", sweep(pruning={"method": "asha", "reductionFactor": 1})),
 ]
 
 for label, doc in accepted:

@@ -51,6 +51,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return .object(obj)
     }
 
+    /// The value at the dotted `path` (object keys), nil where there is none.
+    public func value(at path: ArraySlice<String>) -> JSONValue? {
+        guard let key = path.first else { return self }
+        guard case .object(let o) = self, let next = o[key] else { return nil }
+        return next.value(at: path.dropFirst())
+    }
+
     /// This value with `overlay` merged in: objects merge key by key, recursively; any other
     /// overlay value replaces what is here.
     public func merged(with overlay: JSONValue) -> JSONValue {

@@ -92,6 +92,12 @@ struct ObjectReader {
         return fields[key] != nil
     }
 
+    /// Whether `key` is present with the value null (does not mark it read).
+    func isNull(_ key: String) -> Bool {
+        if case .null? = fields[key] { return true }
+        return false
+    }
+
     /// All fields with their values, marking them used.
     mutating func all() -> [(String, JSONValue)] {
         used.formUnion(fields.keys)

@@ -21,6 +21,10 @@ import Foundation
 ///               { "name": "ternary", "from": "fp", "base": {"training": {"epochs": 5}},
 ///                 "grid": {"quantizer.kind": ["fatnn", "tnn"]} } ] }
 /// ```
+///
+/// A sweep (or a stage) may also draw `sample` points over ranges (``SweepSample``), combined
+/// with its grid and seeds, and declare `pruning` (``PruningRule``): early stopping of the jobs
+/// that fall behind the others of their sweep and stage.
 public struct Sweep: Sendable, Equatable {
     /// Sweep name: letters, digits, `.`, `_`, `-`; at most 100 characters.
     public let name: String
@@ -28,8 +32,25 @@ public struct Sweep: Sendable, Equatable {
     public let description: String?
     /// The expanded jobs, grid combinations in sorted-key order, seeds innermost.
     public let jobs: [JobConfig]
+    /// The stage of each job (nil without stages), parallel to ``jobs``.
+    public var stages: [String?] = []
+    /// The early-stopping rule of each job (nil: never pruned), parallel to ``jobs``.
+    public var pruning: [PruningRule?] = []
+    /// The sampled points of each job as (key, value) (empty for jobs of a plain grid), parallel
+    /// to ``jobs``: what `submit --dry-run` shows.
+    public var sampled: [[(key: String, value: JSONValue)]] = []
+    /// Every sampled field (of the sweep or any stage) and its range (plots use log axes for
+    /// log-uniform ones).
+    public var sampleSpace: [String: SweepSample.Distribution] = [:]
     /// Priority, timeout and retry budgets of the jobs (top-level fields, all optional).
     public var policy = SweepPolicy()
+
+    public static func == (a: Sweep, b: Sweep) -> Bool {
+        a.name == b.name && a.description == b.description && a.jobs == b.jobs && a.stages == b.stages
+            && a.pruning == b.pruning && a.policy == b.policy && a.sampleSpace == b.sampleSpace
+            && a.sampled.map { $0.map(\.key) } == b.sampled.map { $0.map(\.key) }
+            && a.sampled.map { $0.map(\.value) } == b.sampled.map { $0.map(\.value) }
+    }
 
     /// Upper bound on jobs one sweep file may expand to.
     public static let maxJobs = 100_000
@@ -63,6 +84,8 @@ public struct Sweep: Sendable, Equatable {
         guard case .object = base else { throw SweepError(path: "base", "expected an object, got \(base.typeName)") }
         let hasGrid = r.has("grid")
         let axes = try gridAxes(r.object("grid"), path: "grid")
+        let sample = try r.raw("sample").map { v throws(SweepError) in try readSample(v, path: "sample") }
+        let pruning = try r.raw("pruning").map { v throws(SweepError) in try PruningRule.read(v, path: "pruning") }
         let seeds = try seedList(r.raw("seeds"))
         let stages = r.has("stages") ? r.raw("stages") : nil
         if !r.has("stages") { _ = r.raw("stages") }
@@ -71,18 +94,29 @@ public struct Sweep: Sendable, Equatable {
         var sweep: Sweep
         if let stages {
             guard !hasGrid else { throw SweepError(path: "grid", "with stages, give each stage its own grid") }
-            sweep = Sweep(name: name, description: description, jobs: try expandStages(stages, base: base, seeds: seeds))
+            guard sample == nil else { throw SweepError(path: "sample", "with stages, give each stage its own sample") }
+            sweep = try expandStages(stages, base: base, seeds: seeds, pruning: pruning, name: name, description: description)
         } else {
-            sweep = Sweep(name: name, description: description, jobs: try expand(base: base, axes: axes, seeds: seeds, gridPath: "grid"))
+            let (jobs, points) = try expand(base: base, axes: axes, sample: sample, seeds: seeds, gridPath: "grid", samplePath: "sample")
+            try pruning?.check(jobs, path: "pruning")
+            sweep = Sweep(name: name, description: description, jobs: jobs)
+            sweep.stages = Array(repeating: nil, count: jobs.count)
+            sweep.pruning = Array(repeating: pruning, count: jobs.count)
+            sweep.sampled = points
+            for (key, d) in sample?.space ?? [] { sweep.sampleSpace[key] = d }
         }
         sweep.policy = policy
         return sweep
     }
 
-    /// The jobs of one grid over `base`, seeds innermost.
-    private static func expand(base: JSONValue, axes: [Axis], seeds: [Int], gridPath: String, limit: Int = maxJobs) throws(SweepError) -> [JobConfig] {
-
-        var combinations = seeds.count
+    /// The jobs of one grid over `base`, then each sampled point, seeds innermost; with the
+    /// sampled values of each job.
+    private static func expand(base: JSONValue, axes: [Axis], sample: SweepSample?, seeds: [Int], gridPath: String,
+                               samplePath: String, limit: Int = maxJobs) throws(SweepError) -> ([JobConfig], [[(key: String, value: JSONValue)]]) {
+        if let sample, let clash = sample.space.first(where: { s in axes.contains { $0.key == s.key } }) {
+            throw SweepError(path: "\(samplePath).space[\"\(clash.key)\"]", "is also in the grid; vary a field by one or the other")
+        }
+        var combinations = seeds.count * (sample?.count ?? 1)
         guard combinations <= limit else {
             throw SweepError(path: gridPath, "expands to more than \(limit) jobs (grid sizes x seeds); the limit is \(maxJobs) per sweep")
         }
@@ -93,26 +127,69 @@ public struct Sweep: Sendable, Equatable {
             }
         }
         var jobs: [JobConfig] = []
+        var sampled: [[(key: String, value: JSONValue)]] = []
+        let points = sample?.points() ?? [[]]
         var choice = [Int](repeating: 0, count: axes.count)
         repeat {
             var doc = base
             for (a, i) in zip(axes, choice) { doc = doc.setting(a.key.split(separator: ".").map(String.init)[...], to: a.values[i]) }
-            for seed in seeds {
-                let withSeed = doc.setting(["seed"], to: .number(Double(seed)))
-                do { jobs.append(try JobConfig.validated(from: withSeed, path: "base")) } catch {
-                    throw blame(error, axes: axes, choice: choice, gridPath: gridPath)
+            var firstJobOfPoint: [JobConfig: Int] = [:]
+            for (p, point) in points.enumerated() {
+                var pointDoc = doc
+                for (key, value) in point { pointDoc = pointDoc.setting(key.split(separator: ".").map(String.init)[...], to: value) }
+                for seed in seeds {
+                    let withSeed = pointDoc.setting(["seed"], to: .number(Double(seed)))
+                    let job: JobConfig
+                    do { job = try JobConfig.validated(from: withSeed, path: "base") } catch {
+                        throw blame(blame(error, point: point, index: p, samplePath: samplePath), axes: axes, choice: choice, gridPath: gridPath)
+                    }
+                    if !point.isEmpty {
+                        if let earlier = firstJobOfPoint[job] {
+                            throw SweepError(path: samplePath, "points \(earlier + 1) and \(p + 1) give the same job (\(describe(point))); use fewer points, wider ranges or a grid for small discrete spaces")
+                        }
+                        firstJobOfPoint[job] = p
+                    }
+                    jobs.append(job)
+                    sampled.append(point)
                 }
             }
         } while advance(&choice, axes)
-        return jobs
+        return (jobs, sampled)
+    }
+
+    private static func readSample(_ value: JSONValue, path: String) throws(SweepError) -> SweepSample {
+        try SweepSample.read(value, path: path, isKey: isGridKey,
+                             keyHelp: "\(JobConfig.gridKeyPaths.joined(separator: ", ")), quantizer.params.NAME")
+    }
+
+    /// Points an error in a job at the sampled field that caused it, when one did.
+    private static func blame(_ error: SweepError, point: [(key: String, value: JSONValue)], index: Int, samplePath: String) -> SweepError {
+        for (key, value) in point where error.path == "base.\(key)" || error.path.hasPrefix("base.\(key).") {
+            return SweepError(path: "\(samplePath).space[\"\(key)\"]", "point \(index + 1) drew \(describe(value)): \(error.message)")
+        }
+        return error
+    }
+
+    /// `key=value, …` of a sampled point.
+    public static func describe(_ point: [(key: String, value: JSONValue)]) -> String {
+        point.map { "\($0.key)=\(describe($0.value))" }.joined(separator: ", ")
+    }
+
+    static func describe(_ value: JSONValue) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? e.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "\(value)"
     }
 
     /// The jobs of every stage in order, fine-tuning stages linked to their parents.
-    private static func expandStages(_ value: JSONValue, base: JSONValue, seeds: [Int]) throws(SweepError) -> [JobConfig] {
+    private static func expandStages(_ value: JSONValue, base: JSONValue, seeds: [Int], pruning sweepPruning: PruningRule?,
+                                     name sweepName: String, description: String?) throws(SweepError) -> Sweep {
         guard case .array(let items) = value, (1...20).contains(items.count) else {
             throw SweepError(path: "stages", "expected an array of 1 to 20 stage objects, got \(value.typeName)")
         }
         var jobs: [JobConfig] = []
+        var stageOf: [String?] = [], pruningOf: [PruningRule?] = [], sampledOf: [[(key: String, value: JSONValue)]] = []
+        var space: [String: SweepSample.Distribution] = [:]
         var byStage: [String: [JobConfig]] = [:]
         for (i, item) in items.enumerated() {
             let path = "stages[\(i)]"
@@ -127,10 +204,17 @@ public struct Sweep: Sendable, Equatable {
                 stageBase = base.merged(with: overlay)
             }
             let axes = try gridAxes(r.object("grid"), path: r.at("grid"))
+            let sample = try r.raw("sample").map { v throws(SweepError) in try readSample(v, path: r.at("sample")) }
+            // A stage's own pruning replaces the sweep's; "pruning": null turns it off.
+            var stagePruning = sweepPruning, pruningPath = "pruning"
+            if r.isNull("pruning") { stagePruning = nil }
+            if let v = r.raw("pruning") { stagePruning = try PruningRule.read(v, path: r.at("pruning")); pruningPath = r.at("pruning") }
             let from: String? = r.has("from") ? try r.string("from") : nil
             if from == nil { _ = r.raw("from") }
             try r.finish()
-            var stageJobs = try expand(base: stageBase, axes: axes, seeds: seeds, gridPath: r.at("grid"), limit: maxJobs - jobs.count)
+            var (stageJobs, points) = try expand(base: stageBase, axes: axes, sample: sample, seeds: seeds, gridPath: r.at("grid"),
+                                                 samplePath: r.at("sample"), limit: maxJobs - jobs.count)
+            try stagePruning?.check(stageJobs, path: pruningPath)
             if let from {
                 guard let parents = byStage[from] else {
                     throw SweepError(path: r.at("from"), "'\(from)' is not the name of an earlier stage")
@@ -151,8 +235,17 @@ public struct Sweep: Sendable, Equatable {
             }
             byStage[name] = stageJobs
             jobs += stageJobs
+            stageOf += Array(repeating: name, count: stageJobs.count)
+            pruningOf += Array(repeating: stagePruning, count: stageJobs.count)
+            sampledOf += points
+            for (key, d) in sample?.space ?? [] { space[key] = d }
         }
-        return jobs
+        var sweep = Sweep(name: sweepName, description: description, jobs: jobs)
+        sweep.stages = stageOf
+        sweep.pruning = pruningOf
+        sweep.sampled = sampledOf
+        sweep.sampleSpace = space
+        return sweep
     }
 
     private struct Axis { let key: String; let values: [JSONValue] }
@@ -168,7 +261,7 @@ public struct Sweep: Sendable, Equatable {
         var axes: [Axis] = []
         for (key, value) in grid.all() {
             let path = "\(gridPath)[\"\(key)\"]"
-            guard JobConfig.gridKeyPaths.contains(key) || key.hasPrefix("quantizer.params.") && key.split(separator: ".", omittingEmptySubsequences: false).count == 3 && !key.hasSuffix(".") else {
+            guard isGridKey(key) else {
                 throw SweepError(path: path, "unknown key path; allowed: \(JobConfig.gridKeyPaths.joined(separator: ", ")), quantizer.params.NAME")
             }
             guard case .array(let values) = value, !values.isEmpty else {
@@ -184,6 +277,12 @@ public struct Sweep: Sendable, Equatable {
             axes.append(Axis(key: key, values: values))
         }
         return axes
+    }
+
+    /// Whether a sweep's grid or sample may vary `key`.
+    static func isGridKey(_ key: String) -> Bool {
+        JobConfig.gridKeyPaths.contains(key)
+            || key.hasPrefix("quantizer.params.") && key.split(separator: ".", omittingEmptySubsequences: false).count == 3 && !key.hasSuffix(".")
     }
 
     private static func seedList(_ value: JSONValue?) throws(SweepError) -> [Int] {

@@ -15,7 +15,9 @@ struct Submit: AsyncParsableCommand {
             and a 'base' merged over the shared one. A stage with "from": "NAME" starts each of its \
             jobs from the trained model of the job in stage NAME with the same model, dataset split \
             and seed; the coordinator hands such a job out only after that job has succeeded and \
-            uploaded its model, and fails it if that job fails. Examples: Jobs/.
+            uploaded its model, and fails it if that job fails.
+
+            Search: a sweep (or a stage) may add 'sample': {"method": "random" | "sobol", "count": N,             "seed": S, "space": {KEY: {"uniform" | "logUniform" | "intUniform" | "choice": [...]}}}.             Its N points are drawn at submit from the seed alone (the same file always gives the             same jobs) and crossed with the grid and the seeds. 'pruning': {"method": "asha" |             "median", "metric": "val_acc", "minEpochs": 1, "reductionFactor": 3} stops jobs that             fall behind the others of their sweep and stage at the same epoch (state 'pruned';             SQLite store only for now). --dry-run prints every job with its sampled values.             Examples: Jobs/.
             """)
 
     @Argument(help: ArgumentHelp("Sweep file (JSON).", valueName: "sweep.json"))
@@ -40,8 +42,15 @@ struct Submit: AsyncParsableCommand {
         let sweep: Sweep
         do { sweep = try Sweep.parse(data) } catch { throw SubmitError("\(file): \(error)") }
         if dryRun {
-            for job in sweep.jobs { print(job.canonicalJSON) }
-            print("\(file): valid; \(sweep.jobs.count) job(s)")
+            for (i, job) in sweep.jobs.enumerated() {
+                var notes: [String] = []
+                if let stage = sweep.stage(of: i) { notes.append("stage \(stage)") }
+                if sweep.sampled.indices.contains(i), !sweep.sampled[i].isEmpty { notes.append("sampled " + Sweep.describe(sweep.sampled[i])) }
+                print(job.canonicalJSON + (notes.isEmpty ? "" : "  # " + notes.joined(separator: "; ")))
+            }
+            let pruned = sweep.pruning.compactMap { $0 }
+            let rules = Set(pruned.map(\.json)).sorted().joined(separator: ", ")
+            print("\(file): valid; \(sweep.jobs.count) job(s)" + (pruned.isEmpty ? "" : "; \(pruned.count) of them under pruning \(rules)"))
             return
         }
         let reply = try await client.client().submit(document: data, replicate: replicate)
