@@ -113,7 +113,10 @@ public enum API {
     public struct HeartbeatReply: Codable, Sendable, Equatable {
         /// A user cancelled the job: stop and release it.
         public var cancel: Bool
-        public init(cancel: Bool) { self.cancel = cancel }
+        /// The sweep's early stopping ended the job after the reported epoch (the reason): the
+        /// job is already `pruned`; stop at the epoch boundary and report nothing more.
+        public var prune: String?
+        public init(cancel: Bool, prune: String? = nil) { self.cancel = cancel; self.prune = prune }
     }
 
     /// `POST /api/jobs/{id}/result`.
@@ -189,10 +192,13 @@ public enum API {
         public var attempts: [Attempt]
         /// The accepted result: metrics, epochs, host, CPU, code version, packed inference.
         public var result: JobResult?
+        /// The epochs a pruned job reported before it was stopped (it has no result); nil otherwise.
+        public var epochs: [EpochReport]?
         public init(id: Int64, sweep: String, state: JobState, configHash: String, groupHash: String, replica: Int, seed: Int,
-                    config: JobConfig, error: String?, attempts: [Attempt], result: JobResult?) {
+                    config: JobConfig, error: String?, attempts: [Attempt], result: JobResult?, epochs: [EpochReport]? = nil) {
             self.id = id; self.sweep = sweep; self.state = state; self.configHash = configHash; self.groupHash = groupHash
             self.replica = replica; self.seed = seed; self.config = config; self.error = error; self.attempts = attempts; self.result = result
+            self.epochs = epochs
         }
     }
 
@@ -202,7 +208,23 @@ public enum API {
             public var name: String
             public var paused: Bool
             public var counts: [String: Int]
-            public init(name: String, paused: Bool, counts: [String: Int]) { self.name = name; self.paused = paused; self.counts = counts }
+            /// Epochs still to run: queued jobs in full, running ones the rest of theirs.
+            public var remainingEpochs: Int?
+            /// Mean seconds per epoch of the sweep's running jobs so far (nil before their first epoch).
+            public var secondsPerEpoch: Double?
+            public init(name: String, paused: Bool, counts: [String: Int], remainingEpochs: Int? = nil, secondsPerEpoch: Double? = nil) {
+                self.name = name; self.paused = paused; self.counts = counts
+                self.remainingEpochs = remainingEpochs; self.secondsPerEpoch = secondsPerEpoch
+            }
+
+            /// Time left: the remaining epochs at the running jobs' pace, spread over the jobs
+            /// running now (nil without a pace). An upper bound when early stopping cuts jobs short.
+            public var secondsLeft: Double? {
+                guard let r = remainingEpochs else { return nil }
+                if r == 0 { return 0 }
+                guard let pace = secondsPerEpoch else { return nil }
+                return Double(r) * pace / Double(max(1, counts[JobState.leased.rawValue] ?? 0))
+            }
         }
         public struct LiveJob: Codable, Sendable {
             public var id: Int64

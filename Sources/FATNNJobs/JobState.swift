@@ -4,9 +4,10 @@
 /// queued ──claim──▶ leased ──result──▶ succeeded
 ///   ▲                 │ ├─error, over budget──▶ failed
 ///   └─error/lost,─────┘ ├─lost, over budget───▶ dead
-///     within budget     └─cancel──────────────▶ cancelled  (queued jobs too)
+///     within budget     ├─cancel──────────────▶ cancelled  (queued jobs too)
+///                       └─pruned at an epoch──▶ pruned     (the sweep's early stopping)
 /// ```
-/// `retry` puts failed, dead and cancelled jobs back in the queue with fresh budgets.
+/// `retry` puts failed, dead, cancelled and pruned jobs back in the queue with fresh budgets.
 public enum JobState: String, Codable, Sendable, CaseIterable {
     /// Waiting for a worker.
     case queued
@@ -20,6 +21,8 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     case dead
     /// Cancelled by a user.
     case cancelled
+    /// Stopped early by its sweep's pruning rule after an epoch; its epochs are kept, it has no result.
+    case pruned
 
     /// Whether the job has ended (no worker will run it unless it is retried).
     public var isFinal: Bool { self != .queued && self != .leased }
@@ -41,4 +44,6 @@ public enum AttemptOutcome: String, Codable, Sendable, CaseIterable {
     case released
     /// A user cancelled the job while this attempt ran.
     case cancelled
+    /// The sweep's pruning rule stopped the job after an epoch this attempt reported.
+    case pruned
 }

@@ -59,6 +59,10 @@ extension PostgresJobStore: JobLifecycleStore {
             e.extra += [("last_epoch", epoch.epoch.sqlValue), ("last_loss", epoch.trainLoss.sqlValue),
                         ("last_accuracy", (epoch.validationAccuracy ?? epoch.trainAccuracy).sqlValue)]
             e.epochs = [epoch]
+            if let candidate = try await pruningCandidate(job: id, epoch: epoch) {
+                let tr = try await heartbeatUnderPruning(e, token: token, epoch: epoch, candidate: candidate)
+                return API.HeartbeatReply(cancel: tr.after.cancelRequested, prune: tr.after.state == .pruned ? tr.after.error : nil)
+            }
         }
         let tr = try await heartbeatBatches.submit(e) { [self] in await writeBatch($0, durable: false) }
         return API.HeartbeatReply(cancel: tr.after.cancelRequested)

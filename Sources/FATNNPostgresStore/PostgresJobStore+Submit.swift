@@ -34,18 +34,18 @@ extension PostgresJobStore {
             // numbered after the stored ones, so with `replicate` each job is inserted at once.
             func flush() async throws {
                 guard !pending.isEmpty else { return }
-                let row = "(" + Array(repeating: "?", count: 19).joined(separator: ", ") + ", 'queued')"
+                let row = "(" + Array(repeating: "?", count: 21).joined(separator: ", ") + ", 'queued')"
                 added += try await tx.rows("""
                     INSERT INTO jobs (sweep_id, config_hash, replica, group_hash, config, model, dataset, split, quantizer,
                                       learning_rate, seed, epochs, parent_hash, priority, max_error_retries,
-                                      max_lost_retries, timeout_seconds, created_at, updated_at, state)
+                                      max_lost_retries, timeout_seconds, created_at, updated_at, stage, pruning, state)
                     VALUES \(Array(repeating: row, count: pending.count).joined(separator: ", "))
                     ON CONFLICT (config_hash, replica) DO NOTHING
                     RETURNING id
                     """, pending.flatMap { $0 }).count
                 pending.removeAll(keepingCapacity: true)
             }
-            for (job, id) in zip(sweep.jobs, ids) {
+            for (i, (job, id)) in zip(sweep.jobs, ids).enumerated() {
                 var group = id.groupHash
                 if let parent = job.initFrom {
                     var parentGroup = groups[parent]
@@ -65,7 +65,8 @@ extension PostgresJobStore {
                 for replica in replicas {
                     pending.append([sweepId, id.configHash, replica, group, id.canonicalJSON, job.model.rawValue, job.dataset.name.rawValue,
                                     job.splitLabel, job.quantizer.kind.rawValue, job.training.learningRate, job.seed, job.training.epochs,
-                                    job.initFrom, p.priority, p.errorRetries, p.lostRetries, p.timeoutSeconds, t, t])
+                                    job.initFrom, p.priority, p.errorRetries, p.lostRetries, p.timeoutSeconds, t, t,
+                                    sweep.stage(of: i), sweep.pruningJSON(of: i)])
                     if pending.count == 500 || replicate > 0 { try await flush() }
                 }
             }

@@ -9,7 +9,7 @@ enum PostgresSchema {
     static var version: Int { migrations.count }
 
     /// Migration `i + 1` is `migrations[i]`.
-    static let migrations: [String] = [version1]
+    static let migrations: [String] = [version1, version2]
 
     /// The advisory lock key that serializes migrations ("FATNN" in ASCII).
     static let lockKey: Int64 = 0x4641_544E_4E

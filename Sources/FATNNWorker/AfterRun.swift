@@ -8,6 +8,8 @@ import Foundation
 enum AfterRun: Equatable {
     /// The claim is gone: report nothing (the coordinator has moved on).
     case discard(why: String)
+    /// The coordinator pruned the job (early stopping): report nothing, drop its checkpoint.
+    case pruned(reason: String)
     /// Give the job back unrun: a user cancelled it, or the worker is shutting down (then the
     /// release is tried a few times only).
     case release(reason: String, shuttingDown: Bool)
@@ -30,6 +32,7 @@ enum AfterRun: Equatable {
             switch abandoned ?? .shutdown {
             case .claimLost: return .discard(why: "claim lost (lease expired or job ended elsewhere); result discarded")
             case .cancelled: return .release(reason: "cancelled", shuttingDown: false)
+            case .pruned(let reason): return .pruned(reason: reason)
             case .shutdown: return .release(reason: "\(worker) shutting down", shuttingDown: true)
             }
         case .diverged(let epoch)?:

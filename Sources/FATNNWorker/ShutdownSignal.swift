@@ -7,6 +7,9 @@ enum AbandonReason: Sendable, Equatable {
     case claimLost
     /// A user cancelled the job (told by a heartbeat reply).
     case cancelled
+    /// The sweep's early stopping ended the job (told by a heartbeat reply, with the reason):
+    /// the coordinator has already recorded it as pruned.
+    case pruned(String)
     /// The worker is shutting down (its service group's graceful shutdown).
     case shutdown
 }

@@ -49,6 +49,10 @@ extension Worker {
         case .discard(let why):
             logger.warning("job \(job.id): \(why)")
             return false
+        case .pruned(let reason):
+            logger.notice("job \(job.id): pruned by the sweep's early stopping after epoch \(report.epochs.last?.epoch ?? 0): \(reason)")
+            if let path = checkpointPath(job) { try? FileManager.default.removeItem(atPath: path) }
+            return true
         case .release(let reason, let shuttingDown):
             logger.warning("job \(job.id): \(shuttingDown ? "worker shutting down; giving the job back (its checkpoint stays on this host)" : "cancelled by a user; giving it back")")
             try await finish(job, patient: !shuttingDown) { try await client.release(job: job.id, token: job.claimToken, reason: reason) }
@@ -141,22 +145,29 @@ extension Worker {
     }
 
     /// Trains while heartbeats keep the lease: one per epoch with progress, and one every third
-    /// of the lease in between. A refused heartbeat, or a reply that says cancel, stops the run.
+    /// of the lease in between. A refused heartbeat, or a reply that says cancel or prune, stops
+    /// the run; training waits for each epoch's reply (``EpochGate``) before the next epoch.
     private func train(_ job: API.ClaimedJob, config: JobConfig, dataset: Dataset, stop: StopFlag,
                        initialModel: Data?) async throws -> (TrainingReport, Data?) {
         let (epochs, continuation) = AsyncStream.makeStream(of: EpochStats.self, bufferingPolicy: .bufferingNewest(16))
+        let gate = EpochGate()
         return try await withThrowingTaskGroup(of: (TrainingReport, Data?)?.self) { group in
             group.addTask {
                 defer { continuation.finish() }
                 return try await JobRunner.run(config, dataset: dataset, stop: stop, checkpoint: checkpointPath(job),
                                                initialModel: initialModel, onResume: { epoch in
                     logger.info("job \(job.id): resuming after epoch \(epoch) from its checkpoint")
-                }) { continuation.yield($0) }
+                }) { e in
+                    continuation.yield(e)
+                    gate.wait(for: e.epoch)
+                }
             }
             group.addTask {
+                defer { gate.open() }
                 for await e in epochs {
                     logger.info("job \(job.id) epoch \(e.epoch)/\(job.config.training.epochs): loss \(String(format: "%.4f", e.trainLoss)), train acc \(String(format: "%.2f%%", e.trainAccuracy * 100))\(e.validationAccuracy.map { String(format: ", val acc %.2f%%", $0 * 100) } ?? "")")
                     await heartbeat(job, EpochReport(e), stop: stop)
+                    gate.answer(e.epoch)
                 }
                 return nil
             }
@@ -183,6 +194,7 @@ extension Worker {
     private func heartbeat(_ job: API.ClaimedJob, _ epoch: EpochReport?, stop: StopFlag) async {
         do {
             let reply = try await client.progress(job: job.id, token: job.claimToken, epoch: epoch)
+            if let reason = reply.prune { stop.set(.pruned(reason)) }
             if reply.cancel { stop.set(.cancelled) }
         } catch let e as ClientError {
             if e.meansClaimLost { stop.set(.claimLost) }

@@ -7,7 +7,7 @@ struct Retry: AsyncParsableCommand {
         abstract: "Queue ended jobs again with fresh retry budgets; only what failed is re-run (admin token).",
         discussion: "Jobs that succeeded are never touched. Their attempts so far stay in the record ('job ID').")
 
-    @Option(help: ArgumentHelp("Comma-separated states to re-run: failed, dead, cancelled.", valueName: "states"))
+    @Option(help: ArgumentHelp("Comma-separated states to re-run: failed, dead, cancelled, pruned.", valueName: "states"))
     var state: String = "failed,dead"
 
     @Option(help: "Only jobs of this sweep.")
@@ -18,8 +18,8 @@ struct Retry: AsyncParsableCommand {
     func states() throws -> [JobState] {
         try state.split(separator: ",").map { part in
             let name = part.trimmingCharacters(in: .whitespaces)
-            guard let s = JobState(rawValue: name), [.failed, .dead, .cancelled].contains(s) else {
-                throw ValidationError("--state: '\(name)' is not a state that can be retried; allowed: failed, dead, cancelled")
+            guard let s = JobState(rawValue: name), [.failed, .dead, .cancelled, .pruned].contains(s) else {
+                throw ValidationError("--state: '\(name)' is not a state that can be retried; allowed: failed, dead, cancelled, pruned")
             }
             return s
         }

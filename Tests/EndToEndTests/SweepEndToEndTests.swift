@@ -30,7 +30,7 @@ import Testing
                 #expect(row.validationAccuracy != nil && row.trainSeconds != nil)
             }
             #expect(rows[0].testAccuracy! >= rows[1].testAccuracy!)
-            #expect(try await client.status().counts == ["queued": 0, "leased": 0, "succeeded": 2, "failed": 0, "dead": 0, "cancelled": 0])
+            #expect(try await client.status().counts == ["queued": 0, "leased": 0, "succeeded": 2, "failed": 0, "dead": 0, "cancelled": 0, "pruned": 0])
             #expect(try store.counts()["succeeded"] == 2)
         }
     }

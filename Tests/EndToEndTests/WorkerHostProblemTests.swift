@@ -21,7 +21,7 @@ import Testing
             } catch let e as WorkerError {
                 #expect(e.reason.contains("has no mnist/ directory"))
             }
-            #expect(try store.counts() == ["queued": 2, "leased": 0, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0])
+            #expect(try store.counts() == ["queued": 2, "leased": 0, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0, "pruned": 0])
         }
     }
 

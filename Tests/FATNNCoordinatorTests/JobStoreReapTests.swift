@@ -19,7 +19,7 @@ import Testing
         try store.heartbeat(job: b.id, token: b.claimToken, epoch: nil)
         clock.advance(31)
         #expect(try store.reap() == 1)
-        #expect(try store.counts() == ["queued": 3, "leased": 1, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0])
+        #expect(try store.counts() == ["queued": 3, "leased": 1, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0, "pruned": 0])
         #expect(throws: StoreError.staleClaim(a.id)) { try store.heartbeat(job: a.id, token: a.claimToken, epoch: nil) }
         #expect(try store.reap() == 0)
     }

@@ -32,7 +32,7 @@ import Testing
             #expect(job.claimToken.count == 64)
         }
         #expect(ids == [1, 2, 3, 4])
-        #expect(try store.counts() == ["queued": 0, "leased": 4, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0])
+        #expect(try store.counts() == ["queued": 0, "leased": 4, "succeeded": 0, "failed": 0, "dead": 0, "cancelled": 0, "pruned": 0])
     }
 
     @Test func resultIsStoredAndIdempotent() throws {
@@ -100,7 +100,7 @@ import Testing
             try s.complete(job: a.id, token: a.claimToken, result: sampleResult(0.9))
         }
         let s = try JobStore(path: path)
-        #expect(try s.counts() == ["queued": 3, "leased": 0, "succeeded": 1, "failed": 0, "dead": 0, "cancelled": 0])
+        #expect(try s.counts() == ["queued": 3, "leased": 0, "succeeded": 1, "failed": 0, "dead": 0, "cancelled": 0, "pruned": 0])
     }
 
     @Test func schemaFileMatchesMigration() throws {

@@ -21,6 +21,7 @@ import Testing
         switch event {
         case .claim: "claim"
         case .heartbeat: "heartbeat"
+        case .prune: "prune"
         case .succeed: "result"
         case .jobError: "error"
         case .release: "release"
@@ -36,7 +37,7 @@ import Testing
     @Test func theDiagramNamesEveryStateAndEvent() throws {
         let d = try Self.diagram()
         for state in JobState.allCases { #expect(d.contains(state.rawValue), "the diagram does not draw state \(state.rawValue)") }
-        let events: [LifecycleEvent] = [.claim(token: ""), .heartbeat(token: ""), .succeed(token: ""), .jobError(token: "", message: ""),
+        let events: [LifecycleEvent] = [.claim(token: ""), .heartbeat(token: ""), .prune(token: "", reason: ""), .succeed(token: ""), .jobError(token: "", message: ""),
                                         .release(token: ""), .expire, .timeOut, .cancel, .retry, .invalidate, .parentEnded(0, .failed)]
         for e in events { #expect(d.contains(Self.drawnAs(e)), "the diagram does not draw event \(e) (as '\(Self.drawnAs(e))')") }
     }

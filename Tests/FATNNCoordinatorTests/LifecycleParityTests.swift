@@ -22,6 +22,9 @@ import Testing
         var priority: [Int64: Int] = [:]
         var paused: Set<String> = []
         var models: Set<Int64> = []
+        /// The pruning rule of each job that has one, and the train loss each job reported at epoch 1.
+        var rules: [Int64: PruningRule] = [:]
+        var lossAtEpoch1: [Int64: Double] = [:]
         /// Per job, its attempts' outcome and error.
         var attempts: [Int64: [Attempt]] = [:]
         let timing: LifecycleTiming
@@ -88,18 +91,23 @@ import Testing
         { "name": "urgent", "priority": 5, "base": { "model": "mlp", "dataset": {"name": "mnist"}, "training": {"epochs": 1, "learningRate": 0.1} },
           "seeds": [1, 2], "retries": {"errors": 0, "lostWorkers": 0} }
         """
+    /// Jobs under early stopping: median of the other jobs' train loss at epoch 1 of 2.
+    static let early = """
+        { "name": "early", "base": { "model": "mlp", "dataset": {"name": "mnist"}, "training": {"epochs": 2, "learningRate": 0.2} },
+          "seeds": [1, 2, 3], "pruning": {"method": "median", "metric": "train_loss", "minJobs": 1} }
+        """
 
     /// Six seeded walks of 400 steps on each backend; together they must reach every state and
     /// every attempt outcome, so that every rule is compared.
     @Test func theSQLiteStoreFollowsTheRulebook() async throws {
-        try await walks { clock, body in
+        try await walks(prunes: true) { clock, body in
             try await body(try JobStore(path: temporaryDatabase(), leaseSeconds: 60, backoffSeconds: 7, clock: { clock.now }).queue)
         }
     }
 
     @Test(.enabled(if: PostgresFixtures.url != nil, PostgresFixtures.skipReason))
     func thePostgreSQLStoreFollowsTheRulebook() async throws {
-        try await walks { clock, body in
+        try await walks(prunes: true) { clock, body in
             try await PostgresFixtures.withStore(leaseSeconds: 60, backoffSeconds: 7, clock: clock) { try await body($0) }
         }
     }
@@ -107,27 +115,27 @@ import Testing
     /// A store of one backend for the length of a walk.
     typealias StoreMaker = (TestClock, (any JobLifecycleStore) async throws -> Void) async throws -> Void
 
-    func walks(_ make: StoreMaker) async throws {
+    func walks(prunes: Bool, _ make: StoreMaker) async throws {
         var outcomes = Set<String>(), states = Set<JobState>()
         for seed in 1...6 as ClosedRange<UInt64> {
             let clock = TestClock()
             try await make(clock) { store in
-                let (o, s) = try await walk(store, clock: clock, seed: seed, steps: 400)
+                let (o, s) = try await walk(store, clock: clock, seed: seed, steps: 400, prunes: prunes)
                 outcomes.formUnion(o)
                 states.formUnion(s)
             }
         }
-        #expect(outcomes == Set(AttemptOutcome.allCases.map(\.rawValue)), "outcomes seen: \(outcomes)")
-        #expect(states == Set(JobState.allCases), "states seen: \(states)")
+        #expect(outcomes == Set(AttemptOutcome.allCases.filter { prunes || $0 != .pruned }.map(\.rawValue)), "outcomes seen: \(outcomes)")
+        #expect(states == Set(JobState.allCases.filter { prunes || $0 != .pruned }), "states seen: \(states)")
     }
 
     /// One walk; returns the attempt outcomes and job states it reached.
-    func walk(_ store: any JobLifecycleStore, clock: TestClock, seed: UInt64, steps: Int) async throws -> (outcomes: Set<String>, states: Set<JobState>) {
+    func walk(_ store: any JobLifecycleStore, clock: TestClock, seed: UInt64, steps: Int, prunes: Bool) async throws -> (outcomes: Set<String>, states: Set<JobState>) {
         var model = Model(timing: LifecycleTiming(leaseSeconds: 60, backoffSeconds: 7, maxBackoffSeconds: 448))
         // The model starts from the submitted jobs, numbered 1, 2, … in submission order: queued,
         // with their sweep's budgets and priority, and their parents.
         var hashes: [String: Int64] = [:]
-        for text in [Self.staged, Self.urgent] {
+        for text in [Self.staged, Self.urgent] + (prunes ? [Self.early] : []) {
             let sweep = try Sweep.parse(Data(text.utf8))
             _ = try await store.submit(sweep, document: "{}", replicate: 0)
             for job in sweep.jobs {
@@ -138,9 +146,10 @@ import Testing
                 model.sweep[id] = sweep.name
                 model.priority[id] = sweep.policy.priority
                 model.parent[id] = job.initFrom.flatMap { hashes[$0] }
+                model.rules[id] = sweep.pruning[sweep.jobs.firstIndex(of: job)!]
             }
         }
-        #expect(model.jobs.count == 8 && model.parent.count == 4)
+        #expect(model.jobs.count == (prunes ? 11 : 8) && model.parent.count == 4)
         try await expectSameRows(store, model, step: -1, after: "submit")
 
         var rng = SplitMix(state: seed)
@@ -177,6 +186,7 @@ import Testing
                 }
                 try await store.complete(job: id, token: token, result: sampleResult(0.9), identity: nil)
                 try model.apply(.succeed(token: token), id, at: t)
+                model.lossAtEpoch1[id] = sampleResult(0.9).epochs[0].trainLoss  // a result stores its epochs
                 // The store keeps a model only with a result: one stored by an earlier attempt was dropped.
             case 40..<47:
                 guard let id = someLeased, let token = model.jobs[id]?.claimToken else { continue }
@@ -188,7 +198,24 @@ import Testing
                 what = "release \(id)"
                 try await store.release(job: id, token: token)
                 try model.apply(.release(token: token), id, at: t)
-            case 53..<57:
+            case 55..<57:
+                // An epoch's report: jobs under early stopping whose train loss is above the
+                // median of the others' at epoch 1 are pruned (losses grow with the step).
+                guard let id = someLeased, let token = model.jobs[id]?.claimToken else { continue }
+                what = "epoch report \(id)"
+                let loss = Double(step % 50) / 10
+                let report = EpochReport(epoch: 1, trainLoss: loss, trainAccuracy: 0.5, validationAccuracy: nil, learningRate: 0.1, seconds: 1)
+                let reply = try await store.heartbeat(job: id, token: token, epoch: report)
+                let others = model.lossAtEpoch1.filter { $0.key != id && model.rules[$0.key] != nil }.map(\.value)
+                if let rule = model.rules[id], case .prune(let reason) = rule.decide(epoch: 1, of: 2, value: loss, others: others) {
+                    try model.apply(.prune(token: token, reason: reason), id, at: t)
+                    #expect(reply.prune == reason, "step \(step)")
+                } else {
+                    try model.apply(.heartbeat(token: token), id, at: t)
+                    #expect(reply.prune == nil, "step \(step)")
+                }
+                model.lossAtEpoch1[id] = loss
+            case 53..<55:
                 what = "stale heartbeat \(anyJob)"
                 await #expect(throws: StoreError.self) { _ = try await store.heartbeat(job: anyJob, token: stale, epoch: nil) }
                 #expect(throws: LifecycleError.staleClaim) { try model.jobs[anyJob]!.applying(.heartbeat(token: stale), at: t, timing: model.timing) }
@@ -225,6 +252,7 @@ import Testing
                 let last = model.jobs[id]!.attempts
                 model.attempts[id]![last - 1].error = "result invalidated: checked \(step)"
                 model.models.remove(id)
+                model.lossAtEpoch1[id] = nil  // invalidating drops the job's epochs
             default:
                 let name = Bool.random(using: &rng) ? "staged" : "urgent"
                 let pause = !model.paused.contains(name)

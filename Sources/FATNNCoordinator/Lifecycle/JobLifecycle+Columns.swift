@@ -60,6 +60,7 @@ extension JobLifecycle {
         case .failed: phase = .failed
         case .dead: phase = .dead
         case .cancelled: phase = .cancelled
+        case .pruned: phase = .pruned
         }
         attempts = r.attempts
         errorCount = r.errorCount

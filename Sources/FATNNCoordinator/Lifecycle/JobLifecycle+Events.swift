@@ -24,6 +24,11 @@ extension JobLifecycle {
             next.phase = .succeeded(token: token)
             next.error = nil
             return Transition(after: next, effects: [.closeAttempt(attempts, .ok, error: nil)])
+        case .prune(let token, let reason):
+            _ = try requireClaim(token)
+            next.phase = .pruned
+            next.error = reason
+            return Transition(after: next, effects: [.closeAttempt(attempts, .pruned, error: reason), .failDependents])
         case .jobError(let token, let message):
             _ = try requireClaim(token)
             return failedAttempt(.error, message: message, now: now, timing: timing)
@@ -51,7 +56,7 @@ extension JobLifecycle {
                 return Transition(after: next)
             case .cancelled:
                 return Transition(after: self, repeated: true)
-            case .succeeded, .failed, .dead:
+            case .succeeded, .failed, .dead, .pruned:
                 throw .notAllowed(state, "cancel")
             }
         case .retry, .invalidate:
@@ -131,6 +136,9 @@ public enum LifecycleEvent: Sendable, Equatable {
     case heartbeat(token: String)
     /// The claiming worker's result was accepted.
     case succeed(token: String)
+    /// The sweep's pruning rule stops the job after an epoch its claiming worker reported; the
+    /// reason is kept as the job's error.
+    case prune(token: String, reason: String)
     /// The claiming worker reports a job error.
     case jobError(token: String, message: String)
     /// The claiming worker gives the job back unrun (not charged to any budget).

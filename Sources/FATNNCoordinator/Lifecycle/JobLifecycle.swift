@@ -30,6 +30,8 @@ public struct JobLifecycle: Equatable, Sendable {
         case dead
         /// Cancelled by a user.
         case cancelled
+        /// Stopped by its sweep's pruning rule after an epoch.
+        case pruned
     }
 
     /// The current claim of a leased job.
@@ -82,6 +84,7 @@ public struct JobLifecycle: Equatable, Sendable {
         case .failed: .failed
         case .dead: .dead
         case .cancelled: .cancelled
+        case .pruned: .pruned
         }
     }
 
@@ -122,9 +125,9 @@ public struct JobLifecycle: Equatable, Sendable {
     }
 
     /// The states a user's `retry` re-queues (``LifecycleEvent/retry``).
-    public static let retryableStates: [JobState] = [.failed, .dead, .cancelled]
+    public static let retryableStates: [JobState] = [.failed, .dead, .cancelled, .pruned]
 
     /// The states that end a job without success: queued jobs that start from such a job fail
     /// (``LifecycleEvent/parentEnded(_:_:)``).
-    public static let unsuccessfulEnds: [JobState] = [.failed, .dead, .cancelled]
+    public static let unsuccessfulEnds: [JobState] = [.failed, .dead, .cancelled, .pruned]
 }

@@ -33,6 +33,11 @@ enum QueryFields {
             "replica": Field(sql: "j.replica", numeric: true, metric: false),
             "attempts": Field(sql: "j.attempts", numeric: true, metric: false),
             "priority": Field(sql: "j.priority", numeric: true, metric: false),
+            // The last epoch a job reported and its accuracy (validation, else training): what a
+            // pruned or running job has instead of a result.
+            "last_epoch": Field(sql: "j.last_epoch", numeric: true, metric: false),
+            "last_acc": Field(sql: "j.last_accuracy", numeric: true, metric: false),
+            "stage": Field(sql: "j.stage", numeric: false, metric: false),
             "host": Field(sql: "r.host", numeric: false, metric: false),
             // What the worker packed the model for (kernel kind, or float for fp), or why it could not.
             "packed_kernel": Field(sql: d.json("r.result", ["packed", "kernel"], as: .text), numeric: false, metric: false),
@@ -69,7 +74,8 @@ enum QueryFields {
 
     /// Per-job columns returned without grouping, in order.
     static let jobColumns = ["id", "sweep", "model", "quantizer", "dataset", "split", "seed", "lr", "epochs", "replica",
-                             "attempts", "priority", "state", "host", "packed_kernel", "packed_error"] + metrics.map(\.0)
+                             "attempts", "priority", "state", "last_epoch", "last_acc", "stage", "host", "packed_kernel", "packed_error"]
+        + metrics.map(\.0)
     static let defaultJobColumns = ["id", "sweep", "model", "quantizer", "dataset", "split", "seed", "lr", "test_acc", "val_acc",
                                     "train_seconds", "images_per_s", "packed_img_s", "packed_exact", "state"]
 

@@ -85,6 +85,13 @@ extension JobStore {
             if let e = epoch {
                 progress += [("last_epoch", e.epoch), ("last_loss", e.trainLoss), ("last_accuracy", e.validationAccuracy ?? e.trainAccuracy)]
             }
+            // The sweep's early stopping decides on the epoch, in this transaction.
+            if let e = epoch, try load(db, id)?.lease?.token == token, let reason = try pruneReason(db, job: id, epoch: e) {
+                _ = try apply(.prune(token: token, reason: reason), job: id, db, now: t, extra: progress)
+                try Self.record(db, job: id, epoch: e)
+                try failOrphans(db, now: t)
+                return API.HeartbeatReply(cancel: false, prune: reason)
+            }
             // A heartbeat always moves the lease, so apply writes the progress with it.
             let tr = try apply(.heartbeat(token: token), job: id, db, now: t, extra: progress)
             if let e = epoch { try Self.record(db, job: id, epoch: e) }

@@ -54,6 +54,7 @@ public final class JobStore: Sendable {
         migrator.registerMigration("v5") { db in try Schema.regroupFineTuningJobs(db) }
         migrator.registerMigration("v6") { db in try db.execute(sql: Schema.version6) }
         migrator.registerMigration("v7") { db in try db.execute(sql: Schema.version7) }
+        migrator.registerMigration("v8") { db in try db.execute(sql: Schema.version8) }
         try migrator.migrate(pool)
     }
 
@@ -125,15 +126,16 @@ public final class JobStore: Sendable {
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO jobs (sweep_id, config_hash, replica, group_hash, config, model, dataset, split, quantizer,
                                   learning_rate, seed, epochs, state, parent_hash, priority, max_error_retries,
-                                  max_lost_retries, timeout_seconds, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
+                                  max_lost_retries, timeout_seconds, created_at, updated_at, stage, pruning)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(config_hash, replica) DO NOTHING
                 """)
             var added = 0
             // A fine-tuning job's group names its parent's group (so seeds of a QAT stage group
             // together): the parent is earlier in this sweep or stored.
             var groups: [String: String] = [:]
-            for (job, id) in zip(sweep.jobs, ids) {
+            for (i, (job, id)) in zip(sweep.jobs, ids).enumerated() {
+                let (stage, pruning) = (sweep.stage(of: i), sweep.pruningJSON(of: i))
                 var group = id.groupHash
                 if let parent = job.initFrom {
                     let parentGroup = try groups[parent]
@@ -150,7 +152,7 @@ public final class JobStore: Sendable {
                     try insert.execute(arguments: [sweepId, id.configHash, replica, group, id.canonicalJSON, job.model.rawValue,
                                                    job.dataset.name.rawValue, job.splitLabel, job.quantizer.kind.rawValue, job.training.learningRate,
                                                    job.seed, job.training.epochs, job.initFrom, p.priority, p.errorRetries,
-                                                   p.lostRetries, p.timeoutSeconds, t, t])
+                                                   p.lostRetries, p.timeoutSeconds, t, t, stage, pruning])
                     added += db.changesCount
                 }
             }

@@ -5,7 +5,7 @@ import GRDB
 /// ``all`` kept identical by a test.
 enum Schema {
     /// Every migration, in order, as one script.
-    static var all: String { version1 + version2 + version3 + version4 + version6 + version7 }
+    static var all: String { version1 + version2 + version3 + version4 + version6 + version7 + version8 }
 
     static var version4: String { GroupSummary.migration }
 
