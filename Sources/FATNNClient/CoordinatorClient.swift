@@ -172,6 +172,9 @@ public struct CoordinatorClient: Sendable {
     /// Job counts by state.
     public func status() async throws -> API.StatusResponse { try await send(.GET, "/api/status", body: nil) }
 
+    /// Per sweep: jobs per state, epochs left and the running jobs' pace; and the running jobs.
+    public func progress() async throws -> API.ProgressReport { try await send(.GET, "/api/progress", body: nil) }
+
     /// Every job as a leaderboard row, best test accuracy first.
     public func leaderboard() async throws -> [LeaderboardRow] {
         let reply: API.LeaderboardResponse = try await send(.GET, "/api/jobs", body: nil)

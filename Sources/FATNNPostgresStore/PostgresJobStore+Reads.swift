@@ -92,6 +92,13 @@ extension PostgresJobStore: JobReadStore {
             for r in try await tx.rows("SELECT s.name, j.state, count(*) AS n FROM jobs j JOIN sweeps s ON s.id = j.sweep_id GROUP BY s.name, j.state") {
                 sweeps[try r.get("name", as: String.self)]?.counts[try r.get("state")] = try r.get("n", as: Int.self)
             }
+            for name in order { sweeps[name]?.remainingEpochs = 0 }
+            for r in try await tx.rows(JobsSQL.remainingEpochsSQL) {
+                sweeps[try r.get("name", as: String.self)]?.remainingEpochs = try r.get("remaining", as: Int.self)
+            }
+            for r in try await tx.rows(JobsSQL.runningEpochSecondsSQL) {
+                sweeps[try r.get("name", as: String.self)]?.secondsPerEpoch = try r.get("pace", as: Double.self)
+            }
             let live = try await tx.rows("""
                 SELECT j.id, s.name, j.worker, j.host, j.last_epoch, j.epochs, j.last_loss, j.last_accuracy, j.last_heartbeat_at, j.cancel_requested
                 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'leased' ORDER BY j.id LIMIT 1000
@@ -109,6 +116,15 @@ extension PostgresJobStore: JobReadStore {
     public func export(sweep: String?) async throws -> [API.ExportRecord] {
         try await read { tx in
             let attempts = try await attempts(tx, job: nil)
+            var prunedEpochs: [Int64: [EpochReport]] = [:]
+            for r in try await tx.rows("""
+                SELECT e.job_id, e.epoch, e.train_loss, e.train_accuracy, e.val_accuracy, e.learning_rate, e.seconds
+                FROM epochs e JOIN jobs j ON j.id = e.job_id WHERE j.state = 'pruned' ORDER BY e.job_id, e.epoch
+                """) {
+                prunedEpochs[try r.get("job_id"), default: []].append(EpochReport(
+                    epoch: try r.get("epoch"), trainLoss: try r.get("train_loss"), trainAccuracy: try r.get("train_accuracy"),
+                    validationAccuracy: try r.get("val_accuracy"), learningRate: try r.get("learning_rate"), seconds: try r.get("seconds")))
+            }
             var sql = """
                 SELECT j.id, s.name AS sweep, j.state, j.config_hash, j.group_hash, j.replica, j.seed, j.config, j.error, r.result
                 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id LEFT JOIN results r ON r.job_id = j.id
@@ -121,7 +137,8 @@ extension PostgresJobStore: JobReadStore {
                     id: id, sweep: try r.get("sweep"), state: JobState(rawValue: try r.get("state")) ?? .failed,
                     configHash: try r.get("config_hash"), groupHash: try r.get("group_hash"), replica: try r.get("replica"),
                     seed: try r.get("seed"), config: try JobConfig.fromCanonical(try r.get("config")), error: try r.get("error"),
-                    attempts: attempts[id] ?? [], result: try r.get("result", as: String?.self).map(JobStore.decodeResult))
+                    attempts: attempts[id] ?? [], result: try r.get("result", as: String?.self).map(JobStore.decodeResult),
+                    epochs: try r.get("state", as: String.self) == JobState.pruned.rawValue ? prunedEpochs[id] ?? [] : nil)
             }
         }
     }

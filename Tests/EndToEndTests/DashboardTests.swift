@@ -94,7 +94,7 @@ import Testing
             try Self.seed(store)
             func load(_ page: String) async throws -> String {
                 let target = url + "/ui/login?token=" + testToken + "&next=" + page
-                return try await Task.detached { try Self.runChromium(["--dump-dom", target]) }.value
+                return try await Self.chromiumDOM(target)
             }
             let dom = try await load("/ui")
             #expect(dom.contains("<table id=\"leaderboard\""), "\(dom.prefix(500))")
@@ -107,7 +107,21 @@ import Testing
         }
     }
 
+    /// The DOM Chromium renders for `url`. Chromium runs on a dispatch thread, never on the
+    /// cooperative pool: the coordinator under test answers it from that pool, which on 2 cores
+    /// has 2 threads, and two tests blocking one each left it none (both hung until killed).
+    static func chromiumDOM(_ url: String) async throws -> String {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async { c.resume(with: Result { try runChromium(["--dump-dom", url]) }) }
+        }
+    }
+
+    /// One Chromium at a time, each killed after 120 s.
+    static let chromiumLock = NSLock()
+
     static func runChromium(_ args: [String]) throws -> String {
+        chromiumLock.lock()
+        defer { chromiumLock.unlock() }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: chromium!)
         p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=" + NSTemporaryDirectory() + "fatnn-chromium-" + UUID().uuidString] + args
@@ -115,6 +129,9 @@ import Testing
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
+        let watchdog = DispatchWorkItem { if p.isRunning { p.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120, execute: watchdog)
+        defer { watchdog.cancel() }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self)

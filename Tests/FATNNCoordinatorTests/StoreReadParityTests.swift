@@ -7,7 +7,7 @@ import Testing
 /// The reads of ``JobReadStore`` on PostgreSQL against SQLite's: one script of events (priorities,
 /// fine-tuning parents, epochs, results with packed figures, a job error with backoff, a cancel,
 /// an invalidation, a paused sweep) on both stores with the same clock, then every read compared
-/// as JSON: job details, leaderboard rows, progress, export, counts and metrics.
+/// as JSON: job details, leaderboard rows, progress, export, counts, curves and metrics.
 @Suite(.enabled(if: PostgresFixtures.url != nil, PostgresFixtures.skipReason))
 struct StoreReadParityTests {
     @Test func postgreSQLReadsWhatSQLiteReads() async throws {
@@ -82,6 +82,13 @@ struct StoreReadParityTests {
         out["export"] = try text(try await store.export(sweep: nil))
         out["export staged"] = try text(try await store.export(sweep: "staged"))
         out["counts"] = try text(try await store.counts())
+        for (name, selection) in [("curves staged", JobCurves.Selection.sweep("staged")), ("curves group of 1", .groupOf(job: 1)),
+                                  ("curves urgent, 1 job", .sweep("urgent"))] {
+            let c = try await store.curves(selection, limit: name.hasSuffix("1 job") ? 1 : 100)
+            out[name] = "\(c.truncated) \(c.document ?? "-") " + c.jobs.map { j in
+                "\(j.id) \(j.state) \(j.sweep) \(j.config.configHash) \(j.epochs) \(j.points.map { "\($0.epoch):\($0.valAcc ?? -1):\($0.trainLoss):\($0.seconds)" })"
+            }.joined(separator: "; ")
+        }
         let m = try await store.metrics()
         out["metrics"] = "\(m.jobs.sorted { $0.key.rawValue < $1.key.rawValue }) \(m.attempts.sorted { $0.key.rawValue < $1.key.rawValue }) \(m.pausedSweeps)"
         return out

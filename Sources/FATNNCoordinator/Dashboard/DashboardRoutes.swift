@@ -5,8 +5,9 @@ import Hummingbird
 
 /// The web dashboard, served by the coordinator under `/ui`: leaderboard (filterable with the
 /// query language, sortable by any column) with a Pareto plot, sweep progress with the running
-/// jobs, a paired comparison against a chosen baseline, and a page per job with its attempts and
-/// training curves. Plain server-rendered HTML
+/// jobs, a page per sweep (every job's curve, the progress, sampled fields against accuracy), a
+/// paired comparison against a chosen baseline, a page per job with its attempts and training
+/// curves, and one per config over its seeds. Plain server-rendered HTML
 /// and SVG: no scripts, no external resources.
 enum DashboardRoutes {
     static func add(to router: Router<CoordinatorContext>, store: any JobQueueStore, resolver: TokenResolver,
@@ -30,6 +31,21 @@ enum DashboardRoutes {
         ui.get("compare") { request, _ in try await ComparePage.response(request, store: store) }
         ui.get("progress") { request, _ in
             html(progressPage(try await store.progress(), refresh: try refreshSeconds(request, default: 5)))
+        }
+        ui.get("sweeps/{name}") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            guard let sweep = try await store.progress().sweeps.first(where: { $0.name == name }) else {
+                throw APIError(.sweepNotFound, "no sweep named '\(name)'")
+            }
+            let curves = try await store.curves(.sweep(name), limit: SweepPage.limit)
+            let open = (sweep.counts["queued"] ?? 0) + (sweep.counts["leased"] ?? 0) > 0
+            return html(SweepPage.render(sweep, curves: curves, refresh: open ? try refreshSeconds(request, default: 10) : nil))
+        }
+        ui.get("jobs/{id}/group") { _, context in
+            let id = try CoordinatorRoutes.jobId(context)
+            let curves = try await store.curves(.groupOf(job: id), limit: 1000)
+            guard !curves.jobs.isEmpty else { throw APIError(.jobNotFound, "job \(id) does not exist") }
+            return html(GroupPage.render(job: id, curves: curves))
         }
         ui.get("jobs/{id}") { request, context in
             let id = try CoordinatorRoutes.jobId(context)
@@ -118,7 +134,7 @@ enum DashboardRoutes {
         var s = "<h1>Sweep progress</h1><table id=\"sweeps\"><thead><tr><th>sweep</th>"
         s += JobState.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "<th>total</th><th></th></tr></thead><tbody>"
         for sw in p.sweeps {
-            s += "<tr data-sweep=\"\(HTML.escape(sw.name))\"><td>\(HTML.escape(sw.name))</td>"
+            s += "<tr data-sweep=\"\(HTML.escape(sw.name))\"><td><a href=\"/ui/sweeps/\(HTML.query(sw.name))\">\(HTML.escape(sw.name))</a></td>"
             s += JobState.allCases.map { "<td class=\"num\">\(sw.counts[$0.rawValue] ?? 0)</td>" }.joined()
             s += "<td class=\"num\">\(sw.counts.values.reduce(0, +))</td><td>\(sw.paused ? "paused" : "")</td></tr>"
         }

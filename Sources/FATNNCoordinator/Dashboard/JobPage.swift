@@ -12,11 +12,15 @@ enum JobPage {
         if let e = d.error { s += "<p class=\"error\">\(HTML.escape(e))</p>" }
         if let v = d.result?.codeVersion { s += "<p class=\"muted\">code \(HTML.escape(v.commit))\(v.dirty ? " (dirty)" : ""), host \(HTML.escape(d.result?.host ?? "")), CPU \(HTML.escape(d.result?.cpu ?? "-"))</p>" }
         s += "<h2>Training curves</h2>"
+        let epoch = PlotAxis(name: "epoch", format: .integer)
         s += SVGPlot.lines([
-            .init(name: "train loss", color: "#c33", points: d.epochs.map { (Double($0.epoch), $0.trainLoss) }),
             .init(name: "train accuracy", color: "#36c", points: d.epochs.map { (Double($0.epoch), $0.trainAccuracy) }),
             .init(name: "validation accuracy", color: "#393", points: d.epochs.compactMap { e in e.validationAccuracy.map { (Double(e.epoch), $0) } }),
-        ], id: "curves", xLabel: "epoch", yLabel: "loss / accuracy")
+        ], id: "curves", x: epoch, y: PlotAxis(name: "accuracy", format: .percent))
+        s += SVGPlot.lines([.init(name: "train loss", color: "#c33", points: d.epochs.map { (Double($0.epoch), $0.trainLoss) })],
+                           id: "loss", x: epoch, y: PlotAxis(name: "train loss"))
+        s += "<p><a id=\"sweep-link\" href=\"/ui/sweeps/\(HTML.query(r.sweep))\">all jobs of sweep \(HTML.escape(r.sweep))</a> · "
+        s += "<a id=\"group-link\" href=\"/ui/jobs/\(r.id)/group\">this config over its seeds</a></p>"
         s += "<h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>outcome</th><th>worker</th><th>host</th><th>token</th><th>seconds</th><th>error</th></tr></thead><tbody>"
         for a in d.attempts {
             s += "<tr><td>\(a.attempt)</td><td>\(HTML.escape(a.outcome.rawValue))</td><td>\(HTML.escape(a.worker))</td><td>\(HTML.escape(a.host))</td>"

@@ -24,12 +24,12 @@ enum ParetoSection {
                 guard let a = number(row[acc]) else { continue }
                 let e = number(row[std]) ?? 0
                 if let x = number(row[axis]) {
-                    points.append(.init(label: label + String(format: ": %.2f%% ± %.2f", a * 100, e * 100), x: x, y: a * 100, yError: e * 100))
+                    points.append(.init(label: label + String(format: ": %.2f%% ± %.2f", a * 100, e * 100), x: x, y: a, yError: e))
                 } else {
                     without.append(label)
                 }
             }
-            var s = SVGPlot.pareto(points, id: id, xLabel: xLabel, yLabel: "test accuracy (%)")
+            var s = SVGPlot.pareto(points, id: id, x: PlotAxis(name: xLabel), y: PlotAxis(name: "test accuracy", format: .percent))
             if !without.isEmpty {
                 s += "<p class=\"muted\" id=\"\(id)-not-plotted\">Not plotted (no \(missing)): \(without.map(HTML.escape).joined(separator: "; "))</p>"
             }

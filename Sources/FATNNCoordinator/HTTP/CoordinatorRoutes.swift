@@ -18,7 +18,8 @@ import Logging
 /// | PUT | /api/jobs/{id}/artifact | model file bytes, header `X-Claim-Token` → `Ack` (claim checked before the body is read; 400 unless a valid model of the job's architecture, dataset and quantizer; 413 past the size cap; 503 with `Retry-After` while too many uploads run) |
 /// | GET | /api/artifacts/{configHash}[?replica=N] | → the accepted model of that config's replica N (or its lowest replica when it has no N: the model a fine-tuning job of replica N starts from), header `X-Content-SHA256` (404 if none) |
 ///
-/// Read routes (either token): `GET /api/status`, `GET /api/jobs` (every job as a
+/// Read routes (either token): `GET /api/status`, `GET /api/progress` (a `ProgressReport`: jobs per
+/// state, epochs left and pace per sweep, the running jobs), `GET /api/jobs` (every job as a
 /// `LeaderboardRow`), `GET /api/jobs/{id}`, `GET /api/leaderboard?where=…&sort=…&columns=…&group=…&limit=…&sweep=…`
 /// (a `QueryTable`; the query language of `LeaderboardQuery`, errors point at the token),
 /// `GET /api/compare?by=…&baseline=…&metric=…&where=…&sweep=…` (a `PairedComparison`; 400 naming
@@ -71,6 +72,7 @@ public enum CoordinatorRoutes {
 
     static func addReadRoutes(_ api: RouterGroup<CoordinatorContext>, store: any JobQueueStore) {
         api.get("status") { _, _ in try json(API.StatusResponse(counts: try await store.counts())) }
+        api.get("progress") { _, _ in try json(try await store.progress()) }
         api.get("jobs") { _, _ in try json(API.LeaderboardResponse(rows: try await store.leaderboard(limit: 10_000))) }
         api.get("leaderboard") { request, _ in
             let items = request.uri.queryParameters.map { (String($0.key), String($0.value)) }

@@ -80,6 +80,8 @@ public protocol JobReadStore: Sendable {
     func leaderboard(limit: Int) async throws -> [LeaderboardRow]
     /// One job with its attempts and epochs.
     func jobDetail(_ id: Int64) async throws -> API.JobDetail?
+    /// The training curves of a sweep's jobs or of one config's seeds, the first `limit` by id.
+    func curves(_ selection: JobCurves.Selection, limit: Int) async throws -> JobCurves
     /// Counters for `/metrics`.
     func metrics() async throws -> StoreMetrics
 }

@@ -20,6 +20,9 @@ extension JobStore {
         for r in try Row.fetchAll(db, sql: "SELECT s.name, j.state, count(*) AS n FROM jobs j JOIN sweeps s ON s.id = j.sweep_id GROUP BY s.name, j.state") {
             sweeps[r["name"]]?.counts[r["state"]] = r["n"]
         }
+        for name in order { sweeps[name]?.remainingEpochs = 0 }
+        for r in try Row.fetchAll(db, sql: JobsSQL.remainingEpochsSQL) { sweeps[r["name"]]?.remainingEpochs = r["remaining"] }
+        for r in try Row.fetchAll(db, sql: JobsSQL.runningEpochSecondsSQL) { sweeps[r["name"]]?.secondsPerEpoch = r["pace"] }
         let live = try Row.fetchAll(db, sql: """
             SELECT j.id, s.name, j.worker, j.host, j.last_epoch, j.epochs, j.last_loss, j.last_accuracy, j.last_heartbeat_at, j.cancel_requested
             FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'leased' ORDER BY j.id LIMIT 1000

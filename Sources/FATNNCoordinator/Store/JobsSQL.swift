@@ -61,3 +61,18 @@ public enum JobsSQL {
             OR EXISTS (SELECT 1 FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state = 'queued' AND s.paused = 0) AS pending
         """
 }
+
+extension JobsSQL {
+    /// Per sweep name: epochs still to run (queued jobs in full, running ones the rest of theirs).
+    public static let remainingEpochsSQL = """
+        SELECT s.name, sum(CASE WHEN j.state = 'queued' THEN j.epochs
+                                WHEN j.epochs > coalesce(j.last_epoch, 0) THEN j.epochs - coalesce(j.last_epoch, 0) ELSE 0 END) AS remaining
+        FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.state IN ('queued', 'leased') GROUP BY s.name
+        """
+
+    /// Per sweep name: mean seconds of the epochs its running jobs have reported.
+    public static let runningEpochSecondsSQL = """
+        SELECT s.name, avg(e.seconds) AS pace FROM jobs j JOIN sweeps s ON s.id = j.sweep_id JOIN epochs e ON e.job_id = j.id
+        WHERE j.state = 'leased' GROUP BY s.name
+        """
+}

@@ -86,6 +86,9 @@ public struct SQLiteJobQueue: JobQueueStore {
         return try await store.pool.read { try JobStore.progress($0, now: t) }
     }
     public func jobDetail(_ id: Int64) async throws -> API.JobDetail? { try await store.pool.read { try JobStore.jobDetail($0, id) } }
+    public func curves(_ selection: JobCurves.Selection, limit: Int) async throws -> JobCurves {
+        try await store.pool.read { try JobStore.curves($0, selection, limit: limit) }
+    }
     public func metrics() async throws -> StoreMetrics { try await store.pool.read(JobStore.metrics) }
     public func lifecycle(of job: Int64) async throws -> StoredLifecycle? {
         try await store.pool.read { db in
