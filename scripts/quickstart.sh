@@ -26,10 +26,32 @@ start=$(date +%s)
 [ -f "$sweep" ] || { echo "quickstart: $sweep: no such sweep file" >&2; exit 2; }
 scripts/setup.sh
 
+# The build's own lines, filtered: errors and fetches as they come, and its [step/steps]
+# progress at least every 10 seconds, also while one long step prints nothing.
+build_progress() {
+  local last="" shown=$SECONDS line status
+  while true; do
+    if IFS= read -r -t 10 line; then
+      case "$line" in
+        *error:*|*"Build complete"*|*Fetching*|*Computing*|*Cloning*) echo "  $line" ;;
+        \[*/*\]*) last=${line%% Compiling*}; last=${last%% Linking*}; last=${last%% Write*} ;;
+      esac
+    else
+      status=$?
+      [ "$status" -gt 128 ] || break  # end of the build's output (a timeout returns more than 128)
+    fi
+    if [ -n "$last" ] && (( SECONDS - shown >= 10 )); then
+      echo "  building: step ${last#\[} ($(( SECONDS - build_start )) s)" | sed 's|\]||'
+      shown=$SECONDS
+    fi
+  done
+}
+build_start=$SECONDS
+
 mkdir -p "$run"
 echo "quickstart: building ($config; a first build fetches and compiles dependencies, several minutes on 2 cores; log: $run/build.log)"
 set +o pipefail
-swift build -c "$config" 2>&1 | tee "$run/build.log" | { grep --line-buffered -E "error:|Compiling (FATNN|fatnn)|Build complete|Fetching|Computing" || true; }
+swift build -c "$config" 2>&1 | tee "$run/build.log" | build_progress
 build_status=${PIPESTATUS[0]}
 set -o pipefail
 if [ "$build_status" -ne 0 ]; then
