@@ -12,10 +12,16 @@ import Foundation
 ///   rung continues only if its metric is in the top 1/η of the jobs that have reached that rung
 ///   so far (itself included), best first; while fewer than η jobs have, it must be the best of
 ///   them (the rule of Optuna's `SuccessiveHalvingPruner`, which cannot pause and resume jobs).
-/// - `median`: from epoch minEpochs on, a job stops when its metric is worse than the median of
-///   the other jobs at the same epoch, once at least `minJobs` others have reported it.
+///   A report that skipped a rung (a lost heartbeat, a resume from a checkpoint) is judged at the
+///   highest rung it passed, against the others' values at that rung.
+/// - `median`: from epoch minEpochs on, a job stops when its metric at an epoch is worse than the
+///   median of the other jobs' metric at that epoch (every job of the sweep and stage that has
+///   reported it: running, finished or pruned), once at least `minJobs` others have reported it.
+///   Unlike Optuna's `MedianPruner`, which compares a trial's best value so far with completed
+///   trials only, this uses the current value and every job, so it decides from the first jobs on.
 ///
-/// No decision is made at a job's last epoch (it is finished anyway).
+/// No decision is made at a job's last epoch (it is finished anyway). The jobs compared must be
+/// comparable: one rule's jobs all train the same model on the same dataset (checked at submit).
 public struct PruningRule: Codable, Sendable, Hashable {
     public enum Method: String, Codable, Sendable, CaseIterable { case asha, median }
 
@@ -81,16 +87,33 @@ public struct PruningRule: Codable, Sendable, Hashable {
         }
     }
 
-    /// Whether the rule may decide after `epoch` of `epochs` (so a store looks the others up).
-    public func mayDecide(epoch: Int, of epochs: Int) -> Bool {
-        epoch >= minEpochs && epoch < epochs && (method == .median || isRung(epoch))
+    /// The epoch a report of `epoch` of `epochs` is judged at, given the job's previous report
+    /// (`previous`, 0 for none), or nil when the rule does not decide there (so a store need not
+    /// look the others up): `epoch` itself for median; for ASHA the highest rung in
+    /// `previous < rung <= epoch`, so that a rung whose report was lost is still decided.
+    public func decisionEpoch(reported epoch: Int, previous: Int, of epochs: Int) -> Int? {
+        guard isValid, epoch >= minEpochs, epoch < epochs else { return nil }
+        if method == .median { return epoch }
+        var r = minEpochs, found: Int?
+        while r <= epoch {
+            if r > previous { found = r }
+            r *= reductionFactor
+        }
+        return found
     }
 
     /// Whether ASHA decides at `epoch`: minEpochs·η^k.
     public func isRung(_ epoch: Int) -> Bool {
+        guard isValid else { return false }
         var r = minEpochs
         while r < epoch { r *= reductionFactor }
         return r == epoch
+    }
+
+    /// Whether the numbers are in the ranges a sweep file may give (a rule decoded from storage
+    /// is checked too: a reduction factor below 2 would never reach a rung).
+    var isValid: Bool {
+        (1...1000).contains(minEpochs) && (2...100).contains(reductionFactor) && (1...Sweep.maxJobs).contains(minJobs)
     }
 
     /// What to do with a job after an epoch.
@@ -120,6 +143,9 @@ public struct PruningRule: Codable, Sendable, Hashable {
     func check(_ jobs: [JobConfig], path: String) throws(SweepError) {
         if metric == .valAcc, let i = jobs.firstIndex(where: { $0.dataset.validationFraction == 0 }) {
             throw SweepError(path: "\(path).metric", "val_acc needs a validation split, but job \(i + 1) has validationFraction 0; give one or prune on train_loss")
+        }
+        if let first = jobs.first, let other = jobs.first(where: { $0.model != first.model || $0.dataset.name != first.dataset.name }) {
+            throw SweepError(path: path, "compares jobs of one sweep (or stage), but these train \(first.model.rawValue) on \(first.dataset.name.rawValue) and \(other.model.rawValue) on \(other.dataset.name.rawValue), whose accuracies are not comparable; give each model and dataset a sweep or stage of its own")
         }
         let longest = jobs.map(\.training.epochs).max() ?? 0
         guard minEpochs < longest else {
@@ -152,7 +178,7 @@ extension PruningRule {
 
     /// A rule from its stored JSON, nil if unreadable.
     public init?(json: String) {
-        guard let rule = try? JSONDecoder().decode(PruningRule.self, from: Data(json.utf8)) else { return nil }
+        guard let rule = try? JSONDecoder().decode(PruningRule.self, from: Data(json.utf8)), rule.isValid else { return nil }
         self = rule
     }
 }

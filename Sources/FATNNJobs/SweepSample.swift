@@ -37,10 +37,10 @@ public struct SweepSample: Sendable, Equatable {
         case choice([JSONValue])
 
         /// The value at `u` in [0, 1).
-        func value(at u: Double) -> JSONValue {
+        public func value(at u: Double) -> JSONValue {
             switch self {
-            case .uniform(let a, let b): .number(Self.round4(a + u * (b - a)))
-            case .logUniform(let a, let b): .number(Self.round4(exp(log(a) + u * (log(b) - log(a)))))
+            case .uniform(let a, let b): .number(Self.round4(a + u * (b - a), within: a, b))
+            case .logUniform(let a, let b): .number(Self.round4(exp(log(a) + u * (log(b) - log(a))), within: a, b))
             case .intUniform(let a, let b): .number(Double(min(b, a + Int(u * Double(b - a + 1)))))
             case .choice(let values): values[min(values.count - 1, Int(u * Double(values.count)))]
             }
@@ -49,10 +49,12 @@ public struct SweepSample: Sendable, Equatable {
         /// Whether the range is searched on a log scale (for plots).
         public var isLog: Bool { if case .logUniform = self { true } else { false } }
 
-        static func round4(_ x: Double) -> Double {
+        /// `x` to 4 significant digits, or `x` itself when rounding would leave [low, high].
+        static func round4(_ x: Double, within low: Double, _ high: Double) -> Double {
             guard x != 0, x.isFinite else { return x }
             let scale = pow(10, 3 - floor(log10(abs(x))))
-            return (x * scale).rounded() / scale
+            let r = (x * scale).rounded() / scale
+            return r >= low && r <= high ? r : x
         }
     }
 

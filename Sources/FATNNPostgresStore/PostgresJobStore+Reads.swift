@@ -119,8 +119,9 @@ extension PostgresJobStore: JobReadStore {
             var prunedEpochs: [Int64: [EpochReport]] = [:]
             for r in try await tx.rows("""
                 SELECT e.job_id, e.epoch, e.train_loss, e.train_accuracy, e.val_accuracy, e.learning_rate, e.seconds
-                FROM epochs e JOIN jobs j ON j.id = e.job_id WHERE j.state = 'pruned' ORDER BY e.job_id, e.epoch
-                """) {
+                FROM epochs e JOIN jobs j ON j.id = e.job_id JOIN sweeps s ON s.id = j.sweep_id
+                WHERE j.state = 'pruned' AND (CAST(? AS text) IS NULL OR s.name = ?) ORDER BY e.job_id, e.epoch
+                """, [sweep, sweep]) {
                 prunedEpochs[try r.get("job_id"), default: []].append(EpochReport(
                     epoch: try r.get("epoch"), trainLoss: try r.get("train_loss"), trainAccuracy: try r.get("train_accuracy"),
                     validationAccuracy: try r.get("val_accuracy"), learningRate: try r.get("learning_rate"), seconds: try r.get("seconds")))

@@ -132,7 +132,14 @@ public final class StopFlag: @unchecked Sendable {
 
     var isSet: Bool { lock.withLock { value != nil } }
     var reason: AbandonReason? { lock.withLock { value } }
-    func set(_ reason: AbandonReason = .claimLost) { lock.withLock { if value == nil { value = reason } } }
+    /// The first reason wins, except that a prune replaces any other: the coordinator has ended
+    /// the job, so a refused heartbeat racing its reply, or a shutdown, must not keep the
+    /// checkpoint of a job that is over.
+    func set(_ reason: AbandonReason = .claimLost) {
+        lock.withLock {
+            if case .pruned = reason { value = reason } else if value == nil { value = reason }
+        }
+    }
 }
 
 extension EpochReport {

@@ -38,7 +38,7 @@ struct Status: AsyncParsableCommand {
         var shown: [String] = []
         while true {
             let report = try await c.progress()
-            let lines = report.sweeps.map(Self.line)
+            let lines = report.sweeps.map(\.statusLine)
             var out = ""
             if terminal {
                 // Up over the last drawing, then each line cleared and redrawn.
@@ -54,23 +54,5 @@ struct Status: AsyncParsableCommand {
             if !open { return }
             try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
         }
-    }
-
-    /// One sweep's line: counts, a 30-character bar and the time left.
-    static func line(_ s: API.ProgressReport.SweepCounts) -> String {
-        let n = { (state: JobState) in s.counts[state.rawValue] ?? 0 }
-        let total = max(1, s.counts.values.reduce(0, +))
-        let parts: [(Character, Int)] = [("#", n(.succeeded)), (">", n(.leased)), ("-", n(.pruned)),
-                                         ("x", n(.failed) + n(.dead) + n(.cancelled)), (".", n(.queued))]
-        var bar = ""
-        for (c, k) in parts { bar += String(repeating: c, count: Int((30 * Double(k) / Double(total)).rounded())) }
-        bar = String(bar.prefix(30)).padding(toLength: 30, withPad: ".", startingAt: 0)
-        let left: String
-        if let r = s.remainingEpochs, r == 0 { left = "done" } else if let t = s.secondsLeft {
-            left = "about " + (t < 90 ? String(format: "%.0f s", t) : t < 5400 ? String(format: "%.0f min", t / 60) : String(format: "%.1f h", t / 3600))
-                + " left (\(s.remainingEpochs ?? 0) epochs)"
-        } else { left = "\(s.remainingEpochs ?? 0) epochs left, no pace yet" }
-        return "\(s.name)\(s.paused ? " (paused)" : ""): [\(bar)] succeeded \(n(.succeeded)) running \(n(.leased)) queued \(n(.queued)) "
-            + "pruned \(n(.pruned)) failed \(n(.failed) + n(.dead)) cancelled \(n(.cancelled)); \(left)"
     }
 }

@@ -17,7 +17,13 @@ struct Submit: AsyncParsableCommand {
             and seed; the coordinator hands such a job out only after that job has succeeded and \
             uploaded its model, and fails it if that job fails.
 
-            Search: a sweep (or a stage) may add 'sample': {"method": "random" | "sobol", "count": N,             "seed": S, "space": {KEY: {"uniform" | "logUniform" | "intUniform" | "choice": [...]}}}.             Its N points are drawn at submit from the seed alone (the same file always gives the             same jobs) and crossed with the grid and the seeds. 'pruning': {"method": "asha" |             "median", "metric": "val_acc", "minEpochs": 1, "reductionFactor": 3} stops jobs that             fall behind the others of their sweep and stage at the same epoch (state 'pruned';             SQLite store only for now). --dry-run prints every job with its sampled values.             Examples: Jobs/.
+            Search: a sweep (or a stage) may add 'sample': {"method": "random" | "sobol", "count": N, \
+            "seed": S, "space": {KEY: {"uniform" | "logUniform" | "intUniform" | "choice": [...]}}}. \
+            Its N points are drawn at submit from the seed alone (the same file always gives the \
+            same jobs) and crossed with the grid and the seeds. 'pruning': {"method": "asha" | \
+            "median", "metric": "val_acc", "minEpochs": 1, "reductionFactor": 3} stops jobs that \
+            fall behind the others of their sweep and stage at the same epoch (state 'pruned'). \
+            --dry-run prints every job with its sampled values. Examples: Jobs/.
             """)
 
     @Argument(help: ArgumentHelp("Sweep file (JSON).", valueName: "sweep.json"))

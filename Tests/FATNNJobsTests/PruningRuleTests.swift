@@ -30,6 +30,31 @@ import Testing
         #expect(rule.decide(epoch: 3, of: 9, value: 0.8, others: [0.9, 0.8, 0.7, 0.6, 0.5]) == .keep)
     }
 
+    /// A report that skipped a rung (its heartbeat lost, or a resume) is judged at the highest
+    /// rung it passed; one that passed none is not judged.
+    @Test func skippedRungsAreStillDecided() {
+        let rule = PruningRule(method: .asha, minEpochs: 1, reductionFactor: 3)
+        #expect(rule.decisionEpoch(reported: 1, previous: 0, of: 9) == 1)
+        #expect(rule.decisionEpoch(reported: 2, previous: 1, of: 9) == nil)
+        #expect(rule.decisionEpoch(reported: 4, previous: 2, of: 9) == 3, "epoch 3's report was lost")
+        #expect(rule.decisionEpoch(reported: 4, previous: 0, of: 9) == 3, "the highest rung passed")
+        #expect(rule.decisionEpoch(reported: 3, previous: 3, of: 9) == nil, "a rung already passed in an earlier attempt")
+        #expect(rule.decisionEpoch(reported: 9, previous: 8, of: 9) == nil, "never at the last epoch")
+        let median = PruningRule(method: .median, minEpochs: 2)
+        #expect(median.decisionEpoch(reported: 1, previous: 0, of: 5) == nil)
+        #expect(median.decisionEpoch(reported: 3, previous: 1, of: 5) == 3)
+        // A stored rule with impossible numbers decides nothing (and never loops).
+        var broken = rule
+        broken.reductionFactor = 1
+        #expect(broken.decisionEpoch(reported: 5, previous: 0, of: 9) == nil && !broken.isRung(3))
+        #expect(PruningRule(json: broken.json) == nil)
+    }
+
+    @Test func oneRuleComparesOneModelOnOneDataset() {
+        let json = #"{"name": "s", "base": {"model": "cnn-s", "dataset": {"name": "mnist"}, "training": {"epochs": 3, "learningRate": 0.1}}, "seeds": [1], "grid": {"dataset.name": ["mnist", "fashion-mnist"]}, "pruning": {"method": "asha"}}"#
+        #expect { try sweep(json) } throws: { ($0 as? SweepError)?.path == "pruning" && "\($0)".contains("not comparable") }
+    }
+
     @Test func ashaOnALossKeepsTheLowest() {
         let rule = PruningRule(method: .asha, metric: .trainLoss, minEpochs: 2, reductionFactor: 2)
         #expect((1...8).filter(rule.isRung) == [2, 4, 8])

@@ -42,6 +42,19 @@ import Testing
     static let pinnedRandom: [Double] = [0.01686, 0.001566, 0.2109]
     static let pinnedSobol: [Double] = [0.001003, 0.1053, 0.006159]
 
+    /// Rounding to 4 significant digits never leaves the range: momentum must stay below 1.
+    @Test func roundingStaysInTheRange() {
+        let d = SweepSample.Distribution.uniform(0.9999, 0.99999)
+        var unrounded = 0
+        for i in 0..<1000 {
+            guard case .number(let x) = d.value(at: Double(i) / 1000) else { Issue.record("not a number"); return }
+            #expect((0.9999...0.99999).contains(x), "\(x)")
+            if x != 1 && String(x).count > 6 { unrounded += 1 }
+        }
+        #expect(unrounded > 0, "values that would round to 1.0 are kept unrounded")
+        #expect(SweepSample.Distribution.logUniform(0.001, 0.3).value(at: 0.5) == .number(0.01732), "4 significant digits otherwise")
+    }
+
     @Test func sobolCoversTheRangeEvenly() throws {
         // 16 Sobol' points of a uniform field: one in each sixteenth of the range.
         let s = try sweep(#"{"name": "s", \#(sweepBase), "seeds": [1], "sample": {"method": "sobol", "count": 16, "space": {"training.momentum": {"uniform": [0.5, 0.9]}}}}"#)

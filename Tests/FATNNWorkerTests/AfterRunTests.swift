@@ -25,6 +25,16 @@ import Testing
                 == .release(reason: "cancelled", shuttingDown: false))
         #expect(AfterRun.decide(stopped, abandoned: .shutdown, model: nil, worker: "w", host: Self.host)
                 == .release(reason: "w shutting down", shuttingDown: true))
+        #expect(AfterRun.decide(stopped, abandoned: .pruned("behind"), model: nil, worker: "w", host: Self.host) == .pruned(reason: "behind"))
+        // A prune replaces an earlier reason (a heartbeat refused because the prune had already
+        // ended the claim, or a shutdown): the job is over, its checkpoint must go.
+        for first in [AbandonReason.claimLost, .shutdown, .cancelled] {
+            let flag = StopFlag()
+            flag.set(first)
+            flag.set(.pruned("behind"))
+            flag.set(.claimLost)
+            #expect(flag.reason == .pruned("behind"), "after \(first)")
+        }
         // Stopped without a recorded reason: only a shutdown stops a run that way.
         #expect(AfterRun.decide(stopped, abandoned: nil, model: nil, worker: "w", host: Self.host)
                 == .release(reason: "w shutting down", shuttingDown: true))

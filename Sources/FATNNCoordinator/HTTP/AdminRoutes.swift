@@ -40,7 +40,7 @@ extension CoordinatorRoutes {
         }
         api.post("retry") { request, _ in
             let req = try await decode(API.RetryRequest.self, request)
-            guard !req.states.isEmpty else { throw APIError(.invalidRequest, "states: give at least one of failed, dead, cancelled") }
+            guard !req.states.isEmpty else { throw APIError(.invalidRequest, "states: give at least one of failed, dead, cancelled, pruned") }
             let ids = try await store.retry(states: req.states, sweep: req.sweep)
             logger.info("re-queued \(ids.count) job(s) in state \(req.states.map(\.rawValue).joined(separator: ","))")
             return try json(API.JobsResponse(jobs: ids))

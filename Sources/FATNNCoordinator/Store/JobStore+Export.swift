@@ -11,8 +11,9 @@ extension JobStore {
         var prunedEpochs: [Int64: [EpochReport]] = [:]
         for r in try Row.fetchAll(db, sql: """
             SELECT e.job_id, e.epoch, e.train_loss, e.train_accuracy, e.val_accuracy, e.learning_rate, e.seconds
-            FROM epochs e JOIN jobs j ON j.id = e.job_id WHERE j.state = 'pruned' ORDER BY e.job_id, e.epoch
-            """) {
+            FROM epochs e JOIN jobs j ON j.id = e.job_id JOIN sweeps s ON s.id = j.sweep_id
+            WHERE j.state = 'pruned' AND (? IS NULL OR s.name = ?) ORDER BY e.job_id, e.epoch
+            """, arguments: [sweep, sweep]) {
             prunedEpochs[r["job_id"], default: []].append(EpochReport(epoch: r["epoch"], trainLoss: r["train_loss"], trainAccuracy: r["train_accuracy"],
                                                                       validationAccuracy: r["val_accuracy"], learningRate: r["learning_rate"], seconds: r["seconds"]))
         }

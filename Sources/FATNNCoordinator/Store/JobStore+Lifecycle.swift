@@ -89,7 +89,8 @@ extension JobStore {
             if let e = epoch, try load(db, id)?.lease?.token == token, let reason = try pruneReason(db, job: id, epoch: e) {
                 _ = try apply(.prune(token: token, reason: reason), job: id, db, now: t, extra: progress)
                 try Self.record(db, job: id, epoch: e)
-                try failOrphans(db, now: t)
+                // The dependency rule scans every ended job: only when this one has queued children.
+                if try Bool.fetchOne(db.cachedStatement(sql: JobsSQL.hasQueuedChildren), arguments: [id]) == true { try failOrphans(db, now: t) }
                 return API.HeartbeatReply(cancel: false, prune: reason)
             }
             // A heartbeat always moves the lease, so apply writes the progress with it.

@@ -76,3 +76,10 @@ extension JobsSQL {
         WHERE j.state = 'leased' GROUP BY s.name
         """
 }
+
+extension JobsSQL {
+    /// One row when job `?` (its id) has a queued job that starts from it.
+    public static let hasQueuedChildren = """
+        SELECT 1 AS x FROM jobs c WHERE c.state = 'queued' AND c.parent_hash = (SELECT config_hash FROM jobs WHERE id = ?) LIMIT 1
+        """
+}
