@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Screenshots of the dashboard for the README: serves a copy of a coordinator database (default:
 # the newest run/*/jobs.sqlite, e.g. from scripts/quickstart.sh) on a free port, loads the
-# leaderboard, the progress page and one job page in headless Chromium, and saves them as
-# docs/dashboard-*.png. Needs the Debian package chromium (installed if missing).
+# leaderboard, the progress page, one job page and one sweep page in headless Chromium, and saves
+# them as docs/dashboard-*.png. Needs the Debian package chromium (installed if missing).
 #
-#   scripts/dashboard_screenshots.sh [DB] [JOB_ID]
+#   scripts/dashboard_screenshots.sh [DB] [JOB_ID] [SWEEP]
+#   (SWEEP: default the database's first sweep; FATNN_BIN=DIR: use DIR/fatnn-coord, no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-$(ls -t run/*/jobs.sqlite 2>/dev/null | head -n 1 || true)}
 job=${2:-1}
+sweep=${3:-$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT name FROM sweeps ORDER BY id LIMIT 1").fetchone()[0])' "$src")}
 [[ -n "$src" && -f "$src" ]] || { echo "dashboard_screenshots: no database given and none under run/; run scripts/quickstart.sh first" >&2; exit 2; }
 command -v chromium >/dev/null || { sudo=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo); $sudo apt-get install -y chromium; }
-swift build -c release --product fatnn-coord >/dev/null
-bin=$(swift build -c release --show-bin-path)
+if [ -n "${FATNN_BIN:-}" ]; then
+  bin=$FATNN_BIN
+else
+  swift build -c release --product fatnn-coord >/dev/null
+  bin=$(swift build -c release --show-bin-path)
+fi
 tmp=$(mktemp -d)
 cp "$src" "$tmp/jobs.sqlite"
 for ext in -wal -shm; do [ -f "$src$ext" ] && cp "$src$ext" "$tmp/jobs.sqlite$ext"; done
@@ -33,3 +39,4 @@ shot() {
 shot leaderboard /ui leaderboard
 shot progress /ui/progress sweeps
 shot job "/ui/jobs/$job" curves
+shot sweep "/ui/sweeps/$sweep" sweep-curves
