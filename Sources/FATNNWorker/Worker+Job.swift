@@ -166,8 +166,7 @@ extension Worker {
                 defer { gate.open() }
                 for await e in epochs {
                     logger.info("job \(job.id) epoch \(e.epoch)/\(job.config.training.epochs): loss \(String(format: "%.4f", e.trainLoss)), train acc \(String(format: "%.2f%%", e.trainAccuracy * 100))\(e.validationAccuracy.map { String(format: ", val acc %.2f%%", $0 * 100) } ?? "")")
-                    await heartbeat(job, EpochReport(e), stop: stop)
-                    gate.answer(e.epoch)
+                    if await heartbeat(job, EpochReport(e), stop: stop) { gate.answer(e.epoch) } else { gate.failed() }
                 }
                 return nil
             }
@@ -191,16 +190,20 @@ extension Worker {
         }
     }
 
-    private func heartbeat(_ job: API.ClaimedJob, _ epoch: EpochReport?, stop: StopFlag) async {
+    /// Sends a heartbeat; returns whether the coordinator answered it.
+    @discardableResult
+    private func heartbeat(_ job: API.ClaimedJob, _ epoch: EpochReport?, stop: StopFlag) async -> Bool {
         do {
             let reply = try await client.progress(job: job.id, token: job.claimToken, epoch: epoch)
             if let reason = reply.prune { stop.set(.pruned(reason)) }
             if reply.cancel { stop.set(.cancelled) }
+            return true
         } catch let e as ClientError {
             if e.meansClaimLost { stop.set(.claimLost) }
             if !Task.isCancelled { logger.warning("job \(job.id): heartbeat failed: \(e)") }
         } catch {
             logger.warning("job \(job.id): heartbeat failed: \(error)")
         }
+        return false
     }
 }

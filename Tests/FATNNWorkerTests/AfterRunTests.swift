@@ -76,3 +76,25 @@ import Testing
         #expect(r.packed?.error?.count == 1000 && r.packed?.kernelPath == nil)
     }
 }
+
+/// The worker's wait for each epoch's heartbeat reply.
+@Suite struct EpochGateTests {
+    @Test func waitsForTheAnswerButNotForAnUnreachableCoordinator() async {
+        let gate = EpochGate(timeout: 30)
+        let start = Date()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { gate.answer(1) }
+        gate.wait(for: 1)
+        #expect(Date().timeIntervalSince(start) >= 0.15, "waited for the reply")
+        gate.wait(for: 1)  // answered already: no wait
+        gate.failed()
+        let t = Date()
+        gate.wait(for: 2)
+        gate.wait(for: 3)
+        #expect(Date().timeIntervalSince(t) < 1, "after a failed heartbeat the gate does not wait")
+        gate.answer(2)
+        let bounded = EpochGate(timeout: 0.2)
+        let u = Date()
+        bounded.wait(for: 1)
+        #expect(Date().timeIntervalSince(u) < 5, "the wait is bounded by the timeout")
+    }
+}
