@@ -66,12 +66,8 @@ enum SweepPage {
             return "<p class=\"muted\" id=\"estimate\">\(remaining) epochs to run; no estimate of the time left until a running job reports an epoch.</p>"
         }
         let running = sw.counts[JobState.leased.rawValue] ?? 0
-        return "<p id=\"estimate\">About \(duration(left)) left: \(remaining) epochs to run at \(String(format: "%.1f", pace)) s each (running jobs so far) on \(max(1, running)) running job(s)"
+        return "<p id=\"estimate\">About \(API.ProgressReport.SweepCounts.duration(left)) left: \(remaining) epochs to run at \(String(format: "%.1f", pace)) s each (running jobs so far) on \(max(1, running)) running job(s)"
             + (prunes ? "; an upper bound, since early stopping will cut some jobs short.</p>" : ".</p>")
-    }
-
-    static func duration(_ s: Double) -> String {
-        s < 90 ? String(format: "%.0f s", s) : s < 5400 ? String(format: "%.0f min", s / 60) : String(format: "%.1f h", s / 3600)
     }
 
     /// Final validation accuracy of each finished job against each sampled field.

@@ -85,8 +85,9 @@ extension JobStore {
             if let e = epoch {
                 progress += [("last_epoch", e.epoch), ("last_loss", e.trainLoss), ("last_accuracy", e.validationAccuracy ?? e.trainAccuracy)]
             }
-            // The sweep's early stopping decides on the epoch, in this transaction.
-            if let e = epoch, try load(db, id)?.lease?.token == token, let reason = try pruneReason(db, job: id, epoch: e) {
+            // The sweep's early stopping decides on the epoch, in this transaction (a stale
+            // token is refused by the prune as by the heartbeat).
+            if let e = epoch, let reason = try pruneReason(db, job: id, epoch: e) {
                 _ = try apply(.prune(token: token, reason: reason), job: id, db, now: t, extra: progress)
                 try Self.record(db, job: id, epoch: e)
                 // The dependency rule scans every ended job: only when this one has queued children.
