@@ -94,11 +94,14 @@ int tk_norm_join_runs(tk_path path, const int32_t *raw, long columns, long img_b
                       long ow, const int32_t *sums, const float *mean, const float *inv, const float *gamma,
                       const float *beta, const float *residual, int relu, float *y,
                       const tk_quant_target *targets, long target_count) {
-    if (path != TK_AVX512 || !tk_path_supported(path) || cout <= 0 || cout > 64 || oh <= 0 || ow <= 0 ||
+    if ((path != TK_AVX512 && path != TK_AVX2) || !tk_path_supported(path) || cout <= 0 || cout > 64 || oh <= 0 || ow <= 0 ||
         columns < img_end * oh * ow || (relu && !residual) || target_count < 0 || target_count > 2) return -1;
     for (long q = 0; q < target_count; q++)
         if (targets[q].pad < 0 || !targets[q].m || !targets[q].s) return -1;
 #if defined(__x86_64__)
+    if (path == TK_AVX2)
+        return tk_norm_join_runs_avx2(raw, columns, img_begin, img_end, cout, oh, ow, sums, mean, inv, gamma, beta, residual, relu, y,
+                                      targets, target_count);
     tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, oh, ow, sums, 0, mean, inv, gamma, beta, residual, relu, y,
                              targets, target_count);
     return 0;

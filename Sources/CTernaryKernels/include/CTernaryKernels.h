@@ -193,8 +193,8 @@ typedef struct {
 
 /** tk_norm_join (output plane oh x ow) whose every output value also goes through up to two
  *  quantizers into their runs, with the arithmetic of tk_runs_quantize: the next residual
- *  block's inputs without a second pass. AVX-512 only, cout <= 64, target_count <= 2.
- *  Returns 0, or -1 for another path, an unsupported CPU or a bad shape. */
+ *  block's inputs without a second pass. AVX-512 and AVX2 only, cout <= 64, target_count <= 2.
+ *  Returns 0, or -1 for another path, an unsupported CPU, a bad shape or no scratch memory (AVX2). */
 int tk_norm_join_runs(tk_path path, const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                       long ow, const int32_t *sums, const float *mean, const float *inv, const float *gamma,
                       const float *beta, const float *residual, int relu, float *y,

@@ -32,12 +32,12 @@ extension PackedNetwork {
     }
 
     /// ``normJoin(raw:_:_:residual:relu:images:path:)`` whose output is also quantized by each of
-    /// `quantizers` into runs padded for its conv: one pass on AVX-512 with at most 64 channels,
-    /// else the two steps one after the other (the same values either way).
+    /// `quantizers` into runs padded for its conv: one pass on AVX-512 or AVX2 with at most 64
+    /// channels, else the two steps one after the other (the same values either way).
     static func normJoin(raw: [Int32], _ conv: PackedConv, _ bn: BatchNorm, residual: Matrix, relu: Bool, images: Int,
                          path: PackedKernel.Path, quantizers: [(FATNNActivationQuantizer, padding: Int)]) -> (Matrix, [PackedRuns]) {
         let shape = conv.output
-        guard path == .avx512, path.isSupported, shape.channels <= 64, quantizers.count <= 2, images > 0 else {
+        guard path == .avx512 || path == .avx2, path.isSupported, shape.channels <= 64, quantizers.count <= 2, images > 0 else {
             let y = normJoin(raw: raw, conv, bn, residual: residual, relu: relu, images: images, path: path)
             return (y, quantizers.map { PackedRuns.quantize(y, with: $0.0, padding: $0.padding, path: path) })
         }
