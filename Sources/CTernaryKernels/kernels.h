@@ -46,7 +46,7 @@ void tk_gemm_threshold_avx512(tk_kind kind, const uint64_t *w0, const uint64_t *
 int tk_norm_join_runs_avx2(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh, long ow,
                            const int32_t *sums, const float *mean, const float *inv, const float *gamma, const float *beta,
                            const float *residual, int relu, float *y, const tk_quant_target *targets, long target_count);
-void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+int tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                               long ow, const int32_t *sums, const float *scales, const float *mean, const float *inv,
                               const float *gamma, const float *beta, const float *residual, int relu, float *y,
                               const tk_quant_target *targets, long target_count);

@@ -76,11 +76,9 @@ int tk_norm_join(tk_path path, const int32_t *raw, long columns, long img_begin,
                  const float *residual, int relu, float *y) {
     if (!tk_path_supported(path) || cout <= 0 || plane <= 0 || columns < img_end * plane || (relu && !residual)) return -1;
 #if defined(__x86_64__)
-    if (path == TK_AVX512) {
-        tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, 1, plane, sums, scales, mean, inv, gamma, beta, residual, relu,
-                                 y, 0, 0);
-        return 0;
-    }
+    if (path == TK_AVX512)
+        return tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, 1, plane, sums, scales, mean, inv, gamma, beta, residual,
+                                        relu, y, 0, 0);
     if (path == TK_AVX2) {
         norm_join_avx2(raw, columns, img_begin, img_end, cout, plane, sums, scales, mean, inv, gamma, beta, residual, relu, y);
         return 0;
@@ -102,9 +100,8 @@ int tk_norm_join_runs(tk_path path, const int32_t *raw, long columns, long img_b
     if (path == TK_AVX2)
         return tk_norm_join_runs_avx2(raw, columns, img_begin, img_end, cout, oh, ow, sums, mean, inv, gamma, beta, residual, relu, y,
                                       targets, target_count);
-    tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, oh, ow, sums, 0, mean, inv, gamma, beta, residual, relu, y,
-                             targets, target_count);
-    return 0;
+    return tk_norm_join_runs_avx512(raw, columns, img_begin, img_end, cout, oh, ow, sums, 0, mean, inv, gamma, beta, residual, relu, y,
+                                    targets, target_count);
 #else
     (void)img_begin; (void)sums; (void)mean; (void)inv; (void)gamma; (void)beta; (void)y;
     return -1;

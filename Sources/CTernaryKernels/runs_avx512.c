@@ -159,8 +159,9 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
 /* tk_norm_join_runs (and, with no targets, tk_norm_join): channel by channel (each channel's
  * values are contiguous, so they stream), 16 pixels at a time, the engine's single-precision
  * operations in its order, each output value also quantized for up to two targets whose runs build up
- * in a per-image scratch grid (in L1) and are then copied into the targets' padded grids. */
-TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
+ * in a per-image scratch grid (in L1) and are then copied into the targets' padded grids. Returns
+ * 0, or -1 (nothing written) if the scratch cannot be allocated. */
+TARGET int tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_begin, long img_end, long cout, long oh,
                                      long ow, const int32_t *sums, const float *scales, const float *mean, const float *inv,
                                      const float *gamma, const float *beta, const float *residual, int relu, float *y,
                                      const tk_quant_target *targets, long target_count) {
@@ -168,7 +169,7 @@ TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_
     long plane = oh * ow, padded = (plane + 15) / 16 * 16;
     /* scratch[q][plane]: M runs then S runs of target q, `padded` words each (none without targets). */
     uint64_t *scratch = target_count > 0 ? aligned_alloc(64, (size_t)(2 * 2 * padded) * sizeof(uint64_t)) : 0;
-    if (target_count > 0 && !scratch) return;
+    if (target_count > 0 && !scratch) return -1;
     for (long img = img_begin; img < img_end; img++) {
         if (scratch) memset(scratch, 0, (size_t)(2 * 2 * padded) * sizeof(uint64_t));
         for (long m = 0; m < cout; m++) {
@@ -220,5 +221,6 @@ TARGET void tk_norm_join_runs_avx512(const int32_t *raw, long columns, long img_
         }
     }
     free(scratch);
+    return 0;
 }
 #endif
