@@ -34,7 +34,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // Packed bit-plane kernels in C: scalar, AVX2 and AVX-512 paths chosen at run time.
-        .target(name: "CTernaryKernels"),
+        // Optimized in every configuration, as CFloatKernels: the tests check the code release runs.
+        .target(name: "CTernaryKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Direct float convolution kernels in C: scalar and AVX2 + FMA paths chosen at run time.
         // Optimized in every configuration: training in debug test builds runs on them (at -O0
         // a resnet step is ~20x slower), and the tests then check the code that release runs.
@@ -45,7 +46,9 @@ let package = Package(
         .target(name: "FATNNVocabulary"),
 
         // The engine: tensors, data, models, training. No networking, no database.
-        .target(name: "FATNNEngine", dependencies: ["FATNNVocabulary", "CZlib", "COpenBLAS", "CMalloc", "CTernaryKernels", "CFloatKernels"]),
+        // Optimized in debug builds too (-O after SwiftPM's -Onone): the tests train real networks.
+        .target(name: "FATNNEngine", dependencies: ["FATNNVocabulary", "CZlib", "COpenBLAS", "CMalloc", "CTernaryKernels", "CFloatKernels"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
 
         // Job, sweep and result types shared by coordinator and worker.
         .target(name: "FATNNJobs", dependencies: ["FATNNVocabulary"]),
