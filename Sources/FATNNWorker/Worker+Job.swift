@@ -158,6 +158,7 @@ extension Worker {
                                                initialModel: initialModel, onResume: { epoch in
                     logger.info("job \(job.id): resuming after epoch \(epoch) from its checkpoint")
                 }) { e in
+                    if options.faultEpochSeconds > 0 { Thread.sleep(forTimeInterval: options.faultEpochSeconds) }
                     continuation.yield(e)
                     gate.wait(for: e.epoch)
                 }

@@ -37,6 +37,9 @@ public struct WorkerOptions: Sendable {
     public var requestTimeout: Int64
     /// PEM certificates to trust for an https coordinator (nil: the system's).
     public var caFile: String?
+    /// Fault injection for tests: seconds each epoch is held (on the training thread) before its
+    /// report, so that a signal, kill or cancel lands while a job is still running; 0 in use.
+    public var faultEpochSeconds: Double = 0
 
     public init(coordinator: String, token: String, name: String? = nil, once: Bool = false, exitWhenIdle: Bool = false,
                 pollSeconds: Double = 2, dataDirectory: String? = nil, checkpointDirectory: String? = nil,

@@ -74,6 +74,10 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
     @Option(help: "Limit on each request to the coordinator, seconds.")
     var requestTimeout: Int64 = 30
 
+    /// Fault injection for the reliability tests (hidden): every epoch is held this long before
+    /// its report, so that a test's signal, kill or cancel lands while the job is still running.
+    @Option(help: .hidden) var faultEpochSeconds: Double = 0
+
     func validate() throws {
         guard concurrency >= 1 && concurrency <= 64 else { throw ValidationError("--concurrency must be in 1...64") }
         guard concurrency == 1 || !once else { throw ValidationError("--once runs one job: use it without --concurrency") }
@@ -86,24 +90,33 @@ struct FATNNWorkerCommand: AsyncParsableCommand {
             throw ValidationError("--data-dir reads datasets locally: it cannot be used with --dataset-source coordinator")
         }
         guard pollSeconds > 0 && pollSeconds <= 3600 else { throw ValidationError("--poll-seconds must be in (0, 3600]") }
+        guard faultEpochSeconds >= 0 && faultEpochSeconds <= 60 else { throw ValidationError("--fault-epoch-seconds must be in 0...60") }
     }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         BLAS.setThreads(max(1, threads / concurrency))
-        let options = WorkerOptions(coordinator: connection.coordinator, token: try connection.resolvedToken(),
+        var options = WorkerOptions(coordinator: connection.coordinator, token: try connection.resolvedToken(),
                                     name: name, once: once, exitWhenIdle: exitWhenIdle, pollSeconds: pollSeconds,
                                     dataDirectory: dataDir, checkpointDirectory: checkpointDir == "none" ? nil : checkpointDir,
                                     spoolDirectory: spoolDir == "none" ? nil : spoolDir, concurrency: concurrency,
                                     requestTimeout: requestTimeout, datasetSource: DatasetSource(rawValue: datasetSource) ?? .auto,
                                     datasetCacheDirectory: datasetCacheDir, caFile: connection.caFile)
+        options.faultEpochSeconds = faultEpochSeconds
         let logger = Logger(label: "fatnn-worker")
         let worker = try Worker(options: options, logger: logger)
         // SIGTERM or SIGINT: the group's graceful shutdown (the worker gives its jobs back); a
         // second one: SecondSignalExit leaves at once. The worker ending on its own (--once,
         // --exit-when-idle) or with an error ends the group, and its error is the command's.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
-        let watcher = SecondSignalExit(signals: signals, logger: logger) { _ in Foundation.exit(130) }
+        // _exit, not exit: exit runs OpenBLAS's destructor, which frees the buffers of a training
+        // thread still inside an SGEMM, and the worker then died of SIGSEGV instead of status 130
+        // (seen once the engine trained fast enough to be mid-SGEMM at the signal). Nothing else
+        // needs exit's handlers: reports reach the spool by atomic renames; stderr is unbuffered.
+        let watcher = SecondSignalExit(signals: signals, logger: logger) { _ in
+            fflush(nil)
+            _exit(130)
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
                 .init(service: watcher),

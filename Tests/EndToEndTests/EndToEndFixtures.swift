@@ -25,11 +25,13 @@ func testClient(_ url: String) throws -> CoordinatorClient { try CoordinatorClie
 /// An in-process worker of the test coordinator that exits when the queue is empty and logs
 /// only critical messages.
 func quietWorker(_ url: String, name: String? = nil, dataDirectory: String? = nil, checkpointDirectory: String? = nil,
-                 concurrency: Int = 1) throws -> Worker {
+                 concurrency: Int = 1, slowEpochs: Double = 0) throws -> Worker {
     var logger = Logger(label: "test-worker")
     logger.logLevel = .critical
-    return try Worker(options: WorkerOptions(coordinator: url, token: testToken, name: name, exitWhenIdle: true, dataDirectory: dataDirectory,
-                                             checkpointDirectory: checkpointDirectory, concurrency: concurrency), logger: logger)
+    var options = WorkerOptions(coordinator: url, token: testToken, name: name, exitWhenIdle: true, dataDirectory: dataDirectory,
+                                checkpointDirectory: checkpointDirectory, concurrency: concurrency)
+    options.faultEpochSeconds = slowEpochs
+    return try Worker(options: options, logger: logger)
 }
 
 /// A coordinator on a temporary database file and a real HTTP port, for the length of `body`.

@@ -20,7 +20,7 @@ import Testing
             """
         try await withCoordinator { url, store in
             _ = try await testClient(url).submit(document: Data(sweep.utf8))
-            #expect(try await quietWorker(url, name: "pair", concurrency: 2).run() == 2)
+            #expect(try await quietWorker(url, name: "pair", concurrency: 2, slowEpochs: 0.3).run() == 2)
             #expect(try store.counts()["succeeded"] == 2)
             let names = Set(try [1, 2].flatMap { try store.attempts(job: Int64($0)).map(\.worker) })
             #expect(names == ["pair/0", "pair/1"], "both loops claimed a job: \(names)")

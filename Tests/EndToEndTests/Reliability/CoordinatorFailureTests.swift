@@ -16,8 +16,8 @@ struct CoordinatorFailureTests {
         defer { h.stopAll() }
         try await h.startCoordinator(lease: 4)
         _ = try await h.submit(jobs: 8, epochs: 4)
-        try h.startWorker("w1")
-        try h.startWorker("w2")
+        try h.startWorker("w1", slowEpochs: 0.4)
+        try h.startWorker("w2", slowEpochs: 0.4)
         let c = try h.client()
         try await waitUntil("a job is running", timeout: 120) { (try? await c.status())?.counts["leased"] ?? 0 > 0 }
         var rng = SystemRandomNumberGenerator()
@@ -56,8 +56,8 @@ struct CoordinatorFailureTests {
         defer { h.stopAll() }
         try await h.startCoordinator(lease: 3)
         _ = try await h.submit(jobs: 2, epochs: 12)
-        try h.startWorker("a", extra: ["--exit-when-idle"])
-        try h.startWorker("b", extra: ["--exit-when-idle"])
+        try h.startWorker("a", extra: ["--exit-when-idle"], slowEpochs: 0.8)
+        try h.startWorker("b", extra: ["--exit-when-idle"], slowEpochs: 0.8)
         let c = try h.client()
         try await waitUntil("both jobs are running", timeout: 120) {
             let a = try? await c.job(1), b = try? await c.job(2)

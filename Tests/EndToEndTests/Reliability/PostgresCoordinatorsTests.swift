@@ -45,7 +45,7 @@ struct PostgresCoordinatorsTests {
         for (i, order) in (0..<workers).map({ $0 % 3 == 2 ? "\(b),\(a)" : "\(a),\(b)" }).enumerated() {
             try h.start("w\(i)", "fatnn-worker", ["--coordinator", order, "--token-file", worker, "--threads", "1", "--name", "w\(i)",
                                                  "--poll-seconds", "0.2", "--spool-dir", h.dir + "/spool-\(i)", "--checkpoint-dir", "none",
-                                                 "--exit-when-idle", "--request-timeout", "5"])
+                                                 "--exit-when-idle", "--request-timeout", "5", "--fault-epoch-seconds", "0.4"])
         }
         try await waitUntil("a quarter of the jobs succeeded", timeout: 300) {
             ((try? await viaB.status())?.counts["succeeded"] ?? 0) >= max(2, jobs / 4)

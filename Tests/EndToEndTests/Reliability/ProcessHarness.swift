@@ -68,9 +68,13 @@ final class ProcessHarness: @unchecked Sendable {
 
     /// Starts a worker named `name` (1 engine thread, its own spool, no checkpoints unless given).
     @discardableResult
-    func startWorker(_ name: String, extra: [String] = [], inNamespace ns: String? = nil) throws -> Process {
+    /// Starts worker `name`. `slowEpochs` holds every epoch that many seconds (the worker's hidden
+    /// `--fault-epoch-seconds`): the engine trains these small jobs in milliseconds, so a test
+    /// that signals, kills or cancels a running job needs epochs that last.
+    func startWorker(_ name: String, extra: [String] = [], slowEpochs: Double = 0, inNamespace ns: String? = nil) throws -> Process {
         var args = ["--coordinator", url, "--token-file", workerTokenFile, "--threads", "1", "--name", name,
                     "--poll-seconds", "0.2", "--spool-dir", dir + "/spool-" + name, "--checkpoint-dir", "none"]
+        if slowEpochs > 0 { args += ["--fault-epoch-seconds", String(slowEpochs)] }
         if let caFile { args += ["--ca-file", caFile] }
         args += extra
         let p = try launch("fatnn-worker", args, log: "\(name).log", inNamespace: ns)

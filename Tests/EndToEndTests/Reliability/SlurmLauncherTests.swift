@@ -22,6 +22,7 @@ struct SlurmLauncherTests {
             "launch", "slurm", "--workers", "2", "--cpus-per-task", "1", "--coordinator", h.url, "--token-file", h.workerTokenFile,
             "--log-dir", logs, "--script", script, "--job-name", "fatnn-test", "--submit",
             "--", "--poll-seconds", "0.2", "--checkpoint-dir", h.dir + "/ckpt", "--spool-dir", h.dir + "/spool", "--request-timeout", "10",
+            "--fault-epoch-seconds", "0.5",
         ], conf: conf)
         #expect(launch.status == 0, "\(launch.output)")
         let array = try #require(launch.output.firstMatch(of: #/submitted Slurm job array ([0-9]+)/#).map { String($0.1) }, "\(launch.output)")

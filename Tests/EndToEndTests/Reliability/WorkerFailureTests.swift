@@ -14,11 +14,11 @@ struct WorkerFailureTests {
         defer { h.stopAll() }
         try await h.startCoordinator(lease: 2)
         _ = try await h.submit(jobs: 1, epochs: 12, trainLimit: 500)
-        try h.startWorker("a")
+        try h.startWorker("a", slowEpochs: 0.3)
         let c = try h.client()
         try await waitUntil("worker a finished an epoch", timeout: 120) { ((try? await c.job(1))?.epochs.count ?? 0) >= 1 }
         h.signal("a", SIGKILL)
-        try h.startWorker("b")
+        try h.startWorker("b", slowEpochs: 0.3)
         try await waitUntil("the job succeeded", timeout: 180) { (try? await c.job(1))?.row.state == .succeeded }
         h.signal("b", SIGTERM)
         #expect(try await h.waitForWorker("b") == 0)
@@ -37,7 +37,7 @@ struct WorkerFailureTests {
         defer { h.stopAll() }
         try await h.startCoordinator(lease: 2)
         _ = try await h.submit(jobs: 1, epochs: 6)
-        try h.startWorker("a", extra: ["--exit-when-idle"])
+        try h.startWorker("a", extra: ["--exit-when-idle"], slowEpochs: 0.5)
         let c = try h.client()
         try await waitUntil("worker a finished an epoch", timeout: 120) { ((try? await c.job(1))?.epochs.count ?? 0) >= 1 }
         h.signal("a", SIGSTOP)
@@ -63,7 +63,7 @@ struct WorkerFailureTests {
         try await h.startCoordinator(lease: 4)
         _ = try await h.submit(jobs: 1, epochs: 6)
         let ckpt = h.dir + "/ckpt"
-        try h.startWorker("a", extra: ["--checkpoint-dir", ckpt])
+        try h.startWorker("a", extra: ["--checkpoint-dir", ckpt], slowEpochs: 0.5)
         let c = try h.client()
         try await waitUntil("worker a finished 2 epochs", timeout: 120) { ((try? await c.job(1))?.epochs.count ?? 0) >= 2 }
         h.signal("a", SIGTERM)
@@ -84,14 +84,15 @@ struct WorkerFailureTests {
         let h = try ProcessHarness("sig2")
         defer { h.stopAll() }
         try await h.startCoordinator(lease: 60)
-        _ = try await h.submit(jobs: 1, epochs: 20, trainLimit: 20000)
-        try h.startWorker("a")
+        _ = try await h.submit(jobs: 1, epochs: 20, trainLimit: 2000)
+        try h.startWorker("a", slowEpochs: 1)
         let c = try h.client()
         try await waitUntil("worker a finished an epoch", timeout: 120) { ((try? await c.job(1))?.epochs.count ?? 0) >= 1 }
         let epochs = try await c.job(1).epochs.count
         h.signal("a", SIGTERM)
         h.signal("a", SIGINT)
-        #expect(try await h.waitForWorker("a", timeout: 10) == 130)
+        let status = try await h.waitForWorker("a", timeout: 10)
+        #expect(status == 130, "exit status \(status):\n\(h.log("a").suffix(3000))")
         let d = try await c.job(1)
         #expect(d.row.state == .leased && d.attempts.map(\.outcome) == [.running], "the job was not given back: \(d.attempts)")
         #expect(d.epochs.count <= epochs + 1, "the worker left mid-run")
@@ -105,7 +106,7 @@ struct WorkerFailureTests {
         defer { h.stopAll() }
         try await h.startCoordinator(lease: 3)
         _ = try await h.submit(jobs: 1, epochs: 20)
-        try h.startWorker("a", extra: ["--exit-when-idle"])
+        try h.startWorker("a", extra: ["--exit-when-idle"], slowEpochs: 0.3)
         let c = try h.client()
         try await waitUntil("worker a finished an epoch", timeout: 120) { ((try? await c.job(1))?.epochs.count ?? 0) >= 1 }
         #expect(try await c.cancel(jobs: [1], sweep: nil) == [1])
