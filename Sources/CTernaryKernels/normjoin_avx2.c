@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* scratch + ((q * 2 + plane) * 2 + half) * padded: target q's M (plane 0) or S (plane 1) half words. */
+/* Scratch layout: scratch + ((q * 2 + b) * 2 + half) * padded holds target q's M (b = 0) or S (b = 1)
+ * bits of channels 0-31 (half 0) or 32-63 (half 1), one 32-bit word per pixel. */
 __attribute__((target("avx2"))) int tk_norm_join_runs_avx2(const int32_t *raw, long columns, long img_begin, long img_end,
                                                         long cout, long oh, long ow, const int32_t *sums, const float *mean,
                                                         const float *inv, const float *gamma, const float *beta,
