@@ -63,6 +63,15 @@ int fk_conv_weight_grad(fk_path path, const float *x, long ldx, long depth, cons
 void fk_copy_rows(const float *src, long src_plane, long src_row, float *dst, long dst_plane, long dst_row,
                   long planes, long rows, long width);
 
+/** BatchNorm's training input gradient for one image of `channels` planes of `rows` x `width`
+ *  values (dy, x and keep read densely: channel c at c*rows*width):
+ *  dst[c*dst_plane + r*dst_row + i] = k[c]*(count*g - a[c] - (x - mean[c])*inv[c]*b[c]), where g
+ *  is dy, or 0 where keep (a fused ReLU's output; NULL for none) is not positive. Evaluated in
+ *  that order without fused multiply-adds. The rows of dst must not overlap the inputs. */
+void fk_batchnorm_input_grad(const float *dy, const float *x, const float *keep, long channels, long rows, long width,
+                             const float *k, const float *a, const float *b, const float *mean, const float *inv,
+                             float count, float *dst, long dst_plane, long dst_row);
+
 #ifdef __cplusplus
 }
 #endif

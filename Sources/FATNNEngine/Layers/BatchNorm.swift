@@ -142,56 +142,47 @@ public final class BatchNorm: Layer {
         return (mean, m2.map { $0 / Float(count) }, m2.map { $0 / Float(count - 1) })
     }
 
-    public func backward(_ gradOutput: Matrix) -> Matrix {
+    public func backward(_ gradOutput: Matrix) -> Matrix { inputGradient(gradOutput).materialize() }
+
+    /// Backward's first pass: the per-channel sums of the output gradient (masked by a fused
+    /// ReLU) and of its product with the normalized input, added to γ's and β's gradients; the
+    /// returned ``InputGradient`` computes the input gradient from them, densely or straight
+    /// into a convolution's wide rows (`BatchNorm+InputGradient.swift`).
+    func inputGradient(_ gradOutput: Matrix) -> InputGradient {
         let c = features, p = spatial, n = gradOutput.rows
         precondition(n == cachedInput.rows && gradOutput.cols == c * p, "BatchNorm backward: gradient shape does not match the last training forward")
         var sumG = [Float](repeating: 0, count: c)
         var sumGX = [Float](repeating: 0, count: c)
-        let count = Float(n * p)
-        let g = gamma.value, inv = invStd, mean = batchMean
+        let mean = batchMean, inv = invStd
         // With a fused ReLU, the gradient passes only where the output was positive.
         let relu = reluOutput ?? Matrix(rows: 0, cols: 0)
         let masked = reluOutput != nil
-        let dx = gradOutput.data.withUnsafeBufferPointer { dy in
+        gradOutput.data.withUnsafeBufferPointer { dy in
             relu.data.withUnsafeBufferPointer { yb in
                 cachedInput.data.withUnsafeBufferPointer { x in
                     sumG.withUnsafeMutableBufferPointer { sg in
                         sumGX.withUnsafeMutableBufferPointer { sgx in
-                            Matrix(rows: n, cols: c * p) { dx in
-                                Parallel.chunks(c) { _, channels in
-                                    for j in channels {
-                                        let m = mean[j], s = inv[j]
-                                        var a: Float = 0, b: Float = 0
-                                        if p == 1 {
-                                            for r in 0..<n {
-                                                let o = r * c + j, d = !masked || yb[o] > 0 ? dy[o] : 0
-                                                a += d
-                                                b += d * ((x[o] - m) * s)
-                                            }
-                                        } else {
-                                            for r in 0..<n {
-                                                let o = (r * c + j) * p
-                                                let (sa, sb) = VectorMath.sumAndDot(dy.baseAddress! + o, x.baseAddress! + o, p, center: m, scale: s,
-                                                                                    mask: masked ? yb.baseAddress! + o : nil)
-                                                a += sa
-                                                b += sb
-                                            }
+                            Parallel.chunks(c) { _, channels in
+                                for j in channels {
+                                    let m = mean[j], s = inv[j]
+                                    var a: Float = 0, b: Float = 0
+                                    if p == 1 {
+                                        for r in 0..<n {
+                                            let o = r * c + j, d = !masked || yb[o] > 0 ? dy[o] : 0
+                                            a += d
+                                            b += d * ((x[o] - m) * s)
                                         }
-                                        sg[j] = a
-                                        sgx[j] = b
-                                        let k = g[j] * s / count
+                                    } else {
                                         for r in 0..<n {
                                             let o = (r * c + j) * p
-                                            if masked {
-                                                for q in 0..<p {
-                                                    let d = dy[o + q], keep = yb[o + q] > 0
-                                                    dx[o + q] = k * (count * (keep ? d : 0) - a - (x[o + q] - m) * s * b)
-                                                }
-                                            } else {
-                                                for q in 0..<p { dx[o + q] = k * (count * dy[o + q] - a - (x[o + q] - m) * s * b) }
-                                            }
+                                            let (sa, sb) = VectorMath.sumAndDot(dy.baseAddress! + o, x.baseAddress! + o, p, center: m, scale: s,
+                                                                                mask: masked ? yb.baseAddress! + o : nil)
+                                            a += sa
+                                            b += sb
                                         }
                                     }
+                                    sg[j] = a
+                                    sgx[j] = b
                                 }
                             }
                         }
@@ -203,6 +194,9 @@ public final class BatchNorm: Layer {
             gamma.grad[j] += sumGX[j]
             beta.grad[j] += sumG[j]
         }
-        return dx
+        let count = Float(n * p), g = gamma.value
+        return InputGradient(gradOutput: gradOutput, input: cachedInput, reluOutput: reluOutput, channels: c, spatial: p,
+                             factor: (0..<c).map { g[$0] * inv[$0] / count }, sumG: sumG, sumGX: sumGX, mean: mean,
+                             invStd: inv, count: count)
     }
 }

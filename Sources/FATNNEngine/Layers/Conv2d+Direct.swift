@@ -117,12 +117,16 @@ extension Conv2d {
 
     /// Backward for one chunk of images on the direct kernels: adds this chunk's `dW` (tap
     /// layout) onto `dw` and writes the images' input gradients when ``needsInputGradient``;
-    /// `PT` is ``packedBackward()``.
+    /// `PT` is ``packedBackward()``. With wide rows, `gradient` writes each image's output
+    /// gradient into them (copied, or computed there from a BatchNorm's sums).
     func directBackward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ PT: UnsafePointer<Float>,
-                        _ G: UnsafePointer<Float>, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
+                        _ gradient: OutputGradientRows, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
         let cin = input.channels, cout = output.channels, taps = kernel * kernel, path = FloatConvolution.kernelPath
         let offsets = directOffsets, zero = [0]
         guard let wide = wide else {
+            // Pointwise: the kernels read the dense gradient in place (a BatchNorm gradient was
+            // materialized by the caller: ``fusesBatchNormGradient`` is false here).
+            guard let G = gradient.dense else { preconditionFailure("Conv2d: a pointwise direct backward needs a dense gradient") }
             let p = output.plane, group = Self.weightGradientGroup(positions: p)
             for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
                 let count = min(group, images.upperBound - start)
@@ -152,7 +156,8 @@ extension Conv2d {
             let count = min(group, images.upperBound - start)
             for i in 0..<count {
                 wide.pad(X + (start + i) * input.count, into: padded + i * paddedSize)
-                wide.widen(G + (start + i) * output.count, into: buffer + i * gradSize + margin, channels: cout, channelStride: channelStride)
+                gradient.write(image: start + i, into: buffer + i * gradSize + margin, channelStride: channelStride,
+                               rowStride: wide.paddedWidth)
             }
             check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, buffer + margin, channelStride, cout, dw, n,
                                       count, paddedSize, gradSize))

@@ -96,9 +96,19 @@ public final class Conv2d: Layer {
         }
     }
 
-    public func backward(_ gradOutput: Matrix) -> Matrix {
+    public func backward(_ gradOutput: Matrix) -> Matrix { backward(.dense(gradOutput)) }
+
+    /// Backward from a dense output gradient or from the following BatchNorm's input gradient
+    /// (``OutputGradient``, fused into the direct path's copy where ``fusesBatchNormGradient``).
+    func backward(_ gradient: OutputGradient) -> Matrix {
+        if case .batchNorm(let g) = gradient, !fusesBatchNormGradient { return backward(.dense(g.materialize())) }
         let x = cachedInput
-        precondition(gradOutput.rows == x.rows && gradOutput.cols == output.count, "Conv2d backward: gradient shape does not match the last training forward")
+        let (rows, cols): (Int, Int)
+        switch gradient {
+        case .dense(let g): (rows, cols) = (g.rows, g.cols)
+        case .batchNorm(let g): (rows, cols) = (g.images, g.channels * g.spatial)
+        }
+        precondition(rows == x.rows && cols == output.count, "Conv2d backward: gradient shape does not match the last training forward")
         let size = output.channels * k
         let threads = Parallel.chunkCount(x.rows)
         // Each chunk's weight gradient, in the tap layout.
@@ -109,14 +119,14 @@ public final class Conv2d: Layer {
         let taps = direct ? packedBackward() : tapWeights()
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in
-                gradOutput.data.withUnsafeBufferPointer { gb in
+                withRows(gradient) { gradientRows in
                     dx.data.withUnsafeMutableBufferPointer { db in
                         partials.withUnsafeMutableBufferPointer { pb in
-                            let (X, T, G, DX, P) = (xb.baseAddress!, tb.baseAddress!, gb.baseAddress!, db.baseAddress!, pb.baseAddress!)
+                            let (X, T, DX, P) = (xb.baseAddress!, tb.baseAddress!, db.baseAddress!, pb.baseAddress!)
                             Parallel.chunks(x.rows, into: threads) { chunk, images in
                                 if direct {
-                                    directBackward(images, X, T, G, DX, P + chunk * size)
-                                } else {
+                                    directBackward(images, X, T, gradientRows, DX, P + chunk * size)
+                                } else if let G = gradientRows.dense {
                                     backward(images, X, T, G, DX, P + chunk * size)
                                 }
                             }

@@ -101,7 +101,10 @@ public final class QuantizedConv2d: Layer {
         }
     }
 
-    public func backward(_ gradOutput: Matrix) -> Matrix {
+    public func backward(_ gradOutput: Matrix) -> Matrix { backward(.dense(gradOutput)) }
+
+    /// Backward from a dense gradient or the next BatchNorm's (``Conv2d/OutputGradient``).
+    func backward(_ gradOutput: Conv2d.OutputGradient) -> Matrix {
         conv.weight.zeroGrad()
         // With y = Σ a·w over values a = s_a·(codes), w = s_w·(codes): the input gradient is the
         // conv transpose over the weight values, the weight gradient s_a times the one over codes.

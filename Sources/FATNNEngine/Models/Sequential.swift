@@ -45,14 +45,32 @@ public final class Sequential {
     }
 
     /// Backpropagates `gradOutput` through every layer, accumulating parameter gradients.
+    ///
+    /// A `Conv2d → BatchNorm` pair (plain or quantized) runs as one step: the BatchNorm computes
+    /// its sums and the convolution writes the BatchNorm's input gradient straight into its own
+    /// layout (``Conv2d/OutputGradient``; same values as running them apart).
     @discardableResult
     public func backward(_ gradOutput: Matrix) -> Matrix {
         var g = gradOutput
-        for i in layers.indices.reversed() {
+        var i = layers.count - 1
+        while i >= 0 {
+            defer { i -= 1 }
             if layers[i] is ReLU, i > 0, let bn = layers[i - 1] as? BatchNorm, bn.fusedReLU { continue }
+            if let bn = layers[i] as? BatchNorm, i > 0, let conv = Self.convolution(layers[i - 1]), conv.fusesBatchNormGradient,
+               bn.features == conv.output.channels, bn.spatial == conv.output.plane {
+                let gradient = Conv2d.OutputGradient.batchNorm(bn.inputGradient(g))
+                g = (layers[i - 1] as? QuantizedConv2d)?.backward(gradient) ?? conv.backward(gradient)
+                i -= 1
+                continue
+            }
             g = layers[i].backward(g)
         }
         return g
+    }
+
+    /// The convolution that computes `layer`'s products: itself, or a quantized conv's inner one.
+    private static func convolution(_ layer: any Layer) -> Conv2d? {
+        (layer as? Conv2d) ?? (layer as? QuantizedConv2d)?.conv
     }
 
     /// Every learnable parameter, in layer order.
