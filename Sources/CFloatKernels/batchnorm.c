@@ -1,7 +1,8 @@
-/* BatchNorm's input gradient, written straight into a convolution's wide rows (or densely): the
- * training backward's second pass, fused with the copy the convolution's backward makes anyway.
- * No contraction into fused multiply-adds: the values must equal, bit for bit, the ones the
- * engine's Swift code computed before (and computes where it does not fuse). */
+/* BatchNorm's element-wise passes in C, evaluated in the engine's operation order without
+ * contraction into fused multiply-adds (so that every caller gets the same values bit for bit):
+ * the normalization (training and evaluation forward, and a convolution's evaluation epilogue
+ * over wide rows), and the training input gradient, written straight into a convolution's wide
+ * rows or densely. */
 #include "include/CFloatKernels.h"
 
 #pragma STDC FP_CONTRACT OFF
@@ -24,6 +25,26 @@ void fk_batchnorm_input_grad(const float *dy, const float *x, const float *keep,
                 }
             } else {
                 for (long i = 0; i < width; i++) d[i] = kc * (count * g[i] - ac - (xv[i] - mc) * sc * bc);
+            }
+        }
+    }
+}
+
+void fk_batchnorm_rows(const float *src, long src_plane, long src_row, float *dst, long dst_plane, long dst_row,
+                       long channels, long rows, long width, const float *mean, const float *inv, const float *gamma,
+                       const float *beta, int relu) {
+    for (long c = 0; c < channels; c++) {
+        const float mc = mean[c], sc = inv[c], gc = gamma[c], bc = beta[c];
+        for (long r = 0; r < rows; r++) {
+            const float *s = src + c * src_plane + r * src_row;
+            float *d = dst + c * dst_plane + r * dst_row;
+            if (relu) {
+                for (long i = 0; i < width; i++) {
+                    const float v = (s[i] - mc) * sc * gc + bc;
+                    d[i] = v > 0 ? v : 0;
+                }
+            } else {
+                for (long i = 0; i < width; i++) d[i] = (s[i] - mc) * sc * gc + bc;
             }
         }
     }

@@ -72,6 +72,14 @@ void fk_batchnorm_input_grad(const float *dy, const float *x, const float *keep,
                              const float *k, const float *a, const float *b, const float *mean, const float *inv,
                              float count, float *dst, long dst_plane, long dst_row);
 
+/** BatchNorm's normalization in evaluation (a convolution's epilogue): row r of channel c,
+ *  `width` values, from src + c*src_plane + r*src_row to dst + c*dst_plane + r*dst_row as
+ *  (v - mean[c])*inv[c]*gamma[c] + beta[c], then max(0, ·) when relu (0 for NaN), evaluated in
+ *  that order without fused multiply-adds. src may equal dst (same strides); else no overlap. */
+void fk_batchnorm_rows(const float *src, long src_plane, long src_row, float *dst, long dst_plane, long dst_row,
+                       long channels, long rows, long width, const float *mean, const float *inv, const float *gamma,
+                       const float *beta, int relu);
+
 #ifdef __cplusplus
 }
 #endif

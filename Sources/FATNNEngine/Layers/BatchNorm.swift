@@ -69,19 +69,17 @@ public final class BatchNorm: Layer {
                 runningVar.value[j] = (1 - momentum) * runningVar.value[j] + momentum * unbiased[j]
             }
         }
-        let inv = inverseStd(variance), g = gamma.value, b = beta.value
-        let out = input.data.withUnsafeBufferPointer { x in
-            Matrix(rows: n, cols: c * p) { y in
+        let inv = inverseStd(variance)
+        // The same C pass as a convolution's evaluation epilogue (`Conv2d+Epilogue.swift`).
+        let transform = Conv2d.Epilogue(mean: mean, invStd: inv, gamma: gamma.value, beta: beta.value, relu: relu)
+        let out = input.data.withUnsafeBufferPointer { xb in
+            Matrix(rows: n, cols: c * p) { yb in
+                let (x, y) = (xb.baseAddress!, yb.baseAddress!)
                 Parallel.chunks(c) { _, channels in
                     for r in 0..<n {
-                        for j in channels {
-                            let o = (r * c + j) * p, m = mean[j], s = inv[j], gj = g[j], bj = b[j]
-                            if relu {
-                                for q in 0..<p { let v = (x[o + q] - m) * s * gj + bj; y[o + q] = v > 0 ? v : 0 }
-                            } else {
-                                for q in 0..<p { y[o + q] = (x[o + q] - m) * s * gj + bj }
-                            }
-                        }
+                        let o = (r * c + channels.lowerBound) * p
+                        transform.apply(x + o, plane: p, row: p, into: y + o, plane: p, row: p, channels: channels,
+                                        rows: 1, width: p)
                     }
                 }
             }

@@ -1,3 +1,5 @@
+import CFloatKernels
+
 /// Inference fusion: a convolution that applies the next BatchNorm (running statistics) and an
 /// optional ReLU to its output as it writes it, instead of two more passes over the batch.
 extension Conv2d {
@@ -8,20 +10,30 @@ extension Conv2d {
         let mean: [Float], invStd: [Float], gamma: [Float], beta: [Float]
         let relu: Bool
 
-        /// `dst[i] = f(src[i])` for `count` values of channel `c` (`src` may equal `dst`).
-        @inline(__always)
-        func apply(channel c: Int, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
-            let m = mean[c], s = invStd[c], g = gamma[c], b = beta[c]
-            if relu {
-                for i in 0..<count { let v = (src[i] - m) * s * g + b; dst[i] = v > 0 ? v : 0 }
-            } else {
-                for i in 0..<count { dst[i] = (src[i] - m) * s * g + b }
+        /// Applies the transform of channels `channels` (`0..<count` by default) to their planes of
+        /// `rows` rows of `width` values: row `r` of the `i`-th channel from `src + i·srcPlane +
+        /// r·srcRow` to `dst + i·dstPlane + r·dstRow` (`src` may equal `dst` with the same
+        /// strides). One vectorized C pass (`fk_batchnorm_rows`, no fused multiply-adds): the
+        /// operations of BatchNorm's own forward, which runs on it too.
+        func apply(_ src: UnsafePointer<Float>, plane srcPlane: Int, row srcRow: Int, into dst: UnsafeMutablePointer<Float>,
+                   plane dstPlane: Int, row dstRow: Int, channels: Range<Int>, rows: Int, width: Int) {
+            let first = channels.lowerBound
+            mean.withUnsafeBufferPointer { m in
+                invStd.withUnsafeBufferPointer { s in
+                    gamma.withUnsafeBufferPointer { g in
+                        beta.withUnsafeBufferPointer { b in
+                            fk_batchnorm_rows(src, srcPlane, srcRow, dst, dstPlane, dstRow, channels.count, rows, width,
+                                              m.baseAddress! + first, s.baseAddress! + first, g.baseAddress! + first,
+                                              b.baseAddress! + first, relu ? 1 : 0)
+                        }
+                    }
+                }
             }
         }
 
         /// Applies the transform in place to `channels` planes of `plane` values.
         func apply(inPlace y: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
-            for c in 0..<channels { apply(channel: c, y + c * plane, y + c * plane, plane) }
+            apply(y, plane: plane, row: plane, into: y, plane: plane, row: plane, channels: 0..<channels, rows: 1, width: plane)
         }
     }
 }

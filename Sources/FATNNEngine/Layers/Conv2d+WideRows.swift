@@ -128,11 +128,8 @@ struct WideRows {
         guard let epilogue else {
             return fk_copy_rows(wide, wideCount, paddedWidth, dst, outHeight * outWidth, outWidth, count, outHeight, outWidth)
         }
-        for c in 0..<count {
-            for y in 0..<outHeight {
-                epilogue.apply(channel: c, wide + c * wideCount + y * paddedWidth, dst + (c * outHeight + y) * outWidth, outWidth)
-            }
-        }
+        epilogue.apply(wide, plane: wideCount, row: paddedWidth, into: dst, plane: outHeight * outWidth, row: outWidth,
+                       channels: 0..<count, rows: outHeight, width: outWidth)
     }
 
     /// The inverse of ``narrow(_:into:channels:epilogue:)`` for gradients: CHW into wide rows
