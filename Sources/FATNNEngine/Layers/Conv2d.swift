@@ -26,7 +26,9 @@ public final class Conv2d: Layer {
     /// How the products are computed: the direct C kernels or OpenBLAS per tap (same sums,
     /// different rounding order).
     public var path: FloatConvolution.Path = FloatConvolution.defaultPath
-    private var cachedInput = Matrix(rows: 0, cols: 0)
+    /// The last training forward's input (backward's `X`); ``QuantizedConv2d`` sets it when it
+    /// computes the forward products on the packed kernels instead.
+    var cachedInput = Matrix(rows: 0, cols: 0)
     /// The tap path's geometry; nil for pointwise convolutions.
     let wide: WideRows?
 

@@ -22,6 +22,12 @@ public final class QuantizedConv2d: Layer {
     /// When true, the layer is a plain full-precision convolution of its latent weights (the
     /// quantizers' warm-up epochs); their parameters then get no gradient.
     public var bypassed = false
+    /// Whether the forward products run on the packed integer kernels (``PackedConv``, as the
+    /// packed network's) where this pair of quantizers has one that pays (FATNN's ternary pair):
+    /// the same values bit for bit (integer sums of codes, exact in float, then the same one
+    /// multiply per channel) in a fraction of the float multiply-adds' time. Backward stays on
+    /// the float kernels. Default ``packedForwardByDefault``.
+    public var forwardOnPackedKernels = QuantizedConv2d.packedForwardByDefault
     private var lastForwardBypassed = false
     /// Called with the activation codes of every quantized forward pass (NCHW, one byte per
     /// value: the code's two's-complement byte, so binary's −1 is 255), for checking a packed
@@ -78,8 +84,14 @@ public final class QuantizedConv2d: Layer {
         conv.weight.value = codes
         conv.padValue = activations.paddingCode
         if let codeObserver { codeObserver(q.data.map { UInt8(bitPattern: Int8(clamping: Int($0))) }) }
-        var y = conv.forward(q, training: training)
-        if let scales { QuantizedConv2d.scaleChannels(&y, scales, plane: output.plane) }
+        var y: Matrix
+        if let packed = packedForward(x, codes: codes, scales: scales) {
+            y = packed
+            if training { conv.cachedInput = q }
+        } else {
+            y = conv.forward(q, training: training)
+            if let scales { QuantizedConv2d.scaleChannels(&y, scales, plane: output.plane) }
+        }
         if training {
             lastActivationScale = activations.scale
             let fanIn = codes.count / Swift.max(output.channels, 1)

@@ -107,7 +107,8 @@ public struct PackedConv: Sendable {
         return raw.withUnsafeBufferPointer { r in
             Matrix(rows: images, cols: cout * p) { y in
                 let src = r.baseAddress!, dst = y.baseAddress!
-                for img in 0..<images {
+                // Images split over the engine's threads (each value is its own computation).
+                Parallel.chunks(images) { _, chunk in for img in chunk {
                     for m in 0..<cout {
                         let s = sums[m], a = src + (m * columns + img * p), b = dst + (img * cout + m) * p
                         if let scales {
@@ -117,7 +118,7 @@ public struct PackedConv: Sendable {
                             for j in 0..<p { b[j] = Float(s &+ sign &* a[j]) }
                         }
                     }
-                }
+                } }
             }
         }
     }
