@@ -2,9 +2,9 @@
 import FATNNVocabulary
 import Testing
 
-/// Quantized convolutions with FATNN's ternary quantizers compute their forward products on the
-/// packed integer kernels: the outputs, and so everything trained from them, must equal the
-/// float kernels' bit for bit.
+/// Quantized convolutions compute their forward products on the packed integer kernels (every
+/// built-in kind): the outputs, and so everything trained from them, must equal the float
+/// kernels' bit for bit, scales included.
 @Suite struct QuantizedPackedForwardTests {
     private func random(_ rows: Int, _ cols: Int, seed: UInt64) -> Matrix {
         var rng = RandomSource(seed: seed)
@@ -14,19 +14,21 @@ import Testing
     /// Counts of differing values (a failing array comparison would print a huge diff).
     private func differences(_ a: [Float], _ b: [Float]) -> Int { a.count == b.count ? zip(a, b).filter { $0 != $1 }.count : -1 }
 
-    /// One layer, strides 1 and 2, 3x3 and 1x1 kernels, channel counts across a 64-lane word: the
-    /// packed forward runs (it is not nil) and equals the float one, in training and evaluation.
-    @Test(arguments: [(3, 1, 1, 16), (3, 2, 1, 24), (1, 2, 0, 70), (3, 1, 1, 65)])
-    func layerOutputsAreBitIdentical(kernel: Int, stride: Int, padding: Int, channels: Int) {
+    /// One layer of every kind, strides 1 and 2, 3x3 and 1x1 kernels, channel counts across a
+    /// 64-lane word: the packed forward runs (it is not nil) and equals the float one, in
+    /// training and evaluation.
+    @Test(arguments: [QuantizerKind.fatnn, .tnn, .lsq2, .fatnnA2, .binary],
+          [(3, 1, 1, 16), (3, 2, 1, 24), (1, 2, 0, 70), (3, 1, 1, 65)])
+    func layerOutputsAreBitIdentical(kind: QuantizerKind, shape: (kernel: Int, stride: Int, padding: Int, channels: Int)) {
         var rng = RandomSource(seed: 41)
-        let layer = QuantizedConv2d(name: "q", input: ImageShape(channels: channels, height: 9, width: 7), outChannels: 11,
-                                    kernel: kernel, stride: stride, padding: padding, quantizer: QuantizerSettings(kind: .fatnn),
-                                    rng: &rng)
+        let layer = QuantizedConv2d(name: "q", input: ImageShape(channels: shape.channels, height: 9, width: 7), outChannels: 11,
+                                    kernel: shape.kernel, stride: shape.stride, padding: shape.padding,
+                                    quantizer: QuantizerSettings(kind: kind), rng: &rng)
         let x = random(5, layer.input.count, seed: 42)
         for training in [true, false] {
             layer.forwardOnPackedKernels = true
-            let codes = layer.quantizedWeights(training: training).codes
-            #expect(layer.packedForward(x, codes: codes, scales: nil) != nil, "the packed path must apply to fatnn")
+            let (codes, scales) = layer.quantizedWeights(training: training)
+            #expect(layer.packedForward(x, codes: codes, scales: scales) != nil, "the packed path must apply to \(kind)")
             let packed = layer.forward(x, training: training)
             layer.forwardOnPackedKernels = false
             let float = layer.forward(x, training: training)
@@ -37,7 +39,7 @@ import Testing
 
     /// Three SGD steps of a quantized network on the packed forward and on the float one: the
     /// same logits and gradients at every step, and the same weights after.
-    @Test(arguments: [ModelArchitecture.cnnS, .resnet20], [QuantizerKind.fatnn, .tnn])
+    @Test(arguments: [ModelArchitecture.cnnS, .resnet20], [QuantizerKind.fatnn, .tnn, .lsq2, .fatnnA2, .binary])
     func trainingIsBitIdentical(architecture: ModelArchitecture, kind: QuantizerKind) {
         let shape = ImageShape(channels: 1, height: 28, width: 28), settings = QuantizerSettings(kind: kind)
         let packed = architecture.build(input: shape, classes: 10, seed: 12, quantizer: settings)

@@ -23,7 +23,7 @@ public final class QuantizedConv2d: Layer {
     /// quantizers' warm-up epochs); their parameters then get no gradient.
     public var bypassed = false
     /// Whether the forward products run on the packed integer kernels (``PackedConv``, as the
-    /// packed network's) where this pair of quantizers has one that pays (FATNN's ternary pair):
+    /// packed network's) where this pair of quantizers has one (every built-in kind):
     /// the same values bit for bit (integer sums of codes, exact in float, then the same one
     /// multiply per channel) in a fraction of the float multiply-adds' time. Backward stays on
     /// the float kernels. Default ``packedForwardByDefault``.
