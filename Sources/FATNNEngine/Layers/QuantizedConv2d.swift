@@ -78,6 +78,16 @@ public final class QuantizedConv2d: Layer {
             conv.padValue = 0
             return conv.forward(x, training: training)
         }
+        // Evaluation without an observer: the packed path quantizes the input itself (the same
+        // codes), so the float codes would be a pass for nothing.
+        if !training, codeObserver == nil, forwardOnPackedKernels {
+            let (codes, _, scales) = quantizeWeights(training: false)
+            if let y = packedForward(x, codes: codes, scales: scales) {
+                conv.weight.value = codes
+                conv.padValue = activations.paddingCode
+                return y
+            }
+        }
         // Activations first: an LSQ step initialized from this batch is the scale used below.
         let q = activations.codeForward(x, training: training)
         let (codes, ws, scales) = quantizeWeights(training: training)
