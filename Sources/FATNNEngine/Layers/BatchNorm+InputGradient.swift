@@ -14,8 +14,8 @@ extension BatchNorm {
     struct InputGradient {
         let gradOutput: Matrix, input: Matrix, reluOutput: Matrix?
         let channels: Int, spatial: Int
-        /// Per channel: `k`, `Σg`, `Σ(g·x̂)`, `μ`, `1/σ`.
-        let factor: [Float], sumG: [Float], sumGX: [Float], mean: [Float], invStd: [Float]
+        /// Five blocks of `channels` values: per channel `k`, `Σg`, `Σ(g·x̂)`, `μ`, `1/σ`.
+        let coefficients: [Float]
         /// Values per channel over the batch (`N`).
         let count: Float
 
@@ -26,8 +26,8 @@ extension BatchNorm {
         struct Rows {
             let gradOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?
             let channels: Int, spatial: Int
-            let factor: UnsafePointer<Float>, sumG: UnsafePointer<Float>, sumGX: UnsafePointer<Float>
-            let mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>
+            /// ``InputGradient/coefficients``.
+            let coefficients: UnsafePointer<Float>
             let count: Float
 
             /// Writes image `image`'s input gradient, its `channels` planes of `rows` x `width` values
@@ -35,9 +35,9 @@ extension BatchNorm {
             /// `dst + c·channelStride + r·rowStride`.
             func write(image: Int, rows: Int, width: Int, into dst: UnsafeMutablePointer<Float>, channelStride: Int, rowStride: Int) {
                 precondition(rows * width == spatial, "BatchNorm input gradient: \(rows)x\(width) is not \(spatial) values per channel")
-                let o = image * channels * spatial
+                let o = image * channels * spatial, k = coefficients, c = channels
                 fk_batchnorm_input_grad(gradOutput + o, input + o, reluOutput.map { $0 + o }, channels, rows, width,
-                                        factor, sumG, sumGX, mean, invStd, count, dst, channelStride, rowStride)
+                                        k, k + c, k + 2 * c, k + 3 * c, k + 4 * c, count, dst, channelStride, rowStride)
             }
         }
 
@@ -47,20 +47,9 @@ extension BatchNorm {
             return gradOutput.data.withUnsafeBufferPointer { g in
                 input.data.withUnsafeBufferPointer { x in
                     relu.data.withUnsafeBufferPointer { y in
-                        factor.withUnsafeBufferPointer { k in
-                            sumG.withUnsafeBufferPointer { a in
-                                sumGX.withUnsafeBufferPointer { b in
-                                    mean.withUnsafeBufferPointer { m in
-                                        invStd.withUnsafeBufferPointer { s in
-                                            body(Rows(gradOutput: g.baseAddress!, input: x.baseAddress!,
-                                                      reluOutput: reluOutput == nil ? nil : y.baseAddress!,
-                                                      channels: channels, spatial: spatial, factor: k.baseAddress!,
-                                                      sumG: a.baseAddress!, sumGX: b.baseAddress!, mean: m.baseAddress!,
-                                                      invStd: s.baseAddress!, count: count))
-                                        }
-                                    }
-                                }
-                            }
+                        coefficients.withUnsafeBufferPointer { k in
+                            body(Rows(gradOutput: g.baseAddress!, input: x.baseAddress!, reluOutput: reluOutput == nil ? nil : y.baseAddress!,
+                                      channels: channels, spatial: spatial, coefficients: k.baseAddress!, count: count))
                         }
                     }
                 }

@@ -194,7 +194,6 @@ public final class BatchNorm: Layer {
         }
         let count = Float(n * p), g = gamma.value
         return InputGradient(gradOutput: gradOutput, input: cachedInput, reluOutput: reluOutput, channels: c, spatial: p,
-                             factor: (0..<c).map { g[$0] * inv[$0] / count }, sumG: sumG, sumGX: sumGX, mean: mean,
-                             invStd: inv, count: count)
+                             coefficients: (0..<c).map { g[$0] * inv[$0] / count } + sumG + sumGX + mean + inv, count: count)
     }
 }

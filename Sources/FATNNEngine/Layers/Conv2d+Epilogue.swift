@@ -7,8 +7,17 @@ extension Conv2d {
     /// ``relu``), in exactly BatchNorm's and ReLU's operation order, so the fused output is
     /// bit-identical to the three layers run one after another.
     struct Epilogue {
-        let mean: [Float], invStd: [Float], gamma: [Float], beta: [Float]
+        /// Four blocks of one value per channel: mean, invStd, γ, β (one buffer for the C pass).
+        private let parameters: [Float]
+        private let channels: Int
         let relu: Bool
+
+        init(mean: [Float], invStd: [Float], gamma: [Float], beta: [Float], relu: Bool) {
+            precondition(invStd.count == mean.count && gamma.count == mean.count && beta.count == mean.count)
+            parameters = mean + invStd + gamma + beta
+            channels = mean.count
+            self.relu = relu
+        }
 
         /// Applies the transform of channels `channels` (`0..<count` by default) to their planes of
         /// `rows` rows of `width` values: row `r` of the `i`-th channel from `src + i·srcPlane +
@@ -17,17 +26,11 @@ extension Conv2d {
         /// operations of BatchNorm's own forward, which runs on it too.
         func apply(_ src: UnsafePointer<Float>, plane srcPlane: Int, row srcRow: Int, into dst: UnsafeMutablePointer<Float>,
                    plane dstPlane: Int, row dstRow: Int, channels: Range<Int>, rows: Int, width: Int) {
-            let first = channels.lowerBound
-            mean.withUnsafeBufferPointer { m in
-                invStd.withUnsafeBufferPointer { s in
-                    gamma.withUnsafeBufferPointer { g in
-                        beta.withUnsafeBufferPointer { b in
-                            fk_batchnorm_rows(src, srcPlane, srcRow, dst, dstPlane, dstRow, channels.count, rows, width,
-                                              m.baseAddress! + first, s.baseAddress! + first, g.baseAddress! + first,
-                                              b.baseAddress! + first, relu ? 1 : 0)
-                        }
-                    }
-                }
+            let n = self.channels
+            parameters.withUnsafeBufferPointer { pb in
+                let p = pb.baseAddress! + channels.lowerBound
+                fk_batchnorm_rows(src, srcPlane, srcRow, dst, dstPlane, dstRow, channels.count, rows, width, p, p + n, p + 2 * n,
+                                  p + 3 * n, relu ? 1 : 0)
             }
         }
 

@@ -9,6 +9,14 @@ extension Conv2d {
     enum OutputGradient {
         case dense(Matrix)
         case batchNorm(BatchNorm.InputGradient)
+
+        /// Images, and values per image.
+        var size: (rows: Int, cols: Int) {
+            switch self {
+            case .dense(let g): (g.rows, g.cols)
+            case .batchNorm(let g): (g.images, g.channels * g.spatial)
+            }
+        }
     }
 
     /// Whether ``backward(_:)`` with a ``OutputGradient/batchNorm(_:)`` gradient fuses its

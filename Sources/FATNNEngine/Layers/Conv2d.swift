@@ -105,11 +105,7 @@ public final class Conv2d: Layer {
     func backward(_ gradient: OutputGradient) -> Matrix {
         if case .batchNorm(let g) = gradient, !fusesBatchNormGradient { return backward(.dense(g.materialize())) }
         let x = cachedInput
-        let (rows, cols): (Int, Int)
-        switch gradient {
-        case .dense(let g): (rows, cols) = (g.rows, g.cols)
-        case .batchNorm(let g): (rows, cols) = (g.images, g.channels * g.spatial)
-        }
+        let (rows, cols) = gradient.size
         precondition(rows == x.rows && cols == output.count, "Conv2d backward: gradient shape does not match the last training forward")
         let size = output.channels * k
         let threads = Parallel.chunkCount(x.rows)

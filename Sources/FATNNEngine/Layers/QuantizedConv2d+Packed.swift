@@ -15,14 +15,7 @@ extension QuantizedConv2d {
         guard forwardOnPackedKernels, x.rows > 0, let kind = try? PackedNetwork.kernelKind(self, ternary: .fatnn) else { return nil }
         let ternary = (activations as? FATNNActivationQuantizer)?.steps == 2 && kind == .fatnn
         guard ternary || CodeQuantizer(activations, kind: kind) != nil else { return nil }
-        var weightCodes = [Int8](repeating: 0, count: codes.count)
-        for (i, v) in codes.enumerated() {
-            guard let c = Int8(exactly: v), kind.weightCodes.contains(Int(c)) else { return nil }
-            weightCodes[i] = c
-        }
-        if let scales, scales.contains(where: { !$0.isFinite }) { return nil }
-        let packed = PackedConv(input: input, outChannels: output.channels, kernel: conv.kernel, stride: conv.stride,
-                                padding: conv.padding, weightCodes: weightCodes, kind: kind, scales: scales)
+        guard let packed = try? PackedNetwork.packedConv(self, weightCodes: codes, scales: scales, kind: kind) else { return nil }
         let runs = PackedRuns.encode(x, with: activations, shape: input, kind: kind, padding: conv.padding)
         let raw = PackedKernel.multiplyRaw(packed.weights, packed.packWindows(runs))
         return packed.floats(raw: raw, images: x.rows)

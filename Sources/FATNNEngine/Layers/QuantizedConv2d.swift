@@ -78,28 +78,20 @@ public final class QuantizedConv2d: Layer {
             conv.padValue = 0
             return conv.forward(x, training: training)
         }
-        // Evaluation without an observer: the packed path quantizes the input itself (the same
-        // codes), so the float codes would be a pass for nothing.
-        if !training, codeObserver == nil, forwardOnPackedKernels {
-            let (codes, _, scales) = quantizeWeights(training: false)
-            if let y = packedForward(x, codes: codes, scales: scales) {
-                conv.weight.value = codes
-                conv.padValue = activations.paddingCode
-                return y
-            }
-        }
-        // Activations first: an LSQ step initialized from this batch is the scale used below.
-        let q = activations.codeForward(x, training: training)
+        // Activations first: an LSQ step initialized from this batch is the scale used below. The
+        // float codes are needed by training's backward and the observer; in evaluation the
+        // packed path quantizes the input itself, so they are made only if it does not apply.
+        let q = training || codeObserver != nil ? activations.codeForward(x, training: training) : nil
         let (codes, ws, scales) = quantizeWeights(training: training)
         conv.weight.value = codes
         conv.padValue = activations.paddingCode
-        if let codeObserver { codeObserver(q.data.map { UInt8(bitPattern: Int8(clamping: Int($0))) }) }
+        if let codeObserver, let q { codeObserver(q.data.map { UInt8(bitPattern: Int8(clamping: Int($0))) }) }
         var y: Matrix
         if let packed = packedForward(x, codes: codes, scales: scales) {
             y = packed
-            if training { conv.cachedInput = q }
+            if training, let q { conv.cachedInput = q }
         } else {
-            y = conv.forward(q, training: training)
+            y = conv.forward(q ?? activations.codeForward(x, training: training), training: training)
             if let scales { QuantizedConv2d.scaleChannels(&y, scales, plane: output.plane) }
         }
         if training {

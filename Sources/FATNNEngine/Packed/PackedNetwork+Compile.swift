@@ -90,6 +90,14 @@ extension PackedNetwork {
             return c
         }
         let (values, scales) = q.quantizedWeights()
+        return try packedConv(q, weightCodes: values, scales: scales, kind: kind)
+    }
+
+    /// `q`'s convolution on the packed kernel `kind` with these weight codes (as floats, `q`'s
+    /// layout) and output scales; throws for a code outside `kind`'s set or a non-finite scale.
+    /// Also ``QuantizedConv2d``'s training-time forward on the packed kernels.
+    static func packedConv(_ q: QuantizedConv2d, weightCodes values: [Float], scales: [Float]?,
+                           kind: PackedKernel.Kind) throws -> PackedConv {
         var codes = [Int8](repeating: 0, count: values.count)
         for (i, v) in values.enumerated() {
             guard let c = Int8(exactly: v), kind.weightCodes.contains(Int(c)) else {
