@@ -38,13 +38,14 @@ import Testing
         for i in summed.indices { #expect(abs(summed[i] - batchGrad[i]) <= 1e-4 * max(1, abs(summed[i])), "weight grad \(i)") }
     }
 
-    /// Evaluation with fused convolutions equals running every layer on its own, bit for bit,
-    /// on networks with non-trivial BatchNorm statistics.
+    /// Evaluation with fused convolutions equals running every layer on its own over the whole
+    /// batch, bit for bit, on networks with non-trivial BatchNorm statistics: also with the batch
+    /// split over threads and run a few images at a time (37 images: uneven parts and passes).
     @Test(arguments: [ModelArchitecture.cnnS, .resnet20])
     func fusedEvaluationIsBitIdentical(architecture: ModelArchitecture) {
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let model = architecture.build(input: shape, classes: 10, seed: 5)
-        let x = random(5, shape.count, seed: 6)
+        let x = random(37, shape.count, seed: 6)
         _ = model.forward(x, training: true)  // moves the running statistics off 0 and 1
         var rng = RandomSource(seed: 7)
         for p in model.parameters where p.name.contains("bn") || p.name.contains("shortcut.1") {
@@ -61,7 +62,15 @@ import Testing
                 return layer.forward(h, training: false)
             }
         }
-        #expect(model.forward(x, training: false).data == unfused(model.layers, x).data)
+        let reference = unfused(model.layers, x).data.map(\.bitPattern)
+        #expect(Set(reference).count > 100, "the logits vary")
+        #expect(Sequential.evaluatesPerImage(model.layers[0]) && !Sequential.evaluatesPerImage(model.layers.last!))
+        for (threads, perPass) in [(1, 1000), (1, 16), (2, 16), (3, 5), (2, 1)] {
+            let y = model.inferenceForward(x, threads: threads, imagesPerPass: perPass).data.map(\.bitPattern)
+            #expect(y.count == reference.count && zip(y, reference).filter { $0 != $1 }.isEmpty,
+                    "\(threads) threads, \(perPass) images per pass")
+        }
+        #expect(model.forward(x, training: false).data.map(\.bitPattern) == reference)
     }
 
     /// A training step with its fusions (`BatchNorm → ReLU` forward; `Conv2d → BatchNorm`

@@ -48,22 +48,3 @@ extension BatchNorm {
                         gamma: gamma.value, beta: beta.value, relu: relu)
     }
 }
-
-extension Sequential {
-    /// Evaluation-mode forward that runs each `Conv2d → BatchNorm [→ ReLU]` run as one fused
-    /// convolution (``Conv2d/Epilogue``) and each other `BatchNorm → ReLU` as one pass; other
-    /// layers run as they are. Same output, bit for bit,
-    /// as running the layers one by one.
-    func inferenceForward(_ input: Matrix) -> Matrix {
-        forward(input, training: false) { i, h in
-            let next = i + 1 < layers.count ? layers[i + 1] : nil
-            if let conv = layers[i] as? Conv2d, let bn = next as? BatchNorm,
-               bn.features == conv.output.channels, bn.spatial == conv.output.plane {
-                let relu = i + 2 < layers.count && layers[i + 2] is ReLU
-                return (conv.forward(h, epilogue: bn.inferenceEpilogue(relu: relu)), relu ? 3 : 2)
-            }
-            if let bn = layers[i] as? BatchNorm, next is ReLU { return (bn.forward(h, training: false, relu: true), 2) }
-            return nil
-        }
-    }
-}
