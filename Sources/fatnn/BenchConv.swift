@@ -6,13 +6,15 @@ import Foundation
 struct BenchConv: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Float convolution speed, direct C kernels against OpenBLAS per tap, per layer shape.",
+        abstract: "Float convolution speed, direct C kernels and Winograd against OpenBLAS per tap, per layer shape.",
         discussion: """
             For each distinct convolution shape of the models (float networks), times forward and \
-            backward (weight and input gradients) of Conv2d on both paths, alternating them, with \
-            the engine's threads; GFLOP/s count useful multiply-adds only. 'diff' is the largest \
-            difference between the paths' outputs and weight gradients relative to the largest \
-            value (rounding order). The training default is the direct path where the CPU has \
+            backward (weight and input gradients) of Conv2d on every path (openblas, direct, \
+            winograd: the direct kernels with Winograd F(2x2, 3x3) where the shape is 3x3 stride 1 \
+            padding 1), alternating them, with the engine's threads; GFLOP/s count the direct \
+            convolution's multiply-adds, so Winograd's figure is an effective rate. 'diff' is the \
+            largest difference between any path's outputs and weight gradients and OpenBLAS's, \
+            relative to the largest value (rounding order). The training default is the direct path where the CPU has \
             AVX2 + FMA; FATNN_FLOAT_PATH=scalar|avx2|avx512 picks the direct kernels' CPU path \
             (AVX-512 is opt-in), FATNN_CONV=openblas|direct the path for everything. With --json, \
             one JSON object per line.
@@ -42,7 +44,7 @@ struct BenchConv: ParsableCommand {
         let shape = try BenchOptions.dataset(dataset).imageShape
         if !json {
             print("kernel path: \(FloatConvolution.kernelName); default conv path: \(FloatConvolution.defaultPath.rawValue)")
-            print("model     shape                                         layers  path      fwd GFLOP/s  bwd GFLOP/s  direct/openblas fwd  bwd   diff")
+            print("model     shape                                         layers  path      fwd GFLOP/s  bwd GFLOP/s     vs openblas fwd  bwd   diff")
         }
         for arch in try BenchOptions.models(model) {
             let m = arch.rawValue
@@ -50,10 +52,10 @@ struct BenchConv: ParsableCommand {
             if rows.isEmpty { FileHandle.standardError.write(Data("\(m) has no convolutions\n".utf8)) }
             for (i, r) in rows.enumerated() {
                 if json { try printJSONLine(r); continue }
-                // Rows come in pairs (openblas, direct) per shape: print the ratio on the direct row.
-                let ratio = r.path == FloatConvolution.Path.direct.rawValue && i > 0
-                    ? String(format: "%19.2fx %5.2fx", rows[i - 1].forwardSeconds / r.forwardSeconds, rows[i - 1].backwardSeconds / r.backwardSeconds)
-                    : String(repeating: " ", count: 26)
+                // Each shape's rows start with the OpenBLAS one: the others print their ratio to it.
+                let base = rows[..<i].last { $0.shape == r.shape && $0.path == FloatConvolution.Path.openblas.rawValue }
+                let ratio = base.map { String(format: "%19.2fx %5.2fx", $0.forwardSeconds / r.forwardSeconds, $0.backwardSeconds / r.backwardSeconds) }
+                    ?? String(repeating: " ", count: 26)
                 print(m.padding(toLength: 9, withPad: " ", startingAt: 0) + " "
                       + r.shape.padding(toLength: 45, withPad: " ", startingAt: 0)
                       + String(format: " %6d  %-8@ %11.1f  %11.1f", r.layers, r.path as NSString, r.forwardGFLOPS, r.backwardGFLOPS)

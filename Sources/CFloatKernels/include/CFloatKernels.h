@@ -80,6 +80,29 @@ void fk_batchnorm_rows(const float *src, long src_plane, long src_row, float *ds
                        long channels, long rows, long width, const float *mean, const float *inv, const float *gamma,
                        const float *beta, int relu);
 
+/* Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with padding 1 (winograd.c): an image of
+ * height x width is covered by tiles_h x tiles_w tiles of 2x2 outputs (tiles_h = ceil(height/2)). */
+
+/** The 16 transformed weight matrices: u[(ξ·cout + o)·cin + c] = (G g G^T)[ξ] for the 3x3 kernel
+ *  g[ky][kx] = w[o*ostride + c*cstride + 3·ky + kx], or w[… + 8 - (3·ky + kx)] when flip (the
+ *  rotated kernel of the input gradient). */
+void fk_winograd_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u);
+
+/** A CHW image into the zero-padded, column-split layout that fk_winograd_input reads:
+ *  channels x (2·tiles_h + 2) x 2·(tiles_w + 1) floats. */
+void fk_winograd_split(fk_path path, const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p);
+
+/** The input transform of every tile: v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ]. */
+void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride);
+
+/** The output transform: t[(o·2·tiles_h + r)·2·tiles_w + x] (channels x 2·tiles_h x 2·tiles_w,
+ *  the tiles' outputs, past the image for odd sizes) from the products
+ *  m[ξ·xi_stride + o·ldm + ty·tiles_w + tx], A^T m A per tile. */
+void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t);
+
+/* FK_AVX2 and FK_AVX512 run the Winograd transforms' AVX2 versions, which give the portable
+ * versions' bits (the products on fk_conv_taps do not: they differ by path as always). */
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,9 @@ public enum FloatConvolution {
         case openblas
         /// The direct C kernels (`CFloatKernels`), on the CPU's best kernel path.
         case direct
+        /// The direct kernels, with Winograd F(2x2, 3x3) for the forward products of 3x3 stride-1
+        /// convolutions with padding 1 (`Conv2d+Winograd.swift`).
+        case winograd
     }
 
     /// The C kernels' path on this CPU: AVX2 where there is AVX2 + FMA, else the portable one;
@@ -36,12 +39,22 @@ public enum FloatConvolution {
     }
 
     /// The path new convolutions take: direct where the CPU has a vector kernel path (AVX2 +
-    /// FMA), else OpenBLAS (arm64, old x86). `FATNN_CONV=openblas` or `FATNN_CONV=direct`
-    /// forces one.
-    public static let defaultPath: Path = {
-        if let forced = ProcessInfo.processInfo.environment["FATNN_CONV"], let path = Path(rawValue: forced) { return path }
-        return kernelPath == FK_SCALAR ? .openblas : .direct
-    }()
+    /// FMA), else OpenBLAS (arm64, old x86); ``path(kernel:stride:padding:input:output:)``
+    /// refines it per shape. `FATNN_CONV=openblas|direct|winograd` forces one for every shape.
+    public static let defaultPath: Path = forcedPath ?? (kernelPath == FK_SCALAR ? .openblas : .direct)
+
+    private static let forcedPath: Path? = ProcessInfo.processInfo.environment["FATNN_CONV"].flatMap(Path.init(rawValue:))
+
+    /// The path a new convolution of this shape takes: ``defaultPath``, or Winograd for the 3x3
+    /// stride-1 shapes where it measured faster than the direct kernels in `fatnn bench conv`
+    /// (at least 8 input channels and an even output map: 1.12-1.24x on resnet20's 16- and
+    /// 32-channel maps, 0.90x on its 7x7 maps, whose tiles overhang; docs/BENCHMARKS.md).
+    static func path(kernel: Int, stride: Int, padding: Int, input: ImageShape, output: ImageShape) -> Path {
+        guard forcedPath == nil, defaultPath == .direct else { return defaultPath }
+        let winograd = kernel == 3 && stride == 1 && padding == 1 && input.channels >= 8
+            && output.height % 2 == 0 && output.width % 2 == 0
+        return winograd ? .winograd : .direct
+    }
 }
 
 extension Conv2d {

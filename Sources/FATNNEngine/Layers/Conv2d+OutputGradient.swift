@@ -21,7 +21,7 @@ extension Conv2d {
 
     /// Whether ``backward(_:)`` with a ``OutputGradient/batchNorm(_:)`` gradient fuses its
     /// computation (else it materializes it first).
-    var fusesBatchNormGradient: Bool { path == .direct && wide != nil }
+    var fusesBatchNormGradient: Bool { path != .openblas && wide != nil }
 
     /// The output gradient's values for one chunk of images, written where the kernels want them.
     struct OutputGradientRows {

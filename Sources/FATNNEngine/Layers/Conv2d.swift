@@ -1,3 +1,5 @@
+import Synchronization
+
 /// 2-D convolution without bias over NCHW batches (each row of the batch matrix is one CHW image),
 /// per image, images split over the engine's threads.
 ///
@@ -25,12 +27,15 @@ public final class Conv2d: Layer {
     public var padValue: Float = 0
     /// How the products are computed: the direct C kernels or OpenBLAS per tap (same sums,
     /// different rounding order).
-    public var path: FloatConvolution.Path = FloatConvolution.defaultPath
+    public var path: FloatConvolution.Path
     /// The last training forward's input (backward's `X`); ``QuantizedConv2d`` sets it when it
     /// computes the forward products on the packed kernels instead.
     var cachedInput = Matrix(rows: 0, cols: 0)
     /// The tap path's geometry; nil for pointwise convolutions.
     let wide: WideRows?
+    /// The Winograd path's transformed weights and the weights they came from
+    /// (`Conv2d+Winograd.swift`).
+    let winogradCache = Mutex<(source: [Float], packed: [Float])?>(nil)
 
     /// A square-kernel convolution with PyTorch's default (Kaiming-uniform) initialization.
     public init(name: String, input: ImageShape, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
@@ -55,6 +60,7 @@ public final class Conv2d: Layer {
         // A 1x1 stride-1 unpadded convolution needs no padded copy: the image is its own tap view.
         let pointwise = kernel == 1 && stride == 1 && padding == 0
         wide = pointwise ? nil : WideRows(input: input, output: output, kernel: kernel, stride: stride, padding: padding)
+        path = FloatConvolution.path(kernel: kernel, stride: stride, padding: padding, input: input, output: output)
     }
 
     public var parameters: [Parameter] { [weight] }
@@ -72,14 +78,20 @@ public final class Conv2d: Layer {
     func forward(_ x: Matrix, epilogue: Epilogue?) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
         var y = Matrix(rows: x.rows, cols: output.count, fill: { _ in })  // every path writes all of it
-        let direct = path == .direct
-        let taps = direct ? packedForward() : tapWeights()
+        let direct = path != .openblas, winograd = winogradApplies
+        let taps = winograd ? winogradWeights() : direct ? packedForward() : tapWeights()
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in
                 y.data.withUnsafeMutableBufferPointer { yb in
                     let (X, T, Y) = (xb.baseAddress!, tb.baseAddress!, yb.baseAddress!)
                     Parallel.chunks(x.rows) { _, images in
-                        if direct { directForward(images, X, T, Y, epilogue) } else { forward(images, X, T, Y, epilogue) }
+                        if winograd {
+                            winogradForward(images, X, T, Y, epilogue)
+                        } else if direct {
+                            directForward(images, X, T, Y, epilogue)
+                        } else {
+                            forward(images, X, T, Y, epilogue)
+                        }
                     }
                 }
             }
@@ -113,7 +125,7 @@ public final class Conv2d: Layer {
         var partials = [Float](repeating: 0, count: threads * size)
         // Both paths write all of dx, unless it is not needed (then it stays zero).
         var dx = needsInputGradient ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
-        let direct = path == .direct
+        let direct = path != .openblas
         let taps = direct ? packedBackward() : tapWeights()
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in

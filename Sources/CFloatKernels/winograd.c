@@ -1,0 +1,134 @@
+/* Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin and Gray, "Fast Algorithms for
+ * Convolutional Neural Networks", 2016): each 2x2 block of outputs ("tile") from the 4x4 input
+ * patch around it with 16 products per input and output channel pair instead of 36:
+ *
+ *   Y_tile = A^T [ sum_c (G g_oc G^T) ⊙ (B^T d_c B) ] A
+ *
+ * The sums over input channels are 16 matrix products, one per position ξ of the 4x4 transformed
+ * tile, which run on fk_conv_taps (one tap); these functions are the transforms around them.
+ *
+ * The split layout of a padded image: channel c, padded row r (image row r - 1; rows 0 and
+ * >= height + 1 are zeros) holds two runs of tiles_w + 1 values, its even columns E then its odd
+ * ones O, where padded column j is image column j - 1 (zeros outside): E[m] = column 2m,
+ * O[m] = column 2m + 1. Tile (ty, tx) reads padded rows 2ty..2ty+3 and columns 2tx..2tx+3 =
+ * E[tx], O[tx], E[tx+1], O[tx+1]: a row of tiles reads contiguous runs, so the loops vectorize
+ * (winograd_avx2.c). */
+#include "winograd_internal.h"
+
+void fk_winograd_split_portable(const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p) {
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
+    for (long c = 0; c < channels; c++)
+        for (long r = 0; r < rows; r++) {
+            float *e = p + (c * rows + r) * row, *o = e + half;
+            const long y = r - 1;
+            if (y < 0 || y >= height) {
+                for (long m = 0; m < row; m++) e[m] = 0;
+                continue;
+            }
+            const float *s = x + (c * height + y) * width;
+            /* padded column 2m is image column 2m - 1; 2m + 1 is image column 2m */
+            for (long m = 0; m < half; m++) {
+                e[m] = m >= 1 && 2 * m - 1 < width ? s[2 * m - 1] : 0;
+                o[m] = 2 * m < width ? s[2 * m] : 0;
+            }
+        }
+}
+
+void fk_winograd_input_portable(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride) {
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
+    for (long c = 0; c < channels; c++)
+        for (long ty = 0; ty < tiles_h; ty++) {
+            const float *base = p + (c * rows + 2 * ty) * row;
+            float *out = v + c * ldv + ty * tiles_w;
+            for (long tx = 0; tx < tiles_w; tx++) {
+                float q[4][4];
+                for (int i = 0; i < 4; i++) {  /* d B */
+                    const float *e = base + i * row, *o = e + half;
+                    const float d0 = e[tx], d1 = o[tx], d2 = e[tx + 1], d3 = o[tx + 1];
+                    q[i][0] = d0 - d2;
+                    q[i][1] = d1 + d2;
+                    q[i][2] = d2 - d1;
+                    q[i][3] = d1 - d3;
+                }
+                for (int j = 0; j < 4; j++) {  /* B^T (d B) */
+                    out[(0 * 4 + j) * xi_stride + tx] = q[0][j] - q[2][j];
+                    out[(1 * 4 + j) * xi_stride + tx] = q[1][j] + q[2][j];
+                    out[(2 * 4 + j) * xi_stride + tx] = q[2][j] - q[1][j];
+                    out[(3 * 4 + j) * xi_stride + tx] = q[1][j] - q[3][j];
+                }
+            }
+        }
+}
+
+void fk_winograd_output_portable(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
+    const long row = 2 * tiles_w;
+    for (long o = 0; o < channels; o++)
+        for (long ty = 0; ty < tiles_h; ty++) {
+            const float *in = m + o * ldm + ty * tiles_w;
+            float *t0 = t + (o * 2 * tiles_h + 2 * ty) * row;
+            for (long tx = 0; tx < tiles_w; tx++) {
+                float s[2][4];
+                for (int j = 0; j < 4; j++) {  /* A^T m */
+                    const float m0 = in[(0 * 4 + j) * xi_stride + tx], m1 = in[(1 * 4 + j) * xi_stride + tx],
+                                m2 = in[(2 * 4 + j) * xi_stride + tx], m3 = in[(3 * 4 + j) * xi_stride + tx];
+                    s[0][j] = m0 + m1 + m2;
+                    s[1][j] = m1 - m2 - m3;
+                }
+                for (int i = 0; i < 2; i++) {  /* (A^T m) A */
+                    t0[i * row + 2 * tx] = s[i][0] + s[i][1] + s[i][2];
+                    t0[i * row + 2 * tx + 1] = s[i][1] - s[i][2] - s[i][3];
+                }
+            }
+        }
+}
+
+void fk_winograd_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u) {
+    /* U_ξ[o][c] = (G g G^T)[ξ], g[ky][kx] = w[o*ostride + c*cstride + 3·ky + kx] (flipped: w[… + 8 - (3·ky + kx)]). */
+    for (long o = 0; o < cout; o++)
+        for (long c = 0; c < cin; c++) {
+            const float *s = w + o * ostride + c * cstride;
+            float g[3][3], t[4][3];
+            for (int i = 0; i < 9; i++) g[i / 3][i % 3] = flip ? s[8 - i] : s[i];
+            for (int j = 0; j < 3; j++) {  /* t = G g */
+                t[0][j] = g[0][j];
+                t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+                t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+                t[3][j] = g[2][j];
+            }
+            for (int i = 0; i < 4; i++) {  /* (G g) G^T */
+                const float r[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]), t[i][2]};
+                for (int j = 0; j < 4; j++) u[((i * 4 + j) * cout + o) * cin + c] = r[j];
+            }
+        }
+}
+
+/* The AVX2 versions on any vector path (they give the portable versions' bits). */
+static int use_avx2(fk_path path) {
+#if defined(__x86_64__)
+    return path != FK_SCALAR && fk_path_supported(FK_AVX2);
+#else
+    (void)path;
+    return 0;
+#endif
+}
+
+void fk_winograd_split(fk_path path, const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p) {
+#if defined(__x86_64__)
+    if (use_avx2(path)) { fk_winograd_split_avx2(x, channels, height, width, tiles_h, tiles_w, p); return; }
+#endif
+    fk_winograd_split_portable(x, channels, height, width, tiles_h, tiles_w, p);
+}
+
+void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride) {
+#if defined(__x86_64__)
+    if (use_avx2(path)) { fk_winograd_input_avx2(p, channels, tiles_h, tiles_w, v, ldv, xi_stride); return; }
+#endif
+    fk_winograd_input_portable(p, channels, tiles_h, tiles_w, v, ldv, xi_stride);
+}
+
+void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
+#if defined(__x86_64__)
+    if (use_avx2(path)) { fk_winograd_output_avx2(m, ldm, xi_stride, channels, tiles_h, tiles_w, t); return; }
+#endif
+    fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t);
+}

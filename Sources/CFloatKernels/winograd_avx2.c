@@ -1,0 +1,125 @@
+/* The Winograd input and output transforms (winograd.c) on AVX2 registers: 8 tiles of a tile row
+ * at a time (4 for rows of 4-7 tiles), the row's last tiles as one more register that ends at its
+ * end and overlaps the one before (it writes the same values again). Rows of fewer than 4 tiles
+ * go to the portable loops. Additions and subtractions in the portable order: same bits. */
+#if defined(__x86_64__)
+#include "winograd_internal.h"
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* Runs STEP(tx) over a row of `tiles` tiles `lanes` at a time, the last step overlapping. */
+#define TILE_ROW(tiles, lanes, STEP)                                   \
+    do {                                                               \
+        long tx_ = 0;                                                  \
+        for (; tx_ + (lanes) <= (tiles); tx_ += (lanes)) STEP(tx_);    \
+        if (tx_ < (tiles)) STEP((tiles) - (lanes));                    \
+    } while (0)
+
+/* The split layout (winograd.c): each image row's pairs (s[2m], s[2m+1]) go to O[m] and E[m + 1],
+ * 8 pairs per two registers, deinterleaved in registers. */
+AVX2 void fk_winograd_split_avx2(const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p) {
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half, pairs = width / 2;
+    for (long c = 0; c < channels; c++)
+        for (long r = 0; r < rows; r++) {
+            float *e = p + (c * rows + r) * row, *o = e + half;
+            const long y = r - 1;
+            if (y < 0 || y >= height) {
+                for (long m = 0; m < row; m++) e[m] = 0;
+                continue;
+            }
+            const float *s = x + (c * height + y) * width;
+            long m = 0;
+            e[0] = 0;
+            for (; m + 8 <= pairs; m += 8) {
+                const __m256 a = _mm256_loadu_ps(s + 2 * m), b = _mm256_loadu_ps(s + 2 * m + 8);
+                const __m256 even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+                const __m256 odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+                _mm256_storeu_ps(o + m, even);
+                _mm256_storeu_ps(e + m + 1, odd);
+            }
+            for (; m < pairs; m++) {
+                o[m] = s[2 * m];
+                e[m + 1] = s[2 * m + 1];
+            }
+            if (width & 1) o[m++] = s[2 * pairs];  /* an odd row's last value */
+            for (long k = m; k < half; k++) o[k] = 0;
+            for (long k = pairs + 1; k < half; k++) e[k] = 0;
+        }
+}
+
+/* B^T d B for 8 (or 4) tiles: V type, its load, store, add, sub. */
+#define INPUT_STEP(V, LOAD, STORE, ADD, SUB, tx)                                                            \
+    do {                                                                                                   \
+        V q[4][4];                                                                                         \
+        for (int i = 0; i < 4; i++) {                                                                      \
+            const float *e = base + i * row, *o = e + half;                                                \
+            const V d0 = LOAD(e + (tx)), d1 = LOAD(o + (tx)), d2 = LOAD(e + (tx) + 1), d3 = LOAD(o + (tx) + 1); \
+            q[i][0] = SUB(d0, d2);                                                                         \
+            q[i][1] = ADD(d1, d2);                                                                         \
+            q[i][2] = SUB(d2, d1);                                                                         \
+            q[i][3] = SUB(d1, d3);                                                                         \
+        }                                                                                                  \
+        for (int j = 0; j < 4; j++) {                                                                      \
+            STORE(out + (0 * 4 + j) * xi_stride + (tx), SUB(q[0][j], q[2][j]));                            \
+            STORE(out + (1 * 4 + j) * xi_stride + (tx), ADD(q[1][j], q[2][j]));                            \
+            STORE(out + (2 * 4 + j) * xi_stride + (tx), SUB(q[2][j], q[1][j]));                            \
+            STORE(out + (3 * 4 + j) * xi_stride + (tx), SUB(q[1][j], q[3][j]));                            \
+        }                                                                                                  \
+    } while (0)
+
+#define IN8(tx) INPUT_STEP(__m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, tx)
+#define IN4(tx) INPUT_STEP(__m128, _mm_loadu_ps, _mm_storeu_ps, _mm_add_ps, _mm_sub_ps, tx)
+
+AVX2 void fk_winograd_input_avx2(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride) {
+    if (tiles_w < 4) { fk_winograd_input_portable(p, channels, tiles_h, tiles_w, v, ldv, xi_stride); return; }
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
+    for (long c = 0; c < channels; c++)
+        for (long ty = 0; ty < tiles_h; ty++) {
+            const float *base = p + (c * rows + 2 * ty) * row;
+            float *out = v + c * ldv + ty * tiles_w;
+            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, IN8); else TILE_ROW(tiles_w, 4, IN4);
+        }
+}
+
+/* A^T m A for 8 (or 4) tiles, written as two output rows of 2 values per tile. */
+#define OUTPUT_STEP(V, LOAD, ADD, SUB, STORE_PAIRS, tx)                                                    \
+    do {                                                                                                   \
+        V s[2][4];                                                                                         \
+        for (int j = 0; j < 4; j++) {                                                                      \
+            const V m0 = LOAD(in + (0 * 4 + j) * xi_stride + (tx)), m1 = LOAD(in + (1 * 4 + j) * xi_stride + (tx)), \
+                    m2 = LOAD(in + (2 * 4 + j) * xi_stride + (tx)), m3 = LOAD(in + (3 * 4 + j) * xi_stride + (tx)); \
+            s[0][j] = ADD(ADD(m0, m1), m2);                                                                \
+            s[1][j] = SUB(SUB(m1, m2), m3);                                                                \
+        }                                                                                                  \
+        for (int i = 0; i < 2; i++) {                                                                      \
+            const V a = ADD(ADD(s[i][0], s[i][1]), s[i][2]), b = SUB(SUB(s[i][1], s[i][2]), s[i][3]);       \
+            STORE_PAIRS(t0 + i * row + 2 * (tx), a, b);                                                    \
+        }                                                                                                  \
+    } while (0)
+
+/* Stores a0 b0 a1 b1 ... (16 or 8 floats). */
+AVX2 static inline void pairs8(float *d, __m256 a, __m256 b) {
+    const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(d + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+AVX2 static inline void pairs4(float *d, __m128 a, __m128 b) {
+    _mm_storeu_ps(d, _mm_unpacklo_ps(a, b));
+    _mm_storeu_ps(d + 4, _mm_unpackhi_ps(a, b));
+}
+
+#define OUT8(tx) OUTPUT_STEP(__m256, _mm256_loadu_ps, _mm256_add_ps, _mm256_sub_ps, pairs8, tx)
+#define OUT4(tx) OUTPUT_STEP(__m128, _mm_loadu_ps, _mm_add_ps, _mm_sub_ps, pairs4, tx)
+
+AVX2 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
+    if (tiles_w < 4) { fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t); return; }
+    const long row = 2 * tiles_w;
+    for (long o = 0; o < channels; o++)
+        for (long ty = 0; ty < tiles_h; ty++) {
+            const float *in = m + o * ldm + ty * tiles_w;
+            float *t0 = t + (o * 2 * tiles_h + 2 * ty) * row;
+            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, OUT8); else TILE_ROW(tiles_w, 4, OUT4);
+        }
+}
+#endif

@@ -1,0 +1,98 @@
+import CFloatKernels
+@testable import FATNNEngine
+import FATNNVocabulary
+import Testing
+
+/// Winograd F(2x2, 3x3) against the direct path: the same convolution to rounding, on even and
+/// odd maps (a last row and column of half tiles), with and without an epilogue, over image
+/// counts that fill several tile groups and leave a partial one.
+@Suite struct WinogradTests {
+    @Test(arguments: [(1, 4, 5, 6), (16, 16, 28, 28), (32, 32, 14, 14), (64, 64, 7, 7), (3, 5, 9, 4), (8, 6, 1, 1)])
+    func forwardMatchesTheDirectPath(cin: Int, cout: Int, height: Int, width: Int) {
+        var rng = RandomSource(seed: UInt64(cin * 1000 + height))
+        let shape = ImageShape(channels: cin, height: height, width: width)
+        let direct = Conv2d(name: "c", input: shape, outChannels: cout, kernel: 3, padding: 1, rng: &rng)
+        direct.path = .direct
+        let winograd = Conv2d(name: "c", input: shape, outChannels: cout, kernel: 3, padding: 1, rng: &rng)
+        winograd.weight.value = direct.weight.value
+        winograd.path = .winograd
+        #expect(winograd.winogradApplies && !direct.winogradApplies)
+        let images = 2 * 128 / max(1, ((height + 1) / 2) * ((width + 1) / 2)) + 3
+        let x = Matrix(rows: images, cols: shape.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
+        let bn = BatchNorm(name: "bn", features: cout, spatial: height * width)
+        for i in 0..<cout { bn.gamma.value[i] = rng.nextGaussian(); bn.beta.value[i] = rng.nextGaussian() }
+        for epilogue in [nil, bn.inferenceEpilogue(relu: true)] {
+            let a = direct.forward(x, epilogue: epilogue), b = winograd.forward(x, epilogue: epilogue)
+            let scale = a.data.reduce(Float(0)) { max($0, abs($1)) }
+            let far = zip(a.data, b.data).filter { abs($0 - $1) > 1e-5 * max(scale, 1) }.count
+            #expect(far == 0, "\(far) of \(a.data.count) outputs differ beyond rounding (epilogue: \(epilogue != nil))")
+            #expect(scale > 0.1)
+        }
+    }
+
+    /// Only 3x3, stride 1, padding 1 with zero padding takes the Winograd forward.
+    @Test func appliesOnlyToItsShapes() {
+        var rng = RandomSource(seed: 3)
+        let shape = ImageShape(channels: 4, height: 8, width: 8)
+        for (kernel, stride, padding) in [(3, 2, 1), (1, 1, 0), (3, 1, 0), (5, 1, 2)] {
+            let c = Conv2d(name: "c", input: shape, outChannels: 4, kernel: kernel, stride: stride, padding: padding, rng: &rng)
+            c.path = .winograd
+            #expect(!c.winogradApplies, "k\(kernel) s\(stride) p\(padding)")
+        }
+        let binary = Conv2d(name: "c", input: shape, outChannels: 4, kernel: 3, padding: 1, rng: &rng)
+        binary.path = .winograd
+        binary.padValue = 1
+        #expect(!binary.winogradApplies)
+    }
+
+    /// New convolutions take Winograd where it measured faster (3x3 stride 1, 8+ input channels,
+    /// even maps: resnet20's 28x28 and 14x14 stages), never inside a quantized convolution.
+    @Test func newConvolutionsTakeWinogradWhereItIsFaster() {
+        guard FloatConvolution.defaultPath == .direct else { return }  // forced, or no vector path
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let fp = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 1).leafLayers.compactMap { $0 as? Conv2d }
+        let chosen = fp.filter { $0.path == .winograd }
+        #expect(chosen.count == 11, "the 16- and 32-channel 3x3 stride-1 convolutions after the first")
+        #expect(chosen.allSatisfy { $0.winogradApplies && $0.input.channels >= 16 && $0.output.height >= 14 })
+        #expect(fp.filter { $0.path != .winograd }.allSatisfy { $0.path == .direct })
+        let quantized = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 1, quantizer: .init(kind: .fatnn))
+        #expect(quantized.leafLayers.compactMap { ($0 as? QuantizedConv2d)?.conv }.allSatisfy { $0.path == .direct })
+    }
+}
+
+/// The transforms' AVX2 versions give the portable versions' bits, on every row length (overlapping
+/// last registers, rows of fewer than 4 tiles) and odd and even maps.
+@Suite struct WinogradTransformTests {
+    @Test(arguments: Array(1...21))
+    func transformsMatchThePortablePath(width: Int) {
+        guard fk_path_supported(FK_AVX2) == 1 else { return }  // a path this CPU lacks is untested here
+        var rng = RandomSource(seed: UInt64(width))
+        let channels = 3, height = 1 + width % 5, th = (height + 1) / 2, tw = (width + 1) / 2, tiles = th * tw
+        let x = (0..<(channels * height * width)).map { _ in rng.nextGaussian() }
+        let splitCount = channels * (2 * th + 2) * 2 * (tw + 1)
+        func run(_ path: fk_path) -> (split: [Float], v: [Float], t: [Float]) {
+            var split = [Float](repeating: .nan, count: splitCount)
+            var v = [Float](repeating: .nan, count: 16 * channels * tiles), t = [Float](repeating: .nan, count: channels * 4 * tiles)
+            fk_winograd_split(path, x, channels, height, width, th, tw, &split)
+            fk_winograd_input(path, split, channels, th, tw, &v, tiles, channels * tiles)
+            fk_winograd_output(path, v, tiles, channels * tiles, channels, th, tw, &t)  // v as products: any numbers do
+            return (split, v, t)
+        }
+        let a = run(FK_SCALAR), b = run(FK_AVX2)
+        for (name, p, q) in [("split", a.split, b.split), ("input", a.v, b.v), ("output", a.t, b.t)] {
+            #expect(!p.contains { $0.isNaN }, "\(name): every value written")
+            #expect(p.map(\.bitPattern) == q.map(\.bitPattern), "\(name), width \(width)")
+        }
+        // The split layout against its definition: E[m] = padded column 2m, O[m] = 2m + 1.
+        for c in 0..<channels {
+            for r in 0..<(2 * th + 2) {
+                for j in 0..<(2 * (tw + 1)) {
+                    let y = r - 1, col = j - 1
+                    let want: Float = y >= 0 && y < height && col >= 0 && col < width ? x[(c * height + y) * width + col] : 0
+                    let at = (c * (2 * th + 2) + r) * 2 * (tw + 1) + (j % 2 == 0 ? j / 2 : tw + 1 + j / 2)
+                    #expect(a.split[at] == want, "split c\(c) r\(r) column \(j)")
+                }
+            }
+        }
+    }
+}
