@@ -15,7 +15,8 @@
  * (winograd_avx2.c). */
 #include "winograd_internal.h"
 
-void fk_winograd_split_portable(const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p) {
+void fk_winograd_split_portable(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                                long tiles_w, float *p) {
     const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
     for (long c = 0; c < channels; c++)
         for (long r = 0; r < rows; r++) {
@@ -25,7 +26,7 @@ void fk_winograd_split_portable(const float *x, long channels, long height, long
                 for (long m = 0; m < row; m++) e[m] = 0;
                 continue;
             }
-            const float *s = x + (c * height + y) * width;
+            const float *s = x + c * plane + y * row_stride;
             /* padded column 2m is image column 2m - 1; 2m + 1 is image column 2m */
             for (long m = 0; m < half; m++) {
                 e[m] = m >= 1 && 2 * m - 1 < width ? s[2 * m - 1] : 0;
@@ -102,21 +103,17 @@ void fk_winograd_weights(const float *w, long cout, long cin, long ostride, long
         }
 }
 
+#if defined(__x86_64__)
 /* The AVX2 versions on any vector path (they give the portable versions' bits). */
-static int use_avx2(fk_path path) {
-#if defined(__x86_64__)
-    return path != FK_SCALAR && fk_path_supported(FK_AVX2);
-#else
-    (void)path;
-    return 0;
+static int use_avx2(fk_path path) { return path != FK_SCALAR && fk_path_supported(FK_AVX2); }
 #endif
-}
 
-void fk_winograd_split(fk_path path, const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p) {
+void fk_winograd_split(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                                long tiles_w, float *p) {
 #if defined(__x86_64__)
-    if (use_avx2(path)) { fk_winograd_split_avx2(x, channels, height, width, tiles_h, tiles_w, p); return; }
+    if (use_avx2(path)) { fk_winograd_split_avx2(x, plane, row_stride, channels, height, width, tiles_h, tiles_w, p); return; }
 #endif
-    fk_winograd_split_portable(x, channels, height, width, tiles_h, tiles_w, p);
+    fk_winograd_split_portable(x, plane, row_stride, channels, height, width, tiles_h, tiles_w, p);
 }
 
 void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride) {

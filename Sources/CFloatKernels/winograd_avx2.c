@@ -18,7 +18,8 @@
 
 /* The split layout (winograd.c): each image row's pairs (s[2m], s[2m+1]) go to O[m] and E[m + 1],
  * 8 pairs per two registers, deinterleaved in registers. */
-AVX2 void fk_winograd_split_avx2(const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p) {
+AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                                long tiles_w, float *p) {
     const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half, pairs = width / 2;
     for (long c = 0; c < channels; c++)
         for (long r = 0; r < rows; r++) {
@@ -28,7 +29,7 @@ AVX2 void fk_winograd_split_avx2(const float *x, long channels, long height, lon
                 for (long m = 0; m < row; m++) e[m] = 0;
                 continue;
             }
-            const float *s = x + (c * height + y) * width;
+            const float *s = x + c * plane + y * row_stride;
             long m = 0;
             e[0] = 0;
             for (; m + 8 <= pairs; m += 8) {

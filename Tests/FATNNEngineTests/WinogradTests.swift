@@ -30,6 +30,32 @@ import Testing
         }
     }
 
+    /// The input gradient on Winograd products (the output gradient convolved with the rotated,
+    /// transposed weights) equals the direct path's to rounding; the weight gradient, on the same
+    /// kernel in both, is the same bit for bit. Plain and BatchNorm-fused output gradients.
+    @Test(arguments: [(1, 4, 5, 6), (16, 16, 28, 28), (32, 32, 14, 14), (64, 64, 7, 7), (3, 5, 9, 4), (8, 6, 1, 1)])
+    func inputGradientMatchesTheDirectPath(cin: Int, cout: Int, height: Int, width: Int) {
+        var rng = RandomSource(seed: UInt64(cout * 1000 + width))
+        let shape = ImageShape(channels: cin, height: height, width: width)
+        let convs = [FloatConvolution.Path.direct, .winograd].map { path -> Conv2d in
+            var seed = RandomSource(seed: 11)
+            let c = Conv2d(name: "c", input: shape, outChannels: cout, kernel: 3, padding: 1, rng: &seed)
+            c.path = path
+            return c
+        }
+        let x = Matrix(rows: 5, cols: shape.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
+        let g = Matrix(rows: 5, cols: convs[0].output.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
+        let results = convs.map { c -> (Matrix, [Float]) in
+            _ = c.forward(x, training: true)
+            c.weight.zeroGrad()
+            return (c.backward(g), c.weight.grad)
+        }
+        let (a, b) = (results[0].0.data, results[1].0.data), scale = a.reduce(Float(0)) { max($0, abs($1)) }
+        #expect(scale > 0.1)
+        #expect(zip(a, b).filter { abs($0 - $1) > 1e-5 * max(scale, 1) }.isEmpty, "input gradient beyond rounding")
+        #expect(zip(results[0].1, results[1].1).filter { $0 != $1 }.isEmpty, "weight gradient")
+    }
+
     /// Only 3x3, stride 1, padding 1 with zero padding takes the Winograd forward.
     @Test func appliesOnlyToItsShapes() {
         var rng = RandomSource(seed: 3)
@@ -73,7 +99,7 @@ import Testing
         func run(_ path: fk_path) -> (split: [Float], v: [Float], t: [Float]) {
             var split = [Float](repeating: .nan, count: splitCount)
             var v = [Float](repeating: .nan, count: 16 * channels * tiles), t = [Float](repeating: .nan, count: channels * 4 * tiles)
-            fk_winograd_split(path, x, channels, height, width, th, tw, &split)
+            fk_winograd_split(path, x, height * width, width, channels, height, width, th, tw, &split)
             fk_winograd_input(path, split, channels, th, tw, &v, tiles, channels * tiles)
             fk_winograd_output(path, v, tiles, channels * tiles, channels, th, tw, &t)  // v as products: any numbers do
             return (split, v, t)

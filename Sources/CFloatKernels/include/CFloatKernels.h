@@ -88,9 +88,11 @@ void fk_batchnorm_rows(const float *src, long src_plane, long src_row, float *ds
  *  rotated kernel of the input gradient). */
 void fk_winograd_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u);
 
-/** A CHW image into the zero-padded, column-split layout that fk_winograd_input reads:
- *  channels x (2·tiles_h + 2) x 2·(tiles_w + 1) floats. */
-void fk_winograd_split(fk_path path, const float *x, long channels, long height, long width, long tiles_h, long tiles_w, float *p);
+/** An image (row y of channel c at x + c*plane + y*row_stride, `width` values) into the
+ *  zero-padded, column-split layout that fk_winograd_input reads: channels x (2·tiles_h + 2) x
+ *  2·(tiles_w + 1) floats. */
+void fk_winograd_split(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                                long tiles_w, float *p);
 
 /** The input transform of every tile: v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ]. */
 void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride);

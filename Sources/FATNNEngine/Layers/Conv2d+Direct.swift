@@ -131,9 +131,11 @@ extension Conv2d {
     /// Backward for one chunk of images on the direct kernels: adds this chunk's `dW` (tap
     /// layout) onto `dw` and writes the images' input gradients when ``needsInputGradient``;
     /// `PT` is ``packedBackward()``. With wide rows, `gradient` writes each image's output
-    /// gradient into them (copied, or computed there from a BatchNorm's sums).
+    /// gradient into them (copied, or computed there from a BatchNorm's sums). With `winograd`
+    /// (``winogradBackwardWeights()``), the input gradient runs on Winograd products instead.
     func directBackward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ PT: UnsafePointer<Float>,
-                        _ gradient: OutputGradientRows, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>) {
+                        _ gradient: OutputGradientRows, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
+                        winograd: UnsafePointer<Float>? = nil) {
         let cin = input.channels, cout = output.channels, taps = kernel * kernel, path = FloatConvolution.kernelPath
         let offsets = directOffsets, zero = [0]
         guard let wide = wide else {
@@ -162,7 +164,8 @@ extension Conv2d {
         padded.initialize(repeating: padValue, count: group * paddedSize)
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
         buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
-        defer { padded.deallocate(); gradPadded.deallocate(); buffer.deallocate() }
+        let run = winograd.map { _ in WinogradRun(input: output, output: input, imagesPerSet: 1) }
+        defer { padded.deallocate(); gradPadded.deallocate(); buffer.deallocate(); run?.deallocate() }
         // The gather computes the padded rows that hold the image (the others are never read).
         let first = wide.padding * wide.paddedWidth, rows = wide.height * wide.paddedWidth
         for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
@@ -177,6 +180,11 @@ extension Conv2d {
             guard needsInputGradient else { continue }
             for i in 0..<count {
                 let dyw = buffer + i * gradSize + margin
+                if let winograd, let run {
+                    winogradInputGradient(dyw, plane: channelStride, row: wide.paddedWidth, winograd, into: DX + (start + i) * input.count,
+                                          run: run)
+                    continue
+                }
                 if gather {
                     check(fk_conv_taps(path, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
                                        wide.plane, rows, 0))

@@ -4,72 +4,130 @@ import CFloatKernels
 /// Gray, 2016; `Sources/CFloatKernels/winograd.c`). Each 2x2 block of outputs takes 16 products
 /// per channel pair instead of 36: the input's 4x4 patches and the weights are transformed, the
 /// 16 transformed positions are 16 matrix products over the channels (the direct tap kernel with
-/// one tap), and the output transform sums them back. The sums differ from the direct path's by
-/// rounding (float training is not bit-exact across paths; packed inference does not use it).
+/// one tap), and the output transform sums them back. The forward runs so, and so does the input
+/// gradient, a 3x3 stride-1 convolution of the output gradient with the rotated, transposed
+/// weights. The sums differ from the direct path's by rounding (float training is not bit-exact
+/// across paths; quantized convolutions and packed inference do not use it).
 extension Conv2d {
-    /// Whether ``FloatConvolution/Path/winograd`` computes this convolution's forward: 3x3,
-    /// stride 1, padding 1, zero padding (a binary conv pads its codes with +1). New
+    /// Whether ``FloatConvolution/Path/winograd`` computes this convolution's forward and input
+    /// gradient: 3x3, stride 1, padding 1, zero padding (a binary conv pads its codes with +1). New
     /// convolutions take it only where it is faster (``FloatConvolution/path(kernel:stride:padding:input:output:)``).
     var winogradApplies: Bool { path == .winograd && kernel == 3 && stride == 1 && padding == 1 && padValue == 0 }
 
-    /// Tiles of 2x2 outputs over the output map.
-    private var winogradTiles: (h: Int, w: Int) { ((output.height + 1) / 2, (output.width + 1) / 2) }
-
-    /// The 16 transformed weight matrices, each packed for the tap kernel (rows = output channels,
-    /// depth = input channels): computed once per weight values (evaluation runs the network in
-    /// many parts, on several threads).
+    /// The forward's 16 transformed weight matrices, each packed for the tap kernel (rows = output
+    /// channels, depth = input channels): computed once per weight values (evaluation runs the
+    /// network in many parts, on several threads).
     func winogradWeights() -> [Float] {
         let w = weight.value
         // Same storage, or same values: the weights have not changed since the last transform.
         if let hit = winogradCache.withLock({ $0.flatMap { $0.source == w ? $0.packed : nil } }) { return hit }
-        let cin = input.channels, cout = output.channels, size = cout * cin
-        var u = [Float](repeating: 0, count: 16 * size), packed = u
-        w.withUnsafeBufferPointer { fk_winograd_weights($0.baseAddress!, cout, cin, cin * 9, 9, 0, &u) }
-        u.withUnsafeBufferPointer { ub in
-            packed.withUnsafeMutableBufferPointer { pb in
-                for xi in 0..<16 {
-                    fk_pack_rows(ub.baseAddress! + xi * size, cout, cin, 1, 0, cin, 1, pb.baseAddress! + xi * size)
-                }
-            }
-        }
+        let packed = Self.winogradPack(w, rows: output.channels, depth: input.channels, rowStride: input.channels * 9, depthStride: 9,
+                                       rotated: false)
         winogradCache.withLock { $0 = (w, packed) }
         return packed
     }
 
-    /// Images whose tiles one set of 16 products covers: about 128 tiles (enough columns for the
-    /// tap kernel's blocks, few enough that the transformed images stay in cache).
-    private var winogradGroup: Int { max(1, 128 / max(1, winogradTiles.h * winogradTiles.w)) }
+    /// The input gradient's transformed weights: the kernels rotated by 180° with input and output
+    /// channels swapped (rows = input channels, depth = output channels).
+    func winogradBackwardWeights() -> [Float] {
+        Self.winogradPack(weight.value, rows: input.channels, depth: output.channels, rowStride: 9, depthStride: input.channels * 9,
+                          rotated: true)
+    }
 
-    /// Forward for one chunk of images; `U` is ``winogradWeights()``.
+    private static func winogradPack(_ w: [Float], rows: Int, depth: Int, rowStride: Int, depthStride: Int, rotated: Bool) -> [Float] {
+        let size = rows * depth
+        var u = [Float](repeating: 0, count: 16 * size), packed = u
+        w.withUnsafeBufferPointer { fk_winograd_weights($0.baseAddress!, rows, depth, rowStride, depthStride, rotated ? 1 : 0, &u) }
+        u.withUnsafeBufferPointer { ub in
+            packed.withUnsafeMutableBufferPointer { pb in
+                for xi in 0..<16 { fk_pack_rows(ub.baseAddress! + xi * size, rows, depth, 1, 0, depth, 1, pb.baseAddress! + xi * size) }
+            }
+        }
+        return packed
+    }
+
+    /// Forward for one chunk of images; `U` is ``winogradWeights()``. About 128 tiles per set of
+    /// 16 products (enough columns for the tap kernel's blocks, few enough to stay in cache).
     func winogradForward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ U: UnsafePointer<Float>,
                          _ Y: UnsafeMutablePointer<Float>, _ epilogue: Epilogue?) {
-        let cin = input.channels, cout = output.channels, (th, tw) = winogradTiles, tiles = th * tw
-        let group = winogradGroup, path = FloatConvolution.kernelPath
-        let split = UnsafeMutablePointer<Float>.allocate(capacity: cin * (2 * th + 2) * 2 * (tw + 1))
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cin * group * tiles)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * cout * group * tiles)
-        let t = UnsafeMutablePointer<Float>.allocate(capacity: cout * 4 * tiles)  // one image's tile outputs
-        defer { split.deallocate(); v.deallocate(); m.deallocate(); t.deallocate() }
-        let zero = [0], tilePlane = 4 * tiles, tileRow = 2 * tw
-        for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
-            let count = min(group, images.upperBound - start), n = count * tiles
+        let run = WinogradRun(input: input, output: output, imagesPerSet: 128 / ((output.height + 1) / 2 * ((output.width + 1) / 2)))
+        defer { run.deallocate() }
+        let (oh, ow) = (output.height, output.width)
+        for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: run.group) {
+            let count = min(run.group, images.upperBound - start)
+            for i in 0..<count { run.transform(i, of: count, X + (start + i) * input.count, plane: input.plane, row: input.width) }
+            run.multiply(images: count, by: U)
             for i in 0..<count {
-                fk_winograd_split(path, X + (start + i) * input.count, cin, input.height, input.width, th, tw, split)
-                fk_winograd_input(path, split, cin, th, tw, v + i * tiles, n, cin * n)
-            }
-            for xi in 0..<16 {
-                let status = fk_conv_taps(path, v + xi * cin * n, n, cin, zero, 1, U + xi * cout * cin, cout, m + xi * cout * n, n, n, 0)
-                precondition(status == 0, "CFloatKernels refused the Winograd products of \(input) -> \(output)")
-            }
-            for i in 0..<count {
-                fk_winograd_output(path, m + i * tiles, n, cout * n, cout, th, tw, t)
-                let y = Y + (start + i) * output.count, (oh, ow) = (output.height, output.width)
+                let t = run.outputs(i, of: count), y = Y + (start + i) * output.count
                 if let epilogue {
-                    epilogue.apply(t, plane: tilePlane, row: tileRow, into: y, plane: oh * ow, row: ow, channels: 0..<cout, rows: oh, width: ow)
+                    epilogue.apply(t, plane: run.outputPlane, row: run.outputRow, into: y, plane: oh * ow, row: ow, channels: 0..<output.channels,
+                                   rows: oh, width: ow)
                 } else {
-                    fk_copy_rows(t, tilePlane, tileRow, y, oh * ow, ow, cout, oh, ow)
+                    fk_copy_rows(t, run.outputPlane, run.outputRow, y, oh * ow, ow, output.channels, oh, ow)
                 }
             }
         }
+    }
+
+    /// One image's input gradient from its output gradient (channel `c`, row `r` at `dy +
+    /// c·plane + r·row`) into `dx` (CHW); `U` is ``winogradBackwardWeights()``.
+    func winogradInputGradient(_ dy: UnsafePointer<Float>, plane: Int, row: Int, _ U: UnsafePointer<Float>,
+                               into dx: UnsafeMutablePointer<Float>, run: WinogradRun) {
+        run.transform(0, of: 1, dy, plane: plane, row: row)
+        run.multiply(images: 1, by: U)
+        fk_copy_rows(run.outputs(0, of: 1), run.outputPlane, run.outputRow, dx, input.plane, input.width, input.channels, input.height, input.width)
+    }
+}
+
+/// The buffers of Winograd products over a set of images of one shape: the split image, the
+/// transformed inputs (`16 x channels x tiles`), the products and one image's tile outputs.
+/// For the input gradient, `input` and `output` are the convolution's output and input.
+struct WinogradRun {
+    let cin: Int, cout: Int, tilesH: Int, tilesW: Int, tiles: Int, group: Int, height: Int, width: Int
+    private let split, v, m, t: UnsafeMutablePointer<Float>
+    private let path = FloatConvolution.kernelPath
+
+    init(input: ImageShape, output: ImageShape, imagesPerSet: Int) {
+        cin = input.channels
+        cout = output.channels
+        height = input.height
+        width = input.width
+        tilesH = (output.height + 1) / 2
+        tilesW = (output.width + 1) / 2
+        tiles = tilesH * tilesW
+        group = max(1, imagesPerSet)
+        split = .allocate(capacity: cin * (2 * tilesH + 2) * 2 * (tilesW + 1))
+        v = .allocate(capacity: 16 * cin * group * tiles)
+        m = .allocate(capacity: 16 * cout * group * tiles)
+        t = .allocate(capacity: cout * 4 * tiles)
+    }
+
+    func deallocate() { split.deallocate(); v.deallocate(); m.deallocate(); t.deallocate() }
+
+    /// A tile output plane and row: `2·tilesH` rows of `2·tilesW` values per channel.
+    var outputPlane: Int { 4 * tiles }
+    var outputRow: Int { 2 * tilesW }
+
+    /// Transforms image `i` of a set of `count` (channel `c`, row `r` at `x + c·plane + r·row`).
+    func transform(_ i: Int, of count: Int, _ x: UnsafePointer<Float>, plane: Int, row: Int) {
+        let n = count * tiles
+        fk_winograd_split(path, x, plane, row, cin, height, width, tilesH, tilesW, split)
+        fk_winograd_input(path, split, cin, tilesH, tilesW, v + i * tiles, n, cin * n)
+    }
+
+    /// The 16 products of the set's `count` transformed images with the packed weights `U`.
+    func multiply(images count: Int, by U: UnsafePointer<Float>) {
+        let n = count * tiles, zero = [0]
+        for xi in 0..<16 {
+            let status = fk_conv_taps(path, v + xi * cin * n, n, cin, zero, 1, U + xi * cout * cin, cout, m + xi * cout * n, n, n, 0)
+            precondition(status == 0, "CFloatKernels refused the Winograd products of \(cin) -> \(cout) channels")
+        }
+    }
+
+    /// Image `i`'s tile outputs (``outputPlane``, ``outputRow``), valid until the next call.
+    func outputs(_ i: Int, of count: Int) -> UnsafePointer<Float> {
+        let n = count * tiles
+        fk_winograd_output(path, m + i * tiles, n, cout * n, cout, tilesH, tilesW, t)
+        return UnsafePointer(t)
     }
 }

@@ -127,6 +127,7 @@ public final class Conv2d: Layer {
         var dx = needsInputGradient ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
         let direct = path != .openblas
         let taps = direct ? packedBackward() : tapWeights()
+        let winograd = winogradApplies && needsInputGradient ? winogradBackwardWeights() : []
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in
                 withRows(gradient) { gradientRows in
@@ -135,7 +136,10 @@ public final class Conv2d: Layer {
                             let (X, T, DX, P) = (xb.baseAddress!, tb.baseAddress!, db.baseAddress!, pb.baseAddress!)
                             Parallel.chunks(x.rows, into: threads) { chunk, images in
                                 if direct {
-                                    directBackward(images, X, T, gradientRows, DX, P + chunk * size)
+                                    winograd.withUnsafeBufferPointer { w in
+                                        directBackward(images, X, T, gradientRows, DX, P + chunk * size,
+                                                       winograd: w.isEmpty ? nil : w.baseAddress)
+                                    }
                                 } else if let G = gradientRows.dense {
                                     backward(images, X, T, G, DX, P + chunk * size)
                                 }
