@@ -17,7 +17,21 @@
     } while (0)
 
 /* The split layout (winograd.c): each image row's pairs (s[2m], s[2m+1]) go to O[m] and E[m + 1],
- * 8 pairs per two registers, deinterleaved in registers. */
+ * deinterleaved in registers, 8 pairs (or 4) at a time, the last step overlapping. */
+#define PAIRS8(m)                                                                                                \
+    do {                                                                                                         \
+        const __m256 a = _mm256_loadu_ps(s + 2 * (m)), b = _mm256_loadu_ps(s + 2 * (m) + 8);                      \
+        const __m256 ev = _mm256_shuffle_ps(a, b, 0x88), od = _mm256_shuffle_ps(a, b, 0xDD);                      \
+        _mm256_storeu_ps(o + (m), _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xD8)));          \
+        _mm256_storeu_ps(e + (m) + 1, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), 0xD8)));      \
+    } while (0)
+#define PAIRS4(m)                                                                                                \
+    do {                                                                                                         \
+        const __m128 a = _mm_loadu_ps(s + 2 * (m)), b = _mm_loadu_ps(s + 2 * (m) + 4);                            \
+        _mm_storeu_ps(o + (m), _mm_shuffle_ps(a, b, 0x88));                                                      \
+        _mm_storeu_ps(e + (m) + 1, _mm_shuffle_ps(a, b, 0xDD));                                                  \
+    } while (0)
+
 AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                 long tiles_w, float *p) {
     const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half, pairs = width / 2;
@@ -30,19 +44,18 @@ AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, lo
                 continue;
             }
             const float *s = x + c * plane + y * row_stride;
-            long m = 0;
             e[0] = 0;
-            for (; m + 8 <= pairs; m += 8) {
-                const __m256 a = _mm256_loadu_ps(s + 2 * m), b = _mm256_loadu_ps(s + 2 * m + 8);
-                const __m256 even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
-                const __m256 odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
-                _mm256_storeu_ps(o + m, even);
-                _mm256_storeu_ps(e + m + 1, odd);
+            if (pairs >= 8) {
+                TILE_ROW(pairs, 8, PAIRS8);  /* the last 8 pairs overlap the ones before: same values again */
+            } else if (pairs >= 4) {
+                TILE_ROW(pairs, 4, PAIRS4);
+            } else {
+                for (long k = 0; k < pairs; k++) {
+                    o[k] = s[2 * k];
+                    e[k + 1] = s[2 * k + 1];
+                }
             }
-            for (; m < pairs; m++) {
-                o[m] = s[2 * m];
-                e[m + 1] = s[2 * m + 1];
-            }
+            long m = pairs;
             if (width & 1) o[m++] = s[2 * pairs];  /* an odd row's last value */
             for (long k = m; k < half; k++) o[k] = 0;
             for (long k = pairs + 1; k < half; k++) e[k] = 0;

@@ -164,8 +164,17 @@ extension Conv2d {
         padded.initialize(repeating: padValue, count: group * paddedSize)
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
         buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
-        let run = winograd.map { _ in WinogradRun(input: output, output: input, imagesPerSet: 1) }
+        let run = winograd.map { _ in WinogradRun(input: output, output: input, imagesPerSet: Self.winogradImagesPerSet(input)) }
         defer { padded.deallocate(); gradPadded.deallocate(); buffer.deallocate(); run?.deallocate() }
+        // Winograd input gradients: images transformed into the run's slots, multiplied per full set.
+        var pending = 0, pendingStart = images.lowerBound
+        func flush() {
+            guard let winograd, let run, pending > 0 else { return }
+            winogradInputGradients(pending, winograd, into: DX + pendingStart * input.count, run: run)
+            pendingStart += pending
+            pending = 0
+        }
+        defer { flush() }
         // The gather computes the padded rows that hold the image (the others are never read).
         let first = wide.padding * wide.paddedWidth, rows = wide.height * wide.paddedWidth
         for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
@@ -180,9 +189,10 @@ extension Conv2d {
             guard needsInputGradient else { continue }
             for i in 0..<count {
                 let dyw = buffer + i * gradSize + margin
-                if let winograd, let run {
-                    winogradInputGradient(dyw, plane: channelStride, row: wide.paddedWidth, winograd, into: DX + (start + i) * input.count,
-                                          run: run)
+                if let run {
+                    run.transform(pending, dyw, plane: channelStride, row: wide.paddedWidth)
+                    pending += 1
+                    if pending == run.group { flush() }
                     continue
                 }
                 if gather {

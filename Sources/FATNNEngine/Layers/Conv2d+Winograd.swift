@@ -46,19 +46,22 @@ extension Conv2d {
         return packed
     }
 
-    /// Forward for one chunk of images; `U` is ``winogradWeights()``. About 128 tiles per set of
-    /// 16 products (enough columns for the tap kernel's blocks, few enough to stay in cache).
+    /// Images per set of 16 products: about 128 tiles (enough columns for the tap kernel's
+    /// blocks, few enough to stay in cache).
+    static func winogradImagesPerSet(_ shape: ImageShape) -> Int { max(1, 128 / ((shape.height + 1) / 2 * ((shape.width + 1) / 2))) }
+
+    /// Forward for one chunk of images; `U` is ``winogradWeights()``.
     func winogradForward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ U: UnsafePointer<Float>,
                          _ Y: UnsafeMutablePointer<Float>, _ epilogue: Epilogue?) {
-        let run = WinogradRun(input: input, output: output, imagesPerSet: 128 / ((output.height + 1) / 2 * ((output.width + 1) / 2)))
+        let run = WinogradRun(input: input, output: output, imagesPerSet: Self.winogradImagesPerSet(output))
         defer { run.deallocate() }
         let (oh, ow) = (output.height, output.width)
         for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: run.group) {
             let count = min(run.group, images.upperBound - start)
-            for i in 0..<count { run.transform(i, of: count, X + (start + i) * input.count, plane: input.plane, row: input.width) }
+            for i in 0..<count { run.transform(i, X + (start + i) * input.count, plane: input.plane, row: input.width) }
             run.multiply(images: count, by: U)
             for i in 0..<count {
-                let t = run.outputs(i, of: count), y = Y + (start + i) * output.count
+                let t = run.outputs(i), y = Y + (start + i) * output.count
                 if let epilogue {
                     epilogue.apply(t, plane: run.outputPlane, row: run.outputRow, into: y, plane: oh * ow, row: ow, channels: 0..<output.channels,
                                    rows: oh, width: ow)
@@ -69,13 +72,14 @@ extension Conv2d {
         }
     }
 
-    /// One image's input gradient from its output gradient (channel `c`, row `r` at `dy +
-    /// c·plane + r·row`) into `dx` (CHW); `U` is ``winogradBackwardWeights()``.
-    func winogradInputGradient(_ dy: UnsafePointer<Float>, plane: Int, row: Int, _ U: UnsafePointer<Float>,
-                               into dx: UnsafeMutablePointer<Float>, run: WinogradRun) {
-        run.transform(0, of: 1, dy, plane: plane, row: row)
-        run.multiply(images: 1, by: U)
-        fk_copy_rows(run.outputs(0, of: 1), run.outputPlane, run.outputRow, dx, input.plane, input.width, input.channels, input.height, input.width)
+    /// The input gradients of a set of images whose output gradients `run` has transformed (slots
+    /// `0..<count`), into `dx` (CHW, consecutive images); `U` is ``winogradBackwardWeights()``.
+    func winogradInputGradients(_ count: Int, _ U: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, run: WinogradRun) {
+        run.multiply(images: count, by: U)
+        for i in 0..<count {
+            fk_copy_rows(run.outputs(i), run.outputPlane, run.outputRow, dx + i * input.count, input.plane, input.width, input.channels,
+                         input.height, input.width)
+        }
     }
 }
 
@@ -108,26 +112,27 @@ struct WinogradRun {
     var outputPlane: Int { 4 * tiles }
     var outputRow: Int { 2 * tilesW }
 
-    /// Transforms image `i` of a set of `count` (channel `c`, row `r` at `x + c·plane + r·row`).
-    func transform(_ i: Int, of count: Int, _ x: UnsafePointer<Float>, plane: Int, row: Int) {
-        let n = count * tiles
+    /// Columns of one transformed channel: every slot's tiles.
+    private var columns: Int { group * tiles }
+
+    /// Transforms an image into slot `i` of the set (channel `c`, row `r` at `x + c·plane + r·row`).
+    func transform(_ i: Int, _ x: UnsafePointer<Float>, plane: Int, row: Int) {
         fk_winograd_split(path, x, plane, row, cin, height, width, tilesH, tilesW, split)
-        fk_winograd_input(path, split, cin, tilesH, tilesW, v + i * tiles, n, cin * n)
+        fk_winograd_input(path, split, cin, tilesH, tilesW, v + i * tiles, columns, cin * columns)
     }
 
-    /// The 16 products of the set's `count` transformed images with the packed weights `U`.
+    /// The 16 products of the set's first `count` slots with the packed weights `U`.
     func multiply(images count: Int, by U: UnsafePointer<Float>) {
-        let n = count * tiles, zero = [0]
+        let ld = columns, n = count * tiles, zero = [0]
         for xi in 0..<16 {
-            let status = fk_conv_taps(path, v + xi * cin * n, n, cin, zero, 1, U + xi * cout * cin, cout, m + xi * cout * n, n, n, 0)
+            let status = fk_conv_taps(path, v + xi * cin * ld, ld, cin, zero, 1, U + xi * cout * cin, cout, m + xi * cout * ld, ld, n, 0)
             precondition(status == 0, "CFloatKernels refused the Winograd products of \(cin) -> \(cout) channels")
         }
     }
 
-    /// Image `i`'s tile outputs (``outputPlane``, ``outputRow``), valid until the next call.
-    func outputs(_ i: Int, of count: Int) -> UnsafePointer<Float> {
-        let n = count * tiles
-        fk_winograd_output(path, m + i * tiles, n, cout * n, cout, tilesH, tilesW, t)
+    /// Slot `i`'s tile outputs (``outputPlane``, ``outputRow``), valid until the next call.
+    func outputs(_ i: Int) -> UnsafePointer<Float> {
+        fk_winograd_output(path, m + i * tiles, columns, cout * columns, cout, tilesH, tilesW, t)
         return UnsafePointer(t)
     }
 }
