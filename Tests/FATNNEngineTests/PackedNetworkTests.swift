@@ -84,8 +84,8 @@ import Testing
     }
 
     /// A batch split over threads by whole images (each running the program up to the
-    /// classifier, which then runs on the whole batch) gives the same logits, bit for bit, as the
-    /// batch run layer by layer.
+    /// classifier a few images per pass, the classifier then on the whole batch) gives the same
+    /// logits, bit for bit, as the batch run layer by layer.
     @Test func splittingTheBatchByImagesGivesTheSameLogits() throws {
         let shape = ImageShape(channels: 1, height: 28, width: 28)
         let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 9, quantizer: .init(kind: .fatnn))
@@ -95,7 +95,7 @@ import Testing
         let images = Matrix(rows: n, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
         let packed = try PackedNetwork(net)
         let layered = packed.forward(images, codes: { _ in })  // codes keep the layer-by-layer run
-        for threads in [2, 3] {
+        for threads in [1, 2, 3] {  // 1: 19 images in passes of 16 and 3
             let split = packed.forwardSplittingImages(images, threads: threads)
             #expect(split.rows == n && split.cols == 10)
             #expect(split.data.map(\.bitPattern) == layered.data.map(\.bitPattern), "\(threads) threads")

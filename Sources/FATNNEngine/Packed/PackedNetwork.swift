@@ -198,7 +198,8 @@ public final class PackedNetwork {
     }
 
     /// The logits of `x`: its images split into `threads` contiguous chunks, each run on its own
-    /// thread through the steps before the classifier; then the classifier on all of them.
+    /// thread through the steps before the classifier, ``Sequential/imagesPerPass`` images at a
+    /// time; then the classifier on all of them.
     func forwardSplittingImages(_ x: Matrix, threads: Int) -> Matrix {
         let head = Array(program[..<classifierStart]), tail = Array(program[classifierStart...])
         let cols = x.cols
@@ -206,10 +207,17 @@ public final class PackedNetwork {
         parts.withUnsafeMutableBufferPointer { out in
             let slots = UncheckedPointer(out.baseAddress!)
             Parallel.chunks(x.rows, into: threads) { chunk, range in
-                let part = Matrix(rows: range.count, cols: cols, data: Array(x.data[range.lowerBound * cols..<range.upperBound * cols]))
-                let y = Parallel.serially { run(head, .float(part), images: part.rows, record: nil) }
-                guard case .float(let features) = y else { preconditionFailure("PackedNetwork: the classifier's input is not floats") }
-                slots.pointer[chunk] = features  // each chunk writes its own slot
+                // A few images per pass, as the float engine's evaluation: activations stay in cache.
+                var features: [Float] = [], width = 0
+                for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: Sequential.imagesPerPass) {
+                    let end = min(start + Sequential.imagesPerPass, range.upperBound)
+                    let part = Matrix(rows: end - start, cols: cols, data: Array(x.data[start * cols..<end * cols]))
+                    let y = Parallel.serially { run(head, .float(part), images: part.rows, record: nil) }
+                    guard case .float(let f) = y else { preconditionFailure("PackedNetwork: the classifier's input is not floats") }
+                    features += f.data
+                    width = f.cols
+                }
+                slots.pointer[chunk] = Matrix(rows: range.count, cols: width, data: features)  // each chunk writes its own slot
             }
         }
         let features = Matrix(rows: x.rows, cols: parts[0].cols, data: parts.flatMap(\.data))
