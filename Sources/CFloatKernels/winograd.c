@@ -17,16 +17,12 @@
 
 void fk_winograd_split_portable(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                 long tiles_w, float *p) {
-    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1;
     for (long c = 0; c < channels; c++)
         for (long r = 0; r < rows; r++) {
-            float *e = p + (c * rows + r) * row, *o = e + half;
-            const long y = r - 1;
-            if (y < 0 || y >= height) {
-                for (long m = 0; m < row; m++) e[m] = 0;
-                continue;
-            }
-            const float *s = x + c * plane + y * row_stride;
+            float *e, *o;
+            const float *s = fk_split_row(x, plane, row_stride, height, tiles_h, tiles_w, p, c, r, &e, &o);
+            if (!s) continue;
             /* padded column 2m is image column 2m - 1; 2m + 1 is image column 2m */
             for (long m = 0; m < half; m++) {
                 e[m] = m >= 1 && 2 * m - 1 < width ? s[2 * m - 1] : 0;

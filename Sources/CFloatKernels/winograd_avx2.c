@@ -34,16 +34,12 @@
 
 AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                 long tiles_w, float *p) {
-    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half, pairs = width / 2;
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, pairs = width / 2;
     for (long c = 0; c < channels; c++)
         for (long r = 0; r < rows; r++) {
-            float *e = p + (c * rows + r) * row, *o = e + half;
-            const long y = r - 1;
-            if (y < 0 || y >= height) {
-                for (long m = 0; m < row; m++) e[m] = 0;
-                continue;
-            }
-            const float *s = x + c * plane + y * row_stride;
+            float *e, *o;
+            const float *s = fk_split_row(x, plane, row_stride, height, tiles_h, tiles_w, p, c, r, &e, &o);
+            if (!s) continue;
             e[0] = 0;
             if (pairs >= 8) {
                 TILE_ROW(pairs, 8, PAIRS8);  /* the last 8 pairs overlap the ones before: same values again */
