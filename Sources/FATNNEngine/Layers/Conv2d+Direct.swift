@@ -20,8 +20,8 @@ public enum FloatConvolution {
         case openblas
         /// The direct C kernels (`CFloatKernels`), on the CPU's best kernel path.
         case direct
-        /// The direct kernels, with Winograd F(2x2, 3x3) for the forward products of 3x3 stride-1
-        /// convolutions with padding 1 (`Conv2d+Winograd.swift`).
+        /// The direct kernels, with Winograd F(2x2, 3x3) for the forward and input-gradient
+        /// products of 3x3 stride-1 convolutions with padding 1 (`Conv2d+Winograd.swift`).
         case winograd
     }
 
@@ -47,8 +47,9 @@ public enum FloatConvolution {
 
     /// The path a new convolution of this shape takes: ``defaultPath``, or Winograd for the 3x3
     /// stride-1 shapes where it measured faster than the direct kernels in `fatnn bench conv`
-    /// (at least 8 input channels and an even output map: 1.12-1.24x on resnet20's 16- and
-    /// 32-channel maps, 0.90x on its 7x7 maps, whose tiles overhang; docs/BENCHMARKS.md).
+    /// (at least 8 input channels and an even output map: forward 1.19-1.32x on resnet20's 16- and
+    /// 32-channel maps and 1.41-1.57x on cnn-s's, 0.92x on resnet20's 7x7 maps, whose tiles
+    /// overhang; docs/BENCHMARKS.md).
     static func path(kernel: Int, stride: Int, padding: Int, input: ImageShape, output: ImageShape) -> Path {
         guard forcedPath == nil, defaultPath == .direct else { return defaultPath }
         let winograd = kernel == 3 && stride == 1 && padding == 1 && input.channels >= 8

@@ -25,8 +25,9 @@ public final class Conv2d: Layer {
     /// The value of the pixels of the spatial padding (0 by default). A binary quantized conv pads
     /// its codes with +1, the code of a zero input (`FATNN.md` §3: pad before quantizing).
     public var padValue: Float = 0
-    /// How the products are computed: the direct C kernels or OpenBLAS per tap (same sums,
-    /// different rounding order).
+    /// How the products are computed: the direct C kernels, Winograd on them, or OpenBLAS per
+    /// tap (the same convolution, different rounding); set per shape at creation
+    /// (``FloatConvolution/path(kernel:stride:padding:input:output:)``).
     public var path: FloatConvolution.Path
     /// The last training forward's input (backward's `X`); ``QuantizedConv2d`` sets it when it
     /// computes the forward products on the packed kernels instead.
