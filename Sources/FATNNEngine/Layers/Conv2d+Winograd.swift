@@ -7,7 +7,8 @@ import CFloatKernels
 /// one tap), and the output transform sums them back. The forward runs so, and so does the input
 /// gradient, a 3x3 stride-1 convolution of the output gradient with the rotated, transposed
 /// weights. The sums differ from the direct path's by rounding (float training is not bit-exact
-/// across paths; quantized convolutions and packed inference do not use it).
+/// across paths). A quantized convolution's forward never uses it (``Conv2d/exactForward``), nor
+/// does packed inference; its input gradient does.
 extension Conv2d {
     /// Whether ``FloatConvolution/Path/winograd`` computes this convolution's forward and input
     /// gradient: 3x3, stride 1, padding 1, zero padding (a binary conv pads its codes with +1). New

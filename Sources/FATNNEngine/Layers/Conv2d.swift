@@ -34,6 +34,10 @@ public final class Conv2d: Layer {
     var cachedInput = Matrix(rows: 0, cols: 0)
     /// The tap path's geometry; nil for pointwise convolutions.
     let wide: WideRows?
+    /// Whether the forward must give exact sums (a quantized convolution's inner one, whose sums
+    /// of codes equal the packed kernels'): then it never takes Winograd's rounding, while its
+    /// input gradient still may.
+    var exactForward = false
     /// The Winograd path's transformed weights and the weights they came from
     /// (`Conv2d+Winograd.swift`).
     let winogradCache = Mutex<(source: [Float], packed: [Float])?>(nil)
@@ -79,7 +83,7 @@ public final class Conv2d: Layer {
     func forward(_ x: Matrix, epilogue: Epilogue?) -> Matrix {
         precondition(x.cols == input.count, "Conv2d expects \(input) = \(input.count) values per image, got \(x.cols)")
         var y = Matrix(rows: x.rows, cols: output.count, fill: { _ in })  // every path writes all of it
-        let direct = path != .openblas, winograd = winogradApplies
+        let direct = path != .openblas, winograd = winogradApplies && !exactForward
         let taps = winograd ? winogradWeights() : direct ? packedForward() : tapWeights()
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in

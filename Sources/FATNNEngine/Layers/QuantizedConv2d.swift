@@ -47,8 +47,9 @@ public final class QuantizedConv2d: Layer {
         self.name = name
         conv = Conv2d(name: name, input: input, outChannels: outChannels, kernel: kernel, stride: stride,
                       padding: padding, rng: &rng)
-        // Sums of codes must be exact, as the packed kernels' are: Winograd's transforms round.
-        if conv.path == .winograd { conv.path = .direct }
+        // Sums of codes must be exact, as the packed kernels' are: Winograd's transforms round, so
+        // only the input gradient (float output gradients) may take them.
+        conv.exactForward = true
         weight = Parameter(name: "\(name).weight", value: conv.weight.value, decays: true)
         activations = quantizer.activationQuantizer(prefix: name, shape: input)
         weights = quantizer.weightQuantizer(prefix: name, outChannels: outChannels, fanIn: input.channels * kernel * kernel)
