@@ -132,11 +132,11 @@ extension Conv2d {
     /// Backward for one chunk of images on the direct kernels: adds this chunk's `dW` (tap
     /// layout) onto `dw` and writes the images' input gradients when ``needsInputGradient``;
     /// `PT` is ``packedBackward()``. With wide rows, `gradient` writes each image's output
-    /// gradient into them (copied, or computed there from a BatchNorm's sums). With `winograd`
-    /// (``winogradBackwardWeights()``), the input gradient runs on Winograd products instead.
+    /// gradient into them (copied, or computed there from a BatchNorm's sums). With `winograd`,
+    /// the input gradient runs on Winograd products and `PT` is ``winogradBackwardWeights()``.
     func directBackward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ PT: UnsafePointer<Float>,
                         _ gradient: OutputGradientRows, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
-                        winograd: UnsafePointer<Float>? = nil) {
+                        winograd: Bool = false) {
         let cin = input.channels, cout = output.channels, taps = kernel * kernel, path = FloatConvolution.kernelPath
         let offsets = directOffsets, zero = [0]
         guard let wide = wide else {
@@ -161,17 +161,18 @@ extension Conv2d {
         let n = wide.wideCount, margin = gather ? offsets[taps - 1] : 0, channelStride = n + margin
         // Small maps sum the weight gradient of `group` images per register block.
         let group = Self.weightGradientGroup(positions: n), paddedSize = wide.paddedCount, gradSize = margin + cout * channelStride
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: group * paddedSize), gradPadded = wide.allocatePadded()
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: group * paddedSize)
+        let gradPadded = winograd ? nil : wide.allocatePadded()  // the direct input gradient's buffer
         padded.initialize(repeating: padValue, count: group * paddedSize)
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
         buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
-        let run = winograd.map { _ in WinogradRun(input: output, output: input, imagesPerSet: Self.winogradImagesPerSet(input)) }
-        defer { padded.deallocate(); gradPadded.deallocate(); buffer.deallocate(); run?.deallocate() }
+        let run = winograd ? WinogradRun(input: output, output: input, imagesPerSet: Self.winogradImagesPerSet(input)) : nil
+        defer { padded.deallocate(); gradPadded?.deallocate(); buffer.deallocate(); run?.deallocate() }
         // Winograd input gradients: images transformed into the run's slots, multiplied per full set.
         var pending = 0, pendingStart = images.lowerBound
         func flush() {
-            guard let winograd, let run, pending > 0 else { return }
-            winogradInputGradients(pending, winograd, into: DX + pendingStart * input.count, run: run)
+            guard let run, pending > 0 else { return }
+            winogradInputGradients(pending, PT, into: DX + pendingStart * input.count, run: run)
             pendingStart += pending
             pending = 0
         }
@@ -196,6 +197,7 @@ extension Conv2d {
                     if pending == run.group { flush() }
                     continue
                 }
+                guard let gradPadded else { continue }  // nil only with Winograd
                 if gather {
                     check(fk_conv_taps(path, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
                                        wide.plane, rows, 0))

@@ -34,6 +34,19 @@ extension Conv2d {
             }
         }
 
+        /// Moves `channels` planes of `rows` rows of `width` values from `src` to `dst` (strides as
+        /// in ``apply(_:plane:row:into:plane:row:channels:rows:width:)``) through `epilogue`, or
+        /// as a plain copy without one.
+        static func write(_ epilogue: Self?, _ src: UnsafePointer<Float>, plane srcPlane: Int, row srcRow: Int,
+                          into dst: UnsafeMutablePointer<Float>, plane dstPlane: Int, row dstRow: Int, channels: Int, rows: Int,
+                          width: Int) {
+            guard let epilogue else {
+                return fk_copy_rows(src, srcPlane, srcRow, dst, dstPlane, dstRow, channels, rows, width)
+            }
+            epilogue.apply(src, plane: srcPlane, row: srcRow, into: dst, plane: dstPlane, row: dstRow, channels: 0..<channels,
+                           rows: rows, width: width)
+        }
+
         /// Applies the transform in place to `channels` planes of `plane` values.
         func apply(inPlace y: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
             apply(y, plane: plane, row: plane, into: y, plane: plane, row: plane, channels: 0..<channels, rows: 1, width: plane)

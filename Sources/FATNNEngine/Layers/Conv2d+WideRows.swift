@@ -125,11 +125,8 @@ struct WideRows {
     /// there is one.
     func narrow(_ wide: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, channels count: Int,
                 epilogue: Conv2d.Epilogue? = nil) {
-        guard let epilogue else {
-            return fk_copy_rows(wide, wideCount, paddedWidth, dst, outHeight * outWidth, outWidth, count, outHeight, outWidth)
-        }
-        epilogue.apply(wide, plane: wideCount, row: paddedWidth, into: dst, plane: outHeight * outWidth, row: outWidth,
-                       channels: 0..<count, rows: outHeight, width: outWidth)
+        Conv2d.Epilogue.write(epilogue, wide, plane: wideCount, row: paddedWidth, into: dst, plane: outHeight * outWidth, row: outWidth,
+                              channels: count, rows: outHeight, width: outWidth)
     }
 
     /// The inverse of ``narrow(_:into:channels:epilogue:)`` for gradients: CHW into wide rows

@@ -62,13 +62,8 @@ extension Conv2d {
             for i in 0..<count { run.transform(i, X + (start + i) * input.count, plane: input.plane, row: input.width) }
             run.multiply(images: count, by: U)
             for i in 0..<count {
-                let t = run.outputs(i), y = Y + (start + i) * output.count
-                if let epilogue {
-                    epilogue.apply(t, plane: run.outputPlane, row: run.outputRow, into: y, plane: oh * ow, row: ow, channels: 0..<output.channels,
-                                   rows: oh, width: ow)
-                } else {
-                    fk_copy_rows(t, run.outputPlane, run.outputRow, y, oh * ow, ow, output.channels, oh, ow)
-                }
+                Epilogue.write(epilogue, run.outputs(i), plane: run.outputPlane, row: run.outputRow, into: Y + (start + i) * output.count,
+                               plane: oh * ow, row: ow, channels: output.channels, rows: oh, width: ow)
             }
         }
     }
@@ -78,8 +73,8 @@ extension Conv2d {
     func winogradInputGradients(_ count: Int, _ U: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, run: WinogradRun) {
         run.multiply(images: count, by: U)
         for i in 0..<count {
-            fk_copy_rows(run.outputs(i), run.outputPlane, run.outputRow, dx + i * input.count, input.plane, input.width, input.channels,
-                         input.height, input.width)
+            Epilogue.write(nil, run.outputs(i), plane: run.outputPlane, row: run.outputRow, into: dx + i * input.count, plane: input.plane,
+                           row: input.width, channels: input.channels, rows: input.height, width: input.width)
         }
     }
 }

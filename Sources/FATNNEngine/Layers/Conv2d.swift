@@ -130,9 +130,9 @@ public final class Conv2d: Layer {
         var partials = [Float](repeating: 0, count: threads * size)
         // Both paths write all of dx, unless it is not needed (then it stays zero).
         var dx = needsInputGradient ? Matrix(rows: x.rows, cols: input.count, fill: { _ in }) : Matrix(rows: x.rows, cols: input.count)
-        let direct = path != .openblas
-        let taps = direct ? packedBackward() : tapWeights()
-        let winograd = winogradApplies && needsInputGradient ? winogradBackwardWeights() : []
+        // The input gradient's weights: Winograd's, the direct kernels' or OpenBLAS's per tap.
+        let direct = path != .openblas, winograd = winogradApplies && needsInputGradient
+        let taps = winograd ? winogradBackwardWeights() : direct ? packedBackward() : tapWeights()
         x.data.withUnsafeBufferPointer { xb in
             taps.withUnsafeBufferPointer { tb in
                 withRows(gradient) { gradientRows in
@@ -141,10 +141,7 @@ public final class Conv2d: Layer {
                             let (X, T, DX, P) = (xb.baseAddress!, tb.baseAddress!, db.baseAddress!, pb.baseAddress!)
                             Parallel.chunks(x.rows, into: threads) { chunk, images in
                                 if direct {
-                                    winograd.withUnsafeBufferPointer { w in
-                                        directBackward(images, X, T, gradientRows, DX, P + chunk * size,
-                                                       winograd: w.isEmpty ? nil : w.baseAddress)
-                                    }
+                                    directBackward(images, X, T, gradientRows, DX, P + chunk * size, winograd: winograd)
                                 } else if let G = gradientRows.dense {
                                     backward(images, X, T, G, DX, P + chunk * size)
                                 }

@@ -31,48 +31,23 @@ extension Sequential {
     func inferenceForward(_ input: Matrix, threads: Int, imagesPerPass perPass: Int) -> Matrix {
         let head = layers.prefix { Self.evaluatesPerImage($0) }.count
         guard head > 0, input.rows > perPass else { return inferenceForward(input, layers: 0..<layers.count) }
-        let cols = input.cols, threads = max(1, threads)
-        var parts = [[Matrix]](repeating: [], count: threads)
-        parts.withUnsafeMutableBufferPointer { out in
-            let slots = UncheckedPointer(out.baseAddress!)
-            Parallel.chunks(input.rows, into: threads) { chunk, images in
-                var mine: [Matrix] = []
-                Parallel.serially {
-                    for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: perPass) {
-                        let end = min(start + perPass, images.upperBound)
-                        let part = Matrix(rows: end - start, cols: cols, data: Array(input.data[start * cols..<end * cols]))
-                        mine.append(inferenceForward(part, layers: 0..<head))
-                    }
-                }
-                slots.pointer[chunk] = mine  // each chunk writes its own slot
-            }
-        }
-        let all = parts.flatMap { $0 }
-        let features = Matrix(rows: input.rows, cols: all.first?.cols ?? 0, data: all.flatMap(\.data))
+        let features = Parallel.imagesInPasses(input, threads: threads, perPass: perPass) { inferenceForward($0, layers: 0..<head) }
         return inferenceForward(features, layers: head..<layers.count)
     }
 
     /// Runs `range` of the layers in evaluation mode, fusing as ``inferenceForward(_:)`` says
     /// (never past the end of the range).
     private func inferenceForward(_ input: Matrix, layers range: Range<Int>) -> Matrix {
-        var h = input
-        var i = range.lowerBound
-        while i < range.upperBound {
+        forward(input, training: false, layers: range) { i, h in
             let next = i + 1 < range.upperBound ? layers[i + 1] : nil
             if let conv = layers[i] as? Conv2d, let bn = next as? BatchNorm,
                bn.features == conv.output.channels, bn.spatial == conv.output.plane {
                 let relu = i + 2 < range.upperBound && layers[i + 2] is ReLU
-                h = conv.forward(h, epilogue: bn.inferenceEpilogue(relu: relu))
-                i += relu ? 3 : 2
-            } else if let bn = layers[i] as? BatchNorm, next is ReLU {
-                h = bn.forward(h, training: false, relu: true)
-                i += 2
-            } else {
-                h = layers[i].forward(h, training: false)
-                i += 1
+                return (conv.forward(h, epilogue: bn.inferenceEpilogue(relu: relu)), relu ? 3 : 2)
             }
+            if let bn = layers[i] as? BatchNorm, next is ReLU { return (bn.forward(h, training: false, relu: true), 2) }
+            return nil
         }
-        return h
     }
 
     /// Whether `layer`'s evaluation output for an image depends on that image alone and the

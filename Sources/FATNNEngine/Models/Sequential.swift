@@ -27,12 +27,14 @@ public final class Sequential {
         }
     }
 
-    /// Runs the layers in order, except where `fuse(i, h)` runs a run of layers from `i` on `h`
-    /// itself and returns their output and how many layers it covered.
-    func forward(_ input: Matrix, training: Bool, fusing fuse: (Int, Matrix) -> (Matrix, Int)?) -> Matrix {
+    /// Runs the layers of `range` (all by default) in order, except where `fuse(i, h)` runs a
+    /// run of layers from `i` on `h` itself and returns their output and how many layers it
+    /// covered.
+    func forward(_ input: Matrix, training: Bool, layers range: Range<Int>? = nil, fusing fuse: (Int, Matrix) -> (Matrix, Int)?) -> Matrix {
+        let range = range ?? 0..<layers.count
         var h = input
-        var i = 0
-        while i < layers.count {
+        var i = range.lowerBound
+        while i < range.upperBound {
             if let (y, covered) = fuse(i, h) {
                 h = y
                 i += covered

@@ -202,25 +202,12 @@ public final class PackedNetwork {
     /// time; then the classifier on all of them.
     func forwardSplittingImages(_ x: Matrix, threads: Int) -> Matrix {
         let head = Array(program[..<classifierStart]), tail = Array(program[classifierStart...])
-        let cols = x.cols
-        var parts = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: threads)
-        parts.withUnsafeMutableBufferPointer { out in
-            let slots = UncheckedPointer(out.baseAddress!)
-            Parallel.chunks(x.rows, into: threads) { chunk, range in
-                // A few images per pass, as the float engine's evaluation: activations stay in cache.
-                var features: [Float] = [], width = 0
-                for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: Sequential.imagesPerPass) {
-                    let end = min(start + Sequential.imagesPerPass, range.upperBound)
-                    let part = Matrix(rows: end - start, cols: cols, data: Array(x.data[start * cols..<end * cols]))
-                    let y = Parallel.serially { run(head, .float(part), images: part.rows, record: nil) }
-                    guard case .float(let f) = y else { preconditionFailure("PackedNetwork: the classifier's input is not floats") }
-                    features += f.data
-                    width = f.cols
-                }
-                slots.pointer[chunk] = Matrix(rows: range.count, cols: width, data: features)  // each chunk writes its own slot
+        let features = Parallel.imagesInPasses(x, threads: threads, perPass: Sequential.imagesPerPass) { part in
+            guard case .float(let f) = run(head, .float(part), images: part.rows, record: nil) else {
+                preconditionFailure("PackedNetwork: the classifier's input is not floats")
             }
+            return f
         }
-        let features = Matrix(rows: x.rows, cols: parts[0].cols, data: parts.flatMap(\.data))
         guard case .float(let logits) = run(tail, .float(features), images: x.rows, record: nil) else {
             preconditionFailure("PackedNetwork: the program does not end in floats")
         }

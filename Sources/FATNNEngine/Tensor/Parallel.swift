@@ -45,6 +45,33 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// `body` over the images (rows) of `x`: `threads` contiguous parts, each on its own thread
+    /// and run `perPass` images at a time with every split inside it in one chunk
+    /// (``serially(_:)``); the results, one row per image, joined in image order. For work whose
+    /// result for an image depends on that image alone (evaluation before a classifier), so that
+    /// one pass's activations stay in the core's cache.
+    static func imagesInPasses(_ x: Matrix, threads: Int, perPass: Int, _ body: (Matrix) -> Matrix) -> Matrix {
+        let cols = x.cols, threads = max(1, min(threads, x.rows)), perPass = max(1, perPass)
+        var parts = [[Matrix]](repeating: [], count: threads)
+        parts.withUnsafeMutableBufferPointer { out in
+            let slots = UncheckedPointer(out.baseAddress!)
+            chunks(x.rows, into: threads) { chunk, images in
+                var mine: [Matrix] = []
+                serially {
+                    for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: perPass) {
+                        let end = min(start + perPass, images.upperBound)
+                        mine.append(body(Matrix(rows: end - start, cols: cols, data: Array(x.data[start * cols..<end * cols]))))
+                    }
+                }
+                slots.pointer[chunk] = mine  // each chunk writes its own slot
+            }
+        }
+        let all = parts.flatMap { $0 }
+        return Matrix(rows: x.rows, cols: all.first?.cols ?? 0, data: all.flatMap(\.data))
+    }
+}
+
 private struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
