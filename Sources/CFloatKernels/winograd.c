@@ -99,6 +99,48 @@ void fk_winograd_weights(const float *w, long cout, long cin, long ostride, long
         }
 }
 
+/* The weight gradient (Winograd F(3x3, 2x2), the transpose of the forward): since
+ * Y_tile = A^T [U ⊙ V] A with U = G g G^T, the gradient of g is G^T [V ⊙ (A dY_tile A^T)] G, summed
+ * over tiles and images. So the 16 positions ξ are 16 products over the tiles,
+ * M_ξ[o][c] = sum_tiles W_ξ[o][tile] · V_ξ[c][tile], with V the forward's input transform and W
+ * the output gradient's 2x2 blocks transformed to 4x4 here; fk_winograd_weight_grad takes the sums
+ * back to 3x3 once per run. W is stored with the signs of its positions FK_WG_NEGATED flipped (one
+ * addition fewer per value there); fk_winograd_weight_grad flips them back. */
+void fk_winograd_gradient_portable(const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
+                                   long ldw, long xi_stride) {
+    for (long c = 0; c < channels; c++)
+        for (long ty = 0; ty < tiles_h; ty++) {
+            const float *r0 = dy + c * plane + 2 * ty * row_stride, *r1 = r0 + row_stride;
+            float *out = w + c * ldw + ty * tiles_w;
+            for (long tx = 0; tx < tiles_w; tx++) {
+                const float a = r0[2 * tx], b = r0[2 * tx + 1], cc = r1[2 * tx], d = r1[2 * tx + 1];
+                const float s = a + cc, t = b + d, u = a - cc, v = b - d;
+                const float q[16] = {a, a + b, a - b, b, s, s + t, s - t, t, u, u + v, u - v, v, cc, cc + d, cc - d, d};
+                for (int xi = 0; xi < 16; xi++) out[xi * xi_stride + tx] = q[xi];
+            }
+        }
+}
+
+void fk_winograd_weight_grad(const float *m, long cout, long cin, float *dw) {
+    for (long o = 0; o < cout; o++)
+        for (long c = 0; c < cin; c++) {
+            float x[4][4], z[3][4];
+            for (int xi = 0; xi < 16; xi++) {
+                const float value = m[(xi * cout + o) * cin + c];
+                x[xi / 4][xi % 4] = (FK_WG_NEGATED >> xi) & 1 ? -value : value;
+            }
+            for (int j = 0; j < 4; j++) {  /* G^T x */
+                z[0][j] = x[0][j] + 0.5f * (x[1][j] + x[2][j]);
+                z[1][j] = 0.5f * (x[1][j] - x[2][j]);
+                z[2][j] = 0.5f * (x[1][j] + x[2][j]) + x[3][j];
+            }
+            for (int i = 0; i < 3; i++) {  /* (G^T x) G, onto tap 3i + j */
+                const float r[3] = {z[i][0] + 0.5f * (z[i][1] + z[i][2]), 0.5f * (z[i][1] - z[i][2]), 0.5f * (z[i][1] + z[i][2]) + z[i][3]};
+                for (int j = 0; j < 3; j++) dw[((3 * i + j) * cout + o) * cin + c] += r[j];
+            }
+        }
+}
+
 #if defined(__x86_64__)
 /* The AVX2 versions on any vector path (they give the portable versions' bits). */
 static int use_avx2(fk_path path) { return path != FK_SCALAR && fk_path_supported(FK_AVX2); }
@@ -124,4 +166,12 @@ void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, 
     if (use_avx2(path)) { fk_winograd_output_avx2(m, ldm, xi_stride, channels, tiles_h, tiles_w, t); return; }
 #endif
     fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t);
+}
+
+void fk_winograd_gradient(fk_path path, const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
+                          long ldw, long xi_stride) {
+#if defined(__x86_64__)
+    if (use_avx2(path)) { fk_winograd_gradient_avx2(dy, plane, row_stride, channels, tiles_h, tiles_w, w, ldw, xi_stride); return; }
+#endif
+    fk_winograd_gradient_portable(dy, plane, row_stride, channels, tiles_h, tiles_w, w, ldw, xi_stride);
 }

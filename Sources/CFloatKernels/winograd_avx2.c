@@ -1,4 +1,5 @@
-/* The Winograd input and output transforms (winograd.c) on AVX2 registers: 8 tiles of a tile row
+/* The Winograd input and output transforms and the weight gradient's output-gradient transform
+ * (winograd.c) on AVX2 registers: 8 tiles of a tile row
  * at a time (4 for rows of 4-7 tiles), the row's last tiles as one more register that ends at its
  * end and overlaps the one before (it writes the same values again). Rows of fewer than 4 tiles
  * go to the portable loops. Additions and subtractions in the portable order: same bits. */
@@ -130,6 +131,44 @@ AVX2 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long
             const float *in = m + o * ldm + ty * tiles_w;
             float *t0 = t + (o * 2 * tiles_h + 2 * ty) * row;
             if (tiles_w >= 8) TILE_ROW(tiles_w, 8, OUT8); else TILE_ROW(tiles_w, 4, OUT4);
+        }
+}
+/* The output gradient's transform for 8 (or 4) tiles: each row's pairs deinterleaved into their
+ * left (a, c) and right (b, d) values, then the portable version's additions in its order. */
+#define GRADIENT_STEP(V, ADD, SUB, STORE, SPLIT, tx)                                                        \
+    do {                                                                                                   \
+        V a, b, cc, d;                                                                                     \
+        SPLIT(r0 + 2 * (tx), &a, &b);                                                                      \
+        SPLIT(r1 + 2 * (tx), &cc, &d);                                                                     \
+        const V s = ADD(a, cc), t = ADD(b, d), u = SUB(a, cc), v = SUB(b, d);                              \
+        const V q[16] = {a, ADD(a, b), SUB(a, b), b, s, ADD(s, t), SUB(s, t), t,                           \
+                         u, ADD(u, v), SUB(u, v), v, cc, ADD(cc, d), SUB(cc, d), d};                        \
+        for (int xi = 0; xi < 16; xi++) STORE(out + xi * xi_stride + (tx), q[xi]);                         \
+    } while (0)
+
+/* 16 (or 8) consecutive floats into their even and odd ones, in order. */
+AVX2 static inline void split8(const float *p, __m256 *even, __m256 *odd) {
+    const __m256 x = _mm256_loadu_ps(p), y = _mm256_loadu_ps(p + 8);
+    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0x88)), 0xD8));
+    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0xDD)), 0xD8));
+}
+AVX2 static inline void split4(const float *p, __m128 *even, __m128 *odd) {
+    const __m128 x = _mm_loadu_ps(p), y = _mm_loadu_ps(p + 4);
+    *even = _mm_shuffle_ps(x, y, 0x88);
+    *odd = _mm_shuffle_ps(x, y, 0xDD);
+}
+
+#define GRAD8(tx) GRADIENT_STEP(__m256, _mm256_add_ps, _mm256_sub_ps, _mm256_storeu_ps, split8, tx)
+#define GRAD4(tx) GRADIENT_STEP(__m128, _mm_add_ps, _mm_sub_ps, _mm_storeu_ps, split4, tx)
+
+AVX2 void fk_winograd_gradient_avx2(const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
+                                   long ldw, long xi_stride) {
+    if (tiles_w < 4) { fk_winograd_gradient_portable(dy, plane, row_stride, channels, tiles_h, tiles_w, w, ldw, xi_stride); return; }
+    for (long c = 0; c < channels; c++)
+        for (long ty = 0; ty < tiles_h; ty++) {
+            const float *r0 = dy + c * plane + 2 * ty * row_stride, *r1 = r0 + row_stride;
+            float *out = w + c * ldw + ty * tiles_w;
+            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, GRAD8); else TILE_ROW(tiles_w, 4, GRAD4);
         }
 }
 #endif

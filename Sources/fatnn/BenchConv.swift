@@ -29,6 +29,8 @@ struct BenchConv: ParsableCommand {
     @Option(help: "Images per call.") var batch: Int = 128
     @Option(help: "Engine threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Minimum seconds of timing per shape, path and pass.") var seconds: Double = 0.3
+    @Option(help: "Only the shapes whose description contains this text, e.g. '64x7x7 -> 64x7x7' or 'k1'.")
+    var shape: String?
     @Flag(help: "One JSON object per line instead of a table.") var json = false
 
     func validate() throws {
@@ -41,15 +43,17 @@ struct BenchConv: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
-        let shape = try BenchOptions.dataset(dataset).imageShape
+        let input = try BenchOptions.dataset(dataset).imageShape
         if !json {
             print("kernel path: \(FloatConvolution.kernelName); default conv path: \(FloatConvolution.defaultPath.rawValue)")
             print("model     shape                                         layers  path      fwd GFLOP/s  bwd GFLOP/s     vs openblas fwd  bwd   diff")
         }
         for arch in try BenchOptions.models(model) {
             let m = arch.rawValue
-            let rows = ConvBenchmark(architecture: arch, input: shape, batch: batch, minSeconds: seconds).run()
-            if rows.isEmpty { FileHandle.standardError.write(Data("\(m) has no convolutions\n".utf8)) }
+            let rows = ConvBenchmark(architecture: arch, input: input, batch: batch, minSeconds: seconds, shapeFilter: shape).run()
+            if rows.isEmpty {
+                FileHandle.standardError.write(Data("\(m) has no convolutions\(shape.map { " matching '\($0)'" } ?? "")\n".utf8))
+            }
             for (i, r) in rows.enumerated() {
                 if json { try printJSONLine(r); continue }
                 // Each shape's rows start with the OpenBLAS one: the others print their ratio to it.

@@ -102,6 +102,21 @@ void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h
  *  m[ξ·xi_stride + o·ldm + ty·tiles_w + tx], A^T m A per tile. */
 void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t);
 
+/** The output gradient's transform for the weight gradient: w[ξ·xi_stride + c·ldw + ty·tiles_w + tx]
+ *  = ±(A dY A^T)[ξ] for the 2x2 block of rows 2ty, 2ty+1 and columns 2tx, 2tx+1 (row y of channel
+ *  c at dy + c*plane + y*row_stride), with the positions in FK_WG_NEGATED negated. The map must be
+ *  2·tiles_h x 2·tiles_w (even). */
+void fk_winograd_gradient(fk_path path, const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
+                          long ldw, long xi_stride);
+
+/** Positions ξ (bits) whose fk_winograd_gradient values are stored negated. */
+#define FK_WG_NEGATED 0x7888 /* 3, 7, 11, 12, 13 and 14 */
+
+/** The weight gradient from the 16 sums m[(ξ·cout + o)·cin + c] = sum over tiles of
+ *  fk_winograd_gradient's position ξ of channel o times fk_winograd_input's of channel c:
+ *  adds G^T m G (3x3, signs restored) onto dw[(t·cout + o)·cin + c], t = 3·ky + kx (the tap layout). */
+void fk_winograd_weight_grad(const float *m, long cout, long cin, float *dw);
+
 /* FK_AVX2 and FK_AVX512 run the Winograd transforms' AVX2 versions, which give the portable
  * versions' bits (the products on fk_conv_taps do not: they differ by path as always). */
 

@@ -43,6 +43,11 @@ public enum FloatConvolution {
     /// refines it per shape. `FATNN_CONV=openblas|direct|winograd` forces one for every shape.
     public static let defaultPath: Path = forcedPath ?? (kernelPath == FK_SCALAR ? .openblas : .direct)
 
+    /// Whether convolutions on the Winograd path take their weight gradient there too
+    /// (``Conv2d/winogradWeightGradient``); `FATNN_WINOGRAD_WEIGHTS=direct` says no, for
+    /// same-binary comparisons.
+    static let winogradWeightGradients = ProcessInfo.processInfo.environment["FATNN_WINOGRAD_WEIGHTS"] != "direct"
+
     private static let forcedPath: Path? = ProcessInfo.processInfo.environment["FATNN_CONV"].flatMap(Path.init(rawValue:))
 
     /// The path a new convolution of this shape takes: ``defaultPath``, or Winograd for the 3x3
@@ -133,7 +138,8 @@ extension Conv2d {
     /// layout) onto `dw` and writes the images' input gradients when ``needsInputGradient``;
     /// `PT` is ``packedBackward()``. With wide rows, `gradient` writes each image's output
     /// gradient into them (copied, or computed there from a BatchNorm's sums). With `winograd`,
-    /// the input gradient runs on Winograd products and `PT` is ``winogradBackwardWeights()``.
+    /// the input gradient runs on Winograd products and `PT` is ``winogradBackwardWeights()``; with
+    /// ``winogradWeightGradient``, so does the weight gradient (added onto `dw` at the end).
     func directBackward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ PT: UnsafePointer<Float>,
                         _ gradient: OutputGradientRows, _ DX: UnsafeMutablePointer<Float>, _ dw: UnsafeMutablePointer<Float>,
                         winograd: Bool = false) {
@@ -167,7 +173,18 @@ extension Conv2d {
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
         buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
         let run = winograd ? WinogradRun(input: output, output: input, imagesPerSet: Self.winogradImagesPerSet(input)) : nil
-        defer { padded.deallocate(); gradPadded?.deallocate(); buffer.deallocate(); run?.deallocate() }
+        // Winograd weight gradients: inputs and output gradients transformed into `weightRun`'s
+        // slots, their products summed per position in `sums` over the chunk, back to 3x3 at the end.
+        let weightRun = winogradWeightGradient ? WinogradRun(input: input, output: output, imagesPerSet: Self.winogradImagesPerSet(output)) : nil
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: weightRun == nil ? 0 : 16 * cout * cin)
+        sums.initialize(repeating: 0, count: weightRun == nil ? 0 : 16 * cout * cin)
+        defer { padded.deallocate(); gradPadded?.deallocate(); buffer.deallocate(); run?.deallocate(); weightRun?.deallocate(); sums.deallocate() }
+        var weightPending = 0
+        func flushWeights() {
+            guard let weightRun, weightPending > 0 else { return }
+            weightRun.accumulateWeightGradient(images: weightPending, into: sums)
+            weightPending = 0
+        }
         // Winograd input gradients: images transformed into the run's slots, multiplied per full set.
         var pending = 0, pendingStart = images.lowerBound
         func flush() {
@@ -176,18 +193,26 @@ extension Conv2d {
             pendingStart += pending
             pending = 0
         }
-        defer { flush() }
         // The gather computes the padded rows that hold the image (the others are never read).
         let first = wide.padding * wide.paddedWidth, rows = wide.height * wide.paddedWidth
         for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
             let count = min(group, images.upperBound - start)
             for i in 0..<count {
-                wide.pad(X + (start + i) * input.count, into: padded + i * paddedSize)
-                gradient.write(image: start + i, into: buffer + i * gradSize + margin, channelStride: channelStride,
-                               rowStride: wide.paddedWidth)
+                let x = X + (start + i) * input.count, dyw = buffer + i * gradSize + margin
+                gradient.write(image: start + i, into: dyw, channelStride: channelStride, rowStride: wide.paddedWidth)
+                guard let weightRun else {
+                    wide.pad(x, into: padded + i * paddedSize)
+                    continue
+                }
+                weightRun.transform(weightPending, x, plane: input.plane, row: input.width)
+                weightRun.transformGradient(weightPending, dyw, plane: channelStride, row: wide.paddedWidth)
+                weightPending += 1
+                if weightPending == weightRun.group { flushWeights() }
             }
-            check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, buffer + margin, channelStride, cout, dw, n,
-                                      count, paddedSize, gradSize))
+            if weightRun == nil {
+                check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, buffer + margin, channelStride, cout, dw, n,
+                                          count, paddedSize, gradSize))
+            }
             guard needsInputGradient else { continue }
             for i in 0..<count {
                 let dyw = buffer + i * gradSize + margin
@@ -210,6 +235,11 @@ extension Conv2d {
                 }
                 wide.unpad(gradPadded, into: DX + (start + i) * input.count)
             }
+        }
+        flush()
+        if weightRun != nil {
+            flushWeights()
+            fk_winograd_weight_grad(sums, cout, cin, dw)
         }
     }
 

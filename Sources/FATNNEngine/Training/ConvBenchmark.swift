@@ -36,12 +36,15 @@ public struct ConvBenchmark: Sendable {
     public var batch: Int
     /// Minimum seconds of timing per shape, path and pass.
     public var minSeconds: Double
+    /// Only the shapes whose description (``Row/shape``) contains this text, when set.
+    public var shapeFilter: String?
 
-    public init(architecture: ModelArchitecture, input: ImageShape, batch: Int, minSeconds: Double = 0.3) {
+    public init(architecture: ModelArchitecture, input: ImageShape, batch: Int, minSeconds: Double = 0.3, shapeFilter: String? = nil) {
         self.architecture = architecture
         self.input = input
         self.batch = batch
         self.minSeconds = minSeconds
+        self.shapeFilter = shapeFilter
     }
 
     /// The distinct convolution geometries of the architecture (float network), with counts.
@@ -49,6 +52,7 @@ public struct ConvBenchmark: Sendable {
         let model = architecture.build(input: input, classes: 10, seed: 1, quantizer: .fp)
         var found: [(conv: Conv2d, count: Int)] = []
         for case let conv as Conv2d in model.leafLayers {
+            if let shapeFilter, !Self.describe(conv).contains(shapeFilter) { continue }
             if let i = found.firstIndex(where: { Self.describe($0.conv) == Self.describe(conv) }) {
                 found[i].count += 1
             } else {
