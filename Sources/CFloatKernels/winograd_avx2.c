@@ -1,8 +1,9 @@
 /* The Winograd input and output transforms and the weight gradient's output-gradient transform
- * (winograd.c) on AVX2 registers: 8 tiles of a tile row
- * at a time (4 for rows of 4-7 tiles), the row's last tiles as one more register that ends at its
- * end and overlaps the one before (it writes the same values again). Rows of fewer than 4 tiles
- * go to the portable loops. Additions and subtractions in the portable order: same bits. */
+ * (winograd.c) on AVX2 registers: 8 tiles of a tile row at a time (4 for rows of 5-7 tiles), the
+ * row's last tiles as one more register that ends at its end and overlaps the one before (it
+ * writes the same values again). Rows of exactly 4 tiles (7x7 and 8x8 maps) take two tile rows per
+ * register, whose 8 transformed tiles are consecutive. Rows of fewer than 4 tiles go to the
+ * portable loops. Additions and subtractions in the portable order: same bits. */
 #if defined(__x86_64__)
 #include "winograd_internal.h"
 #include <immintrin.h>
@@ -81,15 +82,20 @@ AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, lo
 
 #define IN8(tx) INPUT_STEP(__m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, tx)
 #define IN4(tx) INPUT_STEP(__m128, _mm_loadu_ps, _mm_storeu_ps, _mm_add_ps, _mm_sub_ps, tx)
+/* Rows of 4 tiles: tile rows ty (low half) and ty + 1 (high half, 2 padded rows further). */
+#define LOAD_ROW_PAIR(p) _mm256_loadu2_m128((p) + 2 * row, (p))
+#define IN_PAIR(tx) INPUT_STEP(__m256, LOAD_ROW_PAIR, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, tx)
 
 AVX2 void fk_winograd_input_avx2(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride) {
     if (tiles_w < 4) { fk_winograd_input_portable(p, channels, tiles_h, tiles_w, v, ldv, xi_stride); return; }
-    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half, pair = tiles_w == 4;
     for (long c = 0; c < channels; c++)
-        for (long ty = 0; ty < tiles_h; ty++) {
+        for (long ty = 0; ty < tiles_h; ty += pair && ty + 1 < tiles_h ? 2 : 1) {
             const float *base = p + (c * rows + 2 * ty) * row;
             float *out = v + c * ldv + ty * tiles_w;
-            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, IN8); else TILE_ROW(tiles_w, 4, IN4);
+            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, IN8);
+            else if (pair && ty + 1 < tiles_h) IN_PAIR(0);
+            else TILE_ROW(tiles_w, 4, IN4);
         }
 }
 
@@ -120,17 +126,28 @@ AVX2 static inline void pairs4(float *d, __m128 a, __m128 b) {
     _mm_storeu_ps(d + 4, _mm_unpackhi_ps(a, b));
 }
 
+/* Rows of 4 tiles, two tile rows per register: the low half's pairs to d, the high half's to d2. */
+AVX2 static inline void pairs_two_rows(float *d, float *d2, __m256 a, __m256 b) {
+    const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+    _mm256_storeu_ps(d, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(d2, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+
 #define OUT8(tx) OUTPUT_STEP(__m256, _mm256_loadu_ps, _mm256_add_ps, _mm256_sub_ps, pairs8, tx)
 #define OUT4(tx) OUTPUT_STEP(__m128, _mm_loadu_ps, _mm_add_ps, _mm_sub_ps, pairs4, tx)
+#define PAIRS_ROW_PAIR(d, a, b) pairs_two_rows((d), (d) + 2 * row, (a), (b))
+#define OUT_PAIR(tx) OUTPUT_STEP(__m256, _mm256_loadu_ps, _mm256_add_ps, _mm256_sub_ps, PAIRS_ROW_PAIR, tx)
 
 AVX2 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
     if (tiles_w < 4) { fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t); return; }
-    const long row = 2 * tiles_w;
+    const long row = 2 * tiles_w, pair = tiles_w == 4;
     for (long o = 0; o < channels; o++)
-        for (long ty = 0; ty < tiles_h; ty++) {
+        for (long ty = 0; ty < tiles_h; ty += pair && ty + 1 < tiles_h ? 2 : 1) {
             const float *in = m + o * ldm + ty * tiles_w;
             float *t0 = t + (o * 2 * tiles_h + 2 * ty) * row;
-            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, OUT8); else TILE_ROW(tiles_w, 4, OUT4);
+            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, OUT8);
+            else if (pair && ty + 1 < tiles_h) OUT_PAIR(0);
+            else TILE_ROW(tiles_w, 4, OUT4);
         }
 }
 /* The output gradient's transform for 8 (or 4) tiles: each row's pairs deinterleaved into their
@@ -158,17 +175,30 @@ AVX2 static inline void split4(const float *p, __m128 *even, __m128 *odd) {
     *odd = _mm_shuffle_ps(x, y, 0xDD);
 }
 
+/* Rows of 4 tiles, two tile rows per register: 8 floats of a row (low half) and of the row `next`
+ * floats on (high half). */
+AVX2 static inline void split_two_rows(const float *p, long next, __m256 *even, __m256 *odd) {
+    const __m256 x = _mm256_loadu2_m128(p + next, p), y = _mm256_loadu2_m128(p + next + 4, p + 4);
+    *even = _mm256_shuffle_ps(x, y, 0x88);
+    *odd = _mm256_shuffle_ps(x, y, 0xDD);
+}
+
 #define GRAD8(tx) GRADIENT_STEP(__m256, _mm256_add_ps, _mm256_sub_ps, _mm256_storeu_ps, split8, tx)
 #define GRAD4(tx) GRADIENT_STEP(__m128, _mm_add_ps, _mm_sub_ps, _mm_storeu_ps, split4, tx)
+#define SPLIT_ROW_PAIR(p, e, o) split_two_rows((p), 2 * row_stride, (e), (o))
+#define GRAD_PAIR(tx) GRADIENT_STEP(__m256, _mm256_add_ps, _mm256_sub_ps, _mm256_storeu_ps, SPLIT_ROW_PAIR, tx)
 
 AVX2 void fk_winograd_gradient_avx2(const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
                                    long ldw, long xi_stride) {
     if (tiles_w < 4) { fk_winograd_gradient_portable(dy, plane, row_stride, channels, tiles_h, tiles_w, w, ldw, xi_stride); return; }
+    const long pair = tiles_w == 4;
     for (long c = 0; c < channels; c++)
-        for (long ty = 0; ty < tiles_h; ty++) {
+        for (long ty = 0; ty < tiles_h; ty += pair && ty + 1 < tiles_h ? 2 : 1) {
             const float *r0 = dy + c * plane + 2 * ty * row_stride, *r1 = r0 + row_stride;
             float *out = w + c * ldw + ty * tiles_w;
-            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, GRAD8); else TILE_ROW(tiles_w, 4, GRAD4);
+            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, GRAD8);
+            else if (pair && ty + 1 < tiles_h) GRAD_PAIR(0);
+            else TILE_ROW(tiles_w, 4, GRAD4);
         }
 }
 #endif

@@ -104,8 +104,9 @@ void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, 
 
 /** The output gradient's transform for the weight gradient: w[ξ·xi_stride + c·ldw + ty·tiles_w + tx]
  *  = ±(A dY A^T)[ξ] for the 2x2 block of rows 2ty, 2ty+1 and columns 2tx, 2tx+1 (row y of channel
- *  c at dy + c*plane + y*row_stride), with the positions in FK_WG_NEGATED negated. The map must be
- *  2·tiles_h x 2·tiles_w (even). */
+ *  c at dy + c*plane + y*row_stride), with the positions in FK_WG_NEGATED negated. It reads rows
+ *  0..2·tiles_h-1 and columns 0..2·tiles_w-1: for an odd map, the row and column past it, which
+ *  must hold zeros (the weight gradient's sums then get nothing from them). */
 void fk_winograd_gradient(fk_path path, const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
                           long ldw, long xi_stride);
 

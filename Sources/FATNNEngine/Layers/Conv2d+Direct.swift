@@ -51,14 +51,14 @@ public enum FloatConvolution {
     private static let forcedPath: Path? = ProcessInfo.processInfo.environment["FATNN_CONV"].flatMap(Path.init(rawValue:))
 
     /// The path a new convolution of this shape takes: ``defaultPath``, or Winograd for the 3x3
-    /// stride-1 shapes where it measured faster than the direct kernels in `fatnn bench conv`
-    /// (at least 8 input channels and an even output map: forward 1.19-1.32x on resnet20's 16- and
-    /// 32-channel maps and 1.41-1.57x on cnn-s's, 0.92x on resnet20's 7x7 maps, whose tiles
-    /// overhang; docs/BENCHMARKS.md).
+    /// stride-1 shapes where it measured faster than the direct kernels in `fatnn bench conv`:
+    /// at least 8 input channels and maps of at least 7x7 (resnet20's 28x28 to 7x7 and 32x32 to
+    /// 8x8 maps, cnn-s's: forward 1.2-1.9x, backward 1.3-1.6x; docs/BENCHMARKS.md). Smaller maps
+    /// (rows of fewer than 4 tiles, portable transforms) were not measured; 1-3 input channels
+    /// measured slower (backward 0.5-0.7x).
     static func path(kernel: Int, stride: Int, padding: Int, input: ImageShape, output: ImageShape) -> Path {
         guard forcedPath == nil, defaultPath == .direct else { return defaultPath }
-        let winograd = kernel == 3 && stride == 1 && padding == 1 && input.channels >= 8
-            && output.height % 2 == 0 && output.width % 2 == 0
+        let winograd = kernel == 3 && stride == 1 && padding == 1 && input.channels >= 8 && output.height >= 7 && output.width >= 7
         return winograd ? .winograd : .direct
     }
 }

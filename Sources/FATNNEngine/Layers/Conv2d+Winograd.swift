@@ -16,11 +16,11 @@ extension Conv2d {
     var winogradApplies: Bool { path == .winograd && kernel == 3 && stride == 1 && padding == 1 && padValue == 0 }
 
     /// Whether the weight gradient runs on Winograd too (F(3x3, 2x2), `fk_winograd_weight_grad`):
-    /// where ``winogradApplies`` and the output map is even, so that the output gradient's 2x2
-    /// blocks cover it exactly. `FATNN_WINOGRAD_WEIGHTS=direct` keeps it on the direct kernel.
-    var winogradWeightGradient: Bool {
-        winogradApplies && output.height % 2 == 0 && output.width % 2 == 0 && FloatConvolution.winogradWeightGradients
-    }
+    /// wherever ``winogradApplies``. On an odd map the last tiles' 2x2 blocks of output gradient
+    /// overhang it; they read the zeros that follow each row and channel in the wide-row buffer
+    /// (``directBackward(_:_:_:_:_:_:winograd:)``), so the overhang adds nothing.
+    /// `FATNN_WINOGRAD_WEIGHTS=direct` keeps the weight gradient on the direct kernel.
+    var winogradWeightGradient: Bool { winogradApplies && FloatConvolution.winogradWeightGradients }
 
     /// The forward's 16 transformed weight matrices, each packed for the tap kernel (rows = output
     /// channels, depth = input channels): computed once per weight values (evaluation runs the
@@ -93,6 +93,12 @@ extension Conv2d {
 /// weight gradient, the product buffer holds the transformed output gradients.
 struct WinogradRun {
     let cin: Int, cout: Int, tilesH: Int, tilesW: Int, tiles: Int, group: Int, height: Int, width: Int
+    /// Floats from one channel's transformed tiles to the next's (every slot's tiles rounded up to 8, and
+    /// 8 more where that is a multiple of 64), and from one position ξ to the next, in the inputs
+    /// and products (a channel block and one more cache line): strides that are multiples of
+    /// 4 KB would put all 16 positions' rows in the same L1 sets (32x32 maps ran at 0.84x the
+    /// direct kernels so).
+    let ld: Int, vStride: Int, mStride: Int
     private let split, v, m, t: UnsafeMutablePointer<Float>
     private let path = FloatConvolution.kernelPath
 
@@ -105,9 +111,13 @@ struct WinogradRun {
         tilesW = (output.width + 1) / 2
         tiles = tilesH * tilesW
         group = max(1, imagesPerSet)
+        let rounded = (group * tiles + 7) / 8 * 8
+        ld = rounded % 64 == 0 ? rounded + 8 : rounded
+        vStride = cin * ld + 16
+        mStride = cout * ld + 16
         split = .allocate(capacity: cin * (2 * tilesH + 2) * 2 * (tilesW + 1))
-        v = .allocate(capacity: 16 * cin * group * tiles)
-        m = .allocate(capacity: 16 * cout * group * tiles)
+        v = .allocate(capacity: 16 * vStride)
+        m = .allocate(capacity: 16 * mStride)
         t = .allocate(capacity: cout * 4 * tiles)
     }
 
@@ -117,20 +127,17 @@ struct WinogradRun {
     var outputPlane: Int { 4 * tiles }
     var outputRow: Int { 2 * tilesW }
 
-    /// Columns of one transformed channel: every slot's tiles.
-    private var columns: Int { group * tiles }
-
     /// Transforms an image into slot `i` of the set (channel `c`, row `r` at `x + c·plane + r·row`).
     func transform(_ i: Int, _ x: UnsafePointer<Float>, plane: Int, row: Int) {
         fk_winograd_split(path, x, plane, row, cin, height, width, tilesH, tilesW, split)
-        fk_winograd_input(path, split, cin, tilesH, tilesW, v + i * tiles, columns, cin * columns)
+        fk_winograd_input(path, split, cin, tilesH, tilesW, v + i * tiles, ld, vStride)
     }
 
     /// The 16 products of the set's first `count` slots with the packed weights `U`.
     func multiply(images count: Int, by U: UnsafePointer<Float>) {
-        let ld = columns, n = count * tiles, zero = [0]
+        let n = count * tiles, zero = [0]
         for xi in 0..<16 {
-            let status = fk_conv_taps(path, v + xi * cin * ld, ld, cin, zero, 1, U + xi * cout * cin, cout, m + xi * cout * ld, ld, n, 0)
+            let status = fk_conv_taps(path, v + xi * vStride, ld, cin, zero, 1, U + xi * cout * cin, cout, m + xi * mStride, ld, n, 0)
             precondition(status == 0, "CFloatKernels refused the Winograd products of \(cin) -> \(cout) channels")
         }
     }
@@ -139,16 +146,16 @@ struct WinogradRun {
     /// even map of ``cout`` channels) into slot `i` of the product buffer, which a weight-gradient
     /// run uses for these instead of products.
     func transformGradient(_ i: Int, _ dy: UnsafePointer<Float>, plane: Int, row: Int) {
-        fk_winograd_gradient(path, dy, plane, row, cout, tilesH, tilesW, m + i * tiles, columns, cout * columns)
+        fk_winograd_gradient(path, dy, plane, row, cout, tilesH, tilesW, m + i * tiles, ld, mStride)
     }
 
     /// Adds the first `count` slots' weight-gradient sums onto `sums` (`16 x cout x cin`): for each
     /// position, the transformed output gradients times the transformed inputs over the tiles,
     /// on the direct weight-gradient kernel (one tap).
     func accumulateWeightGradient(images count: Int, into sums: UnsafeMutablePointer<Float>) {
-        let ld = columns, n = count * tiles, zero = [0]
+        let n = count * tiles, zero = [0]
         for xi in 0..<16 {
-            let status = fk_conv_weight_grad(path, v + xi * cin * ld, ld, cin, zero, 1, m + xi * cout * ld, ld, cout, sums + xi * cout * cin,
+            let status = fk_conv_weight_grad(path, v + xi * vStride, ld, cin, zero, 1, m + xi * mStride, ld, cout, sums + xi * cout * cin,
                                              n, 1, 0, 0)
             precondition(status == 0, "CFloatKernels refused the Winograd weight gradient of \(cin) -> \(cout) channels")
         }
@@ -156,7 +163,7 @@ struct WinogradRun {
 
     /// Slot `i`'s tile outputs (``outputPlane``, ``outputRow``), valid until the next call.
     func outputs(_ i: Int) -> UnsafePointer<Float> {
-        fk_winograd_output(path, m + i * tiles, columns, cout * columns, cout, tilesH, tilesW, t)
+        fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, t)
         return UnsafePointer(t)
     }
 }
