@@ -53,7 +53,7 @@ public enum FloatConvolution {
     /// The path a new convolution of this shape takes: ``defaultPath``, or Winograd for the 3x3
     /// stride-1 shapes where it measured faster than the direct kernels in `fatnn bench conv`:
     /// at least 8 input channels and maps of at least 7x7 (resnet20's 28x28 to 7x7 and 32x32 to
-    /// 8x8 maps, cnn-s's: forward 1.2-1.9x, backward 1.3-1.6x; docs/BENCHMARKS.md). Smaller maps
+    /// 8x8 maps, cnn-s's: forward 1.2-1.8x, backward 1.2-1.6x; docs/BENCHMARKS.md). Smaller maps
     /// (rows of fewer than 4 tiles, portable transforms) were not measured; 1-3 input channels
     /// measured slower (backward 0.5-0.7x).
     static func path(kernel: Int, stride: Int, padding: Int, input: ImageShape, output: ImageShape) -> Path {
