@@ -105,6 +105,32 @@ import Testing
         #expect(far == 0, "\(far) of \(cout * cin * 9) weight-gradient values differ from the float64 sum")
     }
 
+    /// A whole resnet20 training step (BatchNorm-fused output gradients, 28x28 to 7x7 maps, the
+    /// weight gradients on Winograd) gives the parameter gradients of the same network with every
+    /// convolution on the direct path, to rounding; float and FATNN QAT.
+    @Test(arguments: [QuantizerKind.fp, .fatnn])
+    func trainingStepMatchesTheDirectPath(kind: QuantizerKind) {
+        guard FloatConvolution.defaultPath == .direct else { return }  // forced, or no vector path
+        let shape = ImageShape(channels: 1, height: 28, width: 28), settings = QuantizerSettings(kind: kind)
+        let nets = (0..<2).map { _ in ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 8, quantizer: settings) }
+        let convs = nets.map { $0.leafLayers.compactMap { ($0 as? Conv2d) ?? ($0 as? QuantizedConv2d)?.conv } }
+        #expect(convs[0].filter(\.winogradWeightGradient).count == (FloatConvolution.winogradWeightGradients ? 16 : 0))
+        for c in convs[1] { c.path = .direct }
+        var rng = RandomSource(seed: 12)
+        let x = Matrix(rows: 8, cols: shape.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
+        let labels = [0, 1, 2, 3, 4, 5, 6, 7]
+        for net in nets {
+            let logits = net.forward(x, training: true)
+            _ = net.backward(SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels).grad)
+        }
+        for (a, b) in zip(nets[0].parameters, nets[1].parameters) {
+            let scale = b.grad.reduce(Float(0)) { max($0, abs($1)) }
+            let far = zip(a.grad, b.grad).filter { abs($0 - $1) > 1e-3 * scale }.count
+            #expect(far == 0, "\(a.name): \(far) of \(a.grad.count) gradient values differ beyond rounding")
+            if a.name.hasSuffix(".weight") { #expect(scale > 0, "\(a.name) got no gradient") }
+        }
+    }
+
     /// Only 3x3, stride 1, padding 1 with zero padding takes the Winograd forward.
     @Test func appliesOnlyToItsShapes() {
         var rng = RandomSource(seed: 3)
