@@ -6,7 +6,7 @@ issue 3 and the engine do (28x28x1 input, no conv bias, BN eps 1e-5), runs full 
 (forward, cross-entropy, backward, SGD Nesterov 0.9 with weight decay 5e-4) on random images at
 batch B, and prints one JSON object per line with the same fields as `fatnn bench train --json`.
 
-    python3 scripts/pytorch_bench.py --model cnn-s,resnet20 --batch 128 --threads 2 [--qat]
+    python3 scripts/pytorch_bench.py --model cnn-s,resnet20 --batch 128 --threads 2 [--qat] [--profile]
     ... | python3 scripts/pytorch_bench.py --summarize    # medians of JSON lines (any framework)
 
 `--qat` wraps every conv but the first (and not the classifier) with simulated ternary
@@ -119,6 +119,8 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--qat", action="store_true")
     ap.add_argument("--memory-format", choices=["channels_last", "contiguous"], default="channels_last")
+    ap.add_argument("--profile", action="store_true",
+                    help="also print PyTorch's own time per operator over the timed training steps (stderr)")
     a = ap.parse_args()
     layout = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
     torch.set_num_threads(a.threads)
@@ -130,12 +132,19 @@ def main():
         m = m.to(memory_format=layout)
         times = []
         m.train()
-        for i in range(a.steps + 3):
-            t = time.perf_counter()
+        def step():
             opt.zero_grad(set_to_none=True)
             F.cross_entropy(m(x), y).backward()
             opt.step()
-            if i >= 3: times.append(time.perf_counter() - t)
+        for i in range(3): step()
+        prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if a.profile else None
+        if prof: prof.__enter__()
+        for i in range(a.steps):
+            t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
+        if prof:
+            prof.__exit__(None, None, None)
+            print(f"{name} ({a.memory_format}), {a.steps} training steps:", file=sys.stderr)
+            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12), file=sys.stderr)
         m.eval(); ev = []
         with torch.no_grad():
             for i in range(a.steps + 3):
