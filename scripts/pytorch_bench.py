@@ -19,7 +19,7 @@ default `contiguous` (NCHW) layout (docs/BENCHMARKS.md, 2026-12-06). A compariso
 PyTorch should use its faster layout; the records name the one used. (`torch.compile` was
 slower than eager mode here and is not offered.)
 """
-import argparse, json, sys, time
+import argparse, contextlib, json, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F
 
 
@@ -137,12 +137,11 @@ def main():
             F.cross_entropy(m(x), y).backward()
             opt.step()
         for i in range(3): step()
-        prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if a.profile else None
-        if prof: prof.__enter__()
-        for i in range(a.steps):
-            t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
-        if prof:
-            prof.__exit__(None, None, None)
+        profiling = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) if a.profile else contextlib.nullcontext()
+        with profiling as prof:
+            for i in range(a.steps):
+                t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
+        if a.profile:
             print(f"{name} ({a.memory_format}), {a.steps} training steps:", file=sys.stderr)
             print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12), file=sys.stderr)
         m.eval(); ev = []

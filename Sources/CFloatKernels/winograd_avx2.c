@@ -18,21 +18,33 @@
         if (tx_ < (tiles)) STEP((tiles) - (lanes));                    \
     } while (0)
 
+/* Tile rows a step of the transforms covers from tile row ty: two for rows of exactly 4 tiles
+ * (one register holds both), else one. */
+static inline long tile_rows_at(long tiles_h, long tiles_w, long ty) { return tiles_w == 4 && ty + 1 < tiles_h ? 2 : 1; }
+
+/* 16 (or 8) consecutive floats into their even and odd ones, in order. */
+AVX2 static inline void split8(const float *p, __m256 *even, __m256 *odd) {
+    const __m256 x = _mm256_loadu_ps(p), y = _mm256_loadu_ps(p + 8);
+    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0x88)), 0xD8));
+    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0xDD)), 0xD8));
+}
+AVX2 static inline void split4(const float *p, __m128 *even, __m128 *odd) {
+    const __m128 x = _mm_loadu_ps(p), y = _mm_loadu_ps(p + 4);
+    *even = _mm_shuffle_ps(x, y, 0x88);
+    *odd = _mm_shuffle_ps(x, y, 0xDD);
+}
+
 /* The split layout (winograd.c): each image row's pairs (s[2m], s[2m+1]) go to O[m] and E[m + 1],
  * deinterleaved in registers, 8 pairs (or 4) at a time, the last step overlapping. */
-#define PAIRS8(m)                                                                                                \
-    do {                                                                                                         \
-        const __m256 a = _mm256_loadu_ps(s + 2 * (m)), b = _mm256_loadu_ps(s + 2 * (m) + 8);                      \
-        const __m256 ev = _mm256_shuffle_ps(a, b, 0x88), od = _mm256_shuffle_ps(a, b, 0xDD);                      \
-        _mm256_storeu_ps(o + (m), _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xD8)));          \
-        _mm256_storeu_ps(e + (m) + 1, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), 0xD8)));      \
+#define PAIRS(V, SPLIT, STORE, m)                   \
+    do {                                            \
+        V ev, od;                                   \
+        SPLIT(s + 2 * (m), &ev, &od);               \
+        STORE(o + (m), ev);                         \
+        STORE(e + (m) + 1, od);                     \
     } while (0)
-#define PAIRS4(m)                                                                                                \
-    do {                                                                                                         \
-        const __m128 a = _mm_loadu_ps(s + 2 * (m)), b = _mm_loadu_ps(s + 2 * (m) + 4);                            \
-        _mm_storeu_ps(o + (m), _mm_shuffle_ps(a, b, 0x88));                                                      \
-        _mm_storeu_ps(e + (m) + 1, _mm_shuffle_ps(a, b, 0xDD));                                                  \
-    } while (0)
+#define PAIRS8(m) PAIRS(__m256, split8, _mm256_storeu_ps, m)
+#define PAIRS4(m) PAIRS(__m128, split4, _mm_storeu_ps, m)
 
 AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                 long tiles_w, float *p) {
@@ -88,13 +100,14 @@ AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, lo
 
 AVX2 void fk_winograd_input_avx2(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride) {
     if (tiles_w < 4) { fk_winograd_input_portable(p, channels, tiles_h, tiles_w, v, ldv, xi_stride); return; }
-    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half, pair = tiles_w == 4;
+    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
     for (long c = 0; c < channels; c++)
-        for (long ty = 0; ty < tiles_h; ty += pair && ty + 1 < tiles_h ? 2 : 1) {
+        for (long ty = 0, k; ty < tiles_h; ty += k) {
             const float *base = p + (c * rows + 2 * ty) * row;
             float *out = v + c * ldv + ty * tiles_w;
+            k = tile_rows_at(tiles_h, tiles_w, ty);
             if (tiles_w >= 8) TILE_ROW(tiles_w, 8, IN8);
-            else if (pair && ty + 1 < tiles_h) IN_PAIR(0);
+            else if (k == 2) IN_PAIR(0);
             else TILE_ROW(tiles_w, 4, IN4);
         }
 }
@@ -115,22 +128,18 @@ AVX2 void fk_winograd_input_avx2(const float *p, long channels, long tiles_h, lo
         }                                                                                                  \
     } while (0)
 
-/* Stores a0 b0 a1 b1 ... (16 or 8 floats). */
-AVX2 static inline void pairs8(float *d, __m256 a, __m256 b) {
-    const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
-    _mm256_storeu_ps(d, _mm256_permute2f128_ps(lo, hi, 0x20));
-    _mm256_storeu_ps(d + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-}
-AVX2 static inline void pairs4(float *d, __m128 a, __m128 b) {
-    _mm_storeu_ps(d, _mm_unpacklo_ps(a, b));
-    _mm_storeu_ps(d + 4, _mm_unpackhi_ps(a, b));
-}
-
-/* Rows of 4 tiles, two tile rows per register: the low half's pairs to d, the high half's to d2. */
+/* Stores a0 b0 a1 b1 a2 b2 a3 b3 at d and a4 b4 ... a7 b7 at d2: for rows of 4 tiles two tile rows
+ * per register (the low half's pairs to one output row, the high half's to another). */
 AVX2 static inline void pairs_two_rows(float *d, float *d2, __m256 a, __m256 b) {
     const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
     _mm256_storeu_ps(d, _mm256_permute2f128_ps(lo, hi, 0x20));
     _mm256_storeu_ps(d2, _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+/* Stores a0 b0 a1 b1 ... (16 or 8 floats). */
+AVX2 static inline void pairs8(float *d, __m256 a, __m256 b) { pairs_two_rows(d, d + 8, a, b); }
+AVX2 static inline void pairs4(float *d, __m128 a, __m128 b) {
+    _mm_storeu_ps(d, _mm_unpacklo_ps(a, b));
+    _mm_storeu_ps(d + 4, _mm_unpackhi_ps(a, b));
 }
 
 #define OUT8(tx) OUTPUT_STEP(__m256, _mm256_loadu_ps, _mm256_add_ps, _mm256_sub_ps, pairs8, tx)
@@ -140,13 +149,14 @@ AVX2 static inline void pairs_two_rows(float *d, float *d2, __m256 a, __m256 b) 
 
 AVX2 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
     if (tiles_w < 4) { fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t); return; }
-    const long row = 2 * tiles_w, pair = tiles_w == 4;
+    const long row = 2 * tiles_w;
     for (long o = 0; o < channels; o++)
-        for (long ty = 0; ty < tiles_h; ty += pair && ty + 1 < tiles_h ? 2 : 1) {
+        for (long ty = 0, k; ty < tiles_h; ty += k) {
             const float *in = m + o * ldm + ty * tiles_w;
             float *t0 = t + (o * 2 * tiles_h + 2 * ty) * row;
+            k = tile_rows_at(tiles_h, tiles_w, ty);
             if (tiles_w >= 8) TILE_ROW(tiles_w, 8, OUT8);
-            else if (pair && ty + 1 < tiles_h) OUT_PAIR(0);
+            else if (k == 2) OUT_PAIR(0);
             else TILE_ROW(tiles_w, 4, OUT4);
         }
 }
@@ -162,18 +172,6 @@ AVX2 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long
                          u, ADD(u, v), SUB(u, v), v, cc, ADD(cc, d), SUB(cc, d), d};                        \
         for (int xi = 0; xi < 16; xi++) STORE(out + xi * xi_stride + (tx), q[xi]);                         \
     } while (0)
-
-/* 16 (or 8) consecutive floats into their even and odd ones, in order. */
-AVX2 static inline void split8(const float *p, __m256 *even, __m256 *odd) {
-    const __m256 x = _mm256_loadu_ps(p), y = _mm256_loadu_ps(p + 8);
-    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0x88)), 0xD8));
-    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0xDD)), 0xD8));
-}
-AVX2 static inline void split4(const float *p, __m128 *even, __m128 *odd) {
-    const __m128 x = _mm_loadu_ps(p), y = _mm_loadu_ps(p + 4);
-    *even = _mm_shuffle_ps(x, y, 0x88);
-    *odd = _mm_shuffle_ps(x, y, 0xDD);
-}
 
 /* Rows of 4 tiles, two tile rows per register: 8 floats of a row (low half) and of the row `next`
  * floats on (high half). */
@@ -191,13 +189,13 @@ AVX2 static inline void split_two_rows(const float *p, long next, __m256 *even, 
 AVX2 void fk_winograd_gradient_avx2(const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
                                    long ldw, long xi_stride) {
     if (tiles_w < 4) { fk_winograd_gradient_portable(dy, plane, row_stride, channels, tiles_h, tiles_w, w, ldw, xi_stride); return; }
-    const long pair = tiles_w == 4;
     for (long c = 0; c < channels; c++)
-        for (long ty = 0; ty < tiles_h; ty += pair && ty + 1 < tiles_h ? 2 : 1) {
+        for (long ty = 0, k; ty < tiles_h; ty += k) {
             const float *r0 = dy + c * plane + 2 * ty * row_stride, *r1 = r0 + row_stride;
             float *out = w + c * ldw + ty * tiles_w;
+            k = tile_rows_at(tiles_h, tiles_w, ty);
             if (tiles_w >= 8) TILE_ROW(tiles_w, 8, GRAD8);
-            else if (pair && ty + 1 < tiles_h) GRAD_PAIR(0);
+            else if (k == 2) GRAD_PAIR(0);
             else TILE_ROW(tiles_w, 4, GRAD4);
         }
 }

@@ -20,7 +20,7 @@ public enum FloatConvolution {
         case openblas
         /// The direct C kernels (`CFloatKernels`), on the CPU's best kernel path.
         case direct
-        /// The direct kernels, with Winograd F(2x2, 3x3) for the forward and input-gradient
+        /// The direct kernels, with Winograd for the forward, input-gradient and weight-gradient
         /// products of 3x3 stride-1 convolutions with padding 1 (`Conv2d+Winograd.swift`).
         case winograd
     }
@@ -167,24 +167,17 @@ extension Conv2d {
         let n = wide.wideCount, margin = gather ? offsets[taps - 1] : 0, channelStride = n + margin
         // Small maps sum the weight gradient of `group` images per register block.
         let group = Self.weightGradientGroup(positions: n), paddedSize = wide.paddedCount, gradSize = margin + cout * channelStride
-        let padded = UnsafeMutablePointer<Float>.allocate(capacity: group * paddedSize)
+        // The weight gradient on Winograd (which reads the image itself), or on the direct kernel
+        // from a padded copy of each image.
+        var weights = winogradWeightGradient ? WinogradWeightGradient(input: input, output: output) : nil
+        let paddedCount = weights == nil ? group * paddedSize : 0
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
+        padded.initialize(repeating: padValue, count: paddedCount)
         let gradPadded = winograd ? nil : wide.allocatePadded()  // the direct input gradient's buffer
-        padded.initialize(repeating: padValue, count: group * paddedSize)
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
         buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
         let run = winograd ? WinogradRun(input: output, output: input, imagesPerSet: Self.winogradImagesPerSet(input)) : nil
-        // Winograd weight gradients: inputs and output gradients transformed into `weightRun`'s
-        // slots, their products summed per position in `sums` over the chunk, back to 3x3 at the end.
-        let weightRun = winogradWeightGradient ? WinogradRun(input: input, output: output, imagesPerSet: Self.winogradImagesPerSet(output)) : nil
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: weightRun == nil ? 0 : 16 * cout * cin)
-        sums.initialize(repeating: 0, count: weightRun == nil ? 0 : 16 * cout * cin)
-        defer { padded.deallocate(); gradPadded?.deallocate(); buffer.deallocate(); run?.deallocate(); weightRun?.deallocate(); sums.deallocate() }
-        var weightPending = 0
-        func flushWeights() {
-            guard let weightRun, weightPending > 0 else { return }
-            weightRun.accumulateWeightGradient(images: weightPending, into: sums)
-            weightPending = 0
-        }
+        defer { padded.deallocate(); gradPadded?.deallocate(); buffer.deallocate(); run?.deallocate(); weights?.deallocate() }
         // Winograd input gradients: images transformed into the run's slots, multiplied per full set.
         var pending = 0, pendingStart = images.lowerBound
         func flush() {
@@ -200,16 +193,14 @@ extension Conv2d {
             for i in 0..<count {
                 let x = X + (start + i) * input.count, dyw = buffer + i * gradSize + margin
                 gradient.write(image: start + i, into: dyw, channelStride: channelStride, rowStride: wide.paddedWidth)
-                guard let weightRun else {
+                if weights == nil {
                     wide.pad(x, into: padded + i * paddedSize)
-                    continue
+                } else {
+                    weights?.add(x, plane: input.plane, row: input.width, gradient: dyw, gradientPlane: channelStride,
+                                 gradientRow: wide.paddedWidth)
                 }
-                weightRun.transform(weightPending, x, plane: input.plane, row: input.width)
-                weightRun.transformGradient(weightPending, dyw, plane: channelStride, row: wide.paddedWidth)
-                weightPending += 1
-                if weightPending == weightRun.group { flushWeights() }
             }
-            if weightRun == nil {
+            if weights == nil {
                 check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, buffer + margin, channelStride, cout, dw, n,
                                           count, paddedSize, gradSize))
             }
@@ -237,10 +228,7 @@ extension Conv2d {
             }
         }
         flush()
-        if weightRun != nil {
-            flushWeights()
-            fk_winograd_weight_grad(sums, cout, cin, dw)
-        }
+        weights?.finish(into: dw)
     }
 
     /// Images whose weight gradients one kernel call sums: enough for ~256 positions per register

@@ -6,12 +6,13 @@ import CFloatKernels
 /// 16 transformed positions are 16 matrix products over the channels (the direct tap kernel with
 /// one tap), and the output transform sums them back. The forward runs so, and so does the input
 /// gradient, a 3x3 stride-1 convolution of the output gradient with the rotated, transposed
-/// weights. The sums differ from the direct path's by rounding (float training is not bit-exact
-/// across paths). A quantized convolution's forward never uses it (``Conv2d/exactForward``), nor
-/// does packed inference; its input gradient does.
+/// weights; the weight gradient runs on the transpose, F(3x3, 2x2) (``WinogradWeightGradient``).
+/// The sums differ from the direct path's by rounding (float training is not bit-exact across
+/// paths). A quantized convolution's forward never uses it (``Conv2d/exactForward``), nor does
+/// packed inference; its gradients do.
 extension Conv2d {
     /// Whether ``FloatConvolution/Path/winograd`` computes this convolution's forward and input
-    /// gradient: 3x3, stride 1, padding 1, zero padding (a binary conv pads its codes with +1). New
+    /// gradient (and, with ``winogradWeightGradient``, its weight gradient): 3x3, stride 1, padding 1, zero padding (a binary conv pads its codes with +1). New
     /// convolutions take it only where it is faster (``FloatConvolution/path(kernel:stride:padding:input:output:)``).
     var winogradApplies: Bool { path == .winograd && kernel == 3 && stride == 1 && padding == 1 && padValue == 0 }
 
@@ -96,7 +97,7 @@ struct WinogradRun {
     /// Floats from one channel's transformed tiles to the next's (every slot's tiles rounded up to 8, and
     /// 8 more where that is a multiple of 64), and from one position ξ to the next, in the inputs
     /// and products (a channel block and one more cache line): strides that are multiples of
-    /// 4 KB would put all 16 positions' rows in the same L1 sets (32x32 maps ran at 0.84x the
+    /// 4 KB would put all 16 positions' rows in the same L1 sets (32x32 maps ran at 0.76x the
     /// direct kernels so).
     let ld: Int, vStride: Int, mStride: Int
     private let split, v, m, t: UnsafeMutablePointer<Float>
@@ -142,9 +143,9 @@ struct WinogradRun {
         }
     }
 
-    /// The weight gradient's transform of an output gradient (CHW, `plane` and `row` apart, an
-    /// even map of ``cout`` channels) into slot `i` of the product buffer, which a weight-gradient
-    /// run uses for these instead of products.
+    /// The weight gradient's transform of an output gradient (CHW, `plane` and `row` apart,
+    /// ``cout`` channels; on an odd map the row and column past it must read as zeros) into slot
+    /// `i` of the product buffer, which a weight-gradient run uses for these instead of products.
     func transformGradient(_ i: Int, _ dy: UnsafePointer<Float>, plane: Int, row: Int) {
         fk_winograd_gradient(path, dy, plane, row, cout, tilesH, tilesW, m + i * tiles, ld, mStride)
     }
@@ -165,5 +166,44 @@ struct WinogradRun {
     func outputs(_ i: Int) -> UnsafePointer<Float> {
         fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, t)
         return UnsafePointer(t)
+    }
+}
+
+/// One chunk's Winograd weight gradient (F(3x3, 2x2)): each image's input and output gradient go
+/// into the slots of a run, every full set's products are summed per position ξ (`16 x cout x
+/// cin`), and ``finish(into:)`` takes the sums back to 3x3 once.
+struct WinogradWeightGradient {
+    private let run: WinogradRun
+    private let sums: UnsafeMutablePointer<Float>
+    private var pending = 0
+
+    init(input: ImageShape, output: ImageShape) {
+        run = WinogradRun(input: input, output: output, imagesPerSet: Conv2d.winogradImagesPerSet(output))
+        sums = .allocate(capacity: 16 * output.channels * input.channels)
+        sums.initialize(repeating: 0, count: 16 * output.channels * input.channels)
+    }
+
+    func deallocate() { run.deallocate(); sums.deallocate() }
+
+    /// Adds one image: its input `x` (rows `row` apart, channels `plane` apart) and its output
+    /// gradient `dy` (the same, with zeros past an odd map: the wide-row buffer).
+    mutating func add(_ x: UnsafePointer<Float>, plane: Int, row: Int, gradient dy: UnsafePointer<Float>, gradientPlane: Int,
+                      gradientRow: Int) {
+        run.transform(pending, x, plane: plane, row: row)
+        run.transformGradient(pending, dy, plane: gradientPlane, row: gradientRow)
+        pending += 1
+        if pending == run.group { flush() }
+    }
+
+    /// Adds the chunk's weight gradient onto `dw` (tap layout, `fk_winograd_weight_grad`).
+    mutating func finish(into dw: UnsafeMutablePointer<Float>) {
+        flush()
+        fk_winograd_weight_grad(sums, run.cout, run.cin, dw)
+    }
+
+    private mutating func flush() {
+        guard pending > 0 else { return }
+        run.accumulateWeightGradient(images: pending, into: sums)
+        pending = 0
     }
 }
