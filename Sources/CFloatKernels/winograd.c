@@ -57,12 +57,12 @@ void fk_winograd_input_portable(const float *p, long channels, long tiles_h, lon
         }
 }
 
-void fk_winograd_output_portable(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
-    const long row = 2 * tiles_w;
+void fk_winograd_output_portable(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
+                                 long plane, long row) {
     for (long o = 0; o < channels; o++)
         for (long ty = 0; ty < tiles_h; ty++) {
             const float *in = m + o * ldm + ty * tiles_w;
-            float *t0 = t + (o * 2 * tiles_h + 2 * ty) * row;
+            float *t0 = t + o * plane + 2 * ty * row;
             for (long tx = 0; tx < tiles_w; tx++) {
                 float s[2][4];
                 for (int j = 0; j < 4; j++) {  /* A^T m */
@@ -161,11 +161,24 @@ void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h
     fk_winograd_input_portable(p, channels, tiles_h, tiles_w, v, ldv, xi_stride);
 }
 
-void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
+void fk_winograd_image(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                       long tiles_w, float *scratch, float *v, long ldv, long xi_stride) {
 #if defined(__x86_64__)
-    if (use_avx2(path)) { fk_winograd_output_avx2(m, ldm, xi_stride, channels, tiles_h, tiles_w, t); return; }
+    if (use_avx2(path) && tiles_w >= 4) {
+        fk_winograd_image_avx2(x, plane, row_stride, channels, height, width, tiles_h, tiles_w, v, ldv, xi_stride);
+        return;
+    }
 #endif
-    fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t);
+    fk_winograd_split(path, x, plane, row_stride, channels, height, width, tiles_h, tiles_w, scratch);
+    fk_winograd_input(path, scratch, channels, tiles_h, tiles_w, v, ldv, xi_stride);
+}
+
+void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
+                        long plane, long row) {
+#if defined(__x86_64__)
+    if (use_avx2(path)) { fk_winograd_output_avx2(m, ldm, xi_stride, channels, tiles_h, tiles_w, t, plane, row); return; }
+#endif
+    fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t, plane, row);
 }
 
 void fk_winograd_gradient(fk_path path, const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,

@@ -147,13 +147,13 @@ AVX2 static inline void pairs4(float *d, __m128 a, __m128 b) {
 #define PAIRS_ROW_PAIR(d, a, b) pairs_two_rows((d), (d) + 2 * row, (a), (b))
 #define OUT_PAIR(tx) OUTPUT_STEP(__m256, _mm256_loadu_ps, _mm256_add_ps, _mm256_sub_ps, PAIRS_ROW_PAIR, tx)
 
-AVX2 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t) {
-    if (tiles_w < 4) { fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t); return; }
-    const long row = 2 * tiles_w;
+AVX2 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
+                             long plane, long row) {
+    if (tiles_w < 4) { fk_winograd_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t, plane, row); return; }
     for (long o = 0; o < channels; o++)
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             const float *in = m + o * ldm + ty * tiles_w;
-            float *t0 = t + (o * 2 * tiles_h + 2 * ty) * row;
+            float *t0 = t + o * plane + 2 * ty * row;
             k = tile_rows_at(tiles_h, tiles_w, ty);
             if (tiles_w >= 8) TILE_ROW(tiles_w, 8, OUT8);
             else if (k == 2) OUT_PAIR(0);

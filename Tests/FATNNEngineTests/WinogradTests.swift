@@ -171,7 +171,8 @@ import Testing
 
 /// The transforms' AVX2 versions give the portable versions' bits, on every row length (overlapping
 /// last registers, rows of fewer than 4 tiles, rows of 4 tiles two at a time with an odd one left)
-/// and odd and even maps.
+/// and odd and even maps; the image transform (no split layout on AVX2) gives the split and input
+/// transforms' bits, reading nothing from the gaps between rows and channels.
 @Suite struct WinogradTransformTests {
     @Test(arguments: Array(1...21))
     func transformsMatchThePortablePath(width: Int) {
@@ -182,19 +183,25 @@ import Testing
     private func transformsMatch(width: Int, height: Int) {
         var rng = RandomSource(seed: UInt64(width * 10 + height))
         let channels = 3, th = (height + 1) / 2, tw = (width + 1) / 2, tiles = th * tw
-        let x = (0..<(channels * height * width)).map { _ in rng.nextGaussian() }
+        // Rows and channels with gaps of garbage, as in the wide-row buffer: the transforms read only the image.
+        let row = width + 2, plane = height * row + 3
+        let x = (0..<(channels * plane)).map { _ in rng.nextGaussian() + 1000 }
+        func value(_ c: Int, _ y: Int, _ col: Int) -> Float { x[c * plane + y * row + col] }
         let splitCount = channels * (2 * th + 2) * 2 * (tw + 1)
-        func run(_ path: fk_path) -> (split: [Float], v: [Float], t: [Float]) {
-            var split = [Float](repeating: .nan, count: splitCount)
-            var v = [Float](repeating: .nan, count: 16 * channels * tiles), t = [Float](repeating: .nan, count: channels * 4 * tiles)
-            fk_winograd_split(path, x, height * width, width, channels, height, width, th, tw, &split)
+        func run(_ path: fk_path) -> (split: [Float], v: [Float], image: [Float], t: [Float]) {
+            var split = [Float](repeating: .nan, count: splitCount), scratch = split
+            var v = [Float](repeating: .nan, count: 16 * channels * tiles), image = v
+            var t = [Float](repeating: .nan, count: channels * 4 * tiles)
+            fk_winograd_split(path, x, plane, row, channels, height, width, th, tw, &split)
             fk_winograd_input(path, split, channels, th, tw, &v, tiles, channels * tiles)
-            fk_winograd_output(path, v, tiles, channels * tiles, channels, th, tw, &t)  // v as products: any numbers do
-            return (split, v, t)
+            fk_winograd_image(path, x, plane, row, channels, height, width, th, tw, &scratch, &image, tiles, channels * tiles)
+            fk_winograd_output(path, v, tiles, channels * tiles, channels, th, tw, &t, 4 * tiles, 2 * tw)  // v as products: any numbers do
+            return (split, v, image, t)
         }
         let a = run(FK_SCALAR), b = run(FK_AVX2)
-        for (name, p, q) in [("split", a.split, b.split), ("input", a.v, b.v), ("output", a.t, b.t)] {
-            #expect(!p.contains { $0.isNaN }, "\(name): every value written")
+        for (name, p, q) in [("split", a.split, b.split), ("input", a.v, b.v), ("image", a.v, b.image), ("image, portable", a.v, a.image),
+                             ("output", a.t, b.t)] {
+            #expect(!p.contains { $0.isNaN } && !q.contains { $0.isNaN }, "\(name): every value written")
             #expect(p.map(\.bitPattern) == q.map(\.bitPattern), "\(name), \(height)x\(width)")
         }
         // The split layout against its definition: E[m] = padded column 2m, O[m] = 2m + 1.
@@ -202,9 +209,29 @@ import Testing
             for r in 0..<(2 * th + 2) {
                 for j in 0..<(2 * (tw + 1)) {
                     let y = r - 1, col = j - 1
-                    let want: Float = y >= 0 && y < height && col >= 0 && col < width ? x[(c * height + y) * width + col] : 0
+                    let want: Float = y >= 0 && y < height && col >= 0 && col < width ? value(c, y, col) : 0
                     let at = (c * (2 * th + 2) + r) * 2 * (tw + 1) + (j % 2 == 0 ? j / 2 : tw + 1 + j / 2)
                     #expect(a.split[at] == want, "split c\(c) r\(r) column \(j)")
+                }
+            }
+        }
+    }
+
+    /// An even map's output transform into a destination with its own strides writes the tile
+    /// buffer's values there and nothing in the gaps.
+    @Test func outputGoesStraightIntoPlace() {
+        var rng = RandomSource(seed: 9)
+        let channels = 3, th = 4, tw = 7, tiles = th * tw, row = 2 * tw + 1, plane = 2 * th * row + 2
+        let m = (0..<(16 * channels * tiles)).map { _ in rng.nextGaussian() }
+        for path in [FK_SCALAR, FK_AVX2] where fk_path_supported(path) == 1 {
+            var t = [Float](repeating: .nan, count: channels * 4 * tiles), y = [Float](repeating: .nan, count: channels * plane)
+            fk_winograd_output(path, m, tiles, channels * tiles, channels, th, tw, &t, 4 * tiles, 2 * tw)
+            fk_winograd_output(path, m, tiles, channels * tiles, channels, th, tw, &y, plane, row)
+            for c in 0..<channels {
+                for r in 0..<(2 * th) {
+                    let placed = (0..<(2 * tw)).map { y[c * plane + r * row + $0].bitPattern }
+                    #expect(placed == (0..<(2 * tw)).map { t[(c * 2 * th + r) * 2 * tw + $0].bitPattern })
+                    #expect(y[c * plane + r * row + 2 * tw].isNaN, "gap after row \(r)")
                 }
             }
         }

@@ -97,10 +97,18 @@ void fk_winograd_split(fk_path path, const float *x, long plane, long row_stride
 /** The input transform of every tile: v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ]. */
 void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride);
 
-/** The output transform: t[(o·2·tiles_h + r)·2·tiles_w + x] (channels x 2·tiles_h x 2·tiles_w,
- *  the tiles' outputs, past the image for odd sizes) from the products
- *  m[ξ·xi_stride + o·ldm + ty·tiles_w + tx], A^T m A per tile. */
-void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t);
+/** fk_winograd_split then fk_winograd_input, without the split layout where the path can (the AVX2
+ *  transform reads the image's rows in place for rows of 4 or more tiles; `scratch`, the split
+ *  layout's size, is used otherwise). The same bits on every path as the two calls. */
+void fk_winograd_image(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                       long tiles_w, float *scratch, float *v, long ldv, long xi_stride);
+
+/** The output transform: t[o·plane + r·row + x] for r < 2·tiles_h, x < 2·tiles_w (the tiles'
+ *  outputs, one row and column past the image for odd sizes) from the products
+ *  m[ξ·xi_stride + o·ldm + ty·tiles_w + tx], A^T m A per tile. An even map's outputs can so go
+ *  straight into place (plane = height·width, row = width). */
+void fk_winograd_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
+                        long plane, long row);
 
 /** The output gradient's transform for the weight gradient: w[ξ·xi_stride + c·ldw + ty·tiles_w + tx]
  *  = ±(A dY A^T)[ξ] for the 2x2 block of rows 2ty, 2ty+1 and columns 2tx, 2tx+1 (row y of channel

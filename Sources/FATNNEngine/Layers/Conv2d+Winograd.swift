@@ -65,15 +65,11 @@ extension Conv2d {
                          _ Y: UnsafeMutablePointer<Float>, _ epilogue: Epilogue?) {
         let run = WinogradRun(input: input, output: output, imagesPerSet: Self.winogradImagesPerSet(output))
         defer { run.deallocate() }
-        let (oh, ow) = (output.height, output.width)
         for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: run.group) {
             let count = min(run.group, images.upperBound - start)
             for i in 0..<count { run.transform(i, X + (start + i) * input.count, plane: input.plane, row: input.width) }
             run.multiply(images: count, by: U)
-            for i in 0..<count {
-                Epilogue.write(epilogue, run.outputs(i), plane: run.outputPlane, row: run.outputRow, into: Y + (start + i) * output.count,
-                               plane: oh * ow, row: ow, channels: output.channels, rows: oh, width: ow)
-            }
+            for i in 0..<count { run.writeOutputs(i, epilogue, into: Y + (start + i) * output.count, output) }
         }
     }
 
@@ -81,15 +77,12 @@ extension Conv2d {
     /// `0..<count`), into `dx` (CHW, consecutive images); `U` is ``winogradBackwardWeights()``.
     func winogradInputGradients(_ count: Int, _ U: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, run: WinogradRun) {
         run.multiply(images: count, by: U)
-        for i in 0..<count {
-            Epilogue.write(nil, run.outputs(i), plane: run.outputPlane, row: run.outputRow, into: dx + i * input.count, plane: input.plane,
-                           row: input.width, channels: input.channels, rows: input.height, width: input.width)
-        }
+        for i in 0..<count { run.writeOutputs(i, nil, into: dx + i * input.count, input) }
     }
 }
 
-/// The buffers of Winograd products over a set of images of one shape: the split image, the
-/// transformed inputs (`16 x channels x tiles`), the products and one image's tile outputs.
+/// The buffers of Winograd products over a set of images of one shape: the split image (where the
+/// path transforms through it: ``fk_winograd_image``), the transformed inputs (`16 x channels x tiles`), the products and one image's tile outputs.
 /// For the input gradient, `input` and `output` are the convolution's output and input; for the
 /// weight gradient, the product buffer holds the transformed output gradients.
 struct WinogradRun {
@@ -130,8 +123,7 @@ struct WinogradRun {
 
     /// Transforms an image into slot `i` of the set (channel `c`, row `r` at `x + c·plane + r·row`).
     func transform(_ i: Int, _ x: UnsafePointer<Float>, plane: Int, row: Int) {
-        fk_winograd_split(path, x, plane, row, cin, height, width, tilesH, tilesW, split)
-        fk_winograd_input(path, split, cin, tilesH, tilesW, v + i * tiles, ld, vStride)
+        fk_winograd_image(path, x, plane, row, cin, height, width, tilesH, tilesW, split, v + i * tiles, ld, vStride)
     }
 
     /// The 16 products of the set's first `count` slots with the packed weights `U`.
@@ -162,10 +154,17 @@ struct WinogradRun {
         }
     }
 
-    /// Slot `i`'s tile outputs (``outputPlane``, ``outputRow``), valid until the next call.
-    func outputs(_ i: Int) -> UnsafePointer<Float> {
-        fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, t)
-        return UnsafePointer(t)
+    /// Slot `i`'s outputs into `y` (CHW of `shape`, ``cout`` channels), through `epilogue` if any. An
+    /// even map without one takes the output transform's stores in place; otherwise the tiles'
+    /// outputs (``outputPlane``, ``outputRow``: past the image on an odd map) go to a buffer first.
+    func writeOutputs(_ i: Int, _ epilogue: Conv2d.Epilogue?, into y: UnsafeMutablePointer<Float>, _ shape: ImageShape) {
+        if epilogue == nil && shape.height == 2 * tilesH && shape.width == 2 * tilesW {
+            fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, y, shape.plane, shape.width)
+            return
+        }
+        fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, t, outputPlane, outputRow)
+        Conv2d.Epilogue.write(epilogue, t, plane: outputPlane, row: outputRow, into: y, plane: shape.plane, row: shape.width,
+                              channels: cout, rows: shape.height, width: shape.width)
     }
 }
 
