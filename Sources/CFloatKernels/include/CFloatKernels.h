@@ -58,6 +58,14 @@ int fk_conv_taps(fk_path path, const float *x, long ldx, long depth, const long 
 int fk_conv_weight_grad(fk_path path, const float *x, long ldx, long depth, const long *off, long taps,
                         const float *dy, long ldy, long rows, float *dw, long n, long images, long ximage, long dyimage);
 
+/** BatchNorm's reductions over a run of `count` floats (reductions.c: a fixed order of additions,
+ *  the same bits on every CPU): Σ x; Σ (x - mean)²; and Σ g' and Σ g'·((x - center)·scale) where
+ *  g' is g, or 0 where mask (a fused ReLU's output; NULL for none) is not positive. */
+float fk_sum(const float *x, long count);
+float fk_sum_squared_deviations(const float *x, long count, float mean);
+void fk_sum_and_dot(const float *g, const float *x, long count, float center, float scale, const float *mask, float *sum,
+                    float *dot);
+
 /** Copies `planes` x `rows` rows of `width` floats: row r of plane c from src + c*src_plane +
  *  r*src_row to dst + c*dst_plane + r*dst_row. The rows must not overlap. */
 void fk_copy_rows(const float *src, long src_plane, long src_row, float *dst, long dst_plane, long dst_row,
