@@ -6,17 +6,7 @@
  * portable loops. Additions and subtractions in the portable order: same bits. */
 #if defined(__x86_64__)
 #include "winograd_internal.h"
-#include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2")))
-
-/* Runs STEP(tx) over a row of `tiles` tiles `lanes` at a time, the last step overlapping. */
-#define TILE_ROW(tiles, lanes, STEP)                                   \
-    do {                                                               \
-        long tx_ = 0;                                                  \
-        for (; tx_ + (lanes) <= (tiles); tx_ += (lanes)) STEP(tx_);    \
-        if (tx_ < (tiles)) STEP((tiles) - (lanes));                    \
-    } while (0)
+#include "winograd_avx2.h"
 
 /* Tile rows a step of the transforms covers from tile row ty: two for rows of exactly 4 tiles
  * (one register holds both), else one. */

@@ -134,8 +134,40 @@ void fk_winograd_gradient(fk_path path, const float *dy, long plane, long row_st
  *  adds G^T m G (3x3, signs restored) onto dw[(t·cout + o)·cin + c], t = 3·ky + kx (the tap layout). */
 void fk_winograd_weight_grad(const float *m, long cout, long cin, float *dw);
 
-/* FK_AVX2 and FK_AVX512 run the Winograd transforms' AVX2 versions, which give the portable
- * versions' bits (the products on fk_conv_taps do not: they differ by path as always). */
+/* Winograd F(4x4, 3x3) (winograd4.c): tiles of 4x4 outputs from 6x6 patches, 36 positions ξ;
+ * tiles_h = ceil(height/4). The same calls as F(2x2, 3x3)'s with 36 positions for 16. */
+
+/** u[(ξ·cout + o)·cin + c] = (G g G^T)[ξ], ξ < 36, g as in fk_winograd_weights. */
+void fk_winograd4_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u);
+
+/** The input transform of every tile, v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ], of
+ *  an image (row y of channel c at x + c*plane + y*row_stride), through `scratch` of
+ *  fk_winograd4_scratch floats: the split layout on the portable path, one zero-padded channel
+ *  plane at a time on AVX2 (rows of 4 or more tiles). */
+/** The floats fk_winograd4_image's scratch must hold. */
+long fk_winograd4_scratch(long channels, long tiles_h, long tiles_w);
+
+void fk_winograd4_image(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                        long tiles_w, float *scratch, float *v, long ldv, long xi_stride);
+
+/** The output transform: t[o·plane + r·row + x] for r < height, x < width (at most 4·tiles_h and
+ *  4·tiles_w; nothing else is written) from the products m[ξ·xi_stride + o·ldm + ty·tiles_w + tx]:
+ *  a map's outputs go straight into place. */
+void fk_winograd4_output(fk_path path, const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
+                         long plane, long row, long height, long width);
+
+/** The weight gradient's transform of the output gradient (F(3x3, 4x4)): w[ξ·xi_stride + c·ldw +
+ *  ty·tiles_w + tx] = (A dY A^T)[ξ] for the 4x4 block at rows 4ty.., columns 4tx.. (row y of
+ *  channel c at dy + c*plane + y*row_stride; zeros past height x width). */
+void fk_winograd4_gradient(fk_path path, const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                           long tiles_w, float *w, long ldw, long xi_stride);
+
+/** Adds G^T m G (3x3) onto dw[(t·cout + o)·cin + c] from the 36 sums m[(ξ·cout + o)·cin + c] of
+ *  fk_winograd4_gradient's position ξ of channel o times fk_winograd4_image's of channel c. */
+void fk_winograd4_weight_grad(const float *m, long cout, long cin, float *dw);
+
+/* FK_AVX2 and FK_AVX512 run the Winograd transforms' AVX2 versions (both tile sizes), which give
+ * the portable versions' bits (the products on fk_conv_taps do not: they differ by path as always). */
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,10 @@ public enum FloatConvolution {
     /// same-binary comparisons.
     static let winogradWeightGradients = ProcessInfo.processInfo.environment["FATNN_WINOGRAD_WEIGHTS"] != "direct"
 
+    /// Whether Winograd convolutions on large maps take F(4x4, 3x3) (``Conv2d/winogradTile``);
+    /// `FATNN_WINOGRAD_TILE=2` says no, for same-binary comparisons.
+    static let winogradLargeTiles = ProcessInfo.processInfo.environment["FATNN_WINOGRAD_TILE"] != "2"
+
     private static let forcedPath: Path? = ProcessInfo.processInfo.environment["FATNN_CONV"].flatMap(Path.init(rawValue:))
 
     /// The path a new convolution of this shape takes: ``defaultPath``, or Winograd for the 3x3
@@ -169,14 +173,15 @@ extension Conv2d {
         let group = Self.weightGradientGroup(positions: n), paddedSize = wide.paddedCount, gradSize = margin + cout * channelStride
         // The weight gradient on Winograd (which reads the image itself), or on the direct kernel
         // from a padded copy of each image.
-        var weights = winogradWeightGradient ? WinogradWeightGradient(input: input, output: output) : nil
+        var weights = winogradWeightGradient ? WinogradWeightGradient(input: input, output: output, tile: winogradTile) : nil
         let paddedCount = weights == nil ? group * paddedSize : 0
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
         padded.initialize(repeating: padValue, count: paddedCount)
         let gradPadded = winograd ? nil : wide.allocatePadded()  // the direct input gradient's buffer
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
         buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
-        let run = winograd ? WinogradRun(input: output, output: input, imagesPerSet: Self.winogradImagesPerSet(input)) : nil
+        let tile = winogradTile
+        let run = winograd ? WinogradRun(input: output, output: input, tile: tile, imagesPerSet: Self.winogradImagesPerSet(input, tile: tile)) : nil
         defer { padded.deallocate(); gradPadded?.deallocate(); buffer.deallocate(); run?.deallocate(); weights?.deallocate() }
         // Winograd input gradients: images transformed into the run's slots, multiplied per full set.
         var pending = 0, pendingStart = images.lowerBound

@@ -1,12 +1,14 @@
 import CFloatKernels
 
-/// ``Conv2d``'s Winograd path for 3x3 stride-1 convolutions with padding 1: F(2x2, 3x3) (Lavin and
-/// Gray, 2016; `Sources/CFloatKernels/winograd.c`). Each 2x2 block of outputs takes 16 products
-/// per channel pair instead of 36: the input's 4x4 patches and the weights are transformed, the
-/// 16 transformed positions are 16 matrix products over the channels (the direct tap kernel with
-/// one tap), and the output transform sums them back. The forward runs so, and so does the input
-/// gradient, a 3x3 stride-1 convolution of the output gradient with the rotated, transposed
-/// weights; the weight gradient runs on the transpose, F(3x3, 2x2) (``WinogradWeightGradient``).
+/// ``Conv2d``'s Winograd path for 3x3 stride-1 convolutions with padding 1 (Lavin and Gray, 2016):
+/// F(2x2, 3x3) (`Sources/CFloatKernels/winograd.c`), where each 2x2 block of outputs takes 16
+/// products per channel pair instead of 36, or on maps of 13x13 and up F(4x4, 3x3) (`winograd4.c`),
+/// 36 products per 4x4 block instead of 144 (``winogradTile``). The input's patches and the
+/// weights are transformed, the transformed positions are matrix products over the channels (the
+/// direct tap kernel with one tap), and the output transform sums them back. The forward runs so,
+/// and so does the input gradient, a 3x3 stride-1 convolution of the output gradient with the
+/// rotated, transposed weights; the weight gradient runs on the transpose, F(3x3, 2x2)
+/// (``WinogradWeightGradient``).
 /// The sums differ from the direct path's by rounding (float training is not bit-exact across
 /// paths). A quantized convolution's forward never uses it (``Conv2d/exactForward``), nor does
 /// packed inference; its gradients do.
@@ -23,6 +25,11 @@ extension Conv2d {
     /// `FATNN_WINOGRAD_WEIGHTS=direct` keeps the weight gradient on the direct kernel.
     var winogradWeightGradient: Bool { winogradApplies && FloatConvolution.winogradWeightGradients }
 
+    /// The forward's and input gradient's tile: 4 (F(4x4, 3x3)) on maps of at least 13x13, whose
+    /// rows hold at least 4 tiles (the AVX2 transforms' register), else 2. `FATNN_WINOGRAD_TILE=2`
+    /// keeps F(2x2, 3x3) everywhere, for same-binary comparisons.
+    var winogradTile: Int { FloatConvolution.winogradLargeTiles && output.height >= 13 && output.width >= 13 ? 4 : 2 }
+
     /// The forward's 16 transformed weight matrices, each packed for the tap kernel (rows = output
     /// channels, depth = input channels): computed once per weight values (evaluation runs the
     /// network in many parts, on several threads).
@@ -30,8 +37,8 @@ extension Conv2d {
         let w = weight.value
         // Same storage, or same values: the weights have not changed since the last transform.
         if let hit = winogradCache.withLock({ $0.flatMap { $0.source == w ? $0.packed : nil } }) { return hit }
-        let packed = Self.winogradPack(w, rows: output.channels, depth: input.channels, rowStride: input.channels * 9, depthStride: 9,
-                                       rotated: false)
+        let packed = Self.winogradPack(w, tile: winogradTile, rows: output.channels, depth: input.channels, rowStride: input.channels * 9,
+                                       depthStride: 9, rotated: false)
         winogradCache.withLock { $0 = (w, packed) }
         return packed
     }
@@ -39,31 +46,43 @@ extension Conv2d {
     /// The input gradient's transformed weights: the kernels rotated by 180° with input and output
     /// channels swapped (rows = input channels, depth = output channels).
     func winogradBackwardWeights() -> [Float] {
-        Self.winogradPack(weight.value, rows: input.channels, depth: output.channels, rowStride: 9, depthStride: input.channels * 9,
-                          rotated: true)
+        Self.winogradPack(weight.value, tile: winogradTile, rows: input.channels, depth: output.channels, rowStride: 9,
+                          depthStride: input.channels * 9, rotated: true)
     }
 
-    private static func winogradPack(_ w: [Float], rows: Int, depth: Int, rowStride: Int, depthStride: Int, rotated: Bool) -> [Float] {
-        let size = rows * depth
-        var u = [Float](repeating: 0, count: 16 * size), packed = u
-        w.withUnsafeBufferPointer { fk_winograd_weights($0.baseAddress!, rows, depth, rowStride, depthStride, rotated ? 1 : 0, &u) }
+    private static func winogradPack(_ w: [Float], tile: Int, rows: Int, depth: Int, rowStride: Int, depthStride: Int,
+                                     rotated: Bool) -> [Float] {
+        let size = rows * depth, positions = (tile + 2) * (tile + 2)
+        var u = [Float](repeating: 0, count: positions * size), packed = u
+        w.withUnsafeBufferPointer {
+            if tile == 4 {
+                fk_winograd4_weights($0.baseAddress!, rows, depth, rowStride, depthStride, rotated ? 1 : 0, &u)
+            } else {
+                fk_winograd_weights($0.baseAddress!, rows, depth, rowStride, depthStride, rotated ? 1 : 0, &u)
+            }
+        }
         u.withUnsafeBufferPointer { ub in
             packed.withUnsafeMutableBufferPointer { pb in
-                for xi in 0..<16 { fk_pack_rows(ub.baseAddress! + xi * size, rows, depth, 1, 0, depth, 1, pb.baseAddress! + xi * size) }
+                for xi in 0..<positions {
+                    fk_pack_rows(ub.baseAddress! + xi * size, rows, depth, 1, 0, depth, 1, pb.baseAddress! + xi * size)
+                }
             }
         }
         return packed
     }
 
-    /// Images per set of 16 products: about 128 tiles (enough columns for the tap kernel's
-    /// blocks, few enough to stay in cache: a 512 KB L2 holds a 32-channel set's transforms).
+    /// Images per set of products: about 128 tiles (enough columns for the tap kernel's blocks,
+    /// few enough to stay in cache: a 512 KB L2 holds a 32-channel set's F(2x2, 3x3) transforms).
     /// The weight gradient's sets measured the same from 128 to 1,024 tiles on a Zen 4.
-    static func winogradImagesPerSet(_ shape: ImageShape) -> Int { max(1, 128 / ((shape.height + 1) / 2 * ((shape.width + 1) / 2))) }
+    static func winogradImagesPerSet(_ shape: ImageShape, tile: Int = 2) -> Int {
+        max(1, 128 / ((shape.height + tile - 1) / tile * ((shape.width + tile - 1) / tile)))
+    }
 
     /// Forward for one chunk of images; `U` is ``winogradWeights()``.
     func winogradForward(_ images: Range<Int>, _ X: UnsafePointer<Float>, _ U: UnsafePointer<Float>,
                          _ Y: UnsafeMutablePointer<Float>, _ epilogue: Epilogue?) {
-        let run = WinogradRun(input: input, output: output, imagesPerSet: Self.winogradImagesPerSet(output))
+        let tile = winogradTile
+        let run = WinogradRun(input: input, output: output, tile: tile, imagesPerSet: Self.winogradImagesPerSet(output, tile: tile))
         defer { run.deallocate() }
         for start in Swift.stride(from: images.lowerBound, to: images.upperBound, by: run.group) {
             let count = min(run.group, images.upperBound - start)
@@ -82,54 +101,68 @@ extension Conv2d {
 }
 
 /// The buffers of Winograd products over a set of images of one shape: the split image (where the
-/// path transforms through it: ``fk_winograd_image``), the transformed inputs (`16 x channels x tiles`), the products and one image's tile outputs.
+/// path transforms through it: ``fk_winograd_image``), the transformed inputs (`positions x
+/// channels x tiles`), the products and one image's tile outputs. `tile` is 2 (F(2x2, 3x3), 16
+/// positions) or 4 (F(4x4, 3x3), 36 positions; not for the weight gradient).
 /// For the input gradient, `input` and `output` are the convolution's output and input; for the
 /// weight gradient, the product buffer holds the transformed output gradients.
 struct WinogradRun {
-    let cin: Int, cout: Int, tilesH: Int, tilesW: Int, tiles: Int, group: Int, height: Int, width: Int
-    /// Floats from one channel's transformed tiles to the next's (every slot's tiles rounded up to 8, and
-    /// 8 more where that is a multiple of 64), and from one position ξ to the next, in the inputs
+    let cin: Int, cout: Int, tile: Int, positions: Int, tilesH: Int, tilesW: Int, tiles: Int, group: Int, height: Int, width: Int
+    /// The output map's size (the weight gradient's output-gradient transform reads zeros past it).
+    let outputHeight: Int, outputWidth: Int
+    /// Floats from one channel's transformed tiles to the next's (every slot's tiles rounded up to 8,
+    /// 8 more, which F(4x4, 3x3)'s AVX2 transforms may write past the last slot, and 8 more where
+    /// that is a multiple of 64), and from one position ξ to the next, in the inputs
     /// and products (a channel block and one more cache line): strides that are multiples of
-    /// 4 KB would put all 16 positions' rows in the same L1 sets (32x32 maps ran at 0.76x the
+    /// 4 KB would put all positions' rows in the same L1 sets (32x32 maps ran at 0.76x the
     /// direct kernels so).
     let ld: Int, vStride: Int, mStride: Int
     private let split, v, m, t: UnsafeMutablePointer<Float>
     private let path = FloatConvolution.kernelPath
 
-    init(input: ImageShape, output: ImageShape, imagesPerSet: Int) {
+    init(input: ImageShape, output: ImageShape, tile: Int = 2, imagesPerSet: Int) {
+        precondition(tile == 2 || tile == 4, "Winograd tiles are 2x2 or 4x4")
         cin = input.channels
         cout = output.channels
         height = input.height
         width = input.width
-        tilesH = (output.height + 1) / 2
-        tilesW = (output.width + 1) / 2
+        outputHeight = output.height
+        outputWidth = output.width
+        self.tile = tile
+        positions = (tile + 2) * (tile + 2)
+        tilesH = (output.height + tile - 1) / tile
+        tilesW = (output.width + tile - 1) / tile
         tiles = tilesH * tilesW
         group = max(1, imagesPerSet)
-        let rounded = (group * tiles + 7) / 8 * 8
+        let rounded = (group * tiles + 7) / 8 * 8 + 8
         ld = rounded % 64 == 0 ? rounded + 8 : rounded
         vStride = cin * ld + 16
         mStride = cout * ld + 16
-        split = .allocate(capacity: cin * (2 * tilesH + 2) * 2 * (tilesW + 1))
-        v = .allocate(capacity: 16 * vStride)
-        m = .allocate(capacity: 16 * mStride)
-        t = .allocate(capacity: cout * 4 * tiles)
+        split = .allocate(capacity: tile == 4 ? fk_winograd4_scratch(cin, tilesH, tilesW) : cin * (2 * tilesH + 2) * 2 * (tilesW + 1))
+        v = .allocate(capacity: positions * vStride)
+        m = .allocate(capacity: positions * mStride)
+        t = .allocate(capacity: cout * tile * tile * tiles)
     }
 
     func deallocate() { split.deallocate(); v.deallocate(); m.deallocate(); t.deallocate() }
 
-    /// A tile output plane and row: `2·tilesH` rows of `2·tilesW` values per channel.
-    var outputPlane: Int { 4 * tiles }
-    var outputRow: Int { 2 * tilesW }
+    /// A tile output plane and row: `tile·tilesH` rows of `tile·tilesW` values per channel.
+    var outputPlane: Int { tile * tile * tiles }
+    var outputRow: Int { tile * tilesW }
 
     /// Transforms an image into slot `i` of the set (channel `c`, row `r` at `x + c·plane + r·row`).
     func transform(_ i: Int, _ x: UnsafePointer<Float>, plane: Int, row: Int) {
-        fk_winograd_image(path, x, plane, row, cin, height, width, tilesH, tilesW, split, v + i * tiles, ld, vStride)
+        if tile == 4 {
+            fk_winograd4_image(path, x, plane, row, cin, height, width, tilesH, tilesW, split, v + i * tiles, ld, vStride)
+        } else {
+            fk_winograd_image(path, x, plane, row, cin, height, width, tilesH, tilesW, split, v + i * tiles, ld, vStride)
+        }
     }
 
-    /// The 16 products of the set's first `count` slots with the packed weights `U`.
+    /// The products of the set's first `count` slots with the packed weights `U`, one per position.
     func multiply(images count: Int, by U: UnsafePointer<Float>) {
         let n = count * tiles, zero = [0]
-        for xi in 0..<16 {
+        for xi in 0..<positions {
             let status = fk_conv_taps(path, v + xi * vStride, ld, cin, zero, 1, U + xi * cout * cin, cout, m + xi * mStride, ld, n, 0)
             precondition(status == 0, "CFloatKernels refused the Winograd products of \(cin) -> \(cout) channels")
         }
@@ -139,30 +172,45 @@ struct WinogradRun {
     /// ``cout`` channels; on an odd map the row and column past it must read as zeros) into slot
     /// `i` of the product buffer, which a weight-gradient run uses for these instead of products.
     func transformGradient(_ i: Int, _ dy: UnsafePointer<Float>, plane: Int, row: Int) {
-        fk_winograd_gradient(path, dy, plane, row, cout, tilesH, tilesW, m + i * tiles, ld, mStride)
+        if tile == 4 {
+            fk_winograd4_gradient(path, dy, plane, row, cout, outputHeight, outputWidth, tilesH, tilesW, m + i * tiles, ld, mStride)
+        } else {
+            fk_winograd_gradient(path, dy, plane, row, cout, tilesH, tilesW, m + i * tiles, ld, mStride)
+        }
     }
 
-    /// Adds the first `count` slots' weight-gradient sums onto `sums` (`16 x cout x cin`): for each
+    /// Adds the first `count` slots' weight-gradient sums onto `sums` (`positions x cout x cin`): for each
     /// position, the transformed output gradients times the transformed inputs over the tiles,
     /// on the direct weight-gradient kernel (one tap).
     func accumulateWeightGradient(images count: Int, into sums: UnsafeMutablePointer<Float>) {
         let n = count * tiles, zero = [0]
-        for xi in 0..<16 {
+        for xi in 0..<positions {
             let status = fk_conv_weight_grad(path, v + xi * vStride, ld, cin, zero, 1, m + xi * mStride, ld, cout, sums + xi * cout * cin,
                                              n, 1, 0, 0)
             precondition(status == 0, "CFloatKernels refused the Winograd weight gradient of \(cin) -> \(cout) channels")
         }
     }
 
-    /// Slot `i`'s outputs into `y` (CHW of `shape`, ``cout`` channels), through `epilogue` if any. An
-    /// even map without one takes the output transform's stores in place; otherwise the tiles'
-    /// outputs (``outputPlane``, ``outputRow``: past the image on an odd map) go to a buffer first.
+    /// The output transform into `y`: rows below `height`, columns below `width` (F(4x4, 3x3)
+    /// stores only those; F(2x2, 3x3) all its tiles' outputs, so only where the tiles fit).
+    private func output(_ i: Int, into y: UnsafeMutablePointer<Float>, plane: Int, row: Int, height: Int, width: Int) {
+        if tile == 4 {
+            fk_winograd4_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, y, plane, row, height, width)
+        } else {
+            fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, y, plane, row)
+        }
+    }
+
+    /// Slot `i`'s outputs into `y` (CHW of `shape`, ``cout`` channels), through `epilogue` if any.
+    /// Without one, F(4x4, 3x3)'s output transform, and F(2x2, 3x3)'s on a map its tiles cover
+    /// exactly, store in place; otherwise the tiles' outputs (``outputPlane``, ``outputRow``: past
+    /// the image) go to a buffer first.
     func writeOutputs(_ i: Int, _ epilogue: Conv2d.Epilogue?, into y: UnsafeMutablePointer<Float>, _ shape: ImageShape) {
-        if epilogue == nil && shape.height == 2 * tilesH && shape.width == 2 * tilesW {
-            fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, y, shape.plane, shape.width)
+        if epilogue == nil && (tile == 4 || (shape.height == tile * tilesH && shape.width == tile * tilesW)) {
+            output(i, into: y, plane: shape.plane, row: shape.width, height: shape.height, width: shape.width)
             return
         }
-        fk_winograd_output(path, m + i * tiles, ld, mStride, cout, tilesH, tilesW, t, outputPlane, outputRow)
+        output(i, into: t, plane: outputPlane, row: outputRow, height: tile * tilesH, width: tile * tilesW)
         Conv2d.Epilogue.write(epilogue, t, plane: outputPlane, row: outputRow, into: y, plane: shape.plane, row: shape.width,
                               channels: cout, rows: shape.height, width: shape.width)
     }
@@ -176,10 +224,11 @@ struct WinogradWeightGradient {
     private let sums: UnsafeMutablePointer<Float>
     private var pending = 0
 
-    init(input: ImageShape, output: ImageShape) {
-        run = WinogradRun(input: input, output: output, imagesPerSet: Conv2d.winogradImagesPerSet(output))
-        sums = .allocate(capacity: 16 * output.channels * input.channels)
-        sums.initialize(repeating: 0, count: 16 * output.channels * input.channels)
+    init(input: ImageShape, output: ImageShape, tile: Int) {
+        run = WinogradRun(input: input, output: output, tile: tile, imagesPerSet: Conv2d.winogradImagesPerSet(output, tile: tile))
+        let count = run.positions * output.channels * input.channels
+        sums = .allocate(capacity: count)
+        sums.initialize(repeating: 0, count: count)
     }
 
     func deallocate() { run.deallocate(); sums.deallocate() }
@@ -197,7 +246,11 @@ struct WinogradWeightGradient {
     /// Adds the chunk's weight gradient onto `dw` (tap layout, `fk_winograd_weight_grad`).
     mutating func finish(into dw: UnsafeMutablePointer<Float>) {
         flush()
-        fk_winograd_weight_grad(sums, run.cout, run.cin, dw)
+        if run.tile == 4 {
+            fk_winograd4_weight_grad(sums, run.cout, run.cin, dw)
+        } else {
+            fk_winograd_weight_grad(sums, run.cout, run.cin, dw)
+        }
     }
 
     private mutating func flush() {

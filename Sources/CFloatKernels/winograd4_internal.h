@@ -1,0 +1,71 @@
+/* Winograd F(4x4, 3x3) (winograd4.c): the transforms' arithmetic, written once over the value
+ * type's operations so that the portable (float) and AVX2 (__m128, 4 tiles) versions add in the
+ * same order and give the same bits. ADD, SUB and MULC(c, a) (c·a for a float constant c) are
+ * defined by the includer; no fused multiply-adds (FP_CONTRACT OFF where it could apply). */
+#ifndef FATNN_CFLOATKERNELS_WINOGRAD4_H
+#define FATNN_CFLOATKERNELS_WINOGRAD4_H
+#include "internal.h"
+
+/* r = B^T d for 6 values (Lavin and Gray's B^T for F(4, 3)):
+ *   4 0 -5 0 1 0 / 0 -4 -4 1 1 0 / 0 4 -4 -1 1 0 / 0 -2 -1 2 1 0 / 0 2 -1 -2 1 0 / 0 4 0 -5 0 1 */
+#define W4_BT(d, r)                                                               \
+    do {                                                                          \
+        const W4_T a_ = SUB(d[4], MULC(4.0f, d[2])), b_ = SUB(d[3], MULC(4.0f, d[1])); \
+        const W4_T c_ = SUB(d[4], d[2]), e_ = MULC(2.0f, SUB(d[3], d[1]));       \
+        r[0] = ADD(SUB(MULC(4.0f, d[0]), MULC(5.0f, d[2])), d[4]);                \
+        r[1] = ADD(a_, b_);                                                       \
+        r[2] = SUB(a_, b_);                                                       \
+        r[3] = ADD(c_, e_);                                                       \
+        r[4] = SUB(c_, e_);                                                       \
+        r[5] = ADD(SUB(MULC(4.0f, d[1]), MULC(5.0f, d[3])), d[5]);                \
+    } while (0)
+
+/* r = A^T m for 6 values: 1 1 1 1 1 0 / 0 1 -1 2 -2 0 / 0 1 1 4 4 0 / 0 1 -1 8 -8 1. */
+#define W4_AT(m, r)                                                               \
+    do {                                                                          \
+        const W4_T s12_ = ADD(m[1], m[2]), d12_ = SUB(m[1], m[2]);                \
+        const W4_T s34_ = ADD(m[3], m[4]), d34_ = SUB(m[3], m[4]);                \
+        r[0] = ADD(ADD(m[0], s12_), s34_);                                        \
+        r[1] = ADD(d12_, MULC(2.0f, d34_));                                       \
+        r[2] = ADD(s12_, MULC(4.0f, s34_));                                       \
+        r[3] = ADD(ADD(d12_, MULC(8.0f, d34_)), m[5]);                            \
+    } while (0)
+
+/* r = A y for 4 values (A = (A^T)^T, 6x4): the weight gradient's transform of an output-gradient
+ * block, rows then columns (winograd4.c). */
+#define W4_A(y, r)                                                                \
+    do {                                                                          \
+        const W4_T e_ = ADD(y[0], y[2]), o_ = ADD(y[1], y[3]);                    \
+        const W4_T e2_ = ADD(y[0], MULC(4.0f, y[2])), o2_ = ADD(MULC(2.0f, y[1]), MULC(8.0f, y[3])); \
+        r[0] = y[0];                                                              \
+        r[1] = ADD(e_, o_);                                                       \
+        r[2] = SUB(e_, o_);                                                       \
+        r[3] = ADD(e2_, o2_);                                                     \
+        r[4] = SUB(e2_, o2_);                                                     \
+        r[5] = y[3];                                                              \
+    } while (0)
+
+/* The split layout of F(4x4, 3x3): channel c, padded row r (image row r - 1; zeros outside),
+ * four phases of tiles_w + 1 values, P_k[m] = padded column 4m + k = image column 4m + k - 1
+ * (zeros outside). Tile (ty, tx) reads padded rows 4ty .. 4ty + 5 and columns 4tx .. 4tx + 5:
+ * P_0..P_3[tx], P_0[tx + 1], P_1[tx + 1]. */
+static inline long fk_w4_row(long tiles_w) { return 4 * (tiles_w + 1); }
+static inline long fk_w4_rows(long tiles_h) { return 4 * tiles_h + 2; }
+
+void fk_winograd4_split_portable(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                                 long tiles_w, float *p);
+void fk_winograd4_input_portable(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride);
+void fk_winograd4_output_portable(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
+                                  long plane, long row, long height, long width);
+void fk_winograd4_gradient_portable(const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                                    long tiles_w, float *w, long ldw, long xi_stride);
+#if defined(__x86_64__)
+long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w);
+void fk_winograd4_image_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                             long tiles_w, float *v, long ldv, long xi_stride, float *scratch);
+void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
+                              long plane, long row, long height, long width);
+void fk_winograd4_gradient_avx2(const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+                                long tiles_w, float *w, long ldw, long xi_stride);
+#endif
+#endif
