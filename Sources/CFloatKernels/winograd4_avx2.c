@@ -104,17 +104,17 @@ long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w) { return fk_w4_rows(t
 AVX2 void fk_winograd4_image_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                   long tiles_w, float *v, long ldv, long xi_stride, float *pad) {
     const long rows = fk_w4_rows(tiles_h), padded_row = padded_row_of(tiles_w);
+    /* The padding once: each channel then rewrites the same positions (the image's rows, and the
+     * zeros its last 8-float copy writes past them). */
+    for (long j = 0; j < rows * padded_row; j += 8) _mm256_storeu_ps(pad + j, _mm256_setzero_ps());  /* padded_row: 8k */
     for (long c = 0; c < channels; c++) {
         if (c + 1 < channels)  /* the next channel's rows, fetched while this one transforms (they are rarely in cache) */
             for (long y = 0; y < height; y++)
                 for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)(x + (c + 1) * plane + y * row_stride + i), _MM_HINT_T0);
-        for (long r = 0; r < rows; r++) {  /* the channel's plane, zero-padded: padded (r, j) = image (r - 1, j - 1) */
-            float *d = pad + r * padded_row;
-            for (long j = 0; j < padded_row; j += 8) _mm256_storeu_ps(d + j, _mm256_setzero_ps());  /* padded_row: 8k */
-            const long y = r - 1;
-            if (y < 0 || y >= height) continue;
+        for (long y = 0; y < height; y++) {  /* the channel's plane: padded (y + 1, i + 1) = image (y, i) */
             const float *s = x + c * plane + y * row_stride;
-            for (long i = 0; i < width; i += 8) _mm256_storeu_ps(d + 1 + i, load8z(s, i, width));  /* zeros past the row */
+            float *d = pad + (y + 1) * padded_row + 1;
+            for (long i = 0; i < width; i += 8) _mm256_storeu_ps(d + i, load8z(s, i, width));  /* zeros past the row */
         }
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
