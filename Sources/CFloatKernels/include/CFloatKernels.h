@@ -66,6 +66,13 @@ float fk_sum_squared_deviations(const float *x, long count, float mean);
 void fk_sum_and_dot(const float *g, const float *x, long count, float center, float scale, const float *mask, float *sum,
                     float *dot);
 
+/** The FATNN activation quantizer's two ramps (ternary_activation.c: fixed order, the same bits on
+ *  every CPU): y = [(x - o0)·a0 > 0.5] + [(x - o1)·a1 > 0.5]; and backward, with rk = [0 ≤ (x - ok)·ak
+ *  ≤ 1], dx = g·(a0·r0 + a1·r1), sum0 = Σ g·(r0·(x - o0) + r1·a1/a0²), sum1 = Σ g·r1·(x - o1). */
+void fk_ternary_activation_forward(const float *x, float *y, long count, float o0, float a0, float o1, float a1);
+void fk_ternary_activation_backward(const float *x, const float *g, float *dx, long count, float o0, float a0, float o1,
+                                    float a1, float *sum0, float *sum1);
+
 /** Copies `planes` x `rows` rows of `width` floats: row r of plane c from src + c*src_plane +
  *  r*src_row to dst + c*dst_plane + r*dst_row. The rows must not overlap. */
 void fk_copy_rows(const float *src, long src_plane, long src_row, float *dst, long dst_plane, long dst_row,

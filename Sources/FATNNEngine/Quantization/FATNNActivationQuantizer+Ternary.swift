@@ -1,7 +1,10 @@
+import CFloatKernels
+
 /// SIMD kernels of the FATNN activation quantizer: the same arithmetic as the generic loops in
 /// ``FATNNActivationQuantizer`` (`(x − oₖ)·αₖ > 0.5` for a code step, `0 ≤ uₖ ≤ 1` for a ramp),
-/// eight values at a time. Two ramps (ternary) in one pass; the 2-bit variant adds its third ramp
-/// in a second pass (``addRamp(_:_:_:o:a:)``, ``addRampGradient(_:_:_:_:o:a:)``).
+/// eight values at a time. Two ramps (ternary) in one pass, in C (`ternary_activation.c`, compiled
+/// for AVX2 and baseline x86-64); the 2-bit variant adds its third ramp in a second pass
+/// (``addRamp(_:_:_:o:a:)``, ``addRampGradient(_:_:_:_:o:a:)``).
 enum TernaryActivationKernel {
     @inline(__always)
     private static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
@@ -13,62 +16,18 @@ enum TernaryActivationKernel {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
-    /// Codes of `count` values with ramps `(o0, a0)`, `(o1, a1)`.
+    /// Codes of `count` values with ramps `(o0, a0)`, `(o1, a1)` (`fk_ternary_activation_forward`).
     static func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
                         o0: Float, a0: Float, o1: Float, a1: Float) {
-        let (O0, A0, O1, A1) = (SIMD8(repeating: o0), SIMD8(repeating: a0), SIMD8(repeating: o1), SIMD8(repeating: a1))
-        let half = SIMD8<Float>(repeating: 0.5), zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
-        var i = 0
-        while i + 8 <= count {
-            let v = load(x, i)
-            let c = zero.replacing(with: one, where: (v - O0) * A0 .> half) + zero.replacing(with: one, where: (v - O1) * A1 .> half)
-            store(c, y, i)
-            i += 8
-        }
-        while i < count {
-            let v = x[i]
-            y[i] = ((v - o0) * a0 > 0.5 ? 1 : 0) + ((v - o1) * a1 > 0.5 ? 1 : 0)
-            i += 1
-        }
+        fk_ternary_activation_forward(x, y, count, o0, a0, o1, a1)
     }
 
-    /// Input gradients of `count` values, and the sums `(Σ g·∂a/∂α0, Σ g·∂a/∂α1)` over them.
+    /// Input gradients of `count` values, and the sums `(Σ g·∂a/∂α0, Σ g·∂a/∂α1)` over them
+    /// (`fk_ternary_activation_backward`).
     static func backward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ count: Int,
                          o0: Float, a0: Float, o1: Float, a1: Float) -> (Float, Float) {
-        let c01 = a1 / (a0 * a0)
-        let (O0, A0, O1, A1, C01) = (SIMD8(repeating: o0), SIMD8(repeating: a0), SIMD8(repeating: o1), SIMD8(repeating: a1),
-                                     SIMD8(repeating: c01))
-        let zero = SIMD8<Float>(), one = SIMD8<Float>(repeating: 1)
-        // Two sets of sums, so consecutive vectors do not wait on each other's additions.
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
-        @inline(__always) func step(_ i: Int, _ a: inout SIMD8<Float>, _ b: inout SIMD8<Float>) {
-            let v = load(x, i), gv = load(g, i)
-            let d0 = v - O0, u0 = d0 * A0, d1 = v - O1, u1 = d1 * A1
-            let r0 = (u0 .>= zero) .& (u0 .<= one), r1 = (u1 .>= zero) .& (u1 .<= one)
-            store(gv * (zero.replacing(with: A0, where: r0) + zero.replacing(with: A1, where: r1)), dx, i)
-            a += gv * (zero.replacing(with: d0, where: r0) + zero.replacing(with: C01, where: r1))
-            b += gv * zero.replacing(with: d1, where: r1)
-        }
-        var i = 0
-        while i + 16 <= count {
-            step(i, &s0, &s1)
-            step(i + 8, &s2, &s3)
-            i += 16
-        }
-        if i + 8 <= count {
-            step(i, &s0, &s1)
-            i += 8
-        }
-        var t0 = (s0 + s2).sum(), t1 = (s1 + s3).sum()
-        while i < count {
-            let v = x[i], gi = g[i]
-            let d0 = v - o0, u0 = d0 * a0, d1 = v - o1, u1 = d1 * a1
-            let r0: Float = u0 >= 0 && u0 <= 1 ? 1 : 0, r1: Float = u1 >= 0 && u1 <= 1 ? 1 : 0
-            dx[i] = gi * (a0 * r0 + a1 * r1)
-            t0 += gi * (r0 * d0 + r1 * c01)
-            t1 += gi * (r1 * d1)
-            i += 1
-        }
+        var t0: Float = 0, t1: Float = 0
+        fk_ternary_activation_backward(x, g, dx, count, o0, a0, o1, a1, &t0, &t1)
         return (t0, t1)
     }
 
