@@ -11,3 +11,16 @@ void fk_copy_rows(const float *src, long src_plane, long src_row, float *dst, lo
             for (long i = 0; i < width; i++) d[i] = s[i];
         }
 }
+
+void fk_copy_indexed(float *image, float *buffer, long channels, long height, long width, long plane, const long *rows,
+                     const long *columns, int into_buffer) {
+    for (long c = 0; c < channels; c++)
+        for (long y = 0; y < height; y++) {
+            float *restrict line = image + (c * height + y) * width, *restrict row = buffer + c * plane + rows[y];
+            if (into_buffer) {
+                for (long x = 0; x < width; x++) row[columns[x]] = line[x];
+            } else {
+                for (long x = 0; x < width; x++) line[x] = row[columns[x]];
+            }
+        }
+}

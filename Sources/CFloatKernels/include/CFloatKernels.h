@@ -73,6 +73,12 @@ void fk_ternary_activation_forward(const float *x, float *y, long count, float o
 void fk_ternary_activation_backward(const float *x, const float *g, float *dx, long count, float o0, float a0, float o1,
                                     float a1, float *sum0, float *sum1);
 
+/** Moves a CHW image (channels x height x width) into a buffer of planes `plane` apart, value
+ *  (c, y, x) to buffer[c*plane + rows[y] + columns[x]] (into_buffer), or back out of it. The
+ *  positions must be distinct and the two must not overlap. */
+void fk_copy_indexed(float *image, float *buffer, long channels, long height, long width, long plane, const long *rows,
+                     const long *columns, int into_buffer);
+
 /** Copies `planes` x `rows` rows of `width` floats: row r of plane c from src + c*src_plane +
  *  r*src_row to dst + c*dst_plane + r*dst_row. The rows must not overlap. */
 void fk_copy_rows(const float *src, long src_plane, long src_row, float *dst, long dst_plane, long dst_row,

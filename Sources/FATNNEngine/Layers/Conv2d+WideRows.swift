@@ -109,16 +109,7 @@ struct WideRows {
             return
         }
         let (rows, columns) = phaseOffsets
-        for c in 0..<channels {
-            for y in 0..<height {
-                let line = image + (c * height + y) * width, row = buffer + (c * plane + rows[y])
-                if intoBuffer {
-                    for x in 0..<width { row[columns[x]] = line[x] }
-                } else {
-                    for x in 0..<width { line[x] = row[columns[x]] }
-                }
-            }
-        }
+        fk_copy_indexed(image, buffer, channels, height, width, plane, rows, columns, intoBuffer ? 1 : 0)
     }
 
     /// Drops the garbage columns: wide `C x OH x Wp` rows to a CHW output, through `epilogue` if
