@@ -15,39 +15,43 @@
 
 void fk_winograd4_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u) {
     /* U_ξ[o][c] = (G g G^T)[ξ], G = 1/4 0 0 / -1/6 -1/6 -1/6 / -1/6 1/6 -1/6 / 1/24 1/12 1/6 /
-     * 1/24 -1/12 1/6 / 0 0 1, g as in fk_winograd_weights. */
+     * 1/24 -1/12 1/6 / 0 0 1, g as in fk_winograd_weights; input channels a block at a time, so
+     * that the 36 outputs of each are written along contiguous runs. */
     static const float G[6][3] = {{0.25f, 0, 0},
                                   {-1.0f / 6, -1.0f / 6, -1.0f / 6},
                                   {-1.0f / 6, 1.0f / 6, -1.0f / 6},
                                   {1.0f / 24, 1.0f / 12, 1.0f / 6},
                                   {1.0f / 24, -1.0f / 12, 1.0f / 6},
                                   {0, 0, 1}};
+    enum { BLOCK = 64 };
+    const long size = cout * cin;
     for (long o = 0; o < cout; o++)
-        for (long c = 0; c < cin; c++) {
-            const float *s = w + o * ostride + c * cstride;
-            float g[3][3], t[6][3];
-            for (int i = 0; i < 9; i++) g[i / 3][i % 3] = flip ? s[8 - i] : s[i];
+        for (long c0 = 0; c0 < cin; c0 += BLOCK) {
+            const long n = cin - c0 < BLOCK ? cin - c0 : BLOCK;
+            float g[9][BLOCK], t[6][3][BLOCK];
+            for (long c = 0; c < n; c++) {
+                const float *s = w + o * ostride + (c0 + c) * cstride;
+                for (int i = 0; i < 9; i++) g[i][c] = flip ? s[8 - i] : s[i];
+            }
             for (int i = 0; i < 6; i++)  /* t = G g */
-                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[0][j] + G[i][1] * g[1][j] + G[i][2] * g[2][j];
+                for (int j = 0; j < 3; j++)
+                    for (long c = 0; c < n; c++) t[i][j][c] = G[i][0] * g[j][c] + G[i][1] * g[3 + j][c] + G[i][2] * g[6 + j][c];
             for (int i = 0; i < 6; i++)  /* (G g) G^T */
-                for (int j = 0; j < 6; j++)
-                    u[((i * 6 + j) * cout + o) * cin + c] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+                for (int j = 0; j < 6; j++) {
+                    float *d = u + (i * 6 + j) * size + o * cin + c0;
+                    for (long c = 0; c < n; c++) d[c] = t[i][0][c] * G[j][0] + t[i][1][c] * G[j][1] + t[i][2][c] * G[j][2];
+                }
         }
 }
 
-void fk_winograd4_split_portable(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                                 long tiles_w, float *p) {
+void fk_winograd4_split_portable(const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width,
+                                 long tiles_h, long tiles_w, float *p) {
     const long rows = fk_w4_rows(tiles_h), half = tiles_w + 1, row = fk_w4_row(tiles_w);
     for (long c = 0; c < channels; c++)
         for (long r = 0; r < rows; r++) {
             float *d = p + (c * rows + r) * row;
-            const long y = r - 1;
-            const float *s = y >= 0 && y < height ? x + c * plane + y * row_stride : 0;
             for (int k = 0; k < 4; k++)
-                for (long m = 0; m < half; m++) {
-                    const long col = 4 * m + k - 1;
-                    d[k * half + m] = s && col >= 0 && col < width ? s[col] : 0;
-                }
+                for (long m = 0; m < half; m++) d[k * half + m] = fk_w4_pixel(x, x2, plane, row_stride, height, width, c, r - 1, 4 * m + k - 1);
         }
 }
 
@@ -101,20 +105,16 @@ void fk_winograd4_output_portable(const float *m, long ldm, long xi_stride, long
  * the gradient of g is G^T [V ⊙ (A dY A^T)] G summed over tiles, so the 36 positions are 36
  * products over the tiles of the forward's input transform V and W = A dY A^T here (no signs
  * flipped); fk_winograd4_weight_grad takes the sums back to 3x3. */
-void fk_winograd4_gradient_portable(const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                                    long tiles_w, float *w, long ldw, long xi_stride) {
+void fk_winograd4_gradient_portable(const float *dy, const float *dy2, long plane, long row_stride, long channels, long height, long width,
+                                    long tiles_h, long tiles_w, float *w, long ldw, long xi_stride) {
     for (long c = 0; c < channels; c++)
         for (long ty = 0; ty < tiles_h; ty++) {
             float *out = w + c * ldw + ty * tiles_w;
             for (long tx = 0; tx < tiles_w; tx++) {
                 float q[4][6];
                 for (int i = 0; i < 4; i++) {  /* A y for row i of the block (zeros past the map) */
-                    const long y = 4 * ty + i;
                     float v[4];
-                    for (int j = 0; j < 4; j++) {
-                        const long x = 4 * tx + j;
-                        v[j] = y < height && x < width ? dy[c * plane + y * row_stride + x] : 0;
-                    }
+                    for (int j = 0; j < 4; j++) v[j] = fk_w4_pixel(dy, dy2, plane, row_stride, height, width, c, 4 * ty + i, 4 * tx + j);
                     W4_A(v, q[i]);
                 }
                 for (int j = 0; j < 6; j++) {  /* then A on each column */
@@ -134,20 +134,31 @@ void fk_winograd4_weight_grad(const float *m, long cout, long cin, float *dw) {
                                   {1.0f / 24, 1.0f / 12, 1.0f / 6},
                                   {1.0f / 24, -1.0f / 12, 1.0f / 6},
                                   {0, 0, 1}};
+    enum { BLOCK = 64 };  /* input channels at a time: the inner loops run along contiguous sums */
+    const long size = cout * cin;
     for (long o = 0; o < cout; o++)
-        for (long c = 0; c < cin; c++) {
-            float z[3][6];
+        for (long c0 = 0; c0 < cin; c0 += BLOCK) {
+            const long n = cin - c0 < BLOCK ? cin - c0 : BLOCK;
+            const float *mo = m + o * cin + c0;
+            float z[3][6][BLOCK];
             for (int i = 0; i < 3; i++)  /* G^T m */
                 for (int j = 0; j < 6; j++) {
-                    float s = 0;
-                    for (int k = 0; k < 6; k++) s += G[k][i] * m[((k * 6 + j) * cout + o) * cin + c];
-                    z[i][j] = s;
+                    float *zc = z[i][j];
+                    for (long c = 0; c < n; c++) zc[c] = 0;
+                    for (int k = 0; k < 6; k++) {
+                        const float gk = G[k][i], *mk = mo + (k * 6 + j) * size;
+                        for (long c = 0; c < n; c++) zc[c] += gk * mk[c];
+                    }
                 }
             for (int i = 0; i < 3; i++)  /* (G^T m) G, onto tap 3i + j */
                 for (int j = 0; j < 3; j++) {
-                    float s = 0;
-                    for (int k = 0; k < 6; k++) s += z[i][k] * G[k][j];
-                    dw[((3 * i + j) * cout + o) * cin + c] += s;
+                    float *d = dw + ((3 * i + j) * cout + o) * cin + c0, r[BLOCK];
+                    for (long c = 0; c < n; c++) r[c] = 0;
+                    for (int k = 0; k < 6; k++) {
+                        const float gk = G[k][j], *zk = z[i][k];
+                        for (long c = 0; c < n; c++) r[c] += zk[c] * gk;
+                    }
+                    for (long c = 0; c < n; c++) d[c] += r[c];
                 }
         }
 }
@@ -165,15 +176,15 @@ long fk_winograd4_scratch(long channels, long tiles_h, long tiles_w) {
     return split;
 }
 
-void fk_winograd4_image(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                        long tiles_w, float *scratch, float *v, long ldv, long xi_stride) {
+void fk_winograd4_image(fk_path path, const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width,
+                        long tiles_h, long tiles_w, float *scratch, float *v, long ldv, long xi_stride) {
 #if defined(__x86_64__)
     if (use_avx2(path) && tiles_w >= 4) {
-        fk_winograd4_image_avx2(x, plane, row_stride, channels, height, width, tiles_h, tiles_w, v, ldv, xi_stride, scratch);
+        fk_winograd4_image_avx2(x, x2, plane, row_stride, channels, height, width, tiles_h, tiles_w, v, ldv, xi_stride, scratch);
         return;
     }
 #endif
-    fk_winograd4_split_portable(x, plane, row_stride, channels, height, width, tiles_h, tiles_w, scratch);
+    fk_winograd4_split_portable(x, x2, plane, row_stride, channels, height, width, tiles_h, tiles_w, scratch);
     fk_winograd4_input_portable(scratch, channels, tiles_h, tiles_w, v, ldv, xi_stride);
 }
 
@@ -188,13 +199,14 @@ void fk_winograd4_output(fk_path path, const float *m, long ldm, long xi_stride,
     fk_winograd4_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t, plane, row, height, width);
 }
 
-void fk_winograd4_gradient(fk_path path, const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                           long tiles_w, float *w, long ldw, long xi_stride) {
+void fk_winograd4_gradient(fk_path path, const float *dy, const float *dy2, long plane, long row_stride, long channels, long height,
+                           long width, long tiles_h, long tiles_w, float *scratch, float *w, long ldw, long xi_stride) {
 #if defined(__x86_64__)
     if (use_avx2(path) && tiles_w >= 4) {
-        fk_winograd4_gradient_avx2(dy, plane, row_stride, channels, height, width, tiles_h, tiles_w, w, ldw, xi_stride);
+        fk_winograd4_gradient_avx2(dy, dy2, plane, row_stride, channels, height, width, tiles_h, tiles_w, w, ldw, xi_stride, scratch);
         return;
     }
 #endif
-    fk_winograd4_gradient_portable(dy, plane, row_stride, channels, height, width, tiles_h, tiles_w, w, ldw, xi_stride);
+    (void)scratch;
+    fk_winograd4_gradient_portable(dy, dy2, plane, row_stride, channels, height, width, tiles_h, tiles_w, w, ldw, xi_stride);
 }

@@ -101,8 +101,23 @@ static inline long padded_row_of(long tiles_w) { return (4 * (tiles_w > 8 ? tile
 
 long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w) { return fk_w4_rows(tiles_h) * padded_row_of(tiles_w); }
 
-AVX2 void fk_winograd4_image_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                                  long tiles_w, float *v, long ldv, long xi_stride, float *pad) {
+/* Copies channel c of the image the transforms see (x, or x, a zero column and x2) into a plane
+ * zeroed before: image row y at pad + (y + lead)·padded_row + lead, 8 floats per step (zeros past
+ * each image's row, so x2's copy comes after x's). */
+AVX2 static void fill_plane(float *pad, long padded_row, long lead, const float *x, const float *x2, long c, long plane, long row_stride,
+                            long height, long width) {
+    for (long y = 0; y < height; y++) {
+        float *d = pad + (y + lead) * padded_row + lead;
+        const float *s = x + c * plane + y * row_stride;
+        for (long i = 0; i < width; i += 8) _mm256_storeu_ps(d + i, load8z(s, i, width));
+        if (!x2) continue;
+        s = x2 + c * plane + y * row_stride;
+        for (long i = 0; i < width; i += 8) _mm256_storeu_ps(d + width + 1 + i, load8z(s, i, width));
+    }
+}
+
+AVX2 void fk_winograd4_image_avx2(const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width,
+                                  long tiles_h, long tiles_w, float *v, long ldv, long xi_stride, float *pad) {
     const long rows = fk_w4_rows(tiles_h), padded_row = padded_row_of(tiles_w);
     /* The padding once: each channel then rewrites the same positions (the image's rows, and the
      * zeros its last 8-float copy writes past them). */
@@ -110,12 +125,11 @@ AVX2 void fk_winograd4_image_avx2(const float *x, long plane, long row_stride, l
     for (long c = 0; c < channels; c++) {
         if (c + 1 < channels)  /* the next channel's rows, fetched while this one transforms (they are rarely in cache) */
             for (long y = 0; y < height; y++)
-                for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)(x + (c + 1) * plane + y * row_stride + i), _MM_HINT_T0);
-        for (long y = 0; y < height; y++) {  /* the channel's plane: padded (y + 1, i + 1) = image (y, i) */
-            const float *s = x + c * plane + y * row_stride;
-            float *d = pad + (y + 1) * padded_row + 1;
-            for (long i = 0; i < width; i += 8) _mm256_storeu_ps(d + i, load8z(s, i, width));  /* zeros past the row */
-        }
+                for (long i = 0; i < width; i += 16) {
+                    _mm_prefetch((const char *)(x + (c + 1) * plane + y * row_stride + i), _MM_HINT_T0);
+                    if (x2) _mm_prefetch((const char *)(x2 + (c + 1) * plane + y * row_stride + i), _MM_HINT_T0);
+                }
+        fill_plane(pad, padded_row, 1, x, x2, c, plane, row_stride, height, width);  /* padded (y + 1, i + 1) = image (y, i) */
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             float *out = v + c * ldv + ty * tiles_w;
@@ -174,18 +188,18 @@ AVX2 void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, lon
 }
 
 /* The output gradient's transform for both groups: each of a block's 4 rows as 16 floats per group
- * (zeros past the map), transposed to the tiles' columns 0..3, then the portable arithmetic. */
+ * from the channel's plane (zeros past the map), transposed to the tiles' columns 0..3, then the
+ * portable arithmetic. */
 #define GRADIENT_STEP(g, tx)                                                                              \
     do {                                                                                                  \
         const w4_groups g_ = (g);                                                                         \
+        const float *lo = gp + 4 * g_.ty_lo * padded_row + 4 * g_.tx_lo;                                  \
+        const float *hi = gp + 4 * g_.ty_hi * padded_row + 4 * g_.tx_hi;                                  \
         __m256 q[4][6];                                                                                   \
         UNROLL for (int i = 0; i < 4; i++) {                                                              \
-            const long ylo = 4 * g_.ty_lo + i, yhi = 4 * g_.ty_hi + i;                                    \
-            const float *lo = ylo < height ? dy + c * plane + ylo * row_stride : 0;                       \
-            const float *hi = yhi < height ? dy + c * plane + yhi * row_stride : 0;                       \
             __m256 y4[4];                                                                                 \
             UNROLL for (int j = 0; j < 4; j++)                                                            \
-                y4[j] = _mm256_set_m128(load4z(hi, 4 * (g_.tx_hi + j), width), load4z(lo, 4 * (g_.tx_lo + j), width)); \
+                y4[j] = _mm256_loadu2_m128(hi + i * padded_row + 4 * j, lo + i * padded_row + 4 * j);     \
             transpose4x2(&y4[0], &y4[1], &y4[2], &y4[3]);                                                 \
             W4_A(y4, q[i]);                                                                               \
         }                                                                                                 \
@@ -198,17 +212,23 @@ AVX2 void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, lon
         }                                                                                                 \
     } while (0)
 
-AVX2 void fk_winograd4_gradient_avx2(const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                                     long tiles_w, float *w, long ldw, long xi_stride) {
+AVX2 void fk_winograd4_gradient_avx2(const float *dy, const float *dy2, long plane, long row_stride, long channels, long height, long width,
+                                     long tiles_h, long tiles_w, float *w, long ldw, long xi_stride, float *gp) {
     if (tiles_w < 4) {
-        fk_winograd4_gradient_portable(dy, plane, row_stride, channels, height, width, tiles_h, tiles_w, w, ldw, xi_stride);
+        fk_winograd4_gradient_portable(dy, dy2, plane, row_stride, channels, height, width, tiles_h, tiles_w, w, ldw, xi_stride);
         return;
     }
-    for (long c = 0; c < channels; c++)
+    /* One channel at a time as a plane of 4·tiles_h rows (no padding before: block (ty, tx) starts
+     * at row 4ty, column 4tx), zeroed once: each channel rewrites the same positions. */
+    const long rows = 4 * tiles_h, padded_row = padded_row_of(tiles_w);
+    for (long j = 0; j < rows * padded_row; j += 8) _mm256_storeu_ps(gp + j, _mm256_setzero_ps());
+    for (long c = 0; c < channels; c++) {
+        fill_plane(gp, padded_row, 0, dy, dy2, c, plane, row_stride, height, width);
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             float *out = w + c * ldw + ty * tiles_w;
             STEPS(GRADIENT_STEP);
         }
+    }
 }
 #endif

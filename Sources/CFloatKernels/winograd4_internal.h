@@ -52,20 +52,30 @@
 static inline long fk_w4_row(long tiles_w) { return 4 * (tiles_w + 1); }
 static inline long fk_w4_rows(long tiles_h) { return 4 * tiles_h + 2; }
 
-void fk_winograd4_split_portable(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+/* Value (c, y, col) of the image the transforms see: x (height x width; zeros outside), or with
+ * x2 two images side by side, x, one zero column, x2 (width 2·width + 1). */
+static inline float fk_w4_pixel(const float *x, const float *x2, long plane, long row_stride, long height, long width, long c, long y,
+                                long col) {
+    if (y < 0 || y >= height || col < 0) return 0;
+    if (col < width) return x[c * plane + y * row_stride + col];
+    col -= width + 1;
+    return x2 && col >= 0 && col < width ? x2[c * plane + y * row_stride + col] : 0;
+}
+
+void fk_winograd4_split_portable(const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                  long tiles_w, float *p);
 void fk_winograd4_input_portable(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride);
 void fk_winograd4_output_portable(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
                                   long plane, long row, long height, long width);
-void fk_winograd4_gradient_portable(const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+void fk_winograd4_gradient_portable(const float *dy, const float *dy2, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                     long tiles_w, float *w, long ldw, long xi_stride);
 #if defined(__x86_64__)
 long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w);
-void fk_winograd4_image_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
+void fk_winograd4_image_avx2(const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                              long tiles_w, float *v, long ldv, long xi_stride, float *scratch);
 void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t,
                               long plane, long row, long height, long width);
-void fk_winograd4_gradient_avx2(const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                                long tiles_w, float *w, long ldw, long xi_stride);
+void fk_winograd4_gradient_avx2(const float *dy, const float *dy2, long plane, long row_stride, long channels, long height, long width,
+                                long tiles_h, long tiles_w, float *w, long ldw, long xi_stride, float *scratch);
 #endif
 #endif

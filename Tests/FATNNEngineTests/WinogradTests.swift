@@ -8,7 +8,8 @@ import Testing
 /// without an epilogue, over image counts that fill several tile groups and leave a partial one.
 @Suite struct WinogradTests {
     @Test(arguments: [(1, 4, 5, 6), (16, 16, 28, 28), (32, 32, 14, 14), (64, 64, 7, 7), (3, 5, 9, 4), (8, 6, 1, 1), (8, 6, 13, 17),
-                      (12, 8, 15, 34)])
+                      (12, 8, 15, 34), (16, 8, 8, 8), (8, 6, 6, 9), (12, 8, 12, 12),
+                      (8, 6, 17, 13)])
     func forwardMatchesTheDirectPath(cin: Int, cout: Int, height: Int, width: Int) {
         var rng = RandomSource(seed: UInt64(cin * 1000 + height))
         let shape = ImageShape(channels: cin, height: height, width: width)
@@ -18,8 +19,8 @@ import Testing
         winograd.weight.value = direct.weight.value
         winograd.path = .winograd
         #expect(winograd.winogradApplies && !direct.winogradApplies)
-        #expect(winograd.winogradTile == (height >= 13 && width >= 13 && FloatConvolution.winogradLargeTiles ? 4 : 2))
-        let images = 2 * Conv2d.winogradImagesPerSet(shape, tile: winograd.winogradTile) + 3
+        let (tile, pack) = winograd.winogradLayout
+        let images = 2 * Conv2d.winogradImagesPerSet(shape, tile: tile, pack: pack) + 3  // several sets, a partial one, a lone last image
         let x = Matrix(rows: images, cols: shape.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
         let bn = BatchNorm(name: "bn", features: cout, spatial: height * width)
         for i in 0..<cout { bn.gamma.value[i] = rng.nextGaussian(); bn.beta.value[i] = rng.nextGaussian() }
@@ -37,7 +38,8 @@ import Testing
     /// (Winograd F(3x3, 2x2)), on odd maps too (the overhanging tiles read zero gradient), or,
     /// with FATNN_WINOGRAD_WEIGHTS=direct, on the same kernel in both, bit for bit.
     @Test(arguments: [(1, 4, 5, 6), (16, 16, 28, 28), (32, 32, 14, 14), (64, 64, 7, 7), (3, 5, 9, 4), (8, 6, 1, 1), (8, 6, 13, 17),
-                      (12, 8, 15, 34)])
+                      (12, 8, 15, 34), (16, 8, 8, 8), (8, 6, 6, 9), (12, 8, 12, 12),
+                      (8, 6, 17, 13)])
     func inputGradientMatchesTheDirectPath(cin: Int, cout: Int, height: Int, width: Int) {
         var rng = RandomSource(seed: UInt64(cout * 1000 + width))
         let shape = ImageShape(channels: cin, height: height, width: width)
@@ -73,14 +75,14 @@ import Testing
     /// 8 and 1/24; measured 1.8-2.3e-6 of the largest value on these shapes, F(3x3, 2x2) 2-3e-7),
     /// within 1e-5 of the largest value.
     @Test(arguments: [(16, 16, 28, 28), (32, 32, 14, 14), (8, 12, 6, 10), (16, 8, 4, 2), (64, 64, 7, 7), (6, 4, 5, 9), (3, 5, 1, 1),
-                      (8, 6, 13, 17), (12, 8, 15, 34)])
+                      (8, 6, 13, 17), (12, 8, 15, 34), (16, 8, 8, 8), (8, 6, 6, 9), (12, 8, 12, 12)])
     func weightGradientMatchesTheReference(cin: Int, cout: Int, height: Int, width: Int) {
         var rng = RandomSource(seed: UInt64(cin * 7 + height))
         let shape = ImageShape(channels: cin, height: height, width: width)
         let conv = Conv2d(name: "c", input: shape, outChannels: cout, kernel: 3, padding: 1, rng: &rng)
         conv.path = .winograd
         #expect(conv.winogradWeightGradient)
-        let images = 2 * Conv2d.winogradImagesPerSet(conv.output, tile: conv.winogradTile) + 1
+        let images = 2 * Conv2d.winogradImagesPerSet(conv.output, tile: conv.winogradTile, pack: conv.winogradLayout.pack) + 1
         let x = Matrix(rows: images, cols: shape.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
         let g = Matrix(rows: images, cols: conv.output.count) { b in for i in b.indices { b[i] = rng.nextGaussian() } }
         _ = conv.forward(x, training: true)
@@ -165,6 +167,9 @@ import Testing
         #expect(chosen.allSatisfy { $0.winogradApplies && $0.input.channels >= 16 })
         #expect(chosen.allSatisfy { $0.winogradWeightGradient == FloatConvolution.winogradWeightGradients })
         #expect(Set(chosen.map(\.output.height)) == [28, 14, 7])
+        if FloatConvolution.winogradLargeTiles {  // F(4x4, 3x3) everywhere: one image a slot from 13x13 up, two side by side below
+            #expect(chosen.allSatisfy { $0.winogradLayout == ($0.output.height >= 13 ? (4, 1) : (4, 2)) })
+        }
         #expect(fp.filter { $0.path != .winograd }.allSatisfy { $0.path == .direct })
         let quantized = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 1, quantizer: .init(kind: .fatnn))
         let inner = quantized.leafLayers.compactMap { ($0 as? QuantizedConv2d)?.conv }
@@ -290,43 +295,55 @@ import Testing
 /// F(4x4, 3x3)'s AVX2 transforms give the portable versions' bits on every row length (8 tiles per
 /// register with an overlapping last step, rows of 5-7 tiles whose extra lanes go past the row,
 /// rows of 4 tiles two at a time with an odd one left, rows of fewer than 4 on the portable loops),
-/// read nothing from the gaps between rows and channels, write the image transform's slots
-/// `0..<tiles` (the extra lanes at most 8 slots past them) and the map's outputs only (none past
-/// its edge, which cuts the last tiles).
+/// read nothing from the gaps between rows and channels, write the input transforms' slots
+/// `0..<tiles` (the extra lanes at most 4 slots past them) and the map's outputs only (none past
+/// its edge, which cuts the last tiles); the same for two images side by side (`x2`), on maps 1-12
+/// wide.
 @Suite struct Winograd4TransformTests {
     @Test(arguments: Array(1...37))
     func transformsMatchThePortablePath(width: Int) {
         guard fk_path_supported(FK_AVX2) == 1 else { return }  // a path this CPU lacks is untested here
-        for height in [1 + width % 7, 13 + width % 4] { transformsMatch(width: width, height: height) }
+        for height in [1 + width % 7, 9 + width % 4, 13 + width % 4] {
+            transformsMatch(width: width, height: height, paired: false)
+            if width <= 12 { transformsMatch(width: width, height: height, paired: true) }
+        }
     }
 
-    private func transformsMatch(width: Int, height: Int) {
+    private func transformsMatch(width: Int, height: Int, paired: Bool) {
         var rng = RandomSource(seed: UInt64(width * 100 + height))
-        let channels = 3, th = (height + 3) / 4, tw = (width + 3) / 4, tiles = th * tw, ld = tiles + 8
+        let seen = paired ? 2 * width + 1 : width
+        let channels = 3, th = (height + 3) / 4, tw = (seen + 3) / 4, tiles = th * tw, ld = tiles + 8
         let row = width + 2, plane = height * row + 3
         let x = (0..<(channels * plane)).map { _ in rng.nextGaussian() + 1000 }
+        let x2 = (0..<(channels * plane)).map { _ in rng.nextGaussian() - 1000 }
         let m = (0..<(36 * channels * ld)).map { _ in rng.nextGaussian() }
         let outRow = 4 * tw + 1, outPlane = 4 * th * outRow + 2
         func run(_ path: fk_path) -> (v: [Float], g: [Float], t: [Float]) {
             var scratch = [Float](repeating: .nan, count: fk_winograd4_scratch(channels, th, tw))
             var v = [Float](repeating: .nan, count: 36 * channels * ld), g = v
             var t = [Float](repeating: .nan, count: channels * outPlane)
-            fk_winograd4_image(path, x, plane, row, channels, height, width, th, tw, &scratch, &v, ld, channels * ld)
-            fk_winograd4_gradient(path, x, plane, row, channels, height, width, th, tw, &g, ld, channels * ld)
-            fk_winograd4_output(path, m, ld, channels * ld, channels, th, tw, &t, outPlane, outRow, height, width)
+            x2.withUnsafeBufferPointer { second in
+                let x2 = paired ? second.baseAddress : nil
+                fk_winograd4_image(path, x, x2, plane, row, channels, height, width, th, tw, &scratch, &v, ld, channels * ld)
+                fk_winograd4_gradient(path, x, x2, plane, row, channels, height, width, th, tw, &scratch, &g, ld, channels * ld)
+            }
+            fk_winograd4_output(path, m, ld, channels * ld, channels, th, tw, &t, outPlane, outRow, height, seen)
             return (v, g, t)
         }
-        let a = run(FK_SCALAR), b = run(FK_AVX2)
+        let a = run(FK_SCALAR), b = run(FK_AVX2), name = "\(height)x\(width)\(paired ? " paired" : "")"
         func slots(_ v: [Float]) -> [UInt32] {
             (0..<(36 * channels)).flatMap { r in (0..<tiles).map { v[r * ld + $0].bitPattern } }
         }
-        for (name, p, q) in [("image", a.v, b.v), ("gradient", a.g, b.g)] {
-            #expect(!slots(p).contains(Float.nan.bitPattern) && slots(p) == slots(q), "\(name), \(height)x\(width)")
+        for (kind, p, q) in [("image", a.v, b.v), ("gradient", a.g, b.g)] {
+            #expect(!slots(p).contains(Float.nan.bitPattern) && slots(p) == slots(q), "\(kind), \(name)")
+            let past = (0..<(36 * channels)).flatMap { r in (4..<8).map { q[r * ld + tiles + $0] } }
+            let untouched = past.allSatisfy { $0.isNaN }
+            #expect(untouched, "\(kind), \(name): nothing written 4 or more slots past the last tile")
         }
         let written = (0..<channels).flatMap { c in
-            (0..<height).flatMap { r in (0..<width).map { c * outPlane + r * outRow + $0 } }
+            (0..<height).flatMap { r in (0..<seen).map { c * outPlane + r * outRow + $0 } }
         }
-        #expect(written.allSatisfy { !a.t[$0].isNaN && a.t[$0].bitPattern == b.t[$0].bitPattern }, "output, \(height)x\(width)")
+        #expect(written.allSatisfy { !a.t[$0].isNaN && a.t[$0].bitPattern == b.t[$0].bitPattern }, "output, \(name)")
         #expect(b.t.filter { !$0.isNaN }.count == written.count, "output: nothing written outside the tiles")
     }
 
@@ -342,8 +359,8 @@ import Testing
         func pixel(_ y: Int, _ c: Int) -> Double { y >= 0 && y < height && c >= 0 && c < width ? Double(x[y * width + c]) : 0 }
         var scratch = [Float](repeating: 0, count: fk_winograd4_scratch(1, th, tw))
         var v = [Float](repeating: 0, count: 36 * tiles), g = v
-        fk_winograd4_image(FK_SCALAR, x, height * width, width, 1, height, width, th, tw, &scratch, &v, tiles, tiles)
-        fk_winograd4_gradient(FK_SCALAR, x, height * width, width, 1, height, width, th, tw, &g, tiles, tiles)
+        fk_winograd4_image(FK_SCALAR, x, nil, height * width, width, 1, height, width, th, tw, &scratch, &v, tiles, tiles)
+        fk_winograd4_gradient(FK_SCALAR, x, nil, height * width, width, 1, height, width, th, tw, &scratch, &g, tiles, tiles)
         var t = [Float](repeating: 0, count: 16 * tiles)
         fk_winograd4_output(FK_SCALAR, v, tiles, tiles, 1, th, tw, &t, 16 * tiles, 4 * tw, 4 * th, 4 * tw)
         var far = 0
@@ -370,4 +387,15 @@ import Testing
         }
         #expect(far == 0, "\(far) transformed values differ from their definitions")
     }
+}
+
+/// Which Winograd layout a convolution takes by its map (`FATNN_WINOGRAD_TILE=2`: F(2x2) for all).
+@Test(arguments: [(28, 28, 4, 1), (14, 14, 4, 1), (13, 30, 4, 1), (7, 7, 4, 2), (8, 8, 4, 2), (12, 12, 4, 2), (6, 9, 4, 2),
+                  (6, 20, 2, 1), (5, 6, 2, 1), (7, 5, 2, 1)])
+func winogradLayoutFollowsTheMap(height: Int, width: Int, tile: Int, pack: Int) {
+    var rng = RandomSource(seed: 2)
+    let conv = Conv2d(name: "c", input: ImageShape(channels: 8, height: height, width: width), outChannels: 8, kernel: 3, padding: 1,
+                      rng: &rng)
+    let want = FloatConvolution.winogradLargeTiles ? (tile, pack) : (2, 1)
+    #expect(conv.winogradLayout == want, "\(height)x\(width)")
 }

@@ -154,14 +154,17 @@ void fk_winograd_weight_grad(const float *m, long cout, long cin, float *dw);
 void fk_winograd4_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u);
 
 /** The input transform of every tile, v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ], of
- *  an image (row y of channel c at x + c*plane + y*row_stride), through `scratch` of
- *  fk_winograd4_scratch floats: the split layout on the portable path, one zero-padded channel
- *  plane at a time on AVX2 (rows of 4 or more tiles). */
+ *  an image (row y of channel c at x + c*plane + y*row_stride, height x width), or with x2 of two
+ *  images side by side with one zero column between them (x2 at the same strides; width
+ *  2·width + 1: for small maps, whose rows alone hold too few 4x4 tiles; the column is both
+ *  images' padding), through `scratch` of fk_winograd4_scratch floats (for tiles_w of the width
+ *  seen): the split layout on the portable path, one zero-padded channel plane at a time on AVX2
+ *  (rows of 4 or more tiles). */
 /** The floats fk_winograd4_image's scratch must hold. */
 long fk_winograd4_scratch(long channels, long tiles_h, long tiles_w);
 
-void fk_winograd4_image(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                        long tiles_w, float *scratch, float *v, long ldv, long xi_stride);
+void fk_winograd4_image(fk_path path, const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width,
+                        long tiles_h, long tiles_w, float *scratch, float *v, long ldv, long xi_stride);
 
 /** The output transform: t[o·plane + r·row + x] for r < height, x < width (at most 4·tiles_h and
  *  4·tiles_w; nothing else is written) from the products m[ξ·xi_stride + o·ldm + ty·tiles_w + tx]:
@@ -171,9 +174,10 @@ void fk_winograd4_output(fk_path path, const float *m, long ldm, long xi_stride,
 
 /** The weight gradient's transform of the output gradient (F(3x3, 4x4)): w[ξ·xi_stride + c·ldw +
  *  ty·tiles_w + tx] = (A dY A^T)[ξ] for the 4x4 block at rows 4ty.., columns 4tx.. (row y of
- *  channel c at dy + c*plane + y*row_stride; zeros past height x width). */
-void fk_winograd4_gradient(fk_path path, const float *dy, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                           long tiles_w, float *w, long ldw, long xi_stride);
+ *  channel c at dy + c*plane + y*row_stride; zeros past height x width; with dy2, two gradients
+ *  side by side as in fk_winograd4_image), through `scratch` of fk_winograd4_scratch floats. */
+void fk_winograd4_gradient(fk_path path, const float *dy, const float *dy2, long plane, long row_stride, long channels, long height,
+                           long width, long tiles_h, long tiles_w, float *scratch, float *w, long ldw, long xi_stride);
 
 /** Adds G^T m G (3x3) onto dw[(t·cout + o)·cin + c] from the 36 sums m[(ξ·cout + o)·cin + c] of
  *  fk_winograd4_gradient's position ξ of channel o times fk_winograd4_image's of channel c. */

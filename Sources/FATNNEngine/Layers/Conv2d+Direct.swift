@@ -173,23 +173,23 @@ extension Conv2d {
         let group = Self.weightGradientGroup(positions: n), paddedSize = wide.paddedCount, gradSize = margin + cout * channelStride
         // The weight gradient on Winograd (which reads the image itself), or on the direct kernel
         // from a padded copy of each image.
-        var weights = winogradWeightGradient ? WinogradWeightGradient(input: input, output: output, tile: winogradTile) : nil
+        var weights = winogradWeightGradient ? WinogradWeightGradient(self) : nil
         let paddedCount = weights == nil ? group * paddedSize : 0
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
         padded.initialize(repeating: padValue, count: paddedCount)
         let gradPadded = winograd ? nil : wide.allocatePadded()  // the direct input gradient's buffer
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: group * gradSize)
         buffer.initialize(repeating: 0, count: group * gradSize)  // margins and garbage columns stay zero
-        let tile = winogradTile
-        let run = winograd ? WinogradRun(input: output, output: input, tile: tile, imagesPerSet: Self.winogradImagesPerSet(input, tile: tile)) : nil
+        let run = winograd ? winogradRun(backward: true) : nil
         defer { padded.deallocate(); gradPadded?.deallocate(); buffer.deallocate(); run?.deallocate(); weights?.deallocate() }
-        // Winograd input gradients: images transformed into the run's slots, multiplied per full set.
-        var pending = 0, pendingStart = images.lowerBound
+        // Winograd input gradients: images transformed into the run's slots (two a slot where it
+        // packs two, never across chunks: the gradient buffer is reused), multiplied per full set.
+        var slotImages: [Int] = [], pendingStart = images.lowerBound
         func flush() {
-            guard let run, pending > 0 else { return }
-            winogradInputGradients(pending, PT, into: DX + pendingStart * input.count, run: run)
-            pendingStart += pending
-            pending = 0
+            guard let run, !slotImages.isEmpty else { return }
+            winogradInputGradients(slotImages, PT, into: DX + pendingStart * input.count, run: run)
+            pendingStart += slotImages.reduce(0, +)
+            slotImages.removeAll(keepingCapacity: true)
         }
         // The gather computes the padded rows that hold the image (the others are never read).
         let first = wide.padding * wide.paddedWidth, rows = wide.height * wide.paddedWidth
@@ -205,19 +205,26 @@ extension Conv2d {
                                  gradientRow: wide.paddedWidth)
                 }
             }
+            weights?.endGradients()
             if weights == nil {
                 check(fk_conv_weight_grad(path, padded, wide.plane, cin, offsets, taps, buffer + margin, channelStride, cout, dw, n,
                                           count, paddedSize, gradSize))
             }
             guard needsInputGradient else { continue }
+            if let run {
+                var i = 0
+                while i < count {
+                    let two = run.pack == 2 && i + 1 < count
+                    run.transform(slotImages.count, buffer + i * gradSize + margin, two ? buffer + (i + 1) * gradSize + margin : nil,
+                                  plane: channelStride, row: wide.paddedWidth)
+                    slotImages.append(two ? 2 : 1)
+                    i += two ? 2 : 1
+                    if slotImages.count * run.pack >= run.group { flush() }
+                }
+                continue
+            }
             for i in 0..<count {
                 let dyw = buffer + i * gradSize + margin
-                if let run {
-                    run.transform(pending, dyw, plane: channelStride, row: wide.paddedWidth)
-                    pending += 1
-                    if pending == run.group { flush() }
-                    continue
-                }
                 guard let gradPadded else { continue }  // nil only with Winograd
                 if gather {
                     check(fk_conv_taps(path, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
