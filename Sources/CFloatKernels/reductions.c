@@ -59,7 +59,8 @@ CLONES float fk_sum_squared_deviations(const float *x, long count, float mean) {
     return s;
 }
 
-/* g where mask > 0, else 0 (no mask: g). */
+/* g where mask > 0, else 0 (no mask: g). A NaN mask now zeroes g in the vector body as in the tail
+ * (the Swift loops kept it there: their bits differ on NaN activations only). */
 #define KEPT(g, mask, i) ((mask) ? (v8)((v8i)(load8((mask) + (i)) > zero) & (v8i)(g)) : (g))
 
 CLONES void fk_sum_and_dot(const float *g, const float *x, long count, float center, float scale, const float *mask, float *sum,

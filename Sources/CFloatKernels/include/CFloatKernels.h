@@ -147,22 +147,25 @@ void fk_winograd_gradient(fk_path path, const float *dy, long plane, long row_st
  *  adds G^T m G (3x3, signs restored) onto dw[(t·cout + o)·cin + c], t = 3·ky + kx (the tap layout). */
 void fk_winograd_weight_grad(const float *m, long cout, long cin, float *dw);
 
-/* Winograd F(4x4, 3x3) (winograd4.c): tiles of 4x4 outputs from 6x6 patches, 36 positions ξ;
- * tiles_h = ceil(height/4). The same calls as F(2x2, 3x3)'s with 36 positions for 16. */
+/* Winograd F(4x4, 3x3) (winograd4.c): tiles of 4x4 outputs from 6x6 patches, 36 positions ξ. The
+ * same calls as F(2x2, 3x3)'s with 36 positions for 16, and tiles_h = ceil(height/4), tiles_w =
+ * ceil(width seen/4) exactly (the AVX2 transforms size their planes from them). */
 
 /** u[(ξ·cout + o)·cin + c] = (G g G^T)[ξ], ξ < 36, g as in fk_winograd_weights. */
 void fk_winograd4_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u);
 
-/** The input transform of every tile, v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ], of
- *  an image (row y of channel c at x + c*plane + y*row_stride, height x width), or with x2 of two
- *  images side by side with one zero column between them (x2 at the same strides; width
- *  2·width + 1: for small maps, whose rows alone hold too few 4x4 tiles; the column is both
- *  images' padding), through `scratch` of fk_winograd4_scratch floats (for tiles_w of the width
- *  seen): the split layout on the portable path, one zero-padded channel plane at a time on AVX2
- *  (rows of 4 or more tiles). */
-/** The floats fk_winograd4_image's scratch must hold. */
+/** The floats fk_winograd4_image's and fk_winograd4_gradient's scratch must hold. */
 long fk_winograd4_scratch(long channels, long tiles_h, long tiles_w);
 
+/** The input transform of every tile, v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ], of
+ *  an image (row y of channel c at x + c*plane + y*row_stride, height x width), or with x2 of two
+ *  images side by side with one zero column between them (x2 at the same strides; width seen
+ *  2·width + 1: for small maps, whose rows alone hold too few 4x4 tiles; the column is both
+ *  images' padding), through `scratch` of fk_winograd4_scratch floats: the split layout on the
+ *  portable path, one zero-padded channel plane at a time on AVX2 (rows of 4 or more tiles). The
+ *  AVX2 path stores 8 tile slots at a time: on rows of fewer than 8 tiles up to 4 slots past a
+ *  row's last, which must exist after each channel's last (the next slots of the same channel are
+ *  overwritten when written in order). */
 void fk_winograd4_image(fk_path path, const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width,
                         long tiles_h, long tiles_w, float *scratch, float *v, long ldv, long xi_stride);
 
@@ -175,7 +178,8 @@ void fk_winograd4_output(fk_path path, const float *m, long ldm, long xi_stride,
 /** The weight gradient's transform of the output gradient (F(3x3, 4x4)): w[ξ·xi_stride + c·ldw +
  *  ty·tiles_w + tx] = (A dY A^T)[ξ] for the 4x4 block at rows 4ty.., columns 4tx.. (row y of
  *  channel c at dy + c*plane + y*row_stride; zeros past height x width; with dy2, two gradients
- *  side by side as in fk_winograd4_image), through `scratch` of fk_winograd4_scratch floats. */
+ *  side by side as in fk_winograd4_image), through `scratch` of fk_winograd4_scratch floats; it
+ *  stores past a row's last slot as fk_winograd4_image does. */
 void fk_winograd4_gradient(fk_path path, const float *dy, const float *dy2, long plane, long row_stride, long channels, long height,
                            long width, long tiles_h, long tiles_w, float *scratch, float *w, long ldw, long xi_stride);
 

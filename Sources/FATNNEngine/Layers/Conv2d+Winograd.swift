@@ -1,14 +1,14 @@
 import CFloatKernels
 
 /// ``Conv2d``'s Winograd path for 3x3 stride-1 convolutions with padding 1 (Lavin and Gray, 2016):
-/// F(2x2, 3x3) (`Sources/CFloatKernels/winograd.c`), where each 2x2 block of outputs takes 16
-/// products per channel pair instead of 36, or on maps of 13x13 and up F(4x4, 3x3) (`winograd4.c`),
-/// 36 products per 4x4 block instead of 144 (``winogradTile``). The input's patches and the
-/// weights are transformed, the transformed positions are matrix products over the channels (the
-/// direct tap kernel with one tap), and the output transform sums them back. The forward runs so,
-/// and so does the input gradient, a 3x3 stride-1 convolution of the output gradient with the
-/// rotated, transposed weights; the weight gradient runs on the transpose, F(3x3, 2x2)
-/// (``WinogradWeightGradient``).
+/// F(4x4, 3x3) (`Sources/CFloatKernels/winograd4.c`), 36 products per 4x4 block of outputs and
+/// channel pair instead of 144, on maps 6 wide and up (below 13, two images side by side), or
+/// F(2x2, 3x3) (`winograd.c`), 16 per 2x2 block instead of 36 (``winogradLayout``). The input's
+/// patches and the weights are transformed, the transformed positions are matrix products over
+/// the channels (the direct tap kernel with one tap), and the output transform sums them back.
+/// The forward runs so, and so does the input gradient, a 3x3 stride-1 convolution of the output
+/// gradient with the rotated, transposed weights; the weight gradient runs on the transpose,
+/// F(3x3, 4x4) or F(3x3, 2x2) (``WinogradWeightGradient``).
 /// The sums differ from the direct path's by rounding (float training is not bit-exact across
 /// paths). A quantized convolution's forward never uses it (``Conv2d/exactForward``), nor does
 /// packed inference; its gradients do.
@@ -18,10 +18,11 @@ extension Conv2d {
     /// convolutions take it only where it is faster (``FloatConvolution/path(kernel:stride:padding:input:output:)``).
     var winogradApplies: Bool { path == .winograd && kernel == 3 && stride == 1 && padding == 1 && padValue == 0 }
 
-    /// Whether the weight gradient runs on Winograd too (F(3x3, 2x2), `fk_winograd_weight_grad`):
-    /// wherever ``winogradApplies``. On an odd map the last tiles' 2x2 blocks of output gradient
-    /// overhang it; they read the zeros that follow each row and channel in the wide-row buffer
-    /// (``directBackward(_:_:_:_:_:_:winograd:)``), so the overhang adds nothing.
+    /// Whether the weight gradient runs on Winograd too (the transpose of the forward's tiles):
+    /// wherever ``winogradApplies``. Where the last tiles' blocks of output gradient overhang the
+    /// map, they read zeros (F(2x2): the zeros that follow each row and channel in the wide-row
+    /// buffer, ``directBackward(_:_:_:_:_:_:winograd:)``; F(4x4): its transform's own), so the
+    /// overhang adds nothing.
     /// `FATNN_WINOGRAD_WEIGHTS=direct` keeps the weight gradient on the direct kernel.
     var winogradWeightGradient: Bool { winogradApplies && FloatConvolution.winogradWeightGradients }
 
@@ -40,7 +41,7 @@ extension Conv2d {
     /// The tile of ``winogradLayout``: 4 (F(4x4, 3x3)) or 2 (F(2x2, 3x3)).
     var winogradTile: Int { winogradLayout.tile }
 
-    /// The forward's 16 transformed weight matrices, each packed for the tap kernel (rows = output
+    /// The forward's 36 or 16 transformed weight matrices, each packed for the tap kernel (rows = output
     /// channels, depth = input channels): computed once per weight values (evaluation runs the
     /// network in many parts, on several threads).
     func winogradWeights() -> [Float] {
@@ -315,7 +316,8 @@ struct WinogradWeightGradient {
         if pending * run.pack >= run.group { flush() }
     }
 
-    /// Adds the chunk's weight gradient onto `dw` (tap layout, `fk_winograd_weight_grad`).
+    /// Adds the chunk's weight gradient onto `dw` (tap layout, `fk_winograd4_weight_grad` or
+    /// `fk_winograd_weight_grad`).
     mutating func finish(into dw: UnsafeMutablePointer<Float>) {
         endGradients()
         flush()
