@@ -5,17 +5,9 @@
  * same on every CPU: on x86-64 the functions are compiled twice (AVX2 and baseline, picked at load
  * time by target_clones), and vector lanes do not change what each lane adds. */
 #include "include/CFloatKernels.h"
+#include "vector_ext.h"
 
 #pragma STDC FP_CONTRACT OFF
-
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-typedef int v8i __attribute__((vector_size(32), aligned(4)));
-
-#if defined(__x86_64__)
-#define CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CLONES
-#endif
 
 #define load8(p) (*(const v8 *)(p))
 

@@ -5,17 +5,9 @@
  * from -0, then the tail in order), without fused multiply-adds: bit-identical to them and the same
  * on every CPU. On x86-64 each function is compiled for AVX2 and baseline and picked at load time. */
 #include "include/CFloatKernels.h"
+#include "vector_ext.h"
 
 #pragma STDC FP_CONTRACT OFF
-
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-typedef int v8i __attribute__((vector_size(32), aligned(4)));
-
-#if defined(__x86_64__)
-#define CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CLONES
-#endif
 
 #define LOAD(p) (*(const v8 *)(p))
 #define STORE(p, v) (*(v8 *)(p) = (v))

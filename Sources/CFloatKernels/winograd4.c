@@ -13,16 +13,17 @@
 #define SUB(a, b) ((a) - (b))
 #define MULC(c, a) ((c) * (a))
 
+/* G of F(4x4, 3x3) (6x3): the weight transform G g G^T and the weight gradient's G^T m G. */
+static const float G[6][3] = {{0.25f, 0, 0},
+                              {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                              {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                              {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                              {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                              {0, 0, 1}};
+
 void fk_winograd4_weights(const float *w, long cout, long cin, long ostride, long cstride, int flip, float *u) {
-    /* U_ξ[o][c] = (G g G^T)[ξ], G = 1/4 0 0 / -1/6 -1/6 -1/6 / -1/6 1/6 -1/6 / 1/24 1/12 1/6 /
-     * 1/24 -1/12 1/6 / 0 0 1, g as in fk_winograd_weights; input channels a block at a time, so
+    /* U_ξ[o][c] = (G g G^T)[ξ], g as in fk_winograd_weights; input channels a block at a time, so
      * that the 36 outputs of each are written along contiguous runs. */
-    static const float G[6][3] = {{0.25f, 0, 0},
-                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                                  {0, 0, 1}};
     enum { BLOCK = 64 };
     const long size = cout * cin;
     for (long o = 0; o < cout; o++)
@@ -128,12 +129,6 @@ void fk_winograd4_gradient_portable(const float *dy, const float *dy2, long plan
 }
 
 void fk_winograd4_weight_grad(const float *m, long cout, long cin, float *dw) {
-    static const float G[6][3] = {{0.25f, 0, 0},
-                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
-                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
-                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
-                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
-                                  {0, 0, 1}};
     enum { BLOCK = 64 };  /* input channels at a time: the inner loops run along contiguous sums */
     const long size = cout * cin;
     for (long o = 0; o < cout; o++)

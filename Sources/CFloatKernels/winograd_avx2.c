@@ -1,5 +1,5 @@
-/* The Winograd input and output transforms and the weight gradient's output-gradient transform
- * (winograd.c) on AVX2 registers: 8 tiles of a tile row at a time (4 for rows of 5-7 tiles), the
+/* The Winograd F(2x2, 3x3) output transform and the weight gradient's output-gradient transform
+ * (winograd.c; the input transform is winograd_image_avx2.c's) on AVX2 registers: 8 tiles of a tile row at a time (4 for rows of 5-7 tiles), the
  * row's last tiles as one more register that ends at its end and overlaps the one before (it
  * writes the same values again). Rows of exactly 4 tiles (7x7 and 8x8 maps) take two tile rows per
  * register, whose 8 transformed tiles are consecutive. Rows of fewer than 4 tiles go to the
@@ -22,84 +22,6 @@ AVX2 static inline void split4(const float *p, __m128 *even, __m128 *odd) {
     const __m128 x = _mm_loadu_ps(p), y = _mm_loadu_ps(p + 4);
     *even = _mm_shuffle_ps(x, y, 0x88);
     *odd = _mm_shuffle_ps(x, y, 0xDD);
-}
-
-/* The split layout (winograd.c): each image row's pairs (s[2m], s[2m+1]) go to O[m] and E[m + 1],
- * deinterleaved in registers, 8 pairs (or 4) at a time, the last step overlapping. */
-#define PAIRS(V, SPLIT, STORE, m)                   \
-    do {                                            \
-        V ev, od;                                   \
-        SPLIT(s + 2 * (m), &ev, &od);               \
-        STORE(o + (m), ev);                         \
-        STORE(e + (m) + 1, od);                     \
-    } while (0)
-#define PAIRS8(m) PAIRS(__m256, split8, _mm256_storeu_ps, m)
-#define PAIRS4(m) PAIRS(__m128, split4, _mm_storeu_ps, m)
-
-AVX2 void fk_winograd_split_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                                long tiles_w, float *p) {
-    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, pairs = width / 2;
-    for (long c = 0; c < channels; c++)
-        for (long r = 0; r < rows; r++) {
-            float *e, *o;
-            const float *s = fk_split_row(x, plane, row_stride, height, tiles_h, tiles_w, p, c, r, &e, &o);
-            if (!s) continue;
-            e[0] = 0;
-            if (pairs >= 8) {
-                TILE_ROW(pairs, 8, PAIRS8);  /* the last 8 pairs overlap the ones before: same values again */
-            } else if (pairs >= 4) {
-                TILE_ROW(pairs, 4, PAIRS4);
-            } else {
-                for (long k = 0; k < pairs; k++) {
-                    o[k] = s[2 * k];
-                    e[k + 1] = s[2 * k + 1];
-                }
-            }
-            long m = pairs;
-            if (width & 1) o[m++] = s[2 * pairs];  /* an odd row's last value */
-            for (long k = m; k < half; k++) o[k] = 0;
-            for (long k = pairs + 1; k < half; k++) e[k] = 0;
-        }
-}
-
-/* B^T d B for 8 (or 4) tiles: V type, its load, store, add, sub. */
-#define INPUT_STEP(V, LOAD, STORE, ADD, SUB, tx)                                                            \
-    do {                                                                                                   \
-        V q[4][4];                                                                                         \
-        for (int i = 0; i < 4; i++) {                                                                      \
-            const float *e = base + i * row, *o = e + half;                                                \
-            const V d0 = LOAD(e + (tx)), d1 = LOAD(o + (tx)), d2 = LOAD(e + (tx) + 1), d3 = LOAD(o + (tx) + 1); \
-            q[i][0] = SUB(d0, d2);                                                                         \
-            q[i][1] = ADD(d1, d2);                                                                         \
-            q[i][2] = SUB(d2, d1);                                                                         \
-            q[i][3] = SUB(d1, d3);                                                                         \
-        }                                                                                                  \
-        for (int j = 0; j < 4; j++) {                                                                      \
-            STORE(out + (0 * 4 + j) * xi_stride + (tx), SUB(q[0][j], q[2][j]));                            \
-            STORE(out + (1 * 4 + j) * xi_stride + (tx), ADD(q[1][j], q[2][j]));                            \
-            STORE(out + (2 * 4 + j) * xi_stride + (tx), SUB(q[2][j], q[1][j]));                            \
-            STORE(out + (3 * 4 + j) * xi_stride + (tx), SUB(q[1][j], q[3][j]));                            \
-        }                                                                                                  \
-    } while (0)
-
-#define IN8(tx) INPUT_STEP(__m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, tx)
-#define IN4(tx) INPUT_STEP(__m128, _mm_loadu_ps, _mm_storeu_ps, _mm_add_ps, _mm_sub_ps, tx)
-/* Rows of 4 tiles: tile rows ty (low half) and ty + 1 (high half, 2 padded rows further). */
-#define LOAD_ROW_PAIR(p) _mm256_loadu2_m128((p) + 2 * row, (p))
-#define IN_PAIR(tx) INPUT_STEP(__m256, LOAD_ROW_PAIR, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps, tx)
-
-AVX2 void fk_winograd_input_avx2(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride) {
-    if (tiles_w < 4) { fk_winograd_input_portable(p, channels, tiles_h, tiles_w, v, ldv, xi_stride); return; }
-    const long rows = 2 * tiles_h + 2, half = tiles_w + 1, row = 2 * half;
-    for (long c = 0; c < channels; c++)
-        for (long ty = 0, k; ty < tiles_h; ty += k) {
-            const float *base = p + (c * rows + 2 * ty) * row;
-            float *out = v + c * ldv + ty * tiles_w;
-            k = tile_rows_at(tiles_h, tiles_w, ty);
-            if (tiles_w >= 8) TILE_ROW(tiles_w, 8, IN8);
-            else if (k == 2) IN_PAIR(0);
-            else TILE_ROW(tiles_w, 4, IN4);
-        }
 }
 
 /* A^T m A for 8 (or 4) tiles, written as two output rows of 2 values per tile. */

@@ -25,9 +25,6 @@ void fk_winograd_output_portable(const float *m, long ldm, long xi_stride, long 
 void fk_winograd_gradient_portable(const float *dy, long plane, long row_stride, long channels, long tiles_h, long tiles_w, float *w,
                                    long ldw, long xi_stride);
 #if defined(__x86_64__)
-void fk_winograd_split_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
-                                long tiles_w, float *p);
-void fk_winograd_input_avx2(const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride);
 void fk_winograd_output_avx2(const float *m, long ldm, long xi_stride, long channels, long tiles_h, long tiles_w, float *t, long plane,
                              long row);
 void fk_winograd_image_avx2(const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,

@@ -115,7 +115,9 @@ void fk_winograd_weights(const float *w, long cout, long cin, long ostride, long
 void fk_winograd_split(fk_path path, const float *x, long plane, long row_stride, long channels, long height, long width, long tiles_h,
                                 long tiles_w, float *p);
 
-/** The input transform of every tile: v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ]. */
+/** The input transform of every tile: v[ξ·xi_stride + c·ldv + ty·tiles_w + tx] = (B^T d B)[ξ].
+ *  This and fk_winograd_split run the portable loops on every path (the reference the vector
+ *  transform, fk_winograd_image, is checked against). */
 void fk_winograd_input(fk_path path, const float *p, long channels, long tiles_h, long tiles_w, float *v, long ldv, long xi_stride);
 
 /** fk_winograd_split then fk_winograd_input, without the split layout where the path can (the AVX2
