@@ -60,6 +60,19 @@ static inline long step_rows(long tiles_h, long tiles_w, long ty) { return tiles
         }                                                                                   \
     } while (0)
 
+/* The input transforms' second stage: TRANSFORM (W4_BT or W4_A) on column j of the row-transformed
+ * q (ROWS values) gives positions ξ = 6i + j, 8 tile slots each, stored from `dst`. */
+#define STORE_COLUMNS(q, ROWS, TRANSFORM, dst)                                                            \
+    do {                                                                                                  \
+        float *o_ = (dst);                                                                                \
+        UNROLL for (int j = 0; j < 6; j++) {                                                              \
+            __m256 col[ROWS], r[6];                                                                       \
+            UNROLL for (int i = 0; i < ROWS; i++) col[i] = (q)[i][j];                                     \
+            TRANSFORM(col, r);                                                                            \
+            UNROLL for (int i = 0; i < 6; i++) _mm256_storeu_ps(o_ + (i * 6 + j) * xi_stride, r[i]);       \
+        }                                                                                                 \
+    } while (0)
+
 /* Padded row i of both groups as d0..d5: the 16 padded columns from 4tx transposed are d0..d3;
  * lanes 0 and 1 of the 4 loads from 4tx + 4 on are d4 and d5. */
 AVX2 static inline void row6(const float *lo, const float *hi, __m256 *d) {
@@ -86,13 +99,7 @@ AVX2 static inline void row6(const float *lo, const float *hi, __m256 *d) {
             row6(lo + i * padded_row, hi + i * padded_row, dv);                                           \
             W4_BT(dv, q[i]);                                                                              \
         }                                                                                                 \
-        float *o_ = out + (tx);                                                                           \
-        UNROLL for (int j = 0; j < 6; j++) {                                                              \
-            const __m256 col[6] = {q[0][j], q[1][j], q[2][j], q[3][j], q[4][j], q[5][j]};                 \
-            __m256 r[6];                                                                                  \
-            W4_BT(col, r);                                                                                \
-            UNROLL for (int i = 0; i < 6; i++) _mm256_storeu_ps(o_ + (i * 6 + j) * xi_stride, r[i]);       \
-        }                                                                                                 \
+        STORE_COLUMNS(q, 6, W4_BT, out + (tx));                                                          \
     } while (0)
 
 /* Floats per padded row, a multiple of 8: the last step's second group reads up to padded column
@@ -203,13 +210,7 @@ AVX2 void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, lon
             transpose4x2(&y4[0], &y4[1], &y4[2], &y4[3]);                                                 \
             W4_A(y4, q[i]);                                                                               \
         }                                                                                                 \
-        float *o_ = out + (tx);                                                                           \
-        UNROLL for (int j = 0; j < 6; j++) {                                                              \
-            const __m256 col[4] = {q[0][j], q[1][j], q[2][j], q[3][j]};                                   \
-            __m256 r[6];                                                                                  \
-            W4_A(col, r);                                                                                 \
-            UNROLL for (int i = 0; i < 6; i++) _mm256_storeu_ps(o_ + (i * 6 + j) * xi_stride, r[i]);       \
-        }                                                                                                 \
+        STORE_COLUMNS(q, 4, W4_A, out + (tx));                                                           \
     } while (0)
 
 AVX2 void fk_winograd4_gradient_avx2(const float *dy, const float *dy2, long plane, long row_stride, long channels, long height, long width,

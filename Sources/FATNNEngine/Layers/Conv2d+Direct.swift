@@ -173,7 +173,9 @@ extension Conv2d {
         let group = Self.weightGradientGroup(positions: n), paddedSize = wide.paddedCount, gradSize = margin + cout * channelStride
         // The weight gradient on Winograd (which reads the image itself), or on the direct kernel
         // from a padded copy of each image.
-        var weights = winogradWeightGradient ? WinogradWeightGradient(self) : nil
+        var weights = winogradWeightGradient
+            ? WinogradWeightGradient(self, plane: input.plane, row: input.width, gradientPlane: channelStride, gradientRow: wide.paddedWidth)
+            : nil
         let paddedCount = weights == nil ? group * paddedSize : 0
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount)
         padded.initialize(repeating: padValue, count: paddedCount)
@@ -201,8 +203,7 @@ extension Conv2d {
                 if weights == nil {
                     wide.pad(x, into: padded + i * paddedSize)
                 } else {
-                    weights?.add(x, plane: input.plane, row: input.width, gradient: dyw, gradientPlane: channelStride,
-                                 gradientRow: wide.paddedWidth)
+                    weights?.add(x, gradient: dyw)
                 }
             }
             weights?.endGradients()

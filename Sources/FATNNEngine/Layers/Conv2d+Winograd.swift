@@ -85,9 +85,9 @@ extension Conv2d {
     /// Images per set of products: about 128 tiles (enough columns for the tap kernel's blocks,
     /// few enough to stay in cache: a 512 KB L2 holds a 32-channel set's F(2x2, 3x3) transforms).
     /// The weight gradient's sets measured the same from 128 to 1,024 tiles on a Zen 4.
-    static func winogradImagesPerSet(_ shape: ImageShape, tile: Int = 2, pack: Int = 1) -> Int {
-        let slotTiles = (shape.height + tile - 1) / tile * ((pack * shape.width + pack - 1 + tile - 1) / tile)
-        return pack * max(1, 128 / slotTiles)
+    static func winogradImagesPerSet(_ shape: ImageShape, tile: Int, pack: Int) -> Int {
+        let (h, w) = WinogradRun.tiles(shape, tile: tile, pack: pack)
+        return pack * max(1, 128 / (h * w))
     }
 
     /// A run for this convolution's forward (`backward`: its input gradient, from the output's
@@ -169,8 +169,7 @@ struct WinogradRun {
         self.tile = tile
         self.pack = pack
         positions = (tile + 2) * (tile + 2)
-        tilesH = (output.height + tile - 1) / tile
-        tilesW = (pack * output.width + pack - 1 + tile - 1) / tile
+        (tilesH, tilesW) = Self.tiles(output, tile: tile, pack: pack)
         tiles = tilesH * tilesW
         group = max(1, imagesPerSet / pack) * pack
         let rounded = (group / pack * tiles + 7) / 8 * 8 + 8
@@ -184,6 +183,12 @@ struct WinogradRun {
     }
 
     func deallocate() { split.deallocate(); v.deallocate(); m.deallocate(); t.deallocate() }
+
+    /// Rows and columns of tiles a slot covers: `map` (`pack` 2: two of its images side by side,
+    /// `2·width + 1` columns) in `tile`x`tile` output blocks.
+    static func tiles(_ map: ImageShape, tile: Int, pack: Int) -> (h: Int, w: Int) {
+        ((map.height + tile - 1) / tile, (pack * map.width + pack - 1 + tile - 1) / tile)
+    }
 
     /// A tile output plane and row: `tile·tilesH` rows of `tile·tilesW` values per channel.
     var outputPlane: Int { tile * tile * tiles }
@@ -272,26 +277,24 @@ struct WinogradWeightGradient {
     private var pending = 0
     /// The first image of a slot of two, until its second comes (or the chunk of gradients ends).
     private var waiting: (x: UnsafePointer<Float>, dy: UnsafePointer<Float>)?
-    private var plane = 0, row = 0, gradientPlane = 0, gradientRow = 0
+    /// Where an input's (and an output gradient's) channels and rows are apart.
+    private let plane: Int, row: Int, gradientPlane: Int, gradientRow: Int
 
-    init(_ conv: Conv2d) {
-        let (tile, pack) = conv.winogradLayout
-        run = WinogradRun(input: conv.input, output: conv.output, tile: tile, pack: pack,
-                          imagesPerSet: Conv2d.winogradImagesPerSet(conv.output, tile: tile, pack: pack))
-        let (input, output) = (conv.input, conv.output)
-        let count = run.positions * output.channels * input.channels
+    /// For `conv`'s inputs (channels `plane` apart, rows `row` apart) and output gradients
+    /// (`gradientPlane`, `gradientRow`: the wide-row buffer).
+    init(_ conv: Conv2d, plane: Int, row: Int, gradientPlane: Int, gradientRow: Int) {
+        run = conv.winogradRun()
+        (self.plane, self.row, self.gradientPlane, self.gradientRow) = (plane, row, gradientPlane, gradientRow)
+        let count = run.positions * conv.output.channels * conv.input.channels
         sums = .allocate(capacity: count)
         sums.initialize(repeating: 0, count: count)
     }
 
     func deallocate() { run.deallocate(); sums.deallocate() }
 
-    /// Adds one image: its input `x` (rows `row` apart, channels `plane` apart) and its output
-    /// gradient `dy` (the same, with zeros past an odd map: the wide-row buffer). `dy` must stay
-    /// valid until the next `add` or ``endGradients()``.
-    mutating func add(_ x: UnsafePointer<Float>, plane: Int, row: Int, gradient dy: UnsafePointer<Float>, gradientPlane: Int,
-                      gradientRow: Int) {
-        (self.plane, self.row, self.gradientPlane, self.gradientRow) = (plane, row, gradientPlane, gradientRow)
+    /// Adds one image: its input `x` and its output gradient `dy` (with zeros past an odd map: the
+    /// wide-row buffer). `dy` must stay valid until the next `add` or ``endGradients()``.
+    mutating func add(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>) {
         guard run.pack == 2 else { return transform(x, dy, nil) }
         guard let first = waiting else {
             waiting = (x, dy)
