@@ -5,6 +5,7 @@
  * arithmetic is in winograd4_internal.h, the split layout (four column phases) there too. Larger
  * tiles round more than F(2x2, 3x3) (constants up to 8 in A, 1/24 in G): float training only. */
 #include "winograd4_internal.h"
+#include <math.h>
 
 #pragma STDC FP_CONTRACT OFF
 
@@ -12,6 +13,8 @@
 #define ADD(a, b) ((a) + (b))
 #define SUB(a, b) ((a) - (b))
 #define MULC(c, a) ((c) * (a))
+#define MADDC(c, a, b) fmaf((c), (a), (b))
+#define NMADDC(c, a, b) fmaf(-(c), (a), (b))
 
 /* G of F(4x4, 3x3) (6x3): the weight transform G g G^T and the weight gradient's G^T m G. */
 static const float G[6][3] = {{0.25f, 0, 0},

@@ -18,6 +18,8 @@
 #define ADD(a, b) _mm256_add_ps((a), (b))
 #define SUB(a, b) _mm256_sub_ps((a), (b))
 #define MULC(c, a) _mm256_mul_ps(_mm256_set1_ps(c), (a))
+#define MADDC(c, a, b) _mm256_fmadd_ps(_mm256_set1_ps(c), (a), (b))
+#define NMADDC(c, a, b) _mm256_fnmadd_ps(_mm256_set1_ps(c), (a), (b))
 #define UNROLL _Pragma("clang loop unroll(full)")
 
 /* 4x4 transposes in both 128-bit halves (_MM_TRANSPOSE4_PS's moves). */
@@ -64,12 +66,15 @@ static inline long step_rows(long tiles_h, long tiles_w, long ty) { return tiles
  * q (ROWS values) gives positions ξ = 6i + j, 8 tile slots each, stored from `dst`. */
 #define STORE_COLUMNS(q, ROWS, TRANSFORM, dst)                                                            \
     do {                                                                                                  \
-        float *o_ = (dst);                                                                                \
-        UNROLL for (int j = 0; j < 6; j++) {                                                              \
+        float *p_ = (dst);                                                                                \
+        const long s6_ = 6 * xi_stride;                                                                   \
+        UNROLL for (int j = 0; j < 6; j++, p_ += xi_stride) {                                             \
             __m256 col[ROWS], r[6];                                                                       \
             UNROLL for (int i = 0; i < ROWS; i++) col[i] = (q)[i][j];                                     \
             TRANSFORM(col, r);                                                                            \
-            UNROLL for (int i = 0; i < 6; i++) _mm256_storeu_ps(o_ + (i * 6 + j) * xi_stride, r[i]);       \
+            /* one pointer per column and one stride (36 addresses spilled and reloaded otherwise) */     \
+            __asm__("" : "+r"(p_));                                                                       \
+            UNROLL for (int i = 0; i < 6; i++) _mm256_storeu_ps(p_ + i * s6_, r[i]);                       \
         }                                                                                                 \
     } while (0)
 
@@ -106,37 +111,64 @@ AVX2 static inline void row6(const float *lo, const float *hi, __m256 *d) {
  * 4·(tx + 4) + 19, and the row copy writes 8 floats from each multiple of 8 below the width, + 1. */
 static inline long padded_row_of(long tiles_w) { return (4 * (tiles_w > 8 ? tiles_w : 8) + 8 + 7) / 8 * 8; }
 
-long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w) { return fk_w4_rows(tiles_h) * padded_row_of(tiles_w); }
+/* 16 floats more than the plane: room to align it (align_plane). */
+long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w) { return fk_w4_rows(tiles_h) * padded_row_of(tiles_w) + 16; }
+
+/* The plane in scratch whose element `lead` is 32-byte aligned (lead 0 or 1), so that the row
+ * copies below store aligned (misaligned, every other store split a cache line: a quarter of the
+ * transform's time on a Zen 4). */
+static inline float *align_plane(float *scratch, long lead) {
+    const uintptr_t a = ((uintptr_t)scratch + 31) & ~(uintptr_t)31;
+    return (float *)a + (lead ? 7 : 0);
+}
+
+/* Copies one row of `width` floats to d, 8 at a time, the last 8 masked by `tail` (the lanes below
+ * width % 8; zeros past the row); `full` = width / 8. */
+AVX2 static inline void copy_row(float *d, const float *s, long full, long width, __m256i tail) {
+    long i = 0;
+    for (; i < 8 * full; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
+    if (i < width) _mm256_storeu_ps(d + i, _mm256_maskload_ps(s + i, tail));
+}
+
+/* How far ahead fill_plane fetches: whole channel planes, about 8 KB. The rows are rarely in cache
+ * (a batch's activations are megabytes); fetched into L2 this far ahead, a cold image transformed as
+ * fast as a cached one on a Zen 4, where fetching one plane ahead into L1 left it 2x slower. */
+static inline long prefetch_distance(long plane) { return (2048 + plane - 1) / plane * plane; }
 
 /* Copies channel c of the image the transforms see (x, or x, a zero column and x2) into a plane
  * zeroed before: image row y at pad + (y + lead)·padded_row + lead, 8 floats per step (zeros past
- * each image's row, so x2's copy comes after x's). */
+ * each image's row, so x2's copy comes after x's). Each row copied fetches the row `prefetch` floats
+ * further (prefetch_distance; past the image's end, the next image's in a batch; prefetches do
+ * not fault). */
 AVX2 static void fill_plane(float *pad, long padded_row, long lead, const float *x, const float *x2, long c, long plane, long row_stride,
-                            long height, long width) {
-    for (long y = 0; y < height; y++) {
-        float *d = pad + (y + lead) * padded_row + lead;
-        const float *s = x + c * plane + y * row_stride;
-        for (long i = 0; i < width; i += 8) _mm256_storeu_ps(d + i, load8z(s, i, width));
-        if (!x2) continue;
-        s = x2 + c * plane + y * row_stride;
-        for (long i = 0; i < width; i += 8) _mm256_storeu_ps(d + width + 1 + i, load8z(s, i, width));
+                            long height, long width, long prefetch) {
+    const long full = width / 8;
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(width % 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const float *s = x + c * plane, *s2 = x2 ? x2 + c * plane : 0;
+    float *d = pad + lead * padded_row + lead;
+    for (long y = 0; y < height; y++, s += row_stride, d += padded_row) {
+        if (prefetch)
+            for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s, prefetch + i), _MM_HINT_T1);
+        copy_row(d, s, full, width, tail);
+        if (!s2) continue;
+        if (prefetch)
+            for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s2, prefetch + i), _MM_HINT_T1);
+        copy_row(d + width + 1, s2, full, width, tail);
+        s2 += row_stride;
     }
 }
 
 AVX2 void fk_winograd4_image_avx2(const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width,
-                                  long tiles_h, long tiles_w, float *v, long ldv, long xi_stride, float *pad) {
+                                  long tiles_h, long tiles_w, float *v, long ldv, long xi_stride, float *scratch) {
     const long rows = fk_w4_rows(tiles_h), padded_row = padded_row_of(tiles_w);
+    float *const pad = align_plane(scratch, 1);
+    const long ahead = prefetch_distance(plane);
     /* The padding once: each channel then rewrites the same positions (the image's rows, and the
      * zeros its last 8-float copy writes past them). */
     for (long j = 0; j < rows * padded_row; j += 8) _mm256_storeu_ps(pad + j, _mm256_setzero_ps());  /* padded_row: 8k */
     for (long c = 0; c < channels; c++) {
-        if (c + 1 < channels)  /* the next channel's rows, fetched while this one transforms (they are rarely in cache) */
-            for (long y = 0; y < height; y++)
-                for (long i = 0; i < width; i += 16) {
-                    _mm_prefetch((const char *)(x + (c + 1) * plane + y * row_stride + i), _MM_HINT_T0);
-                    if (x2) _mm_prefetch((const char *)(x2 + (c + 1) * plane + y * row_stride + i), _MM_HINT_T0);
-                }
-        fill_plane(pad, padded_row, 1, x, x2, c, plane, row_stride, height, width);  /* padded (y + 1, i + 1) = image (y, i) */
+        /* padded (y + 1, i + 1) = image (y, i) */
+        fill_plane(pad, padded_row, 1, x, x2, c, plane, row_stride, height, width, ahead);
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             float *out = v + c * ldv + ty * tiles_w;
@@ -187,11 +219,17 @@ AVX2 void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, lon
         fk_winograd4_output_portable(m, ldm, xi_stride, channels, tiles_h, tiles_w, t, plane, row, height, width);
         return;
     }
-    for (long o = 0; o < channels; o++)
+    const long ahead = prefetch_distance(plane);
+    for (long o = 0; o < channels; o++) {
+        /* The rows about 8 KB on, fetched into L2 before they are written: a batch's outputs are rarely in cache, and
+         * each first store to a line would wait for it (2x the time of stores to cached lines). */
+        for (long y = 0; y < height; y++)
+            for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(t + o * plane + y * row, ahead + i), _MM_HINT_T1);
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             STEPS(OUTPUT_STEP);
         }
+    }
 }
 
 /* The output gradient's transform for both groups: each of a block's 4 rows as 16 floats per group
@@ -214,7 +252,7 @@ AVX2 void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, lon
     } while (0)
 
 AVX2 void fk_winograd4_gradient_avx2(const float *dy, const float *dy2, long plane, long row_stride, long channels, long height, long width,
-                                     long tiles_h, long tiles_w, float *w, long ldw, long xi_stride, float *gp) {
+                                     long tiles_h, long tiles_w, float *w, long ldw, long xi_stride, float *scratch) {
     if (tiles_w < 4) {
         fk_winograd4_gradient_portable(dy, dy2, plane, row_stride, channels, height, width, tiles_h, tiles_w, w, ldw, xi_stride);
         return;
@@ -222,9 +260,10 @@ AVX2 void fk_winograd4_gradient_avx2(const float *dy, const float *dy2, long pla
     /* One channel at a time as a plane of 4·tiles_h rows (no padding before: block (ty, tx) starts
      * at row 4ty, column 4tx), zeroed once: each channel rewrites the same positions. */
     const long rows = 4 * tiles_h, padded_row = padded_row_of(tiles_w);
+    float *const gp = align_plane(scratch, 0);
     for (long j = 0; j < rows * padded_row; j += 8) _mm256_storeu_ps(gp + j, _mm256_setzero_ps());
     for (long c = 0; c < channels; c++) {
-        fill_plane(gp, padded_row, 0, dy, dy2, c, plane, row_stride, height, width);
+        fill_plane(gp, padded_row, 0, dy, dy2, c, plane, row_stride, height, width, prefetch_distance(plane));
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             float *out = w + c * ldw + ty * tiles_w;

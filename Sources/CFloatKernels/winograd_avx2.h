@@ -5,7 +5,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#define AVX2 __attribute__((target("avx2")))
+#define AVX2 __attribute__((target("avx2,fma")))
 
 /* Runs STEP(tx) over a row of `tiles` tiles `lanes` at a time, the last step overlapping (it
  * writes the same values again). */
