@@ -109,8 +109,8 @@ public final class BatchNorm: Layer {
                 m2.withUnsafeMutableBufferPointer { vb in
                     Parallel.chunks(c) { _, channels in
                         let base = x.baseAddress!
-                        for j in channels {
-                            if p == 1 {
+                        if p == 1 {
+                            for j in channels {
                                 var s: Float = 0
                                 for r in 0..<n { s += x[r * c + j] }
                                 let m = s / Float(count)
@@ -118,20 +118,22 @@ public final class BatchNorm: Layer {
                                 for r in 0..<n { let d = x[r * c + j] - m; v += d * d }
                                 mb[j] = m
                                 vb[j] = v
-                                continue
                             }
-                            var m: Float = 0, v: Float = 0, seen: Float = 0
-                            for r in 0..<n {
+                            return
+                        }
+                        // Image by image, each channel's runs still combined in image order: the
+                        // chunk's channels of an image are one contiguous block, which the
+                        // hardware prefetches (channel by channel, the runs were `C·P` floats apart).
+                        for r in 0..<n {
+                            let seen = Float(r * p), total = seen + Float(p)
+                            for j in channels {
                                 let run = base + (r * c + j) * p
                                 let rm = VectorMath.sum(run, p) / Float(p)
                                 let rv = VectorMath.sumSquaredDeviations(run, p, mean: rm)
-                                let total = seen + Float(p), delta = rm - m
-                                m += delta * (Float(p) / total)
-                                v += rv + delta * delta * (seen * Float(p) / total)
-                                seen = total
+                                let delta = rm - mb[j]
+                                mb[j] += delta * (Float(p) / total)
+                                vb[j] += rv + delta * delta * (seen * Float(p) / total)
                             }
-                            mb[j] = m
-                            vb[j] = v
                         }
                     }
                 }
@@ -161,26 +163,30 @@ public final class BatchNorm: Layer {
                     sumG.withUnsafeMutableBufferPointer { sg in
                         sumGX.withUnsafeMutableBufferPointer { sgx in
                             Parallel.chunks(c) { _, channels in
-                                for j in channels {
-                                    let m = mean[j], s = inv[j]
-                                    var a: Float = 0, b: Float = 0
-                                    if p == 1 {
+                                if p == 1 {
+                                    for j in channels {
+                                        let m = mean[j], s = inv[j]
+                                        var a: Float = 0, b: Float = 0
                                         for r in 0..<n {
                                             let o = r * c + j, d = !masked || yb[o] > 0 ? dy[o] : 0
                                             a += d
                                             b += d * ((x[o] - m) * s)
                                         }
-                                    } else {
-                                        for r in 0..<n {
-                                            let o = (r * c + j) * p
-                                            let (sa, sb) = VectorMath.sumAndDot(dy.baseAddress! + o, x.baseAddress! + o, p, center: m, scale: s,
-                                                                                mask: masked ? yb.baseAddress! + o : nil)
-                                            a += sa
-                                            b += sb
-                                        }
+                                        sg[j] = a
+                                        sgx[j] = b
                                     }
-                                    sg[j] = a
-                                    sgx[j] = b
+                                    return
+                                }
+                                // Image by image, as the forward's statistics (each channel's
+                                // runs in image order): contiguous blocks the hardware prefetches.
+                                for r in 0..<n {
+                                    for j in channels {
+                                        let o = (r * c + j) * p
+                                        let (sa, sb) = VectorMath.sumAndDot(dy.baseAddress! + o, x.baseAddress! + o, p, center: mean[j],
+                                                                            scale: inv[j], mask: masked ? yb.baseAddress! + o : nil)
+                                        sg[j] += sa
+                                        sgx[j] += sb
+                                    }
                                 }
                             }
                         }
