@@ -29,13 +29,21 @@ public enum FloatConvolution {
     /// `FATNN_FLOAT_PATH=scalar|avx2|avx512` forces a supported one.
     static let kernelPath: fk_path = fk_best_path()
 
-    /// The kernel path's name: `avx512`, `avx2` or `scalar`.
+    /// The tap kernel's path (`fk_conv_taps`): AVX-512 where the CPU has it, else ``kernelPath``
+    /// (the same bits either way; `FATNN_FLOAT_PATH` forces both).
+    static let tapPath: fk_path = fk_best_taps_path()
+
+    /// The kernel path's name: `avx512`, `avx2` or `scalar`, followed by the tap kernel's
+    /// (`avx2, taps avx512`) where they differ.
     public static var kernelName: String {
-        switch kernelPath {
-        case FK_AVX512: return "avx512"
-        case FK_AVX2: return "avx2"
-        default: return "scalar"
+        func name(_ path: fk_path) -> String {
+            switch path {
+            case FK_AVX512: return "avx512"
+            case FK_AVX2: return "avx2"
+            default: return "scalar"
+            }
         }
+        return name(kernelPath) + (tapPath == kernelPath ? "" : ", taps \(name(tapPath))")
     }
 
     /// The path new convolutions take: direct where the CPU has a vector kernel path (AVX2 +
@@ -123,7 +131,7 @@ extension Conv2d {
             let p = output.plane
             for b in images {
                 let y = Y + b * output.count
-                check(fk_conv_taps(FloatConvolution.kernelPath, X + b * input.count, p, cin, offsets, 1, P, cout, y, p, p, 0))
+                check(fk_conv_taps(FloatConvolution.tapPath, X + b * input.count, p, cin, offsets, 1, P, cout, y, p, p, 0))
                 epilogue?.apply(inPlace: y, channels: cout, plane: p)
             }
             return
@@ -133,7 +141,7 @@ extension Conv2d {
         defer { padded.deallocate(); yw.deallocate() }
         for b in images {
             wide.pad(X + b * input.count, into: padded)
-            check(fk_conv_taps(FloatConvolution.kernelPath, padded, wide.plane, cin, offsets, taps, P, cout, yw, n, n, 0))
+            check(fk_conv_taps(FloatConvolution.tapPath, padded, wide.plane, cin, offsets, taps, P, cout, yw, n, n, 0))
             wide.narrow(yw, into: Y + b * output.count, channels: cout, epilogue: epilogue)
         }
     }
@@ -161,7 +169,7 @@ extension Conv2d {
             }
             guard needsInputGradient else { return }
             for b in images {
-                check(fk_conv_taps(path, G + b * output.count, p, cout, zero, 1, PT, cin, DX + b * input.count, p, p, 0))
+                check(fk_conv_taps(FloatConvolution.tapPath, G + b * output.count, p, cout, zero, 1, PT, cin, DX + b * input.count, p, p, 0))
             }
             return
         }
@@ -228,12 +236,12 @@ extension Conv2d {
                 let dyw = buffer + i * gradSize + margin
                 guard let gradPadded else { continue }  // nil only with Winograd
                 if gather {
-                    check(fk_conv_taps(path, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
+                    check(fk_conv_taps(FloatConvolution.tapPath, dyw + first, channelStride, cout, backOffsets, taps, PT, cin, gradPadded + first,
                                        wide.plane, rows, 0))
                 } else {
                     gradPadded.update(repeating: 0, count: paddedSize)
                     for t in 0..<taps {
-                        check(fk_conv_taps(path, dyw, channelStride, cout, zero, 1, PT + t * cout * cin, cin, gradPadded + offsets[t],
+                        check(fk_conv_taps(FloatConvolution.tapPath, dyw, channelStride, cout, zero, 1, PT + t * cout * cin, cin, gradPadded + offsets[t],
                                            wide.plane, n, 1))
                     }
                 }

@@ -209,7 +209,7 @@ struct WinogradRun {
     func multiply(slots count: Int, by U: UnsafePointer<Float>) {
         let n = count * tiles, zero = [0]
         for xi in 0..<positions {
-            let status = fk_conv_taps(path, v + xi * vStride, ld, cin, zero, 1, U + xi * cout * cin, cout, m + xi * mStride, ld, n, 0)
+            let status = fk_conv_taps(FloatConvolution.tapPath, v + xi * vStride, ld, cin, zero, 1, U + xi * cout * cin, cout, m + xi * mStride, ld, n, 0)
             precondition(status == 0, "CFloatKernels refused the Winograd products of \(cin) -> \(cout) channels")
         }
     }
