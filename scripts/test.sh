@@ -44,9 +44,9 @@ else
 fi
 # Built above: --skip-build saves SwiftPM's second look at the build graph (about 15 s a run).
 swift test --disable-xctest --skip-build --skip "$endToEnd"
-# The direct float kernels' other CPU paths under Conv2d (the run above takes the default, AVX2;
-# a path this CPU lacks falls back to the default).
-for path in scalar avx512; do
+# The direct float kernels' other CPU paths under Conv2d (the run above takes the default: AVX2,
+# the tap kernel AVX-512 where the CPU has it; a path this CPU lacks falls back to the default).
+for path in scalar avx2 avx512; do
   FATNN_FLOAT_PATH=$path swift test --disable-xctest --skip-build --filter 'FloatConvolutionTests|ConvolutionTests/convGradients'
 done
 swift test --disable-xctest --skip-build --no-parallel --filter "$endToEnd"

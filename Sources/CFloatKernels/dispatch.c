@@ -23,14 +23,17 @@ fk_path fk_best_path(void) {
     }
     /* AVX2 even where AVX-512 exists: on Zen 4 (double-pumped 512-bit FMA) the AVX-512 kernels
      * measured 0.8-1.0x the AVX2 ones (docs/BENCHMARKS.md); cores with full-width units are
-     * unmeasured, so AVX-512 is opt-in until they are. The tap kernel is the exception
-     * (fk_best_taps_path). */
+     * unmeasured, so AVX-512 is opt-in until they are. The tap kernel is the exception on AMD
+     * (fk_best_taps_path: measured on Zen 4, the same bits). */
     return fk_path_supported(FK_AVX2) ? FK_AVX2 : FK_SCALAR;
 }
 
 fk_path fk_best_taps_path(void) {
     if (getenv("FATNN_FLOAT_PATH")) return fk_best_path();
-    return fk_path_supported(FK_AVX512) ? FK_AVX512 : fk_best_path();
+#if defined(__x86_64__)
+    if (fk_path_supported(FK_AVX512) && __builtin_cpu_is("amd")) return FK_AVX512;
+#endif
+    return fk_best_path();
 }
 
 void fk_pack_rows(const float *a, long rows, long depth, long taps, long tstride, long rstride, long kstride, float *out) {

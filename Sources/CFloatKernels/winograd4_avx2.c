@@ -115,8 +115,8 @@ static inline long padded_row_of(long tiles_w) { return (4 * (tiles_w > 8 ? tile
 long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w) { return fk_w4_rows(tiles_h) * padded_row_of(tiles_w) + 16; }
 
 /* The plane in scratch whose element `lead` is 32-byte aligned (lead 0 or 1), so that the row
- * copies below store aligned (misaligned, every other store split a cache line: a quarter of the
- * transform's time on a Zen 4). */
+ * copies below store aligned (x2's, one column past x's row, only where width % 8 is 7, as on
+ * 7x7 maps). */
 static inline float *align_plane(float *scratch, long lead) {
     const uintptr_t a = ((uintptr_t)scratch + 31) & ~(uintptr_t)31;
     return (float *)a + (lead ? 7 : 0);
@@ -130,10 +130,11 @@ AVX2 static inline void copy_row(float *d, const float *s, long full, long width
     if (i < width) _mm256_storeu_ps(d + i, _mm256_maskload_ps(s + i, tail));
 }
 
-/* How far ahead fill_plane fetches: whole channel planes, about 8 KB. The rows are rarely in cache
- * (a batch's activations are megabytes); fetched into L2 this far ahead, a cold image transformed as
- * fast as a cached one on a Zen 4, where fetching one plane ahead into L1 left it 2x slower. */
-static inline long prefetch_distance(long plane) { return (2048 + plane - 1) / plane * plane; }
+/* How far ahead fill_plane fetches: whole channel planes, at least 8 KB (one plane where a plane is
+ * larger). The rows are rarely in cache (a batch's activations are megabytes); fetched into L2 this
+ * far ahead, a cold image transformed as fast as a cached one on a Zen 4, where fetching one plane
+ * ahead into L1 left it 2x slower. */
+static inline long prefetch_distance(long plane) { return plane > 0 ? (2048 + plane - 1) / plane * plane : 2048; }
 
 /* Copies channel c of the image the transforms see (x, or x, a zero column and x2) into a plane
  * zeroed before: image row y at pad + (y + lead)·padded_row + lead, 8 floats per step (zeros past
@@ -147,12 +148,10 @@ AVX2 static void fill_plane(float *pad, long padded_row, long lead, const float 
     const float *s = x + c * plane, *s2 = x2 ? x2 + c * plane : 0;
     float *d = pad + lead * padded_row + lead;
     for (long y = 0; y < height; y++, s += row_stride, d += padded_row) {
-        if (prefetch)
-            for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s, prefetch + i), _MM_HINT_T1);
+        for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s, prefetch + i), _MM_HINT_T1);
         copy_row(d, s, full, width, tail);
         if (!s2) continue;
-        if (prefetch)
-            for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s2, prefetch + i), _MM_HINT_T1);
+        for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s2, prefetch + i), _MM_HINT_T1);
         copy_row(d + width + 1, s2, full, width, tail);
         s2 += row_stride;
     }

@@ -1,5 +1,5 @@
 /* Winograd F(4x4, 3x3) (winograd4.c): the transforms' arithmetic, written once over the value
- * type's operations so that the portable (float) and AVX2 (__m128, 4 tiles) versions add in the
+ * type's operations so that the portable (float) and AVX2 (__m256, 8 tiles) versions add in the
  * same order and give the same bits. ADD, SUB, MULC(c, a) (c·a for a float constant c),
  * MADDC(c, a, b) (c·a + b, one rounding) and NMADDC(c, a, b) (b - c·a, one rounding) are defined
  * by the includer; no other fused multiply-adds (FP_CONTRACT OFF where it could apply). Fusing

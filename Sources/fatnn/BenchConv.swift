@@ -16,8 +16,8 @@ struct BenchConv: ParsableCommand {
             largest difference between any path's outputs and weight gradients and OpenBLAS's, \
             relative to the largest value (rounding order). The training default is the direct path where the CPU has \
             AVX2 + FMA; FATNN_FLOAT_PATH=scalar|avx2|avx512 picks the direct kernels' CPU path \
-            (the tap kernel takes AVX-512 where the CPU has it, with the same bits; the others \
-            only on request), FATNN_CONV=openblas|direct the path for everything. With --json, \
+            (the tap kernel takes AVX-512 on AMD CPUs that have it, with the same bits; the \
+            others only on request), FATNN_CONV=openblas|direct the path for everything. With --json, \
             one JSON object per line.
             """)
 

@@ -19,8 +19,9 @@
  *
  * A is given packed (fk_pack_rows): rows in blocks of FK_ROWS, each block [t][k][row], so the
  * kernel reads its weights in order. Offsets may be any values that keep every access inside
- * the caller's buffers. Sums run in float; the order differs between paths (results agree to
- * rounding, not bit for bit: float training is not bit-exact across paths, packed inference is).
+ * the caller's buffers. Sums run in float; the order differs between the portable path and the
+ * vector ones (results agree to rounding, not bit for bit: float training is not bit-exact across
+ * paths, packed inference is).
  *
  * Paths: FK_SCALAR is plain portable C (the oracle); FK_AVX2 (AVX2 + FMA, 16 positions x 6 rows
  * of registers) and FK_AVX512 (AVX-512F, 32 x 6) are one source (vector_kernels.h) compiled with
@@ -44,11 +45,13 @@ int fk_path_supported(fk_path path);
  *  FATNN_FLOAT_PATH (scalar, avx2, avx512) asks for a supported one. */
 fk_path fk_best_path(void);
 
-/** The path for fk_conv_taps: FK_AVX512 where supported, else fk_best_path(), unless
- *  FATNN_FLOAT_PATH asks for one (then that one, as fk_best_path). On a Zen 4 the AVX-512 tap
- *  kernel took 12% fewer cycles than the AVX2 one in resnet20's training (Winograd products and
- *  direct convolutions alike), with the same bits; the weight-gradient kernel stays on
- *  fk_best_path() (on AVX-512 it took 14-19% more: its horizontal sums). */
+/** The path for fk_conv_taps: FK_AVX512 on AMD CPUs that have AVX-512F (Zen 4 and later), else
+ *  fk_best_path(); whenever FATNN_FLOAT_PATH is set, fk_best_path() (the same path for every
+ *  kernel). On a Zen 4 the AVX-512 tap kernel took 12% fewer cycles than the AVX2 one in
+ *  resnet20's training (Winograd products and direct convolutions alike), with the same bits;
+ *  the weight-gradient kernel stays on fk_best_path() (on AVX-512 it took 14-19% more: its
+ *  horizontal sums). Intel's AVX-512 parts, whose 512-bit instructions can lower the core's
+ *  clock for everything else it runs, are unmeasured and keep AVX2. */
 fk_path fk_best_taps_path(void);
 
 /**
@@ -199,7 +202,8 @@ void fk_winograd4_gradient(fk_path path, const float *dy, const float *dy2, long
 void fk_winograd4_weight_grad(const float *m, long cout, long cin, float *dw);
 
 /* FK_AVX2 and FK_AVX512 run the Winograd transforms' AVX2 versions (both tile sizes), which give
- * the portable versions' bits (the products on fk_conv_taps do not: they differ by path as always). */
+ * the portable versions' bits (the products on fk_conv_taps do not: the portable path sums in
+ * another order than the vector ones). */
 
 #ifdef __cplusplus
 }

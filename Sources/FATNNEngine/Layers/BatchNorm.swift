@@ -124,6 +124,7 @@ public final class BatchNorm: Layer {
                         // Image by image, each channel's runs still combined in image order: the
                         // chunk's channels of an image are one contiguous block, which the
                         // hardware prefetches (channel by channel, the runs were `C·P` floats apart).
+                        // `seen`, the values combined so far, is exact in Float below 2^24 per channel.
                         for r in 0..<n {
                             let seen = Float(r * p), total = seen + Float(p)
                             for j in channels {

@@ -29,8 +29,8 @@ public enum FloatConvolution {
     /// `FATNN_FLOAT_PATH=scalar|avx2|avx512` forces a supported one.
     static let kernelPath: fk_path = fk_best_path()
 
-    /// The tap kernel's path (`fk_conv_taps`): AVX-512 where the CPU has it, else ``kernelPath``
-    /// (the same bits either way; `FATNN_FLOAT_PATH` forces both).
+    /// The tap kernel's path (`fk_conv_taps`): AVX-512 on AMD CPUs that have it, else
+    /// ``kernelPath`` (the same bits either way; `FATNN_FLOAT_PATH` forces both).
     static let tapPath: fk_path = fk_best_taps_path()
 
     /// The kernel path's name: `avx512`, `avx2` or `scalar`, followed by the tap kernel's
