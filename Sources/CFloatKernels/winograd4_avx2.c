@@ -111,15 +111,17 @@ AVX2 static inline void row6(const float *lo, const float *hi, __m256 *d) {
  * 4·(tx + 4) + 19, and the row copy writes 8 floats from each multiple of 8 below the width, + 1. */
 static inline long padded_row_of(long tiles_w) { return (4 * (tiles_w > 8 ? tiles_w : 8) + 8 + 7) / 8 * 8; }
 
-/* 16 floats more than the plane: room to align it (align_plane). */
+/* 16 floats more than the plane: room to align it (zeroed_plane). */
 long fk_winograd4_avx2_scratch(long tiles_h, long tiles_w) { return fk_w4_rows(tiles_h) * padded_row_of(tiles_w) + 16; }
 
-/* The plane in scratch whose element `lead` is 32-byte aligned (lead 0 or 1), so that the row
- * copies below store aligned (x2's, one column past x's row, only where width % 8 is 7, as on
- * 7x7 maps). */
-static inline float *align_plane(float *scratch, long lead) {
-    const uintptr_t a = ((uintptr_t)scratch + 31) & ~(uintptr_t)31;
-    return (float *)a + (lead ? 7 : 0);
+/* The plane of `rows` x `padded_row` floats in scratch whose element `lead` is 32-byte aligned
+ * (lead 0 or 1), so that the row copies below store aligned (x2's, one column past x's row, only
+ * where width % 8 is 7, as on 7x7 maps), zeroed: the padding once, each channel then rewrites the
+ * same positions (the image's rows, and the zeros its last 8-float copy writes past them). */
+AVX2 static float *zeroed_plane(float *scratch, long lead, long rows, long padded_row) {
+    float *const p = (float *)(((uintptr_t)scratch + 31) & ~(uintptr_t)31) + (lead ? 7 : 0);
+    for (long j = 0; j < rows * padded_row; j += 8) _mm256_storeu_ps(p + j, _mm256_setzero_ps());  /* padded_row: 8k */
+    return p;
 }
 
 /* Copies one row of `width` floats to d, 8 at a time, the last 8 masked by `tail` (the lanes below
@@ -130,28 +132,33 @@ AVX2 static inline void copy_row(float *d, const float *s, long full, long width
     if (i < width) _mm256_storeu_ps(d + i, _mm256_maskload_ps(s + i, tail));
 }
 
-/* How far ahead fill_plane fetches: whole channel planes, at least 8 KB (one plane where a plane is
- * larger). The rows are rarely in cache (a batch's activations are megabytes); fetched into L2 this
- * far ahead, a cold image transformed as fast as a cached one on a Zen 4, where fetching one plane
- * ahead into L1 left it 2x slower. */
+/* How far ahead the transforms fetch the rows they read or write: whole channel planes, at least
+ * 8 KB (one plane where a plane is larger). The rows are rarely in cache (a batch's activations
+ * are megabytes); fetched into L2 this far ahead, a cold image transformed as fast as a cached one
+ * on a Zen 4, where fetching one plane ahead into L1 left it 2x slower. */
 static inline long prefetch_distance(long plane) { return plane > 0 ? (2048 + plane - 1) / plane * plane : 2048; }
+
+/* Fetches into L2 the `width` floats `ahead` floats past `row` (past a buffer's end only a hint:
+ * prefetches do not fault). */
+static inline void prefetch_row(const float *row, long ahead, long width) {
+    for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(row, ahead + i), _MM_HINT_T1);
+}
 
 /* Copies channel c of the image the transforms see (x, or x, a zero column and x2) into a plane
  * zeroed before: image row y at pad + (y + lead)·padded_row + lead, 8 floats per step (zeros past
- * each image's row, so x2's copy comes after x's). Each row copied fetches the row `prefetch` floats
- * further (prefetch_distance; past the image's end, the next image's in a batch; prefetches do
- * not fault). */
+ * each image's row, so x2's copy comes after x's). Each row copied fetches the row
+ * prefetch_distance(plane) further (past the image's end, the next image's in a batch). */
 AVX2 static void fill_plane(float *pad, long padded_row, long lead, const float *x, const float *x2, long c, long plane, long row_stride,
-                            long height, long width, long prefetch) {
-    const long full = width / 8;
+                            long height, long width) {
+    const long full = width / 8, ahead = prefetch_distance(plane);
     const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(width % 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     const float *s = x + c * plane, *s2 = x2 ? x2 + c * plane : 0;
     float *d = pad + lead * padded_row + lead;
     for (long y = 0; y < height; y++, s += row_stride, d += padded_row) {
-        for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s, prefetch + i), _MM_HINT_T1);
+        prefetch_row(s, ahead, width);
         copy_row(d, s, full, width, tail);
         if (!s2) continue;
-        for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(s2, prefetch + i), _MM_HINT_T1);
+        prefetch_row(s2, ahead, width);
         copy_row(d + width + 1, s2, full, width, tail);
         s2 += row_stride;
     }
@@ -159,15 +166,11 @@ AVX2 static void fill_plane(float *pad, long padded_row, long lead, const float 
 
 AVX2 void fk_winograd4_image_avx2(const float *x, const float *x2, long plane, long row_stride, long channels, long height, long width,
                                   long tiles_h, long tiles_w, float *v, long ldv, long xi_stride, float *scratch) {
-    const long rows = fk_w4_rows(tiles_h), padded_row = padded_row_of(tiles_w);
-    float *const pad = align_plane(scratch, 1);
-    const long ahead = prefetch_distance(plane);
-    /* The padding once: each channel then rewrites the same positions (the image's rows, and the
-     * zeros its last 8-float copy writes past them). */
-    for (long j = 0; j < rows * padded_row; j += 8) _mm256_storeu_ps(pad + j, _mm256_setzero_ps());  /* padded_row: 8k */
+    const long padded_row = padded_row_of(tiles_w);
+    float *const pad = zeroed_plane(scratch, 1, fk_w4_rows(tiles_h), padded_row);
     for (long c = 0; c < channels; c++) {
         /* padded (y + 1, i + 1) = image (y, i) */
-        fill_plane(pad, padded_row, 1, x, x2, c, plane, row_stride, height, width, ahead);
+        fill_plane(pad, padded_row, 1, x, x2, c, plane, row_stride, height, width);
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             float *out = v + c * ldv + ty * tiles_w;
@@ -222,8 +225,7 @@ AVX2 void fk_winograd4_output_avx2(const float *m, long ldm, long xi_stride, lon
     for (long o = 0; o < channels; o++) {
         /* The rows about 8 KB on, fetched into L2 before they are written: a batch's outputs are rarely in cache, and
          * each first store to a line would wait for it (2x the time of stores to cached lines). */
-        for (long y = 0; y < height; y++)
-            for (long i = 0; i < width; i += 16) _mm_prefetch((const char *)column(t + o * plane + y * row, ahead + i), _MM_HINT_T1);
+        for (long y = 0; y < height; y++) prefetch_row(t + o * plane + y * row, ahead, width);
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             STEPS(OUTPUT_STEP);
@@ -258,11 +260,10 @@ AVX2 void fk_winograd4_gradient_avx2(const float *dy, const float *dy2, long pla
     }
     /* One channel at a time as a plane of 4·tiles_h rows (no padding before: block (ty, tx) starts
      * at row 4ty, column 4tx), zeroed once: each channel rewrites the same positions. */
-    const long rows = 4 * tiles_h, padded_row = padded_row_of(tiles_w);
-    float *const gp = align_plane(scratch, 0);
-    for (long j = 0; j < rows * padded_row; j += 8) _mm256_storeu_ps(gp + j, _mm256_setzero_ps());
+    const long padded_row = padded_row_of(tiles_w);
+    float *const gp = zeroed_plane(scratch, 0, 4 * tiles_h, padded_row);
     for (long c = 0; c < channels; c++) {
-        fill_plane(gp, padded_row, 0, dy, dy2, c, plane, row_stride, height, width, prefetch_distance(plane));
+        fill_plane(gp, padded_row, 0, dy, dy2, c, plane, row_stride, height, width);
         for (long ty = 0, k; ty < tiles_h; ty += k) {
             k = step_rows(tiles_h, tiles_w, ty);
             float *out = w + c * ldw + ty * tiles_w;
