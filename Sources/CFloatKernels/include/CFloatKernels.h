@@ -49,7 +49,7 @@ fk_path fk_best_path(void);
  *  fk_best_path(); whenever FATNN_FLOAT_PATH is set, fk_best_path() (the same path for every
  *  kernel). On a Zen 4 the AVX-512 tap kernel took 12% fewer cycles than the AVX2 one in
  *  resnet20's training (Winograd products and direct convolutions alike), with the same bits;
- *  the weight-gradient kernel stays on fk_best_path() (on AVX-512 it took 14-19% more: its
+ *  the weight-gradient kernel stays on fk_best_path() (on AVX-512 it took 10-20% more: its
  *  horizontal sums). Intel's AVX-512 parts, whose 512-bit instructions can lower the core's
  *  clock for everything else it runs, are unmeasured and keep AVX2. */
 fk_path fk_best_taps_path(void);
