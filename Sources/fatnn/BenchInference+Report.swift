@@ -28,7 +28,25 @@ extension BenchInference {
                       + String(format: "%.3f ms, %.1f GMAC/s, %.1f MAC/cycle/core at %.2f GHz", t * 1000, rate / 1e9,
                                 rate / clock / Double(Parallel.threads), clock / 1e9))
             }
+            printConvComparison(packed.compareConvs(images: batch, path: path), clock: clock)
         }
+    }
+
+    /// Each distinct conv shape, packed (window packing + kernel) against the float engine's
+    /// forward of the same shape; a line at the end names the shapes where packed is slower.
+    func printConvComparison(_ rows: [PackedNetwork.ConvComparison], clock: Double) {
+        print("    per conv shape, packed (windows + kernel, no epilogue) against the float engine's Conv2d forward"
+              + " (\(FloatConvolution.kernelName)), alternating, best of 3 medians:")
+        print("      shape                               layers    packed ms  GMAC/s  MAC/cyc/core    float ms  GMAC/s  packed/float")
+        for r in rows {
+            let packedRate = Double(r.macs) / r.packedSeconds, floatRate = Double(r.macs) / r.floatSeconds
+            print("      " + pad(r.shape, 36) + String(format: "%6d  %11.3f  %6.1f  %12.1f  %10.3f  %6.1f  %11.2fx", r.layers,
+                                                         r.packedSeconds * 1000, packedRate / 1e9,
+                                                         clock > 0 ? packedRate / clock / Double(Parallel.threads) : 0,
+                                                         r.floatSeconds * 1000, floatRate / 1e9, r.speedup))
+        }
+        let slower = rows.filter { $0.speedup < 1 }.map(\.shape)
+        print("      packed slower than float: " + (slower.isEmpty ? "none" : slower.joined(separator: "; ")))
     }
 
     /// The whole-network targets, per path and batch, from the measured rows.

@@ -18,7 +18,9 @@ struct BenchInference: ParsableCommand {
             (2-bit x ternary kernel), binary (XNOR). After the table, the issue's targets per path and \
             batch: the same network on 2 against 4 popcounts (fatnn over fatnn4 and tnn over tnn4, \
             >= 1.5x), fatnn over lsq2 (>= 1.4x) and over fp (>= 4x). --profile adds where each packed network's \
-            time goes (per step kind) and its largest conv's kernel alone, in MAC/cycle/core. With \
+            time goes (per step kind), its largest conv's kernel alone in MAC/cycle/core, and each distinct conv \
+            shape packed (window packing + kernel) against the float engine's forward of the same shape, \
+            alternating, with the shapes where packed is slower. With \
             --model-file, one trained model (any kind) instead of fresh networks. With --json, one JSON \
             object per line: network, kernel, model, batch, threads, path, exact, latency_s, images_per_s.
             """)
@@ -35,7 +37,7 @@ struct BenchInference: ParsableCommand {
     @Option(help: "Minimum seconds of timed runs per row.") var seconds: Double = 1
     @Option(help: "Random images the bit-exactness check compares before timing.") var checkImages: Int = 8
     @Flag(help: "One JSON object per line instead of a table.") var json = false
-    @Flag(help: "Also print where each packed network's time goes, and its largest conv's kernel in MAC/cycle/core.")
+    @Flag(help: "Also print where each packed network's time goes, its largest conv's kernel in MAC/cycle/core, and every conv shape packed against float.")
     var profile = false
 
     /// Every quantizer kind, and fatnn and tnn packed for the 4-popcount kernel (`tnn4`, `fatnn4`).

@@ -158,4 +158,21 @@ import Testing
         #expect(abs(Double(v.packedCorrect) / 300 - r.testAccuracy) < 1e-9, "\(v.packedCorrect) vs \(r.testAccuracy)")
 
     }
+
+    /// `bench inference --profile`'s per-shape comparison groups resnet20's 20 packed convs into
+    /// its 7 geometries with their counts and MACs, for the 2- and the 4-popcount kernel (whose
+    /// convs take fatnn runs and widen them), and times both sides.
+    @Test(arguments: [PackedKernel.Kind.fatnn, .tnn4])
+    func convComparisonCoversEveryGeometry(kernel: PackedKernel.Kind) throws {
+        let shape = ImageShape(channels: 1, height: 28, width: 28)
+        let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 2, quantizer: .init(kind: .fatnn))
+        let packed = try PackedNetwork(net, ternaryKernel: kernel)
+        let rows = packed.compareConvs(images: 1, path: .scalar, rounds: 1, minSeconds: 0)
+        #expect(rows.map(\.shape) == ["16x28x28 -> 16x28x28, k3 s1 p1", "16x28x28 -> 32x14x14, k3 s2 p1", "32x14x14 -> 32x14x14, k3 s1 p1",
+                                      "16x28x28 -> 32x14x14, k1 s2 p0", "32x14x14 -> 64x7x7, k3 s2 p1", "64x7x7 -> 64x7x7, k3 s1 p1",
+                                      "32x14x14 -> 64x7x7, k1 s2 p0"])
+        #expect(rows.map(\.layers) == [6, 1, 5, 1, 1, 5, 1])
+        #expect(rows.map(\.macs) == [16 * 144 * 784, 32 * 144 * 196, 32 * 288 * 196, 32 * 16 * 196, 64 * 288 * 49, 64 * 576 * 49, 64 * 32 * 49])
+        #expect(rows.allSatisfy { $0.kernel == kernel.rawValue && $0.packedSeconds > 0 && $0.floatSeconds > 0 })
+    }
 }

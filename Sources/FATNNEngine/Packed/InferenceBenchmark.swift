@@ -63,3 +63,67 @@ extension PackedNetwork {
         return KernelBenchmark.median(repetitions: 5, minSeconds: minSeconds) { _ = PackedKernel.multiplyRaw(conv.weights, x, path: path) }
     }
 }
+
+extension PackedNetwork {
+    /// One distinct conv geometry of a packed network: its packed form against the float engine's
+    /// ``Conv2d`` of the same geometry, at the same batch and threads.
+    public struct ConvComparison: Sendable, Codable {
+        /// `Cin x H x W -> Cout x OH x OW, kK sS pP` (as `fatnn bench conv` names shapes).
+        public let shape: String
+        /// Packed convs of this geometry in the network.
+        public let layers: Int
+        /// The packed kernel kind.
+        public let kernel: String
+        /// Multiply-accumulates per batch.
+        public let macs: Int
+        /// Median seconds per batch of the packed conv as the network runs it, without its epilogue:
+        /// window columns gathered from activation runs, then the kernel's raw Int32 accumulators.
+        public let packedSeconds: Double
+        /// Median seconds per batch of the float engine's forward (inference) of the same geometry
+        /// on its default path (Winograd where the shape allows it), without BatchNorm or ReLU.
+        public let floatSeconds: Double
+        /// `floatSeconds / packedSeconds`: above 1 where the packed conv is faster.
+        public var speedup: Double { floatSeconds / packedSeconds }
+
+        enum CodingKeys: String, CodingKey {
+            case shape, layers, kernel, macs
+            case packedSeconds = "packed_s", floatSeconds = "float_s"
+        }
+    }
+
+    /// Every distinct packed conv geometry timed against the float engine's, `images` images per
+    /// call, kernels on `path`, the engine's threads. The two alternate for `rounds` rounds of
+    /// medians over at least `minSeconds` each; each side keeps its best median, so both see the
+    /// same machine state. Operands are random (speed does not depend on their values).
+    public func compareConvs(images: Int, path: PackedKernel.Path, rounds: Int = 3, minSeconds: Double = 0.1) -> [ConvComparison] {
+        var groups: [(conv: PackedConv, count: Int)] = []
+        func key(_ c: PackedConv) -> String {
+            "\(c.input) -> \(c.output), k\(c.kernel) s\(c.stride) p\(c.padding) \(c.weights.kind.rawValue)"
+        }
+        for c in convs {
+            if let i = groups.firstIndex(where: { key($0.conv) == key(c) }) { groups[i].count += 1 } else { groups.append((c, 1)) }
+        }
+        return groups.map { conv, count in
+            // The network feeds a tnn4 conv fatnn runs and widens them in packWindows: so does this.
+            let runsKind: PackedKernel.Kind = conv.weights.kind == .tnn4 ? .fatnn : conv.weights.kind
+            var rng = RandomSource(seed: 9)
+            let codes = (0..<(images * conv.input.count)).map { _ in
+                UInt8(bitPattern: PackedKernel.randomActivationCode(runsKind, &rng))
+            }
+            let runs = PackedRuns(codes: codes, shape: conv.input, images: images, padding: conv.padding, kind: runsKind)
+            let x = Matrix(rows: images, cols: conv.input.count) { v in for i in v.indices { v[i] = rng.nextGaussian() } }
+            let float = Conv2d(name: "compare", input: conv.input, outChannels: conv.output.channels, kernel: conv.kernel,
+                               stride: conv.stride, padding: conv.padding, rng: &rng)
+            var packed = Double.infinity, floating = Double.infinity
+            for _ in 0..<max(1, rounds) {
+                packed = min(packed, InferenceBenchmark.median(minSeconds: minSeconds) {
+                    _ = PackedKernel.multiplyRaw(conv.weights, conv.packWindows(runs, path: path), path: path)
+                })
+                floating = min(floating, InferenceBenchmark.median(minSeconds: minSeconds) { _ = float.forward(x, training: false) })
+            }
+            return ConvComparison(shape: "\(conv.input) -> \(conv.output), k\(conv.kernel) s\(conv.stride) p\(conv.padding)",
+                                  layers: count, kernel: conv.weights.kind.rawValue,
+                                  macs: images * conv.output.count * conv.weights.bits, packedSeconds: packed, floatSeconds: floating)
+        }
+    }
+}
