@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define TARGET __attribute__((target("avx512f")))
+#define INLINE __attribute__((target("avx512f"), always_inline)) static inline
 
 /* Sets bit `bit` of the runs whose lane is set in the 16-bit mask k (low 8 in lo, high 8 in hi). */
 TARGET static inline void set_bits(__m512i *lo, __m512i *hi, __mmask16 k, __m512i bit) {
@@ -91,7 +92,7 @@ enum { ROW, TWO_ROWS, GATHER };
 
 /* The runs at index idx[j] + off of the 8 columns of a block: one load for a row (stride 1), two
  * loads and a permute for a row at stride 2, two masked loads for two rows, else a gather. */
-TARGET static inline __m512i block_runs(const uint64_t *r, int layout, long row, long row2, long split, long stride,
+INLINE __m512i block_runs(const uint64_t *r, int layout, long row, long row2, long split, long stride,
                                         __m512i idx, long off) {
     if (layout == ROW) {
         if (stride == 1) return _mm512_loadu_si512(r + row + off);
@@ -106,55 +107,86 @@ TARGET static inline __m512i block_runs(const uint64_t *r, int layout, long row,
     return _mm512_i64gather_epi64(_mm512_add_epi64(idx, _mm512_set1_epi64(off)), (const long long *)r, 8);
 }
 
+/* One block's words: word k ORs taps k·per ... k·per + per − 1, each shifted to its lanes; words
+ * past the taps are zero. The layout, `per` and kk are constants after inlining (block_runs's
+ * branches fold, the tap loops unroll). */
+INLINE void pack_block(const uint64_t *m, const uint64_t *s, int layout, long row, long row2, long split, long stride,
+                       __m512i idx, const long *offsets, long cin, long kw, __mmask8 live, uint64_t *d0, uint64_t *d1,
+                       const long per, const long kk) {
+    long k = 0;
+    for (long t0 = 0; t0 < kk; t0 += per, k++) {
+        __m512i am = _mm512_setzero_si512(), as = am;
+        for (long i = 0; i < per && t0 + i < kk; i++) {
+            const long off = offsets[t0 + i];
+            const unsigned sh = (unsigned)(i * cin);
+            am = _mm512_or_si512(am, _mm512_slli_epi64(block_runs(m, layout, row, row2, split, stride, idx, off), sh));
+            /* One-plane runs (binary): s and d1 are NULL, and the second plane is skipped. */
+            if (d1) as = _mm512_or_si512(as, _mm512_slli_epi64(block_runs(s, layout, row, row2, split, stride, idx, off), sh));
+        }
+        _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, am));
+        if (d1) _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, as));
+    }
+    for (; k < kw; k++) {
+        _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_setzero_si512());
+        if (d1) _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_setzero_si512());
+    }
+}
+
 /* Window columns, one block of 8 columns per register: each tap's run of the 8 columns loaded
  * (or gathered) from the grid, shifted to its lanes and ORed into its word; whole words stored at
  * once. */
+INLINE void pack(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin, long gh, long gw,
+                 long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1, const long per, const long kk) {
+    const long plane = oh * ow, columns = images * plane, grid = gh * gw;
+    long offsets[64];   /* kk <= 64: a run of one word has at least one channel per tap */
+    for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
+    /* The column the walk is at, as (image, output row, output column): divided out once, then
+     * stepped (divisions per column would cost more than the packing). */
+    long n = nb_begin * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
+    const __m512i none = _mm512_setzero_si512();
+    for (long nb = nb_begin; nb < nb_end; nb++) {
+        const long first_ox = ox, n0 = nb * TK_BLOCK, split = ow - first_ox;
+        uint64_t *d0 = x0 + nb * kw * TK_BLOCK, *d1 = x1 ? x1 + nb * kw * TK_BLOCK : 0;
+        /* A row when the block's 8 columns are one row's consecutive pixels (stride 2 reads 16
+         * words per tap, so only where they stay inside the grid's row): the walk steps along it. */
+        if (n0 + TK_BLOCK <= columns && split >= TK_BLOCK &&
+            (stride == 1 || (stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) <= gw))) {
+            const long row = img * grid + oy * stride * gw + ox * stride;
+            n += TK_BLOCK;
+            if ((ox += TK_BLOCK) == ow) {
+                ox = 0;
+                if (++oy == oh) {
+                    oy = 0;
+                    img++;
+                }
+            }
+            if (stride == 1) pack_block(m, s, ROW, row, 0, 0, 1, none, offsets, cin, kw, 0xFF, d0, d1, per, kk);
+            else pack_block(m, s, ROW, row, 0, 0, 2, none, offsets, cin, kw, 0xFF, d0, d1, per, kk);
+            continue;
+        }
+        long base[TK_BLOCK];
+        tk_block_bases(base, &n, &img, &oy, &ox, columns, oh, ow, stride, gw, grid);
+        /* Columns past the end get zero words, as in the portable path. */
+        __mmask8 live = n0 + TK_BLOCK <= columns ? (__mmask8)0xFF : (__mmask8)((1u << (columns - n0)) - 1);
+        /* Two rows at stride 1 when the rest fits the next row (which may start the next image). */
+        if (n0 + TK_BLOCK <= columns && stride == 1 && TK_BLOCK - split <= ow)
+            pack_block(m, s, TWO_ROWS, base[0], base[split], split, 1, none, offsets, cin, kw, live, d0, d1, per, kk);
+        else
+            pack_block(m, s, GATHER, 0, 0, 0, stride, _mm512_loadu_si512(base), offsets, cin, kw, live, d0, d1, per, kk);
+    }
+}
+
 TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin,
                                 long gh, long gw, long kernel, long stride, long oh, long ow, long kw,
                                 uint64_t *x0, uint64_t *x1) {
-    long kk = kernel * kernel, per = 64 / cin, plane = oh * ow, columns = images * plane;
-    long grid = gh * gw, offsets[64];
-    for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
-    /* The column the walk is at, as (image, output row, output column): divided out once, then
-     * stepped by tk_block_bases (divisions per column would cost more than the packing). */
-    long n = nb_begin * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
-    for (long nb = nb_begin; nb < nb_end; nb++) {
-        long base[TK_BLOCK], first_ox = ox;
-        tk_block_bases(base, &n, &img, &oy, &ox, columns, oh, ow, stride, gw, grid);
-        /* A row when the block's 8 columns are one row's consecutive pixels (stride 2 reads 16
-         * words per tap, so only where they stay inside the grid's row); two rows at stride 1 when
-         * the rest fits the next row (which may start the next image). */
-        long n0 = nb * TK_BLOCK, split = ow - first_ox;
-        int layout = GATHER;
-        if (n0 + TK_BLOCK <= columns && split >= TK_BLOCK) {
-            if (stride == 1 || (stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) <= gw)) layout = ROW;
-        } else if (n0 + TK_BLOCK <= columns && stride == 1 && TK_BLOCK - split <= ow) {
-            layout = TWO_ROWS;
-        }
-        long row2 = layout == TWO_ROWS ? base[split] : 0;
-        __m512i idx = _mm512_loadu_si512(base);
-        /* Columns past the end get zero words, as in the portable path. */
-        __mmask8 live = n0 + TK_BLOCK <= columns ? (__mmask8)0xFF : (__mmask8)((1u << (columns - n0)) - 1);
-        /* One-plane runs (binary): s and x1 are NULL, and the second plane is skipped. */
-        uint64_t *d0 = x0 + nb * kw * TK_BLOCK, *d1 = x1 ? x1 + nb * kw * TK_BLOCK : 0;
-        long k = 0;
-        for (long t0 = 0; t0 < kk; t0 += per, k++) {
-            __m512i am = _mm512_setzero_si512(), as = am;
-            for (long t = t0; t < t0 + per && t < kk; t++) {
-                long off = kk <= 64 ? offsets[t] : (t / kernel) * gw + t % kernel;
-                __m512i vm = block_runs(m, layout, base[0], row2, split, stride, idx, off);
-                unsigned sh = (unsigned)((t - t0) * cin);
-                am = _mm512_or_si512(am, _mm512_slli_epi64(vm, sh));
-                if (d1) as = _mm512_or_si512(as, _mm512_slli_epi64(block_runs(s, layout, base[0], row2, split, stride, idx, off), sh));
-            }
-            _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, am));
-            if (d1) _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_maskz_mov_epi64(live, as));
-        }
-        for (; k < kw; k++) {
-            _mm512_storeu_si512(d0 + k * TK_BLOCK, _mm512_setzero_si512());
-            if (d1) _mm512_storeu_si512(d1 + k * TK_BLOCK, _mm512_setzero_si512());
-        }
-    }
+#define TK_PACK(per, kk) pack(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1, per, kk)
+    /* resnet20's shapes (3x3 over 16, 32, 64 channels; 1x1) with their loops known */
+    if (kernel == 3 && cin == 16) TK_PACK(4, 9);
+    else if (kernel == 3 && cin == 32) TK_PACK(2, 9);
+    else if (kernel == 3 && cin == 64) TK_PACK(1, 9);
+    else if (kernel == 1) TK_PACK(64 / cin, 1);
+    else TK_PACK(64 / cin, kernel * kernel);
+#undef TK_PACK
 }
 /* tk_norm_join_runs (and, with no targets, tk_norm_join): channel by channel (each channel's
  * values are contiguous, so they stream), 16 pixels at a time, the engine's single-precision
