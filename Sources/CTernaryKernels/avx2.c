@@ -43,15 +43,53 @@ typedef struct {
     uint64_t *m, *s;
 } thresholds;
 
-ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, const long kw) {
+/* A reduction whose last word uses at most 16 or 32 lanes (3x3 convs over 16 channels: 144 lanes,
+ * the third word a quarter full; over 32: 288 lanes, the fifth word half full) counts that word
+ * for a whole block of 8 pixels in one register (fields of `tail` bits): the pixels' used lanes
+ * side by side (tail_words), each row's repeated over the register (TK_TAIL_ROWS rows at most,
+ * their words prepared once per call), the kind's per-byte counts summed per pixel with vpmaddubsw
+ * (and vpmaddwd) and added to the block's int32 results. */
+#define TK_TAIL_ROWS 256
+
+/* The first `width` (16 or 32) lanes of the 8 pixels' word at x (x[0..7]) as fields in pixel order. */
+ATTR __m256i tail_words(const uint64_t *x, const int width) {
+    const __m256i lo = _mm256_loadu_si256((const __m256i *)x), hi = _mm256_loadu_si256((const __m256i *)(x + 4));
+    if (width == 32) {
+        const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);   /* low dwords: pixels 0-3 | 4-7 */
+        return _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(lo, order), _mm256_permutevar8x32_epi32(hi, order), 0x20);
+    }
+    const __m256i pick = _mm256_setr_epi8(0, 1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          0, 1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);   /* dwords 0, 1: pixels 0-1, 2-3 */
+    __m256i a = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(lo, pick), order);
+    __m256i b = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(hi, pick), order);
+    return _mm256_zextsi128_si256(_mm_unpacklo_epi64(_mm256_castsi256_si128(a), _mm256_castsi256_si128(b)));
+}
+
+/* Per pixel (int32, pixel order), the sum of the per-byte counts of its field. */
+ATTR __m256i tail_sums(__m256i bytes, const int width) {
+    const __m256i per16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), bytes);
+    if (width == 32) return _mm256_madd_epi16(per16, _mm256_set1_epi16(1));
+    return _mm256_cvtepi16_epi32(_mm256_castsi256_si128(per16));
+}
+
+/* tail: 0, or the lanes (16 or 32) of the last word, counted apart (see above). */
+ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, const long kw_all, const int tail,
+                    const uint64_t *rep0, const uint64_t *rep1) {
     const luts t = tk_avx2_luts();
     const long step_words = chunk(kind);
+    const long kw = tail ? kw_all - 1 : kw_all;   /* words counted 4 pixels per register */
     const int two = kind != TK_BINARY;
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {
         const tk_column_block blk = tk_block(a, nb);
         const uint64_t *x0 = blk.x0, *x1 = blk.x1;
         const long valid = blk.valid;
         __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
+        __m256i tx0 = mw[0], tx1 = mw[0];
+        if (tail) {
+            tx0 = tail_words(x0 + kw * TK_BLOCK, tail);
+            tx1 = two ? tail_words(x1 + kw * TK_BLOCK, tail) : tx0;
+        }
         for (long m = 0; m < a->m_count; m += TK_AVX2_ROWS) {
             const uint64_t *w0[TK_AVX2_ROWS], *w1[TK_AVX2_ROWS];
             tk_row_block(a, m, TK_AVX2_ROWS, w0, w1);
@@ -79,7 +117,12 @@ ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, 
                 }
             }
             for (int r = 0; r < TK_AVX2_ROWS && m + r < a->m_count; r++) {
-                const __m256i v = tk_avx2_pack8(kind, a->kbits, sum[r][0], sum[r][1]);
+                __m256i v = tk_avx2_pack8(kind, a->kbits, sum[r][0], sum[r][1]);
+                if (tail) {   /* rows past m_count are never reached here, so rep[m + r] is a real row */
+                    const __m256i tw0 = _mm256_set1_epi64x((long long)rep0[m + r]);
+                    const __m256i tw1 = two ? _mm256_set1_epi64x((long long)rep1[m + r]) : tw0;
+                    v = _mm256_add_epi32(v, tail_sums(tk_avx2_step(kind, tx0, tx1, tw0, tw1, &t), tail));
+                }
                 if (!th) {
                     tk_avx2_store8(a->out + (m + r) * a->ldc + nb * TK_BLOCK, v, valid);
                     continue;
@@ -98,16 +141,37 @@ ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, 
     }
 }
 
+/* 16 or 32 if the last word of every row uses only its first 16 or 32 lanes (for the kinds whose
+ * padded lanes count nothing when the weights there are zero: all but binary), with each row's
+ * lanes repeated over a word for both planes; else 0. */
+ATTR int tail_width(const tk_args *a, uint64_t *rep0, uint64_t *rep1) {
+    if (a->kind == TK_BINARY || a->kw < 2 || a->m_count > TK_TAIL_ROWS) return 0;
+    const long last = a->kw - 1;
+    uint64_t used = 0;
+    for (long m = 0; m < a->m_count; m++) used |= a->w0[m * a->kw + last] | a->w1[m * a->kw + last];
+    const int width = used >> 32 ? 0 : used >> 16 ? 32 : 16;
+    const uint64_t repeat = width == 16 ? 0x0001000100010001ull : 0x0000000100000001ull;
+    for (long m = 0; width && m < a->m_count; m++) {
+        rep0[m] = a->w0[m * a->kw + last] * repeat;
+        rep1[m] = a->w1[m * a->kw + last] * repeat;
+    }
+    return width;
+}
+
 /* The reductions of 3x3 convs over 16, 32 and 64 channels (3, 5 and 9 words) compiled with their
  * length known, so the word loop unrolls: 2-20% faster on those shapes (this file's fixed cost per
  * output matters most when reductions are short). */
 ATTR void kernel(const tk_args *a, const tk_kind kind, const thresholds *th) {
-    switch (a->kw) {
-    case 3: kernel_kw(a, kind, th, 3); break;
-    case 5: kernel_kw(a, kind, th, 5); break;
-    case 9: kernel_kw(a, kind, th, 9); break;
-    default: kernel_kw(a, kind, th, a->kw); break;
-    }
+    uint64_t rep0[TK_TAIL_ROWS], rep1[TK_TAIL_ROWS];
+    const int tail = tail_width(a, rep0, rep1);
+    if (tail == 16 && a->kw == 3) kernel_kw(a, kind, th, 3, 16, rep0, rep1);
+    else if (tail == 32 && a->kw == 5) kernel_kw(a, kind, th, 5, 32, rep0, rep1);
+    else if (tail == 16) kernel_kw(a, kind, th, a->kw, 16, rep0, rep1);
+    else if (tail == 32) kernel_kw(a, kind, th, a->kw, 32, rep0, rep1);
+    else if (a->kw == 3) kernel_kw(a, kind, th, 3, 0, 0, 0);
+    else if (a->kw == 5) kernel_kw(a, kind, th, 5, 0, 0, 0);
+    else if (a->kw == 9) kernel_kw(a, kind, th, 9, 0, 0, 0);
+    else kernel_kw(a, kind, th, a->kw, 0, 0, 0);
 }
 
 __attribute__((target("avx2,popcnt"))) void tk_gemm_avx2_lookup(const tk_args *a) {

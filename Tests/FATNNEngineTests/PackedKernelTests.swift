@@ -181,6 +181,52 @@ import Testing
         }
     }
 
+    /// Reductions whose last word is at most a quarter or a half full (3x3 convs over 16 and 32
+    /// channels: 144 and 288 lanes): the AVX2 byte-lookup kernel counts that word 8 pixels per
+    /// register. Random codes; the extreme constant codes (the largest per-pixel field sums); one
+    /// row alone using lanes 16-31 of the last word; more rows than the path prepares (257).
+    @Test(arguments: PackedKernel.Kind.allCases, [80, 96, 144, 160, 288, 300])
+    func partlyUsedLastWordsCountExactly(kind: PackedKernel.Kind, bits: Int) {
+        for rows in [3, 257] {
+            var rng = RandomSource(seed: UInt64(bits * 131 + rows))
+            let columns = rows > 100 ? 9 : 19
+            var w = (0..<rows * bits).map { _ in PackedKernel.randomWeightCode(kind, &rng) }
+            let x = (0..<bits * columns).map { _ in PackedKernel.randomActivationCode(kind, &rng) }
+            if kind != .binary && bits % 64 > 16 && bits % 64 <= 32 {
+                // Only row 1 reaches past lane 16 of the last word, by one lane (a zero code packs
+                // as zero bits in every kind but binary).
+                let last = bits - bits % 64
+                for m in 0..<rows { for k in (last + 16)..<bits { w[m * bits + k] = m == 1 && k == last + 16 ? 1 : 0 } }
+            }
+            let pw = PackedWeights(kind: kind, rows: rows, bits: bits, codes: w)
+            let px = PackedActivations(kind: kind, columns: columns, bits: bits) { k, n in x[k * columns + n] }
+            var expected = [Int32](repeating: 0, count: rows * columns)
+            for m in 0..<rows {
+                for n in 0..<columns {
+                    for k in 0..<bits { expected[m * columns + n] += Int32(w[m * bits + k]) * Int32(x[k * columns + n]) }
+                }
+            }
+            for path in PackedKernel.Path.supported {
+                #expect(PackedKernel.multiply(pw, px, path: path) == expected, "\(kind) on \(path), \(rows) rows of \(bits) lanes")
+            }
+        }
+        let extremes: [(Int8, Int8)] = switch kind {
+        case .fatnn, .tnn4: [(1, 2), (-1, 2), (1, 0), (-1, 0)]
+        case .fatnnA2: [(1, 3), (-1, 3)]
+        case .twoBit: [(3, 3)]
+        case .twoBitSigned: [(-2, 3), (1, 3)]
+        case .binary: [(1, 1), (-1, 1)]
+        }
+        for (wc, ac) in extremes {
+            let pw = PackedWeights(kind: kind, rows: 5, bits: bits, codes: [Int8](repeating: wc, count: 5 * bits))
+            let px = PackedActivations(kind: kind, columns: 11, bits: bits) { _, _ in ac }
+            let expected = [Int32](repeating: Int32(bits) * Int32(wc) * Int32(ac), count: 5 * 11)
+            for path in PackedKernel.Path.supported {
+                #expect(PackedKernel.multiply(pw, px, path: path) == expected, "\(kind) on \(path), \(bits) lanes, w \(wc), a \(ac)")
+            }
+        }
+    }
+
     /// The fast path a plain build chooses on an x86-64 CPU with AVX2, or on arm64, is not the
     /// scalar one; NEON exists only on arm64, AVX2 and AVX-512 only on x86-64.
     @Test func bestPathIsTheFastestSupported() {
