@@ -28,13 +28,14 @@ extension BenchInference {
                       + String(format: "%.3f ms, %.1f GMAC/s, %.1f MAC/cycle/core at %.2f GHz", t * 1000, rate / 1e9,
                                 rate / clock / Double(Parallel.threads), clock / 1e9))
             }
-            printConvComparison(packed.compareConvs(images: batch, path: path), clock: clock)
+            printConvComparison(packed.compareConvs(images: batch, path: path), clock: clock,
+                                label: "\(c.name), batch \(batch), \(path.rawValue)")
         }
     }
 
     /// Each distinct conv shape, packed (window packing + kernel) against the float engine's
     /// forward of the same shape; a line at the end names the shapes where packed is slower.
-    func printConvComparison(_ rows: [PackedNetwork.ConvComparison], clock: Double) {
+    func printConvComparison(_ rows: [PackedNetwork.ConvComparison], clock: Double, label: String) {
         print("    per conv shape, packed (windows + kernel, no epilogue) against the float engine's Conv2d forward"
               + " (\(FloatConvolution.kernelName)), alternating, best of 3 medians:")
         print("      shape                               layers    packed ms  GMAC/s  MAC/cyc/core    float ms  GMAC/s  packed/float")
@@ -46,7 +47,7 @@ extension BenchInference {
                                                          r.floatSeconds * 1000, floatRate / 1e9, r.speedup))
         }
         let slower = rows.filter { $0.speedup < 1 }.map(\.shape)
-        print("      packed slower than float: " + (slower.isEmpty ? "none" : slower.joined(separator: "; ")))
+        print("      packed slower than float (\(label)): " + (slower.isEmpty ? "none" : slower.joined(separator: "; ")))
     }
 
     /// The whole-network targets, per path and batch, from the measured rows.
