@@ -4,7 +4,7 @@
 # baselines against the float engine (whole network, and per conv shape with both sides held to
 # AVX2 code), the float convolutions per shape, and, where PyTorch is installed, training and
 # evaluation side by side with it (AVX-512 allowed and AVX2 code only).
-#   scripts/bench_class.sh [OUT_DIR]        (default: bench-class-DATE-HOST; about 20 minutes)
+#   scripts/bench_class.sh [OUT_DIR]        (default: bench-class-DATE-HOST; 10-20 minutes)
 # Needs a release build (swift build -c release, or FATNN_BIN=path). THREADS (default 2) sets
 # the engine's threads, SECONDS_PER_ROW (default 1) each benchmark's minimum timing, ROUNDS
 # (default 3) the PyTorch comparison's interleaved rounds; PYTHON as in compare_pytorch.sh (the
@@ -64,7 +64,8 @@ if "$python" -c "import torch" 2>/dev/null; then
       { echo "\$ $([ $mode = avx2 ] && echo 'AVX2_ONLY=1 ')scripts/compare_pytorch.sh $rounds $threads ${extra[*]}"
         if [ $mode = avx2 ]; then AVX2_ONLY=1 FATNN_BIN="$fatnn" scripts/compare_pytorch.sh "$rounds" "$threads" "${extra[@]}" 2>&1
         else FATNN_BIN="$fatnn" scripts/compare_pytorch.sh "$rounds" "$threads" "${extra[@]}" 2>&1; fi
-      } > "$out/$name.txt" || echo "bench_class: $name failed (see $out/$name.txt)" >&2
+      } | grep -v -e 'Failed to initialize NumPy' -e '_conversion_method_template' > "$out/$name.txt" \
+        || echo "bench_class: $name failed (see $out/$name.txt)" >&2
     done
   done
 else
