@@ -91,7 +91,7 @@ import Testing
         let net = ModelArchitecture.resnet20.build(input: shape, classes: 10, seed: 9, quantizer: .init(kind: .fatnn))
         var rng = RandomSource(seed: 13)
         scrambleNetwork(net.layers, &rng)
-        let n = 2 * PackedNetwork.imagesPerThread + 3
+        let n = 19
         let images = Matrix(rows: n, cols: shape.count) { x in for i in x.indices { x[i] = rng.nextGaussian() } }
         let packed = try PackedNetwork(net)
         let layered = packed.forward(images, codes: { _ in })  // codes keep the layer-by-layer run
@@ -101,6 +101,12 @@ import Testing
             #expect(split.data.map(\.bitPattern) == layered.data.map(\.bitPattern), "\(threads) threads")
         }
         #expect(Set(layered.data).count > 10, "the logits vary")
+        // Batches below the thread count (a share per image, one image on the calling thread).
+        for m in [1, 2] {
+            let few = Matrix(rows: m, cols: shape.count, data: Array(images.data[..<(m * shape.count)]))
+            let alone = packed.forward(few, codes: { _ in })
+            #expect(packed.forwardSplittingImages(few, threads: 3).data.map(\.bitPattern) == alone.data.map(\.bitPattern), "\(m) images")
+        }
         #expect(packed.classifierStart < packed.program.count, "the classifier is left out of the split")
         #expect(packed.splittable, "every step of resnet20 before its classifier is per image")
     }

@@ -159,10 +159,12 @@ public final class PackedNetwork {
     /// Logits for a batch of images (`images x C·H·W`). With `codes`, appends the activation
     /// codes of every quantized conv's input, in execution order (one array per conv, NCHW).
     ///
-    /// With several engine threads and at least ``imagesPerThread`` images each (and neither
-    /// `codes` nor ``profile``), the images are split over the threads and each runs the program
-    /// up to the first fully connected layer on its share, with no synchronization between
-    /// layers; the classifier then runs once on the whole batch. Every step before it is per
+    /// With several engine threads (and neither `codes` nor ``profile``), the images are split
+    /// over the threads, at most one share per image, and each runs the program up to the first
+    /// fully connected layer on its share, with no synchronization between layers; the classifier
+    /// then runs once on the whole batch. A single image runs on the calling thread: splitting
+    /// each step instead (the path with `codes` or ``profile``) costs a thread hand-off per step,
+    /// which took longer than the steps themselves on 28x28 images. Every step before it is per
     /// image, and the classifier's SGEMM sees the same batch either way, so the logits are the
     /// same bit for bit (tested). (The classifier itself is not split: a batched SGEMM's
     /// last bits depend on the number of rows it is given.)
@@ -176,13 +178,15 @@ public final class PackedNetwork {
         return y
     }
 
-    /// Images per thread from which ``forward(_:codes:)`` splits a batch by images.
-    public static let imagesPerThread = 8
+    /// Images from which ``forward(_:codes:)`` splits a batch by images: any batch. (It was 8 per
+    /// thread; batches below that split each step over the threads instead, and on a Zen 4 with
+    /// 2 threads resnet20 ran 1.7-2.8x faster at batches 1-8 split by images or serially.)
+    public static let imagesPerThread = 1
 
     /// Whether ``forward(_:codes:)`` without `codes` splits a batch of `rows` images over the
     /// engine's threads.
     func splitsBatch(ofRows rows: Int) -> Bool {
-        splittable && profile == nil && Parallel.threads > 1 && rows >= Parallel.threads * PackedNetwork.imagesPerThread
+        splittable && profile == nil && Parallel.threads > 1 && rows >= PackedNetwork.imagesPerThread
     }
 
     /// The first step holding a fully connected layer, and whether every step before it is per image.
