@@ -65,7 +65,7 @@ import Testing
         let reference = unfused(model.layers, x).data.map(\.bitPattern)
         #expect(Set(reference).count > 100, "the logits vary")
         #expect(Sequential.evaluatesPerImage(model.layers[0]) && !Sequential.evaluatesPerImage(model.layers.last!))
-        for (threads, perPass) in [(1, 1000), (1, 16), (2, 16), (3, 5), (2, 1)] {
+        for (threads, perPass) in [(1, 1000), (1, 16), (2, 16), (3, 5), (2, 1), (2, 1000), (3, 1000)] {
             let y = model.inferenceForward(x, threads: threads, imagesPerPass: perPass).data.map(\.bitPattern)
             #expect(y.count == reference.count && zip(y, reference).filter { $0 != $1 }.isEmpty,
                     "\(threads) threads, \(perPass) images per pass")

@@ -30,7 +30,10 @@ extension Sequential {
     /// `imagesPerPass` images at a time through the layers before the classifier.
     func inferenceForward(_ input: Matrix, threads: Int, imagesPerPass perPass: Int) -> Matrix {
         let head = layers.prefix { Self.evaluatesPerImage($0) }.count
-        guard head > 0, input.rows > perPass else { return inferenceForward(input, layers: 0..<layers.count) }
+        // One part on one thread is the plain run; several images split over the threads, at most
+        // one part per image, even when one pass would hold them all (splitting each layer over
+        // the threads instead costs a thread hand-off per layer).
+        guard head > 0, input.rows > perPass || threads > 1 else { return inferenceForward(input, layers: 0..<layers.count) }
         let features = Parallel.imagesInPasses(input, threads: threads, perPass: perPass) { inferenceForward($0, layers: 0..<head) }
         return inferenceForward(features, layers: head..<layers.count)
     }
