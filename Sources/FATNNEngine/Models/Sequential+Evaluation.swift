@@ -33,7 +33,11 @@ extension Sequential {
         // One part on one thread is the plain run; several images split over the threads, at most
         // one part per image, even when one pass would hold them all (splitting each layer over
         // the threads instead costs a thread hand-off per layer).
-        guard head > 0, input.rows > perPass || threads > 1 else { return inferenceForward(input, layers: 0..<layers.count) }
+        guard head > 0, input.rows > perPass || threads > 1 else {
+            // A single image runs every layer on the calling thread, as the packed network does.
+            if input.rows == 1 { return Parallel.serially { inferenceForward(input, layers: 0..<layers.count) } }
+            return inferenceForward(input, layers: 0..<layers.count)
+        }
         let features = Parallel.imagesInPasses(input, threads: threads, perPass: perPass) { inferenceForward($0, layers: 0..<head) }
         return inferenceForward(features, layers: head..<layers.count)
     }
