@@ -4,15 +4,16 @@
 # baselines against the float engine (whole network, and per conv shape with both sides held to
 # AVX2 code), the float convolutions per shape, and, where PyTorch is installed, training and
 # evaluation side by side with it (AVX-512 allowed and AVX2 code only).
-#   scripts/bench_class.sh [OUT_DIR]        (default: bench-class-DATE-HOST; 10-20 minutes)
+#   scripts/bench_class.sh [OUT_DIR]        (default: run/bench-class-DATE-HOST; 10-20 minutes)
 # Needs a release build (swift build -c release, or FATNN_BIN=path). THREADS (default 2) sets
-# the engine's threads, SECONDS_PER_ROW (default 1) each benchmark's minimum timing, ROUNDS
+# the engine's threads, SECONDS_PER_ROW (default 1) the kernels' and inference rows' minimum
+# timing (bench conv and the per-shape table keep their own), ROUNDS
 # (default 3) the PyTorch comparison's interleaved rounds; PYTHON as in compare_pytorch.sh (the
 # comparison is skipped, and said so, without PyTorch). Writes one log per command into OUT_DIR
 # (each starting with its command line) and cpu.txt; prints where they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-bench-class-$(date +%Y%m%d-%H%M)-$(hostname -s)}
+out=${1:-run/bench-class-$(date +%Y%m%d-%H%M)-$(hostname -s)}
 threads=${THREADS:-2}; seconds=${SECONDS_PER_ROW:-1}; rounds=${ROUNDS:-3}
 fatnn=${FATNN_BIN:-.build/release/fatnn}
 [ -x "$fatnn" ] || { echo "bench_class: no binary at $fatnn; build first: swift build -c release" >&2; exit 1; }
@@ -20,7 +21,11 @@ mkdir -p "$out"
 
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "code: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
+  if rev=$(git rev-parse --short HEAD 2>/dev/null); then
+    echo "code: $rev$(git diff --quiet HEAD 2>/dev/null || echo ' (uncommitted changes)')"
+  else
+    echo "code: unknown (not a git work tree)"
+  fi
   grep -m1 'model name' /proc/cpuinfo || true
   echo "family $(grep -m1 'cpu family' /proc/cpuinfo | awk '{print $NF}') model $(grep -m1 '^model' /proc/cpuinfo | awk '{print $NF}')"
   echo "cores: $(nproc)"
@@ -64,7 +69,7 @@ if "$python" -c "import torch" 2>/dev/null; then
       { echo "\$ $([ $mode = avx2 ] && echo 'AVX2_ONLY=1 ')scripts/compare_pytorch.sh $rounds $threads ${extra[*]}"
         if [ $mode = avx2 ]; then AVX2_ONLY=1 FATNN_BIN="$fatnn" scripts/compare_pytorch.sh "$rounds" "$threads" "${extra[@]}" 2>&1
         else FATNN_BIN="$fatnn" scripts/compare_pytorch.sh "$rounds" "$threads" "${extra[@]}" 2>&1; fi
-      } | grep -v -e 'Failed to initialize NumPy' -e '_conversion_method_template' > "$out/$name.txt" \
+      } | { grep -v -e 'Failed to initialize NumPy' -e '_conversion_method_template' || true; } > "$out/$name.txt" \
         || echo "bench_class: $name failed (see $out/$name.txt)" >&2
     done
   done

@@ -170,11 +170,12 @@ int tk_runs_pack(tk_path path, const uint64_t *m, const uint64_t *s, long nb_beg
     /* One-plane runs (binary): the second plane is neither read nor written. */
     const int two = s != 0;
 #if defined(__x86_64__)
-    if (path == TK_AVX512 && pw == 1 && 64 % cin == 0) {
+    /* The vector paths keep the taps' offsets in an array of 64 (kernels up to 8x8). */
+    if (path == TK_AVX512 && pw == 1 && 64 % cin == 0 && kk <= 64) {
         tk_runs_pack_avx512(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1);
         return 0;
     }
-    if (path == TK_AVX2 && pw == 1 && 64 % cin == 0) {
+    if (path == TK_AVX2 && pw == 1 && 64 % cin == 0 && kk <= 64) {
         tk_runs_pack_avx2(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1);
         return 0;
     }

@@ -123,7 +123,7 @@ ATTR void pack_block(const uint64_t *m, const uint64_t *s, const block_layout *b
 ATTR void pack(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin, long gh, long gw,
                long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1, const long per, const long kk) {
     const long plane = oh * ow, columns = images * plane, grid = gh * gw;
-    long offsets[64];   /* kk <= 64: a run of one word has at least one channel per tap */
+    long offsets[64];   /* kk <= 64: tk_runs_pack takes the portable path for larger kernels */
     for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
     long n = nb_begin * TK_BLOCK, img = n / plane, oy = n % plane / ow, ox = n % ow;
     const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3), all = _mm256_set1_epi64x(-1);

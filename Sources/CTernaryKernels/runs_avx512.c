@@ -138,7 +138,7 @@ INLINE void pack_block(const uint64_t *m, const uint64_t *s, int layout, long ro
 INLINE void pack(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end, long images, long cin, long gh, long gw,
                  long kernel, long stride, long oh, long ow, long kw, uint64_t *x0, uint64_t *x1, const long per, const long kk) {
     const long plane = oh * ow, columns = images * plane, grid = gh * gw;
-    long offsets[64];   /* kk <= 64: a run of one word has at least one channel per tap */
+    long offsets[64];   /* kk <= 64: tk_runs_pack takes the portable path for larger kernels */
     for (long t = 0; t < kk && t < 64; t++) offsets[t] = (t / kernel) * gw + t % kernel;
     /* The column the walk is at, as (image, output row, output column): divided out once, then
      * stepped (divisions per column would cost more than the packing). */

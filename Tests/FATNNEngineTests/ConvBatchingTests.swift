@@ -71,6 +71,12 @@ import Testing
                     "\(threads) threads, \(perPass) images per pass")
         }
         #expect(model.forward(x, training: false).data.map(\.bitPattern) == reference)
+        // One image: every layer on the calling thread, whatever the thread count.
+        let one = Matrix(rows: 1, cols: x.cols, data: Array(x.data[..<x.cols]))
+        let oneReference = unfused(model.layers, one).data.map(\.bitPattern)
+        for threads in [1, 2] {
+            #expect(model.inferenceForward(one, threads: threads, imagesPerPass: 16).data.map(\.bitPattern) == oneReference)
+        }
     }
 
     /// A training step with its fusions (`BatchNorm → ReLU` forward; `Conv2d → BatchNorm`

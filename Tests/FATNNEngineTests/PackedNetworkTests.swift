@@ -109,6 +109,10 @@ import Testing
         }
         #expect(packed.classifierStart < packed.program.count, "the classifier is left out of the split")
         #expect(packed.splittable, "every step of resnet20 before its classifier is per image")
+        // Any batch splits by images with several threads (one image: a share of one, on the
+        // calling thread); one thread never splits.
+        #expect([1, 2, 7, 64].allSatisfy { packed.splitsBatch(ofRows: $0, threads: 2) })
+        #expect(![1, 64].contains { packed.splitsBatch(ofRows: $0, threads: 1) })
     }
 
     /// The packed model file: what it reads back is the same packed network (bit-exact against

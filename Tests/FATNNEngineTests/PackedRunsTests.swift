@@ -59,12 +59,13 @@ import Testing
     /// vector paths load a block in one row at once, one that spans two rows in two reads of 8
     /// words, masked or blended, and gather the rest; blocks that span the last row of one image
     /// and the first of the next),
-    /// stride 2 near the right edge, channels that do not divide 64 and more than 64.
+    /// stride 2 near the right edge, channels that do not divide 64 and more than 64, 9x9 kernels
+    /// (81 taps: more than the vector paths' table of 64 tap offsets).
     @Test(arguments: [(16, 7, 6, 3, 1, 1), (3, 5, 5, 3, 1, 2), (64, 6, 6, 3, 2, 1), (70, 4, 5, 3, 1, 1), (32, 7, 7, 1, 2, 0),
                       (5, 3, 3, 3, 1, 1), (24, 5, 4, 3, 2, 1), (16, 12, 19, 3, 1, 1), (32, 28, 28, 3, 2, 1),
                       (16, 28, 28, 1, 2, 0), (64, 18, 17, 1, 2, 0), (8, 9, 30, 3, 2, 2), (64, 7, 7, 3, 1, 1),
                       (32, 5, 5, 3, 1, 1), (16, 14, 14, 3, 1, 1), (16, 3, 5, 3, 1, 1), (32, 5, 6, 3, 1, 0),
-                      (16, 28, 28, 3, 1, 1)])
+                      (16, 28, 28, 3, 1, 1), (16, 10, 11, 9, 1, 4), (1, 9, 10, 9, 2, 0)])
     func windowsFromRunsEqualWindowsFromBytes(cfg: (Int, Int, Int, Int, Int, Int)) {
         let (cin, h, w, k, stride, pad) = cfg
         let shape = ImageShape(channels: cin, height: h, width: w)

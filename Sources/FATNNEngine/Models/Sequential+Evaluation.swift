@@ -19,9 +19,10 @@ extension Sequential {
 
     /// Evaluation-mode forward that runs each `Conv2d → BatchNorm [→ ReLU]` run as one fused
     /// convolution (``Conv2d/Epilogue``) and each other `BatchNorm → ReLU` as one pass; other
-    /// layers run as they are. A batch larger than ``imagesPerPass`` runs the layers before the
-    /// classifier in parts (see above). Same output, bit for bit, as running the layers one by
-    /// one on the whole batch.
+    /// layers run as they are. A batch larger than ``imagesPerPass``, or of 2 or more images with
+    /// several engine threads, runs the layers before the classifier in parts (see above); a
+    /// single image runs every layer on the calling thread. Same output, bit for bit, as running
+    /// the layers one by one on the whole batch.
     func inferenceForward(_ input: Matrix) -> Matrix {
         inferenceForward(input, threads: Parallel.chunkCount(input.rows), imagesPerPass: Self.imagesPerPass)
     }

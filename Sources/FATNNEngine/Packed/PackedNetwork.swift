@@ -162,9 +162,10 @@ public final class PackedNetwork {
     /// With several engine threads (and neither `codes` nor ``profile``), the images are split
     /// over the threads, at most one share per image, and each runs the program up to the first
     /// fully connected layer on its share, with no synchronization between layers; the classifier
-    /// then runs once on the whole batch. A single image runs on the calling thread: splitting
-    /// each step instead (the path with `codes` or ``profile``) costs a thread hand-off per step,
-    /// which took longer than the steps themselves on 28x28 images. Every step before it is per
+    /// then runs once on the whole batch. A single image runs the steps before the classifier on
+    /// the calling thread: splitting each step instead (the path with `codes` or ``profile``)
+    /// costs a thread hand-off per step, which took longer than the steps themselves on 28x28
+    /// images. Every step before it is per
     /// image, and the classifier's SGEMM sees the same batch either way, so the logits are the
     /// same bit for bit (tested). (The classifier itself is not split: a batched SGEMM's
     /// last bits depend on the number of rows it is given.)
@@ -185,8 +186,8 @@ public final class PackedNetwork {
 
     /// Whether ``forward(_:codes:)`` without `codes` splits a batch of `rows` images over the
     /// engine's threads.
-    func splitsBatch(ofRows rows: Int) -> Bool {
-        splittable && profile == nil && Parallel.threads > 1 && rows >= PackedNetwork.imagesPerThread
+    func splitsBatch(ofRows rows: Int, threads: Int = Parallel.threads) -> Bool {
+        splittable && profile == nil && threads > 1 && rows >= PackedNetwork.imagesPerThread
     }
 
     /// The first step holding a fully connected layer, and whether every step before it is per image.
