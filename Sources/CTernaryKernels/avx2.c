@@ -45,10 +45,11 @@ typedef struct {
 
 /* A reduction whose last word uses at most 16 or 32 lanes (3x3 convs over 16 channels: 144 lanes,
  * the third word a quarter full; over 32: 288 lanes, the fifth word half full) counts that word
- * for a whole block of 8 pixels in one register (fields of `tail` bits): the pixels' used lanes
- * side by side (tail_words), each row's repeated over the register (TK_TAIL_ROWS rows at most,
- * their words prepared once per call), the kind's per-byte counts summed per pixel with vpmaddubsw
- * (and vpmaddwd) and added to the block's int32 results. */
+ * for a whole block of 8 pixels in one register (fields of `tail` bits; 16-bit fields hold two
+ * blocks, counted for every row before the two blocks' main loops): the pixels' used lanes side
+ * by side (tail_words), each row's repeated over the register (TK_TAIL_ROWS rows at most, their
+ * words prepared once per call), the kind's per-byte counts summed per pixel with vpmaddubsw (and
+ * vpmaddwd) and added to the block's int32 results. */
 #define TK_TAIL_ROWS 256
 
 /* The first `width` (16 or 32) lanes of the 8 pixels' word at x (x[0..7]) as fields in pixel order. */
@@ -80,13 +81,31 @@ ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, 
     const long step_words = chunk(kind);
     const long kw = tail ? kw_all - 1 : kw_all;   /* words counted 4 pixels per register */
     const int two = kind != TK_BINARY;
+    /* 16-lane fields: the last words of two blocks (16 pixels) fill one register, so they are
+     * counted for every row before the blocks' main loops (pair[r]: row r's 16 pixel sums). */
+    int16_t pair[TK_TAIL_ROWS * 16] __attribute__((aligned(32)));
     for (long nb = a->nb_begin; nb < a->nb_end; nb++) {
         const tk_column_block blk = tk_block(a, nb);
         const uint64_t *x0 = blk.x0, *x1 = blk.x1;
         const long valid = blk.valid;
         __m256i mw[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, sw[2] = {mw[0], mw[0]};
         __m256i tx0 = mw[0], tx1 = mw[0];
-        if (tail) {
+        const long half = (nb - a->nb_begin) & 1;   /* tail 16: which block of the pair */
+        if (tail == 16 && !half) {
+            const long second = nb + 1 < a->nb_end;
+            __m256i p0 = tail_words(x0 + kw * TK_BLOCK, 16), p1 = two ? tail_words(x1 + kw * TK_BLOCK, 16) : p0;
+            if (second) {
+                const tk_column_block next = tk_block(a, nb + 1);
+                p0 = _mm256_inserti128_si256(p0, _mm256_castsi256_si128(tail_words(next.x0 + kw * TK_BLOCK, 16)), 1);
+                p1 = two ? _mm256_inserti128_si256(p1, _mm256_castsi256_si128(tail_words(next.x1 + kw * TK_BLOCK, 16)), 1) : p0;
+            }
+            for (long r = 0; r < a->m_count; r++) {
+                const __m256i tw0 = _mm256_set1_epi64x((long long)rep0[r]);
+                const __m256i tw1 = two ? _mm256_set1_epi64x((long long)rep1[r]) : tw0;
+                _mm256_store_si256((__m256i *)(pair + r * 16),
+                                   _mm256_maddubs_epi16(_mm256_set1_epi8(1), tk_avx2_step(kind, p0, p1, tw0, tw1, &t)));
+            }
+        } else if (tail == 32) {
             tx0 = tail_words(x0 + kw * TK_BLOCK, tail);
             tx1 = two ? tail_words(x1 + kw * TK_BLOCK, tail) : tx0;
         }
@@ -118,7 +137,10 @@ ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, 
             }
             for (int r = 0; r < TK_AVX2_ROWS && m + r < a->m_count; r++) {
                 __m256i v = tk_avx2_pack8(kind, a->kbits, sum[r][0], sum[r][1]);
-                if (tail) {   /* rows past m_count are never reached here, so rep[m + r] is a real row */
+                if (tail == 16) {
+                    const __m128i sums = _mm_load_si128((const __m128i *)(pair + (m + r) * 16 + half * 8));
+                    v = _mm256_add_epi32(v, _mm256_cvtepi16_epi32(sums));
+                } else if (tail) {   /* rows past m_count are never reached here, so rep[m + r] is a real row */
                     const __m256i tw0 = _mm256_set1_epi64x((long long)rep0[m + r]);
                     const __m256i tw1 = two ? _mm256_set1_epi64x((long long)rep1[m + r]) : tw0;
                     v = _mm256_add_epi32(v, tail_sums(tk_avx2_step(kind, tx0, tx1, tw0, tw1, &t), tail));
