@@ -117,6 +117,31 @@ static inline void tk_block_bases(long *base, long *n, long *img, long *oy, long
     }
 }
 
+/* Window packing's walk past a block whose TK_BLOCK columns lie in one output row (ox + TK_BLOCK
+ * <= ow): only its last step can wrap to the next row or image. */
+static inline void tk_block_step_row(long *n, long *img, long *oy, long *ox, long oh, long ow) {
+    *n += TK_BLOCK;
+    if ((*ox += TK_BLOCK) == ow) {
+        *ox = 0;
+        if (++*oy == oh) {
+            *oy = 0;
+            (*img)++;
+        }
+    }
+}
+
+/* Calls PACK(per, kk) (per: taps per word, kk: taps) with both known at compile time for
+ * resnet20's window shapes (3x3 over 16, 32 or 64 channels; 1x1), so the vector paths' tap loops
+ * unroll there. */
+#define TK_PACK_SHAPES(PACK, cin, kernel) \
+    do { \
+        if ((kernel) == 3 && (cin) == 16) PACK(4, 9); \
+        else if ((kernel) == 3 && (cin) == 32) PACK(2, 9); \
+        else if ((kernel) == 3 && (cin) == 64) PACK(1, 9); \
+        else if ((kernel) == 1) PACK(64 / (cin), 1); \
+        else PACK(64 / (cin), (kernel) * (kernel)); \
+    } while (0)
+
 /* Stores the first `count` of `values` (count <= TK_BLOCK) at dst. */
 static inline void tk_store_partial(int32_t *dst, const int32_t *values, long count) {
     for (long j = 0; j < count; j++) dst[j] = values[j];

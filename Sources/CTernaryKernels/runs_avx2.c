@@ -134,14 +134,7 @@ ATTR void pack(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end,
         if (n0 + TK_BLOCK <= columns && split >= TK_BLOCK &&
             (stride == 1 || (stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) <= gw))) {
             /* the common case: one row's pixels; the walk steps along the row */
-            n += TK_BLOCK;
-            if ((ox += TK_BLOCK) == ow) {
-                ox = 0;
-                if (++oy == oh) {
-                    oy = 0;
-                    img++;
-                }
-            }
+            tk_block_step_row(&n, &img, &oy, &ox, oh, ow);
             if (stride == 1) pack_block(m, s, &b, offsets, cin, kw, all, all, d0, d1, per, kk);
             else {
                 b.stride = 2;
@@ -173,12 +166,7 @@ __attribute__((target("avx2"))) void tk_runs_pack_avx2(const uint64_t *m, const 
                                                     long cin, long gh, long gw, long kernel, long stride, long oh, long ow, long kw,
                                                     uint64_t *x0, uint64_t *x1) {
 #define TK_PACK(per, kk) pack(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1, per, kk)
-    /* resnet20's shapes (3x3 over 16, 32, 64 channels; 1x1) with their loops known */
-    if (kernel == 3 && cin == 16) TK_PACK(4, 9);
-    else if (kernel == 3 && cin == 32) TK_PACK(2, 9);
-    else if (kernel == 3 && cin == 64) TK_PACK(1, 9);
-    else if (kernel == 1) TK_PACK(64 / cin, 1);
-    else TK_PACK(64 / cin, kernel * kernel);
+    TK_PACK_SHAPES(TK_PACK, cin, kernel);
 #undef TK_PACK
 }
 #endif

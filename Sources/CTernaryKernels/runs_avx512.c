@@ -152,14 +152,7 @@ INLINE void pack(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_en
         if (n0 + TK_BLOCK <= columns && split >= TK_BLOCK &&
             (stride == 1 || (stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) <= gw))) {
             const long row = img * grid + oy * stride * gw + ox * stride;
-            n += TK_BLOCK;
-            if ((ox += TK_BLOCK) == ow) {
-                ox = 0;
-                if (++oy == oh) {
-                    oy = 0;
-                    img++;
-                }
-            }
+            tk_block_step_row(&n, &img, &oy, &ox, oh, ow);
             if (stride == 1) pack_block(m, s, ROW, row, 0, 0, 1, none, offsets, cin, kw, 0xFF, d0, d1, per, kk);
             else pack_block(m, s, ROW, row, 0, 0, 2, none, offsets, cin, kw, 0xFF, d0, d1, per, kk);
             continue;
@@ -180,12 +173,7 @@ TARGET void tk_runs_pack_avx512(const uint64_t *m, const uint64_t *s, long nb_be
                                 long gh, long gw, long kernel, long stride, long oh, long ow, long kw,
                                 uint64_t *x0, uint64_t *x1) {
 #define TK_PACK(per, kk) pack(m, s, nb_begin, nb_end, images, cin, gh, gw, kernel, stride, oh, ow, kw, x0, x1, per, kk)
-    /* resnet20's shapes (3x3 over 16, 32, 64 channels; 1x1) with their loops known */
-    if (kernel == 3 && cin == 16) TK_PACK(4, 9);
-    else if (kernel == 3 && cin == 32) TK_PACK(2, 9);
-    else if (kernel == 3 && cin == 64) TK_PACK(1, 9);
-    else if (kernel == 1) TK_PACK(64 / cin, 1);
-    else TK_PACK(64 / cin, kernel * kernel);
+    TK_PACK_SHAPES(TK_PACK, cin, kernel);
 #undef TK_PACK
 }
 /* tk_norm_join_runs (and, with no targets, tk_norm_join): channel by channel (each channel's
