@@ -223,12 +223,21 @@ __attribute__((target("avx2,popcnt"))) void tk_gemm_threshold_avx2(tk_kind kind,
 /* Reductions of at least this many words go to the carry-save tree kernel. Below it the tree's
  * fixed cost per output (four counter lookups, part blocks) outweighs its cheaper words: on a
  * Zen 4 running this path, resnet20's 3-9 word shapes ran 25-60% faster with lookups, and at 16
- * words and more the tree was ahead for the 4-popcount kinds and even for FATNN (docs/BENCHMARKS.md). */
-#define TK_AVX2_TREE_MIN_WORDS 16
+ * words and more the tree was ahead for the 4-popcount kinds and even for FATNN (docs/BENCHMARKS.md).
+ * The kinds with the costliest words reach the tree sooner: the 4-popcount kind from 6 words
+ * (6-12 words 9-32% faster than lookups, the C harness on a Zen 4, 2026-12-06), signed 2-bit
+ * from 8 (8-12 words 8-11%; 6 words 4% slower). */
+static long tree_min_words(tk_kind kind) {
+    switch (kind) {
+    case TK_TNN4: return 6;
+    case TK_2BIT_SIGNED: return 8;
+    default: return 16;
+    }
+}
 
 void tk_gemm_avx2(const tk_args *a) {
     if (a->kw == 1 && tk_gemm_avx2_fields(a) == 0) return;
-    if (a->kw >= TK_AVX2_TREE_MIN_WORDS && tk_gemm_avx2_tree(a) == 0) return;
+    if (a->kw >= tree_min_words(a->kind) && tk_gemm_avx2_tree(a) == 0) return;
     tk_gemm_avx2_lookup(a);
 }
 #endif

@@ -139,9 +139,10 @@ import Testing
         }
     }
 
-    /// Random codes on reductions around the AVX2 tree's block sizes (15 to 72 words) and below
-    /// its threshold (1 to 3 words take the byte-lookup kernel).
-    @Test(arguments: PackedKernel.Kind.allCases, [1, 3, 4, 15, 16, 17, 31, 33, 47, 72])
+    /// Random codes on reductions around the AVX2 tree's block sizes (15 to 72 words) and its
+    /// thresholds (the 4-popcount kind takes it from 6 words, signed 2-bit from 8, the others from
+    /// 16; below, the byte-lookup kernel).
+    @Test(arguments: PackedKernel.Kind.allCases, [1, 3, 4, 5, 6, 8, 9, 15, 16, 17, 31, 33, 47, 72])
     func everyPathEqualsTheOracleAroundTreeBlocks(kind: PackedKernel.Kind, words: Int) {
         let rows = 5, columns = 19, bits = words * 64 - 3
         var rng = RandomSource(seed: UInt64(words * 7919 + (PackedKernel.Kind.allCases.firstIndex(of: kind) ?? 0)))
