@@ -67,12 +67,11 @@ ATTR __m256i tail_words(const uint64_t *x, const int width) {
     return _mm256_zextsi128_si256(_mm_unpacklo_epi64(_mm256_castsi256_si128(a), _mm256_castsi256_si128(b)));
 }
 
-/* Per pixel (int32, pixel order), the sum of the per-byte counts of its field. */
-ATTR __m256i tail_sums(__m256i bytes, const int width) {
-    const __m256i per16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), bytes);
-    if (width == 32) return _mm256_madd_epi16(per16, _mm256_set1_epi16(1));
-    return _mm256_cvtepi16_epi32(_mm256_castsi256_si128(per16));
-}
+/* Per 16-bit field, the sum of its two per-byte counts. */
+ATTR __m256i field_sums16(__m256i bytes) { return _mm256_maddubs_epi16(_mm256_set1_epi8(1), bytes); }
+
+/* Per 32-bit field (int32, pixel order), the sum of its four per-byte counts. */
+ATTR __m256i field_sums32(__m256i bytes) { return _mm256_madd_epi16(field_sums16(bytes), _mm256_set1_epi16(1)); }
 
 /* tail: 0, or the lanes (16 or 32) of the last word, counted apart (see above). */
 ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, const long kw_all, const int tail,
@@ -102,12 +101,11 @@ ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, 
             for (long r = 0; r < a->m_count; r++) {
                 const __m256i tw0 = _mm256_set1_epi64x((long long)rep0[r]);
                 const __m256i tw1 = two ? _mm256_set1_epi64x((long long)rep1[r]) : tw0;
-                _mm256_store_si256((__m256i *)(pair + r * 16),
-                                   _mm256_maddubs_epi16(_mm256_set1_epi8(1), tk_avx2_step(kind, p0, p1, tw0, tw1, &t)));
+                _mm256_store_si256((__m256i *)(pair + r * 16), field_sums16(tk_avx2_step(kind, p0, p1, tw0, tw1, &t)));
             }
         } else if (tail == 32) {
-            tx0 = tail_words(x0 + kw * TK_BLOCK, tail);
-            tx1 = two ? tail_words(x1 + kw * TK_BLOCK, tail) : tx0;
+            tx0 = tail_words(x0 + kw * TK_BLOCK, 32);
+            tx1 = two ? tail_words(x1 + kw * TK_BLOCK, 32) : tx0;
         }
         for (long m = 0; m < a->m_count; m += TK_AVX2_ROWS) {
             const uint64_t *w0[TK_AVX2_ROWS], *w1[TK_AVX2_ROWS];
@@ -140,10 +138,10 @@ ATTR void kernel_kw(const tk_args *a, const tk_kind kind, const thresholds *th, 
                 if (tail == 16) {
                     const __m128i sums = _mm_load_si128((const __m128i *)(pair + (m + r) * 16 + half * 8));
                     v = _mm256_add_epi32(v, _mm256_cvtepi16_epi32(sums));
-                } else if (tail) {   /* rows past m_count are never reached here, so rep[m + r] is a real row */
+                } else if (tail == 32) {   /* rows past m_count are never reached here, so rep[m + r] is a real row */
                     const __m256i tw0 = _mm256_set1_epi64x((long long)rep0[m + r]);
                     const __m256i tw1 = two ? _mm256_set1_epi64x((long long)rep1[m + r]) : tw0;
-                    v = _mm256_add_epi32(v, tail_sums(tk_avx2_step(kind, tx0, tx1, tw0, tw1, &t), tail));
+                    v = _mm256_add_epi32(v, field_sums32(tk_avx2_step(kind, tx0, tx1, tw0, tw1, &t)));
                 }
                 if (!th) {
                     tk_avx2_store8(a->out + (m + r) * a->ldc + nb * TK_BLOCK, v, valid);

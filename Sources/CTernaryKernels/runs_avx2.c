@@ -135,8 +135,11 @@ ATTR void pack(const uint64_t *m, const uint64_t *s, long nb_begin, long nb_end,
             (stride == 1 || (stride == 2 && (first_ox + TK_BLOCK) * 2 + (kernel - 1) <= gw))) {
             /* the common case: one row's pixels; the walk steps along the row */
             tk_block_step_row(&n, &img, &oy, &ox, oh, ow);
-            if (stride == 1) pack_block(m, s, &b, offsets, cin, kw, all, all, d0, d1, per, kk);
-            else {
+            /* two calls, so that each inlined copy sees its stride as a constant */
+            if (stride == 1) {
+                b.stride = 1;
+                pack_block(m, s, &b, offsets, cin, kw, all, all, d0, d1, per, kk);
+            } else {
                 b.stride = 2;
                 pack_block(m, s, &b, offsets, cin, kw, all, all, d0, d1, per, kk);
             }

@@ -96,12 +96,14 @@ extension PackedNetwork {
     /// medians over at least `minSeconds` each; each side keeps its best median, so both see the
     /// same machine state. Operands are random (speed does not depend on their values).
     public func compareConvs(images: Int, path: PackedKernel.Path, rounds: Int = 3, minSeconds: Double = 0.1) -> [ConvComparison] {
+        func shape(_ c: PackedConv) -> String { "\(c.input) -> \(c.output), k\(c.kernel) s\(c.stride) p\(c.padding)" }
         var groups: [(conv: PackedConv, count: Int)] = []
-        func key(_ c: PackedConv) -> String {
-            "\(c.input) -> \(c.output), k\(c.kernel) s\(c.stride) p\(c.padding) \(c.weights.kind.rawValue)"
-        }
         for c in convs {
-            if let i = groups.firstIndex(where: { key($0.conv) == key(c) }) { groups[i].count += 1 } else { groups.append((c, 1)) }
+            if let i = groups.firstIndex(where: { shape($0.conv) == shape(c) && $0.conv.weights.kind == c.weights.kind }) {
+                groups[i].count += 1
+            } else {
+                groups.append((c, 1))
+            }
         }
         return groups.map { conv, count in
             // The network feeds a tnn4 conv fatnn runs and widens them in packWindows: so does this.
@@ -121,7 +123,7 @@ extension PackedNetwork {
                 })
                 floating = min(floating, InferenceBenchmark.median(minSeconds: minSeconds) { _ = float.forward(x, training: false) })
             }
-            return ConvComparison(shape: "\(conv.input) -> \(conv.output), k\(conv.kernel) s\(conv.stride) p\(conv.padding)",
+            return ConvComparison(shape: shape(conv),
                                   layers: count, kernel: conv.weights.kind.rawValue,
                                   macs: images * conv.output.count * conv.weights.bits, packedSeconds: packed, floatSeconds: floating)
         }

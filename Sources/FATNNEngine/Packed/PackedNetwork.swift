@@ -179,15 +179,12 @@ public final class PackedNetwork {
         return y
     }
 
-    /// Images from which ``forward(_:codes:)`` splits a batch by images: any batch. (It was 8 per
-    /// thread; batches below that split each step over the threads instead, and on a Zen 4 with
-    /// 2 threads resnet20 ran 1.7-2.8x faster at batches 1-8 split by images or serially.)
-    public static let imagesPerThread = 1
-
     /// Whether ``forward(_:codes:)`` without `codes` splits a batch of `rows` images over the
-    /// engine's threads.
+    /// engine's threads: any batch, with several threads. (It took 8 images per thread; smaller
+    /// batches split each step over the threads instead, and on a Zen 4 with 2 threads resnet20
+    /// ran 1.7-2.8x faster at batches 1-8 split by images.)
     func splitsBatch(ofRows rows: Int, threads: Int = Parallel.threads) -> Bool {
-        splittable && profile == nil && threads > 1 && rows >= PackedNetwork.imagesPerThread
+        splittable && profile == nil && threads > 1 && rows >= 1
     }
 
     /// The first step holding a fully connected layer, and whether every step before it is per image.
