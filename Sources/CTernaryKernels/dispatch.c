@@ -10,7 +10,11 @@ int tk_path_supported(tk_path path) {
 #if defined(__x86_64__)
     case TK_AVX2: return __builtin_cpu_supports("avx2") ? 1 : 0;
     case TK_AVX512:
-        return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) ? 1 : 0;
+        /* The path's run producers also take BW, DQ and VL (runs_encode.c): every CPU with
+         * VPOPCNTDQ has them but Knights Mill. */
+        return (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq") &&
+                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                __builtin_cpu_supports("avx512vl")) ? 1 : 0;
 #endif
 #if defined(__aarch64__)
     case TK_NEON: return 1;
