@@ -22,7 +22,9 @@ struct BenchInference: ParsableCommand {
             shape packed (window packing + kernel) against the float engine's forward of the same shape, \
             alternating, with the shapes where packed is slower. With \
             --model-file, one trained model (any kind) instead of fresh networks. With --json, one JSON \
-            object per line: network, kernel, model, batch, threads, path, exact, latency_s, images_per_s.
+            object per line: network, kernel, model, batch, threads, path, exact, latency_s, images_per_s. \
+            The path of the fp row is the float engine's: its C kernels' path (FATNN_FLOAT_PATH), \
+            +avx512 where the tap kernel takes AVX-512, or openblas on CPUs without AVX2 and FMA.
             """)
 
     @Option(help: "Architecture when no model file is given: cnn-s or resnet20.") var model: String = "resnet20"
@@ -88,7 +90,7 @@ struct BenchInference: ParsableCommand {
         BLAS.setThreads(threads)
         let (arch, input, candidates) = try buildCandidates()
         if !json {
-            print("network    kernel        model     batch  threads  path      exact  latency ms  images/s  vs fp")
+            print("network    kernel        model     batch  threads  path         exact  latency ms  images/s  vs fp")
         }
         var all: [InferenceBenchmark.Measurement] = []
         for path in kernelPaths {
@@ -101,14 +103,14 @@ struct BenchInference: ParsableCommand {
                     }
                     let kernel = c.packed.map { Set($0.convs.map(\.weights.kind.rawValue)).sorted().joined(separator: "+") } ?? "float"
                     rows.append(.init(network: c.name, kernel: kernel, model: arch.rawValue, batch: b, threads: Parallel.threads,
-                                      path: c.packed == nil ? "openblas" : path.rawValue, exact: c.exact, latencySeconds: t))
+                                      path: c.packed == nil ? FloatConvolution.pathLabel : path.rawValue, exact: c.exact, latencySeconds: t))
                 }
                 let fpSpeed = rows.first { $0.network == "fp" }?.imagesPerSecond
                 for r in rows {
                     if json { try printJSONLine(r); continue }
                     let exact = r.exact.map { $0 ? "yes" : "NO" } ?? "-"
                     print(pad(r.network, 10) + " " + pad(r.kernel, 13) + " " + pad(r.model, 9) + String(format: " %5d  %7d  ", r.batch, r.threads)
-                          + pad(r.path, 8) + "  " + pad(exact, 5) + String(format: "  %10.3f  %8.0f", r.latencySeconds * 1000, r.imagesPerSecond)
+                          + pad(r.path, 11) + "  " + pad(exact, 5) + String(format: "  %10.3f  %8.0f", r.latencySeconds * 1000, r.imagesPerSecond)
                           + (fpSpeed.map { String(format: "  %5.2fx", r.imagesPerSecond / $0) } ?? ""))
                 }
                 if profile { try printProfile(candidates, batch: b, input: input, path: path) }

@@ -46,6 +46,13 @@ public enum FloatConvolution {
         return name(kernelPath) + (tapPath == kernelPath ? "" : ", taps \(name(tapPath))")
     }
 
+    /// The float engine's path in one word, for tables: `openblas` where convolutions default to
+    /// OpenBLAS, else the kernel path's name, `+avx512` where the tap kernel takes AVX-512
+    /// (`avx2+avx512`).
+    public static var pathLabel: String {
+        defaultPath == .openblas ? "openblas" : kernelName.replacingOccurrences(of: ", taps ", with: "+")
+    }
+
     /// The path new convolutions take: direct where the CPU has a vector kernel path (AVX2 +
     /// FMA), else OpenBLAS (arm64, old x86); ``path(kernel:stride:padding:input:output:)``
     /// refines it per shape. `FATNN_CONV=openblas|direct|winograd` forces one for every shape.
