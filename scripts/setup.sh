@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what FATNN needs from Debian's packages, skipping what is present.
 # Used by scripts/quickstart.sh and scripts/test.sh; safe to run again.
-#   scripts/setup.sh [--browser] [--arm64] [--postgres] [--slurm]
+#   scripts/setup.sh [--browser] [--arm64] [--qemu] [--postgres] [--slurm]
 #     --browser  also chromium (the dashboard's browser test)
 #     --postgres also the PostgreSQL server (the PostgreSQL store's tests, scripts/postgres.sh)
 #     --slurm    also Slurm and munge (the Slurm launcher's test, scripts/slurm.sh)
 #     --arm64    also, on x86-64, the aarch64 cross compiler's libc and qemu-user (scripts/test_neon.sh)
+#     --qemu     also, on x86-64, qemu-user (scripts/test_cpu_classes.sh: other x86-64 CPUs, emulated)
 set -euo pipefail
 
 packages=(libsqlite3-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist)
@@ -13,9 +14,10 @@ for flag in "$@"; do
   case "$flag" in
     --browser) packages+=(chromium) ;;
     --arm64) [ "$(uname -m)" = aarch64 ] || packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
+    --qemu) [ "$(uname -m)" != x86_64 ] || packages+=(qemu-user) ;;
     --postgres) packages+=(postgresql) ;;
     --slurm) packages+=(slurm-wlm munge) ;;
-    *) echo "setup: unknown option $flag (known: --browser, --arm64, --postgres, --slurm)" >&2; exit 2 ;;
+    *) echo "setup: unknown option $flag (known: --browser, --arm64, --qemu, --postgres, --slurm)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -6,10 +6,14 @@
 #      qemu-aarch64 (scripts/test_neon.sh);
 #   2. the quickstart script itself, on the 2-job smoke sweep (Jobs/smoke.json) with debug binaries;
 #   (setup also installs chromium, for the dashboard test in a headless browser, and the aarch64
-#   cross compiler's libc and qemu-user, for the NEON check)
+#   cross compiler's libc and qemu-user, for the NEON check and the emulated x86-64 CPU classes)
 #   3. swift test: units, the SQLite store and the PostgreSQL store (a throwaway server started by
-#      scripts/postgres.sh, FATNN_TEST_POSTGRES), the engine on real Fashion-MNIST; then the direct float
-#      convolution tests again on the scalar and AVX-512 kernel paths (FATNN_FLOAT_PATH);
+#      scripts/postgres.sh, FATNN_TEST_POSTGRES), the engine on real Fashion-MNIST; beside it (its
+#      last 40 s are one PostgreSQL-bound test), on x86-64, the engine under two emulated CPU
+#      classes, AVX2 without AVX-512 and x86-64 without AVX (scripts/test_cpu_classes.sh: the
+#      paths picked, every packed network bit-exact, a training run byte-identical to this
+#      machine's on the same paths); then the direct float convolution tests again on the scalar
+#      and AVX-512 kernel paths (FATNN_FLOAT_PATH);
 #   4. the end-to-end tests one suite at a time: sweeps over HTTP with in-process coordinators and
 #      workers, the reliability tests (real coordinator and worker processes killed and stopped)
 #      and the dashboard tests (a server and a headless browser), so that no compute-heavy test
@@ -20,7 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh --browser --arm64 --postgres --slurm
+scripts/setup.sh --browser --arm64 --qemu --postgres --slurm
 swift build --build-tests
 python3 scripts/check_schemas.py
 python3 scripts/check_kubernetes.py "$(swift build --show-bin-path)/fatnn-coord"
@@ -30,7 +34,8 @@ RUN_DIR=$smoke FATNN_CONFIG=debug WORKERS=2 scripts/quickstart.sh Jobs/smoke.jso
 rm -rf "$smoke"
 endToEnd='^EndToEndTests\.'
 pg=$(mktemp -d); slurm=$(mktemp -d)
-trap 'scripts/postgres.sh stop "$pg" >/dev/null 2>&1 || true; scripts/slurm.sh stop "$slurm" >/dev/null 2>&1 || true; rm -rf "$pg" "$slurm"' EXIT
+cpu_log=$(mktemp); cpu_pid=""
+trap '[ -z "$cpu_pid" ] || kill "$cpu_pid" 2>/dev/null || true; scripts/postgres.sh stop "$pg" >/dev/null 2>&1 || true; scripts/slurm.sh stop "$slurm" >/dev/null 2>&1 || true; rm -rf "$pg" "$slurm" "$cpu_log"' EXIT
 export FATNN_TEST_POSTGRES FATNN_TEST_SLURM
 if ! FATNN_TEST_POSTGRES=$(scripts/postgres.sh start "$pg"); then
   echo "test.sh: no PostgreSQL server (see above): the PostgreSQL store's tests are skipped" >&2
@@ -42,8 +47,14 @@ if [[ $(id -u) != 0 ]]; then
 else
   FATNN_TEST_SLURM=$(scripts/slurm.sh start "$slurm")
 fi
+scripts/test_cpu_classes.sh > "$cpu_log" 2>&1 &
+cpu_pid=$!
 # Built above: --skip-build saves SwiftPM's second look at the build graph (about 15 s a run).
 swift test --disable-xctest --skip-build --skip "$endToEnd"
+status=0; wait "$cpu_pid" || status=$?
+cpu_pid=""
+cat "$cpu_log"
+[ "$status" = 0 ] || { echo "test.sh: the emulated CPU classes failed (above)" >&2; exit 1; }
 # The direct float kernels' other CPU paths under Conv2d (the run above takes the default: AVX2,
 # the tap kernel AVX-512 where the CPU has it; a path this CPU lacks falls back to the default).
 for path in scalar avx2 avx512; do
