@@ -35,7 +35,7 @@ rm -rf "$smoke"
 endToEnd='^EndToEndTests\.'
 pg=$(mktemp -d); slurm=$(mktemp -d)
 cpu_log=$(mktemp); cpu_pid=""
-trap '[ -z "$cpu_pid" ] || kill "$cpu_pid" 2>/dev/null || true; scripts/postgres.sh stop "$pg" >/dev/null 2>&1 || true; scripts/slurm.sh stop "$slurm" >/dev/null 2>&1 || true; rm -rf "$pg" "$slurm" "$cpu_log"' EXIT
+trap '[ -z "$cpu_pid" ] || kill -- "-$cpu_pid" 2>/dev/null || true; scripts/postgres.sh stop "$pg" >/dev/null 2>&1 || true; scripts/slurm.sh stop "$slurm" >/dev/null 2>&1 || true; rm -rf "$pg" "$slurm" "$cpu_log"' EXIT
 export FATNN_TEST_POSTGRES FATNN_TEST_SLURM
 if ! FATNN_TEST_POSTGRES=$(scripts/postgres.sh start "$pg"); then
   echo "test.sh: no PostgreSQL server (see above): the PostgreSQL store's tests are skipped" >&2
@@ -47,7 +47,8 @@ if [[ $(id -u) != 0 ]]; then
 else
   FATNN_TEST_SLURM=$(scripts/slurm.sh start "$slurm")
 fi
-scripts/test_cpu_classes.sh > "$cpu_log" 2>&1 &
+# In a session of its own, so that the EXIT trap stops it and its qemu process together.
+setsid scripts/test_cpu_classes.sh > "$cpu_log" 2>&1 &
 cpu_pid=$!
 # Built above: --skip-build saves SwiftPM's second look at the build graph (about 15 s a run).
 swift test --disable-xctest --skip-build --skip "$endToEnd"

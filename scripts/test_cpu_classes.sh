@@ -9,8 +9,9 @@
 #      kernels' path and the float engine's (avx2 on the first class, scalar and OpenBLAS on the
 #      second);
 #   2. every packed network (7: every quantizer kind, and fatnn and tnn on the 4-popcount
-#      kernel) checked bit for bit against its training-time network, batches of 1 and 3
-#      (`fatnn bench inference`, which stops with an error on any code or logit bit that differs);
+#      kernel) checked bit for bit against its training-time network on 3 random images, one
+#      batch (`fatnn bench inference`, which stops with an error on any code or logit bit that
+#      differs; then it runs batches of 1 and 3 once each, unchecked);
 #   3. one epoch of cnn-s with the fatnn quantizer on a cut of Fashion-MNIST (`fatnn train`, 32
 #      training and 16 test images): its model file must equal, byte for byte, the one this
 #      machine writes with the same paths forced (FATNN_FLOAT_PATH, FATNN_KERNEL_PATH and
@@ -22,7 +23,10 @@
 #              under each class, but QuantizedTrainingTests (real-data training of every kind, not
 #              done in 25 minutes under emulation): about 10 minutes for the AVX2 class and 20 for
 #              the scalar one on 2 cores (the CI runs the short form, about 30 s, from scripts/test.sh)
-#   FATNN_BIN=.build-release/release/fatnn scripts/test_cpu_classes.sh   # another build's binaries
+#   FATNN_BIN=.build-release/release/fatnn scripts/test_cpu_classes.sh   # another build's fatnn
+#      (and, with --full, the FATNNPackageTests.xctest beside it)
+# The emulated runs see none of FATNN_FLOAT_PATH, FATNN_KERNEL_PATH, FATNN_CONV and
+# OPENBLAS_CORETYPE, so the paths they report are the engine's own choice.
 # Needs qemu-user (scripts/setup.sh --qemu), python3 and the Debian package dataset-fashion-mnist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +36,7 @@ config=debug
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) full=1 ;;
-    --config) shift; config=${1:-} ;;
+    --config) config=${2:-}; [ $# -gt 1 ] && shift ;;
     *) echo "test_cpu_classes: unknown argument '$1' (usage: scripts/test_cpu_classes.sh [--full] [--config debug|release])" >&2; exit 2 ;;
   esac
   shift
@@ -45,9 +49,9 @@ fi
 command -v qemu-x86_64 >/dev/null || { echo "test_cpu_classes: qemu-x86_64 is missing (scripts/setup.sh --qemu installs qemu-user)" >&2; exit 1; }
 # SwiftPM's link to the configuration's products (not `swift build --show-bin-path`, which waits
 # for the build folder's lock while scripts/test.sh runs swift test beside this script).
-bin=.build/$config
-[ -n "${FATNN_BIN:-}" ] && bin=$(dirname "$FATNN_BIN")
-[ -x "$bin/fatnn" ] || { echo "test_cpu_classes: $bin/fatnn is missing; build first (swift build -c $config)" >&2; exit 1; }
+fatnn=${FATNN_BIN:-.build/$config/fatnn}
+[[ "$fatnn" == /* ]] || fatnn=$PWD/$fatnn
+[ -x "$fatnn" ] || { echo "test_cpu_classes: $fatnn is missing; build first (swift build -c $config)" >&2; exit 1; }
 data=/usr/share/datasets/fashion-mnist
 [ -f "$data/train-images-idx3-ubyte.gz" ] || { echo "test_cpu_classes: $data has no Fashion-MNIST (scripts/setup.sh installs dataset-fashion-mnist)" >&2; exit 1; }
 
@@ -77,11 +81,12 @@ train=(train --model cnn-s --epochs 1 --batch-size 16 --quantizer fatnn --seed 5
 # class, qemu CPU model, expected packed path, expected float path, OpenBLAS core type
 for spec in "avx2 EPYC-Rome avx2 avx2 Zen" "scalar Nehalem scalar openblas Nehalem"; do
   read -r class model packed float core <<<"$spec"
-  emu=(qemu-x86_64 -cpu "$model")
+  emu=(env -u FATNN_FLOAT_PATH -u FATNN_KERNEL_PATH -u FATNN_CONV -u OPENBLAS_CORETYPE qemu-x86_64 -cpu "$model")
   start=$SECONDS
-  # TCG warns about CPUID features it does not emulate; those lines are dropped.
-  "${emu[@]}" "$bin/fatnn" bench inference --model cnn-s --batch 1,3 --seconds 0.001 --check-images 2 --threads 2 --json \
-    > "$out/$class.json" 2> >(grep -v "TCG doesn't support" >&2) || fail "$class ($model): fatnn bench inference failed (above)"
+  # TCG warns about CPUID features it does not emulate; those lines are dropped from what is shown.
+  "${emu[@]}" "$fatnn" bench inference --model cnn-s --batch 1,3 --seconds 0.001 --check-images 3 --threads 2 --json \
+    > "$out/$class.json" 2> "$out/$class-bench.err" \
+    || { grep -v "TCG doesn't support" "$out/$class-bench.err" >&2; fail "$class ($model): fatnn bench inference failed (above)"; }
   python3 - "$out/$class.json" "$packed" "$float" "$class" <<'EOF' || fail "$class ($model): wrong paths or an inexact network (above)"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -92,19 +97,19 @@ bad = [r for r in rows if (r["network"] == "fp" and r["path"] != float_path)
 if len(kinds) < 7 or len(rows) != 2 * (len(kinds) + 1) or bad:
     print(f"expected fp and 7 packed networks x 2 batches, packed on {packed}, exact, fp on {float_path}; got:", *rows, sep="\n", file=sys.stderr)
     sys.exit(1)
-print(f"test_cpu_classes: {cls}: {len(kinds)} packed network kinds bit-exact at batches 1 and 3 on the {packed} path; float engine on {float_path}")
+print(f"test_cpu_classes: {cls}: {len(kinds)} packed networks bit-exact on 3 images on the {packed} path; float engine on {float_path}")
 EOF
-  "${emu[@]}" "$bin/fatnn" "${train[@]}" --output "$out/$class-emulated.fatnn" > "$out/$class-train.log" 2>&1 \
+  "${emu[@]}" "$fatnn" "${train[@]}" --output "$out/$class-emulated.fatnn" > "$out/$class-train.log" 2>&1 \
     || { grep -v "TCG doesn't support" "$out/$class-train.log" >&2; fail "$class ($model): fatnn train failed (above)"; }
   float_env=$float; [ "$float" = openblas ] && float_env=scalar
   OPENBLAS_CORETYPE=$core FATNN_FLOAT_PATH=$float_env FATNN_KERNEL_PATH=$packed \
-    "$bin/fatnn" "${train[@]}" --output "$out/$class-native.fatnn" > "$out/$class-native.log" 2>&1 \
+    "$fatnn" "${train[@]}" --output "$out/$class-native.fatnn" > "$out/$class-native.log" 2>&1 \
     || { cat "$out/$class-native.log" >&2; fail "$class: the native training run failed (above)"; }
   cmp -s "$out/$class-emulated.fatnn" "$out/$class-native.fatnn" \
     || fail "$class ($model): the model trained under emulation differs from this machine's with FATNN_FLOAT_PATH=$float_env FATNN_KERNEL_PATH=$packed OPENBLAS_CORETYPE=$core"
   echo "test_cpu_classes: $class: one cnn-s epoch trained under $model wrote the same model file as this machine on the same paths ($(( SECONDS - start )) s for the class)"
   if [ "$full" = 1 ]; then
-    tests=$bin/FATNNPackageTests.xctest
+    tests=$(dirname "$fatnn")/FATNNPackageTests.xctest
     [ -x "$tests" ] || fail "$tests is missing; build the tests first (swift build -c $config --build-tests)"
     echo "test_cpu_classes: $class: the engine's test suite under $model (long)"
     "${emu[@]}" "$tests" --testing-library swift-testing --filter FATNNEngineTests --skip QuantizedTrainingTests \

@@ -24,7 +24,8 @@ struct BenchInference: ParsableCommand {
             --model-file, one trained model (any kind) instead of fresh networks. With --json, one JSON \
             object per line: network, kernel, model, batch, threads, path, exact, latency_s, images_per_s. \
             The path of the fp row is the float engine's: its C kernels' path (FATNN_FLOAT_PATH), \
-            +avx512 where the tap kernel takes AVX-512, or openblas on CPUs without AVX2 and FMA.
+            +avx512 where the tap kernel takes AVX-512, or openblas on CPUs without AVX2 and FMA (and with \
+            FATNN_FLOAT_PATH=scalar, where convolutions default to OpenBLAS).
             """)
 
     @Option(help: "Architecture when no model file is given: cnn-s or resnet20.") var model: String = "resnet20"

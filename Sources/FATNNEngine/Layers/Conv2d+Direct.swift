@@ -47,7 +47,7 @@ public enum FloatConvolution {
     }
 
     /// The float engine's path in one word, for tables: `openblas` where convolutions default to
-    /// OpenBLAS, else the kernel path's name, `+avx512` where the tap kernel takes AVX-512
+    /// OpenBLAS (no AVX2 + FMA, or `FATNN_FLOAT_PATH=scalar`), else the kernel path's name, `+avx512` where the tap kernel takes AVX-512
     /// (`avx2+avx512`).
     public static var pathLabel: String {
         defaultPath == .openblas ? "openblas" : kernelName.replacingOccurrences(of: ", taps ", with: "+")
