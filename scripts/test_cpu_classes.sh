@@ -8,10 +8,11 @@
 #   1. the paths the engine picks by itself: `fatnn bench inference --json` names the packed
 #      kernels' path and the float engine's (avx2 on the first class, scalar and OpenBLAS on the
 #      second);
-#   2. every packed network (7: every quantizer kind, and fatnn and tnn on the 4-popcount
-#      kernel) checked bit for bit against its training-time network on 3 random images, one
-#      batch (`fatnn bench inference`, which stops with an error on any code or logit bit that
-#      differs; then it runs batches of 1 and 3 once each, unchecked);
+#   2. every packed resnet20 (7: every quantizer kind, and fatnn and tnn on the 4-popcount
+#      kernel: 3x3 convs of stride 1 and 2, 1x1 shortcuts, residual joins, the tree kernels)
+#      checked bit for bit against its training-time network on 3 random images, one batch
+#      (`fatnn bench inference`, which stops with an error on any code or logit bit that differs;
+#      then it runs batches of 1 and 3 once each, unchecked);
 #   3. one epoch of cnn-s with the fatnn quantizer on a cut of Fashion-MNIST (`fatnn train`, 32
 #      training and 16 test images): its model file must equal, byte for byte, the one this
 #      machine writes with the same paths forced (FATNN_FLOAT_PATH, FATNN_KERNEL_PATH and
@@ -84,7 +85,7 @@ for spec in "avx2 EPYC-Rome avx2 avx2 Zen" "scalar Nehalem scalar openblas Nehal
   emu=(env -u FATNN_FLOAT_PATH -u FATNN_KERNEL_PATH -u FATNN_CONV -u OPENBLAS_CORETYPE qemu-x86_64 -cpu "$model")
   start=$SECONDS
   # TCG warns about CPUID features it does not emulate; those lines are dropped from what is shown.
-  "${emu[@]}" "$fatnn" bench inference --model cnn-s --batch 1,3 --seconds 0.001 --check-images 3 --threads 2 --json \
+  "${emu[@]}" "$fatnn" bench inference --model resnet20 --batch 1,3 --seconds 0.001 --check-images 3 --threads 2 --json \
     > "$out/$class.json" 2> "$out/$class-bench.err" \
     || { grep -v "TCG doesn't support" "$out/$class-bench.err" >&2; fail "$class ($model): fatnn bench inference failed (above)"; }
   python3 - "$out/$class.json" "$packed" "$float" "$class" <<'EOF' || fail "$class ($model): wrong paths or an inexact network (above)"
@@ -97,7 +98,7 @@ bad = [r for r in rows if (r["network"] == "fp" and r["path"] != float_path)
 if len(kinds) < 7 or len(rows) != 2 * (len(kinds) + 1) or bad:
     print(f"expected fp and 7 packed networks x 2 batches, packed on {packed}, exact, fp on {float_path}; got:", *rows, sep="\n", file=sys.stderr)
     sys.exit(1)
-print(f"test_cpu_classes: {cls}: {len(kinds)} packed networks bit-exact on 3 images on the {packed} path; float engine on {float_path}")
+print(f"test_cpu_classes: {cls}: {len(kinds)} packed resnet20s bit-exact on 3 images on the {packed} path; float engine on {float_path}")
 EOF
   "${emu[@]}" "$fatnn" "${train[@]}" --output "$out/$class-emulated.fatnn" > "$out/$class-train.log" 2>&1 \
     || { grep -v "TCG doesn't support" "$out/$class-train.log" >&2; fail "$class ($model): fatnn train failed (above)"; }
