@@ -8,8 +8,8 @@
 #   (setup also installs chromium, for the dashboard test in a headless browser, and the aarch64
 #   cross compiler's libc and qemu-user, for the NEON check and the emulated x86-64 CPU classes)
 #   3. swift test: units, the SQLite store and the PostgreSQL store (a throwaway server started by
-#      scripts/postgres.sh, FATNN_TEST_POSTGRES), the engine on real Fashion-MNIST; beside it (its
-#      last 40 s are one PostgreSQL-bound test), on x86-64, the engine under two emulated CPU
+#      scripts/postgres.sh, FATNN_TEST_POSTGRES), the engine on real Fashion-MNIST; beside it (much of
+#      its time waits on PostgreSQL), on x86-64, the engine under two emulated CPU
 #      classes, AVX2 without AVX-512 and x86-64 without AVX (scripts/test_cpu_classes.sh: the
 #      paths picked, every packed network bit-exact, a training run byte-identical to this
 #      machine's on the same paths); then the direct float convolution tests again on the scalar

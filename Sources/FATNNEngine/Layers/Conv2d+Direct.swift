@@ -33,24 +33,26 @@ public enum FloatConvolution {
     /// ``kernelPath`` (the same bits either way; `FATNN_FLOAT_PATH` forces both).
     static let tapPath: fk_path = fk_best_taps_path()
 
-    /// The kernel path's name: `avx512`, `avx2` or `scalar`, followed by the tap kernel's
-    /// (`avx2, taps avx512`) where they differ.
-    public static var kernelName: String {
-        func name(_ path: fk_path) -> String {
-            switch path {
-            case FK_AVX512: return "avx512"
-            case FK_AVX2: return "avx2"
-            default: return "scalar"
-            }
+    /// A C kernel path's name: `avx512`, `avx2` or `scalar`.
+    static func name(_ path: fk_path) -> String {
+        switch path {
+        case FK_AVX512: return "avx512"
+        case FK_AVX2: return "avx2"
+        default: return "scalar"
         }
-        return name(kernelPath) + (tapPath == kernelPath ? "" : ", taps \(name(tapPath))")
+    }
+
+    /// The kernel path's name, followed by the tap kernel's (`avx2, taps avx512`) where they differ.
+    public static var kernelName: String {
+        name(kernelPath) + (tapPath == kernelPath ? "" : ", taps \(name(tapPath))")
     }
 
     /// The float engine's path in one word, for tables: `openblas` where convolutions default to
-    /// OpenBLAS (no AVX2 + FMA, or `FATNN_FLOAT_PATH=scalar`), else the kernel path's name, `+avx512` where the tap kernel takes AVX-512
-    /// (`avx2+avx512`).
+    /// OpenBLAS (no AVX2 + FMA, or `FATNN_FLOAT_PATH=scalar`), else the kernel path's name,
+    /// `+avx512` where the tap kernel takes AVX-512 (`avx2+avx512`).
     public static var pathLabel: String {
-        defaultPath == .openblas ? "openblas" : kernelName.replacingOccurrences(of: ", taps ", with: "+")
+        if defaultPath == .openblas { return "openblas" }
+        return name(kernelPath) + (tapPath == kernelPath ? "" : "+\(name(tapPath))")
     }
 
     /// The path new convolutions take: direct where the CPU has a vector kernel path (AVX2 +

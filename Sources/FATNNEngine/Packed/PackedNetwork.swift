@@ -162,13 +162,12 @@ public final class PackedNetwork {
     /// With several engine threads (and neither `codes` nor ``profile``), the images are split
     /// over the threads, at most one share per image, and each runs the program up to the first
     /// fully connected layer on its share, with no synchronization between layers; the classifier
-    /// then runs once on the whole batch. A single image runs the steps before the classifier on
-    /// the calling thread: splitting each step instead (the path with `codes` or ``profile``)
-    /// costs a thread hand-off per step, which took longer than the steps themselves on 28x28
-    /// images. Every step before it is per
-    /// image, and the classifier's SGEMM sees the same batch either way, so the logits are the
-    /// same bit for bit (tested). (The classifier itself is not split: a batched SGEMM's
-    /// last bits depend on the number of rows it is given.)
+    /// then runs once on the whole batch. Every step before the classifier is per image, and the
+    /// classifier's SGEMM sees the same batch either way, so the logits are the same bit for bit
+    /// (tested). (The classifier itself is not split: a batched SGEMM's last bits depend on the
+    /// number of rows it is given.) A single image runs the steps before the classifier on the
+    /// calling thread: splitting each step instead (the path with `codes` or ``profile``) costs a
+    /// thread hand-off per step, which took longer than the steps themselves on 28x28 images.
     public func forward(_ x: Matrix, codes: ((([UInt8]) -> Void))? = nil) -> Matrix {
         if codes == nil && splitsBatch(ofRows: x.rows) {
             return forwardSplittingImages(x, threads: Parallel.threads)
